@@ -1,0 +1,74 @@
+# v2e: one non-recursive make. Each folder adds itself through its module.mk.
+# Build modes sit side by side: build/release (default), build/debug,
+# build/asan (address + undefined sanitizers; what the tests use).
+# V=1 prints full commands.
+
+MODE ?= release
+B := build/$(MODE)
+
+CC ?= cc
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-fno-strict-aliasing -D_GNU_SOURCE -Isrc -MMD -MP
+CFLAGS_release := -O2
+CFLAGS_debug := -O0
+CFLAGS_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS_asan := -fsanitize=address,undefined
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS_$(MODE)) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS_$(MODE)) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# objs(SRCS): object paths for sources under the current mode.
+objs = $(patsubst %.c,$(B)/%.o,$(filter %.c,$(1))) \
+       $(patsubst %.asm,$(B)/%.o,$(filter %.asm,$(1)))
+
+# Filled in by the fragments.
+PROGRAMS :=
+TESTS :=
+BENCHES :=
+
+include src/lib/module.mk
+include src/cpu/module.mk
+include src/vmm/module.mk
+include src/dm/module.mk
+include tests/module.mk
+include bench/module.mk
+
+.DEFAULT_GOAL := all
+all: $(PROGRAMS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/%.a:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# check: install what the tests need, build them with sanitizers, run them.
+check:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory MODE=asan tests
+	$(Q)$(MAKE) --no-print-directory MODE=release tests-release
+	$(Q)scripts/run-tests.sh build/asan build/release
+
+tests: $(TESTS)
+tests-release: $(RELEASE_TESTS)
+
+bench: $(BENCHES)
+
+clean:
+	rm -rf build
+
+.PHONY: all check tests tests-release bench clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(B) -name "*.d" 2>/dev/null)

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing v2e need, once.
+set -e
+PKGS="build-essential nasm gcc-multilib qemu-user qemu-utils liburing-dev \
+libzstd-dev zlib1g-dev libseccomp-dev perl"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
