@@ -1,0 +1,217 @@
+/* Generic block layer: probing, opening chains, request checks, and the
+ * checked synchronous entry points every caller goes through. */
+#include "dm/block/block-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int blk_full_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int blk_pread_zero_eof(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			memset(p, 0, len);
+			return 0;
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int blk_full_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+const char *blk_probe(int fd)
+{
+	unsigned char magic[4];
+	if (blk_full_pread(fd, magic, 4, 0) == 0 && magic[0] == 'Q' &&
+	    magic[1] == 'F' && magic[2] == 'I' && magic[3] == 0xfb)
+		return "qcow2";
+	return "raw";
+}
+
+int blk_open_chain(int fd, const struct blk_open_opts *opts,
+		   struct blk_chain *chain, struct blk **out)
+{
+	const char *fmt = opts->format ? opts->format : blk_probe(fd);
+	struct stat st;
+	unsigned i;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	for (i = 0; i < chain->depth; i++) {
+		if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino)
+			return -ELOOP;
+	}
+	if (chain->depth > BLK_MAX_CHAIN)
+		return -ELOOP;
+	chain->dev[chain->depth] = st.st_dev;
+	chain->ino[chain->depth] = st.st_ino;
+	chain->depth++;
+	if (!strcmp(fmt, "raw"))
+		return raw_open(fd, opts, out);
+	if (!strcmp(fmt, "qcow2"))
+		return qcow2_open(fd, opts, chain, out);
+	return -EPROTONOSUPPORT;
+}
+
+int blk_open_fd(int fd, const struct blk_open_opts *opts, struct blk **out)
+{
+	struct blk_chain chain = { 0 };
+	return blk_open_chain(fd, opts, &chain, out);
+}
+
+int blk_open_backing(const struct blk_open_opts *opts, const char *referrer,
+		     const char *name, const char *format,
+		     struct blk_chain *chain, struct blk **out)
+{
+	struct blk_open_opts bopts = *opts;
+	char resolved[1024] = "";
+	int fd, ret;
+
+	if (!opts->open_backing)
+		return -ENOTSUP;
+	if (chain->depth > BLK_MAX_CHAIN)
+		return -ELOOP;
+	fd = opts->open_backing(opts->opaque, referrer, name, resolved,
+				sizeof(resolved));
+	if (fd < 0)
+		return fd;
+	bopts.flags = (opts->flags | BLK_O_RDONLY) & ~BLK_O_DIRECT;
+	bopts.format = format;
+	bopts.name = resolved[0] ? resolved : name;
+	ret = blk_open_chain(fd, &bopts, chain, out);
+	if (ret < 0)
+		close(fd);
+	return ret;
+}
+
+void blk_close(struct blk *b)
+{
+	if (b)
+		b->ops->close(b);
+}
+
+int blk_check_request(const struct blk *b, uint64_t off, uint64_t len,
+		      int is_write)
+{
+	if (is_write && b->read_only)
+		return -EROFS;
+	if (off > b->size || len > b->size - off)
+		return -EIO;
+	return 0;
+}
+
+int blk_pread(struct blk *b, uint64_t off, void *buf, size_t len)
+{
+	int ret = blk_check_request(b, off, len, 0);
+	if (ret < 0)
+		return ret;
+	if (len > BLK_MAX_REQUEST)
+		return -EINVAL;
+	return len ? b->ops->read(b, off, buf, len) : 0;
+}
+
+int blk_pwrite(struct blk *b, uint64_t off, const void *buf, size_t len)
+{
+	int ret = blk_check_request(b, off, len, 1);
+	if (ret < 0)
+		return ret;
+	if (len > BLK_MAX_REQUEST)
+		return -EINVAL;
+	return len ? b->ops->write(b, off, buf, len) : 0;
+}
+
+int blk_flush(struct blk *b)
+{
+	if (b->read_only)
+		return 0;
+	return b->ops->flush(b);
+}
+
+int blk_discard(struct blk *b, uint64_t off, uint64_t len)
+{
+	int ret = blk_check_request(b, off, len, 1);
+	if (ret < 0)
+		return ret;
+	return len ? b->ops->discard(b, off, len) : 0;
+}
+
+int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len)
+{
+	int ret = blk_check_request(b, off, len, 1);
+	if (ret < 0)
+		return ret;
+	return len ? b->ops->write_zeroes(b, off, len) : 0;
+}
+
+int blk_map(struct blk *b, uint64_t off, uint64_t len, uint64_t *pnum,
+	    unsigned *flags)
+{
+	int ret = blk_check_request(b, off, len, 0);
+	if (ret < 0)
+		return ret;
+	if (!len)
+		return -EINVAL;
+	return b->ops->map(b, off, len, pnum, flags);
+}
+
+void blk_get_info(struct blk *b, struct blk_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = b->size;
+	info->read_only = b->read_only;
+	b->ops->info(b, info);
+}
