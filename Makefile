@@ -39,6 +39,7 @@ include src/vmm/module.mk
 include src/dm/module.mk
 include tests/module.mk
 include bench/module.mk
+include src/tools/module.mk
 
 .DEFAULT_GOAL := all
 all: $(PROGRAMS)
