@@ -292,8 +292,9 @@ static int l1_set(struct qcow2 *s, uint64_t l1i, uint64_t v)
 	return 0;
 }
 
-/* Copies a shared L2 table: every cluster it names gains the new table as
- * a referrer, and none is exclusive any more. */
+/* Copies a shared L2 table. Refcounts count paths from L1 tables (a
+ * snapshot made every cluster under a shared table count twice), so the
+ * clusters it names keep their counts; none is exclusive any more. */
 static int l2_cow(struct qcow2 *s, uint64_t l1i, uint64_t old)
 {
 	uint64_t cs = s->cluster_size, newoff, i;
@@ -306,24 +307,8 @@ static int l2_cow(struct qcow2 *s, uint64_t l1i, uint64_t old)
 	if (ret < 0)
 		goto out;
 	memcpy(tmp, l2, cs);
-	for (i = 0; i < s->l2_entries; i++) {
-		struct qmap m;
-		uint64_t e = be64_get(tmp + i * 8), coff, clen;
-		if (!e)
-			continue;
-		ret = l2e_classify(s, e, &m);
-		if (ret < 0)
-			goto out;
-		if (m.kind == K_COMPRESSED) {
-			qcow2_compressed_range(s, e, &coff, &clen);
-			ret = qcow2_ref_range(s, coff, clen);
-		} else if (m.host) {
-			ret = qcow2_ref_range(s, m.host, cs);
-		}
-		if (ret < 0)
-			goto out;
-		be64_put(tmp + i * 8, e & ~OFLAG_COPIED);
-	}
+	for (i = 0; i < s->l2_entries; i++)
+		be64_put(tmp + i * 8, be64_get(tmp + i * 8) & ~OFLAG_COPIED);
 	ret = qcow2_alloc_cluster(s, &newoff);
 	if (ret < 0)
 		goto out;
