@@ -9,7 +9,7 @@ B := build/$(MODE)
 CC ?= cc
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-fno-strict-aliasing -D_GNU_SOURCE -Isrc -MMD -MP
+	-fno-strict-aliasing -D_GNU_SOURCE -Isrc -I. -MMD -MP
 CFLAGS_release := -O2
 CFLAGS_debug := -O0
 CFLAGS_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -1,11 +1,15 @@
-# tests: every tests/unit/*.c and tests/cpu/*.c is a TAP program linked
-# against the libraries. Test programs end in .t so prove can run them.
-TEST_LIBS := $(B)/libcpu.a $(B)/liblib.a
+# tests: every tests/unit/*.c is a TAP program linked against the
+# libraries. Test programs end in .t so prove can run them. Folders with
+# their own needs (tests/cpu, ...) add themselves through module.mk.
+# The emulator library is linked whole: the opcode table names every
+# handler.
+LINK_CPU = -Wl,--whole-archive $(B)/libcpu.a -Wl,--no-whole-archive $(B)/liblib.a
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
-$(B)/tests/%.t: $(B)/tests/unit/%.o $(TEST_LIBS)
+$(B)/tests/%.t: $(B)/tests/unit/%.o $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_CPU) -lm
+
 include $(wildcard tests/*/module.mk)

@@ -1,0 +1,234 @@
+/* The decoded-code cache (DESIGN.md, "The emulator"): blocks of straight-line
+ * code decoded once, found by guest-physical address and decoding mode, and
+ * dropped as soon as their page is written (self-modifying code, a loader
+ * overwriting old code, DMA). Blocks live in one arena that is emptied
+ * whole when it fills up. */
+#include <stdlib.h>
+
+#include "cpu/codecache.h"
+
+#define HASH_BITS 15
+#define PAGE_HASH_BITS 12
+#define ARENA_SIZE (32u << 20)
+/* Physical pages the code bitmap covers: the 36-bit space of PAE. */
+#define BITMAP_PAGES (1ull << 24)
+
+struct code_cache *codecache_create(void)
+{
+	struct code_cache *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return NULL;
+	cc->bitmap_pages = BITMAP_PAGES;
+	cc->code_bitmap = calloc(BITMAP_PAGES / 8, 1);
+	cc->hash = calloc(1u << HASH_BITS, sizeof(*cc->hash));
+	cc->page_hash = calloc(1u << PAGE_HASH_BITS, sizeof(*cc->page_hash));
+	cc->arena = malloc(ARENA_SIZE);
+	cc->arena_size = ARENA_SIZE;
+	cc->cur_page = ~0ull;
+	if (!cc->code_bitmap || !cc->hash || !cc->page_hash || !cc->arena) {
+		codecache_destroy(cc);
+		return NULL;
+	}
+	return cc;
+}
+
+void codecache_destroy(struct code_cache *cc)
+{
+	if (!cc)
+		return;
+	free(cc->code_bitmap);
+	free(cc->hash);
+	free(cc->page_hash);
+	free(cc->arena);
+	free(cc);
+}
+
+void codecache_flush(struct cpu *cpu)
+{
+	struct code_cache *cc = cpu->cc;
+	memset(cc->code_bitmap, 0, cc->bitmap_pages / 8);
+	memset(cc->hash, 0, (1u << HASH_BITS) * sizeof(*cc->hash));
+	memset(cc->page_hash, 0, (1u << PAGE_HASH_BITS) * sizeof(*cc->page_hash));
+	cc->arena_used = 0;
+	/* The running block's records stay readable (the arena is not
+	 * freed), but nothing may run after the current instruction. */
+	cpu->end_block = true;
+}
+
+static unsigned hash_of(uint64_t paddr, uint32_t mode)
+{
+	uint64_t h = (paddr ^ ((uint64_t)mode << 40)) * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> (64 - HASH_BITS));
+}
+
+static unsigned page_hash_of(uint64_t ppage)
+{
+	return (unsigned)(((ppage >> 12) * 0x9e3779b97f4a7c15ull) >>
+			  (64 - PAGE_HASH_BITS));
+}
+
+bool codecache_page_has_code(struct cpu *cpu, uint64_t ppage)
+{
+	uint64_t pg = ppage >> 12;
+	return pg < cpu->cc->bitmap_pages &&
+	       (cpu->cc->code_bitmap[pg >> 3] & (1u << (pg & 7)));
+}
+
+void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
+{
+	struct code_cache *cc = cpu->cc;
+	uint64_t pg = ppage >> 12;
+	struct block **pp = &cc->page_hash[page_hash_of(ppage)];
+
+	while (*pp) {
+		struct block *b = *pp;
+		if ((b->paddr & ~0xfffull) == ppage) {
+			b->valid = false;
+			*pp = b->page_next;
+		} else {
+			pp = &b->page_next;
+		}
+	}
+	if (pg < cc->bitmap_pages)
+		cc->code_bitmap[pg >> 3] &= (uint8_t)~(1u << (pg & 7));
+	if (cc->cur_page == ppage)
+		cpu->end_block = true;
+}
+
+/* The mode bits decoding depends on: the default code size. */
+static uint32_t decode_mode(const struct cpu *cpu)
+{
+	return cpu->code_size;
+}
+
+static void *arena_alloc(struct cpu *cpu, size_t n)
+{
+	struct code_cache *cc = cpu->cc;
+	void *p;
+	n = (n + 15) & ~(size_t)15;
+	if (cc->arena_used + n > cc->arena_size)
+		codecache_flush(cpu);
+	p = cc->arena + cc->arena_used;
+	cc->arena_used += n;
+	return p;
+}
+
+/* Gathers up to 15 bytes at linear `lin` across a page boundary, faulting
+ * as the fetch would; used only for an instruction that straddles pages. */
+static void fetch_slow(struct cpu *cpu, uint64_t lin, uint8_t *buf,
+		       unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t pa = lin_translate(cpu, lin + i, ACC_EXEC,
+					    cpu->cpl == 3);
+		buf[i] = (uint8_t)phys_read(cpu, pa, 1);
+	}
+}
+
+/* Linear address of CS:RIP with the code segment's limit check for a
+ * fetch of `n` bytes: the first byte beyond the limit is #GP(0). */
+static uint64_t fetch_linear(struct cpu *cpu, uint64_t rip, unsigned n)
+{
+	const struct x86_segment *cs = &cpu->s.seg[S_CS];
+	if (!cpu_long64(cpu) && rip + n - 1 > cs->limit)
+		cpu_fault(cpu, EXC_GP, 0);
+	return cs->base + rip;
+}
+
+struct block *codecache_get(struct cpu *cpu, struct insn *single)
+{
+	struct code_cache *cc = cpu->cc;
+	uint64_t rip = cpu->s.rip;
+	uint64_t lin = fetch_linear(cpu, rip, 1);
+	uint64_t ppage, paddr;
+	uint32_t mode = decode_mode(cpu);
+	const uint8_t *page;
+	struct block *b, **head;
+	unsigned off, start_off, h, n = 0;
+	uint8_t buf[16];
+	struct insn tmp[BLOCK_MAX_INSNS];
+
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	page = lin_fetch_page(cpu, lin, &ppage);
+	off = lin & 0xfff;
+	paddr = ppage | off;
+	h = hash_of(paddr, mode);
+	for (b = cc->hash[h]; b; b = b->hash_next)
+		if (b->paddr == paddr && b->mode == mode && b->valid)
+			goto found;
+
+	/* Decode a new block: stop at a branch, at the page's end, or at
+	 * the code segment limit. */
+	start_off = off;
+	for (;;) {
+		uint64_t cur = rip + (off - start_off);
+		unsigned avail = 4096 - off, got;
+		uint8_t local[16];
+		const uint8_t *src;
+		if (!cpu_long64(cpu)) {
+			uint64_t lim = cpu->s.seg[S_CS].limit;
+			if (cur > lim)
+				break;
+			if (lim - cur + 1 < avail)
+				avail = (unsigned)(lim - cur + 1);
+		}
+		if (page) {
+			src = page + off;
+		} else {
+			/* MMIO or ROM without a host page: fetch bytes. */
+			unsigned k = avail < 15 ? avail : 15;
+			for (unsigned i = 0; i < k; i++)
+				local[i] = (uint8_t)phys_read(cpu, ppage + off + i, 1);
+			src = local;
+			avail = k;
+		}
+		got = decode_insn(cpu, src, avail < 15 ? avail : 15, &tmp[n]);
+		if (!got) {
+			if (n > 0)
+				break;
+			/* The first instruction straddles the page or the
+			 * limit: fetch it for real (faults are its own). */
+			fetch_linear(cpu, rip, 1);
+			{
+				unsigned lim_n = 15;
+				if (!cpu_long64(cpu) &&
+				    cpu->s.seg[S_CS].limit - rip + 1 < 15)
+					lim_n = (unsigned)(cpu->s.seg[S_CS].limit - rip + 1);
+				memset(buf, 0, sizeof(buf));
+				fetch_slow(cpu, lin, buf, lim_n);
+				if (!decode_insn(cpu, buf, lim_n, single)) {
+					/* Runs past the limit: #GP. */
+					cpu_fault(cpu, EXC_GP, 0);
+				}
+			}
+			return NULL;
+		}
+		n++;
+		off += got;
+		if ((tmp[n - 1].flags & INSN_END) || off >= 4096 ||
+		    n == BLOCK_MAX_INSNS || !page)
+			break;
+	}
+
+	b = arena_alloc(cpu, sizeof(*b) + n * sizeof(struct insn));
+	b->paddr = paddr;
+	b->mode = mode;
+	b->n = (uint16_t)n;
+	b->valid = true;
+	memcpy(b->insns, tmp, n * sizeof(struct insn));
+	b->hash_next = cc->hash[h];
+	cc->hash[h] = b;
+	head = &cc->page_hash[page_hash_of(ppage)];
+	b->page_next = *head;
+	*head = b;
+	if (!codecache_page_has_code(cpu, ppage)) {
+		uint64_t pg = ppage >> 12;
+		if (pg < cc->bitmap_pages)
+			cc->code_bitmap[pg >> 3] |= (uint8_t)(1u << (pg & 7));
+		tlb_drop_writes_to(cpu, ppage);
+	}
+found:
+	cc->cur_page = ppage;
+	return b;
+}

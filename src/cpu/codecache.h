@@ -1,0 +1,63 @@
+/* The decoded-code cache: blocks of decoded instructions keyed by the
+ * guest-physical address they start at and the decoding mode, dropped when
+ * their page is written. */
+#ifndef V2E_CPU_CODECACHE_H
+#define V2E_CPU_CODECACHE_H
+
+#include "cpu/emu.h"
+
+#define BLOCK_MAX_INSNS 64
+
+struct block {
+	uint64_t paddr;
+	struct block *hash_next;
+	struct block *page_next;
+	uint32_t mode;
+	uint16_t n;
+	bool valid;
+	struct insn insns[];
+};
+
+struct code_cache *codecache_create(void);
+void codecache_destroy(struct code_cache *cc);
+void codecache_flush(struct cpu *cpu);
+
+/* The block that starts at the current CS:RIP, decoding it if needed.
+ * Returns NULL when the instruction there straddles a page boundary; the
+ * caller then decodes it into `single` and runs it uncached. */
+struct block *codecache_get(struct cpu *cpu, struct insn *single);
+
+bool codecache_page_has_code(struct cpu *cpu, uint64_t ppage);
+/* A write to guest-physical memory: drops decoded code it overwrites. */
+static inline void codecache_note_write(struct cpu *cpu, uint64_t paddr,
+					unsigned size);
+void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage);
+
+/* Decoder (decode.c): decodes one instruction from `len` bytes at `p` in
+ * the current mode. Returns its length, or 0 if more bytes than `len` are
+ * needed. Invalid encodings decode to a handler that raises #UD. */
+unsigned decode_insn(const struct cpu *cpu, const uint8_t *p, unsigned len,
+		     struct insn *in);
+
+struct code_cache {
+	uint8_t *code_bitmap; /* one bit per 4 KiB physical page */
+	uint64_t bitmap_pages;
+	struct block **hash;
+	struct block **page_hash;
+	uint8_t *arena;
+	size_t arena_used, arena_size;
+	uint64_t cur_page; /* physical page of the running block */
+};
+
+static inline void codecache_note_write(struct cpu *cpu, uint64_t paddr,
+					unsigned size)
+{
+	struct code_cache *cc = cpu->cc;
+	uint64_t first = paddr >> 12, last = (paddr + size - 1) >> 12;
+	for (uint64_t pg = first; pg <= last; pg++)
+		if (pg < cc->bitmap_pages &&
+		    (cc->code_bitmap[pg >> 3] & (1u << (pg & 7))))
+			codecache_invalidate_page(cpu, pg << 12);
+}
+
+#endif

@@ -1,0 +1,491 @@
+/* The emulator engine: creation, reset, the run loop over decoded blocks,
+ * fault unwinding and double-fault rules, interrupt acceptance, single-step
+ * and debug-register traps, and state transfer for V2E. */
+#include <stdlib.h>
+
+#include "cpu/codecache.h"
+#include "cpu/handlers.h"
+
+void cpu_model_default(struct cpu_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->vendor, "GenuineIntel", 13);
+	m->family = 6;
+	m->model = 5; /* Pentium II */
+	m->stepping = 2;
+	/* FPU, VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT,
+	 * PSE36 (x87, MMX, SSE and APIC bits are the FPU and platform
+	 * issues' to add once implemented). */
+	m->features_edx = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
+			  (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) |
+			  (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) |
+			  (1u << 17);
+	m->features_ecx = 0;
+	snprintf(m->brand, sizeof(m->brand), "v2e x86 emulator");
+}
+
+struct cpu *cpu_create(const struct cpu_bus *bus, const struct cpu_model *m,
+		       uint64_t ram_pages)
+{
+	struct cpu *cpu = calloc(1, sizeof(*cpu));
+	if (!cpu)
+		return NULL;
+	cpu->bus = *bus;
+	if (m)
+		cpu->model = *m;
+	else
+		cpu_model_default(&cpu->model);
+	cpu->ram_pages = ram_pages;
+	cpu->cc = codecache_create();
+	if (!cpu->cc) {
+		free(cpu);
+		return NULL;
+	}
+	cpu->a20_mask = ~0ull;
+	cpu_reset(cpu);
+	return cpu;
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+	if (!cpu)
+		return;
+	codecache_destroy(cpu->cc);
+	free(cpu);
+}
+
+static void seg_reset(struct x86_segment *s, uint16_t sel, uint64_t base,
+		      uint32_t ar)
+{
+	s->selector = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->ar = ar;
+}
+
+void cpu_reset(struct cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+	memset(s, 0, sizeof(*s));
+	memset(&cpu->lf, 0, sizeof(cpu->lf));
+	s->rflags = FL_FIXED1;
+	s->rip = 0xfff0;
+	for (int i = 0; i < S_NR; i++)
+		seg_reset(&s->seg[i], 0, 0, AR_P | AR_S | AR_TYPE_WRITABLE |
+						    AR_TYPE_ACCESSED);
+	seg_reset(&s->seg[S_CS], 0xf000, 0xffff0000ull,
+		  AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
+			  AR_TYPE_ACCESSED);
+	seg_reset(&s->ldtr, 0, 0, AR_P | 0x2);
+	seg_reset(&s->tr, 0, 0, AR_P | 0xb);
+	s->gdtr.limit = s->idtr.limit = 0xffff;
+	s->gpr[R_DX] = (cpu->model.family << 8) | (cpu->model.model << 4) |
+		       cpu->model.stepping;
+	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	s->dr[6] = 0xffff0ff0;
+	s->dr[7] = 0x400;
+	s->msr.apic_base = 0xfee00000ull | 0x900; /* BSP, enabled */
+	s->msr.pat = 0x0007040600070406ull;
+	/* x87 after RESET: FCW 0x0040 (SDM vol. 1, 8.1.11, table 8-7 gives
+	 * FINIT's 0x037f; RESET leaves 0x0040); MXCSR's default. */
+	s->fxsave[0] = 0x40;
+	s->fxsave[24] = 0x80;
+	s->fxsave[25] = 0x1f;
+	cpu->cpl = 0;
+	cpu->intr_line = 0;
+	cpu->inhibit_irq = 0;
+	cpu->delivering = 0;
+	cpu_update_mode(cpu);
+	tlb_flush(cpu, true);
+	codecache_flush(cpu);
+}
+
+void seg_fast_update(struct cpu *cpu, int sreg)
+{
+	const struct x86_segment *s = &cpu->s.seg[sreg];
+	struct seg_fast *f = &cpu->sf[sreg];
+
+	if (cpu_long64(cpu)) {
+		f->lo = 0;
+		f->hi = ~0ull;
+		f->ok_read = f->ok_write = 1;
+		return;
+	}
+	if (!cpu_protected(cpu)) {
+		/* Real and v86 mode: the cached limit still applies (big
+		 * real mode), types are not checked. */
+		f->lo = 0;
+		f->hi = s->limit;
+		f->ok_read = f->ok_write = 1;
+		return;
+	}
+	if (s->ar & AR_UNUSABLE) {
+		f->lo = 1;
+		f->hi = 0;
+		f->ok_read = f->ok_write = 0;
+		return;
+	}
+	if (s->ar & AR_TYPE_CODE) {
+		f->ok_read = (s->ar & AR_TYPE_READABLE) != 0;
+		f->ok_write = 0;
+		f->lo = 0;
+		f->hi = s->limit;
+		return;
+	}
+	f->ok_read = 1;
+	f->ok_write = (s->ar & AR_TYPE_WRITABLE) != 0;
+	if (s->ar & AR_TYPE_EXPDOWN) {
+		f->lo = (uint64_t)s->limit + 1;
+		f->hi = (s->ar & AR_DB) ? 0xffffffffull : 0xffff;
+	} else {
+		f->lo = 0;
+		f->hi = s->limit;
+	}
+}
+
+void cpu_update_mode(struct cpu *cpu)
+{
+	const struct x86_segment *cs = &cpu->s.seg[S_CS];
+	bool lma = (cpu->s.efer & EFER_LMA) != 0;
+
+	if (!cpu_pe(cpu))
+		cpu->cpl = 0;
+	else if (cpu_vm86(cpu))
+		cpu->cpl = 3;
+	if (lma && (cs->ar & AR_L) && cpu_protected(cpu))
+		cpu->code_size = 8;
+	else if (cpu_vm86(cpu))
+		cpu->code_size = 2;
+	else
+		cpu->code_size = (cs->ar & AR_DB) ? 4 : 2;
+	if (cpu->code_size == 8)
+		cpu->stack_size = 8;
+	else if (cpu_vm86(cpu))
+		cpu->stack_size = 2;
+	else
+		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
+	for (int i = 0; i < S_NR; i++)
+		seg_fast_update(cpu, i);
+	cpu->end_block = true;
+}
+
+/* ---- faults ---- */
+
+static bool vector_has_error(int v)
+{
+	return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS ||
+	       v == EXC_GP || v == EXC_PF || v == EXC_AC;
+}
+
+void cpu_fault(struct cpu *cpu, int vector, uint32_t error)
+{
+	cpu->fault_vector = (uint8_t)vector;
+	cpu->fault_error = error;
+	longjmp(cpu->fault_jmp, 1);
+}
+
+void cpu_fault_noerr(struct cpu *cpu, int vector)
+{
+	cpu_fault(cpu, vector, 0);
+}
+
+static bool contributory(int v)
+{
+	return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
+}
+
+/* Delivers the fault recorded by cpu_fault(), applying the double-fault
+ * rules (SDM vol. 3, table 6-5) when it happened while delivering
+ * another. */
+static void handle_fault(struct cpu *cpu)
+{
+	int v = cpu->fault_vector;
+	uint32_t err = cpu->fault_error;
+
+	cpu->end_block = true;
+	if (cpu->delivering) {
+		int first = cpu->first_exc;
+		if (first == EXC_DF) {
+			cpu->delivering = 0;
+			cpu->s.ev.shutdown = 1;
+			return;
+		}
+		if ((contributory(first) && contributory(v)) ||
+		    (first == EXC_PF && (contributory(v) || v == EXC_PF))) {
+			v = EXC_DF;
+			err = 0;
+		}
+	}
+	cpu->delivering = 1;
+	cpu->first_exc = (uint8_t)v;
+	intr_deliver(cpu, v, INTR_EXC, vector_has_error(v), err);
+	cpu->delivering = 0;
+}
+
+/* ---- interrupts ---- */
+
+static bool accept_events(struct cpu *cpu)
+{
+	struct x86_events *ev = &cpu->s.ev;
+	if (ev->nmi_pending && !ev->nmi_masked && !cpu->inhibit_irq) {
+		ev->nmi_pending = 0;
+		ev->nmi_masked = 1;
+		ev->halted = 0;
+		cpu->delivering = 1;
+		cpu->first_exc = EXC_NMI;
+		intr_deliver(cpu, EXC_NMI, INTR_EXT, false, 0);
+		cpu->delivering = 0;
+		return true;
+	}
+	if (cpu->intr_line && (cpu->s.rflags & FL_IF) && !cpu->inhibit_irq) {
+		uint8_t vec = cpu->bus.intr_ack(cpu->bus.opaque);
+		ev->halted = 0;
+		cpu->delivering = 1;
+		cpu->first_exc = 0xff;
+		intr_deliver(cpu, vec, INTR_EXT, false, 0);
+		cpu->delivering = 0;
+		return true;
+	}
+	return false;
+}
+
+/* ---- debug traps ---- */
+
+/* Instruction breakpoints (DR7 R/W = 00) match CS:RIP before it runs. */
+static bool dr_exec_hit(struct cpu *cpu)
+{
+	uint64_t dr7 = cpu->s.dr[7];
+	uint64_t lin = cpu->s.seg[S_CS].base + cpu->s.rip;
+	uint32_t hits = 0;
+	if (!(dr7 & 0xff) || (cpu->s.rflags & FL_RF))
+		return false;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	for (int i = 0; i < 4; i++) {
+		if (!((dr7 >> (i * 2)) & 3))
+			continue;
+		if (((dr7 >> (16 + i * 4)) & 3) != 0)
+			continue;
+		if (cpu->s.dr[i] == lin)
+			hits |= 1u << i;
+	}
+	if (!hits)
+		return false;
+	cpu->s.dr[6] = (cpu->s.dr[6] & ~0xfull) | hits;
+	return true;
+}
+
+void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
+{
+	uint64_t dr7 = cpu->s.dr[7];
+	for (int i = 0; i < 4; i++) {
+		unsigned rw = (dr7 >> (16 + i * 4)) & 3;
+		unsigned ln = (dr7 >> (18 + i * 4)) & 3;
+		uint64_t blen = ln == 0 ? 1 : ln == 1 ? 2 : ln == 3 ? 4 : 8;
+		uint64_t start = cpu->s.dr[i] & ~(blen - 1);
+		if (!((dr7 >> (i * 2)) & 3))
+			continue;
+		if (rw == 0 || rw == 2)
+			continue; /* execute; I/O (CR4.DE) is checked by IN/OUT */
+		if (rw == 1 && !write)
+			continue;
+		if (lin + size > start && lin < start + blen)
+			cpu->dr_pending |= 1u << i;
+	}
+}
+
+static void dr_recompute(struct cpu *cpu)
+{
+	uint64_t dr7 = cpu->s.dr[7];
+	bool armed = false;
+	for (int i = 0; i < 4; i++) {
+		unsigned rw = (dr7 >> (16 + i * 4)) & 3;
+		if (((dr7 >> (i * 2)) & 3) && (rw == 1 || rw == 3))
+			armed = true;
+	}
+	cpu->dr_data_armed = armed;
+}
+
+void cpu_debug_changed(struct cpu *cpu)
+{
+	dr_recompute(cpu);
+	cpu->end_block = true;
+}
+
+/* ---- the run loop ---- */
+
+static inline void exec_one(struct cpu *cpu, const struct insn *in)
+{
+	cpu->next_rip = (cpu->s.rip + in->len) & size_mask(cpu->code_size);
+	in->fn(cpu, in);
+	cpu->s.rip = cpu->next_rip;
+	cpu->icount++;
+}
+
+/* One instruction with everything checked around it: TF single-step,
+ * instruction and data breakpoints, the interrupt shadow. */
+static void step_careful(struct cpu *cpu)
+{
+	struct insn single;
+	struct block *b;
+	bool tf = (cpu->s.rflags & FL_TF) != 0;
+
+	if (dr_exec_hit(cpu))
+		cpu_fault_noerr(cpu, EXC_DB);
+	b = codecache_get(cpu, &single);
+	cpu->dr_pending = 0;
+	exec_one(cpu, b ? &b->insns[0] : &single);
+	cpu->s.rflags &= ~(uint64_t)FL_RF;
+	if (cpu->inhibit_irq)
+		cpu->inhibit_irq--;
+	if (cpu->dr_pending || (tf && !cpu->skip_tf_trap)) {
+		cpu->s.dr[6] = (cpu->s.dr[6] & ~0xfull) | cpu->dr_pending |
+			       (tf ? 0x4000 : 0);
+		cpu->dr_pending = 0;
+		cpu->end_block = true;
+		/* A trap: RIP already points past the instruction. */
+		cpu->delivering = 1;
+		cpu->first_exc = EXC_DB;
+		intr_deliver(cpu, EXC_DB, INTR_EXC, false, 0);
+		cpu->delivering = 0;
+	}
+	cpu->skip_tf_trap = false;
+}
+
+static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
+{
+	struct insn single;
+
+	while (cpu->icount < end) {
+		struct block *b;
+		unsigned n;
+
+		if (unlikely(cpu->exit_request)) {
+			cpu->exit_request = 0;
+			return CPU_EXIT_REQUEST;
+		}
+		if (unlikely(cpu->s.ev.shutdown))
+			return CPU_EXIT_SHUTDOWN;
+		if (unlikely(cpu->intr_line | cpu->s.ev.nmi_pending))
+			accept_events(cpu);
+		if (unlikely(cpu->s.ev.halted))
+			return CPU_EXIT_HALT;
+		if (unlikely(cpu->inhibit_irq || (cpu->s.rflags & (FL_TF | FL_RF)) ||
+			     (cpu->s.dr[7] & 0xff))) {
+			step_careful(cpu);
+			continue;
+		}
+		cpu->end_block = false;
+		b = codecache_get(cpu, &single);
+		if (!b) {
+			exec_one(cpu, &single);
+			continue;
+		}
+		n = b->n;
+		for (unsigned i = 0; i < n; i++) {
+			exec_one(cpu, &b->insns[i]);
+			if (cpu->end_block)
+				break;
+		}
+	}
+	return CPU_EXIT_BUDGET;
+}
+
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns)
+{
+	uint64_t end = cpu->icount + max_insns;
+
+	if (setjmp(cpu->fault_jmp)) {
+		handle_fault(cpu);
+		if (cpu->s.ev.shutdown)
+			return CPU_EXIT_SHUTDOWN;
+	}
+	if (cpu->s.ev.shutdown)
+		return CPU_EXIT_SHUTDOWN;
+	if (cpu->s.ev.halted) {
+		bool wake = cpu->s.ev.nmi_pending ||
+			    (cpu->intr_line && (cpu->s.rflags & FL_IF));
+		if (!wake)
+			return CPU_EXIT_HALT;
+	}
+	return run_loop(cpu, end);
+}
+
+void cpu_request_exit(struct cpu *cpu)
+{
+	__atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);
+}
+
+void cpu_set_intr(struct cpu *cpu, bool level)
+{
+	cpu->intr_line = level;
+}
+
+void cpu_raise_nmi(struct cpu *cpu)
+{
+	cpu->s.ev.nmi_pending = 1;
+}
+
+void cpu_set_a20(struct cpu *cpu, bool enabled)
+{
+	uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+	if (mask != cpu->a20_mask) {
+		cpu->a20_mask = mask;
+		tlb_flush(cpu, true);
+		cpu->end_block = true;
+	}
+}
+
+void cpu_get_state(struct cpu *cpu, struct x86_state *out)
+{
+	flags_get(cpu);
+	*out = cpu->s;
+}
+
+void cpu_set_state(struct cpu *cpu, const struct x86_state *in)
+{
+	cpu->s = *in;
+	cpu->s.rflags |= FL_FIXED1;
+	cpu->lf.kind = LF_NONE;
+	/* CPL is SS.DPL outside real and v86 mode (KVM's convention). */
+	cpu->cpl = (uint8_t)((cpu->s.seg[S_SS].ar & AR_DPL_MASK) >> AR_DPL_SHIFT);
+	cpu->inhibit_irq = cpu->s.ev.interrupt_shadow;
+	cpu_update_mode(cpu);
+	dr_recompute(cpu);
+	tlb_flush(cpu, true);
+	codecache_flush(cpu);
+}
+
+uint64_t cpu_icount(const struct cpu *cpu)
+{
+	return cpu->icount;
+}
+
+uint64_t cpu_tsc(struct cpu *cpu)
+{
+	uint64_t now = cpu->bus.tsc_now ? cpu->bus.tsc_now(cpu->bus.opaque)
+					: cpu->icount;
+	return now + cpu->s.msr.tsc_offset;
+}
+
+void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len)
+{
+	uint64_t first, last;
+	if (!len)
+		return;
+	first = paddr >> 12;
+	last = (paddr + len - 1) >> 12;
+	for (uint64_t pg = first; pg <= last; pg++)
+		if (codecache_page_has_code(cpu, pg << 12))
+			codecache_invalidate_page(cpu, pg << 12);
+}
+
+void op_ud(struct cpu *cpu, const struct insn *in)
+{
+	UD(cpu);
+}
+
+void op_gp_too_long(struct cpu *cpu, const struct insn *in)
+{
+	GP0(cpu);
+}

@@ -1,0 +1,89 @@
+/* The x86 emulator engine: the contract the vmm sees.
+ *
+ * A vCPU is created on a bus (guest RAM pages, MMIO, port I/O and the
+ * interrupt acknowledge), runs bounded bursts, and exposes its whole
+ * architectural state (state.h) so another engine can take over. */
+#ifndef V2E_CPU_CPU_H
+#define V2E_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/state.h"
+
+struct cpu;
+
+/* What the vCPU reaches outside itself. Every callback gets `opaque`. */
+struct cpu_bus {
+	void *opaque;
+	/* Host address of the 4 KiB guest-physical page at `paddr` (page
+	 * aligned) if it is RAM usable for this access, NULL otherwise (MMIO,
+	 * a hole, or ROM when `write`). Only called when the TLB misses. */
+	uint8_t *(*ram_page)(void *opaque, uint64_t paddr, bool write);
+	uint64_t (*mmio_read)(void *opaque, uint64_t paddr, unsigned size);
+	void (*mmio_write)(void *opaque, uint64_t paddr, unsigned size,
+			   uint64_t value);
+	uint32_t (*pio_in)(void *opaque, uint16_t port, unsigned size);
+	void (*pio_out)(void *opaque, uint16_t port, unsigned size,
+			uint32_t value);
+	/* The interrupt controller's acknowledge cycle: called when the CPU
+	 * accepts INTR; returns the vector. */
+	uint8_t (*intr_ack)(void *opaque);
+	/* The current virtual-clock time in TSC ticks (DESIGN.md, "Time"). If
+	 * NULL, the TSC counts retired instructions. */
+	uint64_t (*tsc_now)(void *opaque);
+};
+
+/* The CPU model CPUID reports. */
+struct cpu_model {
+	char vendor[13];
+	uint32_t family, model, stepping;
+	uint32_t features_edx; /* CPUID.1:EDX */
+	uint32_t features_ecx; /* CPUID.1:ECX */
+	char brand[49];
+};
+
+/* The default: a P6-class CPU reporting only what the emulator implements. */
+void cpu_model_default(struct cpu_model *m);
+
+enum cpu_exit {
+	CPU_EXIT_BUDGET,   /* ran the requested number of instructions */
+	CPU_EXIT_HALT,     /* HLT with nothing to wake it */
+	CPU_EXIT_SHUTDOWN, /* triple fault: the platform resets or stops */
+	CPU_EXIT_REQUEST,  /* cpu_request_exit() was called */
+};
+
+/* Returns NULL if out of memory. `ram_pages` bounds the physical pages the
+ * decoded-code cache tracks (guest RAM size / 4096). */
+struct cpu *cpu_create(const struct cpu_bus *bus, const struct cpu_model *m,
+		       uint64_t ram_pages);
+void cpu_destroy(struct cpu *cpu);
+
+/* Power-on/RESET state (SDM vol. 3, "Processor state following reset"). */
+void cpu_reset(struct cpu *cpu);
+
+/* Runs at most `max_insns` instructions. */
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns);
+
+/* Thread-safe: makes a running cpu_run() return soon. */
+void cpu_request_exit(struct cpu *cpu);
+
+/* Interrupt inputs. */
+void cpu_set_intr(struct cpu *cpu, bool level);
+void cpu_raise_nmi(struct cpu *cpu);
+void cpu_set_a20(struct cpu *cpu, bool enabled);
+
+/* State transfer (V2E). cpu_set_state() drops every cache that depends on
+ * the old state. */
+void cpu_get_state(struct cpu *cpu, struct x86_state *out);
+void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
+
+/* Instructions retired since creation. */
+uint64_t cpu_icount(const struct cpu *cpu);
+
+/* The vmm tells the engine that guest code may have been written behind
+ * its back (DMA into RAM): drops decoded code for that physical range. */
+void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len);
+
+#endif

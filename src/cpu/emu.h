@@ -1,0 +1,435 @@
+/* Internals shared by the emulator's files: the vCPU struct, the decoded
+ * instruction record, the handler signature, memory access, lazy flags and
+ * faults. Nothing outside src/cpu includes this. */
+#ifndef V2E_CPU_EMU_H
+#define V2E_CPU_EMU_H
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "lib/compiler.h"
+
+struct cpu;
+struct insn;
+
+/* One signature for every instruction. */
+typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
+
+/* A decoded instruction: produced once, cached per guest-physical page,
+ * executed many times. Operands are resolved to register numbers and a
+ * uniform base + index*scale + disp memory form. */
+struct insn {
+	insn_fn fn;
+	uint8_t len;
+	uint8_t opsize;  /* 1, 2, 4 or 8 bytes (1 for byte forms) */
+	uint8_t adsize;  /* 2, 4 or 8 */
+	uint8_t seg;     /* segment of the memory operand (x86_sreg) */
+	uint8_t mod;     /* ModRM.mod: 3 means the r/m operand is a register */
+	uint8_t reg;     /* ModRM.reg with REX.R, or the opcode's register */
+	uint8_t rm;      /* ModRM.rm with REX.B (register form) */
+	uint8_t base;    /* memory: base register or REG_NONE */
+	uint8_t index;   /* memory: index register or REG_NONE */
+	uint8_t scale;   /* memory: index shift 0..3 */
+	uint8_t rep;     /* 0, PFX_REP (F3) or PFX_REPNE (F2) */
+	uint8_t flags;   /* INSN_* below */
+	uint8_t opcode;  /* the last opcode byte */
+	uint8_t modrm;   /* the raw ModRM byte */
+	uint8_t rex;
+	uint8_t sse_pfx; /* 0, 0x66, 0xf3 or 0xf2: the mandatory-prefix class */
+	int32_t disp;
+	uint16_t imm2;   /* ENTER's level, far pointer selector */
+	uint64_t imm;    /* immediate, sign- or zero-extended as the form says */
+};
+
+#define REG_NONE 0xff
+#define PFX_REP 1
+#define PFX_REPNE 2
+
+#define INSN_LOCK 0x01   /* LOCK prefix present */
+#define INSN_REXB8 0x02  /* a REX prefix: byte regs 4-7 are SPL..DIL */
+#define INSN_SEGOVR 0x04 /* explicit segment override */
+#define INSN_ADDR_OVR 0x08
+#define INSN_END 0x10    /* the block ends after this instruction */
+
+/* Opcode table entries (optable.c): one static table indexed by map and
+ * opcode, with ModRM.reg sub-tables for the groups. */
+enum {
+	OPF_MODRM = 1u << 0,
+	OPF_IMM8 = 1u << 1,    /* imm8, sign-extended to operand size */
+	OPF_IMM8U = 1u << 2,   /* imm8, zero-extended */
+	OPF_IMM16 = 1u << 3,
+	OPF_IMMZ = 1u << 4,    /* 16 or 32 by operand size (32 sign-extends in 64) */
+	OPF_IMMV = 1u << 5,    /* 16, 32 or 64 by operand size (MOV r, imm) */
+	OPF_MOFFS = 1u << 6,   /* address-size offset (MOV AL, moffs) */
+	OPF_FARPTR = 1u << 7,  /* offset (16/32) then selector */
+	OPF_ENTER = 1u << 8,   /* imm16 then imm8 */
+	OPF_BYTE = 1u << 9,    /* operand size 1 */
+	OPF_LOCK = 1u << 10,   /* LOCK allowed with a memory destination */
+	OPF_END = 1u << 11,    /* ends a decoded block (branches, mode changes) */
+	OPF_MEM = 1u << 12,    /* ModRM must name memory, else #UD */
+	OPF_NO64 = 1u << 13,   /* #UD in 64-bit mode */
+	OPF_DEF64 = 1u << 14,  /* operand size defaults to 64 in 64-bit mode */
+	OPF_GROUP = 1u << 15,  /* entry is a group: sub-table by ModRM.reg */
+	OPF_REGOP = 1u << 16,  /* register in the low 3 opcode bits */
+	OPF_REG = 1u << 17,    /* ModRM must name a register, else #UD */
+	OPF_SSE = 1u << 18,    /* 66/F2/F3 select the form, not the sizes */
+};
+
+struct op_entry {
+	insn_fn fn;
+	uint32_t flags;
+	const struct op_entry *group; /* 8 entries when OPF_GROUP */
+};
+
+/* map 0: one-byte opcodes; map 1: 0F xx. */
+extern const struct op_entry optable[2][256];
+
+/* ---- the vCPU ---- */
+
+/* Software TLB: one entry per linear page and privilege class. A tag is the
+ * page's linear address when the access kind is allowed through the fast
+ * path, TLB_INVALID otherwise; a hit is a compare and an add. */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID (~(uint64_t)0)
+
+struct tlb_entry {
+	uint64_t tag_read, tag_write, tag_exec;
+	uintptr_t addend; /* host address = linear + addend */
+	uint64_t paddr;   /* physical page */
+	uint64_t large_mask; /* offset mask of the large page it came from */
+	bool global, large;
+};
+
+/* Lazy flags: the last flag-setting operation and its operands. LF_NONE
+ * means rflags holds the arithmetic flags. */
+enum lf_kind {
+	LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_SHL, LF_SHR, LF_SAR, LF_NEG,
+};
+
+struct lazy_flags {
+	uint32_t kind;   /* enum lf_kind */
+	uint32_t size;   /* operand size in bytes */
+	uint64_t res, a, b; /* result and operands, masked to size; for
+			     * shifts a is the value shifted, b the count */
+	uint32_t aux;    /* carry-in of ADC/SBB, CF kept by INC/DEC */
+};
+
+struct code_cache; /* decode.c */
+
+/* Segment cache derived from the descriptor cache: the valid offset range
+ * and what may be done through the segment, so a check is two compares. */
+struct seg_fast {
+	uint64_t lo, hi;
+	uint8_t ok_read, ok_write;
+};
+
+struct cpu {
+	struct x86_state s;
+	struct lazy_flags lf;
+	struct seg_fast sf[S_NR];
+	uint8_t cpl;
+	uint8_t code_size;  /* 2, 4 or 8: CS default operand size */
+	uint8_t stack_size; /* 2 or 4 (8 in long mode): SS.B */
+	uint8_t intr_line;
+	uint8_t inhibit_irq; /* interrupt shadow for the next instruction */
+	uint8_t delivering; /* nesting depth of exception delivery */
+	uint8_t first_exc; /* vector being delivered, for #DF rules */
+	uint64_t a20_mask;
+	uint64_t next_rip;  /* set before each handler; branches overwrite */
+	bool end_block;     /* a handler changed something decoding relies on */
+	volatile int exit_request;
+	uint64_t icount;
+	jmp_buf fault_jmp;
+	struct cpu_bus bus;
+	struct cpu_model model;
+	struct tlb_entry tlb[2][TLB_SIZE]; /* [user?][index] */
+	struct code_cache *cc;
+	uint64_t ram_pages;
+	/* Debug: DR7 has an enabled data breakpoint, so every access checks. */
+	bool dr_data_armed;
+	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
+	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
+	uint8_t fault_vector;
+	uint32_t fault_error;
+};
+
+/* ---- faults: unwind to the instruction boundary ---- */
+
+/* Raises an exception from inside an instruction: the instruction has no
+ * effect beyond what it already committed, and cpu_run() delivers it. */
+__attribute__((noreturn)) void cpu_fault(struct cpu *cpu, int vector,
+					 uint32_t error);
+__attribute__((noreturn)) void cpu_fault_noerr(struct cpu *cpu, int vector);
+#define UD(cpu) cpu_fault_noerr(cpu, EXC_UD)
+#define GP0(cpu) cpu_fault(cpu, EXC_GP, 0)
+
+/* Delivers an interrupt or exception through the IVT/IDT (intr.c).
+ * `kind`: INTR_EXT (hardware, NMI), INTR_SOFT (INT n: DPL checked),
+ * INTR_EXC (exception; error code pushed when has_err). */
+enum intr_kind { INTR_EXT, INTR_SOFT, INTR_EXC, INTR_SOFT_EXC };
+void intr_deliver(struct cpu *cpu, int vector, enum intr_kind kind,
+		  bool has_err, uint32_t error);
+
+/* ---- modes ---- */
+
+static inline bool cpu_pe(const struct cpu *cpu)
+{
+	return cpu->s.cr0 & CR0_PE;
+}
+static inline bool cpu_vm86(const struct cpu *cpu)
+{
+	return cpu->s.rflags & FL_VM;
+}
+static inline bool cpu_long64(const struct cpu *cpu)
+{
+	return cpu->code_size == 8;
+}
+static inline bool cpu_protected(const struct cpu *cpu)
+{
+	return cpu_pe(cpu) && !cpu_vm86(cpu);
+}
+
+/* Recomputes cpl, code_size, stack_size and seg_fast after a change of
+ * CR0, EFER, RFLAGS.VM or a segment register. */
+void cpu_update_mode(struct cpu *cpu);
+void seg_fast_update(struct cpu *cpu, int sreg);
+
+/* ---- registers ---- */
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size == 8 ? ~(uint64_t)0 : (((uint64_t)1 << (size * 8)) - 1);
+}
+
+/* Reads a general register at an operand size; byte registers 4-7 are
+ * AH..BH unless a REX prefix is present. */
+static inline uint64_t reg_read(const struct cpu *cpu, const struct insn *in,
+				unsigned r, unsigned size)
+{
+	if (size == 1) {
+		if (r >= 4 && r < 8 && !(in->flags & INSN_REXB8))
+			return (cpu->s.gpr[r - 4] >> 8) & 0xff;
+		return cpu->s.gpr[r] & 0xff;
+	}
+	return cpu->s.gpr[r] & size_mask(size);
+}
+
+/* Writes a register: 8- and 16-bit writes merge, 32-bit writes
+ * zero-extend to 64 bits as in long mode (harmless outside it). */
+static inline void reg_write(struct cpu *cpu, const struct insn *in,
+			     unsigned r, unsigned size, uint64_t v)
+{
+	uint64_t *p;
+	switch (size) {
+	case 1:
+		if (r >= 4 && r < 8 && !(in->flags & INSN_REXB8)) {
+			p = &cpu->s.gpr[r - 4];
+			*p = (*p & ~(uint64_t)0xff00) | ((v & 0xff) << 8);
+		} else {
+			p = &cpu->s.gpr[r];
+			*p = (*p & ~(uint64_t)0xff) | (v & 0xff);
+		}
+		break;
+	case 2:
+		p = &cpu->s.gpr[r];
+		*p = (*p & ~(uint64_t)0xffff) | (v & 0xffff);
+		break;
+	case 4:
+		cpu->s.gpr[r] = (uint32_t)v;
+		break;
+	default:
+		cpu->s.gpr[r] = v;
+	}
+}
+
+/* ---- memory (mem.c) ---- */
+
+enum access_kind { ACC_READ, ACC_WRITE, ACC_EXEC };
+
+/* Linear-address accesses with paging and the TLB. `user` selects the
+ * privilege the page walk checks (CPL 3 data accesses; implicit system
+ * accesses such as descriptor-table reads pass false). */
+uint64_t lin_read(struct cpu *cpu, uint64_t lin, unsigned size, bool user);
+void lin_write(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t v,
+	       bool user);
+/* Translates for an access or faults (#PF): returns the physical address. */
+uint64_t lin_translate(struct cpu *cpu, uint64_t lin, enum access_kind k,
+		       bool user);
+/* Host pointer for a code fetch of the page holding `lin` (filling the
+ * TLB), or NULL if that page is not RAM (fetch goes byte by byte). */
+const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin,
+			      uint64_t *paddr);
+
+void tlb_flush(struct cpu *cpu, bool include_global);
+void tlb_flush_page(struct cpu *cpu, uint64_t lin);
+/* Forces writes to a physical page back through the slow path (the page
+ * now holds decoded code). */
+void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page);
+
+/* Physical-address accesses (page walks, DMA-like emulator accesses). */
+uint64_t phys_read(struct cpu *cpu, uint64_t paddr, unsigned size);
+void phys_write(struct cpu *cpu, uint64_t paddr, unsigned size, uint64_t v);
+
+/* Segment:offset -> linear, with the limit and type checks of the current
+ * mode: #GP(0), or #SS(0) for SS. */
+static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
+				  unsigned size, bool write)
+{
+	const struct seg_fast *f = &cpu->sf[sreg];
+	if (unlikely(off < f->lo || off + (size - 1) > f->hi ||
+		     !(write ? f->ok_write : f->ok_read)))
+		cpu_fault(cpu, sreg == S_SS ? EXC_SS : EXC_GP, 0);
+	return cpu->s.seg[sreg].base + off;
+}
+
+void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+
+static inline bool cpu_user_access(const struct cpu *cpu)
+{
+	return cpu->cpl == 3;
+}
+
+/* The TLB fast path, inline: everything else goes through lin_read. */
+static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
+				unsigned size)
+{
+	uint64_t lin = seg_linear(cpu, sreg, off, size, false);
+	const struct tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->tag_read == (lin & ~(uint64_t)0xfff) &&
+		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
+		uint64_t v = 0;
+		memcpy(&v, p, size); /* little-endian host: low bytes */
+		return v;
+	}
+	return lin_read(cpu, lin, size, cpu->cpl == 3);
+}
+
+static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
+			     unsigned size, uint64_t v)
+{
+	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
+	const struct tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->tag_write == (lin & ~(uint64_t)0xfff) &&
+		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
+		memcpy((uint8_t *)(uintptr_t)(lin + e->addend), &v, size);
+		return;
+	}
+	lin_write(cpu, lin, size, v, cpu->cpl == 3);
+}
+
+/* Checks that a write of `size` at seg:off would succeed (segment and page
+ * permissions) without writing: read-modify-write instructions and
+ * multi-part stores probe first so a fault leaves memory untouched. */
+void mem_probe_write(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
+
+/* ---- operands ---- */
+
+/* Effective address of the ModRM memory operand (offset in in->seg). */
+static inline uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
+{
+	uint64_t ea = (uint64_t)(int64_t)in->disp;
+	if (in->base != REG_NONE)
+		ea += in->base == 16 ? cpu->next_rip : cpu->s.gpr[in->base];
+	if (in->index != REG_NONE)
+		ea += cpu->s.gpr[in->index] << in->scale;
+	return ea & size_mask(in->adsize);
+}
+
+/* The r/m operand at a given size: register or memory. */
+static inline uint64_t rm_read(struct cpu *cpu, const struct insn *in,
+			       unsigned size)
+{
+	if (in->mod == 3)
+		return reg_read(cpu, in, in->rm, size);
+	return mem_read(cpu, in->seg, insn_ea(cpu, in), size);
+}
+
+static inline void rm_write(struct cpu *cpu, const struct insn *in,
+			    unsigned size, uint64_t v)
+{
+	if (in->mod == 3)
+		reg_write(cpu, in, in->rm, size, v);
+	else
+		mem_write(cpu, in->seg, insn_ea(cpu, in), size, v);
+}
+
+/* ---- stack (stack.c) ---- */
+
+void stack_push(struct cpu *cpu, unsigned size, uint64_t v);
+/* Multi-part pushes and pops work on a local copy of the stack pointer so
+ * that a fault in the middle commits nothing; stack_set_sp() commits. */
+void stack_push_at(struct cpu *cpu, uint64_t *sp, unsigned size, uint64_t v);
+uint64_t stack_pop_at(struct cpu *cpu, uint64_t *sp, unsigned size);
+void stack_set_sp(struct cpu *cpu, uint64_t sp);
+static inline uint64_t stack_sp(const struct cpu *cpu)
+{
+	return cpu->s.gpr[R_SP] & size_mask(cpu->stack_size);
+}
+uint64_t stack_pop(struct cpu *cpu, unsigned size);
+/* Reads the value `depth` bytes above the stack pointer without popping. */
+uint64_t stack_peek(struct cpu *cpu, unsigned size, unsigned depth);
+/* Moves the stack pointer by `delta` at the stack's address size. */
+void stack_adjust(struct cpu *cpu, int64_t delta);
+static inline uint64_t stack_ptr_mask(const struct cpu *cpu)
+{
+	return size_mask(cpu->stack_size);
+}
+
+/* ---- lazy flags (flags.c) ---- */
+
+static inline void lf_set(struct cpu *cpu, enum lf_kind kind, unsigned size,
+			  uint64_t res, uint64_t a, uint64_t b, uint32_t aux)
+{
+	uint64_t m = size_mask(size);
+	cpu->lf.kind = kind;
+	cpu->lf.size = size;
+	cpu->lf.res = res & m;
+	cpu->lf.a = a & m;
+	cpu->lf.b = b & m;
+	cpu->lf.aux = aux;
+}
+
+bool flag_cf(const struct cpu *cpu);
+bool flag_of(const struct cpu *cpu);
+bool flag_af(const struct cpu *cpu);
+bool flag_pf(const struct cpu *cpu);
+static inline bool flag_zf(const struct cpu *cpu)
+{
+	return cpu->lf.kind == LF_NONE ? (cpu->s.rflags & FL_ZF) != 0
+				       : cpu->lf.res == 0;
+}
+static inline bool flag_sf(const struct cpu *cpu)
+{
+	return cpu->lf.kind == LF_NONE
+		       ? (cpu->s.rflags & FL_SF) != 0
+		       : (cpu->lf.res >> (cpu->lf.size * 8 - 1)) & 1;
+}
+/* Materializes the arithmetic flags into rflags and returns it. */
+uint64_t flags_get(struct cpu *cpu);
+/* Sets rflags (all bits given by `mask` from `v`); arithmetic flags stop
+ * being lazy. Does no privilege checks and no mode update. */
+void flags_set(struct cpu *cpu, uint64_t v, uint64_t mask);
+/* Evaluates condition code 0..15 (the low nibble of Jcc/SETcc/CMOVcc). */
+bool cond_eval(const struct cpu *cpu, unsigned cc);
+
+/* ---- misc ---- */
+
+uint64_t cpu_tsc(struct cpu *cpu);
+/* DR7 or a debug register changed: re-arms the breakpoint checks. */
+void cpu_debug_changed(struct cpu *cpu);
+/* Loads a segment register with the protection checks of the current mode
+ * (seg.c). `sreg` S_CS is not loaded through here. */
+void seg_load(struct cpu *cpu, int sreg, uint16_t sel);
+/* Real/v86-mode load: base = sel << 4, limit and attributes kept. */
+void seg_load_real(struct cpu *cpu, int sreg, uint16_t sel);
+
+#endif

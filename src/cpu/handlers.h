@@ -1,0 +1,92 @@
+/* Every instruction handler the opcode table (optable.c) names. One
+ * signature: void op_x(struct cpu *, const struct insn *). Each lives in
+ * the insn_*.c file of its group, named in the comment above it. */
+#ifndef V2E_CPU_HANDLERS_H
+#define V2E_CPU_HANDLERS_H
+
+#include "cpu/emu.h"
+
+#define H(name) void name(struct cpu *cpu, const struct insn *in)
+
+/* insn_alu.c: ADD OR ADC SBB AND SUB XOR CMP in their four forms (E,G /
+ * G,E / accumulator,imm / E,imm), TEST, INC, DEC, NOT, NEG, CMC/CLC/STC,
+ * SAHF/LAHF, SALC */
+#define ALU_FORMS(op) H(op_##op##_EG); H(op_##op##_GE); H(op_##op##_AI); H(op_##op##_EI)
+ALU_FORMS(add); ALU_FORMS(or); ALU_FORMS(adc); ALU_FORMS(sbb);
+ALU_FORMS(and); ALU_FORMS(sub); ALU_FORMS(xor); ALU_FORMS(cmp);
+#undef ALU_FORMS
+H(op_test_EG); H(op_test_AI); H(op_test_EI);
+H(op_inc_r); H(op_dec_r); H(op_inc_E); H(op_dec_E);
+H(op_not_E); H(op_neg_E);
+H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
+H(op_sahf); H(op_lahf); H(op_salc);
+
+/* insn_mov.c: MOV forms, LEA, XCHG, MOVZX/MOVSX, CBW/CWD, CMOVcc, SETcc,
+ * BSWAP, XLAT, NOP forms */
+H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
+H(op_mov_AO); H(op_mov_OA); H(op_lea); H(op_xchg_EG); H(op_xchg_rA);
+H(op_nop); H(op_movzx); H(op_movsx); H(op_cbw); H(op_cwd);
+H(op_cmov); H(op_setcc); H(op_bswap); H(op_xlat);
+
+/* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
+ * ENTER/LEAVE, PUSHF/POPF */
+H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
+H(op_pusha); H(op_popa); H(op_enter); H(op_leave);
+H(op_pushf); H(op_popf);
+
+/* insn_branch.c: near branches: Jcc, JMP, CALL, RET, LOOPcc, JCXZ */
+H(op_jcc); H(op_jmp_rel); H(op_call_rel); H(op_jmp_E); H(op_call_E);
+H(op_ret); H(op_ret_imm); H(op_loop); H(op_loope); H(op_loopne); H(op_jcxz);
+
+/* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
+H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
+H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
+
+/* insn_muldiv.c: MUL IMUL DIV IDIV, IMUL two- and three-operand */
+H(op_mul_E); H(op_imul_E); H(op_div_E); H(op_idiv_E);
+H(op_imul_GE); H(op_imul_GEI);
+
+/* insn_bit.c: BT BTS BTR BTC (register and imm8 forms), BSF, BSR */
+H(op_bt_EG); H(op_bts_EG); H(op_btr_EG); H(op_btc_EG);
+H(op_bt_EI); H(op_bts_EI); H(op_btr_EI); H(op_btc_EI);
+H(op_bsf); H(op_bsr);
+
+/* insn_bcd.c: DAA DAS AAA AAS AAM AAD */
+H(op_daa); H(op_das); H(op_aaa); H(op_aas); H(op_aam); H(op_aad);
+
+/* insn_string.c: MOVS CMPS STOS LODS SCAS INS OUTS with REP prefixes */
+H(op_movs); H(op_cmps); H(op_stos); H(op_lods); H(op_scas);
+H(op_ins); H(op_outs);
+
+/* insn_atomic.c: XADD, CMPXCHG, CMPXCHG8B */
+H(op_xadd); H(op_cmpxchg); H(op_cmpxchg8b);
+
+/* insn_io.c: IN/OUT with the I/O permission checks */
+H(op_in_I); H(op_out_I); H(op_in_DX); H(op_out_DX);
+
+/* insn_seg.c: segment registers: MOV Sreg, PUSH/POP Sreg, LDS LES LFS LGS
+ * LSS, ARPL, LAR, LSL, VERR, VERW */
+H(op_mov_ES); H(op_mov_SE); H(op_push_sreg); H(op_pop_sreg);
+H(op_lxs); H(op_arpl); H(op_lar); H(op_lsl); H(op_verr); H(op_verw);
+
+/* insn_far.c: far control transfers and interrupts: JMP/CALL far (direct
+ * and indirect, through call gates and task gates), RETF, IRET, INT n,
+ * INT3, INTO, INT1, BOUND */
+H(op_jmp_far); H(op_call_far); H(op_jmp_far_E); H(op_call_far_E);
+H(op_retf); H(op_retf_imm); H(op_iret); H(op_int); H(op_int3);
+H(op_into); H(op_int1); H(op_bound);
+
+/* insn_system.c: flags and system instructions: CLI STI HLT, descriptor
+ * tables (LGDT LIDT SGDT SIDT LLDT SLDT LTR STR), SMSW LMSW CLTS, MOV
+ * CR/DR, INVLPG INVD WBINVD, CPUID, RDTSC, RDMSR WRMSR, RDPMC, SYSENTER
+ * SYSEXIT, UD2, WAIT, and the x87 escape until the FPU exists */
+H(op_cli); H(op_sti); H(op_hlt); H(op_grp6); H(op_grp7); H(op_clts);
+H(op_mov_RC); H(op_mov_CR); H(op_mov_RD); H(op_mov_DR);
+H(op_invd); H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr);
+H(op_rdpmc); H(op_sysenter); H(op_sysexit); H(op_wait); H(op_fpu_esc);
+
+/* cpu.c / decode.c */
+H(op_ud); H(op_gp_too_long);
+
+#undef H
+#endif

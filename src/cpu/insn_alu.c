@@ -1,0 +1,233 @@
+/* Integer arithmetic and logic: ADD OR ADC SBB AND SUB XOR CMP, TEST, INC,
+ * DEC, NOT, NEG, and the flag instructions CMC CLC STC CLD STD SAHF LAHF
+ * SALC. Results leave lazy flags behind (flags.c). */
+#include "cpu/handlers.h"
+
+enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+/* Computes dst OP src at `size` and records the flags. */
+static inline uint64_t alu_compute(struct cpu *cpu, enum alu_op op,
+				   unsigned size, uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	uint32_t c;
+	switch (op) {
+	case ALU_ADD:
+		r = a + b;
+		lf_set(cpu, LF_ADD, size, r, a, b, 0);
+		return r;
+	case ALU_ADC:
+		c = flag_cf(cpu);
+		r = a + b + c;
+		lf_set(cpu, LF_ADC, size, r, a, b, c);
+		return r;
+	case ALU_SBB:
+		c = flag_cf(cpu);
+		r = a - b - c;
+		lf_set(cpu, LF_SBB, size, r, a, b, c);
+		return r;
+	case ALU_SUB:
+	case ALU_CMP:
+		r = a - b;
+		lf_set(cpu, LF_SUB, size, r, a, b, 0);
+		return r;
+	case ALU_OR:
+		r = a | b;
+		break;
+	case ALU_AND:
+		r = a & b;
+		break;
+	default:
+		r = a ^ b;
+		break;
+	}
+	lf_set(cpu, LF_LOGIC, size, r, 0, 0, 0);
+	return r;
+}
+
+/* Memory destinations are read-modify-write: the write is probed by the
+ * read's translation path, and CMP never writes. */
+static inline void alu_rm(struct cpu *cpu, const struct insn *in,
+			  enum alu_op op, uint64_t src)
+{
+	unsigned size = in->opsize;
+	if (in->mod == 3) {
+		uint64_t a = reg_read(cpu, in, in->rm, size);
+		uint64_t r = alu_compute(cpu, op, size, a, src);
+		if (op != ALU_CMP)
+			reg_write(cpu, in, in->rm, size, r);
+	} else {
+		uint64_t ea = insn_ea(cpu, in);
+		uint64_t a, r;
+		if (op != ALU_CMP)
+			mem_probe_write(cpu, in->seg, ea, size);
+		a = mem_read(cpu, in->seg, ea, size);
+		r = alu_compute(cpu, op, size, a, src);
+		if (op != ALU_CMP)
+			mem_write(cpu, in->seg, ea, size, r);
+	}
+}
+
+#define ALU_HANDLERS(name, op)                                                \
+	void op_##name##_EG(struct cpu *cpu, const struct insn *in)           \
+	{                                                                     \
+		alu_rm(cpu, in, op, reg_read(cpu, in, in->reg, in->opsize));  \
+	}                                                                     \
+	void op_##name##_GE(struct cpu *cpu, const struct insn *in)           \
+	{                                                                     \
+		uint64_t b = rm_read(cpu, in, in->opsize);                    \
+		uint64_t a = reg_read(cpu, in, in->reg, in->opsize);          \
+		uint64_t r = alu_compute(cpu, op, in->opsize, a, b);          \
+		if (op != ALU_CMP)                                            \
+			reg_write(cpu, in, in->reg, in->opsize, r);           \
+	}                                                                     \
+	void op_##name##_AI(struct cpu *cpu, const struct insn *in)           \
+	{                                                                     \
+		uint64_t a = reg_read(cpu, in, R_AX, in->opsize);             \
+		uint64_t r = alu_compute(cpu, op, in->opsize, a, in->imm);    \
+		if (op != ALU_CMP)                                            \
+			reg_write(cpu, in, R_AX, in->opsize, r);              \
+	}                                                                     \
+	void op_##name##_EI(struct cpu *cpu, const struct insn *in)           \
+	{                                                                     \
+		alu_rm(cpu, in, op, in->imm);                                 \
+	}
+
+ALU_HANDLERS(add, ALU_ADD)
+ALU_HANDLERS(or, ALU_OR)
+ALU_HANDLERS(adc, ALU_ADC)
+ALU_HANDLERS(sbb, ALU_SBB)
+ALU_HANDLERS(and, ALU_AND)
+ALU_HANDLERS(sub, ALU_SUB)
+ALU_HANDLERS(xor, ALU_XOR)
+ALU_HANDLERS(cmp, ALU_CMP)
+
+static inline void test_flags(struct cpu *cpu, unsigned size, uint64_t r)
+{
+	lf_set(cpu, LF_LOGIC, size, r, 0, 0, 0);
+}
+
+void op_test_EG(struct cpu *cpu, const struct insn *in)
+{
+	test_flags(cpu, in->opsize, rm_read(cpu, in, in->opsize) &
+					    reg_read(cpu, in, in->reg, in->opsize));
+}
+
+void op_test_AI(struct cpu *cpu, const struct insn *in)
+{
+	test_flags(cpu, in->opsize, reg_read(cpu, in, R_AX, in->opsize) & in->imm);
+}
+
+void op_test_EI(struct cpu *cpu, const struct insn *in)
+{
+	test_flags(cpu, in->opsize, rm_read(cpu, in, in->opsize) & in->imm);
+}
+
+/* INC and DEC keep CF: it is captured before the new lazy state. */
+static uint64_t incdec(struct cpu *cpu, unsigned size, uint64_t a, bool dec)
+{
+	uint32_t cf = flag_cf(cpu);
+	uint64_t r = dec ? a - 1 : a + 1;
+	lf_set(cpu, dec ? LF_DEC : LF_INC, size, r, a, 1, cf);
+	return r;
+}
+
+void op_inc_r(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, in->reg, in->opsize,
+		  incdec(cpu, in->opsize, reg_read(cpu, in, in->reg, in->opsize), false));
+}
+
+void op_dec_r(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, in->reg, in->opsize,
+		  incdec(cpu, in->opsize, reg_read(cpu, in, in->reg, in->opsize), true));
+}
+
+/* Read-modify-write of the r/m operand with a unary operation. */
+#define RMW_UNARY(cpu, in, expr_of_a)                                          \
+	do {                                                                   \
+		unsigned size_ = (in)->opsize;                                 \
+		if ((in)->mod == 3) {                                          \
+			uint64_t a = reg_read(cpu, in, (in)->rm, size_);       \
+			reg_write(cpu, in, (in)->rm, size_, (expr_of_a));      \
+		} else {                                                       \
+			uint64_t ea_ = insn_ea(cpu, in);                       \
+			uint64_t a;                                            \
+			mem_probe_write(cpu, (in)->seg, ea_, size_);           \
+			a = mem_read(cpu, (in)->seg, ea_, size_);              \
+			mem_write(cpu, (in)->seg, ea_, size_, (expr_of_a));    \
+		}                                                              \
+	} while (0)
+
+void op_inc_E(struct cpu *cpu, const struct insn *in)
+{
+	RMW_UNARY(cpu, in, incdec(cpu, size_, a, false));
+}
+
+void op_dec_E(struct cpu *cpu, const struct insn *in)
+{
+	RMW_UNARY(cpu, in, incdec(cpu, size_, a, true));
+}
+
+void op_not_E(struct cpu *cpu, const struct insn *in)
+{
+	RMW_UNARY(cpu, in, ~a);
+}
+
+static uint64_t neg(struct cpu *cpu, unsigned size, uint64_t a)
+{
+	uint64_t r = -a;
+	lf_set(cpu, LF_NEG, size, r, a, 0, 0);
+	return r;
+}
+
+void op_neg_E(struct cpu *cpu, const struct insn *in)
+{
+	RMW_UNARY(cpu, in, neg(cpu, size_, a));
+}
+
+void op_cmc(struct cpu *cpu, const struct insn *in)
+{
+	flags_set(cpu, flags_get(cpu) ^ FL_CF, FL_CF);
+}
+
+void op_clc(struct cpu *cpu, const struct insn *in)
+{
+	flags_set(cpu, 0, FL_CF);
+}
+
+void op_stc(struct cpu *cpu, const struct insn *in)
+{
+	flags_set(cpu, FL_CF, FL_CF);
+}
+
+void op_cld(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.rflags &= ~(uint64_t)FL_DF;
+}
+
+void op_std(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.rflags |= FL_DF;
+}
+
+void op_sahf(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t ah = (cpu->s.gpr[R_AX] >> 8) & 0xff;
+	flags_set(cpu, ah, FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF);
+}
+
+void op_lahf(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t fl = flags_get(cpu);
+	uint64_t ah = (fl & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF)) | FL_FIXED1;
+	cpu->s.gpr[R_AX] = (cpu->s.gpr[R_AX] & ~0xff00ull) | (ah << 8);
+}
+
+/* SALC (D6): AL = CF ? 0xff : 0; undocumented but present on every
+ * 32-bit Intel CPU. */
+void op_salc(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[R_AX] = (cpu->s.gpr[R_AX] & ~0xffull) | (flag_cf(cpu) ? 0xff : 0);
+}

@@ -1,0 +1,101 @@
+/* Near control transfers: Jcc, JMP, CALL, RET, LOOP/LOOPE/LOOPNE, JCXZ.
+ * A target beyond the code segment limit is #GP(0) before anything is
+ * committed (SDM vol. 2, JMP/CALL/RET "Operation"). */
+#include "cpu/handlers.h"
+
+/* Sets the branch target, truncated to the operand size, after the limit
+ * check of the current mode. */
+static inline void branch_to(struct cpu *cpu, unsigned opsize, uint64_t target)
+{
+	target &= size_mask(opsize);
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	cpu->next_rip = target;
+}
+
+void op_jcc(struct cpu *cpu, const struct insn *in)
+{
+	if (cond_eval(cpu, in->opcode & 0xf))
+		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}
+
+void op_jmp_rel(struct cpu *cpu, const struct insn *in)
+{
+	branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}
+
+void op_call_rel(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t ret = cpu->next_rip;
+	uint64_t target = (ret + in->imm) & size_mask(in->opsize);
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	stack_push(cpu, in->opsize, ret);
+	cpu->next_rip = target;
+}
+
+void op_jmp_E(struct cpu *cpu, const struct insn *in)
+{
+	branch_to(cpu, in->opsize, rm_read(cpu, in, in->opsize));
+}
+
+void op_call_E(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t target = rm_read(cpu, in, in->opsize) & size_mask(in->opsize);
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	stack_push(cpu, in->opsize, cpu->next_rip);
+	cpu->next_rip = target;
+}
+
+static void ret_near(struct cpu *cpu, const struct insn *in, uint64_t extra)
+{
+	uint64_t sp = stack_sp(cpu);
+	uint64_t target = stack_pop_at(cpu, &sp, in->opsize);
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	stack_set_sp(cpu, sp + extra);
+	cpu->next_rip = target;
+}
+
+void op_ret(struct cpu *cpu, const struct insn *in)
+{
+	ret_near(cpu, in, 0);
+}
+
+void op_ret_imm(struct cpu *cpu, const struct insn *in)
+{
+	ret_near(cpu, in, in->imm & 0xffff);
+}
+
+/* LOOP family: the counter is CX, ECX or RCX by address size. */
+static inline uint64_t count_dec(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t c = (cpu->s.gpr[R_CX] - 1) & size_mask(in->adsize);
+	reg_write(cpu, in, R_CX, in->adsize, c);
+	return c;
+}
+
+void op_loop(struct cpu *cpu, const struct insn *in)
+{
+	if (count_dec(cpu, in))
+		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}
+
+void op_loope(struct cpu *cpu, const struct insn *in)
+{
+	if (count_dec(cpu, in) && flag_zf(cpu))
+		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}
+
+void op_loopne(struct cpu *cpu, const struct insn *in)
+{
+	if (count_dec(cpu, in) && !flag_zf(cpu))
+		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}
+
+void op_jcxz(struct cpu *cpu, const struct insn *in)
+{
+	if ((cpu->s.gpr[R_CX] & size_mask(in->adsize)) == 0)
+		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
+}

@@ -1,0 +1,155 @@
+/* Data movement: MOV, LEA, XCHG, MOVZX/MOVSX, CBW/CWDE, CWD/CDQ, CMOVcc,
+ * SETcc, BSWAP, XLAT and the NOP forms. None of them touches flags. */
+#include "cpu/handlers.h"
+
+void op_mov_EG(struct cpu *cpu, const struct insn *in)
+{
+	rm_write(cpu, in, in->opsize, reg_read(cpu, in, in->reg, in->opsize));
+}
+
+void op_mov_GE(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, in->opsize));
+}
+
+void op_mov_EI(struct cpu *cpu, const struct insn *in)
+{
+	rm_write(cpu, in, in->opsize, in->imm);
+}
+
+void op_mov_rI(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, in->reg, in->opsize, in->imm);
+}
+
+/* MOV AL/eAX, moffs: the offset is an immediate of address size. */
+void op_mov_AO(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, R_AX, in->opsize,
+		  mem_read(cpu, in->seg, in->imm, in->opsize));
+}
+
+void op_mov_OA(struct cpu *cpu, const struct insn *in)
+{
+	mem_write(cpu, in->seg, in->imm, in->opsize,
+		  reg_read(cpu, in, R_AX, in->opsize));
+}
+
+void op_lea(struct cpu *cpu, const struct insn *in)
+{
+	reg_write(cpu, in, in->reg, in->opsize, insn_ea(cpu, in));
+}
+
+/* XCHG with memory is always locked; emulated atomically per vCPU. */
+void op_xchg_EG(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t r = reg_read(cpu, in, in->reg, size);
+	if (in->mod == 3) {
+		uint64_t m = reg_read(cpu, in, in->rm, size);
+		reg_write(cpu, in, in->rm, size, r);
+		reg_write(cpu, in, in->reg, size, m);
+	} else {
+		uint64_t ea = insn_ea(cpu, in);
+		uint64_t m;
+		mem_probe_write(cpu, in->seg, ea, size);
+		m = mem_read(cpu, in->seg, ea, size);
+		mem_write(cpu, in->seg, ea, size, r);
+		reg_write(cpu, in, in->reg, size, m);
+	}
+}
+
+/* 90+r: XCHG r, eAX; 90 itself is NOP (and F3 90 is PAUSE), except with
+ * REX.B where it exchanges R8. */
+void op_xchg_rA(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t a, r;
+	if (in->reg == R_AX)
+		return;
+	a = reg_read(cpu, in, R_AX, size);
+	r = reg_read(cpu, in, in->reg, size);
+	reg_write(cpu, in, R_AX, size, r);
+	reg_write(cpu, in, in->reg, size, a);
+}
+
+void op_nop(struct cpu *cpu, const struct insn *in)
+{
+}
+
+/* 0F B6/B7: the source is a byte (B6) or a word (B7). */
+void op_movzx(struct cpu *cpu, const struct insn *in)
+{
+	unsigned src = (in->opcode & 1) ? 2 : 1;
+	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, src));
+}
+
+void op_movsx(struct cpu *cpu, const struct insn *in)
+{
+	unsigned src = (in->opcode & 1) ? 2 : 1;
+	uint64_t v = rm_read(cpu, in, src);
+	int64_t s = src == 1 ? (int64_t)(int8_t)v : (int64_t)(int16_t)v;
+	reg_write(cpu, in, in->reg, in->opsize, (uint64_t)s);
+}
+
+/* CBW / CWDE / CDQE: sign-extend the lower half of the accumulator. */
+void op_cbw(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t a = cpu->s.gpr[R_AX];
+	switch (in->opsize) {
+	case 2: reg_write(cpu, in, R_AX, 2, (uint64_t)(int64_t)(int8_t)a); break;
+	case 4: reg_write(cpu, in, R_AX, 4, (uint64_t)(int64_t)(int16_t)a); break;
+	default: reg_write(cpu, in, R_AX, 8, (uint64_t)(int64_t)(int32_t)a); break;
+	}
+}
+
+/* CWD / CDQ / CQO: the accumulator's sign fills DX/EDX/RDX. */
+void op_cwd(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t a = reg_read(cpu, in, R_AX, size);
+	bool neg = (a >> (size * 8 - 1)) & 1;
+	reg_write(cpu, in, R_DX, size, neg ? ~0ull : 0);
+}
+
+/* CMOVcc reads its source even when the condition is false (a memory
+ * operand can fault either way), and a 32-bit destination is
+ * zero-extended in 64-bit mode regardless. */
+void op_cmov(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t v = rm_read(cpu, in, in->opsize);
+	if (cond_eval(cpu, in->opcode & 0xf))
+		reg_write(cpu, in, in->reg, in->opsize, v);
+	else if (in->opsize == 4)
+		reg_write(cpu, in, in->reg, 4, reg_read(cpu, in, in->reg, 4));
+}
+
+void op_setcc(struct cpu *cpu, const struct insn *in)
+{
+	rm_write(cpu, in, 1, cond_eval(cpu, in->opcode & 0xf));
+}
+
+/* BSWAP: with a 16-bit operand the result is undefined; real CPUs clear
+ * the low word, which is what we do. */
+void op_bswap(struct cpu *cpu, const struct insn *in)
+{
+	switch (in->opsize) {
+	case 2:
+		reg_write(cpu, in, in->reg, 2, 0);
+		break;
+	case 4:
+		reg_write(cpu, in, in->reg, 4,
+			  __builtin_bswap32((uint32_t)cpu->s.gpr[in->reg]));
+		break;
+	default:
+		cpu->s.gpr[in->reg] = __builtin_bswap64(cpu->s.gpr[in->reg]);
+	}
+}
+
+/* XLAT: AL = [seg:(e)BX + AL] at the address size. */
+void op_xlat(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t ea = (cpu->s.gpr[R_BX] + (cpu->s.gpr[R_AX] & 0xff)) &
+		      size_mask(in->adsize);
+	reg_write(cpu, in, R_AX, 1, mem_read(cpu, in->seg, ea, 1));
+}

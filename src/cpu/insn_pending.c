@@ -1,0 +1,95 @@
+/* Transitional: handlers still being written raise #UD. Removed once
+ * every handler exists. */
+#include "cpu/handlers.h"
+
+void op_pending(struct cpu *cpu, const struct insn *in);
+void op_pending(struct cpu *cpu, const struct insn *in)
+{
+	UD(cpu);
+}
+
+void op_aaa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_aad(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_aam(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_aas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_arpl(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bound(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bsf(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bsr(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bt_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bt_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_btc_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_btc_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_btr_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_btr_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bts_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_bts_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_call_far(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_call_far_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_cli(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_clts(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_cmps(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_cmpxchg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_cmpxchg8b(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_cpuid(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_daa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_das(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_div_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_fpu_esc(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_grp6(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_grp7(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_hlt(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_idiv_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_imul_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_imul_GE(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_imul_GEI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_in_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_in_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_ins(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_int(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_int1(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_int3(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_into(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_invd(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_iret(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_jmp_far(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_jmp_far_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_lar(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_lods(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_lsl(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_lxs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_CR(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_DR(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_ES(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_RC(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_RD(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mov_SE(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_movs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_mul_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_out_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_out_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_outs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_pop_sreg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_push_sreg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_rdmsr(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_rdpmc(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_rdtsc(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_retf(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_retf_imm(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_scas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shift_E1(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shift_ECL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shift_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shld_CL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shld_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shrd_CL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_shrd_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_sti(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_stos(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_sysenter(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_sysexit(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_verr(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_verw(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_wait(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_wrmsr(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
+void op_xadd(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));

@@ -1,0 +1,381 @@
+/* Guest memory as the CPU sees it: paging (2-level with PSE, PAE with NX;
+ * SDM vol. 3, chapter 4), the software TLB, accessed/dirty bits, physical
+ * accesses to RAM and MMIO, and the hooks that keep decoded code coherent
+ * with writes. */
+#include "cpu/emu.h"
+#include "cpu/codecache.h"
+
+#define PTE_P 0x001ull
+#define PTE_W 0x002ull
+#define PTE_U 0x004ull
+#define PTE_A 0x020ull
+#define PTE_D 0x040ull
+#define PTE_PS 0x080ull
+#define PTE_G 0x100ull
+#define PTE_NX (1ull << 63)
+
+#define PF_P 0x01
+#define PF_W 0x02
+#define PF_U 0x04
+#define PF_RSVD 0x08
+#define PF_I 0x10
+
+/* Physical address width reported by CPUID (36 with PAE). */
+#define PHYS_ADDR_MASK 0x0000000ffffff000ull
+
+/* ---- physical ---- */
+
+static uint8_t *phys_page(struct cpu *cpu, uint64_t paddr, bool write)
+{
+	return cpu->bus.ram_page(cpu->bus.opaque, paddr & ~0xfffull, write);
+}
+
+static uint64_t phys_read_small(struct cpu *cpu, uint64_t paddr, unsigned size)
+{
+	uint8_t *page;
+	uint64_t v = 0;
+	paddr &= cpu->a20_mask;
+	page = phys_page(cpu, paddr, false);
+	if (page) {
+		memcpy(&v, page + (paddr & 0xfff), size);
+		return v;
+	}
+	return cpu->bus.mmio_read(cpu->bus.opaque, paddr, size) &
+	       size_mask(size);
+}
+
+static void phys_write_small(struct cpu *cpu, uint64_t paddr, unsigned size,
+			     uint64_t v)
+{
+	uint8_t *page;
+	paddr &= cpu->a20_mask;
+	page = phys_page(cpu, paddr, true);
+	if (page) {
+		codecache_note_write(cpu, paddr, size);
+		memcpy(page + (paddr & 0xfff), &v, size);
+		return;
+	}
+	cpu->bus.mmio_write(cpu->bus.opaque, paddr, size, v & size_mask(size));
+}
+
+uint64_t phys_read(struct cpu *cpu, uint64_t paddr, unsigned size)
+{
+	uint64_t v = 0;
+	if (likely((paddr & 0xfff) + size <= 4096))
+		return phys_read_small(cpu, paddr, size);
+	for (unsigned i = 0; i < size; i++)
+		v |= phys_read_small(cpu, paddr + i, 1) << (8 * i);
+	return v;
+}
+
+void phys_write(struct cpu *cpu, uint64_t paddr, unsigned size, uint64_t v)
+{
+	if (likely((paddr & 0xfff) + size <= 4096)) {
+		phys_write_small(cpu, paddr, size, v);
+		return;
+	}
+	for (unsigned i = 0; i < size; i++)
+		phys_write_small(cpu, paddr + i, 1, v >> (8 * i));
+}
+
+/* ---- TLB ---- */
+
+void tlb_flush(struct cpu *cpu, bool include_global)
+{
+	for (int u = 0; u < 2; u++)
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_entry *e = &cpu->tlb[u][i];
+			if (!include_global && e->global)
+				continue;
+			e->tag_read = e->tag_write = e->tag_exec = TLB_INVALID;
+		}
+}
+
+void tlb_flush_page(struct cpu *cpu, uint64_t lin)
+{
+	uint64_t page = lin & ~0xfffull;
+	/* A large page may be cached under any of its 4 KiB parts: drop
+	 * every entry whose tag lies inside the large page too. */
+	for (int u = 0; u < 2; u++)
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_entry *e = &cpu->tlb[u][i];
+			uint64_t tag = e->tag_read != TLB_INVALID ? e->tag_read
+				       : e->tag_exec != TLB_INVALID ? e->tag_exec
+								    : e->tag_write;
+			if (tag == TLB_INVALID)
+				continue;
+			if (tag == page ||
+			    (e->large && (tag & ~e->large_mask) ==
+						 (page & ~e->large_mask))) {
+				e->tag_read = e->tag_write = e->tag_exec =
+					TLB_INVALID;
+			}
+		}
+}
+
+void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
+{
+	for (int u = 0; u < 2; u++)
+		for (unsigned i = 0; i < TLB_SIZE; i++)
+			if (cpu->tlb[u][i].paddr == paddr_page)
+				cpu->tlb[u][i].tag_write = TLB_INVALID;
+}
+
+/* ---- page walk ---- */
+
+struct walk {
+	uint64_t paddr;    /* physical address of the byte */
+	bool writable;     /* for the privilege walked */
+	bool executable;
+	bool dirty;        /* final entry has D set */
+	bool global;
+	uint64_t large_mask; /* offset mask of a large page, 0 for 4 KiB */
+};
+
+static __attribute__((noreturn)) void page_fault(struct cpu *cpu,
+						 uint64_t lin, uint32_t err)
+{
+	cpu->s.cr2 = lin;
+	cpu_fault(cpu, EXC_PF, err);
+}
+
+static void set_bits(struct cpu *cpu, uint64_t pte_addr, uint64_t *pte,
+		     uint64_t bits, unsigned size)
+{
+	if ((*pte & bits) != bits) {
+		*pte |= bits;
+		phys_write(cpu, pte_addr, size, *pte);
+	}
+}
+
+/* Walks the page tables for `lin`. On a violation it raises #PF with the
+ * SDM's error code; otherwise it sets A (and D for writes). */
+static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
+		      bool user, struct walk *w)
+{
+	bool write = k == ACC_WRITE;
+	bool wp = (cpu->s.cr0 & CR0_WP) != 0;
+	bool nxe = (cpu->s.efer & EFER_NXE) != 0;
+	uint32_t err = (write ? PF_W : 0) | (user ? PF_U : 0);
+	bool rw = true, us = true, nx = false;
+	uint64_t pte, pte_addr, paddr;
+	unsigned esize;
+
+	if (cpu->s.cr4 & CR4_PAE) {
+		uint64_t pdpte, pde, pde_addr;
+		/* Bits 36-62 are above the physical width; bit 63 is
+		 * reserved unless EFER.NXE makes it NX. */
+		uint64_t rsvd = 0x7ffffff000000000ull | (nxe ? 0 : PTE_NX);
+		lin &= 0xffffffffull;
+		if (nxe)
+			err |= k == ACC_EXEC ? PF_I : 0;
+		esize = 8;
+		pdpte = phys_read(cpu, (cpu->s.cr3 & 0xffffffe0ull) +
+					       ((lin >> 30) & 3) * 8, 8);
+		if (!(pdpte & PTE_P))
+			page_fault(cpu, lin, err);
+		if (pdpte & (0x1e6ull | rsvd | PTE_NX))
+			page_fault(cpu, lin, err | PF_P | PF_RSVD);
+		pde_addr = (pdpte & PHYS_ADDR_MASK) + ((lin >> 21) & 0x1ff) * 8;
+		pde = phys_read(cpu, pde_addr, 8);
+		if (!(pde & PTE_P))
+			page_fault(cpu, lin, err);
+		if (pde & rsvd)
+			page_fault(cpu, lin, err | PF_P | PF_RSVD);
+		rw &= (pde & PTE_W) != 0;
+		us &= (pde & PTE_U) != 0;
+		nx |= nxe && (pde & PTE_NX);
+		if (pde & PTE_PS) {
+			if (pde & 0x1fe000ull)
+				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+			pte = pde;
+			pte_addr = pde_addr;
+			paddr = (pde & PHYS_ADDR_MASK & ~0x1fffffull) |
+				(lin & 0x1fffff);
+			w->large_mask = 0x1fffff;
+		} else {
+			set_bits(cpu, pde_addr, &pde, PTE_A, 8);
+			pte_addr = (pde & PHYS_ADDR_MASK) +
+				   ((lin >> 12) & 0x1ff) * 8;
+			pte = phys_read(cpu, pte_addr, 8);
+			if (!(pte & PTE_P))
+				page_fault(cpu, lin, err);
+			if (pte & rsvd)
+				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+			rw &= (pte & PTE_W) != 0;
+			us &= (pte & PTE_U) != 0;
+			nx |= nxe && (pte & PTE_NX);
+			paddr = (pte & PHYS_ADDR_MASK) | (lin & 0xfff);
+			w->large_mask = 0;
+		}
+	} else {
+		uint64_t pde, pde_addr;
+		lin &= 0xffffffffull;
+		esize = 4;
+		pde_addr = (cpu->s.cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4;
+		pde = phys_read(cpu, pde_addr, 4);
+		if (!(pde & PTE_P))
+			page_fault(cpu, lin, err);
+		rw &= (pde & PTE_W) != 0;
+		us &= (pde & PTE_U) != 0;
+		if ((pde & PTE_PS) && (cpu->s.cr4 & CR4_PSE)) {
+			pte = pde;
+			pte_addr = pde_addr;
+			/* PSE-36: bits 13-16 give physical bits 32-35. */
+			paddr = (pde & 0xffc00000ull) |
+				((pde >> 13) & 0xfull) << 32 | (lin & 0x3fffff);
+			w->large_mask = 0x3fffff;
+		} else {
+			set_bits(cpu, pde_addr, &pde, PTE_A, 4);
+			pte_addr = (pde & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4;
+			pte = phys_read(cpu, pte_addr, 4);
+			if (!(pte & PTE_P))
+				page_fault(cpu, lin, err);
+			rw &= (pte & PTE_W) != 0;
+			us &= (pte & PTE_U) != 0;
+			paddr = (pte & 0xfffff000ull) | (lin & 0xfff);
+			w->large_mask = 0;
+		}
+	}
+
+	w->writable = user ? (rw && us) : (rw || !wp);
+	w->executable = !nx && (!user || us);
+	if (user && !us)
+		page_fault(cpu, lin, err | PF_P);
+	if (write && !w->writable)
+		page_fault(cpu, lin, err | PF_P);
+	if (k == ACC_EXEC && nx)
+		page_fault(cpu, lin, err | PF_P);
+
+	set_bits(cpu, pte_addr, &pte, write ? PTE_A | PTE_D : PTE_A, esize);
+	w->dirty = (pte & PTE_D) != 0;
+	w->global = (pte & PTE_G) && (cpu->s.cr4 & CR4_PGE);
+	w->paddr = paddr;
+}
+
+/* Translates and fills the TLB entry for the page. */
+static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
+			       enum access_kind k, bool user)
+{
+	struct walk w;
+	struct tlb_entry *e;
+	uint64_t page = lin & ~0xfffull;
+	uint64_t ppage;
+	uint8_t *host_r, *host_w;
+
+	if (cpu->s.cr0 & CR0_PG) {
+		page_walk(cpu, lin, k, user, &w);
+	} else {
+		w.paddr = lin & 0xffffffffull;
+		w.writable = w.executable = w.dirty = true;
+		w.global = false;
+		w.large_mask = 0;
+	}
+	w.paddr &= cpu->a20_mask;
+	ppage = w.paddr & ~0xfffull;
+
+	e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+	if (e->paddr != ppage || e->tag_read != page) {
+		e->tag_read = e->tag_write = e->tag_exec = TLB_INVALID;
+	}
+	host_r = phys_page(cpu, ppage, false);
+	if (host_r) {
+		e->addend = (uintptr_t)host_r - page;
+		e->paddr = ppage;
+		e->global = w.global;
+		e->large = w.large_mask != 0;
+		e->large_mask = w.large_mask;
+		e->tag_read = page;
+		if (w.executable)
+			e->tag_exec = page;
+		if (w.writable && (w.dirty || k == ACC_WRITE) &&
+		    !codecache_page_has_code(cpu, ppage)) {
+			host_w = phys_page(cpu, ppage, true);
+			if (host_w == host_r)
+				e->tag_write = page;
+		}
+	}
+	return w.paddr | (lin & 0xfff);
+}
+
+uint64_t lin_translate(struct cpu *cpu, uint64_t lin, enum access_kind k,
+		       bool user)
+{
+	return translate_fill(cpu, lin, k, user);
+}
+
+static void check_canonical_page_split(struct cpu *cpu, uint64_t lin,
+				       unsigned size, enum access_kind k,
+				       bool user, uint64_t *p1, uint64_t *p2,
+				       unsigned *n1)
+{
+	unsigned first = 4096 - (lin & 0xfff);
+	*n1 = first < size ? first : size;
+	*p1 = translate_fill(cpu, lin, k, user);
+	*p2 = *n1 < size ? translate_fill(cpu, lin + *n1, k, user) : 0;
+}
+
+uint64_t lin_read(struct cpu *cpu, uint64_t lin, unsigned size, bool user)
+{
+	uint64_t p1, p2, v = 0;
+	unsigned n1;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	if (unlikely(cpu->dr_data_armed))
+		dr_check_data(cpu, lin, size, false);
+	check_canonical_page_split(cpu, lin, size, ACC_READ, user, &p1, &p2, &n1);
+	if (n1 == size)
+		return phys_read(cpu, p1, size);
+	for (unsigned i = 0; i < size; i++)
+		v |= phys_read(cpu, i < n1 ? p1 + i : p2 + (i - n1), 1) << (8 * i);
+	return v;
+}
+
+void lin_write(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t v,
+	       bool user)
+{
+	uint64_t p1, p2;
+	unsigned n1;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	if (unlikely(cpu->dr_data_armed))
+		dr_check_data(cpu, lin, size, true);
+	/* Both pages are translated before any byte is written, so a fault
+	 * on the second page leaves the first untouched. */
+	check_canonical_page_split(cpu, lin, size, ACC_WRITE, user, &p1, &p2, &n1);
+	if (n1 == size) {
+		phys_write(cpu, p1, size, v);
+		return;
+	}
+	for (unsigned i = 0; i < size; i++)
+		phys_write(cpu, i < n1 ? p1 + i : p2 + (i - n1), 1, v >> (8 * i));
+}
+
+void mem_probe_write(struct cpu *cpu, int sreg, uint64_t off, unsigned size)
+{
+	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
+	uint64_t p1, p2;
+	unsigned n1;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	check_canonical_page_split(cpu, lin, size, ACC_WRITE, cpu->cpl == 3,
+				   &p1, &p2, &n1);
+}
+
+const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin, uint64_t *paddr)
+{
+	const struct tlb_entry *e;
+	bool user = cpu->cpl == 3;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+	if (e->tag_exec != (lin & ~0xfffull))
+		translate_fill(cpu, lin, ACC_EXEC, user);
+	if (e->tag_exec != (lin & ~0xfffull)) {
+		/* Not RAM: the caller fetches through phys_read. */
+		*paddr = translate_fill(cpu, lin, ACC_EXEC, user) & ~0xfffull;
+		return NULL;
+	}
+	*paddr = e->paddr;
+	return (const uint8_t *)(uintptr_t)((lin & ~0xfffull) + e->addend);
+}

@@ -1,0 +1,254 @@
+/* The opcode table: one slot per opcode of the one-byte map and the 0F map,
+ * with a ModRM.reg sub-table for each group (SDM vol. 2, appendix A). An
+ * instruction is added here and in its insn_*.c file, nowhere else. */
+#include "cpu/handlers.h"
+
+#define E(fn_, fl_) { .fn = fn_, .flags = (fl_) }
+#define G(grp_, fl_) { .fn = NULL, .flags = OPF_GROUP | (fl_), .group = grp_ }
+
+#define M OPF_MODRM
+#define B OPF_BYTE
+#define LK OPF_LOCK
+#define END OPF_END
+
+/* The eight ALU operations, each in its six encodings. */
+#define ALU_ROW(base, op)                                         \
+	[base + 0] = E(op_##op##_EG, M | B | LK),                 \
+	[base + 1] = E(op_##op##_EG, M | LK),                     \
+	[base + 2] = E(op_##op##_GE, M | B),                      \
+	[base + 3] = E(op_##op##_GE, M),                          \
+	[base + 4] = E(op_##op##_AI, B | OPF_IMM8),               \
+	[base + 5] = E(op_##op##_AI, OPF_IMMZ)
+
+#define ALU_GROUP(name, fl)                                                 \
+	static const struct op_entry name[8] = {                            \
+		E(op_add_EI, LK | (fl)), E(op_or_EI, LK | (fl)),           \
+		E(op_adc_EI, LK | (fl)), E(op_sbb_EI, LK | (fl)),          \
+		E(op_and_EI, LK | (fl)), E(op_sub_EI, LK | (fl)),          \
+		E(op_xor_EI, LK | (fl)), E(op_cmp_EI, (fl)),               \
+	}
+
+ALU_GROUP(grp1_EbIb, B | OPF_IMM8);
+ALU_GROUP(grp1_EvIz, OPF_IMMZ);
+ALU_GROUP(grp1_EvIb, OPF_IMM8);
+ALU_GROUP(grp1_EbIb_no64, B | OPF_IMM8 | OPF_NO64);
+
+static const struct op_entry grp2_Eb1[8] = {
+	E(op_shift_E1, B), E(op_shift_E1, B), E(op_shift_E1, B), E(op_shift_E1, B),
+	E(op_shift_E1, B), E(op_shift_E1, B), E(op_shift_E1, B), E(op_shift_E1, B),
+};
+static const struct op_entry grp2_Ev1[8] = {
+	E(op_shift_E1, 0), E(op_shift_E1, 0), E(op_shift_E1, 0), E(op_shift_E1, 0),
+	E(op_shift_E1, 0), E(op_shift_E1, 0), E(op_shift_E1, 0), E(op_shift_E1, 0),
+};
+static const struct op_entry grp2_EbCL[8] = {
+	E(op_shift_ECL, B), E(op_shift_ECL, B), E(op_shift_ECL, B), E(op_shift_ECL, B),
+	E(op_shift_ECL, B), E(op_shift_ECL, B), E(op_shift_ECL, B), E(op_shift_ECL, B),
+};
+static const struct op_entry grp2_EvCL[8] = {
+	E(op_shift_ECL, 0), E(op_shift_ECL, 0), E(op_shift_ECL, 0), E(op_shift_ECL, 0),
+	E(op_shift_ECL, 0), E(op_shift_ECL, 0), E(op_shift_ECL, 0), E(op_shift_ECL, 0),
+};
+static const struct op_entry grp2_EbIb[8] = {
+	E(op_shift_EI, B | OPF_IMM8U), E(op_shift_EI, B | OPF_IMM8U),
+	E(op_shift_EI, B | OPF_IMM8U), E(op_shift_EI, B | OPF_IMM8U),
+	E(op_shift_EI, B | OPF_IMM8U), E(op_shift_EI, B | OPF_IMM8U),
+	E(op_shift_EI, B | OPF_IMM8U), E(op_shift_EI, B | OPF_IMM8U),
+};
+static const struct op_entry grp2_EvIb[8] = {
+	E(op_shift_EI, OPF_IMM8U), E(op_shift_EI, OPF_IMM8U),
+	E(op_shift_EI, OPF_IMM8U), E(op_shift_EI, OPF_IMM8U),
+	E(op_shift_EI, OPF_IMM8U), E(op_shift_EI, OPF_IMM8U),
+	E(op_shift_EI, OPF_IMM8U), E(op_shift_EI, OPF_IMM8U),
+};
+
+/* F6/F7: TEST NOT NEG MUL IMUL DIV IDIV (/1 is an alias of TEST). */
+static const struct op_entry grp3_Eb[8] = {
+	E(op_test_EI, B | OPF_IMM8), E(op_test_EI, B | OPF_IMM8),
+	E(op_not_E, B | LK), E(op_neg_E, B | LK),
+	E(op_mul_E, B), E(op_imul_E, B), E(op_div_E, B), E(op_idiv_E, B),
+};
+static const struct op_entry grp3_Ev[8] = {
+	E(op_test_EI, OPF_IMMZ), E(op_test_EI, OPF_IMMZ),
+	E(op_not_E, LK), E(op_neg_E, LK),
+	E(op_mul_E, 0), E(op_imul_E, 0), E(op_div_E, 0), E(op_idiv_E, 0),
+};
+static const struct op_entry grp4[8] = {
+	E(op_inc_E, B | LK), E(op_dec_E, B | LK),
+};
+static const struct op_entry grp5[8] = {
+	E(op_inc_E, LK), E(op_dec_E, LK),
+	E(op_call_E, OPF_DEF64 | END), E(op_call_far_E, OPF_MEM | END),
+	E(op_jmp_E, OPF_DEF64 | END), E(op_jmp_far_E, OPF_MEM | END),
+	E(op_push_E, OPF_DEF64),
+};
+static const struct op_entry grp1a[8] = {
+	E(op_pop_E, OPF_DEF64),
+};
+static const struct op_entry grp11_Eb[8] = {
+	E(op_mov_EI, B | OPF_IMM8),
+};
+static const struct op_entry grp11_Ev[8] = {
+	E(op_mov_EI, OPF_IMMZ),
+};
+/* 0F 00: SLDT STR LLDT LTR VERR VERW */
+static const struct op_entry grp6[8] = {
+	E(op_grp6, 0), E(op_grp6, 0), E(op_grp6, END), E(op_grp6, 0),
+	E(op_verr, 0), E(op_verw, 0),
+};
+/* 0F 01: SGDT SIDT LGDT LIDT SMSW - LMSW INVLPG */
+static const struct op_entry grp7[8] = {
+	E(op_grp7, OPF_MEM), E(op_grp7, OPF_MEM), E(op_grp7, OPF_MEM | END),
+	E(op_grp7, OPF_MEM | END), E(op_grp7, 0), {0},
+	E(op_grp7, END), E(op_grp7, OPF_MEM | END),
+};
+/* 0F BA: BT BTS BTR BTC with imm8 */
+static const struct op_entry grp8[8] = {
+	{0}, {0}, {0}, {0},
+	E(op_bt_EI, OPF_IMM8U), E(op_bts_EI, OPF_IMM8U | LK),
+	E(op_btr_EI, OPF_IMM8U | LK), E(op_btc_EI, OPF_IMM8U | LK),
+};
+/* 0F C7: CMPXCHG8B */
+static const struct op_entry grp9[8] = {
+	{0}, E(op_cmpxchg8b, OPF_MEM | LK),
+};
+/* 0F 18: prefetch hints, NOPs here */
+static const struct op_entry grp16[8] = {
+	E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM),
+	E(op_nop, 0), E(op_nop, 0), E(op_nop, 0), E(op_nop, 0),
+};
+
+#define R8(fn, fl) [0] = E(fn, fl)
+#define ROW8(base, fn, fl)                                                   \
+	[base + 0] = E(fn, fl), [base + 1] = E(fn, fl), [base + 2] = E(fn, fl), \
+	[base + 3] = E(fn, fl), [base + 4] = E(fn, fl), [base + 5] = E(fn, fl), \
+	[base + 6] = E(fn, fl), [base + 7] = E(fn, fl)
+#define ROW16(base, fn, fl) ROW8(base, fn, fl), ROW8(base + 8, fn, fl)
+
+const struct op_entry optable[2][256] = {
+	[0] = {
+		ALU_ROW(0x00, add), ALU_ROW(0x08, or), ALU_ROW(0x10, adc),
+		ALU_ROW(0x18, sbb), ALU_ROW(0x20, and), ALU_ROW(0x28, sub),
+		ALU_ROW(0x30, xor), ALU_ROW(0x38, cmp),
+		[0x06] = E(op_push_sreg, OPF_NO64), [0x07] = E(op_pop_sreg, OPF_NO64 | END),
+		[0x0e] = E(op_push_sreg, OPF_NO64),
+		[0x16] = E(op_push_sreg, OPF_NO64), [0x17] = E(op_pop_sreg, OPF_NO64 | END),
+		[0x1e] = E(op_push_sreg, OPF_NO64), [0x1f] = E(op_pop_sreg, OPF_NO64 | END),
+		[0x27] = E(op_daa, OPF_NO64), [0x2f] = E(op_das, OPF_NO64),
+		[0x37] = E(op_aaa, OPF_NO64), [0x3f] = E(op_aas, OPF_NO64),
+		ROW8(0x40, op_inc_r, OPF_REGOP), ROW8(0x48, op_dec_r, OPF_REGOP),
+		ROW8(0x50, op_push_r, OPF_REGOP | OPF_DEF64),
+		ROW8(0x58, op_pop_r, OPF_REGOP | OPF_DEF64),
+		[0x60] = E(op_pusha, OPF_NO64), [0x61] = E(op_popa, OPF_NO64),
+		[0x62] = E(op_bound, M | OPF_MEM | OPF_NO64),
+		[0x63] = E(op_arpl, M),
+		[0x68] = E(op_push_I, OPF_IMMZ | OPF_DEF64),
+		[0x69] = E(op_imul_GEI, M | OPF_IMMZ),
+		[0x6a] = E(op_push_I, OPF_IMM8 | OPF_DEF64),
+		[0x6b] = E(op_imul_GEI, M | OPF_IMM8),
+		[0x6c] = E(op_ins, B), [0x6d] = E(op_ins, 0),
+		[0x6e] = E(op_outs, B), [0x6f] = E(op_outs, 0),
+		ROW16(0x70, op_jcc, OPF_IMM8 | OPF_DEF64 | END),
+		[0x80] = G(grp1_EbIb, 0), [0x81] = G(grp1_EvIz, 0),
+		[0x82] = G(grp1_EbIb_no64, 0), [0x83] = G(grp1_EvIb, 0),
+		[0x84] = E(op_test_EG, M | B), [0x85] = E(op_test_EG, M),
+		[0x86] = E(op_xchg_EG, M | B | LK), [0x87] = E(op_xchg_EG, M | LK),
+		[0x88] = E(op_mov_EG, M | B), [0x89] = E(op_mov_EG, M),
+		[0x8a] = E(op_mov_GE, M | B), [0x8b] = E(op_mov_GE, M),
+		[0x8c] = E(op_mov_ES, M), [0x8d] = E(op_lea, M | OPF_MEM),
+		[0x8e] = E(op_mov_SE, M | END), [0x8f] = G(grp1a, 0),
+		ROW8(0x90, op_xchg_rA, OPF_REGOP),
+		[0x98] = E(op_cbw, 0), [0x99] = E(op_cwd, 0),
+		[0x9a] = E(op_call_far, OPF_FARPTR | OPF_NO64 | END),
+		[0x9b] = E(op_wait, 0),
+		[0x9c] = E(op_pushf, OPF_DEF64), [0x9d] = E(op_popf, OPF_DEF64 | END),
+		[0x9e] = E(op_sahf, 0), [0x9f] = E(op_lahf, 0),
+		[0xa0] = E(op_mov_AO, B | OPF_MOFFS), [0xa1] = E(op_mov_AO, OPF_MOFFS),
+		[0xa2] = E(op_mov_OA, B | OPF_MOFFS), [0xa3] = E(op_mov_OA, OPF_MOFFS),
+		[0xa4] = E(op_movs, B), [0xa5] = E(op_movs, 0),
+		[0xa6] = E(op_cmps, B), [0xa7] = E(op_cmps, 0),
+		[0xa8] = E(op_test_AI, B | OPF_IMM8), [0xa9] = E(op_test_AI, OPF_IMMZ),
+		[0xaa] = E(op_stos, B), [0xab] = E(op_stos, 0),
+		[0xac] = E(op_lods, B), [0xad] = E(op_lods, 0),
+		[0xae] = E(op_scas, B), [0xaf] = E(op_scas, 0),
+		ROW8(0xb0, op_mov_rI, OPF_REGOP | B | OPF_IMM8U),
+		ROW8(0xb8, op_mov_rI, OPF_REGOP | OPF_IMMV),
+		[0xc0] = G(grp2_EbIb, 0), [0xc1] = G(grp2_EvIb, 0),
+		[0xc2] = E(op_ret_imm, OPF_IMM16 | OPF_DEF64 | END),
+		[0xc3] = E(op_ret, OPF_DEF64 | END),
+		[0xc4] = E(op_lxs, M | OPF_MEM | OPF_NO64 | END),
+		[0xc5] = E(op_lxs, M | OPF_MEM | OPF_NO64 | END),
+		[0xc6] = G(grp11_Eb, 0), [0xc7] = G(grp11_Ev, 0),
+		[0xc8] = E(op_enter, OPF_ENTER | OPF_DEF64),
+		[0xc9] = E(op_leave, OPF_DEF64),
+		[0xca] = E(op_retf_imm, OPF_IMM16 | END), [0xcb] = E(op_retf, END),
+		[0xcc] = E(op_int3, END), [0xcd] = E(op_int, OPF_IMM8U | END),
+		[0xce] = E(op_into, OPF_NO64 | END), [0xcf] = E(op_iret, END),
+		[0xd0] = G(grp2_Eb1, 0), [0xd1] = G(grp2_Ev1, 0),
+		[0xd2] = G(grp2_EbCL, 0), [0xd3] = G(grp2_EvCL, 0),
+		[0xd4] = E(op_aam, OPF_IMM8U | OPF_NO64),
+		[0xd5] = E(op_aad, OPF_IMM8U | OPF_NO64),
+		[0xd6] = E(op_salc, OPF_NO64),
+		[0xd7] = E(op_xlat, 0),
+		ROW8(0xd8, op_fpu_esc, M),
+		[0xe0] = E(op_loopne, OPF_IMM8 | OPF_DEF64 | END),
+		[0xe1] = E(op_loope, OPF_IMM8 | OPF_DEF64 | END),
+		[0xe2] = E(op_loop, OPF_IMM8 | OPF_DEF64 | END),
+		[0xe3] = E(op_jcxz, OPF_IMM8 | OPF_DEF64 | END),
+		[0xe4] = E(op_in_I, B | OPF_IMM8U), [0xe5] = E(op_in_I, OPF_IMM8U),
+		[0xe6] = E(op_out_I, B | OPF_IMM8U), [0xe7] = E(op_out_I, OPF_IMM8U),
+		[0xe8] = E(op_call_rel, OPF_IMMZ | OPF_DEF64 | END),
+		[0xe9] = E(op_jmp_rel, OPF_IMMZ | OPF_DEF64 | END),
+		[0xea] = E(op_jmp_far, OPF_FARPTR | OPF_NO64 | END),
+		[0xeb] = E(op_jmp_rel, OPF_IMM8 | OPF_DEF64 | END),
+		[0xec] = E(op_in_DX, B), [0xed] = E(op_in_DX, 0),
+		[0xee] = E(op_out_DX, B), [0xef] = E(op_out_DX, 0),
+		[0xf1] = E(op_int1, END),
+		[0xf4] = E(op_hlt, END), [0xf5] = E(op_cmc, 0),
+		[0xf6] = G(grp3_Eb, 0), [0xf7] = G(grp3_Ev, 0),
+		[0xf8] = E(op_clc, 0), [0xf9] = E(op_stc, 0),
+		[0xfa] = E(op_cli, 0), [0xfb] = E(op_sti, END),
+		[0xfc] = E(op_cld, 0), [0xfd] = E(op_std, 0),
+		[0xfe] = G(grp4, 0), [0xff] = G(grp5, 0),
+	},
+	[1] = {
+		[0x00] = G(grp6, 0), [0x01] = G(grp7, 0),
+		[0x02] = E(op_lar, M), [0x03] = E(op_lsl, M),
+		[0x06] = E(op_clts, END),
+		[0x08] = E(op_invd, 0), [0x09] = E(op_invd, 0),
+		[0x0b] = E(op_ud, END),
+		[0x18] = G(grp16, 0),
+		[0x19] = E(op_nop, M), [0x1a] = E(op_nop, M), [0x1b] = E(op_nop, M),
+		[0x1c] = E(op_nop, M), [0x1d] = E(op_nop, M), [0x1e] = E(op_nop, M),
+		[0x1f] = E(op_nop, M),
+		[0x20] = E(op_mov_RC, M), [0x21] = E(op_mov_RD, M),
+		[0x22] = E(op_mov_CR, M | END), [0x23] = E(op_mov_DR, M | END),
+		[0x30] = E(op_wrmsr, END), [0x31] = E(op_rdtsc, 0),
+		[0x32] = E(op_rdmsr, 0), [0x33] = E(op_rdpmc, 0),
+		[0x34] = E(op_sysenter, END), [0x35] = E(op_sysexit, END),
+		ROW16(0x40, op_cmov, M),
+		ROW16(0x80, op_jcc, OPF_IMMZ | OPF_DEF64 | END),
+		ROW16(0x90, op_setcc, M | B),
+		[0xa0] = E(op_push_sreg, OPF_DEF64), [0xa1] = E(op_pop_sreg, OPF_DEF64),
+		[0xa2] = E(op_cpuid, 0),
+		[0xa3] = E(op_bt_EG, M),
+		[0xa4] = E(op_shld_I, M | OPF_IMM8U), [0xa5] = E(op_shld_CL, M),
+		[0xa8] = E(op_push_sreg, OPF_DEF64), [0xa9] = E(op_pop_sreg, OPF_DEF64),
+		[0xab] = E(op_bts_EG, M | LK),
+		[0xac] = E(op_shrd_I, M | OPF_IMM8U), [0xad] = E(op_shrd_CL, M),
+		[0xaf] = E(op_imul_GE, M),
+		[0xb0] = E(op_cmpxchg, M | B | LK), [0xb1] = E(op_cmpxchg, M | LK),
+		[0xb2] = E(op_lxs, M | OPF_MEM | END),
+		[0xb3] = E(op_btr_EG, M | LK),
+		[0xb4] = E(op_lxs, M | OPF_MEM), [0xb5] = E(op_lxs, M | OPF_MEM),
+		[0xb6] = E(op_movzx, M), [0xb7] = E(op_movzx, M),
+		[0xb9] = E(op_ud, M | END),
+		[0xba] = G(grp8, 0),
+		[0xbb] = E(op_btc_EG, M | LK),
+		[0xbc] = E(op_bsf, M), [0xbd] = E(op_bsr, M),
+		[0xbe] = E(op_movsx, M), [0xbf] = E(op_movsx, M),
+		[0xc0] = E(op_xadd, M | B | LK), [0xc1] = E(op_xadd, M | LK),
+		[0xc7] = G(grp9, 0),
+		ROW8(0xc8, op_bswap, OPF_REGOP),
+	},
+};
