@@ -18,21 +18,13 @@
 int qcow2_cache_init(struct qcow2 *s, struct qcow2_cache *c, unsigned n,
 		     int is_l2)
 {
-	unsigned i;
 	c->n = n;
 	c->tick = 0;
 	c->is_l2 = is_l2;
+	/* Tables are allocated on first use: a deep backing chain of big
+	 * clusters must not cost its whole cache budget per image up front. */
 	c->e = calloc(n, sizeof(*c->e));
-	if (!c->e)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		c->e[i].data = malloc(s->cluster_size);
-		if (!c->e[i].data) {
-			qcow2_cache_free(c);
-			return -ENOMEM;
-		}
-	}
-	return 0;
+	return c->e ? 0 : -ENOMEM;
 }
 
 void qcow2_cache_free(struct qcow2_cache *c)
@@ -147,6 +139,11 @@ int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t offset,
 			return ret;
 		victim->offset = 0;
 	}
+	if (!victim->data) {
+		victim->data = malloc(s->cluster_size);
+		if (!victim->data)
+			return -ENOMEM;
+	}
 	if (fresh) {
 		memset(victim->data, 0, s->cluster_size);
 	} else {
@@ -240,7 +237,7 @@ static int overlaps_fixed_metadata(const struct qcow2 *s, uint64_t off)
 	if (off < cs)
 		return 1;
 	if (off + cs > s->l1_offset &&
-	    off < s->l1_offset + (uint64_t)s->l1_size * 8)
+	    off < s->l1_offset + (uint64_t)s->l1_disk_size * 8)
 		return 1;
 	if (off + cs > s->rt_offset &&
 	    off < s->rt_offset + (uint64_t)s->rt_clusters * cs)
@@ -426,8 +423,15 @@ int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *offset)
 	if (c == 0)
 		c = 1;
 	for (;; c++) {
+		/* Past the end of the file only leaked clusters may still be
+		 * counted; a long run of them means refcounts that alias each
+		 * other, not an image: stop rather than scan forever. */
+		uint64_t limit = (s->file_end >> s->cluster_bits) +
+				 s->rb_entries + 65536;
 		if ((c << s->cluster_bits) >= QCOW2_MAX_SIZE)
 			return -ENOSPC;
+		if (c > limit)
+			return -EIO;
 		ret = qcow2_refcount_get(s, c, &rc);
 		if (ret < 0)
 			return ret;

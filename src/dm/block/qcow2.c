@@ -328,6 +328,10 @@ int qcow2_open(int fd, const struct blk_open_opts *opts,
 		goto fail;
 	}
 	s->rt_size = (uint64_t)s->rt_clusters * cs / 8;
+	/* Entries past the virtual size are never used: not even loaded. */
+	s->l1_disk_size = s->l1_size;
+	if (s->l1_size > l1_need)
+		s->l1_size = (uint32_t)l1_need;
 	ret = read_table(fd, s->l1_offset, s->l1_size, &s->l1);
 	if (ret == 0)
 		ret = read_table(fd, s->rt_offset, s->rt_size, &s->rt);

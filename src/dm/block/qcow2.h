@@ -79,7 +79,8 @@ struct qcow2 {
 	char backing_fmt[32];
 
 	uint64_t l1_offset;
-	uint32_t l1_size;
+	uint32_t l1_size;	/* entries loaded: those the size needs */
+	uint32_t l1_disk_size;	/* entries the header declares */
 	uint64_t *l1;		/* host order */
 
 	unsigned refcount_order;
