@@ -50,6 +50,7 @@ void codecache_flush(struct cpu *cpu)
 	memset(cc->hash, 0, (1u << HASH_BITS) * sizeof(*cc->hash));
 	memset(cc->page_hash, 0, (1u << PAGE_HASH_BITS) * sizeof(*cc->page_hash));
 	cc->arena_used = 0;
+	jump_cache_clear(cpu);
 	/* The running block's records stay readable (the arena is not
 	 * freed), but nothing may run after the current instruction. */
 	cpu->end_block = true;
@@ -145,11 +146,19 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	const uint8_t *page;
 	struct block *b, **head;
 	unsigned off, start_off, h, n = 0;
+	uint32_t jmode;
+	struct jc_entry *jc;
 	uint8_t buf[16];
 	struct insn tmp[BLOCK_MAX_INSNS];
 
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
+	jmode = mode | (cpu->cpl == 3 ? 0x100 : 0);
+	jc = &cpu->jc[(lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1)];
+	if (likely(jc->lin == lin && jc->mode == jmode && jc->b && jc->b->valid)) {
+		cc->cur_page = jc->b->paddr & ~0xfffull;
+		return jc->b;
+	}
 	page = lin_fetch_page(cpu, lin, &ppage);
 	off = lin & 0xfff;
 	paddr = ppage | off;
@@ -230,5 +239,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	}
 found:
 	cc->cur_page = ppage;
+	jc->lin = lin;
+	jc->mode = jmode;
+	jc->b = b;
 	return b;
 }

@@ -164,6 +164,7 @@ void cpu_update_mode(struct cpu *cpu)
 		cpu->stack_size = 2;
 	else
 		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
+	cpu->ip_mask = size_mask(cpu->code_size);
 	for (int i = 0; i < S_NR; i++)
 		seg_fast_update(cpu, i);
 	cpu->end_block = true;
@@ -316,7 +317,7 @@ void cpu_debug_changed(struct cpu *cpu)
 
 static inline void exec_one(struct cpu *cpu, const struct insn *in)
 {
-	cpu->next_rip = (cpu->s.rip + in->len) & size_mask(cpu->code_size);
+	cpu->next_rip = (cpu->s.rip + in->len) & cpu->ip_mask;
 	in->fn(cpu, in);
 	cpu->s.rip = cpu->next_rip;
 	cpu->icount++;

@@ -120,7 +120,19 @@ struct lazy_flags {
 	uint32_t aux;    /* carry-in of ADC/SBB, CF kept by INC/DEC */
 };
 
-struct code_cache; /* decode.c */
+struct code_cache; /* codecache.c */
+struct block;
+
+/* Jump cache: the last block found for a linear CS:RIP, so that most block
+ * lookups skip translation and hashing. Cleared whenever a translation may
+ * change. */
+#define JC_BITS 12
+#define JC_SIZE (1u << JC_BITS)
+struct jc_entry {
+	uint64_t lin;
+	uint32_t mode;
+	struct block *b;
+};
 
 /* Segment cache derived from the descriptor cache: the valid offset range
  * and what may be done through the segment, so a check is two compares. */
@@ -151,6 +163,8 @@ struct cpu {
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [user?][index] */
 	struct code_cache *cc;
 	uint64_t ram_pages;
+	uint64_t ip_mask;   /* size_mask(code_size) */
+	struct jc_entry jc[JC_SIZE];
 	/* Debug: DR7 has an enabled data breakpoint, so every access checks. */
 	bool dr_data_armed;
 	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
@@ -267,6 +281,10 @@ const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin,
 			      uint64_t *paddr);
 
 void tlb_flush(struct cpu *cpu, bool include_global);
+static inline void jump_cache_clear(struct cpu *cpu)
+{
+	memset(cpu->jc, 0, sizeof(cpu->jc));
+}
 void tlb_flush_page(struct cpu *cpu, uint64_t lin);
 /* Forces writes to a physical page back through the slow path (the page
  * now holds decoded code). */
@@ -295,6 +313,33 @@ static inline bool cpu_user_access(const struct cpu *cpu)
 	return cpu->cpl == 3;
 }
 
+/* Unaligned little-endian loads and stores of guest RAM; constant sizes
+ * so each becomes one move. */
+static inline uint64_t host_load(const uint8_t *p, unsigned size)
+{
+	uint16_t w;
+	uint32_t d;
+	uint64_t q;
+	switch (size) {
+	case 1: return *p;
+	case 2: memcpy(&w, p, 2); return w;
+	case 4: memcpy(&d, p, 4); return d;
+	default: memcpy(&q, p, 8); return q;
+	}
+}
+
+static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
+{
+	uint16_t w = (uint16_t)v;
+	uint32_t d = (uint32_t)v;
+	switch (size) {
+	case 1: *p = (uint8_t)v; break;
+	case 2: memcpy(p, &w, 2); break;
+	case 4: memcpy(p, &d, 4); break;
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
 /* The TLB fast path, inline: everything else goes through lin_read. */
 static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 				unsigned size)
@@ -304,10 +349,8 @@ static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
 	if (likely(e->tag_read == (lin & ~(uint64_t)0xfff) &&
 		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
-		const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
-		uint64_t v = 0;
-		memcpy(&v, p, size); /* little-endian host: low bytes */
-		return v;
+		return host_load((const uint8_t *)(uintptr_t)(lin + e->addend),
+				 size);
 	}
 	return lin_read(cpu, lin, size, cpu->cpl == 3);
 }
@@ -320,7 +363,7 @@ static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
 		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
 	if (likely(e->tag_write == (lin & ~(uint64_t)0xfff) &&
 		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
-		memcpy((uint8_t *)(uintptr_t)(lin + e->addend), &v, size);
+		host_store((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;
 	}
 	lin_write(cpu, lin, size, v, cpu->cpl == 3);

@@ -33,13 +33,10 @@ static uint8_t *phys_page(struct cpu *cpu, uint64_t paddr, bool write)
 static uint64_t phys_read_small(struct cpu *cpu, uint64_t paddr, unsigned size)
 {
 	uint8_t *page;
-	uint64_t v = 0;
 	paddr &= cpu->a20_mask;
 	page = phys_page(cpu, paddr, false);
-	if (page) {
-		memcpy(&v, page + (paddr & 0xfff), size);
-		return v;
-	}
+	if (page)
+		return host_load(page + (paddr & 0xfff), size);
 	return cpu->bus.mmio_read(cpu->bus.opaque, paddr, size) &
 	       size_mask(size);
 }
@@ -52,7 +49,7 @@ static void phys_write_small(struct cpu *cpu, uint64_t paddr, unsigned size,
 	page = phys_page(cpu, paddr, true);
 	if (page) {
 		codecache_note_write(cpu, paddr, size);
-		memcpy(page + (paddr & 0xfff), &v, size);
+		host_store(page + (paddr & 0xfff), size, v);
 		return;
 	}
 	cpu->bus.mmio_write(cpu->bus.opaque, paddr, size, v & size_mask(size));
@@ -82,6 +79,7 @@ void phys_write(struct cpu *cpu, uint64_t paddr, unsigned size, uint64_t v)
 
 void tlb_flush(struct cpu *cpu, bool include_global)
 {
+	jump_cache_clear(cpu);
 	for (int u = 0; u < 2; u++)
 		for (unsigned i = 0; i < TLB_SIZE; i++) {
 			struct tlb_entry *e = &cpu->tlb[u][i];
@@ -94,6 +92,7 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 {
 	uint64_t page = lin & ~0xfffull;
+	jump_cache_clear(cpu);
 	/* A large page may be cached under any of its 4 KiB parts: drop
 	 * every entry whose tag lies inside the large page too. */
 	for (int u = 0; u < 2; u++)
