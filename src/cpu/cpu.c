@@ -13,7 +13,7 @@ void cpu_model_default(struct cpu_model *m)
 	m->family = 6;
 	m->model = 5; /* Pentium II */
 	m->stepping = 2;
-	/* FPU, VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT,
+	/* VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT,
 	 * PSE36 (x87, MMX, SSE and APIC bits are the FPU and platform
 	 * issues' to add once implemented). */
 	m->features_edx = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
