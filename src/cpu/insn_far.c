@@ -105,6 +105,23 @@ static void check_direct_code(struct cpu *cpu, uint16_t sel,
 		cpu_fault(cpu, EXC_NP, sel_err(sel));
 }
 
+/* Calls task_switch() with the outgoing task resuming after this
+ * instruction. The new TSS's presence and limit are checked here first,
+ * while RIP still points at the instruction, because those faults belong
+ * to it (task_switch() saves cpu->s.rip as the old task's EIP). */
+static void switch_task(struct cpu *cpu, uint16_t tsel, struct desc *tss,
+			enum task_reason reason)
+{
+	struct x86_segment t;
+	desc_to_seg(tss, tsel, &t);
+	if (!desc_present(tss))
+		cpu_fault(cpu, EXC_NP, sel_err(tsel));
+	if (t.limit < ((desc_type(tss) & 8) ? 0x67u : 0x2bu))
+		cpu_fault(cpu, EXC_TS, sel_err(tsel));
+	cpu->s.rip = cpu->next_rip;
+	task_switch(cpu, tsel, tss, reason, 0);
+}
+
 /* A task gate or TSS named by JMP/CALL: the switch itself checks the TSS
  * type, presence and limit. */
 static void far_task(struct cpu *cpu, uint16_t sel, struct desc *d,
@@ -132,9 +149,7 @@ static void far_task(struct cpu *cpu, uint16_t sel, struct desc *d,
 			cpu_fault(cpu, EXC_GP, sel_err(sel));
 		tss = *d;
 	}
-	/* The outgoing task resumes after this instruction. */
-	cpu->s.rip = cpu->next_rip;
-	task_switch(cpu, tsel, &tss, reason, 0);
+	switch_task(cpu, tsel, &tss, reason);
 }
 
 /* Reads the code segment a call gate names and checks it: `*cs` receives
@@ -529,8 +544,7 @@ static void iret_task(struct cpu *cpu)
 	if (desc_s(&d) || (desc_type(&d) != DT_TSS16_BUSY &&
 			   desc_type(&d) != DT_TSS32_BUSY))
 		cpu_fault(cpu, EXC_TS, sel_err(link));
-	cpu->s.rip = cpu->next_rip;
-	task_switch(cpu, link, &d, TASK_IRET, 0);
+	switch_task(cpu, link, &d, TASK_IRET);
 }
 
 static void iret_prot(struct cpu *cpu, const struct insn *in)
@@ -687,6 +701,42 @@ static bool v86_redirect(struct cpu *cpu, uint8_t vec)
 	return true;
 }
 
+/* Delivers a software interrupt with the return address after the
+ * instruction. intr_deliver() pushes cpu->s.rip, which is also the EIP a
+ * fault reports; the gate checks are therefore made here first, with RIP
+ * still on the instruction, since faults on the gate belong to it (a
+ * fault while pushing the frame still reports the next instruction). */
+static void soft_int(struct cpu *cpu, uint8_t vec, enum intr_kind kind)
+{
+	uint32_t err = (uint32_t)vec * 8 + 2 + (kind == INTR_EXC ? 1 : 0);
+
+	if (!cpu_pe(cpu)) {
+		if ((uint32_t)vec * 4 + 3 > cpu->s.idtr.limit)
+			cpu_fault(cpu, EXC_GP, err);
+	} else {
+		struct desc g;
+		uint64_t v;
+		unsigned type;
+		if ((uint32_t)vec * 8 + 7 > cpu->s.idtr.limit)
+			cpu_fault(cpu, EXC_GP, err);
+		v = lin_read(cpu, cpu->s.idtr.base + (uint64_t)vec * 8, 8, false);
+		g.lo = (uint32_t)v;
+		g.hi = (uint32_t)(v >> 32);
+		type = desc_type(&g);
+		if (desc_s(&g) ||
+		    !(type == DT_TASKGATE || type == DT_INTGATE16 ||
+		      type == DT_TRAPGATE16 || type == DT_INTGATE32 ||
+		      type == DT_TRAPGATE32))
+			cpu_fault(cpu, EXC_GP, err);
+		if (kind != INTR_EXC && desc_dpl(&g) < cpu->cpl)
+			cpu_fault(cpu, EXC_GP, err);
+		if (!desc_present(&g))
+			cpu_fault(cpu, EXC_NP, err);
+	}
+	cpu->s.rip = cpu->next_rip;
+	intr_deliver(cpu, vec, kind, false, 0);
+}
+
 void op_int(struct cpu *cpu, const struct insn *in)
 {
 	uint8_t vec = (uint8_t)in->imm;
@@ -702,31 +752,27 @@ void op_int(struct cpu *cpu, const struct insn *in)
 			GP0(cpu);
 		}
 	}
-	cpu->s.rip = cpu->next_rip;
-	intr_deliver(cpu, vec, INTR_SOFT, false, 0);
+	soft_int(cpu, vec, INTR_SOFT);
 }
 
 /* INT3 and INTO are not IOPL-sensitive in v86 mode: they always reach the
  * protected-mode handler (SDM vol. 3, 20.3.1). */
 void op_int3(struct cpu *cpu, const struct insn *in)
 {
-	cpu->s.rip = cpu->next_rip;
-	intr_deliver(cpu, EXC_BP, INTR_SOFT_EXC, false, 0);
+	soft_int(cpu, EXC_BP, INTR_SOFT_EXC);
 }
 
 void op_into(struct cpu *cpu, const struct insn *in)
 {
 	if (!flag_of(cpu))
 		return;
-	cpu->s.rip = cpu->next_rip;
-	intr_deliver(cpu, EXC_OF, INTR_SOFT_EXC, false, 0);
+	soft_int(cpu, EXC_OF, INTR_SOFT_EXC);
 }
 
 /* INT1 (ICEBP): a #DB trap that is not checked against the gate's DPL. */
 void op_int1(struct cpu *cpu, const struct insn *in)
 {
-	cpu->s.rip = cpu->next_rip;
-	intr_deliver(cpu, EXC_DB, INTR_EXC, false, 0);
+	soft_int(cpu, EXC_DB, INTR_EXC);
 }
 
 /* BOUND r, m16&16 / m32&32: #BR is a fault, so RIP stays on BOUND. */
