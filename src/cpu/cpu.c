@@ -383,6 +383,10 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			continue;
 		}
 		n = b->n;
+		/* The budget is a promise (cpu.h): never run past it, even
+		 * inside a block. */
+		if (n > end - cpu->icount)
+			n = (unsigned)(end - cpu->icount);
 		for (unsigned i = 0; i < n; i++) {
 			exec_one(cpu, &b->insns[i]);
 			if (cpu->end_block)

@@ -160,7 +160,44 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	uint64_t pte, pte_addr, paddr;
 	unsigned esize;
 
-	if (cpu->s.cr4 & CR4_PAE) {
+	if (cpu->s.efer & EFER_LMA) {
+		/* IA-32e paging (SDM vol. 3, 4.5): four levels, 1 GiB pages
+		 * in the PDPT and 2 MiB pages in the PD; addresses whose
+		 * bits 63:47 are not a sign extension fault with #GP. */
+		uint64_t rsvd = 0x000ffff000000000ull | (nxe ? 0 : PTE_NX);
+		uint64_t table = cpu->s.cr3 & PHYS_ADDR_MASK;
+		if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin)
+			cpu_fault(cpu, EXC_GP, 0);
+		if (nxe)
+			err |= k == ACC_EXEC ? PF_I : 0;
+		esize = 8;
+		for (unsigned level = 3;; level--) {
+			unsigned shift = 12 + 9 * level;
+			uint64_t off = ((uint64_t)1 << shift) - 1;
+			pte_addr = table + ((lin >> shift) & 0x1ff) * 8;
+			pte = phys_read(cpu, pte_addr, 8);
+			if (!(pte & PTE_P))
+				page_fault(cpu, lin, err);
+			if ((pte & rsvd) || (level == 3 && (pte & PTE_PS)))
+				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+			rw &= (pte & PTE_W) != 0;
+			us &= (pte & PTE_U) != 0;
+			nx |= nxe && (pte & PTE_NX);
+			if (level == 0 || (pte & PTE_PS)) {
+				/* Bit 12 of a large page is PAT; the bits up
+				 * to the page size are reserved. */
+				if (level && (pte & off & ~0x1fffull))
+					page_fault(cpu, lin,
+						   err | PF_P | PF_RSVD);
+				paddr = (pte & PHYS_ADDR_MASK & ~off) |
+					(lin & off);
+				w->large_mask = level ? off : 0;
+				break;
+			}
+			set_bits(cpu, pte_addr, &pte, PTE_A, 8);
+			table = pte & PHYS_ADDR_MASK;
+		}
+	} else if (cpu->s.cr4 & CR4_PAE) {
 		uint64_t pdpte, pde, pde_addr;
 		/* Bits 36-62 are above the physical width; bit 63 is
 		 * reserved unless EFER.NXE makes it NX. */

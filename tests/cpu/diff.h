@@ -1,0 +1,130 @@
+/* Shared by the differential tests (diff.c against the host CPU in 64-bit
+ * mode, diff32.c against qemu-i386 in 32-bit mode): a deterministic random
+ * source with a bias towards the edge values where arithmetic goes wrong,
+ * and the guest-side exception trap (an IDT whose every vector lands on its
+ * own `jmp $`, so RIP after a run says which exception fired). */
+#ifndef V2E_TESTS_CPU_DIFF_H
+#define V2E_TESTS_CPU_DIFF_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu/state.h"
+
+struct diff_rng {
+	uint64_t s;
+};
+
+/* splitmix64: one 64-bit word of state, good enough spread for tests. */
+static inline uint64_t diff_rand(struct diff_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t diff_below(struct diff_rng *r, uint64_t n)
+{
+	return n ? diff_rand(r) % n : 0;
+}
+
+/* A value that is an edge case as often as a random one: carries, sign
+ * changes and overflows live at 0, +-1 and the sign bits of each width. */
+static inline uint64_t diff_value(struct diff_rng *r)
+{
+	static const uint64_t edge[] = {
+		0, 1, 2, ~0ull, ~1ull, 0x7f, 0x80, 0xff, 0x100, 0x7fff,
+		0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000ull,
+		0xffffffffull, 0x100000000ull, 0x7fffffffffffffffull,
+		0x8000000000000000ull, 0xffffffffffffff80ull,
+		0xffffffffffff8000ull, 0xffffffff80000000ull, 0x0f, 0x10,
+		0x99, 0x09, 0x0a,
+	};
+	uint64_t v = diff_rand(r);
+	switch (diff_below(r, 8)) {
+	case 0:
+	case 1:
+	case 2:
+		return edge[diff_below(r, sizeof(edge) / sizeof(edge[0]))];
+	case 3:
+		return v & 0x1f;
+	case 4:
+		return (uint64_t)(int64_t)(int8_t)v;
+	case 5:
+		return (uint64_t)(int64_t)(int32_t)v;
+	default:
+		return v;
+	}
+}
+
+/* A shift or rotate count: around 0, 1, the operand width and the masks. */
+static inline uint8_t diff_count(struct diff_rng *r, unsigned width)
+{
+	static const uint8_t base[] = {0, 1, 2, 7, 8, 9, 15, 16, 17,
+				       31, 32, 33, 63, 64, 65, 255};
+	if (diff_below(r, 4) == 0)
+		return (uint8_t)diff_rand(r);
+	if (diff_below(r, 4) == 0)
+		return (uint8_t)(width + diff_below(r, 3) - 1);
+	return base[diff_below(r, sizeof(base))];
+}
+
+/* Guest layout shared by both oracles (all inside testbus RAM). */
+#define DIFF_IDT 0x1000ull
+#define DIFF_GDT 0x1800ull
+#define DIFF_HANDLERS 0x2000ull /* vector v's handler at + 4 * v */
+#define DIFF_NVEC 32
+
+/* The IDT in the 32-bit protected-mode format (8-byte interrupt gates):
+ * the emulator delivers through it in both oracles' modes. Each handler
+ * is `jmp $`, so a one-instruction run that faults ends on it. */
+static inline void diff_idt_install(uint8_t *ram, uint16_t cs_sel)
+{
+	for (unsigned v = 0; v < DIFF_NVEC; v++) {
+		uint32_t off = (uint32_t)(DIFF_HANDLERS + 4 * v);
+		uint32_t lo = (off & 0xffff) | ((uint32_t)cs_sel << 16);
+		uint32_t hi = (off & 0xffff0000u) | 0x8e00; /* P, DPL0, int32 */
+		memcpy(ram + DIFF_IDT + 8 * v, &lo, 4);
+		memcpy(ram + DIFF_IDT + 8 * v + 4, &hi, 4);
+		ram[DIFF_HANDLERS + 4 * v] = 0xeb;
+		ram[DIFF_HANDLERS + 4 * v + 1] = 0xfe;
+	}
+}
+
+/* The vector whose handler RIP sits on, or -1. */
+static inline int diff_vector_at(uint64_t rip)
+{
+	if (rip < DIFF_HANDLERS || rip >= DIFF_HANDLERS + 4 * DIFF_NVEC ||
+	    (rip & 3))
+		return -1;
+	return (int)((rip - DIFF_HANDLERS) / 4);
+}
+
+static inline void diff_gdt_set(uint8_t *ram, unsigned idx, uint32_t base,
+				uint32_t limit, uint32_t access_flags)
+{
+	/* access_flags: descriptor bits 40-55 (type, S, DPL, P, AVL, L,
+	 * D/B, G) as in state.h's AR layout. */
+	uint32_t lo = (limit & 0xffff) | (base << 16);
+	uint32_t hi = ((base >> 16) & 0xff) | (base & 0xff000000u) |
+		      (limit & 0xf0000u) | ((access_flags & 0xf0ff) << 8);
+	memcpy(ram + DIFF_GDT + 8 * idx, &lo, 4);
+	memcpy(ram + DIFF_GDT + 8 * idx + 4, &hi, 4);
+}
+
+static inline const char *diff_vector_name(int v)
+{
+	static const char *const n[] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+		"#DF", "#9",  "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+		"#MF", "#AC", "#MC", "#XM",
+	};
+	if (v < 0)
+		return "none";
+	if (v < (int)(sizeof(n) / sizeof(n[0])))
+		return n[v];
+	return "#?";
+}
+
+#endif
