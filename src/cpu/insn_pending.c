@@ -42,12 +42,5 @@ void op_out_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alia
 void op_out_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_outs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_scas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shift_E1(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shift_ECL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shift_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shld_CL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shld_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shrd_CL(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_shrd_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_stos(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_xadd(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
