@@ -27,17 +27,11 @@ void op_cmpxchg(struct cpu *cpu, const struct insn *in) __attribute__((weak, ali
 void op_cmpxchg8b(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_daa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_das(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_div_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_idiv_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_imul_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_imul_GE(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_imul_GEI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_ins(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_lods(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_movs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_mul_E(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_out_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_out_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_outs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));

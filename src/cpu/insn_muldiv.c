@@ -1,0 +1,175 @@
+/* Multiplication and division: MUL, IMUL (one-, two- and three-operand
+ * forms), DIV, IDIV at 8, 16, 32 and 64 bits (SDM vol. 2, "MUL", "IMUL",
+ * "DIV", "IDIV").
+ *
+ * MUL/IMUL define CF and OF only; the other arithmetic flags are left as
+ * they were, as current hardware does. DIV/IDIV define no flag; hardware
+ * leaves CF and OF, sets AF and clears SF, ZF and PF, and so does this.
+ * A zero divisor or a quotient that does not fit (including the most
+ * negative dividend divided by -1) raises #DE with nothing written. */
+#include "cpu/handlers.h"
+
+static inline int64_t sext(uint64_t v, unsigned size)
+{
+	unsigned sh = 64 - size * 8;
+	return (int64_t)(v << sh) >> sh;
+}
+
+static void set_cf_of(struct cpu *cpu, bool ovf)
+{
+	uint64_t fl = flags_get(cpu) & ~(uint64_t)(FL_CF | FL_OF);
+	cpu->s.rflags = fl | (ovf ? FL_CF | FL_OF : 0);
+}
+
+/* The product's halves go to AH:AL, DX:AX, EDX:EAX or RDX:RAX. */
+static void put_double(struct cpu *cpu, const struct insn *in, unsigned size,
+		       uint64_t lo, uint64_t hi)
+{
+	if (size == 1) {
+		reg_write(cpu, in, R_AX, 2, (lo & 0xff) | ((hi & 0xff) << 8));
+		return;
+	}
+	reg_write(cpu, in, R_AX, size, lo);
+	reg_write(cpu, in, R_DX, size, hi);
+}
+
+void op_mul_E(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t b = rm_read(cpu, in, size);
+	uint64_t a = cpu->s.gpr[R_AX] & size_mask(size);
+	unsigned __int128 p = (unsigned __int128)a * b;
+	uint64_t lo, hi;
+	if (size == 8) {
+		lo = (uint64_t)p;
+		hi = (uint64_t)(p >> 64);
+	} else {
+		lo = (uint64_t)p & size_mask(size);
+		hi = ((uint64_t)p >> (size * 8)) & size_mask(size);
+	}
+	put_double(cpu, in, size, lo, hi);
+	set_cf_of(cpu, hi != 0);
+}
+
+/* Signed product of two operands at `size`: the full result in lo and hi
+ * (hi only meaningful for the one-operand form), and whether it does not
+ * fit in the low half. */
+static bool imul_compute(unsigned size, uint64_t a, uint64_t b, uint64_t *lo,
+			 uint64_t *hi)
+{
+	__int128 p = (__int128)sext(a, size) * sext(b, size);
+	if (size == 8) {
+		*lo = (uint64_t)p;
+		*hi = (uint64_t)((unsigned __int128)p >> 64);
+		return p != (__int128)(int64_t)*lo;
+	}
+	*lo = (uint64_t)p & size_mask(size);
+	*hi = ((uint64_t)p >> (size * 8)) & size_mask(size);
+	return (int64_t)p != sext(*lo, size);
+}
+
+void op_imul_E(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t b = rm_read(cpu, in, size);
+	uint64_t lo, hi;
+	bool ovf = imul_compute(size, cpu->s.gpr[R_AX], b, &lo, &hi);
+	put_double(cpu, in, size, lo, hi);
+	set_cf_of(cpu, ovf);
+}
+
+void op_imul_GE(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t b = rm_read(cpu, in, size);
+	uint64_t lo, hi;
+	bool ovf = imul_compute(size, reg_read(cpu, in, in->reg, size), b, &lo, &hi);
+	reg_write(cpu, in, in->reg, size, lo);
+	set_cf_of(cpu, ovf);
+}
+
+void op_imul_GEI(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t b = rm_read(cpu, in, size);
+	uint64_t lo, hi;
+	bool ovf = imul_compute(size, b, in->imm, &lo, &hi);
+	reg_write(cpu, in, in->reg, size, lo);
+	set_cf_of(cpu, ovf);
+}
+
+static void div_flags(struct cpu *cpu)
+{
+	uint64_t fl = flags_get(cpu) & ~(uint64_t)(FL_SF | FL_ZF | FL_PF);
+	cpu->s.rflags = fl | FL_AF;
+}
+
+/* The dividend: AX, DX:AX, EDX:EAX or RDX:RAX. */
+static unsigned __int128 get_dividend(const struct cpu *cpu, unsigned size)
+{
+	uint64_t ax = cpu->s.gpr[R_AX], dx = cpu->s.gpr[R_DX];
+	if (size == 1)
+		return ax & 0xffff;
+	if (size == 8)
+		return ((unsigned __int128)dx << 64) | ax;
+	return (((dx & size_mask(size)) << (size * 8)) | (ax & size_mask(size)));
+}
+
+static void put_quot_rem(struct cpu *cpu, const struct insn *in, unsigned size,
+			 uint64_t q, uint64_t r)
+{
+	if (size == 1)
+		reg_write(cpu, in, R_AX, 2, (q & 0xff) | ((r & 0xff) << 8));
+	else
+		put_double(cpu, in, size, q, r);
+}
+
+void op_div_E(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	uint64_t v = rm_read(cpu, in, size);
+	unsigned __int128 d, q;
+	if (v == 0)
+		cpu_fault_noerr(cpu, EXC_DE);
+	d = get_dividend(cpu, size);
+	q = d / v;
+	if (q > size_mask(size))
+		cpu_fault_noerr(cpu, EXC_DE);
+	put_quot_rem(cpu, in, size, (uint64_t)q, (uint64_t)(d % v));
+	div_flags(cpu);
+}
+
+/* Works on magnitudes so that no host division can overflow. */
+void op_idiv_E(struct cpu *cpu, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	unsigned width = size * 8;
+	int64_t v = sext(rm_read(cpu, in, size), size);
+	unsigned __int128 d = get_dividend(cpu, size), ud, uq, ur;
+	unsigned __int128 limit;
+	bool dneg, vneg = v < 0;
+	uint64_t uv, q, r;
+
+	if (v == 0)
+		cpu_fault_noerr(cpu, EXC_DE);
+	/* Sign bit of the 2*width-bit dividend. */
+	dneg = (d >> (2 * width - 1)) & 1;
+	if (dneg) {
+		unsigned __int128 full = width == 64
+			? ~(unsigned __int128)0
+			: ((unsigned __int128)1 << (2 * width)) - 1;
+		ud = (~d + 1) & full;
+	} else {
+		ud = d;
+	}
+	uv = vneg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uq = ud / uv;
+	ur = ud % uv;
+	limit = (unsigned __int128)1 << (width - 1);
+	if (dneg != vneg ? uq > limit : uq >= limit)
+		cpu_fault_noerr(cpu, EXC_DE);
+	q = dneg != vneg ? (uint64_t)0 - (uint64_t)uq : (uint64_t)uq;
+	r = dneg ? (uint64_t)0 - (uint64_t)ur : (uint64_t)ur;
+	put_quot_rem(cpu, in, size, q & size_mask(size), r & size_mask(size));
+	div_flags(cpu);
+}
