@@ -12,16 +12,6 @@ void op_aaa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("
 void op_aad(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_aam(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_aas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bsf(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bsr(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bt_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bt_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_btc_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_btc_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_btr_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_btr_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bts_EG(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_bts_EI(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmps(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmpxchg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmpxchg8b(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
