@@ -7,3 +7,4 @@ $(B)/tests/cpu-%.t: $(B)/tests/cpu/%.o $(B)/tests/cpu/testbus.o $(B)/libcpu.a $(
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_CPU) -lm
+include tests/cpu/diff.mk
