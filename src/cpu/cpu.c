@@ -203,6 +203,10 @@ static void handle_fault(struct cpu *cpu)
 	int v = cpu->fault_vector;
 	uint32_t err = cpu->fault_error;
 
+	/* A delivery counts as a step of the budget and of the deterministic
+	 * clock, so a guest looping on faults still lets time pass and
+	 * cpu_run() return. */
+	cpu->icount++;
 	cpu->end_block = true;
 	if (cpu->delivering) {
 		int first = cpu->first_exc;

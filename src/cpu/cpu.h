@@ -63,7 +63,7 @@ void cpu_destroy(struct cpu *cpu);
 /* Power-on/RESET state (SDM vol. 3, "Processor state following reset"). */
 void cpu_reset(struct cpu *cpu);
 
-/* Runs at most `max_insns` instructions. */
+/* Runs at most `max_insns` steps (see cpu_icount()). */
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns);
 
 /* Thread-safe: makes a running cpu_run() return soon. */
@@ -79,7 +79,8 @@ void cpu_set_a20(struct cpu *cpu, bool enabled);
 void cpu_get_state(struct cpu *cpu, struct x86_state *out);
 void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
 
-/* Instructions retired since creation. */
+/* Instructions retired since creation, plus one per exception delivered
+ * (so that a guest stuck in a fault loop still advances the clock). */
 uint64_t cpu_icount(const struct cpu *cpu);
 
 /* The vmm tells the engine that guest code may have been written behind

@@ -45,10 +45,11 @@ bool flag_cf(const struct cpu *cpu)
 bool flag_of(const struct cpu *cpu)
 {
 	const struct lazy_flags *f = &cpu->lf;
-	uint64_t sb = sign_bit(f->size);
-	switch (f->kind) {
-	case LF_NONE:
+	uint64_t sb;
+	if (f->kind == LF_NONE)
 		return cpu->s.rflags & FL_OF;
+	sb = sign_bit(f->size);
+	switch (f->kind) {
 	case LF_ADD:
 	case LF_ADC:
 		return ((f->a ^ f->res) & (f->b ^ f->res) & sb) != 0;
