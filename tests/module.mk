@@ -1,9 +1,6 @@
 # tests: every tests/unit/*.c is a TAP program linked against the
 # libraries. Test programs end in .t so prove can run them. Folders with
 # their own needs (tests/cpu, ...) add themselves through module.mk.
-# The emulator library is linked whole: the opcode table names every
-# handler.
-LINK_CPU = -Wl,--whole-archive $(B)/libcpu.a -Wl,--no-whole-archive $(B)/liblib.a
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
