@@ -8,15 +8,9 @@ void op_pending(struct cpu *cpu, const struct insn *in)
 	UD(cpu);
 }
 
-void op_aaa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_aad(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_aam(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_aas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmps(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmpxchg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_cmpxchg8b(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_daa(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_das(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_ins(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
