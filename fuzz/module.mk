@@ -1,0 +1,29 @@
+# fuzz: the qcow2 fuzz target. `make fuzz` builds it with clang's libFuzzer
+# and runs it for FUZZ_TIME seconds on seeds from make-corpus.sh plus
+# fuzz/corpus/ (where inputs worth keeping are committed). `make check`
+# replays them (tests/block/fuzz-replay.sh) without libFuzzer.
+$(B)/tests/block-fuzz-replay: $(B)/fuzz/replay.o $(B)/fuzz/qcow2_fuzz.o \
+		$(B)/libblock.a $(B)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BLOCK_LDLIBS)
+$(B)/tests/block-fuzz-replay.t: $(B)/tests/block-fuzz-replay
+
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_OUT := build/fuzz
+FUZZ_SRCS := fuzz/qcow2_fuzz.c $(wildcard src/dm/block/*.c) \
+	src/lib/log.c src/lib/event_loop.c
+$(FUZZ_OUT)/qcow2-fuzz: $(FUZZ_SRCS) $(wildcard src/dm/block/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
+		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRCS) \
+		$(BLOCK_LDLIBS)
+fuzz: $(FUZZ_OUT)/qcow2-fuzz
+	@rm -rf $(FUZZ_OUT)/seeds && fuzz/make-corpus.sh $(FUZZ_OUT)/seeds
+	@mkdir -p $(FUZZ_OUT)/corpus fuzz/corpus/qcow2
+	$(FUZZ_OUT)/qcow2-fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-rss_limit_mb=2048 -close_fd_mask=2 \
+		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus \
+		$(FUZZ_OUT)/seeds fuzz/corpus/qcow2
+.PHONY: fuzz
