@@ -83,6 +83,8 @@ prefixes_done:
 	}
 	in->opcode = b;
 	e = &optable[map][b];
+	if (code == 8 && map == 0 && optable64[b].flags)
+		e = &optable64[b];
 	f = e->flags;
 
 	/* Operand and address sizes. */

@@ -87,6 +87,8 @@ struct op_entry {
 
 /* map 0: one-byte opcodes; map 1: 0F xx. */
 extern const struct op_entry optable[2][256];
+/* One-byte opcodes whose 64-bit-mode meaning replaces map 0's. */
+extern const struct op_entry optable64[256];
 
 /* ---- the vCPU ---- */
 

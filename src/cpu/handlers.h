@@ -21,12 +21,12 @@ H(op_not_E); H(op_neg_E);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 H(op_sahf); H(op_lahf); H(op_salc);
 
-/* insn_mov.c: MOV forms, LEA, XCHG, MOVZX/MOVSX, CBW/CWD, CMOVcc, SETcc,
+/* insn_mov.c: MOV forms, LEA, XCHG, MOVZX/MOVSX/MOVSXD, CBW/CWD, CMOVcc, SETcc,
  * BSWAP, XLAT, NOP forms */
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); H(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); H(op_movzx); H(op_movsx); H(op_cbw); H(op_cwd);
-H(op_cmov); H(op_setcc); H(op_bswap); H(op_xlat);
+H(op_cmov); H(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
 
 /* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
  * ENTER/LEAVE, PUSHF/POPF */

@@ -6,7 +6,7 @@
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
 /* Computes dst OP src at `size` and records the flags. */
-static inline uint64_t alu_compute(struct cpu *cpu, enum alu_op op,
+static inline __attribute__((always_inline)) uint64_t alu_compute(struct cpu *cpu, enum alu_op op,
 				   unsigned size, uint64_t a, uint64_t b)
 {
 	uint64_t r;
@@ -47,7 +47,7 @@ static inline uint64_t alu_compute(struct cpu *cpu, enum alu_op op,
 
 /* Memory destinations are read-modify-write: the write is probed by the
  * read's translation path, and CMP never writes. */
-static inline void alu_rm(struct cpu *cpu, const struct insn *in,
+static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const struct insn *in,
 			  enum alu_op op, uint64_t src)
 {
 	unsigned size = in->opsize;
@@ -124,7 +124,7 @@ void op_test_EI(struct cpu *cpu, const struct insn *in)
 }
 
 /* INC and DEC keep CF: it is captured before the new lazy state. */
-static uint64_t incdec(struct cpu *cpu, unsigned size, uint64_t a, bool dec)
+static inline __attribute__((always_inline)) uint64_t incdec(struct cpu *cpu, unsigned size, uint64_t a, bool dec)
 {
 	uint32_t cf = flag_cf(cpu);
 	uint64_t r = dec ? a - 1 : a + 1;

@@ -84,6 +84,15 @@ void op_movzx(struct cpu *cpu, const struct insn *in)
 	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, src));
 }
 
+/* MOVSXD (63 in 64-bit mode): sign-extends a dword; without REX.W it is
+ * a plain 32-bit move. */
+void op_movsxd(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t v = rm_read(cpu, in, 4);
+	reg_write(cpu, in, in->reg, in->opsize,
+		  (uint64_t)(int64_t)(int32_t)v);
+}
+
 void op_movsx(struct cpu *cpu, const struct insn *in)
 {
 	unsigned src = (in->opcode & 1) ? 2 : 1;

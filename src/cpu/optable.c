@@ -252,3 +252,9 @@ const struct op_entry optable[2][256] = {
 		ROW8(0xc8, op_bswap, OPF_REGOP),
 	},
 };
+
+/* One-byte opcodes that mean something else in 64-bit mode. */
+const struct op_entry optable64[256] = {
+	[0x63] = E(op_movsxd, M),
+};
+
