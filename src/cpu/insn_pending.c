@@ -9,8 +9,6 @@ void op_pending(struct cpu *cpu, const struct insn *in)
 }
 
 void op_cmps(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_cmpxchg(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_cmpxchg8b(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_DX(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_in_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_ins(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
@@ -21,4 +19,3 @@ void op_out_I(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias
 void op_outs(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_scas(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
 void op_stos(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
-void op_xadd(struct cpu *cpu, const struct insn *in) __attribute__((weak, alias("op_pending")));
