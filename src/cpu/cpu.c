@@ -334,15 +334,20 @@ static void step_careful(struct cpu *cpu)
 	struct insn single;
 	struct block *b;
 	bool tf = (cpu->s.rflags & FL_TF) != 0;
+	bool rf = (cpu->s.rflags & FL_RF) != 0;
+	uint8_t shadow = cpu->inhibit_irq;
 
 	if (dr_exec_hit(cpu))
 		cpu_fault_noerr(cpu, EXC_DB);
 	b = codecache_get(cpu, &single);
 	cpu->dr_pending = 0;
 	exec_one(cpu, b ? &b->insns[0] : &single);
-	cpu->s.rflags &= ~(uint64_t)FL_RF;
-	if (cpu->inhibit_irq)
-		cpu->inhibit_irq--;
+	/* RF and the interrupt shadow cover one instruction; one that sets
+	 * them (IRET with RF, STI, MOV SS) hands them to the next. */
+	if (rf)
+		cpu->s.rflags &= ~(uint64_t)FL_RF;
+	if (shadow)
+		cpu->inhibit_irq = 0;
 	if (cpu->dr_pending || (tf && !cpu->skip_tf_trap)) {
 		cpu->s.dr[6] = (cpu->s.dr[6] & ~0xfull) | cpu->dr_pending |
 			       (tf ? 0x4000 : 0);

@@ -136,8 +136,10 @@ static void run_one(struct tap *t, const char *bin_path)
 		tap_diag("%s: cs:eip %04x:%08llx cr0 %08llx, output was:", name,
 			 s.seg[S_CS].selector, (unsigned long long)s.rip,
 			 (unsigned long long)s.cr0);
-		for (size_t i = 0; i < nout; i++)
+		for (size_t i = 0; i < nout && i < 40; i++)
 			tap_diag("  %s", out_lines[i]);
+		if (nout > 40)
+			tap_diag("  (%zu more lines)", nout - 40);
 	}
 	free(copy);
 	testbus_free(&tb);
