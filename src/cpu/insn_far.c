@@ -434,14 +434,11 @@ static void check_return_ss(struct cpu *cpu, uint16_t ssel, unsigned rpl,
 static void load_outer_stack(struct cpu *cpu, uint16_t ssel, struct desc *d,
 			     uint64_t esp, unsigned opsize, uint64_t imm)
 {
-	bool big;
+	/* The new stack's B bit decides between SP and ESP; a 16-bit
+	 * return into a 32-bit stack zero-extends the popped SP. */
 	seg_install(cpu, S_SS, ssel, d);
-	big = (cpu->s.seg[S_SS].ar & AR_DB) != 0;
-	if (opsize == 2)
-		esp &= 0xffff;
-	cpu->s.gpr[R_SP] = opsize == 2 ? (cpu->s.gpr[R_SP] & ~0xffffull) | esp
-				       : (uint32_t)esp;
-	set_sp_sized(cpu, cpu->s.gpr[R_SP] + imm, big);
+	set_sp_sized(cpu, (esp & size_mask(opsize)) + imm,
+		     (cpu->s.seg[S_SS].ar & AR_DB) != 0);
 }
 
 static void retf(struct cpu *cpu, const struct insn *in, uint64_t imm)

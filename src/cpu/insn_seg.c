@@ -14,7 +14,7 @@ static void set_zf(struct cpu *cpu, bool zf)
  * load of (E)SP completes the stack switch first. */
 void op_mov_SE(struct cpu *cpu, const struct insn *in)
 {
-	unsigned sreg = in->reg & 7;
+	unsigned sreg = in->reg;
 	uint16_t sel;
 
 	if (sreg >= S_NR || sreg == S_CS)
@@ -30,7 +30,7 @@ void op_mov_SE(struct cpu *cpu, const struct insn *in)
  * to the operand size; a memory destination is always 16 bits. */
 void op_mov_ES(struct cpu *cpu, const struct insn *in)
 {
-	unsigned sreg = in->reg & 7;
+	unsigned sreg = in->reg;
 	uint16_t sel;
 
 	if (sreg >= S_NR)

@@ -486,6 +486,12 @@ static bool bytes_are_types(uint64_t v, bool pat)
 	return true;
 }
 
+/* Read-only identification MSRs every P6 has, which Linux reads on any
+ * Intel family-6 CPU: the platform id and the microcode revision (0 here;
+ * writing it only asks the CPU to refresh it). */
+#define MSR_IA32_PLATFORM_ID 0x17
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+
 /* Physical address bits above the 36 this model reports are reserved. */
 #define PHYS_RSVD 0xfffffff000000000ull
 
@@ -525,6 +531,8 @@ static bool msr_read(struct cpu *cpu, uint32_t msr, uint64_t *v)
 	case MSR_MTRRCAP: *v = 0x500 | X86_MTRR_VAR; return true; /* WC, FIX */
 	case MSR_MTRR_DEF_TYPE: *v = m->mtrr_def_type; return true;
 	case MSR_EFER: *v = cpu->s.efer; return true;
+	case MSR_IA32_PLATFORM_ID: *v = 0; return true;
+	case MSR_IA32_BIOS_SIGN_ID: *v = 0; return true;
 	default: return false;
 	}
 }
@@ -584,6 +592,8 @@ static bool msr_write(struct cpu *cpu, uint32_t msr, uint64_t v)
 		if (v != 0)
 			return false;
 		cpu->s.efer = v;
+		return true;
+	case MSR_IA32_BIOS_SIGN_ID:
 		return true;
 	default:
 		return false;

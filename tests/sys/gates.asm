@@ -8,6 +8,7 @@
 SEL_GATE equ 0x40 | 3
 SEL_CONF equ 0x48
 SEL_GATE0 equ 0x50 | 3
+SEL_GATE16 equ 0x58 | 3
 
 	bits 16
 main16:
@@ -29,6 +30,22 @@ main16:
 	shr eax, 16
 	mov [gdt + 0x56], ax
 	SETGATE idt, 0x38, SEL_CODE32, int38, 0xee, 0
+	; A 16-bit call gate, DPL 3, one word parameter.
+	mov eax, ring0_gate16
+	mov [gdt + 0x58], ax
+	mov word [gdt + 0x5a], SEL_CODE32
+	mov word [gdt + 0x5c], 0xe401
+	shr eax, 16
+	mov [gdt + 0x5e], ax
+	; IRET with a 16-bit operand size at the same privilege.
+	pushfd
+	pop eax
+	push ax
+	push cs
+	push word .iret16_back
+	o16 iret
+.iret16_back:
+	PRINT "o16 iret ok", 10
 	; SYSENTER: CS 08, SS 10; SYSEXIT: CS 1b, SS 23.
 	mov ecx, 0x174
 	mov eax, SEL_CODE32
@@ -95,6 +112,17 @@ ring3:
 	NL
 
 	call SEL_CONF:conforming
+	; Through the 16-bit gate, from a stack below 64 KiB (the gate saves
+	; only SP).
+	mov esi, esp
+	mov esp, 0xf000
+	push word 0x3333
+	call SEL_GATE16:0
+	mov ebp, esp
+	mov esp, esi
+	PRINT "back from 16-bit gate esp "
+	PHEX ebp, 8
+	NL
 	mov ecx, esp
 	mov edx, .sysexit_back
 	sysenter
@@ -223,6 +251,21 @@ int38:
 	NL
 	iretd
 
+ring0_gate16:
+	mov ebp, esp
+	PRINT "16-bit gate esp "
+	PHEX ebp, 8
+	PRINT " cs "
+	PHEX [ebp + 2], 4
+	PRINT " param "
+	PHEX [ebp + 4], 4
+	PRINT " old ss:sp "
+	PHEX [ebp + 8], 4
+	PRINT ":"
+	PHEX [ebp + 6], 4
+	NL
+	o16 retf 2
+
 conforming:
 	PRINT "conforming cpl "
 	mov ax, cs
@@ -243,6 +286,7 @@ sysenter_entry:
 	NL
 	sysexit
 
+;= o16 iret ok
 ;= ring 0
 ;= ring 3 cpl 3
 ;= hlt #0d 0000 fault
@@ -257,6 +301,8 @@ sysenter_entry:
 ;= int gate cpl 0 esp 0006ffec frame cs 001b ss 0023 if 0
 ;= after iret cpl 3 esp 00060000
 ;= conforming cpl 004b
+;= 16-bit gate esp 0006fff6 cs 001b param 3333 old ss:sp 0023:effe
+;= back from 16-bit gate esp 0000f000
 ;= sysenter cs 0008 ss 0010 esp 0006ff00
 ;= sysexit cpl 001b ss 0023 esp 00060000
 ;= ZF=1 lar data3 00c0f300
