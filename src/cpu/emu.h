@@ -92,19 +92,20 @@ extern const struct op_entry optable64[256];
 
 /* ---- the vCPU ---- */
 
-/* Software TLB: one entry per linear page and privilege class. A tag is the
- * page's linear address when the access kind is allowed through the fast
- * path, TLB_INVALID otherwise; a hit is a compare and an add. */
+/* Software TLB: direct-mapped, one table per privilege class (user or
+ * supervisor) and per access kind (read, write, execute), so that a copy's
+ * source and destination never evict each other. A tag is the linear page
+ * when that access may take the fast path; a hit is a compare and an add. */
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~(uint64_t)0)
 
 struct tlb_entry {
-	uint64_t tag_read, tag_write, tag_exec;
-	uintptr_t addend; /* host address = linear + addend */
-	uint64_t paddr;   /* physical page */
+	uint64_t tag;
+	uintptr_t addend;    /* host address = linear + addend */
+	uint64_t paddr;      /* physical page */
 	uint64_t large_mask; /* offset mask of the large page it came from */
-	bool global, large;
+	bool global;
 };
 
 /* Lazy flags: the last flag-setting operation and its operands. LF_NONE
@@ -162,7 +163,7 @@ struct cpu {
 	jmp_buf fault_jmp;
 	struct cpu_bus bus;
 	struct cpu_model model;
-	struct tlb_entry tlb[2][TLB_SIZE]; /* [user?][index] */
+	struct tlb_entry tlb[2][3][TLB_SIZE]; /* [user?][access kind][index] */
 	struct code_cache *cc;
 	uint64_t ram_pages;
 	uint64_t ip_mask;   /* size_mask(code_size) */
@@ -287,6 +288,22 @@ static inline void jump_cache_clear(struct cpu *cpu)
 {
 	memset(cpu->jc, 0, sizeof(cpu->jc));
 }
+
+static inline struct tlb_entry *tlb_entry_for(struct cpu *cpu, uint64_t lin,
+					      int kind, bool user)
+{
+	return &cpu->tlb[user][kind][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+/* Host address of `lin` if the TLB already allows this access through the
+ * fast path, NULL otherwise. */
+static inline uint8_t *tlb_host_ptr(struct cpu *cpu, uint64_t lin, int kind)
+{
+	const struct tlb_entry *e = tlb_entry_for(cpu, lin, kind, cpu->cpl == 3);
+	if (e->tag != (lin & ~(uint64_t)0xfff))
+		return NULL;
+	return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
 void tlb_flush_page(struct cpu *cpu, uint64_t lin);
 /* Forces writes to a physical page back through the slow path (the page
  * now holds decoded code). */
@@ -347,9 +364,8 @@ static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 				unsigned size)
 {
 	uint64_t lin = seg_linear(cpu, sreg, off, size, false);
-	const struct tlb_entry *e =
-		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->tag_read == (lin & ~(uint64_t)0xfff) &&
+	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_READ, cpu->cpl == 3);
+	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
 		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
 		return host_load((const uint8_t *)(uintptr_t)(lin + e->addend),
 				 size);
@@ -361,9 +377,8 @@ static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
 			     unsigned size, uint64_t v)
 {
 	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
-	const struct tlb_entry *e =
-		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->tag_write == (lin & ~(uint64_t)0xfff) &&
+	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_WRITE, cpu->cpl == 3);
+	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
 		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
 		host_store((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;

@@ -117,7 +117,7 @@ static uint8_t *str_span(struct cpu *cpu, const struct strctx *c, int sreg,
 			 uint64_t off, uint64_t *n, bool write)
 {
 	const struct seg_fast *f = &cpu->sf[sreg];
-	const struct tlb_entry *e;
+	uint8_t *host;
 	uint64_t size = c->size, lin, pgoff, k = *n, lim;
 	bool down = c->step < 0;
 
@@ -147,11 +147,10 @@ static uint8_t *str_span(struct cpu *cpu, const struct strctx *c, int sreg,
 	}
 	if (lim < k)
 		k = lim;
-	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
-	if ((write ? e->tag_write : e->tag_read) != (lin & ~(uint64_t)0xfff))
-		return NULL;
-	*n = k;
-	return (uint8_t *)(uintptr_t)(lin + e->addend);
+	host = tlb_host_ptr(cpu, lin, write ? ACC_WRITE : ACC_READ);
+	if (host)
+		*n = k;
+	return host;
 }
 
 /* Copies or fills up to `max` elements directly; returns how many (0 when

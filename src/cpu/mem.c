@@ -77,47 +77,37 @@ void phys_write(struct cpu *cpu, uint64_t paddr, unsigned size, uint64_t v)
 
 /* ---- TLB ---- */
 
+#define TLB_ENTRIES (2 * 3 * TLB_SIZE)
+
 void tlb_flush(struct cpu *cpu, bool include_global)
 {
-	jump_cache_clear(cpu);
-	for (int u = 0; u < 2; u++)
-		for (unsigned i = 0; i < TLB_SIZE; i++) {
-			struct tlb_entry *e = &cpu->tlb[u][i];
-			if (!include_global && e->global)
-				continue;
-			e->tag_read = e->tag_write = e->tag_exec = TLB_INVALID;
-		}
+	struct tlb_entry *e = &cpu->tlb[0][0][0];
+	for (unsigned i = 0; i < TLB_ENTRIES; i++)
+		if (include_global || !e[i].global)
+			e[i].tag = TLB_INVALID;
 }
 
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 {
+	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	uint64_t page = lin & ~0xfffull;
-	jump_cache_clear(cpu);
 	/* A large page may be cached under any of its 4 KiB parts: drop
 	 * every entry whose tag lies inside the large page too. */
-	for (int u = 0; u < 2; u++)
-		for (unsigned i = 0; i < TLB_SIZE; i++) {
-			struct tlb_entry *e = &cpu->tlb[u][i];
-			uint64_t tag = e->tag_read != TLB_INVALID ? e->tag_read
-				       : e->tag_exec != TLB_INVALID ? e->tag_exec
-								    : e->tag_write;
-			if (tag == TLB_INVALID)
-				continue;
-			if (tag == page ||
-			    (e->large && (tag & ~e->large_mask) ==
-						 (page & ~e->large_mask))) {
-				e->tag_read = e->tag_write = e->tag_exec =
-					TLB_INVALID;
-			}
-		}
+	for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+		uint64_t tag = e[i].tag;
+		if (tag == TLB_INVALID)
+			continue;
+		if (tag == page || (tag & ~e[i].large_mask) == (page & ~e[i].large_mask))
+			e[i].tag = TLB_INVALID;
+	}
 }
 
 void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
 {
 	for (int u = 0; u < 2; u++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
-			if (cpu->tlb[u][i].paddr == paddr_page)
-				cpu->tlb[u][i].tag_write = TLB_INVALID;
+			if (cpu->tlb[u][ACC_WRITE][i].paddr == paddr_page)
+				cpu->tlb[u][ACC_WRITE][i].tag = TLB_INVALID;
 }
 
 /* ---- page walk ---- */
@@ -289,15 +279,15 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	w->paddr = paddr;
 }
 
-/* Translates and fills the TLB entry for the page. */
+/* Translates and, when the page is RAM the access may use directly, fills
+ * the TLB entry of that access kind. */
 static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 			       enum access_kind k, bool user)
 {
 	struct walk w;
 	struct tlb_entry *e;
-	uint64_t page = lin & ~0xfffull;
 	uint64_t ppage;
-	uint8_t *host_r, *host_w;
+	uint8_t *host;
 
 	if (cpu->s.cr0 & CR0_PG) {
 		page_walk(cpu, lin, k, user, &w);
@@ -310,26 +300,17 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 	w.paddr &= cpu->a20_mask;
 	ppage = w.paddr & ~0xfffull;
 
-	e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-	if (e->paddr != ppage || e->tag_read != page) {
-		e->tag_read = e->tag_write = e->tag_exec = TLB_INVALID;
-	}
-	host_r = phys_page(cpu, ppage, false);
-	if (host_r) {
-		e->addend = (uintptr_t)host_r - page;
+	e = tlb_entry_for(cpu, lin, k, user);
+	e->tag = TLB_INVALID;
+	if (k == ACC_WRITE && codecache_page_has_code(cpu, ppage))
+		return w.paddr | (lin & 0xfff);
+	host = phys_page(cpu, ppage, k == ACC_WRITE);
+	if (host) {
+		e->addend = (uintptr_t)host - (lin & ~0xfffull);
 		e->paddr = ppage;
 		e->global = w.global;
-		e->large = w.large_mask != 0;
 		e->large_mask = w.large_mask;
-		e->tag_read = page;
-		if (w.executable)
-			e->tag_exec = page;
-		if (w.writable && (w.dirty || k == ACC_WRITE) &&
-		    !codecache_page_has_code(cpu, ppage)) {
-			host_w = phys_page(cpu, ppage, true);
-			if (host_w == host_r)
-				e->tag_write = page;
-		}
+		e->tag = lin & ~0xfffull;
 	}
 	return w.paddr | (lin & 0xfff);
 }
@@ -402,16 +383,17 @@ const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin, uint64_t *paddr)
 {
 	const struct tlb_entry *e;
 	bool user = cpu->cpl == 3;
+	uint64_t pa;
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
-	e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-	if (e->tag_exec != (lin & ~0xfffull))
-		translate_fill(cpu, lin, ACC_EXEC, user);
-	if (e->tag_exec != (lin & ~0xfffull)) {
-		/* Not RAM: the caller fetches through phys_read. */
-		*paddr = translate_fill(cpu, lin, ACC_EXEC, user) & ~0xfffull;
-		return NULL;
+	e = tlb_entry_for(cpu, lin, ACC_EXEC, user);
+	if (e->tag == (lin & ~0xfffull)) {
+		*paddr = e->paddr;
+		return (const uint8_t *)(uintptr_t)((lin & ~0xfffull) + e->addend);
 	}
-	*paddr = e->paddr;
+	pa = translate_fill(cpu, lin, ACC_EXEC, user);
+	*paddr = pa & ~0xfffull;
+	if (e->tag != (lin & ~0xfffull))
+		return NULL; /* not RAM: the caller fetches through phys_read */
 	return (const uint8_t *)(uintptr_t)((lin & ~0xfffull) + e->addend);
 }
