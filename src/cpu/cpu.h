@@ -41,6 +41,7 @@ struct cpu_model {
 	uint32_t family, model, stepping;
 	uint32_t features_edx; /* CPUID.1:EDX */
 	uint32_t features_ecx; /* CPUID.1:ECX */
+	uint32_t ext_features_edx; /* CPUID.80000001H:EDX (bit 20: NX) */
 	char brand[49];
 };
 

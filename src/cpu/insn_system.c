@@ -430,6 +430,7 @@ void op_cpuid(struct cpu *cpu, const struct insn *in)
 		r[0] = CPUID_MAX_EXT;
 		break;
 	case 0x80000001u:
+		r[3] = m->ext_features_edx;
 		break;
 	default: {
 		unsigned base = (leaf - 0x80000002u) * 16;
@@ -587,10 +588,13 @@ static bool msr_write(struct cpu *cpu, uint32_t msr, uint64_t v)
 		m->mtrr_def_type = v;
 		return true;
 	case MSR_EFER:
-		/* Neither long mode nor NX is reported by CPUID, so no
-		 * EFER bit may be set yet. */
-		if (v != 0)
+		/* Only what CPUID reports: NXE with NX; long mode and
+		 * SYSCALL are not implemented. */
+		if (v & ~(uint64_t)((cpu->model.ext_features_edx & (1u << 20))
+					    ? EFER_NXE : 0))
 			return false;
+		if ((cpu->s.efer ^ v) & EFER_NXE)
+			tlb_flush(cpu, true);
 		cpu->s.efer = v;
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:

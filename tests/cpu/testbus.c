@@ -58,6 +58,12 @@ static uint8_t tb_intr_ack(void *opaque)
 
 int testbus_init(struct testbus *tb, uint64_t ram_size)
 {
+	return testbus_init_model(tb, ram_size, NULL);
+}
+
+int testbus_init_model(struct testbus *tb, uint64_t ram_size,
+		       const struct cpu_model *model)
+{
 	struct cpu_bus bus = {
 		.opaque = tb,
 		.ram_page = tb_ram_page,
@@ -72,7 +78,7 @@ int testbus_init(struct testbus *tb, uint64_t ram_size)
 	tb->ram = calloc(1, ram_size);
 	if (!tb->ram)
 		return -ENOMEM;
-	tb->cpu = cpu_create(&bus, NULL, ram_size / 4096);
+	tb->cpu = cpu_create(&bus, model, ram_size / 4096);
 	if (!tb->cpu) {
 		free(tb->ram);
 		return -ENOMEM;

@@ -24,6 +24,9 @@ struct testbus {
 
 /* ram_size must be a multiple of 64 KiB. Returns 0 or -errno. */
 int testbus_init(struct testbus *tb, uint64_t ram_size);
+/* The same with a CPU model other than the default (NULL: default). */
+int testbus_init_model(struct testbus *tb, uint64_t ram_size,
+		       const struct cpu_model *model);
 void testbus_free(struct testbus *tb);
 /* Runs until the guest writes port 0xf4, halts with interrupts off, shuts
  * down, or `max_insns` pass. Returns the exit reason of the last burst. */

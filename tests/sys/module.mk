@@ -1,7 +1,8 @@
 # tests/sys: bare-metal system test programs. Each tests/sys/*.asm is a
 # flat binary (nasm -f bin) that reports over port 0xe9 and ends through
 # port 0xf4; the lines starting with ";= " in it are the output it must
-# print. One runner, sys.t, runs them all on the test machine.
+# print, lines starting with ";! " options for the runner (the CPU model).
+# One runner, sys.t, runs them all on the test machine.
 sys_ASMS := $(wildcard tests/sys/*.asm)
 sys_INCS := $(wildcard tests/sys/*.inc)
 sys_BINS := $(patsubst tests/sys/%.asm,$(B)/tests/sys/%.bin,$(sys_ASMS))
@@ -15,7 +16,7 @@ $(B)/tests/sys/%.bin: tests/sys/%.asm $(sys_INCS)
 
 $(B)/tests/sys/%.expect: tests/sys/%.asm
 	@mkdir -p $(dir $@)
-	$(Q)sed -n 's/^;= \{0,1\}//p' $< > $@
+	$(Q)sed -n -e 's/^;= \{0,1\}//p' -e 's/^;! */!/p' $< > $@
 
 $(B)/tests/sys.t: $(B)/tests/sys/run.o $(B)/tests/cpu/testbus.o $(B)/libcpu.a $(B)/liblib.a $(sys_BINS) $(sys_EXPECTS)
 	@mkdir -p $(dir $@)
