@@ -8,6 +8,7 @@ SEL_TA equ 0x40
 SEL_GATEB equ 0x48
 SEL_TB equ 0x50
 SEL_TDF equ 0x58
+SEL_TC equ 0x60
 
 %macro TSS32 3
 	dd 0
@@ -30,6 +31,9 @@ main16:
 	SETDESC SEL_TA, ABS(tss_a), 0x67, 0x89, 0
 	SETDESC SEL_TB, ABS(tss_b), 0x67, 0x89, 0
 	SETDESC SEL_TDF, ABS(tss_df), 0x67, 0x89, 0
+	SETDESC SEL_TC, ABS(tss_c), 0x67, 0x89, 0
+	mov dword [idt + 0x39 * 8], SEL_TC << 16
+	mov dword [idt + 0x39 * 8 + 4], 0x8500
 	mov dword [gdt + SEL_GATEB], SEL_TB << 16
 	mov dword [gdt + SEL_GATEB + 4], 0xe500          ; task gate, DPL 3
 	; #DF through a task gate.
@@ -81,6 +85,16 @@ main16:
 	PHEX [b_ebx], 8
 	NL
 
+	; INT through a task gate, and IRET back.
+	mov ebx, 0x5678
+	int 0x39
+	PRINT "back from interrupt task ebx "
+	PHEX ebx, 8
+	PRINT " task C type "
+	movzx eax, byte [gdt + SEL_TC + 5]
+	PHEX eax, 2
+	NL
+
 	; #DF: #NP whose own gate is not present.
 	and byte [idt + 11 * 8 + 5], 0x7f
 	SETDESC 0x60, 0, 0xfffff, 0x12, 0xc              ; not present
@@ -129,6 +143,23 @@ task_b:
 	iretd
 	jmp task_b
 
+task_c:
+	PRINT "interrupt task tr "
+	str eax
+	PHEX eax, 4
+	pushfd
+	pop eax
+	shr eax, 14
+	and eax, 1
+	PRINT " nt "
+	PHEX eax, 1
+	PRINT " link "
+	PHEX [tss_c], 4
+	NL
+	mov ebx, 1
+	iretd
+	jmp task_c
+
 task_df:
 	PRINT "double fault task tr "
 	str eax
@@ -152,6 +183,7 @@ b_ebx: dd 0
 tss_a: TSS32 task_a, 0x50000, 2
 tss_b: TSS32 task_b, 0x4f000, 2
 tss_df: TSS32 task_df, 0x4e000, 2
+tss_c: TSS32 task_c, 0x4d000, 2
 
 ;= main tr 0038
 ;= task A tr 0040 nt 0 main type 89
@@ -163,4 +195,6 @@ tss_df: TSS32 task_df, 0x4e000, 2
 ;= task B tr 0050 nt 1 link 0038 main type 8b
 ;= call busy #0d 0038 fault
 ;= returned again, task B kept its own ebx deadbeef
+;= interrupt task tr 0060 nt 1 link 0038
+;= back from interrupt task ebx 00005678 task C type 89
 ;= double fault task tr 0058 error 00000000 link 0038 saved eip in main tss is the mov: yes
