@@ -3,7 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
+
+#define MAX_POLLERS 8
+/* Off by default: on a loaded 2-core host, spinning before sleeping cost
+ * more than the wake-ups it saves (bench/block, docs/performance.md). */
+#define DEFAULT_POLL_NS 0
 
 struct watcher {
 	int fd;
@@ -17,6 +23,10 @@ struct event_loop {
 	int epfd;
 	struct watcher *list;	/* live and dead watchers */
 	int dispatching;	/* dead ones are freed only outside dispatch */
+	unsigned npollers;
+	event_poll_fn *poll_fn[MAX_POLLERS];
+	void *poll_opaque[MAX_POLLERS];
+	uint64_t poll_ns;
 };
 
 int event_loop_new(struct event_loop **out)
@@ -24,6 +34,7 @@ int event_loop_new(struct event_loop **out)
 	struct event_loop *loop = calloc(1, sizeof(*loop));
 	if (!loop)
 		return -ENOMEM;
+	loop->poll_ns = DEFAULT_POLL_NS;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0) {
 		int err = -errno;
@@ -98,12 +109,68 @@ int event_loop_del_fd(struct event_loop *loop, int fd)
 	return -ENOENT;
 }
 
+int event_loop_add_poller(struct event_loop *loop, event_poll_fn *fn,
+			  void *opaque)
+{
+	if (loop->npollers == MAX_POLLERS)
+		return -ENOSPC;
+	loop->poll_fn[loop->npollers] = fn;
+	loop->poll_opaque[loop->npollers] = opaque;
+	loop->npollers++;
+	return 0;
+}
+
+void event_loop_del_poller(struct event_loop *loop, event_poll_fn *fn,
+			   void *opaque)
+{
+	unsigned i;
+	for (i = 0; i < loop->npollers; i++) {
+		if (loop->poll_fn[i] == fn && loop->poll_opaque[i] == opaque) {
+			loop->npollers--;
+			loop->poll_fn[i] = loop->poll_fn[loop->npollers];
+			loop->poll_opaque[i] = loop->poll_opaque[loop->npollers];
+			return;
+		}
+	}
+}
+
+void event_loop_set_poll_ns(struct event_loop *loop, uint64_t ns)
+{
+	loop->poll_ns = ns;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int run_pollers(struct event_loop *loop)
+{
+	unsigned i;
+	int n = 0;
+	for (i = 0; i < loop->npollers; i++)
+		n += loop->poll_fn[i](loop->poll_opaque[i]);
+	return n;
+}
+
 int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int i, n = epoll_wait(loop->epfd, evs, ARRAY_SIZE(evs), timeout_ms);
+	int i, n, polled = 0;
+
+	if (loop->npollers && timeout_ms != 0 && loop->poll_ns) {
+		uint64_t start = now_ns();
+		do {
+			polled = run_pollers(loop);
+		} while (!polled && now_ns() - start < loop->poll_ns);
+		if (polled)
+			timeout_ms = 0;
+	}
+	n = epoll_wait(loop->epfd, evs, ARRAY_SIZE(evs), timeout_ms);
 	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
+		return errno == EINTR ? polled : -errno;
 	loop->dispatching = 1;
 	for (i = 0; i < n; i++) {
 		struct watcher *w = evs[i].data.ptr;
@@ -113,5 +180,5 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 	}
 	loop->dispatching = 0;
 	reap(loop);
-	return n;
+	return n + polled;
 }

@@ -24,6 +24,18 @@ must_check int event_loop_add_fd(struct event_loop *loop, int fd,
 /* Stops watching fd; safe to call from inside a callback. */
 int event_loop_del_fd(struct event_loop *loop, int fd);
 
+/* A poller checks for work without a system call (a completion list, a
+ * ring); it returns how many things it handled. Before blocking, the loop
+ * calls its pollers for up to poll_ns, so that a reply arriving within
+ * microseconds costs no sleep and wake-up (QEMU's adaptive polling idea,
+ * fixed window here). The window is 0 (off) unless set. */
+typedef int event_poll_fn(void *opaque);
+must_check int event_loop_add_poller(struct event_loop *loop,
+				     event_poll_fn *fn, void *opaque);
+void event_loop_del_poller(struct event_loop *loop, event_poll_fn *fn,
+			   void *opaque);
+void event_loop_set_poll_ns(struct event_loop *loop, uint64_t ns);
+
 /* Waits up to timeout_ms (-1: forever) and runs the callbacks of what
  * fired. Returns how many ran, or -errno. EINTR counts as zero. */
 must_check int event_loop_run_once(struct event_loop *loop, int timeout_ms);

@@ -77,7 +77,7 @@ static void *aio_worker(void *arg)
 
 		pthread_mutex_lock(&aio->lock);
 		req->next = aio->done;
-		aio->done = req;
+		__atomic_store_n(&aio->done, req, __ATOMIC_RELEASE);
 		aio->busy--;
 		if (!aio->busy)
 			pthread_cond_broadcast(&aio->idle);
@@ -91,32 +91,51 @@ static void *aio_worker(void *arg)
 	return NULL;
 }
 
-static void aio_complete(void *opaque, uint32_t events)
+static int aio_drain(struct blk_aio *aio)
 {
-	struct blk_aio *aio = opaque;
 	struct blk_req *list, *rev = NULL;
-	uint64_t cnt;
+	int n = 0;
 
-	if (read(aio->efd, &cnt, sizeof(cnt)) < 0) {
-		/* EAGAIN: a previous pass already drained it */
-	}
 	pthread_mutex_lock(&aio->lock);
 	list = aio->done;
 	aio->done = NULL;
 	pthread_mutex_unlock(&aio->lock);
 	/* Complete in the order workers finished. */
 	while (list) {
-		struct blk_req *n = list->next;
+		struct blk_req *next = list->next;
 		list->next = rev;
 		rev = list;
-		list = n;
+		list = next;
 	}
 	while (rev) {
-		struct blk_req *n = rev->next;
+		struct blk_req *next = rev->next;
 		aio->in_flight--;
+		n++;
 		rev->done(rev, rev->ret);
-		rev = n;
+		rev = next;
 	}
+	return n;
+}
+
+static void aio_complete(void *opaque, uint32_t events)
+{
+	struct blk_aio *aio = opaque;
+	uint64_t cnt;
+
+	if (read(aio->efd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: a previous pass already drained it */
+	}
+	aio_drain(aio);
+}
+
+/* The event loop's poller: completions without waiting for the eventfd
+ * (which stays set and costs one empty pass later). */
+static int aio_poll(void *opaque)
+{
+	struct blk_aio *aio = opaque;
+	if (!__atomic_load_n(&aio->done, __ATOMIC_ACQUIRE))
+		return 0;
+	return aio_drain(aio);
 }
 
 int blk_aio_new(struct event_loop *loop, unsigned nthreads,
@@ -142,6 +161,11 @@ int blk_aio_new(struct event_loop *loop, unsigned nthreads,
 	ret = event_loop_add_fd(loop, aio->efd, EPOLLIN, aio_complete, aio);
 	if (ret < 0)
 		goto err_efd;
+	ret = event_loop_add_poller(loop, aio_poll, aio);
+	if (ret < 0) {
+		event_loop_del_fd(loop, aio->efd);
+		goto err_efd;
+	}
 	for (aio->nthreads = 0; aio->nthreads < nthreads; aio->nthreads++) {
 		ret = -pthread_create(&aio->threads[aio->nthreads], NULL,
 				      aio_worker, aio);
@@ -172,11 +196,12 @@ void blk_aio_free(struct blk_aio *aio)
 	pthread_mutex_lock(&aio->lock);
 	while (aio->busy)
 		pthread_cond_wait(&aio->idle, &aio->lock);
-	aio->stopping = 1;
+	__atomic_store_n(&aio->stopping, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&aio->work);
 	pthread_mutex_unlock(&aio->lock);
 	for (i = 0; i < aio->nthreads; i++)
 		pthread_join(aio->threads[i], NULL);
+	event_loop_del_poller(aio->loop, aio_poll, aio);
 	event_loop_del_fd(aio->loop, aio->efd);
 	close(aio->efd);
 	pthread_cond_destroy(&aio->idle);
@@ -187,6 +212,7 @@ void blk_aio_free(struct blk_aio *aio)
 
 void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 {
+
 	req->next = NULL;
 	req->ret = 0;
 	aio->in_flight++;
@@ -194,7 +220,7 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 	if (aio->tail)
 		aio->tail->next = req;
 	else
-		aio->head = req;
+		__atomic_store_n(&aio->head, req, __ATOMIC_RELEASE);
 	aio->tail = req;
 	aio->busy++;
 	pthread_cond_signal(&aio->work);

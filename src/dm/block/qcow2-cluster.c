@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -418,6 +419,28 @@ static int cluster_content(struct qcow2 *s, uint64_t gc, const struct qmap *m,
 	return -EIO;
 }
 
+/* Whether guest cluster gc, mapped by m, reads as all zeros. */
+static int reads_zero(const struct qcow2 *s, uint64_t gc, const struct qmap *m)
+{
+	if (m->kind == K_ZERO)
+		return 1;
+	return m->kind == K_UNALLOC &&
+	       (!s->backing || (gc << s->cluster_bits) >= s->backing->size);
+}
+
+/* Whether host offset off lies at or past the end of the file, which
+ * only grows: such a cluster has never held data. */
+static int past_eof(struct qcow2 *s, uint64_t off)
+{
+	struct stat st;
+	if (off < s->phys_end)
+		return 0;
+	if (fstat(s->blk.fd, &st) < 0)
+		return 0;
+	s->phys_end = (uint64_t)st.st_size;
+	return off >= s->phys_end;
+}
+
 /* Writes data (NULL: zeros) to [in, in+n) of guest cluster gc, with
  * s->meta held and s->io held exclusively. */
 static int write_cluster(struct qcow2 *s, uint64_t gc, uint64_t in,
@@ -457,20 +480,29 @@ static int write_cluster(struct qcow2 *s, uint64_t gc, uint64_t in,
 		memset(bounce, 0, n);
 		return blk_full_pwrite(s->blk.fd, bounce, n, m.host + in);
 	}
-	/* Copy-on-write into a new cluster: old content, then the new. */
-	if (in != 0 || n != cs) {
-		ret = cluster_content(s, gc, &m, bounce);
-		if (ret < 0)
-			return ret;
-	}
-	if (data)
-		memcpy(bounce + in, data, n);
-	else
-		memset(bounce + in, 0, n);
 	ret = qcow2_alloc_cluster(s, &newoff);
 	if (ret < 0)
 		return ret;
-	ret = blk_full_pwrite(s->blk.fd, bounce, cs, newoff);
+	if (in == 0 && n == cs && data) {
+		ret = blk_full_pwrite(s->blk.fd, data, cs, newoff);
+	} else if (reads_zero(s, gc, &m) && past_eof(s, newoff)) {
+		/* The rest of a cluster past the end of the file is a hole:
+		 * it reads as zeros without being written. */
+		if (!data)
+			memset(bounce, 0, n);
+		ret = blk_full_pwrite(s->blk.fd, data ? data : bounce, n,
+				      newoff + in);
+	} else {
+		/* Copy-on-write into the new cluster: old content, then new. */
+		ret = cluster_content(s, gc, &m, bounce);
+		if (ret < 0)
+			return ret;
+		if (data)
+			memcpy(bounce + in, data, n);
+		else
+			memset(bounce + in, 0, n);
+		ret = blk_full_pwrite(s->blk.fd, bounce, cs, newoff);
+	}
 	if (ret < 0)
 		return ret;
 	/* Allocation touched only the refcount cache, but look again. */
@@ -480,6 +512,52 @@ static int write_cluster(struct qcow2 *s, uint64_t gc, uint64_t in,
 	be64_put(l2 + l2i * 8, newoff | OFLAG_COPIED);
 	qcow2_cache_mark_dirty(&s->l2c, l2);
 	return release_old(s, &m, l2);
+}
+
+/* A run of whole clusters that hold nothing to keep (unallocated or
+ * zero without a host cluster): allocate them, write the caller's data in
+ * as few transfers as the allocations allow, then link them. Returns the
+ * bytes written, 0 if the first cluster does not qualify, or -errno. */
+#define BATCH_MAX 256
+static int64_t write_fresh_run(struct qcow2 *s, uint64_t gc, const uint8_t *p,
+			       uint64_t len)
+{
+	uint64_t cs = s->cluster_size, host[BATCH_MAX], e, k = 0, i, j;
+	uint8_t *l2;
+	struct qmap m;
+	int ret;
+
+	while (k < BATCH_MAX && (k + 1) * cs <= len) {
+		if (l2_lookup(s, gc + k, &e) < 0 || l2e_classify(s, e, &m) < 0)
+			break;
+		if (!(m.kind == K_UNALLOC || (m.kind == K_ZERO && !m.host)))
+			break;
+		k++;
+	}
+	if (!k)
+		return 0;
+	for (i = 0; i < k; i++) {
+		ret = qcow2_alloc_cluster(s, &host[i]);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < k; i = j) {
+		for (j = i + 1; j < k && host[j] == host[j - 1] + cs; j++)
+			;
+		ret = blk_full_pwrite(s->blk.fd, p + i * cs, (j - i) * cs,
+				      host[i]);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < k; i++) {
+		ret = l2_writable(s, gc + i, &l2);
+		if (ret < 0)
+			return ret;
+		be64_put(l2 + ((gc + i) % s->l2_entries) * 8,
+			 host[i] | OFLAG_COPIED);
+		qcow2_cache_mark_dirty(&s->l2c, l2);
+	}
+	return (int64_t)(k * cs);
 }
 
 int qcow2_write(struct blk *b, uint64_t off, const void *buf, size_t len)
@@ -523,6 +601,20 @@ int qcow2_write(struct blk *b, uint64_t off, const void *buf, size_t len)
 	while (ret == 0 && len) {
 		uint64_t in = off & (cs - 1);
 		uint64_t n = cs - in < len ? cs - in : len;
+		if (in == 0 && len >= cs) {
+			int64_t done = write_fresh_run(s, off >> s->cluster_bits,
+						       p, len);
+			if (done < 0) {
+				ret = (int)done;
+				break;
+			}
+			if (done > 0) {
+				off += (uint64_t)done;
+				p += done;
+				len -= (uint64_t)done;
+				continue;
+			}
+		}
 		ret = write_cluster(s, off >> s->cluster_bits, in, p, n, bounce);
 		off += n;
 		p += n;

@@ -97,6 +97,7 @@ struct qcow2 {
 	int write_ready;	/* autoclear bits dropped */
 	uint64_t free_hint;	/* no free cluster below this index */
 	uint64_t file_end;	/* bytes, cluster aligned, grows on alloc */
+	uint64_t phys_end;	/* a lower bound of the file's size */
 };
 
 static inline uint64_t be64_get(const void *p)
