@@ -340,7 +340,8 @@ static void step_careful(struct cpu *cpu)
 	if (dr_exec_hit(cpu))
 		cpu_fault_noerr(cpu, EXC_DB);
 	b = codecache_get(cpu, &single);
-	cpu->dr_pending = 0;
+	if (!(shadow & SHADOW_MOV_SS))
+		cpu->dr_pending = 0;
 	exec_one(cpu, b ? &b->insns[0] : &single);
 	/* RF and the interrupt shadow cover one instruction; one that sets
 	 * them (IRET with RF, STI, MOV SS) hands them to the next. */
@@ -348,6 +349,13 @@ static void step_careful(struct cpu *cpu)
 		cpu->s.rflags &= ~(uint64_t)FL_RF;
 	if (shadow)
 		cpu->inhibit_irq = 0;
+	/* After MOV SS or POP SS, debug traps (single-step, data
+	 * breakpoints) wait for the next instruction too (SDM vol. 3,
+	 * 6.8.3). */
+	if (cpu->inhibit_irq & SHADOW_MOV_SS) {
+		cpu->skip_tf_trap = false;
+		return;
+	}
 	if (cpu->dr_pending || (tf && !cpu->skip_tf_trap)) {
 		cpu->s.dr[6] = (cpu->s.dr[6] & ~0xfull) | cpu->dr_pending |
 			       (tf ? 0x4000 : 0);

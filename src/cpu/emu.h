@@ -153,6 +153,8 @@ struct cpu {
 	uint8_t stack_size; /* 2 or 4 (8 in long mode): SS.B */
 	uint8_t intr_line;
 	uint8_t inhibit_irq; /* interrupt shadow for the next instruction */
+#define SHADOW_MOV_SS 1 /* MOV/POP SS: debug traps wait too (KVM's values) */
+#define SHADOW_STI 2
 	uint8_t delivering; /* nesting depth of exception delivery */
 	uint8_t first_exc; /* vector being delivered, for #DF rules */
 	uint64_t a20_mask;

@@ -22,7 +22,7 @@ void op_mov_SE(struct cpu *cpu, const struct insn *in)
 	sel = (uint16_t)rm_read(cpu, in, 2);
 	seg_load(cpu, (int)sreg, sel);
 	if (sreg == S_SS)
-		cpu->inhibit_irq = 1;
+		cpu->inhibit_irq = SHADOW_MOV_SS;
 	cpu->end_block = true;
 }
 
@@ -85,7 +85,7 @@ void op_pop_sreg(struct cpu *cpu, const struct insn *in)
 	else
 		cpu->s.gpr[R_SP] = sp;
 	if (sreg == S_SS)
-		cpu->inhibit_irq = 1;
+		cpu->inhibit_irq = SHADOW_MOV_SS;
 	cpu->end_block = true;
 }
 

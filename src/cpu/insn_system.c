@@ -74,7 +74,7 @@ void op_sti(struct cpu *cpu, const struct insn *in)
 	}
 	cpu->s.rflags |= FL_IF;
 	if (!was)
-		cpu->inhibit_irq = 1;
+		cpu->inhibit_irq = SHADOW_STI;
 	cpu->end_block = true;
 }
 

@@ -76,6 +76,26 @@ wr_next:
 	PHEX eax, 1
 	NL
 
+	; MOV SS holds the single-step trap until after the next
+	; instruction: five traps, none with EIP at `ss_next`.
+	mov dword [db_count], 0
+	pushfd
+	or dword [esp], 0x100
+	popfd
+	mov ax, ss
+	mov ss, ax
+ss_next:
+	nop
+	pushfd
+	and dword [esp], ~0x100
+	popfd
+	PRINT "single-step over mov ss: traps "
+	PHEX [db_count], 2
+	PRINT " one after mov ss: "
+	movzx eax, byte [ss_next_seen]
+	PHEX eax, 1
+	NL
+
 	; DR4/DR5 alias DR6/DR7 while CR4.DE is clear.
 	mov eax, 0x155
 	mov dr7, eax
@@ -115,7 +135,10 @@ db_hook:
 	mov eax, 0xffff0ff0
 	mov dr6, eax
 	or dword [esp + 24], 0x10000
-	cmp byte [db_print], 0
+	cmp dword [esp + 16], ss_next
+	jne .n
+	mov byte [ss_next_seen], 1
+.n:	cmp byte [db_print], 0
 	je .q
 	PRINT "#DB dr6 "
 	mov eax, [db_dr6]
@@ -130,6 +153,7 @@ db_count: dd 0
 db_dr6: dd 0
 db_eip: dd 0
 db_print: db 0
+ss_next_seen: db 0
 
 ;= #DB dr6 0001
 ;= #DB dr6 0001
@@ -140,6 +164,7 @@ db_print: db 0
 ;= #DB dr6 0002
 ;= read with rw breakpoint traps
 ;= single-step traps 06 dr6.bs 1
+;= single-step over mov ss: traps 05 one after mov ss: 0
 ;= dr5 00000555
 ;= dr4 with cr4.de #06 0000 fault
 ;= #DB dr6 2000
