@@ -8,6 +8,8 @@
 
 V86_TSS equ 0x110000
 SEL_V86TSS equ 0x40
+V86_TASK equ 0x118000
+SEL_V86TASK equ 0x48
 
 	bits 16
 main16:
@@ -53,6 +55,25 @@ main16:
 	mov dword [v86_exit], .e3
 	jmp enter_v86
 .e3:
+	; A task switch into a TSS whose EFLAGS has VM set.
+	mov eax, cr4
+	and eax, ~1
+	mov cr4, eax
+	mov ecx, 0x68 + 0x20 + 0x2001
+.c:	mov al, [V86_TSS + ecx - 1]
+	mov [V86_TASK + ecx - 1], al
+	loop .c
+	mov dword [V86_TASK + 0x20], v86_task        ; eip
+	mov dword [V86_TASK + 0x24], 0x20002         ; eflags: VM
+	mov dword [V86_TASK + 0x38], 0x6800          ; esp
+	SETDESC SEL_V86TASK, V86_TASK, 0x88 + 0x2000, 0x89, 0
+	mov dword [v86_exit], .e4
+	jmp SEL_V86TASK:0
+.e4:
+	PRINT "back in protected mode, tr "
+	str eax
+	PHEX eax, 4
+	NL
 	PRINT "done", 10
 	EXIT 0
 
@@ -170,6 +191,18 @@ v86_vme:
 	PRINT16 "after redirected int", 10
 	hlt
 
+v86_task:
+	mov ax, ss
+	movzx eax, ax
+	PRINT16 "v86 task, ss:sp "
+	mov cx, 4
+	call puthex16
+	PRINT16 ":"
+	mov ax, sp
+	call puthex16
+	PRINT16 10
+	hlt
+
 v86_int42:
 	PRINT16 "v86 handler, pushed flags "
 	push bp
@@ -206,4 +239,6 @@ v86_exit: dd 0
 ;= after cli flags 3000 after sti 3200
 ;= v86 handler, pushed flags 3200
 ;= after redirected int
+;= v86 task, ss:sp 0000:6800
+;= back in protected mode, tr 0048
 ;= done
