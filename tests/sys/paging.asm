@@ -106,6 +106,23 @@ main16:
 	PHEX eax, 8
 	NL
 
+	; A global page: clearing CR4.PGE drops it from the TLB.
+	mov eax, cr4
+	or eax, 0x80
+	mov cr4, eax
+	mov dword [PT1 + 16], 0x200107
+	mov eax, [0x404000]
+	mov dword [PT1 + 16], 0x202107
+	mov eax, cr3
+	mov cr3, eax
+	mov eax, cr4
+	and eax, ~0x80
+	mov cr4, eax
+	mov eax, [0x404000]
+	PRINT "global page after pge toggle "
+	PHEX eax, 8
+	NL
+
 	; Ring 3 against user/supervisor and read-only pages.
 	push dword SEL_DATA3
 	push dword STACK3
@@ -192,6 +209,7 @@ back_to_ring0:
 ;= unmapped 4m #0e 0000 fault
 ;= after invlpg 11223344
 ;= after cr3 reload aabbccdd
+;= global page after pge toggle 11223344
 ;= user read ok
 ;= user supervisor page #0e 0005 fault
 ;= user read-only write #0e 0007 fault
