@@ -165,6 +165,68 @@ static void test_async(const char *name, const char *fmt)
 	free(bufs);
 }
 
+/* Many overlapping allocating writes in flight at once: each cluster
+ * must end up holding one of the writes that covered it, whole, and the
+ * image must stay consistent. */
+static void test_overlap(void)
+{
+	struct event_loop *loop;
+	struct blk_aio *aio;
+	struct blk_req reqs[64];
+	struct async_ctx c = { 0 };
+	struct blk *b;
+	uint8_t *bufs = malloc(64 * 65536), *rd = malloc(4096);
+	uint64_t rs = 77, offs[64];
+	int i, j, ok = 1;
+
+	tb_sh("qemu-img create -f qcow2 -o cluster_size=4k ov.qcow2 1M "
+	      ">/dev/null");
+	b = tb_open("ov.qcow2", "qcow2", 0);
+	if (!b || event_loop_new(&loop) || blk_aio_new(loop, 8, &aio)) {
+		tap_ok(&t, 0, "overlap setup");
+		return;
+	}
+	for (i = 0; i < 64; i++) {
+		offs[i] = (tb_rand(&rs) % 240) * 4096;
+		memset(bufs + (size_t)i * 65536, i + 1, 65536);
+		reqs[i] = (struct blk_req){ .blk = b, .op = BLK_OP_WRITE,
+			.offset = offs[i], .len = 65536,
+			.buf = bufs + (size_t)i * 65536, .done = async_done,
+			.opaque = &c };
+		blk_aio_submit(aio, &reqs[i]);
+	}
+	while (c.done < 64)
+		if (event_loop_run_once(loop, 5000) <= 0)
+			break;
+	for (i = 0; ok && i < 256; i++) {
+		uint64_t off = (uint64_t)i * 4096;
+		int covered = 0, match = 0;
+		if (blk_pread(b, off, rd, 4096) < 0)
+			ok = 0;
+		for (j = 0; j < 64; j++) {
+			if (off >= offs[j] && off < offs[j] + 65536) {
+				covered = 1;
+				if (rd[0] == j + 1)
+					match = 1;
+			}
+		}
+		for (j = 1; j < 4096; j++)
+			if (rd[j] != rd[0])
+				ok = 0;
+		if ((covered && !match) || (!covered && rd[0]))
+			ok = 0;
+	}
+	tap_ok(&t, ok && c.done == 64 && !c.errors,
+	       "64 overlapping allocating writes in flight: whole clusters");
+	blk_aio_free(aio);
+	event_loop_free(loop);
+	blk_close(b);
+	tap_ok(&t, tb_sh("qemu-img check -q ov.qcow2") == 0,
+	       "and the image is consistent");
+	free(bufs);
+	free(rd);
+}
+
 /* Random writes, write-zeroes, discards, flushes and reads; the shadow
  * knows which bytes a discard left undefined. */
 static int workload(struct blk *b, uint64_t seed, int ops, uint64_t align,
@@ -269,6 +331,7 @@ int main(void)
 	      ">/dev/null");
 	test_async("as.raw", "raw");
 	test_async("as.qcow2", "qcow2");
+	test_overlap();
 	test_workload("qemu-img create -f raw w.raw 8M >/dev/null", "w.raw",
 		      "raw", 512, 400, 0);
 	test_workload("qemu-img create -f qcow2 w1.qcow2 8M >/dev/null",

@@ -419,6 +419,20 @@ static int cluster_content(struct qcow2 *s, uint64_t gc, const struct qmap *m,
 	return -EIO;
 }
 
+/* With s->meta held: waits until no write in flight covers [gc, gc+n). */
+static void wait_inflight(struct qcow2 *s, uint64_t gc, uint64_t n)
+{
+	unsigned i;
+again:
+	for (i = 0; i < s->ninflight; i++) {
+		if (gc < s->inflight_gc[i] + s->inflight_n[i] &&
+		    s->inflight_gc[i] < gc + n) {
+			pthread_cond_wait(&s->inflight_cv, &s->meta);
+			goto again;
+		}
+	}
+}
+
 /* Whether guest cluster gc, mapped by m, reads as all zeros. */
 static int reads_zero(const struct qcow2 *s, uint64_t gc, const struct qmap *m)
 {
@@ -451,6 +465,7 @@ static int write_cluster(struct qcow2 *s, uint64_t gc, uint64_t in,
 	struct qmap m;
 	int ret;
 
+	wait_inflight(s, gc, 1);
 	ret = l2_writable(s, gc, &l2);
 	if (ret < 0)
 		return ret;
@@ -515,9 +530,11 @@ static int write_cluster(struct qcow2 *s, uint64_t gc, uint64_t in,
 }
 
 /* A run of whole clusters that hold nothing to keep (unallocated or
- * zero without a host cluster): allocate them, write the caller's data in
- * as few transfers as the allocations allow, then link them. Returns the
- * bytes written, 0 if the first cluster does not qualify, or -errno. */
+ * zero without a host cluster): allocate them, then write the caller's
+ * data with no lock held, so that allocating writes to different places
+ * transfer in parallel, then link them. Entered and left with s->meta and
+ * s->io (exclusive) held; drops both meanwhile. Returns the bytes
+ * written, 0 if the first cluster does not qualify, or -errno. */
 #define BATCH_MAX 256
 static int64_t write_fresh_run(struct qcow2 *s, uint64_t gc, const uint8_t *p,
 			       uint64_t len)
@@ -525,8 +542,10 @@ static int64_t write_fresh_run(struct qcow2 *s, uint64_t gc, const uint8_t *p,
 	uint64_t cs = s->cluster_size, host[BATCH_MAX], e, k = 0, i, j;
 	uint8_t *l2;
 	struct qmap m;
-	int ret;
+	unsigned slot;
+	int ret = 0;
 
+	wait_inflight(s, gc, len / cs);
 	while (k < BATCH_MAX && (k + 1) * cs <= len) {
 		if (l2_lookup(s, gc + k, &e) < 0 || l2e_classify(s, e, &m) < 0)
 			break;
@@ -534,30 +553,51 @@ static int64_t write_fresh_run(struct qcow2 *s, uint64_t gc, const uint8_t *p,
 			break;
 		k++;
 	}
-	if (!k)
+	if (!k || s->ninflight == QCOW2_MAX_INFLIGHT)
 		return 0;
 	for (i = 0; i < k; i++) {
 		ret = qcow2_alloc_cluster(s, &host[i]);
 		if (ret < 0)
 			return ret;
 	}
-	for (i = 0; i < k; i = j) {
+	slot = s->ninflight++;
+	s->inflight_gc[slot] = gc;
+	s->inflight_n[slot] = k;
+	pthread_mutex_unlock(&s->meta);
+	pthread_rwlock_unlock(&s->io);
+
+	for (i = 0; i < k && ret == 0; i = j) {
 		for (j = i + 1; j < k && host[j] == host[j - 1] + cs; j++)
 			;
 		ret = blk_full_pwrite(s->blk.fd, p + i * cs, (j - i) * cs,
 				      host[i]);
-		if (ret < 0)
-			return ret;
 	}
-	for (i = 0; i < k; i++) {
+
+	/* Linking needs only s->meta: nothing else can reach these guest
+	 * clusters meanwhile. Waiters hold s->io, so take it after. The
+	 * clusters stay counted (leaked) if the write failed. */
+	pthread_mutex_lock(&s->meta);
+	for (i = 0; i < k && ret == 0; i++) {
 		ret = l2_writable(s, gc + i, &l2);
 		if (ret < 0)
-			return ret;
+			break;
 		be64_put(l2 + ((gc + i) % s->l2_entries) * 8,
 			 host[i] | OFLAG_COPIED);
 		qcow2_cache_mark_dirty(&s->l2c, l2);
 	}
-	return (int64_t)(k * cs);
+	for (slot = 0; slot < s->ninflight; slot++) {
+		if (s->inflight_gc[slot] == gc && s->inflight_n[slot] == k) {
+			s->ninflight--;
+			s->inflight_gc[slot] = s->inflight_gc[s->ninflight];
+			s->inflight_n[slot] = s->inflight_n[s->ninflight];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&s->inflight_cv);
+	pthread_mutex_unlock(&s->meta);
+	pthread_rwlock_wrlock(&s->io);
+	pthread_mutex_lock(&s->meta);
+	return ret < 0 ? ret : (int64_t)(k * cs);
 }
 
 int qcow2_write(struct blk *b, uint64_t off, const void *buf, size_t len)
@@ -647,6 +687,7 @@ static int zero_or_discard(struct qcow2 *s, uint64_t off, uint64_t len,
 		int whole = in == 0 && (n == cs || off + n == s->blk.size);
 		struct qmap m;
 
+		wait_inflight(s, gc, 1);
 		if (!whole) {
 			if (zero)
 				ret = write_cluster(s, gc, in, NULL, n, bounce);

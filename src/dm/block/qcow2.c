@@ -68,6 +68,7 @@ static void qcow2_free(struct qcow2 *s)
 	qcow2_cache_free(&s->rbc);
 	free(s->l1);
 	free(s->rt);
+	pthread_cond_destroy(&s->inflight_cv);
 	pthread_rwlock_destroy(&s->io);
 	pthread_mutex_destroy(&s->meta);
 	free(s);
@@ -204,6 +205,7 @@ int qcow2_open(int fd, const struct blk_open_opts *opts,
 		return -ENOMEM;
 	pthread_mutex_init(&s->meta, NULL);
 	pthread_rwlock_init(&s->io, NULL);
+	pthread_cond_init(&s->inflight_cv, NULL);
 	s->blk.ops = &qcow2_ops;
 	s->blk.fd = fd;
 	s->blk.read_only = !!(opts->flags & BLK_O_RDONLY);

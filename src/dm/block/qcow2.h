@@ -98,6 +98,15 @@ struct qcow2 {
 	uint64_t free_hint;	/* no free cluster below this index */
 	uint64_t file_end;	/* bytes, cluster aligned, grows on alloc */
 	uint64_t phys_end;	/* a lower bound of the file's size */
+
+	/* Guest clusters whose new host clusters are being written with no
+	 * lock held (write_fresh_run); writers of these wait on inflight_cv.
+	 * Bounded by the number of worker threads. */
+#define QCOW2_MAX_INFLIGHT 64
+	uint64_t inflight_gc[QCOW2_MAX_INFLIGHT];
+	uint64_t inflight_n[QCOW2_MAX_INFLIGHT];
+	unsigned ninflight;
+	pthread_cond_t inflight_cv;
 };
 
 static inline uint64_t be64_get(const void *p)
