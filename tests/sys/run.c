@@ -5,8 +5,8 @@
  * with the lines its source marks with ";= ". TAP: one test per program
  * (it exited through port 0xf4 with status 0 and printed nothing
  * unexpected) and one per expected line. Option lines (";! " in the
- * source, "!" in the .expect file) change the CPU model: "nx" reports
- * NX in CPUID. An argument restricts the run to the programs whose name
+ * source, "!" in the .expect file): "nx" reports NX in CPUID; "shutdown"
+ * means the program must end in a triple fault instead. An argument restricts the run to the programs whose name
  * contains it. */
 #include <errno.h>
 #include <glob.h>
@@ -85,7 +85,7 @@ static void run_one(struct tap *t, const char *bin_path)
 	enum cpu_exit r;
 	char *out_lines[MAX_LINES], *exp_lines[MAX_LINES];
 	size_t nout, nexp;
-	bool clean;
+	bool clean, want_shutdown;
 	char *copy;
 
 	snprintf(name, sizeof(name), "%s", bin_path);
@@ -106,6 +106,7 @@ static void run_one(struct tap *t, const char *bin_path)
 	cpu_model_default(&model);
 	if (strstr(expect, "!nx\n"))
 		model.ext_features_edx |= 1u << 20;
+	want_shutdown = strstr(expect, "!shutdown\n") != NULL;
 	if (testbus_init_model(&tb, RAM_SIZE, &model) != 0) {
 		tap_ok(t, 0, "%s: out of memory", name);
 		free(bin);
@@ -127,8 +128,14 @@ static void run_one(struct tap *t, const char *bin_path)
 				exp_lines[k++] = exp_lines[i];
 		nexp = k;
 	}
-	clean = tb.exited && tb.exit_code == 0 && nout <= nexp;
-	if (tb.exited)
+	if (want_shutdown) {
+		clean = !tb.exited && r == CPU_EXIT_SHUTDOWN && nout <= nexp;
+		tap_ok(t, clean, "%s: %s after %llu instructions (wanted a triple fault)%s",
+		       name, tb.exited ? "exited" : exit_name(r),
+		       (unsigned long long)cpu_icount(tb.cpu),
+		       nout > nexp ? ", printing more than expected" : "");
+	} else if ((clean = tb.exited && tb.exit_code == 0 && nout <= nexp),
+		   tb.exited)
 		tap_ok(t, clean, "%s: exited with status %u after %llu instructions%s",
 		       name, tb.exit_code,
 		       (unsigned long long)cpu_icount(tb.cpu),
