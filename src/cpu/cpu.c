@@ -223,7 +223,7 @@ static void handle_fault(struct cpu *cpu)
 	}
 	cpu->delivering = 1;
 	cpu->first_exc = (uint8_t)v;
-	intr_deliver(cpu, v, INTR_EXC, vector_has_error(v), err);
+	intr_deliver(cpu, v, INTR_EXC, vector_has_error(v), err, cpu->s.rip);
 	cpu->delivering = 0;
 }
 
@@ -238,7 +238,7 @@ static bool accept_events(struct cpu *cpu)
 		ev->halted = 0;
 		cpu->delivering = 1;
 		cpu->first_exc = EXC_NMI;
-		intr_deliver(cpu, EXC_NMI, INTR_EXT, false, 0);
+		intr_deliver(cpu, EXC_NMI, INTR_EXT, false, 0, cpu->s.rip);
 		cpu->delivering = 0;
 		return true;
 	}
@@ -247,7 +247,7 @@ static bool accept_events(struct cpu *cpu)
 		ev->halted = 0;
 		cpu->delivering = 1;
 		cpu->first_exc = 0xff;
-		intr_deliver(cpu, vec, INTR_EXT, false, 0);
+		intr_deliver(cpu, vec, INTR_EXT, false, 0, cpu->s.rip);
 		cpu->delivering = 0;
 		return true;
 	}
@@ -364,7 +364,7 @@ static void step_careful(struct cpu *cpu)
 		/* A trap: RIP already points past the instruction. */
 		cpu->delivering = 1;
 		cpu->first_exc = EXC_DB;
-		intr_deliver(cpu, EXC_DB, INTR_EXC, false, 0);
+		intr_deliver(cpu, EXC_DB, INTR_EXC, false, 0, cpu->s.rip);
 		cpu->delivering = 0;
 	}
 	cpu->skip_tf_trap = false;

@@ -190,10 +190,13 @@ __attribute__((noreturn)) void cpu_fault_noerr(struct cpu *cpu, int vector);
 
 /* Delivers an interrupt or exception through the IVT/IDT (intr.c).
  * `kind`: INTR_EXT (hardware, NMI), INTR_SOFT (INT n: DPL checked),
- * INTR_EXC (exception; error code pushed when has_err). */
+ * INTR_SOFT_EXC (INT3, INTO: DPL checked, not IOPL-sensitive), INTR_EXC
+ * (exception; error code pushed when has_err). `return_rip` is the EIP
+ * pushed (or saved in the TSS); a fault during delivery still reports
+ * cpu->s.rip, the instruction or boundary the event belongs to. */
 enum intr_kind { INTR_EXT, INTR_SOFT, INTR_EXC, INTR_SOFT_EXC };
 void intr_deliver(struct cpu *cpu, int vector, enum intr_kind kind,
-		  bool has_err, uint32_t error);
+		  bool has_err, uint32_t error, uint64_t return_rip);
 
 /* ---- modes ---- */
 

@@ -105,21 +105,13 @@ static void check_direct_code(struct cpu *cpu, uint16_t sel,
 		cpu_fault(cpu, EXC_NP, sel_err(sel));
 }
 
-/* Calls task_switch() with the outgoing task resuming after this
- * instruction. The new TSS's presence and limit are checked here first,
- * while RIP still points at the instruction, because those faults belong
- * to it (task_switch() saves cpu->s.rip as the old task's EIP). */
+/* The outgoing task resumes after this instruction; task_switch() checks
+ * the new TSS before it commits anything, so its faults belong to this
+ * instruction. */
 static void switch_task(struct cpu *cpu, uint16_t tsel, struct desc *tss,
 			enum task_reason reason)
 {
-	struct x86_segment t;
-	desc_to_seg(tss, tsel, &t);
-	if (!desc_present(tss))
-		cpu_fault(cpu, EXC_NP, sel_err(tsel));
-	if (t.limit < ((desc_type(tss) & 8) ? 0x67u : 0x2bu))
-		cpu_fault(cpu, EXC_TS, sel_err(tsel));
-	cpu->s.rip = cpu->next_rip;
-	task_switch(cpu, tsel, tss, reason, 0);
+	task_switch(cpu, tsel, tss, reason, 0, cpu->next_rip);
 }
 
 /* A task gate or TSS named by JMP/CALL: the switch itself checks the TSS
@@ -698,40 +690,11 @@ static bool v86_redirect(struct cpu *cpu, uint8_t vec)
 	return true;
 }
 
-/* Delivers a software interrupt with the return address after the
- * instruction. intr_deliver() pushes cpu->s.rip, which is also the EIP a
- * fault reports; the gate checks are therefore made here first, with RIP
- * still on the instruction, since faults on the gate belong to it (a
- * fault while pushing the frame still reports the next instruction). */
+/* A software interrupt returns after the instruction; faults on the gate
+ * or while pushing the frame report the instruction itself. */
 static void soft_int(struct cpu *cpu, uint8_t vec, enum intr_kind kind)
 {
-	uint32_t err = (uint32_t)vec * 8 + 2 + (kind == INTR_EXC ? 1 : 0);
-
-	if (!cpu_pe(cpu)) {
-		if ((uint32_t)vec * 4 + 3 > cpu->s.idtr.limit)
-			cpu_fault(cpu, EXC_GP, err);
-	} else {
-		struct desc g;
-		uint64_t v;
-		unsigned type;
-		if ((uint32_t)vec * 8 + 7 > cpu->s.idtr.limit)
-			cpu_fault(cpu, EXC_GP, err);
-		v = lin_read(cpu, cpu->s.idtr.base + (uint64_t)vec * 8, 8, false);
-		g.lo = (uint32_t)v;
-		g.hi = (uint32_t)(v >> 32);
-		type = desc_type(&g);
-		if (desc_s(&g) ||
-		    !(type == DT_TASKGATE || type == DT_INTGATE16 ||
-		      type == DT_TRAPGATE16 || type == DT_INTGATE32 ||
-		      type == DT_TRAPGATE32))
-			cpu_fault(cpu, EXC_GP, err);
-		if (kind != INTR_EXC && desc_dpl(&g) < cpu->cpl)
-			cpu_fault(cpu, EXC_GP, err);
-		if (!desc_present(&g))
-			cpu_fault(cpu, EXC_NP, err);
-	}
-	cpu->s.rip = cpu->next_rip;
-	intr_deliver(cpu, vec, kind, false, 0);
+	intr_deliver(cpu, vec, kind, false, 0, cpu->next_rip);
 }
 
 void op_int(struct cpu *cpu, const struct insn *in)

@@ -39,7 +39,7 @@ static void pstack_from_seg(struct pstack *ps, const struct x86_segment *ss,
 	ps->err = err;
 }
 
-static void deliver_real(struct cpu *cpu, int vector)
+static void deliver_real(struct cpu *cpu, int vector, uint64_t ret)
 {
 	uint64_t ent;
 	uint64_t sp;
@@ -51,7 +51,7 @@ static void deliver_real(struct cpu *cpu, int vector)
 	sp = stack_sp(cpu);
 	stack_push_at(cpu, &sp, 2, flags);
 	stack_push_at(cpu, &sp, 2, cpu->s.seg[S_CS].selector);
-	stack_push_at(cpu, &sp, 2, cpu->s.rip);
+	stack_push_at(cpu, &sp, 2, ret);
 	stack_set_sp(cpu, sp);
 	cpu->s.rflags &= ~(uint64_t)(FL_IF | FL_TF | FL_AC | FL_RF);
 	seg_load_real(cpu, S_CS, (uint16_t)(ent >> 16));
@@ -93,7 +93,7 @@ void check_new_ss(struct cpu *cpu, uint16_t ss, unsigned new_cpl, uint32_t ext,
 }
 
 static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
-			      bool has_err, uint32_t error)
+			      bool has_err, uint32_t error, uint64_t ret)
 {
 	uint32_t ext = (kind == INTR_EXT || kind == INTR_EXC) ? 1 : 0;
 	uint32_t gate_err = (uint32_t)vector * 8 + 2 + ext;
@@ -132,7 +132,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 		uint16_t tsel = gate_selector(&g);
 		if ((tsel & 4) || !desc_read(cpu, tsel, &tss))
 			cpu_fault(cpu, EXC_GP, sel_err(tsel) | ext);
-		task_switch(cpu, tsel, &tss, TASK_INT, ext);
+		task_switch(cpu, tsel, &tss, TASK_INT, ext, ret);
 		if (has_err) {
 			unsigned sz = (cpu->s.tr.ar & AR_TYPE_MASK) == DT_TSS32_BUSY ? 4 : 2;
 			stack_push(cpu, sz, error);
@@ -182,7 +182,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 	}
 	pstack_push(cpu, &ps, gate_size, old_flags);
 	pstack_push(cpu, &ps, gate_size, old_cs.selector);
-	pstack_push(cpu, &ps, gate_size, cpu->s.rip);
+	pstack_push(cpu, &ps, gate_size, ret);
 	if (has_err)
 		pstack_push(cpu, &ps, gate_size, error);
 	{
@@ -225,13 +225,13 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 }
 
 void intr_deliver(struct cpu *cpu, int vector, enum intr_kind kind,
-		  bool has_err, uint32_t error)
+		  bool has_err, uint32_t error, uint64_t return_rip)
 {
 	flags_get(cpu);
 	if (!cpu_pe(cpu))
-		deliver_real(cpu, vector);
+		deliver_real(cpu, vector, return_rip);
 	else
-		deliver_protected(cpu, vector, kind, has_err, error);
+		deliver_protected(cpu, vector, kind, has_err, error, return_rip);
 	cpu->next_rip = cpu->s.rip;
 	cpu->end_block = true;
 	cpu->s.ev.halted = 0;

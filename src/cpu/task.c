@@ -61,7 +61,7 @@ static void task_load_seg(struct cpu *cpu, int sreg, uint16_t sel)
 }
 
 void task_switch(struct cpu *cpu, uint16_t sel, struct desc *d,
-		 enum task_reason reason, uint32_t ext)
+		 enum task_reason reason, uint32_t ext, uint64_t save_eip)
 {
 	unsigned type = desc_type(d);
 	bool new32, old32;
@@ -118,14 +118,14 @@ void task_switch(struct cpu *cpu, uint16_t sel, struct desc *d,
 	if (reason == TASK_IRET)
 		flags &= ~(uint64_t)FL_NT;
 	if (old32) {
-		tss_w(cpu, ob, 0x20, 4, cpu->s.rip);
+		tss_w(cpu, ob, 0x20, 4, save_eip);
 		tss_w(cpu, ob, 0x24, 4, flags);
 		for (int i = 0; i < 8; i++)
 			tss_w(cpu, ob, 0x28 + 4 * i, 4, cpu->s.gpr[i]);
 		for (int i = 0; i < S_NR; i++)
 			tss_w(cpu, ob, 0x48 + 4 * i, 2, cpu->s.seg[i].selector);
 	} else {
-		tss_w(cpu, ob, 0x0e, 2, cpu->s.rip);
+		tss_w(cpu, ob, 0x0e, 2, save_eip);
 		tss_w(cpu, ob, 0x10, 2, flags);
 		for (int i = 0; i < 8; i++)
 			tss_w(cpu, ob, 0x12 + 2 * i, 2, cpu->s.gpr[i]);

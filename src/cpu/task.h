@@ -8,10 +8,11 @@
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 
 /* Switches to the task whose TSS descriptor `d` (selector `sel`) names.
- * The current task's EIP saved is cpu->s.rip, which callers set to the
- * return point. `ext` is the EXT bit for error codes. */
+ * `save_eip` is where the outgoing task resumes; until the commit point,
+ * faults leave cpu->s.rip on the instruction (or event) that switched.
+ * `ext` is the EXT bit for error codes. */
 void task_switch(struct cpu *cpu, uint16_t sel, struct desc *d,
-		 enum task_reason reason, uint32_t ext);
+		 enum task_reason reason, uint32_t ext, uint64_t save_eip);
 
 /* The stack for privilege level `dpl` from the current TSS. */
 void tss_stack(struct cpu *cpu, unsigned dpl, uint16_t *ss, uint32_t *esp);
