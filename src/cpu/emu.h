@@ -435,6 +435,19 @@ void stack_push(struct cpu *cpu, unsigned size, uint64_t v);
 void stack_push_at(struct cpu *cpu, uint64_t *sp, unsigned size, uint64_t v);
 uint64_t stack_pop_at(struct cpu *cpu, uint64_t *sp, unsigned size);
 void stack_set_sp(struct cpu *cpu, uint64_t sp);
+/* A stack that is not (yet) SS:SP, such as the inner stack of a privilege
+ * change, checked against its own descriptor cache: #SS(err) beyond its
+ * limits. Nothing is committed; the caller installs SS and SP after. */
+struct stack_view {
+	uint64_t base, lo, hi, mask, sp;
+	uint32_t err;
+	bool user;
+};
+void stack_view_init(struct stack_view *v, const struct x86_segment *ss,
+		     uint64_t sp, uint32_t err, bool user);
+void stack_view_push(struct cpu *cpu, struct stack_view *v, unsigned size,
+		     uint64_t val);
+
 static inline uint64_t stack_sp(const struct cpu *cpu)
 {
 	return cpu->s.gpr[R_SP] & size_mask(cpu->stack_size);

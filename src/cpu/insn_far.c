@@ -6,42 +6,6 @@
 #include "cpu/seg.h"
 #include "cpu/task.h"
 
-/* A stack that is not (yet) SS: the new stack of a call through a gate,
- * checked against its own descriptor cache. */
-struct fstack {
-	uint64_t base, lo, hi, mask, sp;
-	uint32_t err;
-	bool user;
-};
-
-static void fstack_init(struct fstack *fs, const struct x86_segment *ss,
-			uint64_t sp, uint32_t err, bool user)
-{
-	bool big = (ss->ar & AR_DB) != 0;
-	fs->base = ss->base;
-	fs->mask = big ? 0xffffffffull : 0xffff;
-	if (ss->ar & AR_TYPE_EXPDOWN) {
-		fs->lo = (uint64_t)ss->limit + 1;
-		fs->hi = fs->mask;
-	} else {
-		fs->lo = 0;
-		fs->hi = ss->limit;
-	}
-	fs->sp = sp & fs->mask;
-	fs->err = err;
-	fs->user = user;
-}
-
-static void fstack_push(struct cpu *cpu, struct fstack *fs, unsigned size,
-			uint64_t v)
-{
-	uint64_t sp = (fs->sp - size) & fs->mask;
-	if (sp < fs->lo || sp + size - 1 > fs->hi)
-		cpu_fault(cpu, EXC_SS, fs->err);
-	lin_write(cpu, (fs->base + sp) & 0xffffffffull, size, v, fs->user);
-	fs->sp = sp;
-}
-
 /* Sets the stack pointer for a stack of the given address size. */
 static void set_sp_sized(struct cpu *cpu, uint64_t sp, bool big)
 {
@@ -237,7 +201,7 @@ static void call_gate(struct cpu *cpu, uint16_t sel, struct desc *g)
 		uint32_t nesp;
 		struct desc ssd;
 		struct x86_segment ncache;
-		struct fstack fs;
+		struct stack_view fs;
 		unsigned nparam = gate_param_count(g);
 		uint64_t old_sp = stack_sp(cpu);
 		uint64_t params[32];
@@ -250,13 +214,13 @@ static void call_gate(struct cpu *cpu, uint16_t sel, struct desc *g)
 		for (unsigned i = 0; i < nparam; i++)
 			params[i] = stack_read(cpu, old_sp, (uint64_t)i * gsize,
 					       gsize);
-		fstack_init(&fs, &ncache, nesp, sel_err(nss), false);
-		fstack_push(cpu, &fs, gsize, cpu->s.seg[S_SS].selector);
-		fstack_push(cpu, &fs, gsize, cpu->s.gpr[R_SP]);
+		stack_view_init(&fs, &ncache, nesp, sel_err(nss), false);
+		stack_view_push(cpu, &fs, gsize, cpu->s.seg[S_SS].selector);
+		stack_view_push(cpu, &fs, gsize, cpu->s.gpr[R_SP]);
 		for (unsigned i = nparam; i-- > 0;)
-			fstack_push(cpu, &fs, gsize, params[i]);
-		fstack_push(cpu, &fs, gsize, cpu->s.seg[S_CS].selector);
-		fstack_push(cpu, &fs, gsize, cpu->next_rip);
+			stack_view_push(cpu, &fs, gsize, params[i]);
+		stack_view_push(cpu, &fs, gsize, cpu->s.seg[S_CS].selector);
+		stack_view_push(cpu, &fs, gsize, cpu->next_rip);
 		if (target > desc_limit(&cs))
 			GP0(cpu);
 		/* Accessed bits first (they may fault), then commit: the new

@@ -5,40 +5,6 @@
 #include "cpu/seg.h"
 #include "cpu/task.h"
 
-struct pstack {
-	uint64_t base, lo, hi, mask, sp;
-	bool user;
-	uint32_t err;
-};
-
-static void pstack_push(struct cpu *cpu, struct pstack *ps, unsigned size,
-			uint64_t v)
-{
-	uint64_t sp = (ps->sp - size) & ps->mask;
-	if (sp < ps->lo || sp + size - 1 > ps->hi)
-		cpu_fault(cpu, EXC_SS, ps->err);
-	lin_write(cpu, (ps->base + sp) & 0xffffffffull, size, v, ps->user);
-	ps->sp = sp;
-}
-
-static void pstack_from_seg(struct pstack *ps, const struct x86_segment *ss,
-			    uint64_t sp, bool user, uint32_t err)
-{
-	bool big = (ss->ar & AR_DB) != 0;
-	ps->base = ss->base;
-	ps->mask = big ? 0xffffffffull : 0xffff;
-	if (!(ss->ar & AR_TYPE_CODE) && (ss->ar & AR_TYPE_EXPDOWN)) {
-		ps->lo = (uint64_t)ss->limit + 1;
-		ps->hi = big ? 0xffffffffull : 0xffff;
-	} else {
-		ps->lo = 0;
-		ps->hi = ss->limit;
-	}
-	ps->sp = sp & ps->mask;
-	ps->user = user;
-	ps->err = err;
-}
-
 static void deliver_real(struct cpu *cpu, int vector, uint64_t ret)
 {
 	uint64_t ent;
@@ -106,7 +72,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 	uint64_t old_flags = flags_get(cpu);
 	struct x86_segment old_cs = cpu->s.seg[S_CS], old_ss = cpu->s.seg[S_SS];
 	uint64_t old_sp = cpu->s.gpr[R_SP];
-	struct pstack ps;
+	struct stack_view ps;
 	unsigned new_cpl;
 	struct x86_segment new_ss_cache;
 	bool stack_switch;
@@ -167,24 +133,24 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 		tss_stack(cpu, dpl, &nss, &nesp);
 		check_new_ss(cpu, nss, dpl, ext, &ssd);
 		desc_to_seg(&ssd, nss, &new_ss_cache);
-		pstack_from_seg(&ps, &new_ss_cache, nesp, new_cpl == 3,
-				sel_err(nss) | ext);
+		stack_view_init(&ps, &new_ss_cache, nesp, sel_err(nss) | ext,
+				new_cpl == 3);
 		if (from_v86) {
-			pstack_push(cpu, &ps, gate_size, cpu->s.seg[S_GS].selector);
-			pstack_push(cpu, &ps, gate_size, cpu->s.seg[S_FS].selector);
-			pstack_push(cpu, &ps, gate_size, cpu->s.seg[S_DS].selector);
-			pstack_push(cpu, &ps, gate_size, cpu->s.seg[S_ES].selector);
+			stack_view_push(cpu, &ps, gate_size, cpu->s.seg[S_GS].selector);
+			stack_view_push(cpu, &ps, gate_size, cpu->s.seg[S_FS].selector);
+			stack_view_push(cpu, &ps, gate_size, cpu->s.seg[S_DS].selector);
+			stack_view_push(cpu, &ps, gate_size, cpu->s.seg[S_ES].selector);
 		}
-		pstack_push(cpu, &ps, gate_size, old_ss.selector);
-		pstack_push(cpu, &ps, gate_size, old_sp);
+		stack_view_push(cpu, &ps, gate_size, old_ss.selector);
+		stack_view_push(cpu, &ps, gate_size, old_sp);
 	} else {
-		pstack_from_seg(&ps, &old_ss, old_sp, new_cpl == 3, 0);
+		stack_view_init(&ps, &old_ss, old_sp, 0, new_cpl == 3);
 	}
-	pstack_push(cpu, &ps, gate_size, old_flags);
-	pstack_push(cpu, &ps, gate_size, old_cs.selector);
-	pstack_push(cpu, &ps, gate_size, ret);
+	stack_view_push(cpu, &ps, gate_size, old_flags);
+	stack_view_push(cpu, &ps, gate_size, old_cs.selector);
+	stack_view_push(cpu, &ps, gate_size, ret);
 	if (has_err)
-		pstack_push(cpu, &ps, gate_size, error);
+		stack_view_push(cpu, &ps, gate_size, error);
 	{
 		struct x86_segment ncs;
 		desc_to_seg(&cs, csel, &ncs);

@@ -55,3 +55,31 @@ void stack_adjust(struct cpu *cpu, int64_t delta)
 	stack_set_sp(cpu, (cpu->s.gpr[R_SP] + (uint64_t)delta) &
 				  stack_ptr_mask(cpu));
 }
+
+void stack_view_init(struct stack_view *v, const struct x86_segment *ss,
+		     uint64_t sp, uint32_t err, bool user)
+{
+	bool big = (ss->ar & AR_DB) != 0;
+	v->base = ss->base;
+	v->mask = big ? 0xffffffffull : 0xffff;
+	if (ss->ar & AR_TYPE_EXPDOWN) {
+		v->lo = (uint64_t)ss->limit + 1;
+		v->hi = v->mask;
+	} else {
+		v->lo = 0;
+		v->hi = ss->limit;
+	}
+	v->sp = sp & v->mask;
+	v->err = err;
+	v->user = user;
+}
+
+void stack_view_push(struct cpu *cpu, struct stack_view *v, unsigned size,
+		     uint64_t val)
+{
+	uint64_t sp = (v->sp - size) & v->mask;
+	if (sp < v->lo || sp + size - 1 > v->hi)
+		cpu_fault(cpu, EXC_SS, v->err);
+	lin_write(cpu, (v->base + sp) & 0xffffffffull, size, val, v->user);
+	v->sp = sp;
+}
