@@ -165,6 +165,7 @@ void cpu_update_mode(struct cpu *cpu)
 	else
 		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
 	cpu->ip_mask = size_mask(cpu->code_size);
+	cpu_ac_update(cpu);
 	for (int i = 0; i < S_NR; i++)
 		seg_fast_update(cpu, i);
 	cpu->end_block = true;
@@ -308,7 +309,8 @@ static void dr_recompute(struct cpu *cpu)
 		if (((dr7 >> (i * 2)) & 3) && (rw == 1 || rw == 3))
 			armed = true;
 	}
-	cpu->dr_data_armed = armed;
+	cpu->mem_checks = (uint8_t)((cpu->mem_checks & ~MEMCHK_DR) |
+				    (armed ? MEMCHK_DR : 0));
 }
 
 void cpu_debug_changed(struct cpu *cpu)

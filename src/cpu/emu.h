@@ -55,6 +55,9 @@ struct insn {
 #define INSN_ADDR_OVR 0x08
 #define INSN_END 0x10    /* the block ends after this instruction */
 
+#define MEMCHK_DR 0x01
+#define MEMCHK_AC 0x02
+
 /* Opcode table entries (optable.c): one static table indexed by map and
  * opcode, with ModRM.reg sub-tables for the groups. */
 enum {
@@ -170,8 +173,10 @@ struct cpu {
 	uint64_t ram_pages;
 	uint64_t ip_mask;   /* size_mask(code_size) */
 	struct jc_entry jc[JC_SIZE];
-	/* Debug: DR7 has an enabled data breakpoint, so every access checks. */
-	bool dr_data_armed;
+	/* Checks every data access must go through the slow path for:
+	 * MEMCHK_DR, an enabled data breakpoint in DR7; MEMCHK_AC, alignment
+	 * checking (CR0.AM, EFLAGS.AC, CPL 3). Zero keeps the fast path. */
+	uint8_t mem_checks;
 	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
 	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
 	uint8_t fault_vector;
@@ -301,11 +306,12 @@ static inline struct tlb_entry *tlb_entry_for(struct cpu *cpu, uint64_t lin,
 }
 
 /* Host address of `lin` if the TLB already allows this access through the
- * fast path, NULL otherwise. */
+ * fast path (and no breakpoint or alignment check applies), NULL
+ * otherwise. */
 static inline uint8_t *tlb_host_ptr(struct cpu *cpu, uint64_t lin, int kind)
 {
 	const struct tlb_entry *e = tlb_entry_for(cpu, lin, kind, cpu->cpl == 3);
-	if (e->tag != (lin & ~(uint64_t)0xfff))
+	if (e->tag != (lin & ~(uint64_t)0xfff) || cpu->mem_checks)
 		return NULL;
 	return (uint8_t *)(uintptr_t)(lin + e->addend);
 }
@@ -331,6 +337,16 @@ static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
 }
 
 void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+
+/* Alignment checking is armed at CPL 3 with CR0.AM and EFLAGS.AC (SDM vol.
+ * 3, 6.15 "#AC"); recomputed whenever one of the three changes. */
+static inline void cpu_ac_update(struct cpu *cpu)
+{
+	bool ac = (cpu->s.cr0 & CR0_AM) && (cpu->s.rflags & FL_AC) &&
+		  cpu->cpl == 3;
+	cpu->mem_checks = (uint8_t)((cpu->mem_checks & ~MEMCHK_AC) |
+				    (ac ? MEMCHK_AC : 0));
+}
 
 static inline bool cpu_user_access(const struct cpu *cpu)
 {
@@ -371,7 +387,7 @@ static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 	uint64_t lin = seg_linear(cpu, sreg, off, size, false);
 	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_READ, cpu->cpl == 3);
 	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
-		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
+		   (lin & 0xfff) + size <= 4096 && !cpu->mem_checks)) {
 		return host_load((const uint8_t *)(uintptr_t)(lin + e->addend),
 				 size);
 	}
@@ -384,7 +400,7 @@ static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
 	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
 	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_WRITE, cpu->cpl == 3);
 	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
-		   (lin & 0xfff) + size <= 4096 && !cpu->dr_data_armed)) {
+		   (lin & 0xfff) + size <= 4096 && !cpu->mem_checks)) {
 		host_store((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;
 	}

@@ -125,6 +125,8 @@ void flags_set(struct cpu *cpu, uint64_t v, uint64_t mask)
 {
 	uint64_t fl = flags_get(cpu);
 	cpu->s.rflags = ((fl & ~mask) | (v & mask)) | FL_FIXED1;
+	if (mask & FL_AC)
+		cpu_ac_update(cpu);
 }
 
 bool cond_eval(const struct cpu *cpu, unsigned cc)

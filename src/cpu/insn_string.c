@@ -162,7 +162,7 @@ static uint64_t str_fast(struct cpu *cpu, const struct strctx *c,
 	uint8_t *dp, *sp = NULL;
 	bool down = c->step < 0;
 
-	if (cpu->dr_data_armed)
+	if (cpu->mem_checks)
 		return 0;
 	if (k == K_MOVS) {
 		sp = str_span(cpu, c, c->sseg, idx_get(cpu, R_SI, c), &n, false);

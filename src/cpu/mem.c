@@ -332,14 +332,25 @@ static void check_canonical_page_split(struct cpu *cpu, uint64_t lin,
 	*p2 = *n1 < size ? translate_fill(cpu, lin + *n1, k, user) : 0;
 }
 
+/* #AC for a misaligned CPL 3 data access (a fault, before any byte moves),
+ * then data breakpoints (traps, noted for after the instruction). */
+static void mem_checks_slow(struct cpu *cpu, uint64_t lin, unsigned size,
+			    bool write, bool user)
+{
+	if ((cpu->mem_checks & MEMCHK_AC) && user && (lin & (size - 1)))
+		cpu_fault(cpu, EXC_AC, 0);
+	if (cpu->mem_checks & MEMCHK_DR)
+		dr_check_data(cpu, lin, size, write);
+}
+
 uint64_t lin_read(struct cpu *cpu, uint64_t lin, unsigned size, bool user)
 {
 	uint64_t p1, p2, v = 0;
 	unsigned n1;
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
-	if (unlikely(cpu->dr_data_armed))
-		dr_check_data(cpu, lin, size, false);
+	if (unlikely(cpu->mem_checks))
+		mem_checks_slow(cpu, lin, size, false, user);
 	check_canonical_page_split(cpu, lin, size, ACC_READ, user, &p1, &p2, &n1);
 	if (n1 == size)
 		return phys_read(cpu, p1, size);
@@ -355,8 +366,8 @@ void lin_write(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t v,
 	unsigned n1;
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
-	if (unlikely(cpu->dr_data_armed))
-		dr_check_data(cpu, lin, size, true);
+	if (unlikely(cpu->mem_checks))
+		mem_checks_slow(cpu, lin, size, true, user);
 	/* Both pages are translated before any byte is written, so a fault
 	 * on the second page leaves the first untouched. */
 	check_canonical_page_split(cpu, lin, size, ACC_WRITE, user, &p1, &p2, &n1);

@@ -235,6 +235,9 @@ main16:
 	mov eax, cr4
 	or eax, 0x4 | 0x2              ; TSD, PVI
 	mov cr4, eax
+	mov eax, cr0
+	or eax, 0x40000                ; AM: EFLAGS.AC now arms #AC at CPL 3
+	mov cr0, eax
 	push dword SEL_DATA3
 	push dword STACK3
 	push dword 0x0202
@@ -251,6 +254,18 @@ ring3:
 	FT3 2, rdpmc
 	FT3 3, wbinvd
 	FT3 4, mov ss, ax
+	FT3 5, mov eax, [scratch + 1]
+	pushfd
+	or dword [esp], 0x40000        ; AC
+	popfd
+	FT3 6, mov eax, [scratch + 1]
+	FT3 7, mov ax, [scratch + 2]
+	sub esp, 2                     ; misalign the stack
+	FT3 8, push dword 0
+	add esp, 2
+	pushfd
+	and dword [esp], ~0x40000
+	popfd
 	cli
 	pushfd
 	pop ebx
@@ -274,7 +289,7 @@ back:
 	test al, al
 	jnz .skip
 	inc edx
-	cmp edx, 5
+	cmp edx, 9
 	jb .pr
 	PRINT "pvi: cli "
 	and ebx, 0x80200
@@ -287,9 +302,13 @@ back:
 
 	align 8
 ldt: dq 0, 0
-r3res: times 5 dd 0
+r3res: times 9 dd 0
 r3names: db "user out", 0, "user rdtsc with tsd", 0, "user rdpmc", 0
 	db "user wbinvd", 0, "user mov ss, data3 (no fault)", 0
+	db "user misaligned, AC clear (no fault)", 0
+	db "user misaligned dword, AM and AC", 0
+	db "user aligned word, AM and AC (no fault)", 0
+	db "user push dword, misaligned stack", 0
 vendor: times 13 db 0
 brand: times 49 db 0
 scratch: times 8 db 0
@@ -334,4 +353,8 @@ scratch: times 8 db 0
 ;= user rdpmc 000d0000
 ;= user wbinvd 000d0000
 ;= user mov ss, data3 (no fault) 00ff0000
+;= user misaligned, AC clear (no fault) 00ff0000
+;= user misaligned dword, AM and AC 00110000
+;= user aligned word, AM and AC (no fault) 00ff0000
+;= user push dword, misaligned stack 00110000
 ;= pvi: cli 00000200 sti 00080200
