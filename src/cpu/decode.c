@@ -121,6 +121,8 @@ prefixes_done:
 			if ((f & OPF_DEF64) && code == 8 && !(in->rex & 8))
 				in->opsize = opsize_pfx ? 2 : 8;
 		}
+		if (f & OPF_MODREG)
+			in->mod = 3; /* MOV CR/DR: no memory form, no displacement */
 		if (in->mod != 3) {
 			if (in->adsize == 2) {
 				unsigned rm = m & 7;

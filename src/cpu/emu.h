@@ -80,6 +80,7 @@ enum {
 	OPF_REGOP = 1u << 16,  /* register in the low 3 opcode bits */
 	OPF_REG = 1u << 17,    /* ModRM must name a register, else #UD */
 	OPF_SSE = 1u << 18,    /* 66/F2/F3 select the form, not the sizes */
+	OPF_MODREG = 1u << 19, /* ModRM.mod ignored: r/m is always a register */
 };
 
 struct op_entry {

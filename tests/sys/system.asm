@@ -104,6 +104,17 @@ main16:
 	jmp .sn
 .sy:	PRINT "yes", 10
 .sn:
+	; MOV r32, CR0 ignores ModRM.mod: 0F 20 40 has no displacement byte.
+	mov ebx, cr0
+	xor eax, eax
+	db 0x0f, 0x20, 0x40
+	PRINT "mov from cr0 with mod 1: "
+	cmp eax, ebx
+	je .my
+	PRINT "no", 10
+	jmp .mn
+.my:	PRINT "yes", 10
+.mn:
 	; LMSW sets MP EM TS but cannot clear PE.
 	mov ax, 0x000e
 	lmsw ax
@@ -321,6 +332,7 @@ scratch: times 8 db 0
 ;= cpuid 40 03020101
 ;= real smsw 0010
 ;= sidt16 stores all 32 bits of the base: yes
+;= mov from cr0 with mod 1: yes
 ;= lmsw cr0 6000001f
 ;= smsw r32 60000011
 ;= tsc moves: yes
