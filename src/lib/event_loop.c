@@ -160,11 +160,12 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 	struct epoll_event evs[32];
 	int i, n, polled = 0;
 
-	if (loop->npollers && timeout_ms != 0 && loop->poll_ns) {
-		uint64_t start = now_ns();
-		do {
+	/* Pollers run at least once: work they find needs no sleep. */
+	if (loop->npollers) {
+		uint64_t start = loop->poll_ns && timeout_ms ? now_ns() : 0;
+		polled = run_pollers(loop);
+		while (!polled && start && now_ns() - start < loop->poll_ns)
 			polled = run_pollers(loop);
-		} while (!polled && now_ns() - start < loop->poll_ns);
 		if (polled)
 			timeout_ms = 0;
 	}

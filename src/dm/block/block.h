@@ -94,6 +94,10 @@ struct blk_ops {
 	int (*flush)(struct blk *b);
 	int (*discard)(struct blk *b, uint64_t off, uint64_t len);
 	int (*write_zeroes)(struct blk *b, uint64_t off, uint64_t len);
+	/* Optional: a read that needs no I/O and no waiting (zeros of a
+	 * never-written area), done in the submitter's thread; -EAGAIN when
+	 * it would need either. Saves a worker hand-off for such reads. */
+	int (*read_nowait)(struct blk *b, uint64_t off, void *buf, size_t len);
 	/* Describes [off, off+len): *pnum bytes from off share *flags. */
 	int (*map)(struct blk *b, uint64_t off, uint64_t len, uint64_t *pnum,
 		   unsigned *flags);

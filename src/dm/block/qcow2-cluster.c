@@ -257,6 +257,49 @@ int qcow2_read(struct blk *b, uint64_t off, void *buf, size_t len)
 	return ret;
 }
 
+int qcow2_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len)
+{
+	struct qcow2 *s = to_qcow2(b);
+	uint64_t pos = off, end = off + len;
+	struct qmap m;
+	int ret = 0;
+
+	if (pthread_rwlock_tryrdlock(&s->io))
+		return -EAGAIN;
+	if (pthread_mutex_trylock(&s->meta)) {
+		pthread_rwlock_unlock(&s->io);
+		return -EAGAIN;
+	}
+	/* Only tables already in the cache: a miss would be I/O. */
+	while (pos < end && ret == 0) {
+		uint64_t gc = pos >> s->cluster_bits, l1i = gc / s->l2_entries;
+		uint64_t l2off, tend;
+		if (l1i >= s->l1_size) {
+			ret = -EAGAIN;
+			break;
+		}
+		l2off = s->l1[l1i] & L1E_OFFSET_MASK;
+		if (l2off && !qcow2_cache_has(&s->l2c, l2off)) {
+			ret = -EAGAIN;
+			break;
+		}
+		/* Stay inside this L2 table, the one known to be cached. */
+		tend = ((l1i + 1) * s->l2_entries) << s->cluster_bits;
+		ret = map_run(s, pos, (tend < end ? tend : end) - pos, &m);
+		if (ret < 0)
+			break;
+		if (!(m.kind == K_ZERO || (m.kind == K_UNALLOC &&
+		     (!s->backing || pos >= s->backing->size))))
+			ret = -EAGAIN;
+		pos += m.run;
+	}
+	pthread_mutex_unlock(&s->meta);
+	if (ret == 0)
+		memset(buf, 0, len);
+	pthread_rwlock_unlock(&s->io);
+	return ret;
+}
+
 int qcow2_prepare_write(struct qcow2 *s)
 {
 	uint8_t zero[8] = { 0 };

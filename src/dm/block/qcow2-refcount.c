@@ -159,6 +159,15 @@ int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t offset,
 	return 0;
 }
 
+int qcow2_cache_has(const struct qcow2_cache *c, uint64_t offset)
+{
+	unsigned i;
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].offset == offset)
+			return 1;
+	return 0;
+}
+
 void qcow2_cache_mark_dirty(struct qcow2_cache *c, const uint8_t *data)
 {
 	unsigned i;

@@ -86,6 +86,7 @@ static void qcow2_close(struct blk *b)
 static const struct blk_ops qcow2_ops = {
 	.name = "qcow2",
 	.read = qcow2_read,
+	.read_nowait = qcow2_read_nowait,
 	.write = qcow2_write,
 	.flush = qcow2_flush,
 	.discard = qcow2_discard,

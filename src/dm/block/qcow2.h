@@ -167,6 +167,7 @@ void qcow2_cache_free(struct qcow2_cache *c);
 int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t offset,
 		    int fresh, uint8_t **data);
 void qcow2_cache_mark_dirty(struct qcow2_cache *c, const uint8_t *data);
+int qcow2_cache_has(const struct qcow2_cache *c, uint64_t offset);
 int qcow2_cache_write_one(struct qcow2 *s, struct qcow2_cache *c,
 			  const uint8_t *data);
 int qcow2_rc_writeback(struct qcow2 *s);
@@ -181,6 +182,7 @@ int qcow2_ref_range(struct qcow2 *s, uint64_t off, uint64_t len);
 
 /* qcow2-cluster.c */
 int qcow2_read(struct blk *b, uint64_t off, void *buf, size_t len);
+int qcow2_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len);
 int qcow2_write(struct blk *b, uint64_t off, const void *buf, size_t len);
 int qcow2_discard(struct blk *b, uint64_t off, uint64_t len);
 int qcow2_write_zeroes(struct blk *b, uint64_t off, uint64_t len);
