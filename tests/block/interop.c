@@ -183,6 +183,15 @@ static void write_case_x(const char *label, const char *create, int fill,
 		free(got);
 	}
 	tap_ok(&t, ok, "%s: qemu reads what we wrote", label);
+	{
+		FILE *f = fopen(tb_path("shadow.raw"), "wb");
+		int wrote = f && fwrite(shadow, 1, size, f) == size;
+		if (f)
+			fclose(f);
+		tap_ok(&t, wrote && tb_sh("qemu-img compare -q -f qcow2 -F raw "
+					  "w.img shadow.raw") == 0,
+		       "%s: qemu-img compare finds it identical", label);
+	}
 	free(shadow);
 	free(buf);
 }
