@@ -217,12 +217,21 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 	req->next = NULL;
 	req->ret = 0;
 	aio->in_flight++;
-	if (req->op == BLK_OP_READ && b->ops->read_nowait &&
+	if (((req->op == BLK_OP_READ && b->ops->read_nowait) ||
+	     (req->op == BLK_OP_WRITE && b->ops->write_nowait &&
+	      !b->no_write_nowait)) &&
 	    req->len <= BLK_MAX_REQUEST) {
-		int ret = blk_check_request(b, req->offset, req->len, 0);
+		int wr = req->op == BLK_OP_WRITE;
+		int ret = blk_check_request(b, req->offset, req->len, wr);
 		if (ret == 0 && req->len)
-			ret = b->ops->read_nowait(b, req->offset, req->buf,
-						  req->len);
+			ret = wr ? b->ops->write_nowait(b, req->offset, req->buf,
+							req->len) :
+				   b->ops->read_nowait(b, req->offset, req->buf,
+						       req->len);
+		if (ret == -EOPNOTSUPP && wr) {
+			b->no_write_nowait = 1;
+			ret = -EAGAIN;
+		}
 		if (ret != -EAGAIN) {
 			/* Done already; the callback still runs later, from
 			 * the loop, never inside submit. */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int blk_full_pread(int fd, void *buf, size_t len, uint64_t off)
@@ -71,6 +72,34 @@ int blk_full_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int blk_pread_nowait(int fd, void *buf, size_t len, uint64_t off)
+{
+	struct iovec iov = { buf, len };
+	ssize_t n;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	n = preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+	if (n == (ssize_t)len)
+		return 0;
+	/* Short, EAGAIN, or a kernel without RWF_NOWAIT: let a worker. */
+	return -EAGAIN;
+}
+
+int blk_pwrite_nowait(int fd, const void *buf, size_t len, uint64_t off)
+{
+	struct iovec iov = { (void *)buf, len };
+	ssize_t n;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	n = pwritev2(fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+	if (n == (ssize_t)len)
+		return 0;
+	/* Many file systems take no buffered NOWAIT writes: say so once. */
+	if (n < 0 && errno == EOPNOTSUPP)
+		return -EOPNOTSUPP;
+	return -EAGAIN;
 }
 
 const char *blk_probe(int fd)

@@ -257,45 +257,99 @@ int qcow2_read(struct blk *b, uint64_t off, void *buf, size_t len)
 	return ret;
 }
 
-int qcow2_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len)
+/* The runs of [off, off+len) when every L2 table they need is cached;
+ * -EAGAIN otherwise. With s->meta held. At most max runs. */
+static int nowait_runs(struct qcow2 *s, uint64_t off, uint64_t len,
+		       struct qmap *runs, unsigned max, unsigned *nruns)
 {
-	struct qcow2 *s = to_qcow2(b);
 	uint64_t pos = off, end = off + len;
-	struct qmap m;
-	int ret = 0;
+	unsigned n = 0;
+	int ret;
 
+	while (pos < end) {
+		uint64_t gc = pos >> s->cluster_bits, l1i = gc / s->l2_entries;
+		uint64_t l2off, tend;
+		if (l1i >= s->l1_size || n == max)
+			return -EAGAIN;
+		l2off = s->l1[l1i] & L1E_OFFSET_MASK;
+		if (l2off && !qcow2_cache_has(&s->l2c, l2off))
+			return -EAGAIN;
+		/* Stay inside this L2 table, the one known to be cached. */
+		tend = ((l1i + 1) * s->l2_entries) << s->cluster_bits;
+		ret = map_run(s, pos, (tend < end ? tend : end) - pos, &runs[n]);
+		if (ret < 0)
+			return ret;
+		pos += runs[n++].run;
+	}
+	*nruns = n;
+	return 0;
+}
+
+#define NOWAIT_RUNS 16
+
+static int nowait_lock(struct qcow2 *s)
+{
 	if (pthread_rwlock_tryrdlock(&s->io))
 		return -EAGAIN;
 	if (pthread_mutex_trylock(&s->meta)) {
 		pthread_rwlock_unlock(&s->io);
 		return -EAGAIN;
 	}
-	/* Only tables already in the cache: a miss would be I/O. */
-	while (pos < end && ret == 0) {
-		uint64_t gc = pos >> s->cluster_bits, l1i = gc / s->l2_entries;
-		uint64_t l2off, tend;
-		if (l1i >= s->l1_size) {
-			ret = -EAGAIN;
-			break;
-		}
-		l2off = s->l1[l1i] & L1E_OFFSET_MASK;
-		if (l2off && !qcow2_cache_has(&s->l2c, l2off)) {
-			ret = -EAGAIN;
-			break;
-		}
-		/* Stay inside this L2 table, the one known to be cached. */
-		tend = ((l1i + 1) * s->l2_entries) << s->cluster_bits;
-		ret = map_run(s, pos, (tend < end ? tend : end) - pos, &m);
-		if (ret < 0)
-			break;
-		if (!(m.kind == K_ZERO || (m.kind == K_UNALLOC &&
-		     (!s->backing || pos >= s->backing->size))))
-			ret = -EAGAIN;
-		pos += m.run;
-	}
+	return 0;
+}
+
+int qcow2_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len)
+{
+	struct qcow2 *s = to_qcow2(b);
+	struct qmap runs[NOWAIT_RUNS];
+	unsigned n = 0, i;
+	uint8_t *p = buf;
+	int ret;
+
+	if (nowait_lock(s))
+		return -EAGAIN;
+	ret = nowait_runs(s, off, len, runs, NOWAIT_RUNS, &n);
 	pthread_mutex_unlock(&s->meta);
-	if (ret == 0)
-		memset(buf, 0, len);
+	/* s->io stays shared: the clusters cannot move under the reads. */
+	for (i = 0; i < n && ret == 0; i++) {
+		struct qmap *m = &runs[i];
+		if (m->kind == K_ZERO || (m->kind == K_UNALLOC &&
+		    (!s->backing || off >= s->backing->size)))
+			memset(p, 0, m->run);
+		else if (m->kind == K_NORMAL)
+			ret = blk_pread_nowait(s->blk.fd, p, m->run, m->host);
+		else
+			ret = -EAGAIN;
+		p += m->run;
+		off += m->run;
+	}
+	pthread_rwlock_unlock(&s->io);
+	return ret;
+}
+
+int qcow2_write_nowait(struct blk *b, uint64_t off, const void *buf,
+		       size_t len)
+{
+	struct qcow2 *s = to_qcow2(b);
+	struct qmap runs[NOWAIT_RUNS];
+	const uint8_t *p = buf;
+	unsigned n = 0, i;
+	int ret;
+
+	if (nowait_lock(s))
+		return -EAGAIN;
+	ret = s->write_ready ? nowait_runs(s, off, len, runs, NOWAIT_RUNS, &n) :
+	      -EAGAIN;
+	pthread_mutex_unlock(&s->meta);
+	for (i = 0; i < n && ret == 0; i++) {
+		struct qmap *m = &runs[i];
+		if (m->kind != K_NORMAL || !m->copied ||
+		    m->host < s->cluster_size)
+			ret = -EAGAIN;
+		else
+			ret = blk_pwrite_nowait(s->blk.fd, p, m->run, m->host);
+		p += m->run;
+	}
 	pthread_rwlock_unlock(&s->io);
 	return ret;
 }

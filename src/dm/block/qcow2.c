@@ -87,6 +87,7 @@ static const struct blk_ops qcow2_ops = {
 	.name = "qcow2",
 	.read = qcow2_read,
 	.read_nowait = qcow2_read_nowait,
+	.write_nowait = qcow2_write_nowait,
 	.write = qcow2_write,
 	.flush = qcow2_flush,
 	.discard = qcow2_discard,

@@ -183,6 +183,8 @@ int qcow2_ref_range(struct qcow2 *s, uint64_t off, uint64_t len);
 /* qcow2-cluster.c */
 int qcow2_read(struct blk *b, uint64_t off, void *buf, size_t len);
 int qcow2_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len);
+int qcow2_write_nowait(struct blk *b, uint64_t off, const void *buf,
+		       size_t len);
 int qcow2_write(struct blk *b, uint64_t off, const void *buf, size_t len);
 int qcow2_discard(struct blk *b, uint64_t off, uint64_t len);
 int qcow2_write_zeroes(struct blk *b, uint64_t off, uint64_t len);

@@ -75,6 +75,21 @@ static int raw_write(struct blk *b, uint64_t off, const void *buf, size_t len)
 	return blk_full_pwrite(b->fd, buf, len, off);
 }
 
+static int raw_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len)
+{
+	if (to_raw(b)->direct)
+		return -EAGAIN;
+	return blk_pread_nowait(b->fd, buf, len, off);
+}
+
+static int raw_write_nowait(struct blk *b, uint64_t off, const void *buf,
+			    size_t len)
+{
+	if (to_raw(b)->direct)
+		return -EAGAIN;
+	return blk_pwrite_nowait(b->fd, buf, len, off);
+}
+
 static int raw_flush(struct blk *b)
 {
 	return fdatasync(b->fd) < 0 ? -errno : 0;
@@ -175,6 +190,8 @@ static const struct blk_ops raw_ops = {
 	.name = "raw",
 	.read = raw_read,
 	.write = raw_write,
+	.read_nowait = raw_read_nowait,
+	.write_nowait = raw_write_nowait,
 	.flush = raw_flush,
 	.discard = raw_discard,
 	.write_zeroes = raw_write_zeroes,
