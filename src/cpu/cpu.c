@@ -171,6 +171,33 @@ void cpu_update_mode(struct cpu *cpu)
 	cpu->end_block = true;
 }
 
+/* Instructions of the running block that completed before CS:RIP. */
+static unsigned block_done(const struct cpu *cpu)
+{
+	const struct block *b = cpu->cur_block;
+	uint64_t rip = cpu->cur_block_rip;
+	unsigned k = 0;
+	while (k < b->n && rip != cpu->s.rip) {
+		rip = (rip + b->insns[k].len) & cpu->ip_mask;
+		k++;
+	}
+	return k;
+}
+
+uint64_t cpu_icount_now(const struct cpu *cpu)
+{
+	return cpu->icount + (cpu->cur_block ? block_done(cpu) : 0);
+}
+
+/* Settles the count after a fault unwound out of a block. */
+static void block_abandon(struct cpu *cpu)
+{
+	if (cpu->cur_block) {
+		cpu->icount += block_done(cpu);
+		cpu->cur_block = NULL;
+	}
+}
+
 /* ---- faults ---- */
 
 static bool vector_has_error(int v)
@@ -207,6 +234,7 @@ static void handle_fault(struct cpu *cpu)
 	/* A delivery counts as a step of the budget and of the deterministic
 	 * clock, so a guest looping on faults still lets time pass and
 	 * cpu_run() return. */
+	block_abandon(cpu);
 	cpu->icount++;
 	cpu->end_block = true;
 	if (cpu->delivering) {
@@ -372,6 +400,25 @@ static void step_careful(struct cpu *cpu)
 	cpu->skip_tf_trap = false;
 }
 
+/* The hot loop: straight-line decoded instructions. The step count is
+ * added once at the end; a fault in between settles it from RIP. */
+static inline void run_block(struct cpu *cpu, const struct block *b, unsigned n)
+{
+	const struct insn *in = b->insns, *last = in + n;
+	uint64_t mask = cpu->ip_mask;
+
+	cpu->cur_block = b;
+	cpu->cur_block_rip = cpu->s.rip;
+	do {
+		cpu->next_rip = (cpu->s.rip + in->len) & mask;
+		in->fn(cpu, in);
+		cpu->s.rip = cpu->next_rip;
+		in++;
+	} while (in != last && !cpu->end_block);
+	cpu->icount += (uint64_t)(in - b->insns);
+	cpu->cur_block = NULL;
+}
+
 static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 {
 	struct insn single;
@@ -406,11 +453,7 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 		 * inside a block. */
 		if (n > end - cpu->icount)
 			n = (unsigned)(end - cpu->icount);
-		for (unsigned i = 0; i < n; i++) {
-			exec_one(cpu, &b->insns[i]);
-			if (cpu->end_block)
-				break;
-		}
+		run_block(cpu, b, n);
 	}
 	return CPU_EXIT_BUDGET;
 }
@@ -482,13 +525,13 @@ void cpu_set_state(struct cpu *cpu, const struct x86_state *in)
 
 uint64_t cpu_icount(const struct cpu *cpu)
 {
-	return cpu->icount;
+	return cpu_icount_now(cpu);
 }
 
 uint64_t cpu_tsc(struct cpu *cpu)
 {
 	uint64_t now = cpu->bus.tsc_now ? cpu->bus.tsc_now(cpu->bus.opaque)
-					: cpu->icount;
+					: cpu_icount_now(cpu);
 	return now + cpu->s.msr.tsc_offset;
 }
 

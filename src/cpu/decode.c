@@ -242,6 +242,15 @@ prefixes_done:
 	in->fn = e->fn;
 	if (f & OPF_END)
 		in->flags |= INSN_END;
+	for (const struct fast_form *ff = fast_forms; ff->generic; ff++) {
+		if (ff->generic == in->fn && ff->opsize == in->opsize &&
+		    (ff->kind == FAST_ANY ||
+		     (ff->kind == FAST_REG) == (in->mod == 3)) &&
+		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
+			in->fn = ff->fast;
+			break;
+		}
+	}
 
 	/* Encodings that are #UD whatever the operands. */
 	if (!in->fn ||

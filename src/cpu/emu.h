@@ -94,6 +94,16 @@ extern const struct op_entry optable[2][256];
 /* One-byte opcodes whose 64-bit-mode meaning replaces map 0's. */
 extern const struct op_entry optable64[256];
 
+enum { FAST_ANY, FAST_REG, FAST_MEM };
+struct fast_form {
+	insn_fn generic;
+	uint8_t opsize;
+	uint8_t kind; /* FAST_ANY, FAST_REG or FAST_MEM */
+	insn_fn fast;
+};
+/* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
+extern const struct fast_form fast_forms[];
+
 /* ---- the vCPU ---- */
 
 /* Software TLB: direct-mapped, one table per privilege class (user or
@@ -165,7 +175,11 @@ struct cpu {
 	uint64_t next_rip;  /* set before each handler; branches overwrite */
 	bool end_block;     /* a handler changed something decoding relies on */
 	volatile int exit_request;
+	/* Steps counted so far; the block running now adds its completed
+	 * instructions only when it ends (cpu_icount_now() counts them). */
 	uint64_t icount;
+	const struct block *cur_block;
+	uint64_t cur_block_rip;
 	jmp_buf fault_jmp;
 	struct cpu_bus bus;
 	struct cpu_model model;
@@ -232,7 +246,11 @@ void seg_fast_update(struct cpu *cpu, int sreg);
 
 static inline uint64_t size_mask(unsigned size)
 {
-	return size == 8 ? ~(uint64_t)0 : (((uint64_t)1 << (size * 8)) - 1);
+	/* A load, not a branch: this is on every operand's path. */
+	static const uint64_t masks[16] = {
+		[1] = 0xff, [2] = 0xffff, [4] = 0xffffffffull, [8] = ~(uint64_t)0,
+	};
+	return masks[size & 15];
 }
 
 /* Reads a general register at an operand size; byte registers 4-7 are
@@ -519,6 +537,9 @@ bool cond_eval(const struct cpu *cpu, unsigned cc);
 /* ---- misc ---- */
 
 uint64_t cpu_tsc(struct cpu *cpu);
+/* icount including the instructions of the running block completed before
+ * the current one. */
+uint64_t cpu_icount_now(const struct cpu *cpu);
 /* DR7 or a debug register changed: re-arms the breakpoint checks. */
 void cpu_debug_changed(struct cpu *cpu);
 /* Loads a segment register with the protection checks of the current mode

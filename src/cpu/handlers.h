@@ -16,6 +16,12 @@ ALU_FORMS(add); ALU_FORMS(or); ALU_FORMS(adc); ALU_FORMS(sbb);
 ALU_FORMS(and); ALU_FORMS(sub); ALU_FORMS(xor); ALU_FORMS(cmp);
 #undef ALU_FORMS
 H(op_test_EG); H(op_test_AI); H(op_test_EI);
+/* Fast forms (see fast_forms in optable.c): 32-bit register operands. */
+#define ALU_FAST(op) H(op_##op##_EG_r32); H(op_##op##_GE_r32); H(op_##op##_EI_r32)
+ALU_FAST(add); ALU_FAST(or); ALU_FAST(adc); ALU_FAST(sbb);
+ALU_FAST(and); ALU_FAST(sub); ALU_FAST(xor); ALU_FAST(cmp);
+#undef ALU_FAST
+H(op_test_EG_r32); H(op_inc_r32); H(op_dec_r32);
 H(op_inc_r); H(op_dec_r); H(op_inc_E); H(op_dec_E);
 H(op_not_E); H(op_neg_E);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
@@ -27,6 +33,8 @@ H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); H(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); H(op_movzx); H(op_movsx); H(op_cbw); H(op_cwd);
 H(op_cmov); H(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
+H(op_mov_EG_r32); H(op_mov_GE_r32); H(op_mov_GE_m32); H(op_mov_EG_m32);
+H(op_mov_rI_32); H(op_lea_32);
 
 /* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
  * ENTER/LEAVE, PUSHF/POPF */

@@ -93,6 +93,39 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 		alu_rm(cpu, in, op, in->imm);                                 \
 	}
 
+/* Fast forms: 32-bit operands in registers, no size or operand dispatch. */
+#define ALU_FAST_HANDLERS(name, op)                                           \
+	void op_##name##_EG_r32(struct cpu *cpu, const struct insn *in)       \
+	{                                                                     \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
+					 (uint32_t)cpu->s.gpr[in->reg]);      \
+		if (op != ALU_CMP)                                            \
+			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
+	}                                                                     \
+	void op_##name##_GE_r32(struct cpu *cpu, const struct insn *in)       \
+	{                                                                     \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], \
+					 (uint32_t)cpu->s.gpr[in->rm]);       \
+		if (op != ALU_CMP)                                            \
+			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
+	}                                                                     \
+	void op_##name##_EI_r32(struct cpu *cpu, const struct insn *in)       \
+	{                                                                     \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
+					 (uint32_t)in->imm);                  \
+		if (op != ALU_CMP)                                            \
+			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
+	}
+
+ALU_FAST_HANDLERS(add, ALU_ADD)
+ALU_FAST_HANDLERS(or, ALU_OR)
+ALU_FAST_HANDLERS(adc, ALU_ADC)
+ALU_FAST_HANDLERS(sbb, ALU_SBB)
+ALU_FAST_HANDLERS(and, ALU_AND)
+ALU_FAST_HANDLERS(sub, ALU_SUB)
+ALU_FAST_HANDLERS(xor, ALU_XOR)
+ALU_FAST_HANDLERS(cmp, ALU_CMP)
+
 ALU_HANDLERS(add, ALU_ADD)
 ALU_HANDLERS(or, ALU_OR)
 ALU_HANDLERS(adc, ALU_ADC)
@@ -111,6 +144,11 @@ void op_test_EG(struct cpu *cpu, const struct insn *in)
 {
 	test_flags(cpu, in->opsize, rm_read(cpu, in, in->opsize) &
 					    reg_read(cpu, in, in->reg, in->opsize));
+}
+
+void op_test_EG_r32(struct cpu *cpu, const struct insn *in)
+{
+	test_flags(cpu, 4, (uint32_t)(cpu->s.gpr[in->rm] & cpu->s.gpr[in->reg]));
 }
 
 void op_test_AI(struct cpu *cpu, const struct insn *in)
@@ -142,6 +180,16 @@ void op_dec_r(struct cpu *cpu, const struct insn *in)
 {
 	reg_write(cpu, in, in->reg, in->opsize,
 		  incdec(cpu, in->opsize, reg_read(cpu, in, in->reg, in->opsize), true));
+}
+
+void op_inc_r32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], false);
+}
+
+void op_dec_r32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], true);
 }
 
 /* Read-modify-write of the r/m operand with a unary operation. */

@@ -12,6 +12,37 @@ void op_mov_GE(struct cpu *cpu, const struct insn *in)
 	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, in->opsize));
 }
 
+/* Fast forms of MOV with 32-bit operands. */
+void op_mov_EG_r32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->rm] = (uint32_t)cpu->s.gpr[in->reg];
+}
+
+void op_mov_GE_r32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)cpu->s.gpr[in->rm];
+}
+
+void op_mov_GE_m32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, insn_ea(cpu, in), 4);
+}
+
+void op_mov_EG_m32(struct cpu *cpu, const struct insn *in)
+{
+	mem_write(cpu, in->seg, insn_ea(cpu, in), 4, (uint32_t)cpu->s.gpr[in->reg]);
+}
+
+void op_mov_rI_32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)in->imm;
+}
+
+void op_lea_32(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)insn_ea(cpu, in);
+}
+
 void op_mov_EI(struct cpu *cpu, const struct insn *in)
 {
 	rm_write(cpu, in, in->opsize, in->imm);

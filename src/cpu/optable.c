@@ -260,3 +260,28 @@ const struct op_entry optable64[256] = {
 	[0x63] = E(op_movsxd, M),
 };
 
+/* Fast forms: for the commonest operand size and operand kind of a
+ * generic handler, a handler without size or register/memory dispatch.
+ * The decoder swaps them in; the differential tests, which run 32-bit
+ * forms, check them against the host CPU. FAST_REG: r/m is a register; FAST_MEM: r/m
+ * is memory; FAST_ANY: the form has no r/m operand. */
+#define FAST_ALU(op)                                                      \
+	{ op_##op##_EG, 4, FAST_REG, op_##op##_EG_r32 },                 \
+	{ op_##op##_GE, 4, FAST_REG, op_##op##_GE_r32 },                 \
+	{ op_##op##_EI, 4, FAST_REG, op_##op##_EI_r32 }
+
+const struct fast_form fast_forms[] = {
+	FAST_ALU(add), FAST_ALU(or), FAST_ALU(adc), FAST_ALU(sbb),
+	FAST_ALU(and), FAST_ALU(sub), FAST_ALU(xor), FAST_ALU(cmp),
+	{ op_test_EG, 4, FAST_REG, op_test_EG_r32 },
+	{ op_inc_r, 4, FAST_ANY, op_inc_r32 },
+	{ op_dec_r, 4, FAST_ANY, op_dec_r32 },
+	{ op_mov_EG, 4, FAST_REG, op_mov_EG_r32 },
+	{ op_mov_GE, 4, FAST_REG, op_mov_GE_r32 },
+	{ op_mov_GE, 4, FAST_MEM, op_mov_GE_m32 },
+	{ op_mov_EG, 4, FAST_MEM, op_mov_EG_m32 },
+	{ op_mov_rI, 4, FAST_ANY, op_mov_rI_32 },
+	{ op_lea, 4, FAST_MEM, op_lea_32 },
+	{ NULL, 0, 0, NULL },
+};
+
