@@ -148,24 +148,13 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	unsigned off, start_off, h, n = 0;
 	uint32_t jmode;
 	struct jc_entry *jc;
-	const struct tlb_entry *te;
 	uint8_t buf[16];
 	struct insn tmp[BLOCK_MAX_INSNS];
 
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
-	jmode = mode | (cpu->cpl == 3 ? 0x100 : 0);
-	jc = &cpu->jc[(lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1)];
-	te = tlb_entry_for(cpu, lin, ACC_EXEC, cpu->cpl == 3);
-	/* A hit needs the page still mapped where the block was decoded:
-	 * the execute TLB entry says so, so TLB flushes need not touch the
-	 * jump cache. */
-	if (likely(jc->lin == lin && jc->mode == jmode && jc->b &&
-		   jc->b->valid && te->tag == (lin & ~0xfffull) &&
-		   te->paddr == (jc->b->paddr & ~0xfffull))) {
-		cc->cur_page = jc->b->paddr & ~0xfffull;
-		return jc->b;
-	}
+	jmode = jc_mode(cpu);
+	jc = jc_slot(cpu, lin);
 	page = lin_fetch_page(cpu, lin, &ppage);
 	off = lin & 0xfff;
 	paddr = ppage | off;

@@ -18,9 +18,58 @@ struct block {
 	struct insn insns[];
 };
 
+struct code_cache {
+	uint8_t *code_bitmap; /* one bit per 4 KiB physical page */
+	uint64_t bitmap_pages;
+	struct block **hash;
+	struct block **page_hash;
+	uint8_t *arena;
+	size_t arena_used, arena_size;
+	uint64_t cur_page; /* physical page of the running block */
+};
+
 struct code_cache *codecache_create(void);
 void codecache_destroy(struct code_cache *cc);
 void codecache_flush(struct cpu *cpu);
+
+static inline uint32_t jc_mode(const struct cpu *cpu)
+{
+	return cpu->code_size | (cpu->cpl == 3 ? 0x100u : 0);
+}
+
+static inline struct jc_entry *jc_slot(struct cpu *cpu, uint64_t lin)
+{
+	return &cpu->jc[(lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1)];
+}
+
+/* The fast path of codecache_get(): the jump cache's block for CS:RIP, or
+ * NULL. A hit needs the page still mapped where the block was decoded,
+ * which the execute TLB entry says, so TLB flushes need not touch the jump
+ * cache; and RIP within the CS limit. */
+static inline struct block *codecache_lookup(struct cpu *cpu)
+{
+	uint64_t rip = cpu->s.rip, lin;
+	const struct jc_entry *jc;
+	const struct tlb_entry *te;
+	struct block *b;
+
+	if (cpu_long64(cpu)) {
+		lin = cpu->s.seg[S_CS].base + rip;
+	} else {
+		if (unlikely(rip > cpu->s.seg[S_CS].limit))
+			return NULL;
+		lin = (cpu->s.seg[S_CS].base + rip) & 0xffffffffull;
+	}
+	jc = jc_slot(cpu, lin);
+	b = jc->b;
+	if (!b || jc->lin != lin || jc->mode != jc_mode(cpu) || !b->valid)
+		return NULL;
+	te = tlb_entry_for(cpu, lin, ACC_EXEC, cpu->cpl == 3);
+	if (te->tag != (lin & ~0xfffull) || te->paddr != (b->paddr & ~0xfffull))
+		return NULL;
+	cpu->cc->cur_page = te->paddr;
+	return b;
+}
 
 /* The block that starts at the current CS:RIP, decoding it if needed.
  * Returns NULL when the instruction there straddles a page boundary; the
@@ -39,15 +88,6 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage);
 unsigned decode_insn(const struct cpu *cpu, const uint8_t *p, unsigned len,
 		     struct insn *in);
 
-struct code_cache {
-	uint8_t *code_bitmap; /* one bit per 4 KiB physical page */
-	uint64_t bitmap_pages;
-	struct block **hash;
-	struct block **page_hash;
-	uint8_t *arena;
-	size_t arena_used, arena_size;
-	uint64_t cur_page; /* physical page of the running block */
-};
 
 static inline void codecache_note_write(struct cpu *cpu, uint64_t paddr,
 					unsigned size)

@@ -443,7 +443,9 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			continue;
 		}
 		cpu->end_block = false;
-		b = codecache_get(cpu, &single);
+		b = codecache_lookup(cpu);
+		if (!b)
+			b = codecache_get(cpu, &single);
 		if (!b) {
 			exec_one(cpu, &single);
 			continue;
