@@ -40,11 +40,13 @@ H(op_mov_rI_32); H(op_lea_32);
  * ENTER/LEAVE, PUSHF/POPF */
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
 H(op_pusha); H(op_popa); H(op_enter); H(op_leave);
+H(op_push_r32); H(op_pop_r32);
 H(op_pushf); H(op_popf);
 
 /* insn_branch.c: near branches: Jcc, JMP, CALL, RET, LOOPcc, JCXZ */
 H(op_jcc); H(op_jmp_rel); H(op_call_rel); H(op_jmp_E); H(op_call_E);
 H(op_ret); H(op_ret_imm); H(op_loop); H(op_loope); H(op_loopne); H(op_jcxz);
+H(op_call_rel32); H(op_ret32);
 
 /* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);

@@ -34,6 +34,38 @@ void op_call_rel(struct cpu *cpu, const struct insn *in)
 	cpu->next_rip = target;
 }
 
+/* Fast forms: 32-bit CALL rel32 and RET on a 32-bit stack. */
+void op_call_rel32(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t ret = (uint32_t)cpu->next_rip, target, sp;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_call_rel(cpu, in);
+		return;
+	}
+	target = ret + (uint32_t)in->imm;
+	if (target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
+	mem_write(cpu, S_SS, sp, 4, ret);
+	cpu->s.gpr[R_SP] = sp;
+	cpu->next_rip = target;
+}
+
+void op_ret32(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp, target;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_ret(cpu, in);
+		return;
+	}
+	sp = (uint32_t)cpu->s.gpr[R_SP];
+	target = (uint32_t)mem_read(cpu, S_SS, sp, 4);
+	if (target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	cpu->s.gpr[R_SP] = sp + 4;
+	cpu->next_rip = target;
+}
+
 void op_jmp_E(struct cpu *cpu, const struct insn *in)
 {
 	branch_to(cpu, in->opsize, rm_read(cpu, in, in->opsize));

@@ -14,6 +14,33 @@ void op_pop_r(struct cpu *cpu, const struct insn *in)
 	reg_write(cpu, in, in->reg, in->opsize, v);
 }
 
+/* Fast forms for a 32-bit operand on a 32-bit stack (SS.B set), the
+ * protected-mode kernel's common case; otherwise the generic path. */
+void op_push_r32(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_push_r(cpu, in);
+		return;
+	}
+	sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
+	mem_write(cpu, S_SS, sp, 4, (uint32_t)cpu->s.gpr[in->reg]);
+	cpu->s.gpr[R_SP] = sp;
+}
+
+void op_pop_r32(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp, v;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_pop_r(cpu, in);
+		return;
+	}
+	sp = (uint32_t)cpu->s.gpr[R_SP];
+	v = (uint32_t)mem_read(cpu, S_SS, sp, 4);
+	cpu->s.gpr[R_SP] = sp + 4;
+	cpu->s.gpr[in->reg] = v; /* POP ESP: the popped value wins */
+}
+
 void op_push_I(struct cpu *cpu, const struct insn *in)
 {
 	stack_push(cpu, in->opsize, in->imm);

@@ -282,6 +282,10 @@ const struct fast_form fast_forms[] = {
 	{ op_mov_EG, 4, FAST_MEM, op_mov_EG_m32 },
 	{ op_mov_rI, 4, FAST_ANY, op_mov_rI_32 },
 	{ op_lea, 4, FAST_MEM, op_lea_32 },
+	{ op_push_r, 4, FAST_ANY, op_push_r32 },
+	{ op_pop_r, 4, FAST_ANY, op_pop_r32 },
+	{ op_call_rel, 4, FAST_ANY, op_call_rel32 },
+	{ op_ret, 4, FAST_ANY, op_ret32 },
 	{ NULL, 0, 0, NULL },
 };
 
