@@ -179,7 +179,7 @@ void qcow2_cache_mark_dirty(struct qcow2_cache *c, const uint8_t *data)
 	}
 }
 
-static uint64_t rb_get(const struct qcow2 *s, const uint8_t *rb, uint64_t i)
+uint64_t qcow2_rb_get(const struct qcow2 *s, const uint8_t *rb, uint64_t i)
 {
 	unsigned bits = s->refcount_bits;
 	switch (bits) {
@@ -195,7 +195,7 @@ static uint64_t rb_get(const struct qcow2 *s, const uint8_t *rb, uint64_t i)
 	}
 }
 
-static void rb_set(const struct qcow2 *s, uint8_t *rb, uint64_t i, uint64_t v)
+void qcow2_rb_set(const struct qcow2 *s, uint8_t *rb, uint64_t i, uint64_t v)
 {
 	unsigned bits = s->refcount_bits;
 	switch (bits) {
@@ -212,7 +212,7 @@ static void rb_set(const struct qcow2 *s, uint8_t *rb, uint64_t i, uint64_t v)
 	}
 }
 
-static uint64_t rc_max(const struct qcow2 *s)
+uint64_t qcow2_rc_max(const struct qcow2 *s)
 {
 	return s->refcount_bits == 64 ? UINT64_MAX :
 	       (1ull << s->refcount_bits) - 1;
@@ -233,7 +233,7 @@ int qcow2_refcount_get(struct qcow2 *s, uint64_t cluster, uint64_t *rc)
 	ret = qcow2_cache_get(s, &s->rbc, rbo, 0, &rb);
 	if (ret < 0)
 		return ret;
-	*rc = rb_get(s, rb, cluster % s->rb_entries);
+	*rc = qcow2_rb_get(s, rb, cluster % s->rb_entries);
 	return 0;
 }
 
@@ -268,7 +268,7 @@ static int rb_create(struct qcow2 *s, uint64_t ti, uint64_t at)
 	if (ret < 0)
 		return ret;
 	if (at / s->rb_entries == ti)
-		rb_set(s, rb, at % s->rb_entries, 1);
+		qcow2_rb_set(s, rb, at % s->rb_entries, 1);
 	qcow2_cache_mark_dirty(&s->rbc, rb);
 	ret = qcow2_cache_write_one(s, &s->rbc, rb);
 	if (ret < 0)
@@ -335,7 +335,7 @@ static int rt_grow(struct qcow2 *s, uint64_t need_entries)
 		memset(buf, 0, cs);
 		for (c = start; c < start + tclusters + nblocks; c++) {
 			if (c / rbe == ti)
-				rb_set(s, buf, c % rbe, 1);
+				qcow2_rb_set(s, buf, c % rbe, 1);
 		}
 		ret = blk_full_pwrite(s->blk.fd, buf, cs, boff);
 		if (ret < 0)
@@ -411,13 +411,13 @@ int qcow2_refcount_update(struct qcow2 *s, uint64_t cluster, int delta)
 	ret = qcow2_cache_get(s, &s->rbc, rbo, 0, &rb);
 	if (ret < 0)
 		return ret;
-	v = rb_get(s, rb, cluster % s->rb_entries);
-	if (delta > 0 && v == rc_max(s))
+	v = qcow2_rb_get(s, rb, cluster % s->rb_entries);
+	if (delta > 0 && v == qcow2_rc_max(s))
 		return -ERANGE;
 	if (delta < 0 && v == 0)
 		return -EIO;
 	v = delta > 0 ? v + 1 : v - 1;
-	rb_set(s, rb, cluster % s->rb_entries, v);
+	qcow2_rb_set(s, rb, cluster % s->rb_entries, v);
 	qcow2_cache_mark_dirty(&s->rbc, rb);
 	if (v == 0 && cluster < s->free_hint)
 		s->free_hint = cluster;

@@ -7,8 +7,9 @@
  * internal snapshots (their tables and the clusters they share, which we
  * copy on write). Not supported, refused at open: encryption, external
  * data files, extended L2 entries, unknown incompatible features. An image
- * marked corrupt, or dirty (lazy refcounts not repaired), opens read-only
- * only. We never set the dirty bit: refcounts are kept exact on disk. */
+ * marked corrupt opens read-only only; one left dirty by lazy refcounts has its refcounts rebuilt
+ * (qcow2-repair.c) when opened for writing. We never set the dirty bit
+ * ourselves: our refcounts are kept exact on disk. */
 #include "dm/block/qcow2.h"
 
 #include <errno.h>
@@ -353,14 +354,21 @@ int qcow2_open(int fd, const struct blk_open_opts *opts,
 		goto fail;
 	s->file_end = ((uint64_t)st.st_size + cs - 1) & ~(cs - 1);
 
-	if (!s->blk.read_only &&
-	    (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
-		log_error("%s: image is marked %s; it can only be opened "
-			  "read-only (repair: qemu-img check -r all)", name,
-			  (s->incompat & QCOW2_INCOMPAT_CORRUPT) ? "corrupt" :
-			  "dirty");
+	if (!s->blk.read_only && (s->incompat & QCOW2_INCOMPAT_CORRUPT)) {
+		log_error("%s: image is marked corrupt; it can only be opened "
+			  "read-only (repair: qemu-img check -r all)", name);
 		ret = -EROFS;
 		goto fail;
+	}
+	if (!s->blk.read_only && (s->incompat & QCOW2_INCOMPAT_DIRTY)) {
+		ret = qcow2_repair(s);
+		if (ret < 0) {
+			log_error("%s: image is dirty and its refcounts could not "
+				  "be rebuilt (%s); open it read-only or run "
+				  "qemu-img check -r all", name, strerror(-ret));
+			ret = -EROFS;
+			goto fail;
+		}
 	}
 
 	if (backing_off) {

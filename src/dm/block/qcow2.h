@@ -179,6 +179,14 @@ int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *offset);
 /* Drops one reference from every host cluster [off, off+len) touches. */
 int qcow2_free_range(struct qcow2 *s, uint64_t off, uint64_t len);
 int qcow2_ref_range(struct qcow2 *s, uint64_t off, uint64_t len);
+uint64_t qcow2_rb_get(const struct qcow2 *s, const uint8_t *rb, uint64_t i);
+void qcow2_rb_set(const struct qcow2 *s, uint8_t *rb, uint64_t i, uint64_t v);
+uint64_t qcow2_rc_max(const struct qcow2 *s);
+
+/* qcow2-repair.c: recounts every reference and rewrites refcounts and
+ * copied flags, for an image left dirty (lazy refcounts); clears the
+ * dirty bit. Before any cache use. */
+int qcow2_repair(struct qcow2 *s);
 
 /* qcow2-cluster.c */
 int qcow2_read(struct blk *b, uint64_t off, void *buf, size_t len);
