@@ -67,7 +67,9 @@ bool flag_of(const struct cpu *cpu)
 		 * larger counts, which the differential tests confirm. */
 		return (((f->res & sb) != 0) ^ flag_cf(cpu));
 	case LF_SHR:
-		return f->b == 1 ? (f->a & sb) != 0 : (f->a ^ f->res) & sb;
+		/* Undefined beyond a count of 1; hardware applies the rule of
+		 * the last one-bit step, whose input's top bit is then 0. */
+		return f->b == 1 && (f->a & sb);
 	case LF_SAR:
 		return false;
 	case LF_NEG:
@@ -93,8 +95,12 @@ bool flag_af(const struct cpu *cpu)
 		return (f->res & 0xf) == 0xf;
 	case LF_NEG:
 		return ((f->a ^ f->res) & 0x10) != 0;
+	case LF_SHL:
+	case LF_SHR:
+	case LF_SAR:
+		return true; /* undefined; x86-64 hardware sets it */
 	default:
-		return false; /* undefined: LOGIC and shifts leave it clear */
+		return false; /* undefined for LOGIC; hardware clears it */
 	}
 }
 

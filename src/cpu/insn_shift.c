@@ -94,22 +94,18 @@ static uint64_t shift_compute(struct cpu *cpu, unsigned op, unsigned size,
 	}
 	case SH_SHL:
 	case SH_SAL:
+		/* The shifts proper leave their flags lazy (flags.c). */
 		r = count < width ? (a << count) & m : 0;
-		cf = count <= width ? (a >> (width - count)) & 1 : 0;
-		flags_put(cpu, szp(r, size) | FL_AF | (cf ? FL_CF : 0) |
-				       ((msb(r, size) ^ cf) ? FL_OF : 0));
+		lf_set(cpu, LF_SHL, size, r, a, count, 0);
 		return r;
 	case SH_SHR:
 		r = count < width ? a >> count : 0;
-		cf = count <= width ? (a >> (count - 1)) & 1 : 0;
-		flags_put(cpu, szp(r, size) | FL_AF | (cf ? FL_CF : 0) |
-				       ((count == 1 && msb(a, size)) ? FL_OF : 0));
+		lf_set(cpu, LF_SHR, size, r, a, count, 0);
 		return r;
 	default: { /* SAR */
 		int64_t sa = (int64_t)(a << (64 - width)) >> (64 - width);
 		r = (uint64_t)(sa >> count) & m;
-		cf = (uint64_t)(sa >> (count - 1)) & 1;
-		flags_put(cpu, szp(r, size) | FL_AF | (cf ? FL_CF : 0));
+		lf_set(cpu, LF_SAR, size, r, a, count, 0);
 		return r;
 	}
 	}
