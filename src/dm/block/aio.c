@@ -14,6 +14,9 @@
 #include "lib/event_loop.h"
 
 #define AIO_MAX_THREADS 64
+/* Largest request tried in the submitter's thread: a copy this size from
+ * the page cache takes tens of microseconds, the loop stays responsive. */
+#define AIO_INLINE_MAX (1u << 20)
 
 struct blk_aio {
 	struct event_loop *loop;
@@ -220,7 +223,7 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 	if (((req->op == BLK_OP_READ && b->ops->read_nowait) ||
 	     (req->op == BLK_OP_WRITE && b->ops->write_nowait &&
 	      !b->no_write_nowait)) &&
-	    req->len <= BLK_MAX_REQUEST) {
+	    req->len <= AIO_INLINE_MAX) {
 		int wr = req->op == BLK_OP_WRITE;
 		int ret = blk_check_request(b, req->offset, req->len, wr);
 		if (ret == 0 && req->len)
