@@ -33,6 +33,9 @@ struct cpu_bus {
 	/* The current virtual-clock time in TSC ticks (DESIGN.md, "Time"). If
 	 * NULL, the TSC counts retired instructions. */
 	uint64_t (*tsc_now)(void *opaque);
+	/* The x87 FERR# output (CR0.NE=0 error reporting, wired to IRQ 13 on
+	 * a PC); may be NULL. */
+	void (*ferr)(void *opaque, bool level);
 };
 
 /* The CPU model CPUID reports. */

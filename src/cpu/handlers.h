@@ -89,11 +89,14 @@ H(op_into); H(op_int1); H(op_bound);
 /* insn_system.c: flags and system instructions: CLI STI HLT, descriptor
  * tables (LGDT LIDT SGDT SIDT LLDT SLDT LTR STR), SMSW LMSW CLTS, MOV
  * CR/DR, INVLPG INVD WBINVD, CPUID, RDTSC, RDMSR WRMSR, RDPMC, SYSENTER
- * SYSEXIT, UD2, WAIT, and the x87 escape until the FPU exists */
+ * SYSEXIT, UD2 */
 H(op_cli); H(op_sti); H(op_hlt); H(op_grp6); H(op_grp7); H(op_clts);
 H(op_mov_RC); H(op_mov_CR); H(op_mov_RD); H(op_mov_DR);
 H(op_invd); H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr);
-H(op_rdpmc); H(op_sysenter); H(op_sysexit); H(op_wait); H(op_fpu_esc);
+H(op_rdpmc); H(op_sysenter); H(op_sysexit);
+
+/* insn_x87.c: the x87 escape opcodes D8-DF, WAIT, FXSAVE/FXRSTOR */
+H(op_x87); H(op_wait); H(op_fxsave); H(op_fxrstor);
 
 /* cpu.c / decode.c */
 H(op_ud); H(op_gp_too_long);

@@ -668,20 +668,3 @@ void op_sysexit(struct cpu *cpu, const struct insn *in)
 	cpu->next_rip = (uint32_t)cpu->s.gpr[R_DX];
 	cpu_update_mode(cpu);
 }
-
-/* ---- x87 until the FPU exists ---- */
-
-void op_wait(struct cpu *cpu, const struct insn *in)
-{
-	if ((cpu->s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-		cpu_fault_noerr(cpu, EXC_NM);
-}
-
-/* D8-DF: #NM when CR0.EM or CR0.TS says so (an OS emulating the FPU or
- * switching its state lazily); with no FPU to run them, #UD otherwise. */
-void op_fpu_esc(struct cpu *cpu, const struct insn *in)
-{
-	if (cpu->s.cr0 & (CR0_EM | CR0_TS))
-		cpu_fault_noerr(cpu, EXC_NM);
-	UD(cpu);
-}

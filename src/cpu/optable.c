@@ -112,6 +112,10 @@ static const struct op_entry grp8[8] = {
 static const struct op_entry grp9[8] = {
 	{0}, E(op_cmpxchg8b, OPF_MEM | LK),
 };
+/* 0F AE: FXSAVE FXRSTOR (the rest is SSE's) */
+static const struct op_entry grp15[8] = {
+	E(op_fxsave, OPF_MEM), E(op_fxrstor, OPF_MEM),
+};
 /* 0F 18: prefetch hints, NOPs here */
 static const struct op_entry grp16[8] = {
 	E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM),
@@ -190,7 +194,7 @@ const struct op_entry optable[2][256] = {
 		[0xd5] = E(op_aad, OPF_IMM8U | OPF_NO64),
 		[0xd6] = E(op_salc, OPF_NO64),
 		[0xd7] = E(op_xlat, 0),
-		ROW8(0xd8, op_fpu_esc, M),
+		ROW8(0xd8, op_x87, M),
 		[0xe0] = E(op_loopne, OPF_IMM8 | OPF_DEF64 | END),
 		[0xe1] = E(op_loope, OPF_IMM8 | OPF_DEF64 | END),
 		[0xe2] = E(op_loop, OPF_IMM8 | OPF_DEF64 | END),
@@ -238,6 +242,7 @@ const struct op_entry optable[2][256] = {
 		[0xa8] = E(op_push_sreg, OPF_DEF64), [0xa9] = E(op_pop_sreg, OPF_DEF64),
 		[0xab] = E(op_bts_EG, M | LK),
 		[0xac] = E(op_shrd_I, M | OPF_IMM8U), [0xad] = E(op_shrd_CL, M),
+		[0xae] = G(grp15, 0),
 		[0xaf] = E(op_imul_GE, M),
 		[0xb0] = E(op_cmpxchg, M | B | LK), [0xb1] = E(op_cmpxchg, M | LK),
 		[0xb2] = E(op_lxs, M | OPF_MEM | END),
