@@ -273,6 +273,8 @@ static uint64_t cr4_allowed(const struct cpu *cpu)
 		ok |= CR4_MCE;
 	if (f & (1u << 13))
 		ok |= CR4_PGE;
+	if (f & (1u << 24))
+		ok |= CR4_OSFXSR;
 	return ok;
 }
 

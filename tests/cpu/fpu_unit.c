@@ -409,6 +409,14 @@ static void test_fx(struct tap *t)
 	ut_free(&u);
 }
 
+static void test_default_model(struct tap *t)
+{
+	struct cpu_model m;
+	cpu_model_default(&m);
+	tap_ok(t, (m.features_edx & 1) && (m.features_edx & (1u << 24)),
+	       "CPUID reports FPU and FXSR");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -416,5 +424,6 @@ int main(void)
 	test_pending(&t);
 	test_env(&t);
 	test_fx(&t);
+	test_default_model(&t);
 	return tap_done(&t);
 }
