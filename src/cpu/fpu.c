@@ -107,29 +107,34 @@ uint8_t fpu_abridge_tags(uint16_t full)
 	return ftw;
 }
 
-unsigned fpu_host_exec(struct cpu *cpu, fpu_host_fn fn, struct fpu_host *h)
+unsigned fpu_host_run(struct cpu *cpu, fpu_host_fn fn, struct fpu_host *h)
 {
 	uint16_t cw = fpu_fcw(cpu);
 	uint16_t sw = fpu_fsw(cpu);
-	/* Unmasked exceptions already pending (CR0.NE=0 lets an instruction
-	 * run past them) stay out of the host, or it would trap. */
-	uint16_t held = sw & ~cw & FSW_EXC;
 	uint32_t mxcsr = __builtin_ia32_stmxcsr();
 	uint16_t hsw;
-	unsigned raised;
 
+	/* Unmasked exceptions already pending (CR0.NE=0 lets an instruction
+	 * run past them) stay out of the host, or it would trap. */
+	h->held = sw & ~cw & FSW_EXC;
 	memcpy(h->img, cpu->s.fxsave, FX_XMM0);
-	hsw = (uint16_t)(sw & ~(held | FSW_ES | FSW_B));
+	hsw = (uint16_t)(sw & ~(h->held | FSW_ES | FSW_B));
 	memcpy(h->img + FX_FSW, &hsw, 2);
 	memcpy(h->img + FX_MXCSR, &mxcsr, 4);
 	fn(h);
 	memcpy(&hsw, h->img + FX_FSW, 2);
-	raised = hsw & ~cw & FSW_EXC;
+	return hsw & ~cw & FSW_EXC;
+}
+
+void fpu_host_commit(struct cpu *cpu, const struct fpu_host *h)
+{
+	uint16_t hsw;
+
+	memcpy(&hsw, h->img + FX_FSW, 2);
 	cpu->s.fxsave[FX_FTW] = h->img[FX_FTW];
 	for (unsigned i = 0; i < 8; i++)
 		memcpy(cpu->s.fxsave + FX_ST0 + 16 * i, h->img + FX_ST0 + 16 * i, 10);
-	fsw_store(cpu, (uint16_t)(hsw | held));
-	return raised;
+	fsw_store(cpu, (uint16_t)(hsw | h->held));
 }
 
 /* ---- the host instructions ---- */

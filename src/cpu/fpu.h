@@ -106,6 +106,7 @@ struct fpu_host {
 	uint8_t mem[16];
 	uint64_t ax;  /* AH: SF ZF AF PF CF in the LAHF/SAHF layout */
 	uint16_t hcw;
+	uint16_t held; /* pending unmasked flags kept out of the host */
 };
 typedef void (*fpu_host_fn)(struct fpu_host *h);
 /* The host function for x87 opcode D8+op with register ModRM `modrm`
@@ -113,9 +114,11 @@ typedef void (*fpu_host_fn)(struct fpu_host *h);
 fpu_host_fn fpu_host_reg(unsigned op, unsigned modrm);
 fpu_host_fn fpu_host_mem(unsigned op, unsigned reg);
 
-/* Runs `fn` on the guest state: prepares the image, runs, merges the new
- * status, tags and registers back. Returns the exception flags the
- * instruction raised that are unmasked. */
-unsigned fpu_host_exec(struct cpu *cpu, fpu_host_fn fn, struct fpu_host *h);
+/* Runs `fn` on the guest state and returns the exception flags the
+ * instruction raised that are unmasked; the guest state is untouched
+ * until fpu_host_commit() merges the new status, tags and registers, so
+ * a store may fault in between. */
+unsigned fpu_host_run(struct cpu *cpu, fpu_host_fn fn, struct fpu_host *h);
+void fpu_host_commit(struct cpu *cpu, const struct fpu_host *h);
 
 #endif

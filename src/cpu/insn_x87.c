@@ -138,13 +138,19 @@ static void note_insn(struct cpu *cpu, const struct insn *in, bool mem,
 
 /* ---- memory helpers ---- */
 
-static void mem_read_bytes(struct cpu *cpu, int seg, uint64_t off,
-			   uint8_t *b, unsigned n, uint64_t amask)
+/* Moves `n` bytes in units of `unit` (the alignment #AC checks: the
+ * operand size, 8 for m80, the environment's word size) and a tail. */
+static void mem_read_bytes(struct cpu *cpu, int seg, uint64_t off, uint8_t *b,
+			   unsigned n, unsigned unit, uint64_t amask)
 {
 	unsigned i = 0;
-	for (; i + 4 <= n; i += 4) {
-		uint32_t v = (uint32_t)mem_read(cpu, seg, (off + i) & amask, 4);
-		memcpy(b + i, &v, 4);
+	for (; i + unit <= n; i += unit) {
+		uint64_t v = mem_read(cpu, seg, (off + i) & amask, unit);
+		memcpy(b + i, &v, unit);
+	}
+	for (; i + 2 <= n; i += 2) {
+		uint16_t v = (uint16_t)mem_read(cpu, seg, (off + i) & amask, 2);
+		memcpy(b + i, &v, 2);
 	}
 	for (; i < n; i++)
 		b[i] = (uint8_t)mem_read(cpu, seg, (off + i) & amask, 1);
@@ -152,13 +158,19 @@ static void mem_read_bytes(struct cpu *cpu, int seg, uint64_t off,
 
 /* The caller has probed the whole range. */
 static void mem_write_bytes(struct cpu *cpu, int seg, uint64_t off,
-			    const uint8_t *b, unsigned n, uint64_t amask)
+			    const uint8_t *b, unsigned n, unsigned unit,
+			    uint64_t amask)
 {
 	unsigned i = 0;
-	for (; i + 4 <= n; i += 4) {
-		uint32_t v;
-		memcpy(&v, b + i, 4);
-		mem_write(cpu, seg, (off + i) & amask, 4, v);
+	for (; i + unit <= n; i += unit) {
+		uint64_t v = 0;
+		memcpy(&v, b + i, unit);
+		mem_write(cpu, seg, (off + i) & amask, unit, v);
+	}
+	for (; i + 2 <= n; i += 2) {
+		uint16_t v;
+		memcpy(&v, b + i, 2);
+		mem_write(cpu, seg, (off + i) & amask, 2, v);
 	}
 	for (; i < n; i++)
 		mem_write(cpu, seg, (off + i) & amask, 1, b[i]);
@@ -311,7 +323,7 @@ static void do_fstenv(struct cpu *cpu, const struct insn *in, uint64_t ea,
 		n += 80;
 	}
 	mem_probe_write(cpu, in->seg, ea, n);
-	mem_write_bytes(cpu, in->seg, ea, b, n, amask);
+	mem_write_bytes(cpu, in->seg, ea, b, n, in->opsize == 2 ? 2 : 4, amask);
 	if (save)
 		fpu_init(cpu);
 	else /* FNSTENV masks every exception after storing (ES follows) */
@@ -324,7 +336,8 @@ static void do_fldenv(struct cpu *cpu, const struct insn *in, uint64_t ea,
 	uint8_t b[108];
 	unsigned n = env_size(in) + (restore ? 80 : 0);
 
-	mem_read_bytes(cpu, in->seg, ea, b, n, size_mask(in->adsize));
+	mem_read_bytes(cpu, in->seg, ea, b, n, in->opsize == 2 ? 2 : 4,
+		       size_mask(in->adsize));
 	env_load(cpu, in, b);
 	if (restore) {
 		for (unsigned i = 0; i < 8; i++) {
@@ -379,18 +392,22 @@ static void x87_mem(struct cpu *cpu, const struct insn *in)
 		do_fldenv(cpu, in, ea, true);
 		return;
 	case MK_LOAD:
-		mem_read_bytes(cpu, in->seg, ea, h.mem, f->size, amask);
+		mem_read_bytes(cpu, in->seg, ea, h.mem, f->size,
+			       f->size > 8 ? 8 : f->size, amask);
 		break;
 	default: /* MK_STORE, MK_FISTTP */
 		mem_probe_write(cpu, in->seg, ea, f->size);
 		break;
 	}
 	h.ax = 0;
-	raised = fpu_host_exec(cpu, fpu_host_mem(in->opcode, in->reg), &h);
+	raised = fpu_host_run(cpu, fpu_host_mem(in->opcode, in->reg), &h);
 	/* An unmasked invalid-operation, denormal, overflow or underflow
-	 * leaves the destination untouched (SDM vol. 1, 4.9.2 and 8.5). */
+	 * leaves the destination untouched (SDM vol. 1, 4.9.2 and 8.5). The
+	 * store goes first: #AC may still fault it. */
 	if (f->kind != MK_LOAD && !(raised & (FSW_EXC & ~FSW_PE)))
-		mem_write_bytes(cpu, in->seg, ea, h.mem, f->size, amask);
+		mem_write_bytes(cpu, in->seg, ea, h.mem, f->size,
+				f->size > 8 ? 8 : f->size, amask);
+	fpu_host_commit(cpu, &h);
 	note_insn(cpu, in, true, ea);
 }
 
@@ -423,7 +440,8 @@ static void x87_reg(struct cpu *cpu, const struct insn *in)
 		uint64_t fl = flags_get(cpu);
 		h.ax = (fl & (FL_CF | FL_PF | FL_ZF)) << 8;
 	}
-	fpu_host_exec(cpu, fpu_host_reg(op, modrm), &h);
+	fpu_host_run(cpu, fpu_host_reg(op, modrm), &h);
+	fpu_host_commit(cpu, &h);
 	if (k == RK_FCOMI) {
 		/* ZF PF CF from the compare; OF SF AF cleared. */
 		flags_set(cpu, (h.ax >> 8) & (FL_CF | FL_PF | FL_ZF), FL_ARITH);
@@ -493,7 +511,7 @@ void op_fxsave(struct cpu *cpu, const struct insn *in)
 	for (unsigned i = 0; i < 8; i++)
 		memset(b + FX_ST0 + 16 * i + 10, 0, 6);
 	mem_probe_write(cpu, in->seg, ea, n);
-	mem_write_bytes(cpu, in->seg, ea, b, n, size_mask(in->adsize));
+	mem_write_bytes(cpu, in->seg, ea, b, n, 8, size_mask(in->adsize));
 }
 
 void op_fxrstor(struct cpu *cpu, const struct insn *in)
@@ -503,8 +521,7 @@ void op_fxrstor(struct cpu *cpu, const struct insn *in)
 	uint8_t b[512];
 	uint32_t mxcsr;
 
-	mem_read_bytes(cpu, in->seg, ea, b, n < FX_XMM0 ? FX_XMM0 : n,
-		       size_mask(in->adsize));
+	mem_read_bytes(cpu, in->seg, ea, b, n, 8, size_mask(in->adsize));
 	mxcsr = get32(b, FX_MXCSR);
 	if ((cpu->s.cr4 & CR4_OSFXSR) && (mxcsr & ~MXCSR_MASK_MODEL))
 		GP0(cpu);

@@ -41,7 +41,7 @@
 #define PDPT 0x5000ull
 #define PD 0x6000ull
 #define RAM_SIZE (4u << 20)
-#define NSTATES 120
+#define NSTATES 200
 #define RAX_IN 0x1122334455667788ull
 
 enum opnd { O_NONE, O_F32, O_F64, O_F80, O_I16, O_I32, O_I64, O_BCD,

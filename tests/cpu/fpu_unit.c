@@ -409,6 +409,29 @@ static void test_fx(struct tap *t)
 	ut_free(&u);
 }
 
+/* A store that faults commits nothing: no pop, no flags, no pointers. */
+static void test_fault_atomic(struct tap *t)
+{
+	struct ut u;
+	struct x86_state s;
+	uint16_t sw;
+	int v;
+
+	if (ut_init(&u, true, false))
+		return;
+	prot_mode(&u, &s, CR0_NE);
+	v = run(&u, &s, "\xdb\xe3\xd9\xeb", 4, 2); /* fninit; fldpi */
+	sw = fsw(&s);
+	s.seg[S_DS].limit = 0x1fff;
+	/* fstp dword [0x1ffe]: crosses the limit */
+	v = run(&u, &s, "\xd9\x1d\xfe\x1f\x00\x00", 6, 1);
+	tap_ok(t, v == EXC_GP && fsw(&s) == sw && s.fxsave[4] == 0x80 &&
+		       s.fxsave[6] == 0xeb,
+	       "faulting fstp leaves the stack and FOP as they were: %s",
+	       diff_vector_name(v));
+	ut_free(&u);
+}
+
 static void test_default_model(struct tap *t)
 {
 	struct cpu_model m;
@@ -424,6 +447,7 @@ int main(void)
 	test_pending(&t);
 	test_env(&t);
 	test_fx(&t);
+	test_fault_atomic(&t);
 	test_default_model(&t);
 	return tap_done(&t);
 }
