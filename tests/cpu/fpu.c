@@ -85,12 +85,22 @@ struct ctx {
 	void *altstack;
 	sigjmp_buf jb;
 	int trapno;
+	struct state in;
+	struct result h, e;
 	unsigned mismatch_forms;
 	uint64_t runs, host_faults;
 };
 
-/* The signal handler needs the context; a test program has one. */
-static struct ctx *g_ctx;
+/* Where the signal handler finds the context: a fixed address, as the
+ * stub's images. */
+#define CTX_PTR (CTX + 0x800)
+
+static struct ctx *ctx_of_signal(void)
+{
+	struct ctx *c;
+	memcpy(&c, (void *)(uintptr_t)CTX_PTR, sizeof(c));
+	return c;
+}
 
 /* ---- forms ---- */
 
@@ -310,7 +320,7 @@ static void gen_bcd(struct diff_rng *r, uint8_t *p)
 
 static uint16_t gen_cw(struct diff_rng *r)
 {
-	uint16_t cw = diff_below(r, 3) ? 0x3f : (uint16_t)(diff_rand(r) & 0x3f);
+	uint16_t cw = diff_below(r, 2) ? 0x3f : (uint16_t)(diff_rand(r) & 0x3f);
 	cw |= (uint16_t)(diff_below(r, 4) << 8 | diff_below(r, 4) << 10);
 	if (diff_below(r, 8) == 0)
 		cw |= 0x1000;
@@ -359,6 +369,36 @@ static void gen_x87(struct diff_rng *r, uint8_t *img)
 		gen80(r, img + 32 + 16 * i);
 }
 
+/* ST(0) valid and at the edge of the memory format's range, where
+ * stores overflow, underflow or go invalid and arithmetic with that
+ * operand rounds hardest. */
+static void gen_edge_st0(struct diff_rng *r, unsigned opnd, uint8_t *img)
+{
+	static const int16_t f32[] = {126, 127, 128, -126, -127, -149, -150};
+	static const int16_t f64[] = {1022, 1023, 1024, -1022, -1023, -1074, -1075};
+	static const int16_t i16[] = {14, 15, 16}, i32[] = {30, 31, 32};
+	static const int16_t i64[] = {62, 63, 64}, bcd[] = {58, 59, 60};
+	const int16_t *e;
+	unsigned n;
+	unsigned top = (img[3] >> 3) & 7;
+	uint64_t m = diff_rand(r) | 1ull << 63;
+
+	switch (opnd) {
+	case O_F32: e = f32; n = 7; break;
+	case O_F64: e = f64; n = 7; break;
+	case O_I16: e = i16; n = 3; break;
+	case O_I32: e = i32; n = 3; break;
+	case O_I64: e = i64; n = 3; break;
+	case O_BCD: e = bcd; n = 3; break;
+	default: return;
+	}
+	if (diff_below(r, 2))
+		m = diff_below(r, 2) ? 1ull << 63 : ~0ull;
+	put80(img + 32, m, (uint16_t)(diff_below(r, 2) << 15 |
+				      (0x3fff + e[diff_below(r, n)])));
+	img[4] |= (uint8_t)(1u << top);
+}
+
 static void gen_state(struct diff_rng *r, const struct form *f, struct state *s)
 {
 	uint32_t mxcsr = 0x1f80;
@@ -370,6 +410,8 @@ static void gen_state(struct diff_rng *r, const struct form *f, struct state *s)
 	s->flags = (diff_rand(r) & (FL_CF | FL_PF | FL_ZF | FL_SF | FL_OF | FL_AF)) | FL_FIXED1;
 	for (unsigned i = 0; i < REGION; i++)
 		s->mem[i] = (uint8_t)diff_rand(r);
+	if (f->opnd >= O_F32 && f->opnd <= O_BCD && diff_below(r, 3) == 0)
+		gen_edge_st0(r, f->opnd, s->img);
 	switch (f->opnd) {
 	case O_F32: gen_f32(r, s->mem); break;
 	case O_F64: gen_f64(r, s->mem); break;
@@ -474,10 +516,11 @@ static void stub_emit(uint8_t *code, const struct form *f)
 static void host_signal(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
+	struct ctx *c = ctx_of_signal();
 	(void)sig;
 	(void)si;
-	g_ctx->trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
-	siglongjmp(g_ctx->jb, 1);
+	c->trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
+	siglongjmp(c->jb, 1);
 }
 
 static void host_run(struct ctx *c, const struct state *in, struct result *out)
@@ -515,6 +558,7 @@ static int host_init(struct ctx *c)
 	if (p != (void *)(uintptr_t)DATA)
 		return -1;
 	c->data = p;
+	memcpy((void *)(uintptr_t)CTX_PTR, &c, sizeof(c));
 	p = mmap((void *)(uintptr_t)CODE, 0x1000,
 		 PROT_READ | PROT_WRITE | PROT_EXEC,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -679,36 +723,36 @@ static void run_form(struct ctx *c, unsigned idx, struct tap *t)
 {
 	const struct form *f = &c->f[idx];
 	struct diff_rng r = {.s = 0x87f0000ull + idx};
-	static struct state in;
-	static struct result h, e;
+	struct state *in = &c->in;
+	struct result *h = &c->h, *e = &c->e;
 	unsigned bad = 0, faults = 0;
 	char why[160] = "", first[160] = "";
 	int hvec = -2;
 
 	stub_emit(c->code, f);
 	for (unsigned k = 0; k < NSTATES; k++) {
-		gen_state(&r, f, &in);
-		emu_run(c, &in, &e);
+		gen_state(&r, f, in);
+		emu_run(c, in, e);
 		c->runs++;
 		if (f->emu_ud) {
-			if (e.vec != EXC_UD) {
+			if (e->vec != EXC_UD) {
 				snprintf(why, sizeof(why), "expected #UD, got %s",
-					 diff_vector_name(e.vec));
+					 diff_vector_name(e->vec));
 				if (!bad++)
 					memcpy(first, why, sizeof(why));
 			}
 			continue;
 		}
-		host_run(c, &in, &h);
-		if (h.vec >= 0)
+		host_run(c, in, h);
+		if (h->vec >= 0)
 			faults++;
-		hvec = h.vec;
-		if (compare(f, &h, &e, why, sizeof(why))) {
+		hvec = h->vec;
+		if (compare(f, h, e, why, sizeof(why))) {
 			if (!bad++) {
 				memcpy(first, why, sizeof(why));
 			}
 		}
-		if (h.vec == EXC_UD)
+		if (h->vec == EXC_UD)
 			break; /* a reserved encoding: one state says it */
 	}
 	c->host_faults += faults;
@@ -730,7 +774,6 @@ int main(int argc, char **argv)
 
 	if (!c)
 		return 1;
-	g_ctx = c;
 	if (host_init(c) != 0 || emu_init(c) != 0) {
 		printf("1..0 # SKIP cannot map the fixed test addresses\n");
 		return 0;
