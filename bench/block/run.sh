@@ -6,8 +6,10 @@
 # reads and writes at queue depth 1 and 32, on raw, fresh qcow2 (writes
 # allocate; recreated before each run) and fully allocated qcow2.
 # Both tools use the host page cache (qemu-img bench's default, cache=
-# writeback) and their default thread pools.
-#   bench/block/run.sh [--update-docs]   (needs `make bench` first)
+# writeback) and their default thread pools. Each cell is the best of
+# RUNS (default 3) runs, the tools alternating.
+#   bench/block/run.sh   (needs `make bench` first; BENCH_DIR, BENCH_SIZE,
+#   RUNS override the scratch folder, image size and repeats)
 set -e
 root=$(cd "$(dirname "$0")/../.." && pwd)
 ours=$root/build/release/bench/v2e-blkbench
@@ -31,6 +33,10 @@ qemu_run() {	# prints seconds
 
 ours_run() {
 	"$ours" "$@" | awk '{print $2}'
+}
+
+min() {
+	awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }'
 }
 
 rate() {	# rate COUNT BYTES SECONDS -> "IOPS MiB/s"
@@ -60,10 +66,14 @@ for kind in raw fresh full; do
 			w=""
 			[ $op = write ] && w=-w
 			args="-c $count -d $qd -s $bytes -S $step $w -f $fmt"
-			[ $kind = fresh ] && [ $op = write ] && mk fresh "$f"
-			tq=$(qemu_run $args "$f")
-			[ $kind = fresh ] && [ $op = write ] && mk fresh "$f"
-			to=$(ours_run $args "$f")
+			# Best of $RUNS, alternating tools, against host noise.
+			tq="" to=""
+			for r in $(seq ${RUNS:-3}); do
+				[ $kind = fresh ] && [ $op = write ] && mk fresh "$f"
+				tq=$(min "$(qemu_run $args "$f")" "$tq")
+				[ $kind = fresh ] && [ $op = write ] && mk fresh "$f"
+				to=$(min "$(ours_run $args "$f")" "$to")
+			done
 			rq=$(rate $count $bytes "$tq")
 			ro=$(rate $count $bytes "$to")
 			ratio=$(awk -v a="$tq" -v b="$to" 'BEGIN { printf "%.2f", a / b }')

@@ -9,18 +9,20 @@
  * several may be in flight; each completes by a callback run in the thread
  * of the event loop the blk_aio is attached to.
  *
- * Why a thread pool and not io_uring (bench/block/aio-choice.c, random
- * 4 KiB reads of a 512 MiB raw file at queue depth 32 on the 2-core build
- * host): through the page cache io_uring did 160-270k IOPS against
- * 80-150k for a pool of 4 workers; with O_DIRECT 45k against 17k (4
- * workers) and 29k (8). So io_uring is faster for raw, by about 1.5x.
- * We still chose the pool, for every format: qcow2 needs metadata lookups,
- * allocation, copy-on-write and ordered flushes between data transfers;
- * as straight-line code run by a worker they stay short and checkable,
- * where io_uring would turn each into a state machine. And against
- * QEMU's own default (its thread pool, which `qemu-img bench` uses) the
- * pool already matches or wins (docs/performance.md). A raw-only io_uring
- * path behind the same blk_aio interface is the known next step.
+ * Why a thread pool and not io_uring (bench/block/aio-choice.c: random
+ * 4 KiB reads of a 512 MiB raw file at queue depth 32, 2-core host).
+ * With O_DIRECT io_uring did 45-89k IOPS against 17-24k for 4 workers
+ * and 29-34k for 8: for uncached raw I/O io_uring wins, 2-3x. Through
+ * the page cache a plain pool did 80-150k against io_uring's 93-270k,
+ * but the pool plus RWF_NOWAIT (a cached read done at once in the
+ * submitter's thread, a worker only on a miss) did 360-460k. We chose
+ * the pool, for every format: qcow2 needs metadata lookups, allocation,
+ * copy-on-write and ordered flushes between data transfers; as
+ * straight-line code run by a worker they stay short and checkable, where
+ * io_uring would turn each into a state machine. Against QEMU's default
+ * (its own thread pool, what `qemu-img bench` uses) it matches or wins
+ * (docs/performance.md). The known next step, for O_DIRECT raw images on
+ * real disks, is an io_uring path for raw behind the same blk_aio.
  *
  * Errors are 0 or -errno. Every offset and length from a guest or from an
  * image is checked before use (blk_check_request, and in each format).
