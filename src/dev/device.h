@@ -1,0 +1,67 @@
+/* The device contract (STYLE.md, principles 2 and 3): a device is
+ * callbacks on an address range with the access sizes it accepts, and an
+ * interrupt line is an object it raises and lowers. The same device code
+ * runs in the vmm (platform core), in a device-model process behind an
+ * ioreq server, or called directly (in-process transport): it never knows
+ * which. */
+#ifndef V2E_DEV_DEVICE_H
+#define V2E_DEV_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Access sizes as a bit mask: bit n set = 2^n bytes allowed. */
+#define IO_SIZE_1 0x1
+#define IO_SIZE_2 0x2
+#define IO_SIZE_4 0x4
+#define IO_SIZE_8 0x8
+
+/* One register window (I/O ports or MMIO). `offset` is relative to the
+ * window's base. The router (not the device) splits a guest access wider
+ * than `impl_sizes` allows into narrower ones, widens a narrower one, and
+ * answers an access whose size is not in `valid_sizes` as an unclaimed one
+ * (reads all-ones, writes dropped), so callbacks only ever see sizes they
+ * declared. */
+struct io_ops {
+	uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
+	void (*write)(void *opaque, uint64_t offset, unsigned size,
+		      uint64_t value);
+	uint8_t valid_sizes;
+	uint8_t impl_sizes;
+};
+
+/* An interrupt line: a device drives its level; whoever wired the board
+ * decides what listens (a PIC pin, an IOAPIC pin, the CPU's INTR input,
+ * or an ioreq message to the vmm). Edge-triggered inputs see a rising
+ * edge as a raise after a lower. */
+struct irq_line {
+	void (*set_level)(void *opaque, unsigned pin, bool level);
+	void *opaque;
+	unsigned pin;
+};
+
+static inline void irq_set(const struct irq_line *l, bool level)
+{
+	if (l->set_level)
+		l->set_level(l->opaque, l->pin, level);
+}
+
+static inline void irq_raise(const struct irq_line *l)
+{
+	irq_set(l, true);
+}
+
+static inline void irq_lower(const struct irq_line *l)
+{
+	irq_set(l, false);
+}
+
+/* A pulse: what an edge-triggered source such as the PIT's OUT in mode 2
+ * looks like to a listener that only sees levels. */
+static inline void irq_pulse(const struct irq_line *l)
+{
+	irq_set(l, true);
+	irq_set(l, false);
+}
+
+#endif

@@ -1,0 +1,10 @@
+# tests/dev: unit tests of the device contract and of each device, linked
+# against every device library (platform core and device-model devices).
+DEV_LIBS := $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdev.a $(B)/liblib.a
+devtest_SRCS := $(wildcard tests/dev/*.c)
+TESTS += $(patsubst tests/dev/%.c,$(B)/tests/dev-%.t,$(devtest_SRCS))
+
+$(B)/tests/dev-%.t: $(B)/tests/dev/%.o $(DEV_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEV_LIBS) -lm
