@@ -16,12 +16,18 @@
 #define IO_SIZE_4 0x4
 #define IO_SIZE_8 0x8
 
+static inline uint64_t size_mask_bytes(unsigned size)
+{
+	return size >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (size * 8)) - 1;
+}
+
 /* One register window (I/O ports or MMIO). `offset` is relative to the
- * window's base. The router (not the device) splits a guest access wider
- * than `impl_sizes` allows into narrower ones, widens a narrower one, and
- * answers an access whose size is not in `valid_sizes` as an unclaimed one
- * (reads all-ones, writes dropped), so callbacks only ever see sizes they
- * declared. */
+ * window's base. The dispatcher (dev/iospace.c), not the device, splits a
+ * guest access wider than `impl_sizes` into narrower ones and widens a
+ * narrower one, so callbacks only ever see sizes they implement. An access
+ * whose size is not in `valid_sizes` is split into byte accesses when
+ * bytes are valid (as the ISA bus does for 8-bit devices), and otherwise
+ * answered as unclaimed (reads all-ones, writes dropped). */
 struct io_ops {
 	uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
 	void (*write)(void *opaque, uint64_t offset, unsigned size,
