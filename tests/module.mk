@@ -4,9 +4,9 @@
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
-$(B)/tests/%.t: $(B)/tests/unit/%.o $(B)/libcpu.a $(B)/liblib.a
+$(B)/tests/%.t: $(B)/tests/unit/%.o $(B)/libvmm.a $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_CPU) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_CPU) -lm
 
 include $(wildcard tests/*/module.mk)

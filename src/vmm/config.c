@@ -1,0 +1,309 @@
+/* Command-line parsing for `v2e` (see config.h). The table below is the
+ * whole interface: a QEMU option either has a row here or is refused by
+ * name. Both -opt and --opt are accepted, as QEMU does. */
+#include "vmm/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RAM_DEFAULT (128ull << 20) /* QEMU's default for PC machines */
+#define RAM_MIN (2ull << 20)
+#define RAM_MAX (64ull << 30)
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+	char *end;
+	uint64_t mult = default_unit;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 0: break;
+	case 'b': case 'B': mult = 1; end++; break;
+	case 'k': case 'K': mult = 1ull << 10; end++; break;
+	case 'm': case 'M': mult = 1ull << 20; end++; break;
+	case 'g': case 'G': mult = 1ull << 30; end++; break;
+	case 't': case 'T': mult = 1ull << 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || (v && mult > UINT64_MAX / v))
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+static int parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || end == s || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "-m 512", "-m 1G", "-m size=512M" */
+static int opt_m(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	uint64_t v;
+	if (!strncmp(arg, "size=", 5))
+		arg += 5;
+	if (strchr(arg, ','))
+		return fail(err, n, "-m: only a size is supported (no slots or maxmem): '%s'", arg);
+	if (config_parse_size(arg, 1ull << 20, &v) < 0)
+		return fail(err, n, "-m: invalid size '%s'", arg);
+	if (v < RAM_MIN || v > RAM_MAX)
+		return fail(err, n, "-m: %s is outside 2M..64G", arg);
+	c->ram_bytes = (v + 0xfff) & ~0xfffull;
+	return 0;
+}
+
+static int opt_smp(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	uint64_t v;
+	const char *num = !strncmp(arg, "cpus=", 5) ? arg + 5 : arg;
+	if (strchr(num, ',') || parse_num(num, 4096, &v) < 0 || v == 0)
+		return fail(err, n, "-smp: invalid '%s'", arg);
+	if (v != 1)
+		return fail(err, n, "-smp %s: v2e runs one vCPU so far", arg);
+	c->smp = (unsigned)v;
+	return 0;
+}
+
+static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	struct serial_config *s;
+	if (c->n_serial == CONFIG_MAX_SERIAL)
+		return fail(err, n, "-serial: at most %d ports (COM1-COM4)", CONFIG_MAX_SERIAL);
+	s = &c->serial[c->n_serial];
+	if (!strcmp(arg, "stdio") || !strcmp(arg, "mon:stdio")) {
+		s->kind = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none") || !strcmp(arg, "null")) {
+		s->kind = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		s->kind = SERIAL_FILE;
+		s->path = arg + 5;
+	} else {
+		return fail(err, n, "-serial %s: supported are stdio, file:PATH and none", arg);
+	}
+	for (unsigned i = 0; i < c->n_serial; i++)
+		if (s->kind == SERIAL_STDIO && c->serial[i].kind == SERIAL_STDIO)
+			return fail(err, n, "-serial stdio: only one port can use the terminal");
+	c->n_serial++;
+	return 0;
+}
+
+static int opt_display(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (strcmp(arg, "none"))
+		return fail(err, n, "-display %s: only 'none' is supported so far", arg);
+	c->display_none = true;
+	return 0;
+}
+
+/* -device isa-debug-exit[,iobase=N][,iosize=N] */
+static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	char buf[256];
+	char *save, *tok;
+	uint64_t base = 0x501, size = 0x02; /* QEMU's defaults */
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, n, "-device: argument too long");
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || strcmp(tok, "isa-debug-exit"))
+		return fail(err, n, "-device %s: unsupported device (supported: isa-debug-exit)", arg);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(tok, "iobase=", 7)) {
+			if (parse_num(tok + 7, 0xffff, &base) < 0)
+				return fail(err, n, "-device isa-debug-exit: invalid %s", tok);
+		} else if (!strncmp(tok, "iosize=", 7)) {
+			if (parse_num(tok + 7, 4, &size) < 0 || size == 0 || size == 3)
+				return fail(err, n, "-device isa-debug-exit: invalid %s (1, 2 or 4)", tok);
+		} else {
+			return fail(err, n, "-device isa-debug-exit: unknown property '%s'", tok);
+		}
+	}
+	if (base + size > 0x10000)
+		return fail(err, n, "-device isa-debug-exit: ports beyond 0xffff");
+	if (c->debug_exit)
+		return fail(err, n, "-device isa-debug-exit: given twice");
+	c->debug_exit = true;
+	c->debug_exit_base = (uint16_t)base;
+	c->debug_exit_size = (uint16_t)size;
+	return 0;
+}
+
+/* -icount [shift=]N: N virtual ns per instruction is 2^N (QEMU's
+ * meaning); without a value v2e's default shift. */
+static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	uint64_t v;
+	c->icount = true;
+	if (!arg)
+		return 0;
+	if (!strncmp(arg, "shift=", 6))
+		arg += 6;
+	if (!strcmp(arg, "auto"))
+		return fail(err, n, "-icount auto: v2e's icount is always deterministic; give a shift");
+	if (parse_num(arg, 10, &v) < 0)
+		return fail(err, n, "-icount: invalid shift '%s' (0..10)", arg);
+	c->icount_shift = (unsigned)v;
+	return 0;
+}
+
+enum arg_kind { NO_ARG, ARG, OPT_ARG };
+
+struct option_row {
+	const char *name;
+	enum arg_kind arg;
+	int (*fn)(struct vm_config *c, const char *arg, char *err, size_t n);
+	size_t str_field; /* for plain string options: offset in vm_config */
+};
+
+#define STR(field) offsetof(struct vm_config, field)
+
+static const struct option_row options[] = {
+	{"m", ARG, opt_m, 0},
+	{"smp", ARG, opt_smp, 0},
+	{"kernel", ARG, NULL, STR(kernel)},
+	{"initrd", ARG, NULL, STR(initrd)},
+	{"append", ARG, NULL, STR(append)},
+	{"serial", ARG, opt_serial, 0},
+	{"display", ARG, opt_display, 0},
+	{"device", ARG, opt_device, 0},
+	{"icount", OPT_ARG, opt_icount, 0},
+	{"nographic", NO_ARG, NULL, 0},
+	{"no-reboot", NO_ARG, NULL, 0},
+	{"h", NO_ARG, NULL, 0},
+	{"help", NO_ARG, NULL, 0},
+	{"version", NO_ARG, NULL, 0},
+};
+
+/* QEMU options users will try that v2e does not have yet: refused with
+ * a reason rather than "unknown". */
+static const char *const not_yet[] = {
+	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "S", "s", "qmp",
+	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
+	"chardev", "vga", "usb", "gdb", "d", "D", "rtc", "global", "object",
+};
+
+static const struct option_row *find_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (!strcmp(options[i].name, name))
+			return &options[i];
+	return NULL;
+}
+
+static bool is_not_yet(const char *name)
+{
+	for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
+		if (!strcmp(not_yet[i], name))
+			return true;
+	return false;
+}
+
+int config_parse(struct vm_config *c, int argc, char **argv, char *err,
+		 size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->ram_bytes = RAM_DEFAULT;
+	c->smp = 1;
+	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
+	c->debug_exit_base = 0x501;
+	c->debug_exit_size = 2;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *name;
+		const struct option_row *o;
+		const char *val = NULL;
+		int r;
+
+		if (a[0] != '-' || !a[1])
+			return fail(err, errlen, "unexpected argument '%s' (options start with -)", a);
+		name = a[1] == '-' ? a + 2 : a + 1;
+		o = find_option(name);
+		if (!o) {
+			if (is_not_yet(name))
+				return fail(err, errlen, "option -%s is not supported by v2e yet", name);
+			return fail(err, errlen, "unknown option -%s", name);
+		}
+		if (o->arg == ARG) {
+			if (i + 1 >= argc)
+				return fail(err, errlen, "option -%s needs an argument", name);
+			val = argv[++i];
+		} else if (o->arg == OPT_ARG && i + 1 < argc && argv[i + 1][0] != '-') {
+			val = argv[++i];
+		}
+		if (o->fn) {
+			r = o->fn(c, val, err, errlen);
+			if (r < 0)
+				return r;
+		} else if (o->arg == ARG) {
+			*(const char **)((char *)c + o->str_field) = val;
+		} else if (!strcmp(name, "nographic")) {
+			c->nographic = true;
+		} else if (!strcmp(name, "no-reboot")) {
+			c->no_reboot = true;
+		} else if (!strcmp(name, "version")) {
+			c->version = true;
+		} else {
+			c->help = true;
+		}
+	}
+	if ((c->initrd || c->append) && !c->kernel)
+		return fail(err, errlen, "-%s needs -kernel", c->initrd ? "initrd" : "append");
+	/* QEMU: -nographic puts the first serial port on the terminal. */
+	if (c->nographic) {
+		c->display_none = true;
+		if (c->n_serial == 0) {
+			c->serial[0].kind = SERIAL_STDIO;
+			c->n_serial = 1;
+		}
+	}
+	return 0;
+}
+
+const char *config_usage(void)
+{
+	return "usage: v2e [options]\n"
+	       "  -m SIZE              guest RAM (default 128M; k, M, G suffixes)\n"
+	       "  -smp 1               vCPUs (one so far)\n"
+	       "  -kernel FILE         Linux bzImage or Multiboot kernel\n"
+	       "  -initrd FILE         initial ramdisk (Linux)\n"
+	       "  -append CMDLINE      kernel command line\n"
+	       "  -serial DEV          stdio | file:PATH | none (COM1..COM4 in order)\n"
+	       "  -nographic           no display; serial on the terminal\n"
+	       "  -display none        no display\n"
+	       "  -no-reboot           exit instead of resetting\n"
+	       "  -icount [shift=]N    deterministic clock, 2^N ns per instruction\n"
+	       "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
+	       "                       writing V to the port exits with (V << 1) | 1\n"
+	       "  -version, -help\n";
+}

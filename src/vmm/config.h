@@ -1,0 +1,51 @@
+/* The `v2e` command line: QEMU's spelling and meaning for the options v2e
+ * supports (DESIGN.md, "Interfaces users rely on"), parsed into one plain
+ * struct. An option v2e does not support is an error that names it. */
+#ifndef V2E_VMM_CONFIG_H
+#define V2E_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_SERIAL 4
+
+enum serial_kind {
+	SERIAL_NONE,  /* the port exists, output goes nowhere */
+	SERIAL_STDIO, /* the terminal (raw mode when it is one) */
+	SERIAL_FILE,  /* file:PATH, output only */
+};
+
+struct serial_config {
+	enum serial_kind kind;
+	const char *path;
+};
+
+struct vm_config {
+	uint64_t ram_bytes;
+	unsigned smp;
+	const char *kernel, *initrd, *append;
+	struct serial_config serial[CONFIG_MAX_SERIAL];
+	unsigned n_serial;     /* -serial options given */
+	bool nographic;
+	bool display_none;
+	bool no_reboot;
+	bool icount;           /* deterministic clock */
+	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
+	bool debug_exit;
+	uint16_t debug_exit_base, debug_exit_size;
+	bool help, version;
+};
+
+/* Fills `c` from argv (argv[0] is the program). Returns 0, or -EINVAL
+ * with a one-line reason in err[errlen] naming the option at fault. */
+int config_parse(struct vm_config *c, int argc, char **argv, char *err,
+		 size_t errlen);
+
+/* Parses a size with QEMU's suffixes (k, M, G, T; default unit given as
+ * a multiplier, so "-m 512" means MiB). Returns 0 or -EINVAL. */
+int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+
+const char *config_usage(void);
+
+#endif

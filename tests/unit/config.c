@@ -1,0 +1,81 @@
+/* The v2e command line: QEMU's spelling for what is supported, a named
+ * error for everything else. */
+#include <string.h>
+
+#include "tests/tap.h"
+#include "vmm/config.h"
+
+static int parse(struct vm_config *c, char *err, const char *line)
+{
+	char buf[512];
+	char *argv[32];
+	int argc = 0;
+	char *save, *tok;
+	strcpy(buf, line);
+	argv[argc++] = "v2e";
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 31;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return config_parse(c, argc, argv, err, 256);
+}
+
+int main(void)
+{
+	struct tap t = {0};
+	struct vm_config c;
+	char err[256];
+	uint64_t v;
+
+	tap_ok(&t, parse(&c, err, "") == 0 && c.ram_bytes == 128ull << 20 && c.smp == 1,
+	       "defaults: 128 MiB, one vCPU");
+	tap_ok(&t, parse(&c, err, "-m 512") == 0 && c.ram_bytes == 512ull << 20,
+	       "-m 512 means MiB");
+	tap_ok(&t, parse(&c, err, "-m 1G") == 0 && c.ram_bytes == 1ull << 30, "-m 1G");
+	tap_ok(&t, parse(&c, err, "--m size=256M") == 0 && c.ram_bytes == 256ull << 20,
+	       "--m size=256M (double dash, size=)");
+	tap_ok(&t, parse(&c, err, "-m 1X") < 0 && strstr(err, "-m"), "bad size named: %s", err);
+	tap_ok(&t, parse(&c, err, "-m 100T") < 0, "absurd size refused");
+	tap_ok(&t, parse(&c, err, "-m") < 0 && strstr(err, "needs an argument"),
+	       "missing argument: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel bz -initrd rd -append console=ttyS0") == 0 &&
+		       !strcmp(c.kernel, "bz") && !strcmp(c.initrd, "rd") &&
+		       !strcmp(c.append, "console=ttyS0"),
+	       "-kernel -initrd -append");
+	tap_ok(&t, parse(&c, err, "-initrd rd") < 0 && strstr(err, "-kernel"),
+	       "-initrd without -kernel: %s", err);
+	tap_ok(&t, parse(&c, err, "-nographic") == 0 && c.n_serial == 1 &&
+		       c.serial[0].kind == SERIAL_STDIO && c.display_none,
+	       "-nographic: serial on stdio, no display");
+	tap_ok(&t, parse(&c, err, "-serial file:/tmp/x -serial stdio -display none") == 0 &&
+		       c.n_serial == 2 && c.serial[0].kind == SERIAL_FILE &&
+		       !strcmp(c.serial[0].path, "/tmp/x") && c.serial[1].kind == SERIAL_STDIO,
+	       "-serial in COM order");
+	tap_ok(&t, parse(&c, err, "-serial stdio -serial stdio") < 0, "stdio twice refused");
+	tap_ok(&t, parse(&c, err, "-serial tcp:1:2") < 0 && strstr(err, "-serial"),
+	       "unsupported serial backend named: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iobase=0xf4,iosize=0x04") == 0 &&
+		       c.debug_exit && c.debug_exit_base == 0xf4 && c.debug_exit_size == 4,
+	       "-device isa-debug-exit,iobase=0xf4,iosize=0x04");
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit") == 0 &&
+		       c.debug_exit_base == 0x501 && c.debug_exit_size == 2,
+	       "isa-debug-exit defaults as QEMU's");
+	tap_ok(&t, parse(&c, err, "-device e1000") < 0 && strstr(err, "e1000"),
+	       "unsupported device named: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,foo=1") < 0 && strstr(err, "foo"),
+	       "unknown property named: %s", err);
+	tap_ok(&t, parse(&c, err, "-icount -no-reboot") == 0 && c.icount && c.no_reboot,
+	       "-icount without a value, -no-reboot");
+	tap_ok(&t, parse(&c, err, "-icount shift=5") == 0 && c.icount_shift == 5, "-icount shift=5");
+	tap_ok(&t, parse(&c, err, "-smp 2") < 0 && strstr(err, "-smp"), "-smp 2 refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-vnc :0") < 0 && strstr(err, "-vnc") && strstr(err, "not supported"),
+	       "known QEMU option not supported yet: %s", err);
+	tap_ok(&t, parse(&c, err, "-frobnicate") < 0 && strstr(err, "unknown option -frobnicate"),
+	       "unknown option named: %s", err);
+	tap_ok(&t, parse(&c, err, "stray") < 0 && strstr(err, "stray"), "stray argument named");
+	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
+		       config_parse_size("-1", 1, &v) < 0 &&
+		       config_parse_size("99999999999999999999", 1, &v) < 0,
+	       "size parser: suffixes, negatives, overflow");
+	return tap_done(&t);
+}
