@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "vmm/guest_mem.h"
+#include "vmm/multiboot.h"
 
 #define RAM_SIZE (128u << 20)
 
 struct bench_machine {
-	uint8_t *ram;
+	struct guest_mem gm;
 	struct cpu *cpu;
 	int exited;
 };
@@ -23,7 +25,7 @@ struct bench_machine {
 static uint8_t *bm_ram_page(void *opaque, uint64_t paddr, bool write)
 {
 	struct bench_machine *m = opaque;
-	return paddr < RAM_SIZE ? m->ram + paddr : NULL;
+	return guest_mem_ptr(&m->gm, paddr, 4096);
 }
 
 static uint64_t bm_mmio_read(void *opaque, uint64_t paddr, unsigned size)
@@ -55,46 +57,26 @@ static uint8_t bm_intr_ack(void *opaque)
 	return 0;
 }
 
-/* Loads a Multiboot image that uses the address fields (flag 16). */
-static int load_multiboot(struct bench_machine *m, const char *path,
-			  uint32_t *entry)
+static int load_kernel(struct bench_machine *m, const char *path,
+		       struct mb_entry *e)
 {
-	uint8_t *img;
-	struct stat st;
-	int fd = open(path, O_RDONLY);
-	uint32_t off;
-	if (fd < 0 || fstat(fd, &st) < 0)
+	static uint8_t img[16 << 20];
+	char err[256];
+	ssize_t n;
+	int r, fd = open(path, O_RDONLY);
+	if (fd < 0)
 		return -errno;
-	img = malloc(st.st_size);
-	if (!img || read(fd, img, st.st_size) != st.st_size) {
-		close(fd);
-		free(img);
-		return -EIO;
-	}
+	n = read(fd, img, sizeof(img));
 	close(fd);
-	for (off = 0; off + 32 <= st.st_size && off < 8192; off += 4) {
-		uint32_t h[8];
-		memcpy(h, img + off, sizeof(h));
-		if (h[0] == 0x1BADB002 && h[0] + h[1] + h[2] == 0 &&
-		    (h[1] & 0x10000)) {
-			uint32_t header_addr = h[3], load = h[4], load_end = h[5];
-			uint32_t bss_end = h[6];
-			uint64_t file_start = off - (header_addr - load);
-			uint64_t len = load_end ? load_end - load : st.st_size - file_start;
-			if (file_start + len > (uint64_t)st.st_size ||
-			    (uint64_t)load + len > RAM_SIZE || bss_end > RAM_SIZE)
-				break;
-			memcpy(m->ram + load, img + file_start, len);
-			*entry = h[7];
-			free(img);
-			return 0;
-		}
-	}
-	free(img);
-	return -ENOEXEC;
+	if (n < 0)
+		return -EIO;
+	r = multiboot_load(&m->gm, img, (size_t)n, "", NULL, 0, e, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "cpubench: %s: %s\n", path, err);
+	return r;
 }
 
-static void flat_protected_mode(struct cpu *cpu, uint32_t entry)
+static void flat_protected_mode(struct cpu *cpu, const struct mb_entry *e)
 {
 	struct x86_state s;
 	cpu_get_state(cpu, &s);
@@ -109,9 +91,9 @@ static void flat_protected_mode(struct cpu *cpu, uint32_t entry)
 	s.seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
 			 AR_TYPE_READABLE | AR_TYPE_ACCESSED;
 	s.cr0 |= CR0_PE;
-	s.rip = entry;
-	s.gpr[R_AX] = 0x2BADB002;
-	s.gpr[R_BX] = 0;
+	s.rip = e->eip;
+	s.gpr[R_AX] = e->eax;
+	s.gpr[R_BX] = e->ebx;
 	s.rflags = FL_FIXED1;
 	cpu_set_state(cpu, &s);
 }
@@ -126,7 +108,7 @@ int main(int argc, char **argv)
 		.intr_ack = bm_intr_ack,
 	};
 	struct timespec t0, t1;
-	uint32_t entry = 0;
+	struct mb_entry entry;
 	double secs;
 	int err;
 
@@ -134,18 +116,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: cpubench KERNEL\n");
 		return 2;
 	}
-	m.ram = calloc(1, RAM_SIZE);
-	m.cpu = m.ram ? cpu_create(&bus, NULL, RAM_SIZE / 4096) : NULL;
-	if (!m.cpu) {
+	if (guest_mem_create(&m.gm, RAM_SIZE) < 0 ||
+	    !(m.cpu = cpu_create(&bus, NULL, RAM_SIZE / 4096))) {
 		fprintf(stderr, "cpubench: out of memory\n");
 		return 1;
 	}
-	err = load_multiboot(&m, argv[1], &entry);
-	if (err) {
-		fprintf(stderr, "cpubench: %s: %s\n", argv[1], strerror(-err));
+	err = load_kernel(&m, argv[1], &entry);
+	if (err)
 		return 1;
-	}
-	flat_protected_mode(m.cpu, entry);
+	flat_protected_mode(m.cpu, &entry);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!m.exited) {
 		enum cpu_exit r = cpu_run(m.cpu, 100000000);
@@ -162,6 +141,6 @@ int main(int argc, char **argv)
 	printf("%llu %.4f %.1f\n", (unsigned long long)cpu_icount(m.cpu), secs,
 	       cpu_icount(m.cpu) / secs / 1e6);
 	cpu_destroy(m.cpu);
-	free(m.ram);
+	guest_mem_destroy(&m.gm);
 	return 0;
 }
