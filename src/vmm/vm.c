@@ -1,0 +1,379 @@
+/* The VM and its run loop (see vm.h): bursts of the vCPU between clock
+ * updates, timers fired from the virtual clock, idle time jumped over in
+ * deterministic mode and slept through in real-time mode. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/multiboot.h"
+
+/* Largest kernel or module file accepted: more than any PC kernel. */
+#define MAX_IMAGE (512u << 20)
+/* Instructions per burst in real-time mode, between clock reads. */
+#define RT_BURST 200000
+
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+	if (vm->stop)
+		return;
+	vm->stop = true;
+	vm->exit_status = status;
+	va_start(ap, fmt);
+	vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+	va_end(ap);
+	cpu_request_exit(vm->cpu);
+}
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The virtual time now: retired instructions (plus skipped idle time) in
+ * deterministic mode, the host's monotonic clock otherwise. */
+static uint64_t vm_clock_source(const struct vm *vm)
+{
+	if (vm->cfg->icount)
+		return (cpu_icount(vm->cpu) << vm->cfg->icount_shift) + vm->idle_ns;
+	return host_ns() - vm->start_host_ns;
+}
+
+/* ---- the bus the vCPU sees ---- */
+
+static uint8_t *bus_ram_page(void *opaque, uint64_t paddr, bool write)
+{
+	struct vm *vm = opaque;
+	return guest_mem_ptr(&vm->gm, paddr, 4096);
+}
+
+static uint64_t bus_mmio_read(void *opaque, uint64_t paddr, unsigned size)
+{
+	struct vm *vm = opaque;
+	return iospace_read(&vm->mmio, paddr, size);
+}
+
+static void bus_mmio_write(void *opaque, uint64_t paddr, unsigned size,
+			   uint64_t v)
+{
+	struct vm *vm = opaque;
+	iospace_write(&vm->mmio, paddr, size, v);
+}
+
+static uint32_t bus_pio_in(void *opaque, uint16_t port, unsigned size)
+{
+	struct vm *vm = opaque;
+	return (uint32_t)iospace_read(&vm->ports, port, size);
+}
+
+static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
+{
+	struct vm *vm = opaque;
+	iospace_write(&vm->ports, port, size, v);
+}
+
+static uint8_t bus_intr_ack(void *opaque)
+{
+	/* No interrupt controller raises INTR yet: a spurious vector. */
+	return 0xff;
+}
+
+static uint64_t bus_tsc_now(void *opaque)
+{
+	/* The TSC runs at 1 GHz of virtual time. */
+	return vm_clock_source(opaque);
+}
+
+/* ---- devices of the board ---- */
+
+/* isa-debug-exit (QEMU's): a write of V ends the VM with (V << 1) | 1. */
+static uint64_t debug_exit_read(void *opaque, uint64_t off, unsigned size)
+{
+	return 0;
+}
+
+static void debug_exit_write(void *opaque, uint64_t off, unsigned size,
+			     uint64_t v)
+{
+	struct vm *vm = opaque;
+	vm_request_stop(vm, (int)(((v << 1) | 1) & 0xff),
+			"isa-debug-exit: guest wrote %#llx", (unsigned long long)v);
+}
+
+static const struct io_ops debug_exit_ops = {
+	debug_exit_read, debug_exit_write,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+};
+
+/* Port 0x80, the POST diagnostic port: firmware and kernels write it as
+ * a delay; nothing listens. */
+static uint64_t post_read(void *opaque, uint64_t off, unsigned size)
+{
+	return 0xff;
+}
+
+static void post_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+}
+
+static const struct io_ops post_ops = {
+	post_read, post_write, IO_SIZE_1, IO_SIZE_1,
+};
+
+/* The board: every device with its ports, listed in one place. */
+static int board_wire(struct vm *vm)
+{
+	int r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
+	if (!r && vm->cfg->debug_exit)
+		r = iospace_claim(&vm->ports, vm->cfg->debug_exit_base,
+				  vm->cfg->debug_exit_size, &debug_exit_ops, vm,
+				  "isa-debug-exit");
+	return r;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	struct cpu_bus bus = {
+		.opaque = vm,
+		.ram_page = bus_ram_page,
+		.mmio_read = bus_mmio_read,
+		.mmio_write = bus_mmio_write,
+		.pio_in = bus_pio_in,
+		.pio_out = bus_pio_out,
+		.intr_ack = bus_intr_ack,
+		.tsc_now = bus_tsc_now,
+	};
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->sigfd = -1;
+	r = guest_mem_create(&vm->gm, cfg->ram_bytes);
+	if (r < 0)
+		return r;
+	iospace_init(&vm->ports, "port");
+	iospace_init(&vm->mmio, "mmio");
+	vclock_init(&vm->clock, 0);
+	vm->start_host_ns = host_ns();
+	vm->cpu = cpu_create(&bus, NULL, cfg->ram_bytes / 4096);
+	if (!vm->cpu) {
+		r = -ENOMEM;
+		goto fail_mem;
+	}
+	r = board_wire(vm);
+	if (r < 0)
+		goto fail_cpu;
+	return 0;
+
+fail_cpu:
+	cpu_destroy(vm->cpu);
+fail_mem:
+	iospace_destroy(&vm->mmio);
+	iospace_destroy(&vm->ports);
+	guest_mem_destroy(&vm->gm);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	cpu_destroy(vm->cpu);
+	iospace_destroy(&vm->mmio);
+	iospace_destroy(&vm->ports);
+	guest_mem_destroy(&vm->gm);
+}
+
+/* Reads a whole file of at most MAX_IMAGE bytes; NULL with errno set. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_IMAGE) {
+		close(fd);
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		return NULL;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			free(buf);
+			buf = NULL;
+			errno = n < 0 ? errno : EIO;
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* The state a Multiboot loader hands over: flat 4 GiB segments, 32-bit
+ * protected mode, paging and interrupts off. */
+static void multiboot_cpu_state(struct vm *vm, const struct mb_entry *e)
+{
+	struct x86_state s;
+	cpu_reset(vm->cpu);
+	cpu_get_state(vm->cpu, &s);
+	for (int i = 0; i < S_NR; i++) {
+		s.seg[i].base = 0;
+		s.seg[i].limit = 0xffffffff;
+		s.seg[i].selector = 0x10;
+		s.seg[i].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_WRITABLE |
+			      AR_TYPE_ACCESSED;
+	}
+	s.seg[S_CS].selector = 0x08;
+	s.seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
+			 AR_TYPE_READABLE | AR_TYPE_ACCESSED;
+	s.cr0 = CR0_PE | CR0_ET;
+	s.rflags = FL_FIXED1;
+	s.rip = e->eip;
+	s.gpr[R_AX] = e->eax;
+	s.gpr[R_BX] = e->ebx;
+	cpu_set_state(vm->cpu, &s);
+}
+
+int vm_load_kernel(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint8_t *img, *initrd = NULL;
+	size_t len, ilen = 0;
+	struct mb_module mod;
+	struct mb_entry e;
+	char err[256];
+	int r;
+
+	if (!cfg->kernel) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "no -kernel given (firmware boot is not supported yet)");
+		return V2E_EXIT_USAGE;
+	}
+	img = read_file(cfg->kernel, &len);
+	if (!img) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %s",
+			 cfg->kernel, strerror(errno));
+		return V2E_EXIT_USAGE;
+	}
+	if (!multiboot_probe(img, len)) {
+		free(img);
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "-kernel %.200s: not a Multiboot kernel (Linux bzImage boot is not "
+			 "implemented yet)", cfg->kernel);
+		return V2E_EXIT_USAGE;
+	}
+	if (cfg->initrd) {
+		initrd = read_file(cfg->initrd, &ilen);
+		if (!initrd) {
+			free(img);
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+				 "-initrd %.200s: %s", cfg->initrd, strerror(errno));
+			return V2E_EXIT_USAGE;
+		}
+		mod = (struct mb_module){initrd, ilen, cfg->initrd};
+	}
+	r = multiboot_load(&vm->gm, img, len, cfg->append ? cfg->append : "",
+			   initrd ? &mod : NULL, initrd ? 1 : 0, &e, err, sizeof(err));
+	free(img);
+	free(initrd);
+	if (r < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %.250s",
+			 cfg->kernel, err);
+		return V2E_EXIT_USAGE;
+	}
+	multiboot_cpu_state(vm, &e);
+	return 0;
+}
+
+int vm_run(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	while (!vm->stop) {
+		uint64_t now = vm_clock_source(vm), next, budget;
+		struct signalfd_siginfo si;
+		enum cpu_exit r;
+
+		if (vm->sigfd >= 0 && read(vm->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			/* As QEMU: a clean stop, status 0, and a word why. */
+			vm->signalled = true;
+			vm_request_stop(vm, V2E_EXIT_OK, "terminating on signal %u",
+					si.ssi_signo);
+			break;
+		}
+
+		vclock_advance_to(&vm->clock, now);
+		if (vm->stop)
+			break;
+		next = vclock_next_deadline(&vm->clock);
+		if (cfg->icount) {
+			/* Run exactly up to the next timer deadline. */
+			budget = next == VCLOCK_NEVER ? 1000000
+				 : ((next - vclock_now(&vm->clock)) >> cfg->icount_shift) + 1;
+			if (budget > 1000000)
+				budget = 1000000;
+		} else {
+			budget = RT_BURST;
+		}
+		r = cpu_run(vm->cpu, budget);
+		if (r == CPU_EXIT_SHUTDOWN) {
+			if (cfg->no_reboot) {
+				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
+						"guest triple fault (machine would reset; -no-reboot)");
+				break;
+			}
+			/* Reset: the machine starts again from the kernel. */
+			if (vm_load_kernel(vm) != 0) {
+				vm_request_stop(vm, V2E_EXIT_USAGE, "%s", vm->exit_reason);
+				break;
+			}
+			continue;
+		}
+		if (r == CPU_EXIT_HALT) {
+			struct x86_state s;
+			next = vclock_next_deadline(&vm->clock);
+			cpu_get_state(vm->cpu, &s);
+			if (next == VCLOCK_NEVER) {
+				/* No timer is armed, and the board has no
+				 * device yet that raises interrupts from host
+				 * events: nothing can ever wake it. */
+				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
+						"guest halted with nothing to wake it "
+						"(HLT at %#llx, IF=%d)",
+						(unsigned long long)s.rip,
+						(s.rflags & FL_IF) != 0);
+				break;
+			}
+			if (cfg->icount) {
+				/* Jump over idle time. */
+				uint64_t at = vm_clock_source(vm);
+				if (next > at)
+					vm->idle_ns += next - at;
+			} else {
+				uint64_t at = vm_clock_source(vm);
+				if (next > at) {
+					struct timespec ts = {
+						(time_t)((next - at) / 1000000000u),
+						(long)((next - at) % 1000000000u),
+					};
+					nanosleep(&ts, NULL);
+				}
+			}
+		}
+	}
+	return vm->exit_status;
+}

@@ -1,0 +1,58 @@
+/* One virtual machine in the vmm: guest RAM, the vCPU on its engine, the
+ * virtual clock, the port and MMIO spaces with their devices, and the
+ * loop that runs them. */
+#ifndef V2E_VMM_VM_H
+#define V2E_VMM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "dev/iospace.h"
+#include "dev/vclock.h"
+#include "lib/compiler.h"
+#include "vmm/config.h"
+#include "vmm/guest_mem.h"
+
+/* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
+ * are odd; v2e's own reasons are even and non-zero. */
+enum v2e_exit {
+	V2E_EXIT_OK = 0,          /* guest powered off, or reset under -no-reboot */
+	V2E_EXIT_USAGE = 2,       /* bad options or unusable guest files */
+	V2E_EXIT_GUEST_FATAL = 4, /* triple fault under -no-reboot; stuck guest */
+	V2E_EXIT_DM_FAILURE = 6,  /* a device model failed */
+	V2E_EXIT_HOST = 8,        /* the host refused something v2e needs */
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct guest_mem gm;
+	struct cpu *cpu;
+	struct vclock clock;
+	struct iospace ports, mmio;
+	uint64_t start_host_ns; /* real-time mode: host time at clock 0 */
+	uint64_t idle_ns;       /* deterministic mode: halted time jumped over */
+	bool stop;
+	int exit_status;
+	char exit_reason[512];
+	int sigfd;              /* SIGINT/SIGTERM, read between bursts; -1 if none */
+	bool signalled;
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg) must_check;
+void vm_destroy(struct vm *vm);
+
+/* Loads -kernel (and its modules) and sets the boot CPU state. Returns 0,
+ * or a V2E_EXIT_* with vm->exit_reason filled. */
+int vm_load_kernel(struct vm *vm);
+
+/* Runs until the guest ends the VM; returns the exit status, with
+ * vm->exit_reason saying why when it is not 0. */
+int vm_run(struct vm *vm);
+
+/* Ends the run with a status and a one-line reason (device callbacks,
+ * signal handling). */
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,19 @@
+; Checks what the loader handed over (EAX magic, EBX pointing at the
+; information with the command line "hello"), then exits with 0x21: v2e's
+; status must be (0x21 << 1) | 1 = 67.
+%include "mb.inc"
+start:
+	cmp eax, 0x2BADB002
+	jne .bad
+	test dword [ebx], 4          ; command line present
+	jz .bad
+	mov esi, [ebx + 16]
+	cmp dword [esi], 'hell'
+	jne .bad
+	cmp byte [esi + 4], 'o'
+	jne .bad
+	EXIT 0x21
+.bad:
+	EXIT 0x7f
+image_end:
+bss_end:

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The v2e program end to end: exit statuses as DESIGN.md fixes them, the
+# Multiboot hand-over, deterministic time under -icount, refusals by name.
+dir=$(dirname "$0")
+v2e="$dir/../v2e"
+k="$dir/vmm"
+n=0
+fail=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+
+"$v2e" -kernel "$k/exit42.mb" -append hello $dx 2>/dev/null; st=$?
+[ $st -eq 67 ]; ok $? "isa-debug-exit: guest wrote 0x21, status (0x21 << 1) | 1 = 67 (got $st)"
+
+"$v2e" -kernel "$k/exit42.mb" -append bye $dx 2>/dev/null; st=$?
+[ $st -eq 255 ]; ok $? "the kernel sees its own command line (wrong one: 0x7f -> 255, got $st)"
+
+err=$("$v2e" -kernel "$k/triple.mb" -no-reboot $dx 2>&1); st=$?
+[ $st -eq 4 ] && echo "$err" | grep -q "triple fault"; ok $? "triple fault under -no-reboot: status 4 and a reason ($st: $err)"
+
+err=$("$v2e" -frobnicate 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q -- "-frobnicate"; ok $? "unknown option: status 2, named"
+
+err=$("$v2e" -kernel "$k/does-not-exist" 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "does-not-exist"; ok $? "missing kernel: status 2, named"
+
+a=$("$v2e" -kernel "$k/clock.mb" -icount $dx 2>/dev/null; echo $?)
+b=$("$v2e" -kernel "$k/clock.mb" -icount $dx 2>/dev/null; echo $?)
+[ "$a" = "$b" ] && [ $((a & 1)) -eq 1 ]; ok $? "-icount: two runs end the same way ($a, $b)"
+
+"$v2e" -kernel "$k/clock.mb" -icount shift=0 $dx 2>/dev/null; c=$?
+[ "$c" != "$a" ]; ok $? "-icount shift changes the guest's view of time ($a vs $c)"
+
+echo "1..$n"
+exit $fail
