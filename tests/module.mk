@@ -7,6 +7,6 @@ TESTS += $(unit_TESTS)
 $(B)/tests/%.t: $(B)/tests/unit/%.o $(B)/libvmm.a $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_CPU) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_CPU) -lm -lutil
 
 include $(wildcard tests/*/module.mk)

@@ -1,0 +1,110 @@
+/* The terminal console (see console.h). */
+#include "vmm/console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CTRL_A 0x01
+
+int console_open(struct console *c, int in_fd, int out_fd)
+{
+	int fl;
+	memset(c, 0, sizeof(*c));
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	if (in_fd >= 0 && isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
+		struct termios raw = c->saved;
+		/* Every key to the guest: no echo, no line editing, no
+		 * signals from Ctrl-C, no CR/NL translation on input. */
+		cfmakeraw(&raw);
+		/* Keep output post-processing so the guest's "\n" still
+		 * returns the carriage, as QEMU's stdio backend does. */
+		raw.c_oflag |= OPOST;
+		if (tcsetattr(in_fd, TCSANOW, &raw) < 0)
+			return -errno;
+		c->tty = true;
+	}
+	if (in_fd >= 0) {
+		fl = fcntl(in_fd, F_GETFL);
+		if (fl < 0 || fcntl(in_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			console_close(c);
+			return -errno;
+		}
+	} else {
+		c->eof = true;
+	}
+	return 0;
+}
+
+void console_close(struct console *c)
+{
+	if (c->tty) {
+		tcsetattr(c->in_fd, TCSANOW, &c->saved);
+		c->tty = false;
+	}
+}
+
+void console_write(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct console *c = opaque;
+	while (n > 0 && c->out_fd >= 0) {
+		ssize_t w = write(c->out_fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			/* A full terminal: wait for it rather than lose
+			 * guest output. */
+			usleep(1000);
+			continue;
+		}
+		if (w <= 0) {
+			c->out_fd = -1; /* closed: the guest writes into nothing */
+			return;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+size_t console_filter(struct console *c, const uint8_t *in, size_t n,
+		      uint8_t *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = in[i];
+		if (c->escape) {
+			c->escape = false;
+			if (b == 'x' || b == 'X')
+				c->quit = true;
+			else if (b == CTRL_A)
+				out[o++] = CTRL_A;
+			/* Other escapes (QEMU's monitor and help) do not
+			 * exist here: the pair is dropped. */
+			continue;
+		}
+		if (b == CTRL_A && c->tty) {
+			c->escape = true;
+			continue;
+		}
+		out[o++] = b;
+	}
+	return o;
+}
+
+size_t console_read(struct console *c, uint8_t *buf, size_t cap)
+{
+	uint8_t raw[256];
+	ssize_t n;
+	if (c->eof || cap == 0)
+		return 0;
+	n = read(c->in_fd, raw, cap < sizeof(raw) ? cap : sizeof(raw));
+	if (n == 0) {
+		c->eof = true; /* the guest goes on without input */
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	return console_filter(c, raw, (size_t)n, buf);
+}

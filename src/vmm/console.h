@@ -1,0 +1,41 @@
+/* The terminal console behind a serial port (`-serial stdio`, and
+ * `-nographic`): raw mode when standard input is a terminal, QEMU's escape
+ * keys (Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A), the terminal restored
+ * on every exit path through console_close(), and standard input that is
+ * a pipe or /dev/null working too: its end does not stop the guest. */
+#ifndef V2E_VMM_CONSOLE_H
+#define V2E_VMM_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <termios.h>
+
+struct console {
+	int in_fd, out_fd;
+	bool tty;          /* in_fd is a terminal we put in raw mode */
+	bool escape;       /* the last byte was Ctrl-A */
+	bool eof;          /* input ended: stop polling it */
+	bool quit;         /* Ctrl-A X seen */
+	struct termios saved;
+};
+
+/* 0 or -errno. Raw mode only if in_fd is a terminal; in_fd becomes
+ * non-blocking. */
+int console_open(struct console *c, int in_fd, int out_fd);
+void console_close(struct console *c);
+
+/* Output from the guest (a chardev write): written whole, retrying on
+ * short writes; a closed output drops the bytes. */
+void console_write(void *opaque, const uint8_t *buf, size_t n);
+
+/* Reads what input is available without blocking and returns the bytes
+ * meant for the guest in buf (escape keys consumed); sets c->quit on
+ * Ctrl-A X. */
+size_t console_read(struct console *c, uint8_t *buf, size_t cap);
+
+/* The escape-key filter on its own, for bytes already read. */
+size_t console_filter(struct console *c, const uint8_t *in, size_t n,
+		      uint8_t *out);
+
+#endif
