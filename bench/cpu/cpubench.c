@@ -80,21 +80,7 @@ static void flat_protected_mode(struct cpu *cpu, const struct mb_entry *e)
 {
 	struct x86_state s;
 	cpu_get_state(cpu, &s);
-	for (int i = 0; i < S_NR; i++) {
-		s.seg[i].base = 0;
-		s.seg[i].limit = 0xffffffff;
-		s.seg[i].selector = 0x10;
-		s.seg[i].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_WRITABLE |
-			      AR_TYPE_ACCESSED;
-	}
-	s.seg[S_CS].selector = 0x08;
-	s.seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
-			 AR_TYPE_READABLE | AR_TYPE_ACCESSED;
-	s.cr0 |= CR0_PE;
-	s.rip = e->eip;
-	s.gpr[R_AX] = e->eax;
-	s.gpr[R_BX] = e->ebx;
-	s.rflags = FL_FIXED1;
+	multiboot_entry_state(e, &s);
 	cpu_set_state(cpu, &s);
 }
 

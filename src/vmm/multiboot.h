@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/state.h"
 #include "lib/compiler.h"
 #include "vmm/guest_mem.h"
 
@@ -36,5 +37,10 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		   const char *cmdline, const struct mb_module *mods,
 		   size_t n_mods, struct mb_entry *out, char *err,
 		   size_t errlen) must_check;
+
+/* Sets what the specification fixes for entry in `s` (a state after
+ * RESET): flat 4 GiB code and data segments, CR0.PE, paging and
+ * interrupts off, EIP/EAX/EBX from `e`. */
+void multiboot_entry_state(const struct mb_entry *e, struct x86_state *s);
 
 #endif

@@ -223,28 +223,12 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* The state a Multiboot loader hands over: flat 4 GiB segments, 32-bit
- * protected mode, paging and interrupts off. */
 static void multiboot_cpu_state(struct vm *vm, const struct mb_entry *e)
 {
 	struct x86_state s;
 	cpu_reset(vm->cpu);
 	cpu_get_state(vm->cpu, &s);
-	for (int i = 0; i < S_NR; i++) {
-		s.seg[i].base = 0;
-		s.seg[i].limit = 0xffffffff;
-		s.seg[i].selector = 0x10;
-		s.seg[i].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_WRITABLE |
-			      AR_TYPE_ACCESSED;
-	}
-	s.seg[S_CS].selector = 0x08;
-	s.seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
-			 AR_TYPE_READABLE | AR_TYPE_ACCESSED;
-	s.cr0 = CR0_PE | CR0_ET;
-	s.rflags = FL_FIXED1;
-	s.rip = e->eip;
-	s.gpr[R_AX] = e->eax;
-	s.gpr[R_BX] = e->ebx;
+	multiboot_entry_state(e, &s);
 	cpu_set_state(vm->cpu, &s);
 }
 
