@@ -14,12 +14,13 @@ void cpu_model_default(struct cpu_model *m)
 	m->model = 5; /* Pentium II */
 	m->stepping = 2;
 	/* FPU, VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT,
-	 * PSE36, FXSR (MMX, SSE and APIC bits are the FPU and platform
-	 * issues' to add once implemented). */
+	 * PSE36, MMX, FXSR, SSE, SSE2 (the APIC bit is the platform issue's
+	 * to add once implemented). */
 	m->features_edx = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) |
 			  (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
 			  (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) |
-			  (1u << 16) | (1u << 17) | (1u << 24);
+			  (1u << 16) | (1u << 17) | (1u << 23) | (1u << 24) |
+			  (1u << 25) | (1u << 26);
 	m->features_ecx = 0;
 	snprintf(m->brand, sizeof(m->brand), "v2e x86 emulator");
 }

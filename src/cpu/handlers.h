@@ -98,6 +98,12 @@ H(op_rdpmc); H(op_sysenter); H(op_sysexit);
 /* insn_x87.c: the x87 escape opcodes D8-DF, WAIT, FXSAVE/FXRSTOR */
 H(op_x87); H(op_wait); H(op_fxsave); H(op_fxrstor);
 
+/* insn_sse.c: MMX, SSE and SSE2, the 0F-map forms chosen by the mandatory
+ * prefixes (computing forms run on the host, insn_sse_host.c; MMX state in
+ * insn_mmx.c); 0F 71-73 shifts by immediate; 0F AE LDMXCSR STMXCSR LFENCE
+ * MFENCE SFENCE CLFLUSH */
+H(op_sse); H(op_sse_shimm); H(op_sse_grp15);
+
 /* cpu.c / decode.c */
 H(op_ud); H(op_gp_too_long);
 

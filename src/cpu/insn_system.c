@@ -275,6 +275,8 @@ static uint64_t cr4_allowed(const struct cpu *cpu)
 		ok |= CR4_PGE;
 	if (f & (1u << 24))
 		ok |= CR4_OSFXSR;
+	if (f & (1u << 25))
+		ok |= CR4_OSXMMEXCPT;
 	return ok;
 }
 

@@ -469,7 +469,7 @@ void op_wait(struct cpu *cpu, const struct insn *in)
 
 /* ---- FXSAVE / FXRSTOR (SDM vol. 2, and vol. 1 table 10-2) ---- */
 
-#define MXCSR_MASK_MODEL 0xffbfu /* no DAZ */
+#define MXCSR_MASK_MODEL 0xffffu /* with DAZ (SSE2) */
 
 static unsigned fx_len(const struct cpu *cpu)
 {

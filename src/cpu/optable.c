@@ -112,10 +112,19 @@ static const struct op_entry grp8[8] = {
 static const struct op_entry grp9[8] = {
 	{0}, E(op_cmpxchg8b, OPF_MEM | LK),
 };
-/* 0F AE: FXSAVE FXRSTOR (the rest is SSE's) */
+/* 0F AE: FXSAVE FXRSTOR LDMXCSR STMXCSR - LFENCE MFENCE SFENCE/CLFLUSH */
 static const struct op_entry grp15[8] = {
 	E(op_fxsave, OPF_MEM), E(op_fxrstor, OPF_MEM),
+	E(op_sse_grp15, OPF_SSE), E(op_sse_grp15, OPF_SSE), {0},
+	E(op_sse_grp15, OPF_SSE), E(op_sse_grp15, OPF_SSE),
+	E(op_sse_grp15, OPF_SSE),
 };
+/* 0F 71, 72, 73: MMX/SSE2 shifts by imm8 (PSRLDQ, PSLLDQ in 73 /3 /7) */
+#define SHI E(op_sse_shimm, OPF_SSE | OPF_IMM8U | OPF_REG)
+static const struct op_entry grp12[8] = { [2] = SHI, [4] = SHI, [6] = SHI };
+static const struct op_entry grp13[8] = { [2] = SHI, [4] = SHI, [6] = SHI };
+static const struct op_entry grp14[8] = { [2] = SHI, [3] = SHI, [6] = SHI, [7] = SHI };
+#undef SHI
 /* 0F 18: prefetch hints, NOPs here */
 static const struct op_entry grp16[8] = {
 	E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM), E(op_nop, OPF_MEM),
@@ -221,6 +230,7 @@ const struct op_entry optable[2][256] = {
 		[0x06] = E(op_clts, END),
 		[0x08] = E(op_invd, 0), [0x09] = E(op_invd, 0),
 		[0x0b] = E(op_ud, END),
+		ROW8(0x10, op_sse, M | OPF_SSE),
 		[0x18] = G(grp16, 0),
 		[0x19] = E(op_nop, M), [0x1a] = E(op_nop, M), [0x1b] = E(op_nop, M),
 		[0x1c] = E(op_nop, M), [0x1d] = E(op_nop, M), [0x1e] = E(op_nop, M),
@@ -232,7 +242,14 @@ const struct op_entry optable[2][256] = {
 		[0x30] = E(op_wrmsr, END), [0x31] = E(op_rdtsc, 0),
 		[0x32] = E(op_rdmsr, 0), [0x33] = E(op_rdpmc, 0),
 		[0x34] = E(op_sysenter, END), [0x35] = E(op_sysexit, END),
+		ROW8(0x28, op_sse, M | OPF_SSE),
 		ROW16(0x40, op_cmov, M),
+		ROW16(0x50, op_sse, M | OPF_SSE), ROW16(0x60, op_sse, M | OPF_SSE),
+		[0x70] = E(op_sse, M | OPF_SSE | OPF_IMM8U),
+		[0x71] = G(grp12, 0), [0x72] = G(grp13, 0), [0x73] = G(grp14, 0),
+		[0x74] = E(op_sse, M | OPF_SSE), [0x75] = E(op_sse, M | OPF_SSE),
+		[0x76] = E(op_sse, M | OPF_SSE), [0x77] = E(op_sse, OPF_SSE),
+		[0x7e] = E(op_sse, M | OPF_SSE), [0x7f] = E(op_sse, M | OPF_SSE),
 		ROW16(0x80, op_jcc, OPF_IMMZ | OPF_DEF64 | END),
 		ROW16(0x90, op_setcc, M | B),
 		[0xa0] = E(op_push_sreg, OPF_DEF64), [0xa1] = E(op_pop_sreg, OPF_DEF64),
@@ -255,8 +272,15 @@ const struct op_entry optable[2][256] = {
 		[0xbc] = E(op_bsf, M), [0xbd] = E(op_bsr, M),
 		[0xbe] = E(op_movsx, M), [0xbf] = E(op_movsx, M),
 		[0xc0] = E(op_xadd, M | B | LK), [0xc1] = E(op_xadd, M | LK),
+		[0xc2] = E(op_sse, M | OPF_SSE | OPF_IMM8U),
+		[0xc3] = E(op_sse, M | OPF_SSE),
+		[0xc4] = E(op_sse, M | OPF_SSE | OPF_IMM8U),
+		[0xc5] = E(op_sse, M | OPF_SSE | OPF_IMM8U),
+		[0xc6] = E(op_sse, M | OPF_SSE | OPF_IMM8U),
 		[0xc7] = G(grp9, 0),
 		ROW8(0xc8, op_bswap, OPF_REGOP),
+		ROW16(0xd0, op_sse, M | OPF_SSE), ROW16(0xe0, op_sse, M | OPF_SSE),
+		ROW16(0xf0, op_sse, M | OPF_SSE),
 	},
 };
 

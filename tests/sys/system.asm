@@ -196,8 +196,8 @@ main16:
 	PRINT "cr4 "
 	PHEX eax, 8
 	NL
-	or eax, 0x400                 ; OSXMMEXCPT: no SSE yet
-	FT "cr4.osxmmexcpt", mov cr4, eax
+	or eax, 0x800                 ; UMIP: not reported
+	FT "cr4.umip", mov cr4, eax
 	mov eax, 0x40                 ; MCE: not reported
 	FT "cr4.mce", mov cr4, eax
 	mov eax, 0x80000010
@@ -325,7 +325,7 @@ brand: times 49 db 0
 scratch: times 8 db 0
 
 ;= cpuid 0 max 00000002 vendor GenuineIntel
-;= cpuid 1 00000652 00000000 00000000 0103b97f
+;= cpuid 1 00000652 00000000 00000000 0783b97f
 ;= cpuid 2 03020101 0c040843
 ;= cpuid 80000000 80000004
 ;= brand v2e x86 emulator
@@ -346,7 +346,7 @@ scratch: times 8 db 0
 ;= mtrr def type reserved #0d 0000 fault
 ;= mtrr mask above 36 bits #0d 0000 fault
 ;= cr4 00000080
-;= cr4.osxmmexcpt #0d 0000 fault
+;= cr4.umip #0d 0000 fault
 ;= cr4.mce #0d 0000 fault
 ;= cr0 pg without pe #0d 0000 fault
 ;= cr0 nw without cd #0d 0000 fault
