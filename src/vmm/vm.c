@@ -52,6 +52,14 @@ static uint64_t vm_clock_source(const struct vm *vm)
 
 /* ---- the bus the vCPU sees ---- */
 
+/* Devices read the virtual clock: bring it to this instruction before any
+ * access reaches them (the run loop only advances it between bursts).
+ * Timers due by now fire here, in the middle of the burst. */
+static void clock_catch_up(struct vm *vm)
+{
+	vclock_advance_to(&vm->clock, vm_clock_source(vm));
+}
+
 static uint8_t *bus_ram_page(void *opaque, uint64_t paddr, bool write)
 {
 	struct vm *vm = opaque;
@@ -61,6 +69,7 @@ static uint8_t *bus_ram_page(void *opaque, uint64_t paddr, bool write)
 static uint64_t bus_mmio_read(void *opaque, uint64_t paddr, unsigned size)
 {
 	struct vm *vm = opaque;
+	clock_catch_up(vm);
 	return iospace_read(&vm->mmio, paddr, size);
 }
 
@@ -68,18 +77,21 @@ static void bus_mmio_write(void *opaque, uint64_t paddr, unsigned size,
 			   uint64_t v)
 {
 	struct vm *vm = opaque;
+	clock_catch_up(vm);
 	iospace_write(&vm->mmio, paddr, size, v);
 }
 
 static uint32_t bus_pio_in(void *opaque, uint16_t port, unsigned size)
 {
 	struct vm *vm = opaque;
+	clock_catch_up(vm);
 	return (uint32_t)iospace_read(&vm->ports, port, size);
 }
 
 static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 {
 	struct vm *vm = opaque;
+	clock_catch_up(vm);
 	iospace_write(&vm->ports, port, size, v);
 }
 
