@@ -5,7 +5,8 @@
  * instructions only), unmasked SIMD exceptions (#XM with
  * CR4.OSXMMEXCPT, #UD without, destination untouched), 16-byte alignment
  * (#GP) of the aligned forms and packed operands, LDMXCSR's reserved bits
- * (#GP), the MMX/x87 aliasing (TOP, tags, exponent) and EMMS, and the
+ * (#GP), page faults in the middle of an operand (nothing committed), the
+ * MMX/x87 aliasing (TOP, tags, exponent) and EMMS, and the
  * instructions outside those rules (MOVNTI, CLFLUSH, the fences). */
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,64 @@ static void test_cpuid(struct tap *t)
 	ut_free(&u);
 }
 
+/* Paging with the page at 0x20000 not present: an operand that straddles
+ * it faults (#PF) and leaves registers and memory as they were. */
+static void paged(struct ut *u, struct x86_state *s)
+{
+	setup(u, s, CR0_PG, CR4_OSFXSR);
+	for (uint32_t i = 0; i < 512; i++) {
+		uint32_t e = i == 0x20 ? 0 : (i << 12 | 3);
+		memcpy(u->ram + 0x81000 + 4 * i, &e, 4);
+	}
+	{
+		uint32_t e = 0x81000 | 3;
+		memset(u->ram + 0x80000, 0, 4096);
+		memcpy(u->ram + 0x80000, &e, 4);
+	}
+	s->cr3 = 0x80000;
+}
+
+static void test_pf(struct tap *t)
+{
+	static const uint8_t pat[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+					12, 13, 14, 15, 16};
+	struct ut u;
+	struct x86_state s;
+	uint8_t before[8];
+	int v;
+
+	if (ut_init(&u))
+		return;
+	paged(&u, &s);
+	memcpy(s.fxsave + 160, pat, 16);
+	v = run(&u, &s, C("\x0f\x10\x05\xf8\xff\x01\x00"), 1); /* movups xmm0, [0x1fff8] */
+	tap_ok(t, v == EXC_PF && !memcmp(s.fxsave + 160, pat, 16),
+	       "movups load across a missing page: #PF, xmm0 kept (%s)",
+	       diff_vector_name(v));
+	paged(&u, &s);
+	memcpy(before, u.ram + 0x1fff8, 8);
+	v = run(&u, &s, C("\x0f\x11\x05\xf8\xff\x01\x00"), 1); /* movups [0x1fff8], xmm0 */
+	tap_ok(t, v == EXC_PF && !memcmp(u.ram + 0x1fff8, before, 8),
+	       "movups store across a missing page: #PF, nothing written (%s)",
+	       diff_vector_name(v));
+	paged(&u, &s);
+	s.fxsave[3] = 3 << 3;
+	s.fxsave[4] = 0x01;
+	v = run(&u, &s, C("\x0f\x6f\x05\xfc\xff\x01\x00"), 1); /* movq mm0, [0x1fffc] */
+	tap_ok(t, v == EXC_PF && s.fxsave[3] == 3 << 3 && s.fxsave[4] == 0x01,
+	       "movq mm0 across a missing page: #PF, x87 TOP and tags kept (%s)",
+	       diff_vector_name(v));
+	paged(&u, &s);
+	memcpy(before, u.ram + 0x1fffc, 4);
+	s.gpr[R_DI] = 0x1fffc;
+	memset(s.fxsave + 32 + 16, 0xff, 8); /* MM1: every byte selected */
+	v = run(&u, &s, C("\x0f\xf7\xc1"), 1); /* maskmovq mm0, mm1 */
+	tap_ok(t, v == EXC_PF && !memcmp(u.ram + 0x1fffc, before, 4),
+	       "maskmovq across a missing page: #PF, nothing written (%s)",
+	       diff_vector_name(v));
+	ut_free(&u);
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -368,6 +427,7 @@ int main(void)
 	test_xm(&t);
 	test_align(&t);
 	test_mxcsr_mmx(&t);
+	test_pf(&t);
 	test_cpuid(&t);
 	return tap_done(&t);
 }
