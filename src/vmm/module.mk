@@ -4,10 +4,12 @@ vmm_SRCS := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 $(B)/libvmm.a: $(call objs,$(vmm_SRCS))
 
 PROGRAMS += $(B)/v2e
-$(B)/v2e: $(B)/src/vmm/main.o $(B)/libvmm.a $(B)/libplatform.a $(B)/libdev.a $(B)/libcpu.a $(B)/liblib.a
+# The device models' devices are linked in too: until device models run
+# out of process (issue 4), they are called directly.
+VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdev.a
+$(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a \
-		$(B)/libplatform.a $(B)/libdev.a $(LINK_CPU) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) -lm
 
 include $(wildcard src/vmm/*/module.mk)

@@ -143,15 +143,117 @@ static const struct io_ops post_ops = {
 	post_read, post_write, IO_SIZE_1, IO_SIZE_1,
 };
 
-/* The board: every device with its ports, listed in one place. */
+/* A fixed wall-clock start for deterministic runs (2026-01-01 00:00 UTC),
+ * so the RTC reads the same in every run. */
+#define ICOUNT_EPOCH 1767225600
+
+static const uint16_t com_base[CONFIG_MAX_SERIAL] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+static const unsigned com_irq[CONFIG_MAX_SERIAL] = {4, 3, 4, 3};
+
+/* Connects COM port i to its backend. */
+static int serial_backend(struct vm *vm, unsigned i)
+{
+	const struct serial_config *sc = &vm->cfg->serial[i];
+	struct console *c = &vm->com_backend[i];
+	int fd, r;
+
+	switch (i < vm->cfg->n_serial ? sc->kind : SERIAL_NONE) {
+	case SERIAL_STDIO:
+		vm->stdio_com = (int)i;
+		return console_open(c, STDIN_FILENO, STDOUT_FILENO);
+	case SERIAL_FILE:
+		fd = open(sc->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -errno;
+		r = console_open(c, -1, fd);
+		if (r < 0)
+			close(fd);
+		return r;
+	default:
+		return console_open(c, -1, -1);
+	}
+}
+
+/* The board: every device with its ports and interrupt line, in one
+ * list; vm_destroy() undoes it in reverse. */
 static int board_wire(struct vm *vm)
 {
-	int r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
-	if (!r && vm->cfg->debug_exit)
-		r = iospace_claim(&vm->ports, vm->cfg->debug_exit_base,
-				  vm->cfg->debug_exit_size, &debug_exit_ops, vm,
+	const struct vm_config *cfg = vm->cfg;
+	int r;
+
+	for (unsigned i = 0; i < 16; i++)
+		vm->isa_irq[i] = (struct irq_line){NULL, vm, i};
+
+	r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
+	if (r)
+		return r;
+	if (cfg->debug_exit) {
+		r = iospace_claim(&vm->ports, cfg->debug_exit_base,
+				  cfg->debug_exit_size, &debug_exit_ops, vm,
 				  "isa-debug-exit");
-	return r;
+		if (r)
+			return r;
+	}
+
+	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock,
+		 cfg->icount ? ICOUNT_EPOCH : (int64_t)time(NULL));
+	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
+	r = iospace_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
+	if (r)
+		return r;
+
+	vm->stdio_com = -1;
+	vm->n_com = cfg->n_serial ? cfg->n_serial : 1;
+	for (unsigned i = 0; i < vm->n_com; i++) {
+		struct chardev out = {console_write, &vm->com_backend[i], NULL};
+		r = serial_backend(vm, i);
+		if (r < 0) {
+			vm->n_com = i;
+			return r;
+		}
+		uart_init(&vm->com[i], &vm->isa_irq[com_irq[i]], &vm->clock, &out);
+		r = iospace_claim(&vm->ports, com_base[i], 8, &uart_ops, &vm->com[i],
+				  "uart");
+		if (r) {
+			vm->n_com = i + 1;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void board_unwire(struct vm *vm)
+{
+	for (unsigned i = vm->n_com; i-- > 0;) {
+		console_close(&vm->com_backend[i]);
+		if (vm->com_backend[i].out_fd > STDERR_FILENO)
+			close(vm->com_backend[i].out_fd);
+	}
+	vm->n_com = 0;
+}
+
+/* Terminal input to the UART on the terminal, as much as it takes. */
+static void serial_input(struct vm *vm)
+{
+	struct console *c;
+	struct uart *u;
+	size_t took;
+
+	if (vm->stdio_com < 0)
+		return;
+	c = &vm->com_backend[vm->stdio_com];
+	u = &vm->com[vm->stdio_com];
+	if (vm->rx_held_len == 0)
+		vm->rx_held_len = console_read(c, vm->rx_held, sizeof(vm->rx_held));
+	if (c->quit) {
+		vm_request_stop(vm, V2E_EXIT_OK, "QEMU: Terminated (Ctrl-A X)");
+		return;
+	}
+	if (vm->rx_held_len == 0)
+		return;
+	took = uart_receive(u, vm->rx_held, vm->rx_held_len);
+	memmove(vm->rx_held, vm->rx_held + took, vm->rx_held_len - took);
+	vm->rx_held_len -= took;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -185,10 +287,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	}
 	r = board_wire(vm);
 	if (r < 0)
-		goto fail_cpu;
+		goto fail_board;
 	return 0;
 
-fail_cpu:
+fail_board:
+	board_unwire(vm);
 	cpu_destroy(vm->cpu);
 fail_mem:
 	iospace_destroy(&vm->mmio);
@@ -199,6 +302,7 @@ fail_mem:
 
 void vm_destroy(struct vm *vm)
 {
+	board_unwire(vm);
 	cpu_destroy(vm->cpu);
 	iospace_destroy(&vm->mmio);
 	iospace_destroy(&vm->ports);
@@ -313,6 +417,7 @@ int vm_run(struct vm *vm)
 		}
 
 		vclock_advance_to(&vm->clock, now);
+		serial_input(vm);
 		if (vm->stop)
 			break;
 		next = vclock_next_deadline(&vm->clock);

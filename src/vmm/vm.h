@@ -11,8 +11,11 @@
 #include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
+#include "dm/hw/uart.h"
 #include "vmm/config.h"
+#include "vmm/console.h"
 #include "vmm/guest_mem.h"
+#include "vmm/platform/rtc.h"
 
 /* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
  * are odd; v2e's own reasons are even and non-zero. */
@@ -37,6 +40,18 @@ struct vm {
 	char exit_reason[512];
 	int sigfd;              /* SIGINT/SIGTERM, read between bursts; -1 if none */
 	bool signalled;
+	/* The ISA interrupt lines devices drive. No interrupt controller is
+	 * on the board yet, so nothing listens to them. */
+	struct irq_line isa_irq[16];
+	struct rtc rtc;
+	/* COM1-COM4: one UART per -serial (COM1 always), each with its
+	 * backend: the terminal, a file, or nothing. */
+	struct uart com[CONFIG_MAX_SERIAL];
+	struct console com_backend[CONFIG_MAX_SERIAL];
+	unsigned n_com;
+	int stdio_com;          /* index of the COM port on the terminal, or -1 */
+	uint8_t rx_held[256];   /* terminal input the UART has not taken yet */
+	size_t rx_held_len;
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg) must_check;

@@ -31,5 +31,20 @@ b=$("$v2e" -kernel "$k/clock.mb" -icount $dx 2>/dev/null; echo $?)
 "$v2e" -kernel "$k/clock.mb" -icount shift=0 $dx 2>/dev/null; c=$?
 [ "$c" != "$a" ]; ok $? "-icount shift changes the guest's view of time ($a vs $c)"
 
+out=$("$v2e" -kernel "$k/hello.mb" -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "hello from COM1
+rtc 26-01-01" ]; ok $? "COM1 on stdio, RTC at the deterministic epoch under -icount ($st: $out)"
+
+out=$("$v2e" -kernel "$k/hello.mb" -nographic -icount $dx </dev/null 2>&1); st=$?
+echo "$out" | grep -q "hello from COM1"; ok $? "-nographic puts COM1 on the terminal"
+
+f=$(mktemp)
+"$v2e" -kernel "$k/hello.mb" -serial "file:$f" $dx </dev/null >/dev/null 2>&1; st=$?
+[ $st -eq 1 ] && grep -q "hello from COM1" "$f"; ok $? "-serial file:PATH"
+rm -f "$f"
+
+out=$("$v2e" -kernel "$k/hello.mb" -display none $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ -z "$out" ]; ok $? "no -serial: COM1 exists, its output goes nowhere"
+
 echo "1..$n"
 exit $fail
