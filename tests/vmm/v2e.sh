@@ -46,5 +46,9 @@ rm -f "$f"
 out=$("$v2e" -kernel "$k/hello.mb" -display none $dx </dev/null 2>&1); st=$?
 [ $st -eq 1 ] && [ -z "$out" ]; ok $? "no -serial: COM1 exists, its output goes nowhere"
 
+out=$("$v2e" -kernel "$k/float.mb" -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "x87 10 3141593
+sse2 21 3fd5555555555555" ]; ok $? "a guest computes with the x87 and SSE2 ($st: $out)"
+
 echo "1..$n"
 exit $fail
