@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,8 +98,14 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 
 static uint8_t bus_intr_ack(void *opaque)
 {
-	/* No interrupt controller raises INTR yet: a spurious vector. */
-	return 0xff;
+	struct vm *vm = opaque;
+	return pic_intack(&vm->pic);
+}
+
+static void cpu_intr_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	cpu_set_intr(vm->cpu, level);
 }
 
 static uint64_t bus_tsc_now(void *opaque)
@@ -181,8 +188,17 @@ static int board_wire(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	int r;
 
+	vm->cpu_intr = (struct irq_line){cpu_intr_set, vm, 0};
+	pic_init(&vm->pic, &vm->cpu_intr);
 	for (unsigned i = 0; i < 16; i++)
-		vm->isa_irq[i] = (struct irq_line){NULL, vm, i};
+		vm->isa_irq[i] = (struct irq_line){pic_set_irq, &vm->pic, i};
+	r = iospace_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0xa0, 2, &pic_slave_ops, &vm->pic, "pic2");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x4d0, 2, &pic_elcr_ops, &vm->pic, "elcr");
+	if (r)
+		return r;
 
 	r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
 	if (r)
@@ -399,6 +415,23 @@ int vm_load_kernel(struct vm *vm)
 	return 0;
 }
 
+/* Sleeps until `ns` pass (-1: no limit), terminal input arrives, or a
+ * signal: what can wake a halted vCPU. */
+static void wait_for_event(struct vm *vm, int64_t ns)
+{
+	struct pollfd fds[2];
+	nfds_t n = 0;
+	int ms = ns < 0 ? -1 : (int)((ns + 999999) / 1000000);
+
+	if (ns >= 0 && ns / 1000000 > INT32_MAX)
+		ms = INT32_MAX;
+	if (vm->sigfd >= 0)
+		fds[n++] = (struct pollfd){vm->sigfd, POLLIN, 0};
+	if (vm->stdio_com >= 0 && !vm->com_backend[vm->stdio_com].eof)
+		fds[n++] = (struct pollfd){vm->com_backend[vm->stdio_com].in_fd, POLLIN, 0};
+	poll(fds, n, ms);
+}
+
 int vm_run(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -448,10 +481,11 @@ int vm_run(struct vm *vm)
 			struct x86_state s;
 			next = vclock_next_deadline(&vm->clock);
 			cpu_get_state(vm->cpu, &s);
-			if (next == VCLOCK_NEVER) {
-				/* No timer is armed, and the board has no
-				 * device yet that raises interrupts from host
-				 * events: nothing can ever wake it. */
+			if (next == VCLOCK_NEVER && !((s.rflags & FL_IF) &&
+							  vm->stdio_com >= 0 &&
+							  !vm->com_backend[vm->stdio_com].eof)) {
+				/* No timer is armed and no terminal input can
+				 * raise an interrupt: nothing can ever wake it. */
 				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
 						"guest halted with nothing to wake it "
 						"(HLT at %#llx, IF=%d)",
@@ -459,20 +493,15 @@ int vm_run(struct vm *vm)
 						(s.rflags & FL_IF) != 0);
 				break;
 			}
-			if (cfg->icount) {
+			if (cfg->icount && next != VCLOCK_NEVER) {
 				/* Jump over idle time. */
 				uint64_t at = vm_clock_source(vm);
 				if (next > at)
 					vm->idle_ns += next - at;
 			} else {
 				uint64_t at = vm_clock_source(vm);
-				if (next > at) {
-					struct timespec ts = {
-						(time_t)((next - at) / 1000000000u),
-						(long)((next - at) % 1000000000u),
-					};
-					nanosleep(&ts, NULL);
-				}
+				wait_for_event(vm, next == VCLOCK_NEVER ? -1
+						   : next > at ? (int64_t)(next - at) : 0);
 			}
 		}
 	}

@@ -15,6 +15,7 @@
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
+#include "vmm/platform/pic.h"
 #include "vmm/platform/rtc.h"
 
 /* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
@@ -40,9 +41,11 @@ struct vm {
 	char exit_reason[512];
 	int sigfd;              /* SIGINT/SIGTERM, read between bursts; -1 if none */
 	bool signalled;
-	/* The ISA interrupt lines devices drive. No interrupt controller is
-	 * on the board yet, so nothing listens to them. */
+	/* The ISA interrupt lines devices drive, into the PIC pair, whose
+	 * output is the vCPU's INTR. */
 	struct irq_line isa_irq[16];
+	struct irq_line cpu_intr;
+	struct pic pic;
 	struct rtc rtc;
 	/* COM1-COM4: one UART per -serial (COM1 always), each with its
 	 * backend: the terminal, a file, or nothing. */

@@ -50,5 +50,11 @@ out=$("$v2e" -kernel "$k/float.mb" -serial stdio -icount $dx </dev/null 2>&1); s
 [ $st -eq 1 ] && [ "$out" = "x87 10 3141593
 sse2 21 3fd5555555555555" ]; ok $? "a guest computes with the x87 and SSE2 ($st: $out)"
 
+out=$("$v2e" -kernel "$k/irq.mb" -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "irqs P" ]; ok $? "RTC periodic IRQ 8 through the PIC cascade wakes HLT 16 times (-icount) ($st: $out)"
+
+out=$(timeout 20 "$v2e" -kernel "$k/irq.mb" -serial stdio $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "irqs P" ]; ok $? "the same in real time ($st: $out)"
+
 echo "1..$n"
 exit $fail

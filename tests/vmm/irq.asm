@@ -1,0 +1,105 @@
+; Interrupts end to end: the RTC's periodic interrupt (1024 Hz) through the
+; slave PIC (IRQ 8) and the cascade to the vCPU, with HLT between them, 16
+; times; then the count on COM1. Under -icount the halts are idle time
+; jumped over, so this finishes at once and the same way every run.
+%include "mb.inc"
+COM1 equ 0x3f8
+start:
+	mov esp, stack_top
+	lgdt [gdtr]
+	jmp 0x08:.flush
+.flush:	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	; IDT: vector 0x28 (IRQ 8 after remapping) -> rtc_isr
+	mov eax, rtc_isr
+	mov [idt + 0x28 * 8], ax
+	mov word [idt + 0x28 * 8 + 2], 0x08
+	mov word [idt + 0x28 * 8 + 4], 0x8e00      ; present, 32-bit interrupt gate
+	shr eax, 16
+	mov [idt + 0x28 * 8 + 6], ax
+	lidt [idtr]
+	; PICs: vectors 0x20 and 0x28, cascade on IR2, 8086 mode
+	mov al, 0x11
+	out 0x20, al
+	out 0xa0, al
+	mov al, 0x20
+	out 0x21, al
+	mov al, 0x28
+	out 0xa1, al
+	mov al, 4
+	out 0x21, al
+	mov al, 2
+	out 0xa1, al
+	mov al, 1
+	out 0x21, al
+	out 0xa1, al
+	mov al, 0xfb               ; master: only the cascade
+	out 0x21, al
+	mov al, 0xfe               ; slave: only IRQ 8
+	out 0xa1, al
+	; RTC: periodic interrupt on (register B PIE), 1024 Hz (register A)
+	mov al, 0x0b
+	out 0x70, al
+	mov al, 0x42
+	out 0x71, al
+	sti
+.wait:	hlt
+	cmp dword [count], 16
+	jb .wait
+	cli
+	mov esi, msg
+	call puts
+	mov eax, [count]
+	add al, 'A' - 1            ; 16 -> 'P'
+	call putc
+	mov al, 10
+	call putc
+	EXIT 0
+
+rtc_isr:
+	push eax
+	mov al, 0x0c
+	out 0x70, al
+	in al, 0x71                ; reading C acknowledges the RTC
+	mov al, 0x20
+	out 0xa0, al               ; EOI slave, then master
+	out 0x20, al
+	inc dword [count]
+	pop eax
+	iret
+
+puts:	lodsb
+	test al, al
+	jz .done
+	call putc
+	jmp puts
+.done:	ret
+
+putc:	push eax
+	mov dx, COM1 + 5
+.w:	in al, dx
+	test al, 0x20
+	jz .w
+	pop eax
+	mov dx, COM1
+	out dx, al
+	ret
+
+	align 8
+gdt:	dq 0
+	dq 0x00cf9a000000ffff      ; 0x08 code
+	dq 0x00cf92000000ffff      ; 0x10 data
+gdtr:	dw gdtr - gdt - 1
+	dd gdt
+idtr:	dw 256 * 8 - 1
+	dd idt
+count:	dd 0
+msg:	db "irqs ", 0
+image_end:
+	align 16
+idt:	times 256 * 8 db 0
+	times 4096 db 0
+stack_top:
+bss_end:
