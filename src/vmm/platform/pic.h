@@ -16,7 +16,11 @@
  * IRR after its input falls (until acknowledged or ICW1), because
  * device.h defines a pulse as a raise followed at once by a lower. A
  * request that goes away before INTA (a level input lowered, a request
- * masked, or a slave that no longer asks) gives the spurious IR7/IR15. */
+ * masked, or a slave that no longer asks) gives the spurious IR7/IR15.
+ * Not modelled, as no PC guest relies on them: the 8080/8085 mode (UPM = 0
+ * and ICW1's ADI and A7-A5 are ignored: vectors are always 8086-style),
+ * buffered mode (stored only) and the slave's ID check on the cascade
+ * lines (the one slave answers for the master's IR2). */
 #ifndef V2E_VMM_PLATFORM_PIC_H
 #define V2E_VMM_PLATFORM_PIC_H
 
