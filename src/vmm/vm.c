@@ -200,6 +200,14 @@ static int board_wire(struct vm *vm)
 	if (r)
 		return r;
 
+	pit_init(&vm->pit, &vm->isa_irq[0], &vm->clock);
+	r = iospace_claim(&vm->ports, 0x40, 4, &pit_ops, &vm->pit, "pit");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x61, 1, &pit_port61_ops, &vm->pit,
+				  "port61");
+	if (r)
+		return r;
+
 	r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
 	if (r)
 		return r;

@@ -16,6 +16,7 @@
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/platform/pic.h"
+#include "vmm/platform/pit.h"
 #include "vmm/platform/rtc.h"
 
 /* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
@@ -46,6 +47,7 @@ struct vm {
 	struct irq_line isa_irq[16];
 	struct irq_line cpu_intr;
 	struct pic pic;
+	struct pit pit;
 	struct rtc rtc;
 	/* COM1-COM4: one UART per -serial (COM1 always), each with its
 	 * backend: the terminal, a file, or nothing. */

@@ -56,5 +56,13 @@ out=$("$v2e" -kernel "$k/irq.mb" -serial stdio -icount $dx </dev/null 2>&1); st=
 out=$(timeout 20 "$v2e" -kernel "$k/irq.mb" -serial stdio $dx </dev/null 2>&1); st=$?
 [ $st -eq 1 ] && [ "$out" = "irqs P" ]; ok $? "the same in real time ($st: $out)"
 
+exp="pit irq0 ticks 50
+out2 rose, low at load: 0"
+out=$("$v2e" -kernel "$k/pit.mb" -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "$exp" ]; ok $? "PIT counter 0 mode 2 on IRQ 0, counter 2 gated by port 0x61 (-icount) ($st: $out)"
+
+out=$(timeout 20 "$v2e" -kernel "$k/pit.mb" -serial stdio $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ "$out" = "$exp" ]; ok $? "the same in real time ($st: $out)"
+
 echo "1..$n"
 exit $fail
