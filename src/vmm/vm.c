@@ -150,6 +150,23 @@ static const struct io_ops post_ops = {
 	post_read, post_write, IO_SIZE_1, IO_SIZE_1,
 };
 
+static void a20_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	cpu_set_a20(vm->cpu, level);
+}
+
+/* A system reset requested by the guest (port 0x92, later the keyboard
+ * controller and 0xcf9): handled by the run loop after the burst. */
+static void reset_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level) {
+		vm->reset_pending = true;
+		cpu_request_exit(vm->cpu);
+	}
+}
+
 /* A fixed wall-clock start for deterministic runs (2026-01-01 00:00 UTC),
  * so the RTC reads the same in every run. */
 #define ICOUNT_EPOCH 1767225600
@@ -205,6 +222,13 @@ static int board_wire(struct vm *vm)
 	if (!r)
 		r = iospace_claim(&vm->ports, 0x61, 1, &pit_port61_ops, &vm->pit,
 				  "port61");
+	if (r)
+		return r;
+
+	vm->a20_line = (struct irq_line){a20_set, vm, 0};
+	vm->reset_line = (struct irq_line){reset_set, vm, 0};
+	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
+	r = iospace_claim(&vm->ports, 0x92, 1, &port92_ops, &vm->port92, "port92");
 	if (r)
 		return r;
 
@@ -419,8 +443,22 @@ int vm_load_kernel(struct vm *vm)
 			 cfg->kernel, err);
 		return V2E_EXIT_USAGE;
 	}
+	/* What firmware does before it starts a kernel above 1 MiB: A20 on,
+	 * through port 0x92 so the port reads back what it did. */
+	port92_ops.write(&vm->port92, 0, 1, 0x02);
 	multiboot_cpu_state(vm, &e);
 	return 0;
+}
+
+/* A system reset: the chipset's devices to their power-on state, then
+ * the boot again (direct kernel boot plays the firmware's part). */
+static int vm_reset(struct vm *vm)
+{
+	vm->reset_pending = false;
+	pic_reset(&vm->pic);
+	pit_reset(&vm->pit);
+	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
+	return vm_load_kernel(vm);
 }
 
 /* Sleeps until `ns` pass (-1: no limit), terminal input arrives, or a
@@ -472,14 +510,19 @@ int vm_run(struct vm *vm)
 			budget = RT_BURST;
 		}
 		r = cpu_run(vm->cpu, budget);
-		if (r == CPU_EXIT_SHUTDOWN) {
+		if (r == CPU_EXIT_SHUTDOWN || vm->reset_pending) {
+			bool triple = r == CPU_EXIT_SHUTDOWN;
 			if (cfg->no_reboot) {
-				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
-						"guest triple fault (machine would reset; -no-reboot)");
+				/* A guest-requested reset is its way out
+				 * (status 0); a triple fault is fatal. */
+				if (triple)
+					vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
+							"guest triple fault (machine would reset; -no-reboot)");
+				else
+					vm_request_stop(vm, V2E_EXIT_OK, "guest reset (-no-reboot)");
 				break;
 			}
-			/* Reset: the machine starts again from the kernel. */
-			if (vm_load_kernel(vm) != 0) {
+			if (vm_reset(vm) != 0) {
 				vm_request_stop(vm, V2E_EXIT_USAGE, "%s", vm->exit_reason);
 				break;
 			}

@@ -11,6 +11,7 @@
 #include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
+#include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
@@ -48,6 +49,9 @@ struct vm {
 	struct irq_line cpu_intr;
 	struct pic pic;
 	struct pit pit;
+	struct port92 port92;
+	struct irq_line a20_line, reset_line;
+	bool reset_pending;     /* the guest asked for a system reset */
 	struct rtc rtc;
 	/* COM1-COM4: one UART per -serial (COM1 always), each with its
 	 * backend: the terminal, a file, or nothing. */

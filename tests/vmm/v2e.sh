@@ -64,5 +64,11 @@ out=$("$v2e" -kernel "$k/pit.mb" -serial stdio -icount $dx </dev/null 2>&1); st=
 out=$(timeout 20 "$v2e" -kernel "$k/pit.mb" -serial stdio $dx </dev/null 2>&1); st=$?
 [ $st -eq 1 ] && [ "$out" = "$exp" ]; ok $? "the same in real time ($st: $out)"
 
+err=$("$v2e" -kernel "$k/reset.mb" -no-reboot $dx </dev/null 2>&1); st=$?
+[ $st -eq 0 ]; ok $? "reset through port 0x92 under -no-reboot: status 0 ($st: $err)"
+
+"$v2e" -kernel "$k/reset.mb" $dx </dev/null >/dev/null 2>&1; st=$?
+[ $st -eq 11 ]; ok $? "without -no-reboot the machine boots again (second boot exits 5 -> 11, got $st)"
+
 echo "1..$n"
 exit $fail

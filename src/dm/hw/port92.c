@@ -1,0 +1,38 @@
+/* System control port A (see port92.h). */
+#include "dm/hw/port92.h"
+
+#define P92_RESET 0x01
+#define P92_A20 0x02
+
+void port92_init(struct port92 *p, const struct irq_line *a20,
+		 const struct irq_line *reset)
+{
+	p->value = 0;
+	p->a20 = *a20;
+	p->reset = *reset;
+	irq_lower(&p->a20);
+}
+
+static uint64_t port92_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct port92 *p = opaque;
+	/* The reset bit reads back 0: the pulse is over by the next read. */
+	return p->value & P92_A20;
+}
+
+static void port92_write(void *opaque, uint64_t off, unsigned size,
+			 uint64_t v)
+{
+	struct port92 *p = opaque;
+	uint8_t old = p->value;
+	p->value = (uint8_t)(v & (P92_A20 | P92_RESET));
+	if ((old ^ p->value) & P92_A20)
+		irq_set(&p->a20, (p->value & P92_A20) != 0);
+	if (!(old & P92_RESET) && (p->value & P92_RESET))
+		irq_pulse(&p->reset);
+	p->value &= (uint8_t)~P92_RESET;
+}
+
+const struct io_ops port92_ops = {
+	port92_read, port92_write, IO_SIZE_1, IO_SIZE_1,
+};
