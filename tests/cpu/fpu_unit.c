@@ -17,57 +17,14 @@
 #define CODE32 0x10000u
 #define IVT_HANDLERS 0x3000u
 
+/* The bare test machine (testbus.c), which also records FERR#. */
 struct ut {
-	uint8_t *ram;
-	struct cpu *cpu;
-	int ferr_level, ferr_calls;
+	struct testbus tb;
 };
-
-static uint8_t *ut_page(void *opaque, uint64_t paddr, bool write)
-{
-	struct ut *u = opaque;
-	(void)write;
-	return paddr < RAM ? u->ram + paddr : NULL;
-}
-static uint64_t ut_mmio_read(void *o, uint64_t a, unsigned s)
-{
-	(void)o; (void)a; (void)s;
-	return ~0ull;
-}
-static void ut_mmio_write(void *o, uint64_t a, unsigned s, uint64_t v)
-{
-	(void)o; (void)a; (void)s; (void)v;
-}
-static uint32_t ut_in(void *o, uint16_t p, unsigned s)
-{
-	(void)o; (void)p; (void)s;
-	return ~0u;
-}
-static void ut_out(void *o, uint16_t p, unsigned s, uint32_t v)
-{
-	(void)o; (void)p; (void)s; (void)v;
-}
-static uint8_t ut_ack(void *o)
-{
-	(void)o;
-	return 0;
-}
-static void ut_ferr(void *opaque, bool level)
-{
-	struct ut *u = opaque;
-	u->ferr_level = level;
-	u->ferr_calls++;
-}
 
 static int ut_init(struct ut *u, bool fxsr, bool sse3)
 {
 	struct cpu_model m;
-	struct cpu_bus bus = {
-		.opaque = u, .ram_page = ut_page, .mmio_read = ut_mmio_read,
-		.mmio_write = ut_mmio_write, .pio_in = ut_in, .pio_out = ut_out,
-		.intr_ack = ut_ack, .ferr = ut_ferr,
-	};
-	memset(u, 0, sizeof(*u));
 	cpu_model_default(&m);
 	m.features_edx |= 1;
 	if (fxsr)
@@ -76,30 +33,25 @@ static int ut_init(struct ut *u, bool fxsr, bool sse3)
 		m.features_edx &= ~(1u << 24);
 	if (sse3)
 		m.features_ecx |= 1;
-	u->ram = calloc(1, RAM);
-	if (!u->ram)
-		return -1;
-	u->cpu = cpu_create(&bus, &m, RAM / 4096);
-	return u->cpu ? 0 : -1;
+	return testbus_init_model(&u->tb, RAM, &m) == 0 ? 0 : -1;
 }
 
 static void ut_free(struct ut *u)
 {
-	cpu_destroy(u->cpu);
-	free(u->ram);
+	testbus_free(&u->tb);
 }
 
 /* Real mode at 0700:0c00 with DS=0x0050; vector v lands on 0:3000+4v. */
 static void real_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 {
-	cpu_reset(u->cpu);
+	cpu_reset(u->tb.cpu);
 	for (unsigned v = 0; v < 32; v++) {
 		uint16_t ivt[2] = {(uint16_t)(IVT_HANDLERS + 4 * v), 0};
-		memcpy(u->ram + 4 * v, ivt, 4);
-		u->ram[IVT_HANDLERS + 4 * v] = 0xeb;
-		u->ram[IVT_HANDLERS + 4 * v + 1] = 0xfe;
+		memcpy(u->tb.ram + 4 * v, ivt, 4);
+		u->tb.ram[IVT_HANDLERS + 4 * v] = 0xeb;
+		u->tb.ram[IVT_HANDLERS + 4 * v + 1] = 0xfe;
 	}
-	cpu_get_state(u->cpu, s);
+	cpu_get_state(u->tb.cpu, s);
 	s->cr0 = CR0_ET | cr0;
 	s->seg[S_CS].selector = 0x0700;
 	s->seg[S_CS].base = 0x7000;
@@ -114,13 +66,13 @@ static void real_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 /* 32-bit flat protected mode, CS=0x08 DS=0x10, IDT as diff.h builds it. */
 static void prot_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 {
-	cpu_reset(u->cpu);
-	diff_gdt_set(u->ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
+	cpu_reset(u->tb.cpu);
+	diff_gdt_set(u->tb.ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
 			     AR_TYPE_READABLE | AR_DB | AR_G);
-	diff_gdt_set(u->ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
+	diff_gdt_set(u->tb.ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
 			     AR_DB | AR_G);
-	diff_idt_install(u->ram, 0x08);
-	cpu_get_state(u->cpu, s);
+	diff_idt_install(u->tb.ram, 0x08);
+	cpu_get_state(u->tb.cpu, s);
 	s->cr0 = CR0_PE | CR0_ET | cr0;
 	s->gdtr.base = DIFF_GDT;
 	s->gdtr.limit = 3 * 8 - 1;
@@ -147,12 +99,12 @@ static int run(struct ut *u, struct x86_state *s, const char *code,
 {
 	uint64_t lin = s->seg[S_CS].base + s->rip;
 	bool real = !(s->cr0 & CR0_PE);
-	memcpy(u->ram + lin, code, len);
-	cpu_set_state(u->cpu, s);
+	memcpy(u->tb.ram + lin, code, len);
+	cpu_set_state(u->tb.cpu, s);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t rip;
-		cpu_run(u->cpu, 1);
-		cpu_get_state(u->cpu, s);
+		cpu_run(u->tb.cpu, 1);
+		cpu_get_state(u->tb.cpu, s);
 		rip = s->rip;
 		if (real && s->seg[S_CS].base == 0 && rip >= IVT_HANDLERS &&
 		    rip < IVT_HANDLERS + 128)
@@ -166,13 +118,13 @@ static int run(struct ut *u, struct x86_state *s, const char *code,
 static uint16_t w16(const struct ut *u, uint32_t a)
 {
 	uint16_t v;
-	memcpy(&v, u->ram + a, 2);
+	memcpy(&v, u->tb.ram + a, 2);
 	return v;
 }
 static uint32_t w32(const struct ut *u, uint32_t a)
 {
 	uint32_t v;
-	memcpy(&v, u->ram + a, 4);
+	memcpy(&v, u->tb.ram + a, 4);
 	return v;
 }
 static uint16_t fsw(const struct x86_state *s)
@@ -224,7 +176,7 @@ static void test_pending(struct tap *t)
 	if (ut_init(&u, true, false))
 		return;
 	real_mode(&u, &s, CR0_NE);
-	memcpy(u.ram + 0x600, "\x7b\x03", 2);
+	memcpy(u.tb.ram + 0x600, "\x7b\x03", 2);
 	v = run(&u, &s, div0, sizeof(div0) - 1, 5);
 	tap_ok(t, v < 0 && (fsw(&s) & 0x8085) == 0x8084,
 	       "unmasked #Z: no fault yet, ZE ES B set (fsw %04x)", fsw(&s));
@@ -235,7 +187,7 @@ static void test_pending(struct tap *t)
 	       diff_vector_name(v));
 	{
 		uint16_t ret_ip;
-		memcpy(&ret_ip, u.ram + s.gpr[R_SP], 2);
+		memcpy(&ret_ip, u.tb.ram + s.gpr[R_SP], 2);
 		tap_ok(t, ret_ip == rip + 2, "#MF is a fault on that instruction");
 	}
 	real_mode(&u, &s, CR0_NE);
@@ -248,7 +200,7 @@ static void test_pending(struct tap *t)
 	tap_ok(t, v < 0 && !(fsw(&s) & 0x80ff), "fnclex clears it");
 	/* FLDCW unmasking a flag that is already set makes it pending. */
 	real_mode(&u, &s, CR0_NE);
-	memcpy(u.ram + 0x600, "\x7f\x03\x7b\x03", 4);
+	memcpy(u.tb.ram + 0x600, "\x7f\x03\x7b\x03", 4);
 	/* fninit; fldcw [0x100]; fldz; fld1; fdiv st0,st1; fldcw [0x102]; fld1 */
 	v = run(&u, &s, "\xdb\xe3\xd9\x2e\x00\x01\xd9\xee\xd9\xe8\xd8\xf1"
 			"\xd9\x2e\x02\x01\xd9\xe8", 18, 7);
@@ -257,21 +209,21 @@ static void test_pending(struct tap *t)
 
 	/* CR0.NE=0: FERR# at the next waiting instruction, which goes on. */
 	real_mode(&u, &s, 0);
-	memcpy(u.ram + 0x600, "\x7b\x03", 2);
-	u.ferr_calls = 0;
+	memcpy(u.tb.ram + 0x600, "\x7b\x03", 2);
+	u.tb.ferr_calls = 0;
 	v = run(&u, &s, div0, sizeof(div0) - 1, 5);
-	tap_ok(t, v < 0 && u.ferr_calls == 0, "NE=0: nothing at the error itself");
+	tap_ok(t, v < 0 && u.tb.ferr_calls == 0, "NE=0: nothing at the error itself");
 	v = run(&u, &s, "\xd9\xe8", 2, 1);
-	tap_ok(t, v < 0 && u.ferr_level == 1, "NE=0: next fld1 asserts FERR# and runs");
+	tap_ok(t, v < 0 && u.tb.ferr_level == 1, "NE=0: next fld1 asserts FERR# and runs");
 	tap_ok(t, ((fsw(&s) >> 11) & 7) == 5 && (fsw(&s) & 0x8084) == 0x8084,
 	       "NE=0: the fld1 pushed (top %u), ZE still pending (fsw %04x)",
 	       (fsw(&s) >> 11) & 7, fsw(&s));
 	v = run(&u, &s, "\xdb\xe2", 2, 1);
-	tap_ok(t, v < 0 && u.ferr_level == 0, "NE=0: fnclex drops FERR#");
+	tap_ok(t, v < 0 && u.tb.ferr_level == 0, "NE=0: fnclex drops FERR#");
 	real_mode(&u, &s, 0);
 	v = run(&u, &s, div0, sizeof(div0) - 1, 5);
 	v = run(&u, &s, "\x9b\xdb\xe3", 3, 2);
-	tap_ok(t, u.ferr_level == 0 && !(fsw(&s) & 0x8000),
+	tap_ok(t, u.tb.ferr_level == 0 && !(fsw(&s) & 0x8000),
 	       "NE=0: fwait asserts, fninit drops FERR#");
 	ut_free(&u);
 }
@@ -286,7 +238,7 @@ static void test_env(struct tap *t)
 	if (ut_init(&u, true, false))
 		return;
 	/* 16-bit real: linear FIP 0x7c02, FDP 0x600 (1.0f there) */
-	memcpy(u.ram + 0x600, "\x00\x00\x80\x3f", 4);
+	memcpy(u.tb.ram + 0x600, "\x00\x00\x80\x3f", 4);
 	real_mode(&u, &s, CR0_NE);
 	v = run(&u, &s, "\xdb\xe3\xd9\x06\x00\x01\xd9\x36\x00\x02", 10, 3);
 	tap_ok(t, v < 0 && w16(&u, 0x700) == 0x037f &&
@@ -311,7 +263,7 @@ static void test_env(struct tap *t)
 	       w32(&u, 0x710), w32(&u, 0x714), w32(&u, 0x718));
 	/* FLDENV of the 32-bit real image brings the pointers back. */
 	v = run(&u, &s, "\xdb\xe3\x66\xd9\x26\x00\x02\x66\xd9\x36\x00\x03", 12, 3);
-	tap_ok(t, v < 0 && !memcmp(u.ram + 0x700, u.ram + 0x800, 28),
+	tap_ok(t, v < 0 && !memcmp(u.tb.ram + 0x700, u.tb.ram + 0x800, 28),
 	       "fldenv/fnstenv 32-bit real round trip");
 
 	/* 32-bit protected: FIP offset, FCS, FOP, FDP, FDS */
@@ -340,8 +292,8 @@ static void test_env(struct tap *t)
 		12, 4);
 	{
 		long double pi, one;
-		memcpy(&pi, u.ram + 0x2000 + 38, 10);
-		memcpy(&one, u.ram + 0x2000 + 28, 10);
+		memcpy(&pi, u.tb.ram + 0x2000 + 38, 10);
+		memcpy(&one, u.tb.ram + 0x2000 + 28, 10);
 		tap_ok(t, v < 0 && one == 1.0L && pi > 3.14L && pi < 3.15L &&
 			       w32(&u, 0x2008) == 0xffff0fff &&
 			       (fsw(&s) & 0x3800) == 0 && s.fxsave[4] == 0 &&
@@ -350,14 +302,14 @@ static void test_env(struct tap *t)
 		       "then FNINIT (tags %08x)", w32(&u, 0x2008));
 	}
 	v = run(&u, &s, "\xdd\x25\x00\x20\x00\x00\xdd\x35\x00\x30\x00\x00", 12, 2);
-	tap_ok(t, v < 0 && !memcmp(u.ram + 0x2000, u.ram + 0x3000, 12) &&
-		       !memcmp(u.ram + 0x2000 + 28, u.ram + 0x3000 + 28, 80),
+	tap_ok(t, v < 0 && !memcmp(u.tb.ram + 0x2000, u.tb.ram + 0x3000, 12) &&
+		       !memcmp(u.tb.ram + 0x2000 + 28, u.tb.ram + 0x3000 + 28, 80),
 	       "frstor/fnsave round trip");
 	/* 16-bit real FSAVE: 94 bytes */
 	real_mode(&u, &s, CR0_NE);
-	memset(u.ram + 0x700, 0xcc, 120);
+	memset(u.tb.ram + 0x700, 0xcc, 120);
 	v = run(&u, &s, "\xdb\xe3\xd9\xe8\xdd\x36\x00\x02", 8, 3);
-	tap_ok(t, v < 0 && u.ram[0x700 + 93] != 0xcc && u.ram[0x700 + 94] == 0xcc &&
+	tap_ok(t, v < 0 && u.tb.ram[0x700 + 93] != 0xcc && u.tb.ram[0x700 + 94] == 0xcc &&
 		       w16(&u, 0x700 + 14 + 8) == 0x3fff,
 	       "fnsave 16-bit real is 94 bytes, ST(0) at 14");
 	ut_free(&u);
@@ -385,14 +337,14 @@ static void test_fx(struct tap *t)
 	/* fninit; fldpi; fxsave [0x2000]; fninit; fxrstor [0x2000] */
 	v = run(&u, &s, "\xdb\xe3\xd9\xeb\x0f\xae\x05\x00\x20\x00\x00\xdb\xe3"
 			"\x0f\xae\x0d\x00\x20\x00\x00", 20, 5);
-	tap_ok(t, v < 0 && u.ram[0x2004] == 0x80 && (fsw(&s) & 0x3800) == 0x3800 &&
+	tap_ok(t, v < 0 && u.tb.ram[0x2004] == 0x80 && (fsw(&s) & 0x3800) == 0x3800 &&
 		       s.fxsave[4] == 0x80 && w32(&u, 0x2018) == 0x1f80,
 	       "fxsave/fxrstor: abridged tags, TOP, MXCSR");
 	prot_mode(&u, &s, CR0_NE);
 	s.cr4 |= CR4_OSFXSR;
-	memset(u.ram + 0x2000, 0, 512);
-	u.ram[0x2018] = 0x80;
-	u.ram[0x201a] = 0x01; /* MXCSR reserved bit 16 */
+	memset(u.tb.ram + 0x2000, 0, 512);
+	u.tb.ram[0x2018] = 0x80;
+	u.tb.ram[0x201a] = 0x01; /* MXCSR reserved bit 16 */
 	v = run(&u, &s, "\x0f\xae\x0d\x00\x20\x00\x00", 7, 1);
 	tap_ok(t, v == EXC_GP, "fxrstor with reserved MXCSR bits: %s",
 	       diff_vector_name(v));

@@ -18,82 +18,34 @@
 #define RAM (2u << 20)
 #define CODE32 0x10000u
 
+/* The bare test machine (testbus.c), which also records FERR#. */
 struct ut {
-	uint8_t *ram;
-	struct cpu *cpu;
-	int ferr_level, ferr_calls;
+	struct testbus tb;
 };
-
-static uint8_t *ut_page(void *opaque, uint64_t paddr, bool write)
-{
-	struct ut *u = opaque;
-	(void)write;
-	return paddr < RAM ? u->ram + paddr : NULL;
-}
-static uint64_t ut_mmio_read(void *o, uint64_t a, unsigned s)
-{
-	(void)o; (void)a; (void)s;
-	return ~0ull;
-}
-static void ut_mmio_write(void *o, uint64_t a, unsigned s, uint64_t v)
-{
-	(void)o; (void)a; (void)s; (void)v;
-}
-static uint32_t ut_in(void *o, uint16_t p, unsigned s)
-{
-	(void)o; (void)p; (void)s;
-	return ~0u;
-}
-static void ut_out(void *o, uint16_t p, unsigned s, uint32_t v)
-{
-	(void)o; (void)p; (void)s; (void)v;
-}
-static uint8_t ut_ack(void *o)
-{
-	(void)o;
-	return 0;
-}
-static void ut_ferr(void *opaque, bool level)
-{
-	struct ut *u = opaque;
-	u->ferr_level = level;
-	u->ferr_calls++;
-}
 
 static int ut_init(struct ut *u)
 {
 	struct cpu_model m;
-	struct cpu_bus bus = {
-		.opaque = u, .ram_page = ut_page, .mmio_read = ut_mmio_read,
-		.mmio_write = ut_mmio_write, .pio_in = ut_in, .pio_out = ut_out,
-		.intr_ack = ut_ack, .ferr = ut_ferr,
-	};
-	memset(u, 0, sizeof(*u));
 	cpu_model_default(&m);
 	m.features_edx |= 1u | 1u << 23 | 1u << 24 | 1u << 25 | 1u << 26;
-	u->ram = calloc(1, RAM);
-	if (!u->ram)
-		return -1;
-	u->cpu = cpu_create(&bus, &m, RAM / 4096);
-	return u->cpu ? 0 : -1;
+	return testbus_init_model(&u->tb, RAM, &m) == 0 ? 0 : -1;
 }
 
 static void ut_free(struct ut *u)
 {
-	cpu_destroy(u->cpu);
-	free(u->ram);
+	testbus_free(&u->tb);
 }
 
 /* 32-bit flat protected mode, CS=0x08 DS=0x10, IDT as diff.h builds it. */
 static void prot_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 {
-	cpu_reset(u->cpu);
-	diff_gdt_set(u->ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
+	cpu_reset(u->tb.cpu);
+	diff_gdt_set(u->tb.ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
 			     AR_TYPE_READABLE | AR_DB | AR_G);
-	diff_gdt_set(u->ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
+	diff_gdt_set(u->tb.ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
 			     AR_DB | AR_G);
-	diff_idt_install(u->ram, 0x08);
-	cpu_get_state(u->cpu, s);
+	diff_idt_install(u->tb.ram, 0x08);
+	cpu_get_state(u->tb.cpu, s);
 	s->cr0 = CR0_PE | CR0_ET | cr0;
 	s->gdtr.base = DIFF_GDT;
 	s->gdtr.limit = 3 * 8 - 1;
@@ -119,12 +71,12 @@ static int run(struct ut *u, struct x86_state *s, const char *code,
 	       unsigned len, unsigned n)
 {
 	uint64_t lin = s->seg[S_CS].base + s->rip;
-	memcpy(u->ram + lin, code, len);
-	cpu_set_state(u->cpu, s);
+	memcpy(u->tb.ram + lin, code, len);
+	cpu_set_state(u->tb.cpu, s);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t rip;
-		cpu_run(u->cpu, 1);
-		cpu_get_state(u->cpu, s);
+		cpu_run(u->tb.cpu, 1);
+		cpu_get_state(u->tb.cpu, s);
 		rip = s->rip;
 		if (diff_vector_at(rip) >= 0)
 			return diff_vector_at(rip);
@@ -186,7 +138,7 @@ static void test_rules(struct tap *t)
 
 	if (ut_init(&u))
 		return;
-	memcpy(u.ram + 0x100, &mx, 4);
+	memcpy(u.tb.ram + 0x100, &mx, 4);
 	for (unsigned i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		const struct rule *r = &rules[i];
 		int v, exp;
@@ -312,15 +264,15 @@ static void test_mxcsr_mmx(struct tap *t)
 	if (ut_init(&u))
 		return;
 	mx = 0x10000 | 0x1f80;
-	memcpy(u.ram + 0x100, &mx, 4);
+	memcpy(u.tb.ram + 0x100, &mx, 4);
 	setup(&u, &s, 0, CR4_OSFXSR);
 	v = run(&u, &s, C("\x0f\xae\x15\x00\x01\x00\x00"), 1);
 	tap_ok(t, v == EXC_GP, "ldmxcsr with a reserved bit: %s", diff_vector_name(v));
 	mx = 0x1f80 | 0x8040 | 0x6000;
-	memcpy(u.ram + 0x100, &mx, 4);
+	memcpy(u.tb.ram + 0x100, &mx, 4);
 	setup(&u, &s, 0, CR4_OSFXSR);
 	v = run(&u, &s, C("\x0f\xae\x15\x00\x01\x00\x00\x0f\xae\x1d\x04\x01\x00\x00"), 2);
-	memcpy(&mx, u.ram + 0x104, 4);
+	memcpy(&mx, u.tb.ram + 0x104, 4);
 	tap_ok(t, v < 0 && mx == 0xffc0, "ldmxcsr/stmxcsr with DAZ FTZ RC: %04x", mx);
 
 	/* MMX aliasing: TOP=5, some tags empty; movd mm3, eax */
@@ -368,12 +320,12 @@ static void paged(struct ut *u, struct x86_state *s)
 	setup(u, s, CR0_PG, CR4_OSFXSR);
 	for (uint32_t i = 0; i < 512; i++) {
 		uint32_t e = i == 0x20 ? 0 : (i << 12 | 3);
-		memcpy(u->ram + 0x81000 + 4 * i, &e, 4);
+		memcpy(u->tb.ram + 0x81000 + 4 * i, &e, 4);
 	}
 	{
 		uint32_t e = 0x81000 | 3;
-		memset(u->ram + 0x80000, 0, 4096);
-		memcpy(u->ram + 0x80000, &e, 4);
+		memset(u->tb.ram + 0x80000, 0, 4096);
+		memcpy(u->tb.ram + 0x80000, &e, 4);
 	}
 	s->cr3 = 0x80000;
 }
@@ -396,9 +348,9 @@ static void test_pf(struct tap *t)
 	       "movups load across a missing page: #PF, xmm0 kept (%s)",
 	       diff_vector_name(v));
 	paged(&u, &s);
-	memcpy(before, u.ram + 0x1fff8, 8);
+	memcpy(before, u.tb.ram + 0x1fff8, 8);
 	v = run(&u, &s, C("\x0f\x11\x05\xf8\xff\x01\x00"), 1); /* movups [0x1fff8], xmm0 */
-	tap_ok(t, v == EXC_PF && !memcmp(u.ram + 0x1fff8, before, 8),
+	tap_ok(t, v == EXC_PF && !memcmp(u.tb.ram + 0x1fff8, before, 8),
 	       "movups store across a missing page: #PF, nothing written (%s)",
 	       diff_vector_name(v));
 	paged(&u, &s);
@@ -409,11 +361,11 @@ static void test_pf(struct tap *t)
 	       "movq mm0 across a missing page: #PF, x87 TOP and tags kept (%s)",
 	       diff_vector_name(v));
 	paged(&u, &s);
-	memcpy(before, u.ram + 0x1fffc, 4);
+	memcpy(before, u.tb.ram + 0x1fffc, 4);
 	s.gpr[R_DI] = 0x1fffc;
 	memset(s.fxsave + 32 + 16, 0xff, 8); /* MM1: every byte selected */
 	v = run(&u, &s, C("\x0f\xf7\xc1"), 1); /* maskmovq mm0, mm1 */
-	tap_ok(t, v == EXC_PF && !memcmp(u.ram + 0x1fffc, before, 4),
+	tap_ok(t, v == EXC_PF && !memcmp(u.tb.ram + 0x1fffc, before, 4),
 	       "maskmovq across a missing page: #PF, nothing written (%s)",
 	       diff_vector_name(v));
 	ut_free(&u);

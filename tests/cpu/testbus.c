@@ -49,6 +49,13 @@ static void tb_pio_out(void *opaque, uint16_t port, unsigned size,
 	}
 }
 
+static void tb_ferr(void *opaque, bool level)
+{
+	struct testbus *tb = opaque;
+	tb->ferr_level = level;
+	tb->ferr_calls++;
+}
+
 static uint8_t tb_intr_ack(void *opaque)
 {
 	struct testbus *tb = opaque;
@@ -72,6 +79,7 @@ int testbus_init_model(struct testbus *tb, uint64_t ram_size,
 		.pio_in = tb_pio_in,
 		.pio_out = tb_pio_out,
 		.intr_ack = tb_intr_ack,
+		.ferr = tb_ferr,
 	};
 	memset(tb, 0, sizeof(*tb));
 	tb->ram_size = ram_size;

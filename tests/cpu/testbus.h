@@ -20,6 +20,7 @@ struct testbus {
 	uint32_t exit_code;
 	uint64_t unclaimed_io;
 	uint8_t intr_vector;
+	int ferr_level, ferr_calls; /* the x87's FERR# output */
 };
 
 /* ram_size must be a multiple of 64 KiB. Returns 0 or -errno. */
