@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
 
 /* Largest kernel or module file accepted: more than any PC kernel. */
@@ -396,6 +397,15 @@ static void multiboot_cpu_state(struct vm *vm, const struct mb_entry *e)
 	cpu_set_state(vm->cpu, &s);
 }
 
+static void linux_cpu_state(struct vm *vm, const struct linux_entry *e)
+{
+	struct x86_state s;
+	cpu_reset(vm->cpu);
+	cpu_get_state(vm->cpu, &s);
+	linux_boot_entry_state(e, &s);
+	cpu_set_state(vm->cpu, &s);
+}
+
 int vm_load_kernel(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -403,8 +413,9 @@ int vm_load_kernel(struct vm *vm)
 	size_t len, ilen = 0;
 	struct mb_module mod;
 	struct mb_entry e;
+	struct linux_entry le;
 	char err[256];
-	int r;
+	int r, is_linux;
 
 	if (!cfg->kernel) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
@@ -417,11 +428,12 @@ int vm_load_kernel(struct vm *vm)
 			 cfg->kernel, strerror(errno));
 		return V2E_EXIT_USAGE;
 	}
-	if (!multiboot_probe(img, len)) {
+	is_linux = !multiboot_probe(img, len) && linux_boot_probe(img, len);
+	if (!is_linux && !multiboot_probe(img, len)) {
 		free(img);
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-			 "-kernel %.200s: not a Multiboot kernel (Linux bzImage boot is not "
-			 "implemented yet)", cfg->kernel);
+			 "-kernel %.200s: neither a Multiboot kernel nor a Linux bzImage",
+			 cfg->kernel);
 		return V2E_EXIT_USAGE;
 	}
 	if (cfg->initrd) {
@@ -434,8 +446,12 @@ int vm_load_kernel(struct vm *vm)
 		}
 		mod = (struct mb_module){initrd, ilen, cfg->initrd};
 	}
-	r = multiboot_load(&vm->gm, img, len, cfg->append ? cfg->append : "",
-			   initrd ? &mod : NULL, initrd ? 1 : 0, &e, err, sizeof(err));
+	if (is_linux)
+		r = linux_boot_load(&vm->gm, img, len, initrd, ilen, cfg->append, &le, err,
+				    sizeof(err));
+	else
+		r = multiboot_load(&vm->gm, img, len, cfg->append ? cfg->append : "",
+				   initrd ? &mod : NULL, initrd ? 1 : 0, &e, err, sizeof(err));
 	free(img);
 	free(initrd);
 	if (r < 0) {
@@ -446,7 +462,10 @@ int vm_load_kernel(struct vm *vm)
 	/* What firmware does before it starts a kernel above 1 MiB: A20 on,
 	 * through port 0x92 so the port reads back what it did. */
 	port92_ops.write(&vm->port92, 0, 1, 0x02);
-	multiboot_cpu_state(vm, &e);
+	if (is_linux)
+		linux_cpu_state(vm, &le);
+	else
+		multiboot_cpu_state(vm, &e);
 	return 0;
 }
 
