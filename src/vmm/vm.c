@@ -233,6 +233,14 @@ static int board_wire(struct vm *vm)
 	if (r)
 		return r;
 
+	i8042_init(&vm->kbd, &vm->isa_irq[1], &vm->isa_irq[12], &vm->a20_line,
+		   &vm->reset_line);
+	r = iospace_claim(&vm->ports, 0x60, 1, &i8042_data_ops, &vm->kbd, "i8042");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x64, 1, &i8042_cmd_ops, &vm->kbd, "i8042");
+	if (r)
+		return r;
+
 	r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
 	if (r)
 		return r;
@@ -477,6 +485,8 @@ static int vm_reset(struct vm *vm)
 	pic_reset(&vm->pic);
 	pit_reset(&vm->pit);
 	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
+	i8042_init(&vm->kbd, &vm->isa_irq[1], &vm->isa_irq[12], &vm->a20_line,
+		   &vm->reset_line);
 	return vm_load_kernel(vm);
 }
 

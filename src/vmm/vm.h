@@ -11,6 +11,7 @@
 #include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
+#include "dm/hw/i8042.h"
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "vmm/config.h"
@@ -50,6 +51,7 @@ struct vm {
 	struct pic pic;
 	struct pit pit;
 	struct port92 port92;
+	struct i8042 kbd;
 	struct irq_line a20_line, reset_line;
 	bool reset_pending;     /* the guest asked for a system reset */
 	struct rtc rtc;

@@ -70,5 +70,11 @@ err=$("$v2e" -kernel "$k/reset.mb" -no-reboot $dx </dev/null 2>&1); st=$?
 "$v2e" -kernel "$k/reset.mb" $dx </dev/null >/dev/null 2>&1; st=$?
 [ $st -eq 11 ]; ok $? "without -no-reboot the machine boots again (second boot exits 5 -> 11, got $st)"
 
+err=$("$v2e" -kernel "$k/kbd.mb" -no-reboot $dx </dev/null 2>&1); st=$?
+[ $st -eq 0 ]; ok $? "reset through the keyboard controller (0xfe to port 0x64) under -no-reboot: status 0 ($st: $err)"
+
+"$v2e" -kernel "$k/kbd.mb" $dx </dev/null >/dev/null 2>&1; st=$?
+[ $st -eq 11 ]; ok $? "the same without -no-reboot boots again (second boot exits 5 -> 11, got $st)"
+
 echo "1..$n"
 exit $fail
