@@ -157,8 +157,8 @@ static void a20_set(void *opaque, unsigned pin, bool level)
 	cpu_set_a20(vm->cpu, level);
 }
 
-/* A system reset requested by the guest (port 0x92, later the keyboard
- * controller and 0xcf9): handled by the run loop after the burst. */
+/* A system reset requested by the guest (port 0x92, the keyboard
+ * controller; later 0xcf9): handled by the run loop after the burst. */
 static void reset_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
@@ -561,11 +561,13 @@ int vm_run(struct vm *vm)
 			struct x86_state s;
 			next = vclock_next_deadline(&vm->clock);
 			cpu_get_state(vm->cpu, &s);
-			if (next == VCLOCK_NEVER && !((s.rflags & FL_IF) &&
-							  vm->stdio_com >= 0 &&
-							  !vm->com_backend[vm->stdio_com].eof)) {
-				/* No timer is armed and no terminal input can
-				 * raise an interrupt: nothing can ever wake it. */
+			/* With IF clear only an NMI could wake it, and no
+			 * device raises NMIs: the halt is final (a kernel's
+			 * "System halted" without a power-off device). With IF
+			 * set, a timer or terminal input may still come. */
+			if (!(s.rflags & FL_IF) ||
+			    (next == VCLOCK_NEVER &&
+			     !(vm->stdio_com >= 0 && !vm->com_backend[vm->stdio_com].eof))) {
 				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
 						"guest halted with nothing to wake it "
 						"(HLT at %#llx, IF=%d)",
