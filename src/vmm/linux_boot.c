@@ -4,9 +4,9 @@
  * before anything is copied. A malformed kernel gets a clear error, never
  * a host access out of bounds. */
 #include "vmm/linux_boot.h"
+#include "vmm/loader.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,66 +66,9 @@
 #define SETUP_SECTS_DEFAULT 4
 #define CMDLINE_LIMIT 0x9fc00u /* the EBDA, reserved in the e820 map */
 
-static int fail(char *err, size_t n, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t n, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
 int linux_boot_probe(const uint8_t *img, size_t len)
 {
 	return len >= HDR_VERSION + 2 && !memcmp(img + HDR_HEADER, "HdrS", 4);
-}
-
-static int copy_in(const struct guest_mem *gm, uint64_t paddr, const void *src,
-		   uint64_t n, char *err, size_t errlen, const char *what)
-{
-	if (n && guest_mem_write(gm, paddr, src, n) < 0)
-		return fail(err, errlen, -EFAULT,
-			    "%s at %#llx (%llu bytes) is not inside guest RAM", what,
-			    (unsigned long long)paddr, (unsigned long long)n);
-	return 0;
 }
 
 struct e820 {
@@ -193,44 +136,44 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	if (errlen)
 		err[0] = 0;
 	if (!linux_boot_probe(img, len))
-		return fail(err, errlen, -ENOEXEC, "no Linux setup header (\"HdrS\" at 0x202)");
-	version = rd16(img + HDR_VERSION);
+		return ld_fail(err, errlen, -ENOEXEC, "no Linux setup header (\"HdrS\" at 0x202)");
+	version = ld_rd16(img + HDR_VERSION);
 	if (version < VERSION_MIN)
-		return fail(err, errlen, -ENOEXEC,
+		return ld_fail(err, errlen, -ENOEXEC,
 			    "Linux boot protocol %u.%02u is older than 2.06, the oldest supported",
 			    version >> 8, version & 0xff);
-	if (rd16(img + HDR_BOOT_FLAG) != 0xaa55)
-		return fail(err, errlen, -ENOEXEC, "Linux setup header without the 0xAA55 boot_flag");
+	if (ld_rd16(img + HDR_BOOT_FLAG) != 0xaa55)
+		return ld_fail(err, errlen, -ENOEXEC, "Linux setup header without the 0xAA55 boot_flag");
 	setup_sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : SETUP_SECTS_DEFAULT;
 	if (setup_sects > SETUP_SECTS_MAX)
-		return fail(err, errlen, -ENOEXEC,
+		return ld_fail(err, errlen, -ENOEXEC,
 			    "setup_sects %u: a real-mode setup larger than the protocol's 32 KiB",
 			    setup_sects);
 	setup_len = (uint64_t)(setup_sects + 1) * 512;
 	if (len <= setup_len)
-		return fail(err, errlen, -ENOEXEC,
+		return ld_fail(err, errlen, -ENOEXEC,
 			    "the file (%zu bytes) ends inside its %llu-byte real-mode setup", len,
 			    (unsigned long long)setup_len);
 	/* From here the whole header area (< 0x290 < setup_len) is in the
 	 * file. */
 	hdr_end = HDR_HEADER + img[HDR_JUMP + 1];
 	if (hdr_end < (version >= 0x20a ? HDR_END_210 : HDR_END_206) || hdr_end > HDR_END_LIMIT)
-		return fail(err, errlen, -ENOEXEC,
+		return ld_fail(err, errlen, -ENOEXEC,
 			    "setup header ends at %#x, which protocol %u.%02u does not allow", hdr_end,
 			    version >> 8, version & 0xff);
 	loadflags = img[HDR_LOADFLAGS];
 	if (!(loadflags & LOADFLAGS_LOADED_HIGH))
-		return fail(err, errlen, -EINVAL, "a zImage (loaded low): only bzImage is supported");
+		return ld_fail(err, errlen, -EINVAL, "a zImage (loaded low): only bzImage is supported");
 	pm_len = len - setup_len;
-	syssize = rd32(img + HDR_SYSSIZE);
+	syssize = ld_rd32(img + HDR_SYSSIZE);
 	if (syssize == 0 || (uint64_t)syssize * 16 > pm_len)
-		return fail(err, errlen, -ENOEXEC,
+		return ld_fail(err, errlen, -ENOEXEC,
 			    "syssize says %llu bytes of protected-mode kernel, the file has %llu",
 			    (unsigned long long)syssize * 16, (unsigned long long)pm_len);
-	cmdline_size = rd32(img + HDR_CMDLINE_SIZE);
+	cmdline_size = ld_rd32(img + HDR_CMDLINE_SIZE);
 	if (cmdline_size == 0)
-		return fail(err, errlen, -ENOEXEC, "setup header with cmdline_size 0");
-	initrd_max = rd32(img + HDR_INITRD_ADDR_MAX);
+		return ld_fail(err, errlen, -ENOEXEC, "setup header with cmdline_size 0");
+	initrd_max = ld_rd32(img + HDR_INITRD_ADDR_MAX);
 
 	/* Where the kernel decompresses and runs: a relocatable kernel at
 	 * its load address aligned up, any kernel at pref_address if that
@@ -239,24 +182,24 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	 * the most a compressed kernel grows. */
 	run_at = LINUX_KERNEL_ADDR;
 	if (img[HDR_RELOCATABLE_KERNEL]) {
-		uint32_t align = rd32(img + HDR_KERNEL_ALIGNMENT);
+		uint32_t align = ld_rd32(img + HDR_KERNEL_ALIGNMENT);
 		if (align == 0 || (align & (align - 1)) || align > (1u << 30))
-			return fail(err, errlen, -ENOEXEC,
+			return ld_fail(err, errlen, -ENOEXEC,
 				    "relocatable kernel with kernel_alignment %#x", align);
 		run_at = (run_at + align - 1) & ~(uint64_t)(align - 1);
 	}
 	init_size = 0;
 	if (version >= 0x20a) {
-		uint64_t pref = rd64(img + HDR_PREF_ADDRESS);
+		uint64_t pref = ld_rd64(img + HDR_PREF_ADDRESS);
 		if (pref > run_at)
 			run_at = pref;
-		init_size = rd32(img + HDR_INIT_SIZE);
+		init_size = ld_rd32(img + HDR_INIT_SIZE);
 	} else if (pm_len <= UINT32_MAX / 4) {
 		init_size = (uint32_t)(pm_len * 4);
 	}
 	if (run_at > gm->low_end || init_size > gm->low_end - run_at ||
 	    pm_len > gm->low_end - LINUX_KERNEL_ADDR)
-		return fail(err, errlen, -EFAULT,
+		return ld_fail(err, errlen, -EFAULT,
 			    "the kernel needs init_size %#x bytes of RAM from %#llx (and %llu "
 			    "bytes at %#x); RAM below 4 GiB ends at %#llx", init_size,
 			    (unsigned long long)run_at, (unsigned long long)pm_len,
@@ -271,7 +214,7 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		if (top > gm->low_end)
 			top = gm->low_end;
 		if (initrd_len > top || ((top - initrd_len) & ~0xfffull) < kernel_end)
-			return fail(err, errlen, -EFAULT,
+			return ld_fail(err, errlen, -EFAULT,
 				    "the initrd (%zu bytes) does not fit between the kernel's end "
 				    "%#llx and %#llx (initrd_addr_max, end of RAM below 4 GiB)",
 				    initrd_len, (unsigned long long)kernel_end,
@@ -289,43 +232,43 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	memcpy(bp + HDR_START, img + HDR_START, hdr_end - HDR_START);
 	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	bp[HDR_LOADFLAGS] = LOADFLAGS_LOADED_HIGH | LOADFLAGS_CAN_USE_HEAP;
-	wr16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
+	ld_wr16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
 	bp[HDR_EXT_LOADER_VER] = 0;
 	bp[HDR_EXT_LOADER_TYPE] = 0;
-	wr32(bp + HDR_CODE32_START, LINUX_KERNEL_ADDR);
-	wr32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
-	wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)ramdisk);
-	wr32(bp + HDR_RAMDISK_SIZE, ramdisk ? (uint32_t)initrd_len : 0);
+	ld_wr32(bp + HDR_CODE32_START, LINUX_KERNEL_ADDR);
+	ld_wr32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+	ld_wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)ramdisk);
+	ld_wr32(bp + HDR_RAMDISK_SIZE, ramdisk ? (uint32_t)initrd_len : 0);
 	/* Fields the loader owns: a PC, no setup_data chain, whatever the
 	 * file carried there. */
 	if (version >= 0x207)
-		wr32(bp + HDR_HARDWARE_SUBARCH, 0);
+		ld_wr32(bp + HDR_HARDWARE_SUBARCH, 0);
 	if (version >= 0x209)
-		wr64(bp + HDR_SETUP_DATA, 0);
-	wr32(bp + BP_ALT_MEM_K, (uint32_t)((gm->low_end - LINUX_KERNEL_ADDR) >> 10));
+		ld_wr64(bp + HDR_SETUP_DATA, 0);
+	ld_wr32(bp + BP_ALT_MEM_K, (uint32_t)((gm->low_end - LINUX_KERNEL_ADDR) >> 10));
 	n_e820 = build_e820(gm, map, BP_E820_MAX);
 	bp[BP_E820_ENTRIES] = (uint8_t)n_e820;
 	for (size_t i = 0; i < n_e820; i++) {
 		uint8_t *ent = bp + BP_E820_TABLE + i * E820_ENTRY_SIZE;
-		wr64(ent, map[i].start);
-		wr64(ent + 8, map[i].len);
-		wr32(ent + 16, map[i].type);
+		ld_wr64(ent, map[i].start);
+		ld_wr64(ent + 8, map[i].len);
+		ld_wr32(ent + 16, map[i].type);
 	}
 	/* screen_info stays zero: orig_video_isVGA 0, no console to touch. */
 
-	r = copy_in(gm, LINUX_KERNEL_ADDR, img + setup_len, pm_len, err, errlen,
+	r = ld_copy_in(gm, LINUX_KERNEL_ADDR, img + setup_len, pm_len, err, errlen,
 		    "protected-mode kernel");
 	if (!r && ramdisk)
-		r = copy_in(gm, ramdisk, initrd, initrd_len, err, errlen, "initrd");
+		r = ld_copy_in(gm, ramdisk, initrd, initrd_len, err, errlen, "initrd");
 	if (!r)
-		r = copy_in(gm, LINUX_CMDLINE_ADDR, cmdline ? cmdline : "", cl_len, err, errlen,
+		r = ld_copy_in(gm, LINUX_CMDLINE_ADDR, cmdline ? cmdline : "", cl_len, err, errlen,
 			    "command line");
 	if (!r)
-		r = copy_in(gm, LINUX_CMDLINE_ADDR + cl_len, "", 1, err, errlen, "command line");
+		r = ld_copy_in(gm, LINUX_CMDLINE_ADDR + cl_len, "", 1, err, errlen, "command line");
 	if (!r)
-		r = copy_in(gm, LINUX_GDT_ADDR, boot_gdt, sizeof(boot_gdt), err, errlen, "GDT");
+		r = ld_copy_in(gm, LINUX_GDT_ADDR, boot_gdt, sizeof(boot_gdt), err, errlen, "GDT");
 	if (!r)
-		r = copy_in(gm, LINUX_BOOT_PARAMS_ADDR, bp, sizeof(bp), err, errlen,
+		r = ld_copy_in(gm, LINUX_BOOT_PARAMS_ADDR, bp, sizeof(bp), err, errlen,
 			    "boot_params");
 	if (r)
 		return r;

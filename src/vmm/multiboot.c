@@ -3,9 +3,9 @@
  * copied: a malformed kernel gets a clear error, never a host access out
  * of bounds. */
 #include "vmm/multiboot.h"
+#include "vmm/loader.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,37 +28,12 @@
 /* Where the loader puts what it builds: after the kernel, page aligned. */
 #define INFO_SIZE 0x1000u
 
-static int fail(char *err, size_t n, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t n, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
 /* Offset of the header, or -1. */
 static long find_header(const uint8_t *img, size_t len)
 {
 	for (size_t off = 0; off + 12 <= len && off < MB_SEARCH; off += 4) {
-		uint32_t m = rd32(img + off), f = rd32(img + off + 4);
-		uint32_t c = rd32(img + off + 8);
+		uint32_t m = ld_rd32(img + off), f = ld_rd32(img + off + 4);
+		uint32_t c = ld_rd32(img + off + 8);
 		if (m == MB_HEADER_MAGIC && (uint32_t)(m + f + c) == 0)
 			return (long)off;
 	}
@@ -70,22 +45,12 @@ int multiboot_probe(const uint8_t *img, size_t len)
 	return find_header(img, len) >= 0;
 }
 
-static int copy_in(const struct guest_mem *gm, uint64_t paddr, const void *src,
-		   uint64_t n, char *err, size_t errlen, const char *what)
-{
-	if (n && guest_mem_write(gm, paddr, src, n) < 0)
-		return fail(err, errlen, -EFAULT,
-			    "%s at %#llx (%llu bytes) is not inside guest RAM", what,
-			    (unsigned long long)paddr, (unsigned long long)n);
-	return 0;
-}
-
 static int zero_fill(const struct guest_mem *gm, uint64_t paddr, uint64_t n,
 		     char *err, size_t errlen)
 {
 	void *p = n ? guest_mem_ptr(gm, paddr, n) : NULL;
 	if (n && !p)
-		return fail(err, errlen, -EFAULT, "bss at %#llx (%llu bytes) is not inside guest RAM",
+		return ld_fail(err, errlen, -EFAULT, "bss at %#llx (%llu bytes) is not inside guest RAM",
 			    (unsigned long long)paddr, (unsigned long long)n);
 	if (p)
 		memset(p, 0, n);
@@ -100,25 +65,25 @@ static int load_elf(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	int r;
 
 	if (len < 52 || img[4] != 1 /* ELFCLASS32 */ || img[5] != 1 /* LSB */ ||
-	    rd16(img + 18) != 3 /* EM_386 */)
-		return fail(err, errlen, -ENOEXEC, "not a 32-bit x86 ELF kernel");
-	*entry = rd32(img + 24);
-	phoff = rd32(img + 28);
-	phentsize = rd16(img + 42);
-	phnum = rd16(img + 44);
+	    ld_rd16(img + 18) != 3 /* EM_386 */)
+		return ld_fail(err, errlen, -ENOEXEC, "not a 32-bit x86 ELF kernel");
+	*entry = ld_rd32(img + 24);
+	phoff = ld_rd32(img + 28);
+	phentsize = ld_rd16(img + 42);
+	phnum = ld_rd16(img + 44);
 	if (phentsize < 32 || phnum == 0 || phoff > len ||
 	    (uint64_t)phnum * phentsize > len - phoff)
-		return fail(err, errlen, -ENOEXEC, "ELF program headers outside the file");
+		return ld_fail(err, errlen, -ENOEXEC, "ELF program headers outside the file");
 	*end = 0;
 	for (uint32_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
-		uint32_t type = rd32(ph), off = rd32(ph + 4), paddr = rd32(ph + 12);
-		uint32_t filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+		uint32_t type = ld_rd32(ph), off = ld_rd32(ph + 4), paddr = ld_rd32(ph + 12);
+		uint32_t filesz = ld_rd32(ph + 16), memsz = ld_rd32(ph + 20);
 		if (type != 1 /* PT_LOAD */ || memsz == 0)
 			continue;
 		if (filesz > memsz || off > len || filesz > len - off)
-			return fail(err, errlen, -ENOEXEC, "ELF segment %u outside the file", i);
-		r = copy_in(gm, paddr, img + off, filesz, err, errlen, "ELF segment");
+			return ld_fail(err, errlen, -ENOEXEC, "ELF segment %u outside the file", i);
+		r = ld_copy_in(gm, paddr, img + off, filesz, err, errlen, "ELF segment");
 		if (!r)
 			r = zero_fill(gm, (uint64_t)paddr + filesz, memsz - filesz, err, errlen);
 		if (r)
@@ -127,7 +92,7 @@ static int load_elf(const struct guest_mem *gm, const uint8_t *img, size_t len,
 			*end = (uint64_t)paddr + memsz;
 	}
 	if (*end == 0)
-		return fail(err, errlen, -ENOEXEC, "ELF kernel with nothing to load");
+		return ld_fail(err, errlen, -ENOEXEC, "ELF kernel with nothing to load");
 	return 0;
 }
 
@@ -143,27 +108,27 @@ static int load_aout(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	int r;
 
 	if ((size_t)hoff + 32 > len)
-		return fail(err, errlen, -ENOEXEC, "Multiboot header truncated");
-	header_addr = rd32(h + 12);
-	load_addr = rd32(h + 16);
-	load_end = rd32(h + 20);
-	bss_end = rd32(h + 24);
-	*entry = rd32(h + 28);
+		return ld_fail(err, errlen, -ENOEXEC, "Multiboot header truncated");
+	header_addr = ld_rd32(h + 12);
+	load_addr = ld_rd32(h + 16);
+	load_end = ld_rd32(h + 20);
+	bss_end = ld_rd32(h + 24);
+	*entry = ld_rd32(h + 28);
 	if (header_addr < load_addr || header_addr - load_addr > (uint64_t)hoff)
-		return fail(err, errlen, -ENOEXEC, "Multiboot header_addr below load_addr");
+		return ld_fail(err, errlen, -ENOEXEC, "Multiboot header_addr below load_addr");
 	file_start = (uint64_t)hoff - (header_addr - load_addr);
 	n = load_end ? (uint64_t)load_end - load_addr : len - file_start;
 	if (load_end && load_end < load_addr)
-		return fail(err, errlen, -ENOEXEC, "Multiboot load_end_addr below load_addr");
+		return ld_fail(err, errlen, -ENOEXEC, "Multiboot load_end_addr below load_addr");
 	if (n > len - file_start)
-		return fail(err, errlen, -ENOEXEC, "Multiboot image shorter than its load range");
-	r = copy_in(gm, load_addr, img + file_start, n, err, errlen, "kernel image");
+		return ld_fail(err, errlen, -ENOEXEC, "Multiboot image shorter than its load range");
+	r = ld_copy_in(gm, load_addr, img + file_start, n, err, errlen, "kernel image");
 	if (r)
 		return r;
 	*end = (uint64_t)load_addr + n;
 	if (bss_end) {
 		if (bss_end < *end)
-			return fail(err, errlen, -ENOEXEC, "Multiboot bss_end_addr below the image end");
+			return ld_fail(err, errlen, -ENOEXEC, "Multiboot bss_end_addr below the image end");
 		r = zero_fill(gm, *end, bss_end - *end, err, errlen);
 		if (r)
 			return r;
@@ -186,15 +151,15 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	int r;
 
 	if (hoff < 0)
-		return fail(err, errlen, -ENOEXEC, "no Multiboot header in the first 8 KiB");
-	hflags = rd32(img + hoff + 4);
+		return ld_fail(err, errlen, -ENOEXEC, "no Multiboot header in the first 8 KiB");
+	hflags = ld_rd32(img + hoff + 4);
 	if (hflags & MBH_VIDEO_MODE)
-		return fail(err, errlen, -EINVAL, "Multiboot kernel asks for a video mode");
+		return ld_fail(err, errlen, -EINVAL, "Multiboot kernel asks for a video mode");
 	if (hflags & 0xfff8u & ~MBH_ADDRESS)
-		return fail(err, errlen, -EINVAL, "Multiboot header requires unknown features %#x",
+		return ld_fail(err, errlen, -EINVAL, "Multiboot header requires unknown features %#x",
 			    hflags & 0xfffcu);
 	if (n_mods > 16)
-		return fail(err, errlen, -EINVAL, "at most 16 modules");
+		return ld_fail(err, errlen, -EINVAL, "at most 16 modules");
 	if (hflags & MBH_ADDRESS)
 		r = load_aout(gm, img, len, hoff, &entry, &end, err, errlen);
 	else
@@ -212,7 +177,7 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		for (size_t i = 0; i < n_mods; i++) {
 			uint8_t *m = mbi + mods_at + 16 * i;
 			uint32_t start = (uint32_t)next, mend = (uint32_t)(next + mods[i].len);
-			r = copy_in(gm, next, mods[i].data, mods[i].len, err, errlen, "module");
+			r = ld_copy_in(gm, next, mods[i].data, mods[i].len, err, errlen, "module");
 			if (r)
 				return r;
 			next = (next + mods[i].len + 0xfff) & ~0xfffull;
@@ -222,7 +187,7 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 				size_t l = strlen(mods[i].cmdline) + 1;
 				uint32_t at;
 				if (pos + l > INFO_SIZE)
-					return fail(err, errlen, -EINVAL, "module command lines too long");
+					return ld_fail(err, errlen, -EINVAL, "module command lines too long");
 				memcpy(mbi + pos, mods[i].cmdline, l);
 				at = (uint32_t)pos; /* made absolute below */
 				memcpy(m + 8, &at, 4);
@@ -238,15 +203,15 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	}
 	info = next;
 	if (info + INFO_SIZE > GM_PCI_HOLE || !guest_mem_ptr(gm, info, INFO_SIZE))
-		return fail(err, errlen, -EFAULT, "no room in RAM for the Multiboot information");
+		return ld_fail(err, errlen, -EFAULT, "no room in RAM for the Multiboot information");
 
 	/* Relocate the offsets recorded so far to absolute addresses. */
 	if (n_mods) {
-		uint32_t a = rd32(mbi + 24) + (uint32_t)info;
+		uint32_t a = ld_rd32(mbi + 24) + (uint32_t)info;
 		memcpy(mbi + 24, &a, 4);
 		for (size_t i = 0; i < n_mods; i++) {
 			uint8_t *m = mbi + 88 + 16 * i;
-			uint32_t c = rd32(m + 8);
+			uint32_t c = ld_rd32(m + 8);
 			if (c) {
 				c += (uint32_t)info;
 				memcpy(m + 8, &c, 4);
@@ -266,7 +231,7 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		size_t l = strlen(cl) + 1;
 		uint32_t at;
 		if (pos + l > INFO_SIZE)
-			return fail(err, errlen, -EINVAL, "command line too long");
+			return ld_fail(err, errlen, -EINVAL, "command line too long");
 		memcpy(mbi + pos, cl, l);
 		at = (uint32_t)(info + pos);
 		memcpy(mbi + 16, &at, 4);
@@ -276,7 +241,7 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		static const char name[] = "v2e";
 		uint32_t at = (uint32_t)(info + pos);
 		if (pos + sizeof(name) > INFO_SIZE)
-			return fail(err, errlen, -EINVAL, "command line too long");
+			return ld_fail(err, errlen, -EINVAL, "command line too long");
 		memcpy(mbi + pos, name, sizeof(name));
 		memcpy(mbi + 64, &at, 4);
 		pos += sizeof(name);
@@ -301,7 +266,7 @@ int multiboot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		memcpy(mbi + 48, &map_at, 4);
 	}
 	memcpy(mbi, &flags, 4);
-	r = copy_in(gm, info, mbi, INFO_SIZE, err, errlen, "Multiboot information");
+	r = ld_copy_in(gm, info, mbi, INFO_SIZE, err, errlen, "Multiboot information");
 	if (r)
 		return r;
 	out->eip = entry;
