@@ -32,9 +32,6 @@
 #define CTX 0x201000ull   /* host only: stub context */
 #define CODE 0x300000ull  /* host stub; the guest gets the same page */
 #define INSN (CODE + 0x800) /* the instruction under test */
-#define PML4 0x4000ull
-#define PDPT 0x5000ull
-#define PD 0x6000ull
 #define RAM_SIZE (4u << 20)
 
 #define ARITH (FL_ARITH)
@@ -1277,46 +1274,11 @@ static int emu_init(struct ctx *c)
 {
 	struct testbus *tb = &c->tb;
 	struct x86_state *s = &c->tmpl;
-	uint8_t *ram;
-	uint64_t e;
 
 	if (testbus_init(tb, RAM_SIZE) != 0)
 		return -1;
-	ram = tb->ram;
-	/* Identity map the low 1 GiB with 2 MiB pages. */
-	e = PDPT | 0x7;
-	memcpy(ram + PML4, &e, 8);
-	e = PD | 0x7;
-	memcpy(ram + PDPT, &e, 8);
-	for (uint64_t i = 0; i < 512; i++) {
-		e = (i << 21) | 0x87;
-		memcpy(ram + PD + 8 * i, &e, 8);
-	}
-	diff_gdt_set(ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
-				 AR_TYPE_READABLE | AR_L | AR_G);
-	diff_gdt_set(ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
-				 AR_DB | AR_G);
-	diff_idt_install(ram, 0x08);
-
 	cpu_get_state(tb->cpu, s);
-	s->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE;
-	s->cr4 = CR4_PAE;
-	s->cr3 = PML4;
-	s->efer = EFER_LME | EFER_LMA;
-	s->gdtr.base = DIFF_GDT;
-	s->gdtr.limit = 3 * 8 - 1;
-	s->idtr.base = DIFF_IDT;
-	s->idtr.limit = DIFF_NVEC * 8 - 1;
-	for (int i = 0; i < S_NR; i++) {
-		s->seg[i].selector = 0x10;
-		s->seg[i].base = 0;
-		s->seg[i].limit = 0xffffffff;
-		s->seg[i].ar = AR_P | AR_S | AR_TYPE_WRITABLE |
-			       AR_TYPE_ACCESSED | AR_DB | AR_G;
-	}
-	s->seg[S_CS].selector = 0x08;
-	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
-			  AR_TYPE_ACCESSED | AR_L | AR_G;
+	diff_long_mode(tb->ram, s);
 	return 0;
 }
 

@@ -127,4 +127,50 @@ static inline const char *diff_vector_name(int v)
 	return "#?";
 }
 
+
+/* Page tables of the long-mode setup: the low 1 GiB identity mapped with
+ * 2 MiB pages. */
+#define DIFF_PML4 0x4000ull
+#define DIFF_PDPT 0x5000ull
+#define DIFF_PD 0x6000ull
+
+/* Puts guest RAM and `s` (read from a fresh vCPU) into 64-bit long mode as
+ * the differential tests run it: identity paging, the GDT (0x08 64-bit
+ * code, 0x10 data) and the IDT of diff_idt_install(), flat segments.
+ * Callers add the CR0/CR4 bits their instructions need. */
+static inline void diff_long_mode(uint8_t *ram, struct x86_state *s)
+{
+	uint64_t e = DIFF_PDPT | 0x7;
+	memcpy(ram + DIFF_PML4, &e, 8);
+	e = DIFF_PD | 0x7;
+	memcpy(ram + DIFF_PDPT, &e, 8);
+	for (uint64_t i = 0; i < 512; i++) {
+		e = (i << 21) | 0x87;
+		memcpy(ram + DIFF_PD + 8 * i, &e, 8);
+	}
+	diff_gdt_set(ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
+				 AR_TYPE_READABLE | AR_L | AR_G);
+	diff_gdt_set(ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
+				 AR_DB | AR_G);
+	diff_idt_install(ram, 0x08);
+	s->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE;
+	s->cr4 = CR4_PAE;
+	s->cr3 = DIFF_PML4;
+	s->efer = EFER_LME | EFER_LMA;
+	s->gdtr.base = DIFF_GDT;
+	s->gdtr.limit = 3 * 8 - 1;
+	s->idtr.base = DIFF_IDT;
+	s->idtr.limit = DIFF_NVEC * 8 - 1;
+	for (int i = 0; i < S_NR; i++) {
+		s->seg[i].selector = 0x10;
+		s->seg[i].base = 0;
+		s->seg[i].limit = 0xffffffff;
+		s->seg[i].ar = AR_P | AR_S | AR_TYPE_WRITABLE |
+			       AR_TYPE_ACCESSED | AR_DB | AR_G;
+	}
+	s->seg[S_CS].selector = 0x08;
+	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
+			  AR_TYPE_ACCESSED | AR_L | AR_G;
+}
+
 #endif
