@@ -6,8 +6,11 @@
 #ifndef V2E_TESTS_CPU_DIFF_H
 #define V2E_TESTS_CPU_DIFF_H
 
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu/state.h"
 
@@ -171,6 +174,46 @@ static inline void diff_long_mode(uint8_t *ram, struct x86_state *s)
 	s->seg[S_CS].selector = 0x08;
 	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
 			  AR_TYPE_ACCESSED | AR_L | AR_G;
+}
+
+
+/* The host side of a differential test: 8 KiB of data and a 4 KiB
+ * executable page at fixed addresses (the same numbers the emulator sees),
+ * an alternate signal stack, and `handler` for every signal an instruction
+ * under test can raise. 0, or -1 if the host refuses any of it. */
+static inline int diff_host_setup(uint64_t data, uint64_t code, void **data_p,
+				  void **code_p, void **altstack,
+				  void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	stack_t ss;
+	void *p;
+
+	p = mmap((void *)(uintptr_t)data, 0x2000, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)(uintptr_t)data)
+		return -1;
+	*data_p = p;
+	p = mmap((void *)(uintptr_t)code, 0x1000,
+		 PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)(uintptr_t)code)
+		return -1;
+	*code_p = p;
+	ss.ss_sp = *altstack = malloc(1 << 16);
+	ss.ss_size = 1 << 16;
+	ss.ss_flags = 0;
+	if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGFPE, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL) ||
+	    sigaction(SIGILL, &sa, NULL) || sigaction(SIGBUS, &sa, NULL) ||
+	    sigaction(SIGTRAP, &sa, NULL))
+		return -1;
+	return 0;
 }
 
 #endif

@@ -546,34 +546,13 @@ static void host_run(struct ctx *c, const struct state *in, struct result *out)
 
 static int host_init(struct ctx *c)
 {
-	struct sigaction sa;
-	stack_t ss;
-	void *p;
-
-	p = mmap((void *)(uintptr_t)DATA, 0x2000, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p != (void *)(uintptr_t)DATA)
+	void *data, *code;
+	if (diff_host_setup(DATA, CODE, &data, &code, &c->altstack,
+			    host_signal) != 0)
 		return -1;
-	c->data = p;
+	c->data = data;
+	c->code = code;
 	memcpy((void *)(uintptr_t)CTX_PTR, &c, sizeof(c));
-	p = mmap((void *)(uintptr_t)CODE, 0x1000,
-		 PROT_READ | PROT_WRITE | PROT_EXEC,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p != (void *)(uintptr_t)CODE)
-		return -1;
-	c->code = p;
-	ss.ss_sp = c->altstack = malloc(1 << 16);
-	ss.ss_size = 1 << 16;
-	ss.ss_flags = 0;
-	if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = host_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGFPE, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL) ||
-	    sigaction(SIGILL, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
-		return -1;
 	return 0;
 }
 
