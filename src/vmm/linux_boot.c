@@ -281,16 +281,7 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 
 void linux_boot_entry_state(const struct linux_entry *e, struct x86_state *s)
 {
-	for (int i = 0; i < S_NR; i++) {
-		s->seg[i].base = 0;
-		s->seg[i].limit = 0xffffffff;
-		s->seg[i].selector = 0x18;
-		s->seg[i].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_WRITABLE |
-			       AR_TYPE_ACCESSED;
-	}
-	s->seg[S_CS].selector = 0x10;
-	s->seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
-			  AR_TYPE_READABLE | AR_TYPE_ACCESSED;
+	ld_flat_segments(s, 0x10, 0x18);
 	s->gdtr.base = e->gdt_base;
 	s->gdtr.limit = e->gdt_limit;
 	s->cr0 = CR0_PE | CR0_ET;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu/state.h"
 #include "vmm/guest_mem.h"
 
 static inline uint16_t ld_rd16(const uint8_t *p)
@@ -45,6 +46,22 @@ static inline void ld_wr32(uint8_t *p, uint32_t v)
 static inline void ld_wr64(uint8_t *p, uint64_t v)
 {
 	memcpy(p, &v, 8);
+}
+
+/* Flat 4 GiB 32-bit segments, as both boot protocols hand over: CS with
+ * selector `cs`, every data segment with `ds`. */
+static inline void ld_flat_segments(struct x86_state *s, uint16_t cs, uint16_t ds)
+{
+	for (int i = 0; i < S_NR; i++) {
+		s->seg[i].base = 0;
+		s->seg[i].limit = 0xffffffff;
+		s->seg[i].selector = ds;
+		s->seg[i].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_WRITABLE |
+			       AR_TYPE_ACCESSED;
+	}
+	s->seg[S_CS].selector = cs;
+	s->seg[S_CS].ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_CODE |
+			  AR_TYPE_READABLE | AR_TYPE_ACCESSED;
 }
 
 /* Formats the reason into err[n] and returns `code`. */

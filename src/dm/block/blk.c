@@ -7,30 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <stdbool.h>
 #include <unistd.h>
 
-int blk_full_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-	if (off > INT64_MAX || len > INT64_MAX - off)
-		return -EIO;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int blk_pread_zero_eof(int fd, void *buf, size_t len, uint64_t off)
+/* Reads until `len` bytes are in; at end of file either fails (-EIO) or
+ * fills the rest with zeros. */
+static int pread_all(int fd, void *buf, size_t len, uint64_t off, bool zero_eof)
 {
 	char *p = buf;
 	if (off > INT64_MAX || len > INT64_MAX - off)
@@ -43,6 +25,8 @@ int blk_pread_zero_eof(int fd, void *buf, size_t len, uint64_t off)
 			return -errno;
 		}
 		if (n == 0) {
+			if (!zero_eof)
+				return -EIO;
 			memset(p, 0, len);
 			return 0;
 		}
@@ -51,6 +35,16 @@ int blk_pread_zero_eof(int fd, void *buf, size_t len, uint64_t off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int blk_full_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pread_all(fd, buf, len, off, false);
+}
+
+int blk_pread_zero_eof(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pread_all(fd, buf, len, off, true);
 }
 
 int blk_full_pwrite(int fd, const void *buf, size_t len, uint64_t off)
