@@ -269,6 +269,7 @@ static int board_wire(struct vm *vm)
 			return r;
 		}
 		uart_init(&vm->com[i], &vm->isa_irq[com_irq[i]], &vm->clock, &out);
+		uart_set_instant_tx(&vm->com[i], true);
 		r = iospace_claim(&vm->ports, com_base[i], 8, &uart_ops, &vm->com[i],
 				  "uart");
 		if (r) {

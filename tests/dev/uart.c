@@ -451,6 +451,36 @@ static void test_hostile(struct tap *t)
 	tap_ok(t, (in(&g, UART_LSR) & 0x60) == 0x60, "still transmits after the storm");
 }
 
+/* The board's mode for host-backed ports: no pacing, one edge per byte. */
+static void test_instant(struct tap *t)
+{
+	struct rig g;
+	unsigned rises;
+
+	rig_init(&g);
+	uart_set_instant_tx(&g.u, true);
+	set_line(&g, 12, 0x03); /* 9600 baud: would be 1 ms a byte if paced */
+	out(&g, UART_FCR, UART_FCR_ENABLE);
+	out(&g, UART_MCR, UART_MCR_OUT2);
+	out(&g, UART_THR, 'x');
+	tap_ok(t, (in(&g, UART_LSR) & 0x60) == 0x60 && g.s.n == 1 && g.s.buf[0] == 'x',
+	       "instant: the byte is out and THRE+TEMT set with no time passing");
+	out(&g, UART_IER, UART_IER_ETBEI);
+	tap_ok(t, g.q.level && in(&g, UART_IIR) == 0xc2 && !g.q.level,
+	       "instant: THRE interrupt at once, cleared by reading IIR");
+	rises = g.q.rises;
+	for (int i = 0; i < 16; i++)
+		out(&g, UART_THR, (uint8_t)('a' + i));
+	tap_ok(t, g.q.rises == rises + 16 && g.q.level && g.s.n == 17,
+	       "instant: each THR write is a fresh edge for an edge-triggered PIC");
+	tap_ok(t, !vtimer_armed(&g.u.tx_timer) && vclock_next_deadline(&g.c) == VCLOCK_NEVER,
+	       "instant: no transmitter timer");
+	out(&g, UART_MCR, UART_MCR_LOOP);
+	out(&g, UART_THR, 'L');
+	tap_ok(t, (in(&g, UART_LSR) & UART_LSR_DR) && in(&g, UART_RBR) == 'L' && g.s.n == 17,
+	       "instant loopback: the byte arrives in the receiver, not the backend");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -461,5 +491,6 @@ int main(void)
 	test_loopback(&t);
 	test_priorities(&t);
 	test_hostile(&t);
+	test_instant(&t);
 	return tap_done(&t);
 }

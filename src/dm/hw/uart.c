@@ -23,6 +23,15 @@
  * the INTR output with OUT2, and in loopback mode the chip forces OUT2
  * inactive, so no interrupt leaves the chip then (IIR still shows them).
  *
+ * Instant mode (uart_set_instant_tx, what the board uses for a port with
+ * a host backend, as QEMU and every VMM do): the wire to the host has no
+ * baud rate, so a byte leaves THR the moment it is written and THRE and
+ * TEMT are always set. Pacing the console to a guest's 9600 baud would
+ * make a kernel that prints with interrupts off lose timer ticks and its
+ * TSC, and a boot log take minutes. Each write still ends the pending
+ * THRE interrupt and raises a fresh one, so an edge-triggered PIC sees
+ * one edge per byte, as it would see one per FIFO load on the chip.
+ *
  * Deviations: the FIFO mode's delayed THRE of the datasheet (one
  * character time after a single byte) is not modelled; parity and
  * framing errors never occur (the backend carries bytes, not a line), and
@@ -256,6 +265,18 @@ static void uart_thr_write(struct uart *u, uint8_t byte)
 	if (!(u->mcr & UART_MCR_LOOP) && u->out.write)
 		u->out.write(u->out.opaque, &byte, 1);
 	u->thri = false;
+	if (u->instant_tx) {
+		if (u->mcr & UART_MCR_LOOP)
+			uart_rx_push(u, byte, 0);
+		/* The write ends the THRE interrupt (the line drops), and the
+		 * THR is empty again at once (uart_update raises it anew). */
+		if (u->irq_level) {
+			u->irq_level = false;
+			irq_lower(&u->irq);
+		}
+		u->thri = true;
+		return;
+	}
 	if (u->tx_count < uart_cap(u)) {
 		if (u->tx_count == 0 && !u->tsr_busy)
 			u->tx_start_ns = now + uart_half_bits_ns(u, 2);
@@ -298,6 +319,18 @@ static void uart_set_lines(struct uart *u)
 	if ((u->msr_lines & UART_MSR_RI) && !(now_lines & UART_MSR_RI))
 		u->msr_delta |= UART_MSR_TERI; /* trailing edge of RI */
 	u->msr_lines = now_lines;
+}
+
+void uart_set_instant_tx(struct uart *u, bool instant)
+{
+	u->instant_tx = instant;
+	if (instant) {
+		/* whatever was shifting out has already gone to the backend */
+		u->tx_count = 0;
+		u->tsr_busy = false;
+		uart_tx_run(u);
+	}
+	uart_update(u);
 }
 
 void uart_set_modem_inputs(struct uart *u, uint8_t lines)

@@ -90,6 +90,7 @@ struct uart {
 	uint8_t modem_in;    /* CTS DSR RI DCD from the outside (MSR bits 7-4) */
 	uint8_t msr_lines;   /* MSR bits 7-4 as the guest sees them now */
 	bool thri;           /* THR-empty interrupt pending */
+	bool instant_tx;     /* no baud-rate pacing (uart_set_instant_tx) */
 	bool irq_level;
 
 	/* receiver: FIFO (1 deep in 16450 mode) with per-byte error bits */
@@ -133,6 +134,11 @@ bool uart_can_receive(const struct uart *u);
  * chip reports one (Linux's magic SysRq on a serial console). Returns
  * false if there is no room. */
 bool uart_receive_break(struct uart *u);
+
+/* Instant mode (uart.c): transmitted bytes take no virtual time, THRE
+ * and TEMT stay set. For ports whose backend is the host; off by default,
+ * where THRE follows the programmed baud rate as on the chip. */
+void uart_set_instant_tx(struct uart *u, bool instant);
 
 /* The modem inputs from the outside: any of UART_MSR_CTS/DSR/RI/DCD. */
 void uart_set_modem_inputs(struct uart *u, uint8_t lines);
