@@ -4,9 +4,10 @@
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
-$(B)/tests/%.t: $(B)/tests/unit/%.o $(B)/libvmm.a $(B)/libcpu.a $(B)/liblib.a
+UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a
+$(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_CPU) -lm -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) -lm -lutil
 
 include $(wildcard tests/*/module.mk)

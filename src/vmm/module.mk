@@ -6,7 +6,8 @@ $(B)/libvmm.a: $(call objs,$(vmm_SRCS))
 PROGRAMS += $(B)/v2e
 # The device models' devices are linked in too: until device models run
 # out of process (issue 4), they are called directly.
-VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdev.a
+VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdmbackend.a \
+	$(B)/libioreq.a $(B)/libdev.a
 $(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

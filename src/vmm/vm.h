@@ -15,7 +15,7 @@
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "vmm/config.h"
-#include "vmm/console.h"
+#include "dm/backend/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/platform/pic.h"
 #include "vmm/platform/pit.h"

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "tests/tap.h"
-#include "vmm/console.h"
+#include "dm/backend/console.h"
 
 int main(void)
 {

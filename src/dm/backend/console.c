@@ -1,5 +1,5 @@
 /* The terminal console (see console.h). */
-#include "vmm/console.h"
+#include "dm/backend/console.h"
 
 #include <errno.h>
 #include <fcntl.h>

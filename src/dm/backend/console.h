@@ -3,8 +3,8 @@
  * keys (Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A), the terminal restored
  * on every exit path through console_close(), and standard input that is
  * a pipe or /dev/null working too: its end does not stop the guest. */
-#ifndef V2E_VMM_CONSOLE_H
-#define V2E_VMM_CONSOLE_H
+#ifndef V2E_DM_BACKEND_CONSOLE_H
+#define V2E_DM_BACKEND_CONSOLE_H
 
 #include <stdbool.h>
 #include <stddef.h>

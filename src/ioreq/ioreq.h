@@ -1,0 +1,174 @@
+/* The ioreq ABI: the memory one device-model process shares with the vmm
+ * (DESIGN.md, "The ioreq protocol"). Both sides map the same memfd; the
+ * vmm trusts nothing the dm writes into it.
+ *
+ * Synchronous requests. One slot per vCPU. The vmm fills every field but
+ * `state` and `data` (for reads), then stores state = READY with release
+ * ordering and signals the slot's request eventfd. The dm loads state with
+ * acquire ordering, moves it to INPROCESS, serves the access, writes
+ * `data` (reads) and stores RESP_READY with release ordering, then signals
+ * the slot's response eventfd (unless the vmm said it is spinning). The
+ * vmm loads RESP_READY with acquire ordering, checks the slot against its
+ * own copy of the request (any other field changed = a corrupt dm), takes
+ * `data`, and stores NONE. Either side may spin briefly before it sleeps.
+ *
+ * Events back. Everything the dm tells the vmm outside a reply (interrupt
+ * line changes, MSI messages, guest RAM it wrote, exit requests) goes into
+ * the event ring, in order, so a line lowered and raised within one
+ * access still shows the vmm an edge. Events a request causes are in the
+ * ring before its RESP_READY; the vmm drains the ring after every reply
+ * and whenever the events eventfd fires. A full ring makes the dm wait
+ * for the vmm, which drains it while it waits for a reply too.
+ *
+ * Buffered writes. Writes to ranges the dm claimed as bufferable go into
+ * the buffered ring without waiting; one eventfd signal covers many. The
+ * vmm drains it (waits for the dm to consume it) before any synchronous
+ * request and at the end of each burst, so their effects stay ordered
+ * and deterministic.
+ *
+ * Time. Each request carries the vmm's virtual clock; the dm moves its
+ * own clock there before serving. The dm publishes its next timer
+ * deadline; when the vmm's clock reaches it, the vmm sends a TIMER
+ * request, so dm timers fire at deterministic points too.
+ *
+ * All fields are fixed width and little-endian (host order: both ends run
+ * on the same host); no bitfields; sizes are asserted. */
+#ifndef V2E_IOREQ_IOREQ_H
+#define V2E_IOREQ_IOREQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IOREQ_ABI_VERSION 1
+#define IOREQ_MAX_VCPUS 8
+
+enum ioreq_state {
+	IOREQ_STATE_NONE = 0,
+	IOREQ_STATE_READY = 1,      /* vmm -> dm: a request is in the slot */
+	IOREQ_STATE_INPROCESS = 2,  /* dm: serving it */
+	IOREQ_STATE_RESP_READY = 3, /* dm -> vmm: the answer is in the slot */
+};
+
+enum ioreq_type {
+	IOREQ_TYPE_PIO = 0,
+	IOREQ_TYPE_MMIO = 1,
+	IOREQ_TYPE_PCI_CONFIG = 2, /* addr = IOREQ_PCI_ADDR(bus, dev, fn, reg) */
+	IOREQ_TYPE_TIMER = 3,      /* no access: move the clock to now_ns */
+	IOREQ_TYPE_COUNT
+};
+
+#define IOREQ_PCI_ADDR(bus, dev, fn, reg) \
+	(((uint64_t)(bus) << 16) | ((uint64_t)(dev) << 11) | \
+	 ((uint64_t)(fn) << 8) | (uint64_t)(reg))
+#define IOREQ_PCI_REG_MASK 0xffu
+#define IOREQ_PCI_SLOT(addr) (((addr) >> 11) & 0x1fu)
+
+enum ioreq_dir {
+	IOREQ_DIR_WRITE = 0,
+	IOREQ_DIR_READ = 1,
+};
+
+/* One synchronous request. For a REP string access (`count` > 1) with
+ * `data_is_ptr`, `data` is the guest-physical address of the first
+ * element and the dm copies straight to or from guest RAM, `size` bytes
+ * per element, downwards when `df` is set; the vmm only sends ranges
+ * that lie in RAM and do not cross a page. */
+struct ioreq {
+	uint64_t addr;
+	uint64_t data;
+	uint64_t now_ns;     /* the vmm's virtual clock at the access */
+	uint32_t count;      /* elements, >= 1 */
+	uint32_t seq;        /* the vmm's request number, never changed by the dm */
+	uint8_t size;        /* 1, 2, 4 or 8 */
+	uint8_t dir;         /* enum ioreq_dir */
+	uint8_t df;          /* 1: elements go downwards */
+	uint8_t data_is_ptr; /* 1: data is a guest-physical address */
+	uint8_t type;        /* enum ioreq_type */
+	uint8_t spin;        /* 1: the vmm is spinning, no response signal needed */
+	uint8_t pad0;
+	uint8_t state;       /* enum ioreq_state: acquire/release, see above */
+	uint8_t pad1[24];
+};
+_Static_assert(sizeof(struct ioreq) == 64, "one cache line per slot");
+_Static_assert(offsetof(struct ioreq, state) == 39, "state offset");
+
+/* A write that needs no reply. */
+struct ioreq_buffered {
+	uint64_t addr;
+	uint64_t data;
+	uint64_t now_ns;
+	uint8_t size;
+	uint8_t type;        /* PIO or MMIO */
+	uint8_t pad[6];
+};
+_Static_assert(sizeof(struct ioreq_buffered) == 32, "buffered entry size");
+
+#define IOREQ_BUF_SLOTS 256 /* a power of two */
+
+/* Producer: vmm (write_idx). Consumer: dm (read_idx). Free-running 32-bit
+ * indices; entries [read_idx, write_idx) are valid. The vmm never trusts
+ * read_idx beyond write_idx - read_idx <= IOREQ_BUF_SLOTS. */
+struct ioreq_buf_ring {
+	uint32_t write_idx;
+	uint8_t pad0[60];
+	uint32_t read_idx;
+	uint8_t pad1[60];
+	struct ioreq_buffered slot[IOREQ_BUF_SLOTS];
+};
+
+enum ioreq_event_type {
+	IOREQ_EV_LINE = 1,  /* a = line (enum ioreq_line), b = level 0/1 */
+	IOREQ_EV_MSI = 2,   /* a = address, b = data */
+	IOREQ_EV_DIRTY = 3, /* a = guest-physical address, b = length: the dm wrote RAM */
+	IOREQ_EV_EXIT = 4,  /* a = exit status: end the VM (isa-debug-exit, quit key) */
+	IOREQ_EV_RESET = 5, /* the guest asked for a system reset */
+};
+
+/* Lines a dm drives. 0-15: ISA IRQs; then the board's other inputs. */
+enum ioreq_line {
+	IOREQ_LINE_ISA0 = 0,
+	IOREQ_LINE_A20 = 16,
+	IOREQ_LINE_COUNT = 17,
+};
+
+struct ioreq_event {
+	uint32_t type;
+	uint32_t pad;
+	uint64_t a, b;
+};
+_Static_assert(sizeof(struct ioreq_event) == 24, "event size");
+
+#define IOREQ_EV_SLOTS 1024 /* a power of two */
+
+/* Producer: dm (write_idx). Consumer: vmm (read_idx). */
+struct ioreq_ev_ring {
+	uint32_t write_idx;
+	uint8_t pad0[60];
+	uint32_t read_idx;
+	uint8_t pad1[60];
+	struct ioreq_event slot[IOREQ_EV_SLOTS];
+};
+
+#define IOREQ_NEVER UINT64_MAX
+
+/* The whole shared area, one per dm process. */
+struct ioreq_shared {
+	uint32_t abi_version;
+	uint32_t n_vcpus;
+	uint8_t pad0[56];
+	/* vmm -> dm */
+	uint64_t vmm_now_ns;       /* the clock as of the vmm's last burst end */
+	uint8_t pad1[56];
+	/* dm -> vmm */
+	uint64_t dm_deadline_ns;   /* the dm's next timer, IOREQ_NEVER if none */
+	uint8_t pad2[56];
+	struct ioreq slot[IOREQ_MAX_VCPUS];
+	struct ioreq_buf_ring buf;
+	struct ioreq_ev_ring ev;
+};
+
+#define IOREQ_SHARED_SIZE 65536
+_Static_assert(sizeof(struct ioreq_shared) <= IOREQ_SHARED_SIZE,
+	       "shared area fits its memfd");
+
+#endif
