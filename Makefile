@@ -11,8 +11,8 @@ CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-strict-aliasing -D_GNU_SOURCE -Isrc -I. -MMD -MP
 CFLAGS_release := -O2
-CFLAGS_debug := -O0
-CFLAGS_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+CFLAGS_debug := -O0 -DV2E_TEST_DEVICES
+CFLAGS_asan := -O1 -DV2E_TEST_DEVICES -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 LDFLAGS_asan := -fsanitize=address,undefined
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS_$(MODE)) $(CFLAGS)

@@ -1,2 +1,14 @@
-# src/dm: the device-model side. Each subfolder (block/, ...) adds itself.
+# src/dm: the device-model side. The dm core (board, server, test-only
+# devices) is libdm.a; each subfolder (hw/, block/, backend/, sandbox/)
+# adds itself; v2e-dm is the program.
+dm_SRCS := $(filter-out src/dm/main.c,$(wildcard src/dm/*.c))
+$(B)/libdm.a: $(call objs,$(dm_SRCS))
+
 include $(wildcard src/dm/*/module.mk)
+
+DM_LIBS = $(B)/libdm.a $(B)/libdmhw.a $(B)/libdmbackend.a $(B)/libsandbox.a \
+	$(B)/libioreq.a $(B)/libvmm.a $(B)/libdev.a $(B)/liblib.a
+$(B)/v2e-dm: $(B)/src/dm/main.o $(DM_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DM_LIBS) -lseccomp -lm

@@ -408,3 +408,8 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,
 		signal_fd(c->ev_fd);
 	return 0;
 }
+
+void ioreq_dm_kick(struct ioreq_chan *c)
+{
+	signal_fd(c->ev_fd);
+}

@@ -102,4 +102,8 @@ bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b);
 int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e,
 		   bool kick, uint64_t timeout_ns) must_check;
 
+/* Signals the vmm's events eventfd: something it reads outside a reply
+ * (the dm's timer deadline after host input) changed. */
+void ioreq_dm_kick(struct ioreq_chan *c);
+
 #endif

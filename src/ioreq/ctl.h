@@ -14,6 +14,7 @@
  *   dm -> vmm  CLAIM, one per range; the vmm answers each CLAIM_RESULT
  *   dm -> vmm  READY once its sandbox is in place (result: 0 or -errno)
  *   ...        SAVE -> STATE* + STATE(end); STATE* + LOAD -> LOAD_RESULT
+ *   vmm -> dm  RESET -> RESET (a system reset)
  *   vmm -> dm  SHUTDOWN; dm -> vmm FATAL (text) before it gives up.
  * Every message a dm sends is checked by the vmm (ctl_recv bounds the
  * length and descriptor count; the receiver checks the type's size). */
@@ -39,6 +40,7 @@ enum ctl_type {
 	CTL_LOAD_RESULT = 10,
 	CTL_SHUTDOWN = 11,
 	CTL_FATAL = 12,
+	CTL_RESET = 13, /* vmm -> dm: devices to power-on state; dm answers RESET */
 };
 
 #define CTL_MAX_MSG 65536

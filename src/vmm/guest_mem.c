@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int guest_mem_create(struct guest_mem *gm, uint64_t size)
@@ -42,6 +43,32 @@ fail_fd:
 	close(gm->fd);
 	gm->fd = -1;
 	return err;
+}
+
+int guest_mem_attach(struct guest_mem *gm, int fd, uint64_t size)
+{
+	struct stat st;
+	int seals;
+
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	if (size == 0 || (size & 0xfff) || size < GM_VGA_END)
+		return -EINVAL;
+	/* The size must be the one announced and unable to change, or an
+	 * access could fault (SIGBUS) in this process. */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size || seals < 0 ||
+	    (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW))
+		return -EPROTO;
+	gm->host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (gm->host == MAP_FAILED) {
+		gm->host = NULL;
+		return -errno;
+	}
+	gm->fd = fd;
+	gm->size = size;
+	gm->low_end = size < GM_PCI_HOLE ? size : GM_PCI_HOLE;
+	return 0;
 }
 
 void guest_mem_destroy(struct guest_mem *gm)

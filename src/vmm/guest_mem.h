@@ -26,6 +26,10 @@ struct guest_mem {
 
 /* Creates `size` bytes of RAM (a multiple of 4 KiB). 0 or -errno. */
 int guest_mem_create(struct guest_mem *gm, uint64_t size) must_check;
+/* A device model's view of the same RAM: maps the memfd it was handed
+ * (takes ownership of fd). 0, -EPROTO when the fd is not a sealed memfd
+ * of `size` bytes, or -errno. */
+int guest_mem_attach(struct guest_mem *gm, int fd, uint64_t size) must_check;
 void guest_mem_destroy(struct guest_mem *gm);
 
 /* Offset in the memfd of a guest-physical address, or -1 when the address

@@ -25,6 +25,7 @@ int console_open(struct console *c, int in_fd, int out_fd)
 		if (tcsetattr(in_fd, TCSANOW, &raw) < 0)
 			return -errno;
 		c->tty = true;
+		c->escapes = true;
 	}
 	if (in_fd >= 0) {
 		fl = fcntl(in_fd, F_GETFL);
@@ -34,6 +35,22 @@ int console_open(struct console *c, int in_fd, int out_fd)
 		}
 	} else {
 		c->eof = true;
+	}
+	return 0;
+}
+
+int console_attach(struct console *c, int in_fd, int out_fd, bool escapes)
+{
+	int fl;
+	memset(c, 0, sizeof(*c));
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->escapes = escapes;
+	c->eof = in_fd < 0;
+	if (in_fd >= 0) {
+		fl = fcntl(in_fd, F_GETFL);
+		if (fl < 0 || fcntl(in_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return -errno;
 	}
 	return 0;
 }
@@ -84,7 +101,7 @@ size_t console_filter(struct console *c, const uint8_t *in, size_t n,
 			 * exist here: the pair is dropped. */
 			continue;
 		}
-		if (b == CTRL_A && c->tty) {
+		if (b == CTRL_A && c->escapes) {
 			c->escape = true;
 			continue;
 		}

@@ -14,6 +14,7 @@
 struct console {
 	int in_fd, out_fd;
 	bool tty;          /* in_fd is a terminal we put in raw mode */
+	bool escapes;      /* Ctrl-A is the escape key (input from a terminal) */
 	bool escape;       /* the last byte was Ctrl-A */
 	bool eof;          /* input ended: stop polling it */
 	bool quit;         /* Ctrl-A X seen */
@@ -24,6 +25,11 @@ struct console {
  * non-blocking. */
 int console_open(struct console *c, int in_fd, int out_fd);
 void console_close(struct console *c);
+
+/* The same console where another process owns the terminal's mode (a
+ * device model behind a vmm that called console_open): no termios
+ * change; `escapes` when the input is that terminal. 0 or -errno. */
+int console_attach(struct console *c, int in_fd, int out_fd, bool escapes);
 
 /* Output from the guest (a chardev write): written whole, retrying on
  * short writes; a closed output drops the bytes. */

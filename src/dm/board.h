@@ -1,0 +1,83 @@
+/* A device model's board: the devices one dm runs, created from a list of
+ * specs (kind, id, base, IRQ, host fds), with their windows claimed and
+ * their lines wired through a small host contract. The same board runs
+ * inside `v2e-dm` behind the ioreq channel and inside the vmm for the
+ * in-process transport; neither the board nor its devices know which. */
+#ifndef V2E_DM_BOARD_H
+#define V2E_DM_BOARD_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dev/device.h"
+#include "dev/dma.h"
+#include "dev/vclock.h"
+#include "ioreq/ctl.h"
+#include "ioreq/ioreq.h"
+
+/* What the board needs from whoever hosts it. */
+struct dm_host_ops {
+	/* Claims a window (space: enum ctl_space; flags: CTL_CLAIM_*). 0 or
+	 * -errno, with the host having said why. */
+	int (*claim)(void *opaque, unsigned space, uint64_t base, uint64_t len,
+		     unsigned flags, const struct io_ops *ops, void *dev,
+		     const char *name);
+	/* A board line (enum ioreq_line) changes level. */
+	void (*set_line)(void *opaque, unsigned line, bool level);
+	/* Ends the VM with a status (isa-debug-exit, the quit key). */
+	void (*exit)(void *opaque, int status, const char *why);
+	/* The guest asked for a system reset. */
+	void (*reset)(void *opaque);
+};
+
+#define DM_MAX_DEVICES 16
+#define DM_MAX_DEV_FDS 4
+
+struct dm_device_spec {
+	const char *kind;
+	const char *id;
+	uint64_t base, size;
+	uint32_t irq;
+	uint64_t param;
+	int fds[DM_MAX_DEV_FDS]; /* host resources; the board takes ownership */
+	unsigned n_fds;
+};
+
+struct dm_device;
+
+struct dm_board {
+	const struct dm_host_ops *host;
+	void *host_opaque;
+	struct vclock *clock;
+	struct dma_space dma;
+	struct dm_device *dev[DM_MAX_DEVICES];
+	unsigned n_dev;
+	/* Wired-OR of the sources driving each line (bit per source). */
+	uint32_t line_sources[IOREQ_LINE_COUNT];
+	unsigned n_sources;
+	bool reset_level;
+};
+
+void dm_board_init(struct dm_board *b, const struct dm_host_ops *host,
+		   void *host_opaque, struct vclock *clock,
+		   const struct dma_space *dma);
+/* Creates one device and claims its windows. 0 or -errno with err
+ * saying why (unknown kind, bad numbers, a claim refused). */
+int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
+		 size_t errlen);
+void dm_board_destroy(struct dm_board *b);
+
+/* Devices back to their power-on state (a system reset). */
+void dm_board_reset(struct dm_board *b);
+
+/* Host input: the descriptors the board wants watched (at most max), and
+ * a call after poll() with their revents; returns how many it served. */
+unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max);
+unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n);
+
+/* The kinds this build knows, for messages: "uart, i8042, ...". */
+const char *dm_board_kinds(void);
+
+#endif

@@ -1,0 +1,504 @@
+/* The device-model server (see dm.h): setup over the control socket, then
+ * the serving loop over the ioreq channel. */
+#include "dm/dm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* How long the loop spins for the next request before it sleeps: a
+ * guest's I/O comes in bursts, and a wake-up costs more than this. */
+#define DM_SPIN_NS 50000u
+/* How long the dm waits for the vmm to drain a full event ring. */
+#define DM_EVENT_TIMEOUT_NS 10000000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void dm_fatal(struct dm *dm, const char *fmt, ...)
+{
+	struct ctl_text m = {{CTL_FATAL, sizeof(m), -EIO, 0}, {0}};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	log_error("%s: %s", dm->name, m.text);
+	if (ctl_send(dm->ctl, &m, NULL, 0) < 0)
+		return;
+}
+
+/* ---- what the board asks of its host ---- */
+
+static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
+{
+	struct ioreq_event e = {type, 0, a, b};
+	if (ioreq_dm_event(&dm->chan, &e, !dm->in_request, DM_EVENT_TIMEOUT_NS) < 0) {
+		dm_fatal(dm, "the vmm stopped taking events");
+		exit(1);
+	}
+}
+
+static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
+		      unsigned flags, const struct io_ops *ops, void *dev,
+		      const char *name)
+{
+	struct dm *dm = opaque;
+	struct ctl_claim m = {{CTL_CLAIM, sizeof(m), 0, 0}, space, flags, base, len, {0}};
+	union {
+		struct ctl_hdr h;
+		struct ctl_text t;
+	} reply;
+	unsigned nfd;
+	ssize_t n;
+	int r;
+
+	switch (space) {
+	case CTL_SPACE_PIO:
+		r = iospace_claim(&dm->ports, base, len, ops, dev, name);
+		break;
+	case CTL_SPACE_MMIO:
+		r = iospace_claim(&dm->mmio, base, len, ops, dev, name);
+		break;
+	case CTL_SPACE_PCI:
+		if (base >= DM_PCI_SLOTS || len != 1 || dm->pci[base].ops)
+			return -EBUSY;
+		dm->pci[base] = (struct io_window){base, 1, ops, dev, name};
+		r = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	ctl_set_name(m.name, name);
+	r = ctl_send(dm->ctl, &m, NULL, 0);
+	if (r < 0)
+		return r;
+	n = ctl_recv(dm->ctl, &reply, sizeof(reply), NULL, 0, &nfd);
+	if (n < (ssize_t)sizeof(reply.h) || reply.h.type != CTL_CLAIM_RESULT)
+		return -EPROTO;
+	if (reply.h.result < 0 && n == sizeof(reply.t))
+		log_error("%s: %s", dm->name, ctl_name(reply.t.text));
+	return reply.h.result;
+}
+
+static void host_set_line(void *opaque, unsigned line, bool level)
+{
+	post_event(opaque, IOREQ_EV_LINE, line, level);
+}
+
+static void host_exit(void *opaque, int status, const char *why)
+{
+	/* b: 1 = isa-debug-exit, 2 = the quit key; the vmm words it. */
+	post_event(opaque, IOREQ_EV_EXIT, (uint64_t)status,
+		   strncmp(why, "isa-debug-exit", 14) ? 2 : 1);
+}
+
+static void host_reset(void *opaque)
+{
+	post_event(opaque, IOREQ_EV_RESET, 0, 0);
+}
+
+static const struct dm_host_ops dm_host = {
+	host_claim, host_set_line, host_exit, host_reset,
+};
+
+static int dma_rd(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct dm *dm = opaque;
+	return guest_mem_read(&dm->gm, gpa, buf, n);
+}
+
+static int dma_wr(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct dm *dm = opaque;
+	int r = guest_mem_write(&dm->gm, gpa, buf, n);
+	if (r == 0)
+		post_event(dm, IOREQ_EV_DIRTY, gpa, n);
+	return r;
+}
+
+/* ---- setup ---- */
+
+int dm_setup(struct dm *dm, int ctl)
+{
+	union {
+		struct ctl_hdr h;
+		struct ctl_setup s;
+		struct ctl_device d;
+	} m;
+	int fds[CTL_MAX_FDS];
+	unsigned nfd;
+	struct dma_space dma;
+	char err[256];
+	ssize_t n;
+	int r;
+
+	memset(dm, 0, sizeof(*dm));
+	dm->ctl = ctl;
+	dm->gm.fd = -1;
+	ctl_set_name(dm->name, "v2e-dm");
+	n = ctl_recv(ctl, &m, sizeof(m), fds, CTL_MAX_FDS, &nfd);
+	if (n != sizeof(m.s) || m.h.type != CTL_SETUP || nfd < 1) {
+		for (unsigned i = 0; i < nfd; i++)
+			close(fds[i]);
+		dm_fatal(dm, "expected SETUP from the vmm");
+		return -EPROTO;
+	}
+	ctl_set_name(dm->name, ctl_name(m.s.name));
+	dm->icount = m.s.flags & CTL_SETUP_ICOUNT;
+	dm->start_host_ns = m.s.start_host_ns;
+	r = guest_mem_attach(&dm->gm, fds[0], m.s.ram_size);
+	if (r < 0) {
+		for (unsigned i = 0; i < nfd; i++)
+			close(fds[i]);
+		dm_fatal(dm, "guest RAM: %s", strerror(-r));
+		return r;
+	}
+	r = ioreq_chan_attach(&dm->chan, fds + 1, nfd - 1);
+	if (r < 0) {
+		dm_fatal(dm, "ioreq channel: %s", strerror(-r));
+		return r;
+	}
+	vclock_init(&dm->clock, 0);
+	iospace_init(&dm->ports, "port");
+	iospace_init(&dm->mmio, "mmio");
+	dma = (struct dma_space){dma_rd, dma_wr, dm};
+	dm_board_init(&dm->board, &dm_host, dm, &dm->clock, &dma);
+
+	for (;;) {
+		struct dm_device_spec s;
+		n = ctl_recv(ctl, &m, sizeof(m), fds, CTL_MAX_FDS, &nfd);
+		if (n >= (ssize_t)sizeof(m.h) && m.h.type == CTL_START && nfd == 0)
+			break;
+		if (n != sizeof(m.d) || m.h.type != CTL_DEVICE || nfd != m.d.n_fds ||
+		    nfd > DM_MAX_DEV_FDS) {
+			for (unsigned i = 0; i < nfd; i++)
+				close(fds[i]);
+			dm_fatal(dm, "expected DEVICE or START from the vmm");
+			return -EPROTO;
+		}
+		s = (struct dm_device_spec){ctl_name(m.d.kind), ctl_name(m.d.id),
+					    m.d.base, m.d.size, m.d.irq, m.d.param,
+					    {-1, -1, -1, -1}, nfd};
+		memcpy(s.fds, fds, sizeof(int) * nfd);
+		err[0] = 0;
+		r = dm_board_add(&dm->board, &s, err, sizeof(err));
+		if (r < 0) {
+			dm_fatal(dm, "%s", err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void dm_destroy(struct dm *dm)
+{
+	dm_board_destroy(&dm->board);
+	iospace_destroy(&dm->mmio);
+	iospace_destroy(&dm->ports);
+	ioreq_chan_close(&dm->chan);
+	guest_mem_destroy(&dm->gm);
+}
+
+/* ---- serving ---- */
+
+static void clock_to(struct dm *dm, uint64_t now)
+{
+	vclock_advance_to(&dm->clock, now);
+}
+
+/* A REP string access straight to or from guest RAM. */
+static void serve_string(struct dm *dm, struct iospace *sp, const struct ioreq *q)
+{
+	uint64_t span = (uint64_t)q->count * q->size;
+	uint64_t lo = q->df ? q->data - span + q->size : q->data;
+	uint8_t *ram = guest_mem_ptr(&dm->gm, lo, span);
+
+	/* The vmm only sends ranges inside RAM; a request that is not is
+	 * dropped rather than trusted. */
+	if (!ram || q->count > 4096)
+		return;
+	for (uint32_t i = 0; i < q->count; i++) {
+		uint64_t off = q->df ? span - (uint64_t)(i + 1) * q->size
+				     : (uint64_t)i * q->size;
+		uint64_t v = 0;
+		if (q->dir == IOREQ_DIR_READ) {
+			v = iospace_read(sp, q->addr, q->size);
+			memcpy(ram + off, &v, q->size);
+		} else {
+			memcpy(&v, ram + off, q->size);
+			iospace_write(sp, q->addr, q->size, v);
+		}
+	}
+	if (q->dir == IOREQ_DIR_READ)
+		post_event(dm, IOREQ_EV_DIRTY, lo, span);
+}
+
+static uint64_t serve(struct dm *dm, const struct ioreq *q)
+{
+	struct iospace *sp = q->type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
+	uint64_t data = 0;
+
+	clock_to(dm, q->now_ns);
+	if (q->size != 1 && q->size != 2 && q->size != 4 && q->size != 8)
+		return ~0ull;
+	switch (q->type) {
+	case IOREQ_TYPE_PIO:
+	case IOREQ_TYPE_MMIO:
+		if (q->data_is_ptr) {
+			serve_string(dm, sp, q);
+		} else if (q->dir == IOREQ_DIR_READ) {
+			data = iospace_read(sp, q->addr, q->size);
+		} else {
+			for (uint32_t i = 0; i < q->count && i < 4096; i++)
+				iospace_write(sp, q->addr, q->size, q->data);
+		}
+		break;
+	case IOREQ_TYPE_PCI_CONFIG: {
+		const struct io_window *w = &dm->pci[IOREQ_PCI_SLOT(q->addr)];
+		uint64_t reg = q->addr & IOREQ_PCI_REG_MASK;
+		if (!w->ops)
+			data = ~0ull;
+		else if (q->dir == IOREQ_DIR_READ)
+			data = w->ops->read(w->opaque, reg, q->size);
+		else
+			w->ops->write(w->opaque, reg, q->size, q->data);
+		break;
+	}
+	default:
+		break; /* TIMER: the clock moved, due timers fired */
+	}
+	return data;
+}
+
+static uint64_t rng_next(struct dm *dm)
+{
+	dm->rng ^= dm->rng << 13;
+	dm->rng ^= dm->rng >> 7;
+	dm->rng ^= dm->rng << 17;
+	return dm->rng;
+}
+
+/* Test builds: once `hostile_after` requests are served, answer with
+ * random data for a while, then break the protocol in a random way. */
+static bool hostile_reply(struct dm *dm, unsigned v, const struct ioreq *q)
+{
+	struct ioreq *s = &dm->chan.sh->slot[v];
+	uint64_t r;
+
+	if (!dm->hostile_after || dm->served < dm->hostile_after)
+		return false;
+	r = rng_next(dm);
+	if (dm->served < dm->hostile_after + 200) {
+		ioreq_dm_reply(&dm->chan, v, rng_next(dm)); /* valid, random data */
+		return true;
+	}
+	switch (r % 8) {
+	case 0: /* a wrong sequence number */
+		s->seq ^= 0x5a5a;
+		ioreq_dm_reply(&dm->chan, v, 0);
+		break;
+	case 1: /* an impossible state */
+		__atomic_store_n(&s->state, (uint8_t)(4 + r % 250), __ATOMIC_RELEASE);
+		break;
+	case 2: /* the request rewritten under the vmm */
+		s->addr = rng_next(dm);
+		s->size = (uint8_t)rng_next(dm);
+		ioreq_dm_reply(&dm->chan, v, rng_next(dm));
+		break;
+	case 3: /* garbage events, then the answer */
+		for (int i = 0; i < 8; i++) {
+			struct ioreq_event e = {(uint32_t)rng_next(dm), 0, rng_next(dm),
+						rng_next(dm)};
+			if (ioreq_dm_event(&dm->chan, &e, false, DM_EVENT_TIMEOUT_NS) < 0)
+				break;
+		}
+		ioreq_dm_reply(&dm->chan, v, 0);
+		break;
+	case 4: /* an event ring index from nowhere */
+		__atomic_store_n(&dm->chan.sh->ev.write_idx, (uint32_t)rng_next(dm),
+				 __ATOMIC_RELEASE);
+		ioreq_dm_reply(&dm->chan, v, 0);
+		break;
+	case 5: /* never answer */
+		for (;;)
+			nanosleep(&(struct timespec){1, 0}, NULL);
+	case 6: /* die */
+		__builtin_trap();
+	default: /* scribble over every slot and the buffered ring */
+		for (size_t i = 0; i < sizeof(dm->chan.sh->slot); i += 8) {
+			uint64_t x = rng_next(dm);
+			memcpy((uint8_t *)dm->chan.sh->slot + i, &x, 8);
+		}
+		__atomic_store_n(&dm->chan.sh->buf.read_idx, (uint32_t)rng_next(dm),
+				 __ATOMIC_RELEASE);
+		break;
+	}
+	(void)q;
+	return true;
+}
+
+static unsigned serve_buffered(struct dm *dm)
+{
+	struct ioreq_buffered b;
+	unsigned n = 0;
+
+	while (ioreq_dm_take_buffered(&dm->chan, &b)) {
+		struct iospace *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
+		clock_to(dm, b.now_ns);
+		if (b.size == 1 || b.size == 2 || b.size == 4 || b.size == 8)
+			iospace_write(sp, b.addr, b.size, b.data);
+		n++;
+	}
+	return n;
+}
+
+static unsigned serve_pending(struct dm *dm)
+{
+	struct ioreq q;
+	unsigned n = 0;
+
+	n += serve_buffered(dm);
+	for (unsigned v = 0; v < dm->chan.n_vcpus; v++) {
+		uint64_t data;
+		if (!ioreq_dm_take(&dm->chan, v, &q))
+			continue;
+		/* Writes buffered before this request were published before
+		 * it: serve them first, in order. */
+		n += serve_buffered(dm);
+		dm->in_request = true;
+		data = serve(dm, &q);
+		dm->chan.sh->dm_deadline_ns = vclock_next_deadline(&dm->clock);
+		dm->in_request = false;
+		if (!hostile_reply(dm, v, &q))
+			ioreq_dm_reply(&dm->chan, v, data);
+		dm->served++;
+		n++;
+	}
+	return n;
+}
+
+/* A control message while serving. Returns false when the dm should end. */
+static bool control(struct dm *dm)
+{
+	union {
+		struct ctl_hdr h;
+		struct ctl_state s;
+		uint8_t raw[CTL_MAX_MSG];
+	} *m = malloc(sizeof(*m));
+	int fds[CTL_MAX_FDS];
+	unsigned nfd;
+	ssize_t n;
+	bool go_on = true;
+
+	if (!m)
+		return false;
+	n = ctl_recv(dm->ctl, m, sizeof(*m), fds, CTL_MAX_FDS, &nfd);
+	for (unsigned i = 0; i < nfd; i++)
+		close(fds[i]);
+	if (n <= 0) {
+		free(m);
+		return false; /* the vmm is gone */
+	}
+	switch (m->h.type) {
+	case CTL_SAVE: {
+		/* No device of this build keeps state beyond its registers
+		 * yet: the answer is the end marker alone. Devices add their
+		 * versioned records here as save/restore arrives. */
+		struct ctl_state end = {{CTL_STATE, sizeof(end), 0, 0}, {0}, 0, 0};
+		go_on = ctl_send(dm->ctl, &end, NULL, 0) == 0;
+		break;
+	}
+	case CTL_STATE:
+		/* A record to load: no device here takes one yet. */
+		break;
+	case CTL_LOAD: {
+		struct ctl_hdr r = {CTL_LOAD_RESULT, sizeof(r), 0, 0};
+		go_on = ctl_send(dm->ctl, &r, NULL, 0) == 0;
+		break;
+	}
+	case CTL_RESET: {
+		struct ctl_hdr r = {CTL_RESET, sizeof(r), 0, 0};
+		dm_board_reset(&dm->board);
+		go_on = ctl_send(dm->ctl, &r, NULL, 0) == 0;
+		break;
+	}
+	case CTL_SHUTDOWN:
+		go_on = false;
+		break;
+	default:
+		dm_fatal(dm, "unexpected control message %u", m->h.type);
+		go_on = false;
+	}
+	free(m);
+	return go_on;
+}
+
+int dm_serve(struct dm *dm)
+{
+	uint64_t idle_since = mono_ns();
+	struct pollfd p[8 + IOREQ_MAX_VCPUS + 8];
+
+	while (!dm->stop) {
+		unsigned n = 0, nb, base;
+		uint64_t now;
+
+		if (serve_pending(dm)) {
+			idle_since = 0;
+			continue;
+		}
+		now = mono_ns();
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < DM_SPIN_NS) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		p[n++] = (struct pollfd){dm->ctl, POLLIN, 0};
+		p[n++] = (struct pollfd){dm->chan.buf_fd, POLLIN, 0};
+		for (unsigned v = 0; v < dm->chan.n_vcpus; v++)
+			p[n++] = (struct pollfd){dm->chan.req_fd[v], POLLIN, 0};
+		base = n;
+		nb = dm_board_poll_fds(&dm->board, p + n, 8);
+		n += nb;
+		/* Sleep until the vmm signals or host input arrives; a
+		 * request is checked again first, so a signal sent before we
+		 * got here is not lost (eventfds keep it). */
+		if (poll(p, n, -1) < 0)
+			continue;
+		idle_since = 0;
+		if (p[0].revents && !control(dm))
+			break;
+		for (unsigned i = 1; i < base; i++) {
+			if (p[i].revents & POLLIN) {
+				uint64_t c;
+				ssize_t r = read(p[i].fd, &c, sizeof(c));
+				(void)r;
+			}
+		}
+		if (nb) {
+			/* Input happens "now" on the vmm's clock as last
+			 * published (real input is not deterministic). */
+			uint64_t t = __atomic_load_n(&dm->chan.sh->vmm_now_ns, __ATOMIC_ACQUIRE);
+			if (t > vclock_now(&dm->clock))
+				clock_to(dm, t);
+			dm_board_input(&dm->board, p + base, nb);
+			__atomic_store_n(&dm->chan.sh->dm_deadline_ns,
+					 vclock_next_deadline(&dm->clock), __ATOMIC_RELEASE);
+			ioreq_dm_kick(&dm->chan);
+		}
+	}
+	return dm->exit_code;
+}

@@ -1,0 +1,35 @@
+/* Devices that exist only in test builds (compiled with V2E_TEST_DEVICES,
+ * which MODE=asan sets): they let the tests make a device model misbehave
+ * from inside, the way a compromised device would.
+ *
+ * test-sandbox (8 ports): writing N to base+0 makes the device model try
+ * a forbidden operation: 1 open("/etc/passwd"), 2 execve("/bin/true"),
+ * 3 socket(AF_INET), 4 ptrace(PTRACE_TRACEME), 5 create a file in /tmp.
+ * If the attempt returns instead of killing the process, base+0 reads
+ * back the errno it failed with (0: it succeeded, the sandbox leaked).
+ *
+ * test-dma (8 ports): base+0 (4 bytes) holds a guest-physical address,
+ * writing 4 bytes to base+4 stores them there through the DMA contract;
+ * base+4 reads 0 if the last store was accepted, else 0xffffffff. */
+#ifndef V2E_DM_TEST_DEVICES_H
+#define V2E_DM_TEST_DEVICES_H
+
+#include <stdint.h>
+
+#include "dev/device.h"
+#include "dev/dma.h"
+
+struct test_device {
+	const struct dma_space *dma;
+	const struct irq_line *irq;
+	uint32_t reg[2];
+	uint32_t result;
+};
+
+/* 0 with *ops set, or -ENOTSUP in a build without test devices or for a
+ * kind that is not one of them. */
+int test_device_init(struct test_device *t, const char *kind,
+		     const struct dma_space *dma, const struct irq_line *irq,
+		     const struct io_ops **ops);
+
+#endif
