@@ -44,6 +44,7 @@
 
 /* boot_params outside the header. */
 #define BP_SIZE 4096
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_ALT_MEM_K 0x1e0
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
@@ -277,6 +278,13 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	out->gdt_base = LINUX_GDT_ADDR;
 	out->gdt_limit = sizeof(boot_gdt) - 1;
 	return 0;
+}
+
+int linux_boot_set_acpi_rsdp(const struct guest_mem *gm, uint64_t rsdp)
+{
+	uint8_t v[8];
+	ld_wr64(v, rsdp);
+	return guest_mem_write(gm, LINUX_BOOT_PARAMS_ADDR + BP_ACPI_RSDP_ADDR, v, sizeof(v));
 }
 
 void linux_boot_entry_state(const struct linux_entry *e, struct x86_state *s)

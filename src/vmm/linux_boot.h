@@ -49,6 +49,11 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		    const uint8_t *initrd, size_t initrd_len, const char *cmdline,
 		    struct linux_entry *out, char *err, size_t errlen) must_check;
 
+/* After linux_boot_load(): where the firmware's ACPI RSDP is, in
+ * boot_params.acpi_rsdp_addr (kernels from 4.20 read it; older ones scan
+ * the BIOS area and find the same table). 0 or -EFAULT. */
+int linux_boot_set_acpi_rsdp(const struct guest_mem *gm, uint64_t rsdp) must_check;
+
 /* Sets what the 32-bit boot protocol fixes for entry in `s` (a state
  * after RESET): flat 4 GiB CS = __BOOT_CS and DS/ES/SS = __BOOT_DS with
  * GDTR on the loader's GDT, CR0.PE, paging and interrupts off, ESI = the
