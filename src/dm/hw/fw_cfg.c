@@ -1,0 +1,528 @@
+/* QEMU's fw_cfg device (see fw_cfg.h for the guest ABI).
+ *
+ * The model: items are host-chosen blobs copied in at setup, never
+ * resized; the guest only moves a selector and an offset over them, and
+ * (through DMA) overwrites the bytes of items registered writable. The
+ * offset never passes the selected item's end, so reads past it give
+ * zeros without further checks. Guest RAM is reached only through the
+ * dma_space, and every descriptor field is checked before use: the
+ * descriptor is read once (a descriptor that the transfer overwrites,
+ * even itself, does not change the transfer), ranges that wrap are
+ * refused, and a transfer that would fail part way is refused before
+ * anything is copied.
+ *
+ * Departures from QEMU, none of which a firmware relies on: an ERROR bit
+ * the guest sets in the descriptor is ignored (QEMU then skips the
+ * transfer); a failed transfer leaves the offset where it was (QEMU may
+ * advance it); the file directory is exactly as long as its entries
+ * (QEMU pads it to a fixed number of slots); a 16-bit read of the ports
+ * returns two data bytes. */
+#include "dm/hw/fw_cfg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* --- The item store --- */
+
+/* Index of the first numbered item whose key is >= key. */
+static size_t item_pos(const struct fw_cfg *fw, uint16_t key)
+{
+	size_t lo = 0, hi = fw->n_items;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (fw->items[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Index of the first file whose name is >= name (strcmp order: bytes
+ * compared unsigned, as QEMU sorts). */
+static size_t file_pos(const struct fw_cfg *fw, const char *name)
+{
+	size_t lo = 0, hi = fw->n_files;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(fw->files[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct fw_cfg_item *lookup(const struct fw_cfg *fw, uint16_t key)
+{
+	uint16_t index = key & FW_CFG_INDEX_MASK;
+	size_t i;
+
+	key &= (uint16_t)~FW_CFG_WRITE_CHANNEL;
+	if (!(key & FW_CFG_ARCH_LOCAL) && index >= FW_CFG_FILE_FIRST) {
+		i = index - FW_CFG_FILE_FIRST;
+		return i < fw->n_files ? &fw->files[i] : NULL;
+	}
+	i = item_pos(fw, key);
+	return i < fw->n_items && fw->items[i].key == key ? &fw->items[i] : NULL;
+}
+
+const struct fw_cfg_item *fw_cfg_find(const struct fw_cfg *fw, uint16_t key)
+{
+	return lookup(fw, key);
+}
+
+const struct fw_cfg_item *fw_cfg_find_file(const struct fw_cfg *fw,
+					   const char *name)
+{
+	size_t i = file_pos(fw, name);
+	return i < fw->n_files && !strcmp(fw->files[i].name, name) ?
+	       &fw->files[i] : NULL;
+}
+
+static void select_item(struct fw_cfg *fw, uint16_t key)
+{
+	fw->selector = key;
+	fw->offset = 0;
+	fw->cur = lookup(fw, key);
+}
+
+/* After the arrays moved: find the selected item again, keeping the
+ * offset (only setup adds items, so it is 0 in practice). */
+static void reselect(struct fw_cfg *fw)
+{
+	fw->cur = lookup(fw, fw->selector);
+	if (!fw->cur || fw->offset > fw->cur->len)
+		fw->offset = 0;
+}
+
+/* A copy of data[0..len) for an item, after checking the bounds of the
+ * store; `extra` is what else the caller is about to add or drop. */
+static int item_copy(struct fw_cfg *fw, const void *data, size_t len,
+		     int64_t extra, uint8_t **out)
+{
+	uint64_t total = fw->bytes + (uint64_t)extra;
+
+	*out = NULL;
+	if (len > UINT32_MAX)
+		return -EINVAL;
+	if (len > fw->max_bytes || total > fw->max_bytes - len)
+		return -E2BIG;
+	if (!len)
+		return 0;
+	*out = malloc(len);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, data, len);
+	return 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, c * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+/* Adds a numbered item without the reserved-key check (the device's own
+ * items go through here). */
+static int add_item(struct fw_cfg *fw, uint16_t key, const void *data,
+		    size_t len, unsigned flags)
+{
+	size_t i = item_pos(fw, key);
+	uint8_t *copy;
+	int r;
+
+	if (i < fw->n_items && fw->items[i].key == key)
+		return -EEXIST;
+	r = item_copy(fw, data, len, 0, &copy);
+	if (r)
+		return r;
+	r = grow((void **)&fw->items, &fw->cap_items, fw->n_items,
+		 sizeof(*fw->items));
+	if (r) {
+		free(copy);
+		return r;
+	}
+	memmove(&fw->items[i + 1], &fw->items[i],
+		(fw->n_items - i) * sizeof(*fw->items));
+	fw->items[i] = (struct fw_cfg_item){
+		.data = copy,
+		.len = (uint32_t)len,
+		.key = key,
+		.writable = (flags & FW_CFG_WRITABLE) != 0,
+	};
+	fw->n_items++;
+	fw->bytes += len;
+	reselect(fw);
+	return 0;
+}
+
+static bool key_for_board(uint16_t key)
+{
+	if (key & FW_CFG_WRITE_CHANNEL)
+		return false;
+	if (key & FW_CFG_ARCH_LOCAL)
+		return true;
+	return key < FW_CFG_FILE_FIRST && key != FW_CFG_SIGNATURE &&
+	       key != FW_CFG_ID && key != FW_CFG_FILE_DIR;
+}
+
+int fw_cfg_add_bytes(struct fw_cfg *fw, uint16_t key, const void *data,
+		     size_t len, unsigned flags)
+{
+	if (!key_for_board(key))
+		return -EINVAL;
+	return add_item(fw, key, data, len, flags);
+}
+
+int fw_cfg_add_u16(struct fw_cfg *fw, uint16_t key, uint16_t v)
+{
+	uint8_t b[2];
+	put_le(b, v, sizeof(b));
+	return fw_cfg_add_bytes(fw, key, b, sizeof(b), 0);
+}
+
+int fw_cfg_add_u32(struct fw_cfg *fw, uint16_t key, uint32_t v)
+{
+	uint8_t b[4];
+	put_le(b, v, sizeof(b));
+	return fw_cfg_add_bytes(fw, key, b, sizeof(b), 0);
+}
+
+int fw_cfg_add_u64(struct fw_cfg *fw, uint16_t key, uint64_t v)
+{
+	uint8_t b[8];
+	put_le(b, v, sizeof(b));
+	return fw_cfg_add_bytes(fw, key, b, sizeof(b), 0);
+}
+
+int fw_cfg_add_string(struct fw_cfg *fw, uint16_t key, const char *s)
+{
+	return fw_cfg_add_bytes(fw, key, s, strlen(s) + 1, 0);
+}
+
+static size_t dir_len(size_t n_files)
+{
+	return 4 + n_files * FW_CFG_DIR_ENTRY_LEN;
+}
+
+static void dir_fill(const struct fw_cfg *fw, uint8_t *dir)
+{
+	memset(dir, 0, dir_len(fw->n_files));
+	put_be32(dir, (uint32_t)fw->n_files);
+	for (size_t i = 0; i < fw->n_files; i++) {
+		const struct fw_cfg_item *f = &fw->files[i];
+		uint8_t *e = dir + 4 + i * FW_CFG_DIR_ENTRY_LEN;
+		put_be32(e, f->len);
+		put_be16(e + 4, f->key);
+		memcpy(e + 8, f->name, strlen(f->name));
+	}
+}
+
+int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data,
+		    size_t len, unsigned flags)
+{
+	size_t nl = strnlen(name, FW_CFG_NAME_LEN), i;
+	struct fw_cfg_item *dir = lookup(fw, FW_CFG_FILE_DIR);
+	size_t old_dir = dir_len(fw->n_files), new_dir = dir_len(fw->n_files + 1);
+	uint8_t *copy, *dir_data;
+	int r;
+
+	if (nl == 0 || nl >= FW_CFG_NAME_LEN)
+		return -EINVAL;
+	i = file_pos(fw, name);
+	if (i < fw->n_files && !strcmp(fw->files[i].name, name))
+		return -EEXIST;
+	if (fw->n_files >= FW_CFG_MAX_FILES)
+		return -ENOSPC;
+	/* Everything that can fail comes before the store changes. */
+	r = item_copy(fw, data, len, (int64_t)new_dir - (int64_t)old_dir, &copy);
+	if (r)
+		return r;
+	dir_data = malloc(new_dir);
+	r = dir_data ? grow((void **)&fw->files, &fw->cap_files, fw->n_files,
+			    sizeof(*fw->files)) : -ENOMEM;
+	if (r) {
+		free(dir_data);
+		free(copy);
+		return r;
+	}
+	memmove(&fw->files[i + 1], &fw->files[i],
+		(fw->n_files - i) * sizeof(*fw->files));
+	fw->files[i] = (struct fw_cfg_item){
+		.data = copy,
+		.len = (uint32_t)len,
+		.writable = (flags & FW_CFG_WRITABLE) != 0,
+	};
+	memcpy(fw->files[i].name, name, nl + 1);
+	fw->n_files++;
+	for (size_t k = i; k < fw->n_files; k++)
+		fw->files[k].key = (uint16_t)(FW_CFG_FILE_FIRST + k);
+	dir_fill(fw, dir_data);
+	free(dir->data);
+	dir->data = dir_data;
+	dir->len = (uint32_t)new_dir;
+	fw->bytes += len + new_dir - old_dir;
+	reselect(fw);
+	return 0;
+}
+
+int fw_cfg_init(struct fw_cfg *fw, const struct dma_space *dma)
+{
+	uint8_t id[4], dir[4] = {0};
+	int r;
+
+	memset(fw, 0, sizeof(*fw));
+	fw->dma = *dma;
+	fw->max_bytes = FW_CFG_MAX_BYTES;
+	put_le(id, FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA, sizeof(id));
+	r = add_item(fw, FW_CFG_SIGNATURE, "QEMU", 4, 0);
+	if (!r)
+		r = add_item(fw, FW_CFG_ID, id, sizeof(id), 0);
+	if (!r)
+		r = add_item(fw, FW_CFG_FILE_DIR, dir, sizeof(dir), 0);
+	if (r) {
+		fw_cfg_destroy(fw);
+		return r;
+	}
+	fw_cfg_reset(fw);
+	return 0;
+}
+
+void fw_cfg_destroy(struct fw_cfg *fw)
+{
+	for (size_t i = 0; i < fw->n_items; i++)
+		free(fw->items[i].data);
+	for (size_t i = 0; i < fw->n_files; i++)
+		free(fw->files[i].data);
+	free(fw->items);
+	free(fw->files);
+	fw->items = fw->files = NULL;
+	fw->n_items = fw->cap_items = fw->n_files = fw->cap_files = 0;
+	fw->bytes = 0;
+	fw->cur = NULL;
+}
+
+void fw_cfg_reset(struct fw_cfg *fw)
+{
+	select_item(fw, FW_CFG_SIGNATURE);
+	fw->dma_addr = 0;
+}
+
+/* --- The traditional interface: selector and data ports --- */
+
+static uint8_t data_byte(struct fw_cfg *fw)
+{
+	if (fw->cur && fw->offset < fw->cur->len)
+		return fw->cur->data[fw->offset++];
+	return 0;
+}
+
+static uint64_t fw_cfg_io_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct fw_cfg *fw = opaque;
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)data_byte(fw) << (8 * i);
+	return v;
+}
+
+static void fw_cfg_io_write(void *opaque, uint64_t off, unsigned size,
+			    uint64_t v)
+{
+	if (size == 2 && off == 0)
+		select_item(opaque, (uint16_t)v);
+}
+
+const struct io_ops fw_cfg_io_ops = {
+	fw_cfg_io_read, fw_cfg_io_write,
+	IO_SIZE_1 | IO_SIZE_2, IO_SIZE_1 | IO_SIZE_2,
+};
+
+/* --- The DMA interface --- */
+
+#define DMA_DESC_LEN 16
+#define DMA_CHUNK 4096
+
+static const uint8_t dma_zeros[DMA_CHUNK];
+
+/* Checks that every byte of [gpa, gpa + len) is RAM (zero false), or
+ * writes zeros there (zero true), a chunk at a time: a guest-chosen
+ * length never sizes a host buffer. */
+static int dma_zero_range(struct fw_cfg *fw, uint64_t gpa, uint64_t len,
+			  bool zero)
+{
+	uint8_t scratch[DMA_CHUNK];
+
+	while (len) {
+		size_t n = len < DMA_CHUNK ? (size_t)len : DMA_CHUNK;
+		int r = zero ? dma_write(&fw->dma, gpa, dma_zeros, n) :
+			       dma_read(&fw->dma, gpa, scratch, n);
+		if (r)
+			return r;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool range_wraps(uint64_t gpa, uint32_t len)
+{
+	return len && len - 1 > UINT64_MAX - gpa;
+}
+
+static uint32_t item_left(const struct fw_cfg *fw)
+{
+	return fw->cur ? fw->cur->len - fw->offset : 0;
+}
+
+/* READ: the item's next bytes, then zeros up to `len`. */
+static int dma_to_guest(struct fw_cfg *fw, uint64_t gpa, uint32_t len)
+{
+	uint32_t left = item_left(fw);
+	uint32_t n = len < left ? len : left;
+
+	if (range_wraps(gpa, len))
+		return -EFAULT;
+	/* The zeros' range is checked first, so that a failure anywhere
+	 * leaves guest RAM untouched; the item's part is one checked copy. */
+	if (n < len && dma_zero_range(fw, gpa + n, len - n, false))
+		return -EFAULT;
+	if (n && dma_write(&fw->dma, gpa, fw->cur->data + fw->offset, n))
+		return -EFAULT;
+	if (n < len && dma_zero_range(fw, gpa + n, len - n, true))
+		return -EFAULT;
+	fw->offset += n;
+	return 0;
+}
+
+/* WRITE: only into a writable item, and only within it (items never
+ * grow; a write that would run past the end is refused whole). */
+static int dma_from_guest(struct fw_cfg *fw, uint64_t gpa, uint32_t len)
+{
+	if (!len)
+		return 0;
+	if (!fw->cur || !fw->cur->writable || len > item_left(fw))
+		return -EPERM;
+	if (range_wraps(gpa, len) ||
+	    dma_read(&fw->dma, gpa, fw->cur->data + fw->offset, len))
+		return -EFAULT;
+	fw->offset += len;
+	return 0;
+}
+
+static void dma_status(struct fw_cfg *fw, uint64_t desc, uint32_t control)
+{
+	uint8_t b[4];
+
+	put_be32(b, control);
+	if (desc <= UINT64_MAX - sizeof(b))
+		(void)dma_write(&fw->dma, desc, b, sizeof(b));
+}
+
+static void dma_run(struct fw_cfg *fw)
+{
+	uint64_t desc = fw->dma_addr;
+	uint8_t d[DMA_DESC_LEN];
+	uint32_t control, len;
+	uint64_t gpa;
+	int r = 0;
+
+	fw->dma_addr = 0;
+	if (desc > UINT64_MAX - DMA_DESC_LEN ||
+	    dma_read(&fw->dma, desc, d, sizeof(d))) {
+		/* The control word may still be RAM: say so there. */
+		dma_status(fw, desc, FW_CFG_DMA_ERROR);
+		return;
+	}
+	control = get_be32(d);
+	len = get_be32(d + 4);
+	gpa = get_be64(d + 8);
+
+	if (control & FW_CFG_DMA_SELECT)
+		select_item(fw, (uint16_t)(control >> 16));
+	if (control & FW_CFG_DMA_READ) {
+		r = dma_to_guest(fw, gpa, len);
+	} else if (control & FW_CFG_DMA_WRITE) {
+		r = dma_from_guest(fw, gpa, len);
+	} else if (control & FW_CFG_DMA_SKIP) {
+		uint32_t left = item_left(fw);
+		fw->offset += len < left ? len : left;
+	}
+	dma_status(fw, desc, r ? FW_CFG_DMA_ERROR : 0);
+}
+
+static const uint8_t dma_signature[FW_CFG_DMA_LEN] = "QEMU CFG";
+
+static uint64_t fw_cfg_dma_read(void *opaque, uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size && off + i < FW_CFG_DMA_LEN; i++)
+		v |= (uint64_t)dma_signature[off + i] << (8 * i);
+	return v;
+}
+
+/* The register is big-endian: the byte at the lowest port is the most
+ * significant, so the little-endian value of a port access is swapped. */
+static void fw_cfg_dma_write(void *opaque, uint64_t off, unsigned size,
+			     uint64_t v)
+{
+	struct fw_cfg *fw = opaque;
+
+	if (size == 4 && off == 0) {
+		fw->dma_addr = (uint64_t)__builtin_bswap32((uint32_t)v) << 32;
+	} else if (size == 4 && off == 4) {
+		fw->dma_addr |= __builtin_bswap32((uint32_t)v);
+		dma_run(fw);
+	} else if (size == 8 && off == 0) {
+		fw->dma_addr = __builtin_bswap64(v);
+		dma_run(fw);
+	}
+}
+
+const struct io_ops fw_cfg_dma_ops = {
+	fw_cfg_dma_read, fw_cfg_dma_write,
+	IO_SIZE_4 | IO_SIZE_8, IO_SIZE_4 | IO_SIZE_8,
+};
