@@ -141,6 +141,9 @@ int dm_setup(struct dm *dm, int ctl)
 	int fds[CTL_MAX_FDS];
 	unsigned nfd;
 	struct dma_space dma;
+	struct dm_device_spec specs[DM_MAX_DEVICES];
+	char names[DM_MAX_DEVICES][2][CTL_NAME_LEN];
+	unsigned n_specs = 0;
 	char err[256];
 	ssize_t n;
 	int r;
@@ -177,25 +180,37 @@ int dm_setup(struct dm *dm, int ctl)
 	dma = (struct dma_space){dma_rd, dma_wr, dm};
 	dm_board_init(&dm->board, &dm_host, dm, &dm->clock, &dma);
 
+	/* All devices arrive before START; only then are they created, so
+	 * their claims (which wait for answers) do not cross the vmm's
+	 * remaining setup messages. */
 	for (;;) {
-		struct dm_device_spec s;
+		struct dm_device_spec *s;
 		n = ctl_recv(ctl, &m, sizeof(m), fds, CTL_MAX_FDS, &nfd);
 		if (n >= (ssize_t)sizeof(m.h) && m.h.type == CTL_START && nfd == 0)
 			break;
 		if (n != sizeof(m.d) || m.h.type != CTL_DEVICE || nfd != m.d.n_fds ||
-		    nfd > DM_MAX_DEV_FDS) {
+		    nfd > DM_MAX_DEV_FDS || n_specs >= DM_MAX_DEVICES) {
 			for (unsigned i = 0; i < nfd; i++)
 				close(fds[i]);
 			dm_fatal(dm, "expected DEVICE or START from the vmm");
 			return -EPROTO;
 		}
-		s = (struct dm_device_spec){ctl_name(m.d.kind), ctl_name(m.d.id),
-					    m.d.base, m.d.size, m.d.irq, m.d.param,
-					    {-1, -1, -1, -1}, nfd};
-		memcpy(s.fds, fds, sizeof(int) * nfd);
+		s = &specs[n_specs];
+		ctl_set_name(names[n_specs][0], ctl_name(m.d.kind));
+		ctl_set_name(names[n_specs][1], ctl_name(m.d.id));
+		*s = (struct dm_device_spec){names[n_specs][0], names[n_specs][1],
+					     m.d.base, m.d.size, m.d.irq, m.d.param,
+					     {-1, -1, -1, -1}, nfd};
+		memcpy(s->fds, fds, sizeof(int) * nfd);
+		n_specs++;
+	}
+	for (unsigned i = 0; i < n_specs; i++) {
 		err[0] = 0;
-		r = dm_board_add(&dm->board, &s, err, sizeof(err));
+		r = dm_board_add(&dm->board, &specs[i], err, sizeof(err));
 		if (r < 0) {
+			for (unsigned j = i + 1; j < n_specs; j++)
+				for (unsigned f = 0; f < specs[j].n_fds; f++)
+					close(specs[j].fds[f]);
 			dm_fatal(dm, "%s", err);
 			return r;
 		}
@@ -454,6 +469,7 @@ int dm_serve(struct dm *dm)
 	while (!dm->stop) {
 		unsigned n = 0, nb, base;
 		uint64_t now;
+		int r;
 
 		if (serve_pending(dm)) {
 			idle_since = 0;
@@ -476,7 +492,13 @@ int dm_serve(struct dm *dm)
 		/* Sleep until the vmm signals or host input arrives; a
 		 * request is checked again first, so a signal sent before we
 		 * got here is not lost (eventfds keep it). */
-		if (poll(p, n, -1) < 0)
+		if (!ioreq_dm_sleep_begin(&dm->chan)) {
+			idle_since = 0;
+			continue;
+		}
+		r = poll(p, n, -1);
+		ioreq_dm_sleep_end(&dm->chan);
+		if (r < 0)
 			continue;
 		idle_since = 0;
 		if (p[0].revents && !control(dm))
@@ -484,8 +506,8 @@ int dm_serve(struct dm *dm)
 		for (unsigned i = 1; i < base; i++) {
 			if (p[i].revents & POLLIN) {
 				uint64_t c;
-				ssize_t r = read(p[i].fd, &c, sizeof(c));
-				(void)r;
+				if (read(p[i].fd, &c, sizeof(c)) < 0)
+					continue; /* a signal already consumed */
 			}
 		}
 		if (nb) {

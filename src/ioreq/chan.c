@@ -230,7 +230,8 @@ int ioreq_vmm_call(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req,
 	req->state = IOREQ_STATE_NONE;
 	memcpy(s, req, offsetof(struct ioreq, state));
 	__atomic_store_n(&s->state, IOREQ_STATE_READY, __ATOMIC_SEQ_CST);
-	signal_fd(c->req_fd[vcpu]);
+	if (__atomic_load_n(&c->sh->dm_sleeping, __ATOMIC_SEQ_CST))
+		signal_fd(c->req_fd[vcpu]);
 
 	start = now = mono_ns();
 	for (;;) {
@@ -326,7 +327,8 @@ int ioreq_vmm_buffered(struct ioreq_chan *c, const struct ioreq_buffered *b,
 	c->sh->buf.slot[c->buf_write % IOREQ_BUF_SLOTS] = *b;
 	c->buf_write++;
 	__atomic_store_n(&c->sh->buf.write_idx, c->buf_write, __ATOMIC_SEQ_CST);
-	signal_fd(c->buf_fd);
+	if (__atomic_load_n(&c->sh->dm_sleeping, __ATOMIC_SEQ_CST))
+		signal_fd(c->buf_fd);
 	return 0;
 }
 
@@ -372,11 +374,16 @@ void ioreq_dm_reply(struct ioreq_chan *c, unsigned vcpu, uint64_t data)
 bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b)
 {
 	uint32_t wr = __atomic_load_n(&c->sh->buf.write_idx, __ATOMIC_ACQUIRE);
-	if (wr == c->buf_read || wr - c->buf_read > IOREQ_BUF_SLOTS)
+	if (wr == c->buf_read || wr - c->buf_read > IOREQ_BUF_SLOTS) {
+		/* The consumed index is published per batch, not per entry:
+		 * one cache-line transfer to the vmm instead of one each. */
+		__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
 		return false;
+	}
 	*b = c->sh->buf.slot[c->buf_read % IOREQ_BUF_SLOTS];
 	c->buf_read++;
-	__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
+	if (c->buf_read % (IOREQ_BUF_SLOTS / 4) == 0)
+		__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -407,6 +414,26 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,
 	if (kick)
 		signal_fd(c->ev_fd);
 	return 0;
+}
+
+bool ioreq_dm_sleep_begin(struct ioreq_chan *c)
+{
+	__atomic_store_n(&c->sh->dm_sleeping, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->sh->buf.write_idx, __ATOMIC_SEQ_CST) != c->buf_read)
+		goto busy;
+	for (unsigned v = 0; v < c->n_vcpus; v++)
+		if (__atomic_load_n(&c->sh->slot[v].state, __ATOMIC_SEQ_CST) ==
+		    IOREQ_STATE_READY)
+			goto busy;
+	return true;
+busy:
+	__atomic_store_n(&c->sh->dm_sleeping, 0, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+void ioreq_dm_sleep_end(struct ioreq_chan *c)
+{
+	__atomic_store_n(&c->sh->dm_sleeping, 0, __ATOMIC_SEQ_CST);
 }
 
 void ioreq_dm_kick(struct ioreq_chan *c)

@@ -102,6 +102,12 @@ bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b);
 int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e,
 		   bool kick, uint64_t timeout_ns) must_check;
 
+/* Before sleeping: says so in the shared area and checks for work once
+ * more. True: sleep (poll the request and buffered eventfds), then call
+ * ioreq_dm_sleep_end. False: work arrived, serve it. */
+bool ioreq_dm_sleep_begin(struct ioreq_chan *c);
+void ioreq_dm_sleep_end(struct ioreq_chan *c);
+
 /* Signals the vmm's events eventfd: something it reads outside a reply
  * (the dm's timer deadline after host input) changed. */
 void ioreq_dm_kick(struct ioreq_chan *c);

@@ -161,7 +161,14 @@ struct ioreq_shared {
 	uint8_t pad1[56];
 	/* dm -> vmm */
 	uint64_t dm_deadline_ns;   /* the dm's next timer, IOREQ_NEVER if none */
-	uint8_t pad2[56];
+	/* 1 while the dm sleeps in poll(): only then do the vmm's requests
+	 * and buffered writes need a signal. The dm sets it, then looks at
+	 * the slots and the ring once more before sleeping; the vmm
+	 * publishes its request, then reads this (both sequentially
+	 * consistent), so one of them always sees the other. A dm that lies
+	 * here only slows itself down: the vmm's timeout still holds. */
+	uint32_t dm_sleeping;
+	uint8_t pad2[52];
 	struct ioreq slot[IOREQ_MAX_VCPUS];
 	struct ioreq_buf_ring buf;
 	struct ioreq_ev_ring ev;
