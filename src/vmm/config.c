@@ -125,6 +125,80 @@ static int opt_display(struct vm_config *c, const char *arg, char *err, size_t n
 	return 0;
 }
 
+#ifdef V2E_TEST_DEVICES
+/* -device test-sandbox|test-dma,iobase=N: test builds only (dm/test_devices.h). */
+static int opt_test_device(struct vm_config *c, const char *arg, const char *kind,
+			   char *save, char *err, size_t n)
+{
+	uint64_t base = 0;
+	char *tok;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (strncmp(tok, "iobase=", 7) || parse_num(tok + 7, 0xfff8, &base) < 0)
+			return fail(err, n, "-device %s: invalid property '%s'", kind, tok);
+	}
+	if (!base || c->n_test_devices == CONFIG_MAX_TEST_DEVICES)
+		return fail(err, n, "-device %s: needs iobase=N (at most %d test devices)",
+			    arg, CONFIG_MAX_TEST_DEVICES);
+	c->test_device[c->n_test_devices] = !strcmp(kind, "test-dma") ? "test-dma"
+								       : "test-sandbox";
+	c->test_device_base[c->n_test_devices++] = (uint16_t)base;
+	return 0;
+}
+#endif
+
+/* -dm process|inprocess */
+static int opt_dm(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (!strcmp(arg, "inprocess"))
+		c->dm_inprocess = true;
+	else if (!strcmp(arg, "process"))
+		c->dm_inprocess = false;
+	else
+		return fail(err, n, "-dm %s: 'process' (default) or 'inprocess'", arg);
+	return 0;
+}
+
+/* -dm-split DEV[,DEV...]: these devices in a second device model. */
+static int opt_dm_split(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	static const char *const known[] = {"uart", "i8042", "port92", "post",
+					    "isa-debug-exit", "test-sandbox", "test-dma"};
+	const char *p = arg;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+			if (strlen(known[k]) == len && !strncmp(known[k], p, len)) {
+				if (c->n_dm_split == CONFIG_MAX_DM_SPLIT)
+					return fail(err, n, "-dm-split: too many devices");
+				c->dm_split[c->n_dm_split++] = known[k];
+				found = true;
+			}
+		}
+		if (!found)
+			return fail(err, n, "-dm-split: unknown device '%.*s' (devices: uart, "
+				    "i8042, port92, post, isa-debug-exit)", (int)len, p);
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+static int opt_dm_timeout(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (parse_num(arg, 3600000, &c->dm_timeout_ms) < 0 || !c->dm_timeout_ms)
+		return fail(err, n, "-dm-timeout %s: milliseconds, 1..3600000", arg);
+	return 0;
+}
+
+#ifdef V2E_TEST_DEVICES
+static int opt_dm_hostile(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (parse_num(arg, 1000000000, &c->dm_hostile) < 0 || !c->dm_hostile)
+		return fail(err, n, "-dm-hostile %s: a request count", arg);
+	return 0;
+}
+#endif
+
 /* -device isa-debug-exit[,iobase=N][,iosize=N] */
 static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 {
@@ -136,6 +210,10 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 		return fail(err, n, "-device: argument too long");
 	strcpy(buf, arg);
 	tok = strtok_r(buf, ",", &save);
+#ifdef V2E_TEST_DEVICES
+	if (tok && (!strcmp(tok, "test-sandbox") || !strcmp(tok, "test-dma")))
+		return opt_test_device(c, arg, tok, save, err, n);
+#endif
 	if (!tok || strcmp(tok, "isa-debug-exit"))
 		return fail(err, n, "-device %s: unsupported device (supported: isa-debug-exit)", arg);
 	while ((tok = strtok_r(NULL, ",", &save))) {
@@ -198,6 +276,12 @@ static const struct option_row options[] = {
 	{"display", ARG, opt_display, 0},
 	{"device", ARG, opt_device, 0},
 	{"icount", OPT_ARG, opt_icount, 0},
+	{"dm", ARG, opt_dm, 0},
+	{"dm-split", ARG, opt_dm_split, 0},
+	{"dm-timeout", ARG, opt_dm_timeout, 0},
+#ifdef V2E_TEST_DEVICES
+	{"dm-hostile", ARG, opt_dm_hostile, 0},
+#endif
 	{"nographic", NO_ARG, NULL, 0},
 	{"no-reboot", NO_ARG, NULL, 0},
 	{"h", NO_ARG, NULL, 0},
@@ -238,6 +322,7 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
 	c->debug_exit_base = 0x501;
 	c->debug_exit_size = 2;
+	c->dm_timeout_ms = 10000;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *name;
@@ -305,5 +390,10 @@ const char *config_usage(void)
 	       "  -icount [shift=]N    deterministic clock, 2^N ns per instruction\n"
 	       "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
 	       "                       writing V to the port exits with (V << 1) | 1\n"
+	       "  -dm process|inprocess  device models in a sandboxed v2e-dm process\n"
+	       "                       (default) or called inside v2e\n"
+	       "  -dm-split DEV[,DEV]  these devices in a second v2e-dm (uart, i8042,\n"
+	       "                       port92, post, isa-debug-exit)\n"
+	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
 	       "  -version, -help\n";
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #define CONFIG_MAX_SERIAL 4
+#define CONFIG_MAX_DM_SPLIT 8
+#define CONFIG_MAX_TEST_DEVICES 4
 
 enum serial_kind {
 	SERIAL_NONE,  /* the port exists, output goes nowhere */
@@ -34,6 +36,16 @@ struct vm_config {
 	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
 	bool debug_exit;
 	uint16_t debug_exit_base, debug_exit_size;
+	/* Device models (v2e's own options; QEMU has no such boundary). */
+	bool dm_inprocess;       /* -dm inprocess: devices called directly */
+	const char *dm_split[CONFIG_MAX_DM_SPLIT]; /* -dm-split: to a second dm */
+	unsigned n_dm_split;
+	uint64_t dm_timeout_ms;  /* -dm-timeout: longest wait for an answer */
+	uint64_t dm_hostile;     /* -dm-hostile N (test builds) */
+	/* -device test-sandbox|test-dma,iobase=N (test builds) */
+	const char *test_device[CONFIG_MAX_TEST_DEVICES];
+	uint16_t test_device_base[CONFIG_MAX_TEST_DEVICES];
+	unsigned n_test_devices;
 	bool help, version;
 };
 
