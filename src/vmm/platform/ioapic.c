@@ -7,7 +7,7 @@
 /* Writable bits of an entry's low half: vector, delivery mode,
  * destination mode, polarity, trigger mode, mask (delivery status and
  * Remote IRR are read-only); of the high half: the destination. */
-#define RTE_LO_WRITABLE 0x0001a7ffull
+#define RTE_LO_WRITABLE 0x0001afffull
 #define RTE_HI_WRITABLE 0xff000000ull
 
 static bool asserted(const struct ioapic *io, unsigned pin)
