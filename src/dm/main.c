@@ -1,0 +1,86 @@
+/* v2e-dm: one device-model process. The vmm starts it (sandbox_spawn)
+ * with the control socket as its only way out, sends guest RAM, the ioreq
+ * channel and the devices with their host descriptors, and from then on
+ * this process serves ioreqs inside its sandbox.
+ *
+ *   v2e-dm --ctl-fd N [--hostile N]
+ *
+ * --hostile (test builds only) misbehaves after N requests (dm.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dm/dm.h"
+#include "dm/sandbox/sandbox.h"
+#include "lib/log.h"
+
+/* A device model writing a regular file (-serial file:) may not be held
+ * to RLIMIT_FSIZE 0. */
+static bool holds_regular_file(void)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: v2e-dm --ctl-fd N (started by v2e, not by hand)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static struct dm dm;
+	struct sandbox_lockdown_args lock = {
+		.fd_margin = 4,
+		.mem_headroom = 256ull << 20,
+		.fsize_max = 0,
+		.max_threads = 0,
+		.extra_syscalls = NULL,
+	};
+	struct ctl_hdr ready = {CTL_READY, sizeof(ready), 0, 0};
+	uint64_t hostile = 0;
+	int ctl = -1, r;
+
+	log_set_prog("v2e-dm");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ctl-fd") && i + 1 < argc)
+			ctl = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--hostile") && i + 1 < argc)
+			hostile = strtoull(argv[++i], NULL, 0);
+		else
+			return usage();
+	}
+	if (ctl < 0)
+		return usage();
+#ifndef V2E_TEST_DEVICES
+	if (hostile) {
+		log_error("--hostile exists only in test builds");
+		return 2;
+	}
+#endif
+	r = dm_setup(&dm, ctl);
+	if (r < 0)
+		return 1;
+	dm.hostile_after = hostile;
+	dm.rng = 0x9e3779b97f4a7c15ull ^ hostile;
+	if (holds_regular_file())
+		lock.fsize_max = SANDBOX_UNLIMITED;
+	r = sandbox_lockdown(&lock);
+	if (r < 0) {
+		dm_fatal(&dm, "cannot enter the sandbox: %s", strerror(-r));
+		return 1;
+	}
+	if (ctl_send(ctl, &ready, NULL, 0) < 0)
+		return 1;
+	r = dm_serve(&dm);
+	dm_destroy(&dm);
+	return r;
+}

@@ -1,0 +1,597 @@
+/* The vmm's side of a device model (see dm_link.h). */
+#include "vmm/dm_link.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* How long the vmm spins for an answer before it sleeps. */
+#define DM_LINK_SPIN_NS 20000u
+/* Setup messages: a dm that says nothing for this long is dead. */
+#define DM_LINK_SETUP_MS 10000
+
+static int errf(char *err, size_t n, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int errf(char *err, size_t n, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ---- failure ---- */
+
+/* The FATAL text a dm may have left on its control socket. */
+static void fatal_text(struct dm_link *l, char *buf, size_t n)
+{
+	struct ctl_text m;
+	int fds[CTL_MAX_FDS];
+	unsigned nfd;
+	struct pollfd p = {l->ctl, POLLIN, 0};
+
+	buf[0] = 0;
+	while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+		ssize_t r = ctl_recv(l->ctl, &m, sizeof(m), fds, CTL_MAX_FDS, &nfd);
+		for (unsigned i = 0; i < nfd; i++)
+			close(fds[i]);
+		if (r <= 0)
+			break;
+		if (m.h.type == CTL_FATAL && r == sizeof(m))
+			snprintf(buf, n, "; it said: %s", ctl_name(m.text));
+	}
+}
+
+/* Cuts the dm off for good and tells the host once. */
+static void link_fail(struct dm_link *l, const char *what)
+{
+	char said[300], died[128] = "", why[768];
+	int status;
+
+	if (l->failed)
+		return;
+	l->failed = true;
+	said[0] = 0;
+	if (!l->inprocess) {
+		fatal_text(l, said, sizeof(said));
+		if (l->child.pid > 0) {
+			/* Give a dying dm a moment to finish dying, so its
+			 * cause of death can be reported; then make sure. */
+			int r = 0;
+			for (int i = 0; i < 50 && (r = sandbox_reap(&l->child, &status, false)) == 0; i++)
+				nanosleep(&(struct timespec){0, 2000000}, NULL);
+			if (r == 0) {
+				sandbox_kill(&l->child);
+				r = sandbox_reap(&l->child, &status, true);
+				if (r == 1)
+					snprintf(died, sizeof(died), "; stopped by v2e");
+			} else if (r == 1) {
+				char how[96];
+				sandbox_describe_status(status, how, sizeof(how));
+				snprintf(died, sizeof(died), "; it %s", how);
+			}
+		}
+		vtimer_cancel(l->host->clock, &l->deadline);
+	}
+	snprintf(why, sizeof(why), "device model %s failed: %s%s%s", l->name, what,
+		 died, said);
+	l->host->failed(l->host->opaque, why);
+}
+
+/* ---- events ---- */
+
+static void apply_event(struct dm_link *l, const struct ioreq_event *e)
+{
+	const struct dm_link_host *h = l->host;
+	char why[96];
+
+	switch (e->type) {
+	case IOREQ_EV_LINE:
+		if (e->a >= IOREQ_LINE_COUNT || e->b > 1) {
+			link_fail(l, "an event for an impossible line");
+			return;
+		}
+		h->set_line(h->opaque, (unsigned)e->a, e->b);
+		return;
+	case IOREQ_EV_DIRTY:
+		if (!guest_mem_ptr(h->gm, e->a, e->b)) {
+			link_fail(l, "it claims to have written memory outside guest RAM");
+			return;
+		}
+		h->dirty(h->opaque, e->a, e->b);
+		return;
+	case IOREQ_EV_EXIT:
+		if (e->a > 0xff || (e->b != 1 && e->b != 2)) {
+			link_fail(l, "an impossible exit request");
+			return;
+		}
+		if (e->b == 1)
+			snprintf(why, sizeof(why), "isa-debug-exit: guest wrote %#llx",
+				 (unsigned long long)(e->a >> 1));
+		else
+			snprintf(why, sizeof(why), "QEMU: Terminated (Ctrl-A X)");
+		h->exit(h->opaque, (int)e->a, why);
+		return;
+	case IOREQ_EV_RESET:
+		h->reset(h->opaque);
+		return;
+	case IOREQ_EV_MSI:
+		/* No device model of this build has a PCI device that could
+		 * send one: an MSI is a broken dm. */
+		link_fail(l, "an MSI message without a PCI device");
+		return;
+	default:
+		link_fail(l, "an event of an unknown type");
+	}
+}
+
+static void drain(void *opaque)
+{
+	struct dm_link *l = opaque;
+	struct ioreq_event e;
+	int r;
+
+	while (!l->failed && (r = ioreq_vmm_next_event(&l->chan, &e)) != 0) {
+		if (r < 0) {
+			link_fail(l, "its event ring index is impossible");
+			return;
+		}
+		apply_event(l, &e);
+	}
+}
+
+/* The dm's next timer becomes a TIMER request on the vmm's clock. */
+static void update_deadline(struct dm_link *l)
+{
+	uint64_t d = __atomic_load_n(&l->chan.sh->dm_deadline_ns, __ATOMIC_ACQUIRE);
+	uint64_t now = vclock_now(l->host->clock);
+
+	if (l->failed || d == l->deadline_at)
+		return;
+	l->deadline_at = d;
+	if (d == IOREQ_NEVER) {
+		vtimer_cancel(l->host->clock, &l->deadline);
+		return;
+	}
+	/* A deadline in the past (or a dm that keeps asking for "now") is
+	 * served a microsecond on: it cannot hold the clock still. */
+	if (d < now + 1000)
+		d = now + 1000;
+	vtimer_arm(l->host->clock, &l->deadline, d);
+}
+
+static bool call(struct dm_link *l, struct ioreq *q)
+{
+	char err[256];
+	struct ioreq_wait w = {l->timeout_ns, DM_LINK_SPIN_NS, l->ctl, drain, l,
+			       err, sizeof(err)};
+	int r;
+
+	if (l->failed)
+		return false;
+	q->now_ns = vclock_now(l->host->clock);
+	r = ioreq_vmm_call(&l->chan, 0, q, &w);
+	l->requests++;
+	if (r < 0) {
+		link_fail(l, err);
+		return false;
+	}
+	drain(l);
+	update_deadline(l);
+	return !l->failed;
+}
+
+static void deadline_fire(void *opaque)
+{
+	struct dm_link *l = opaque;
+	struct ioreq q = {.type = IOREQ_TYPE_TIMER, .size = 1, .count = 1,
+			  .dir = IOREQ_DIR_WRITE};
+	l->deadline_at = IOREQ_NEVER;
+	call(l, &q);
+}
+
+/* ---- forwarded windows ---- */
+
+static uint64_t fwd_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct dm_claim *c = opaque;
+	struct ioreq q = {.addr = c->base + off, .size = (uint8_t)size, .count = 1,
+			  .dir = IOREQ_DIR_READ, .type = c->type};
+	if (!call(c->link, &q))
+		return ~0ull;
+	return q.data;
+}
+
+static void fwd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	struct dm_claim *c = opaque;
+	struct dm_link *l = c->link;
+	struct ioreq q = {.addr = c->base + off, .data = v, .size = (uint8_t)size,
+			  .count = 1, .dir = IOREQ_DIR_WRITE, .type = c->type};
+
+	if (l->failed)
+		return;
+	if (c->buffered) {
+		char err[256];
+		struct ioreq_wait w = {l->timeout_ns, DM_LINK_SPIN_NS, l->ctl, drain, l,
+				       err, sizeof(err)};
+		struct ioreq_buffered b = {c->base + off, v, vclock_now(l->host->clock),
+					   (uint8_t)size, c->type, {0}};
+		if (ioreq_vmm_buffered(&l->chan, &b, &w) < 0)
+			link_fail(l, err);
+		return;
+	}
+	call(l, &q);
+}
+
+/* The vmm does not split what it forwards: the dm's own port space
+ * applies each device's access sizes. */
+static const struct io_ops fwd_pio_ops = {
+	fwd_read, fwd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+};
+static const struct io_ops fwd_mmio_ops = {
+	fwd_read, fwd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
+};
+
+/* A dm's claim, checked and entered into the vmm's space. */
+static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t n)
+{
+	struct dm_claim *c;
+	struct iospace *sp;
+	int r;
+
+	if (l->n_claims >= DM_LINK_MAX_CLAIMS)
+		return errf(err, n, -ENOSPC, "too many claims");
+	if (m->len == 0 || m->base + m->len < m->base ||
+	    (m->space == CTL_SPACE_PIO && m->base + m->len > 0x10000))
+		return errf(err, n, -EINVAL, "claim %s: range %#llx+%#llx is impossible",
+			    ctl_name(m->name), (unsigned long long)m->base,
+			    (unsigned long long)m->len);
+	if (m->space == CTL_SPACE_PCI)
+		return errf(err, n, -ENOTSUP, "claim %s: PCI slots need the PCI host "
+			    "bridge, which v2e does not have yet", ctl_name(m->name));
+	if (m->space != CTL_SPACE_PIO && m->space != CTL_SPACE_MMIO)
+		return errf(err, n, -EINVAL, "claim %s: unknown space %u",
+			    ctl_name(m->name), m->space);
+	if (m->space == CTL_SPACE_MMIO && guest_mem_offset(l->host->gm, m->base) >= 0)
+		return errf(err, n, -EINVAL, "claim %s: MMIO at %#llx is guest RAM",
+			    ctl_name(m->name), (unsigned long long)m->base);
+	c = &l->claim[l->n_claims];
+	*c = (struct dm_claim){l, m->base,
+			       m->space == CTL_SPACE_PIO ? IOREQ_TYPE_PIO : IOREQ_TYPE_MMIO,
+			       (m->flags & CTL_CLAIM_BUFFERED) != 0, {0}};
+	ctl_set_name(c->name, ctl_name(m->name));
+	sp = m->space == CTL_SPACE_PIO ? l->host->ports : l->host->mmio;
+	r = iospace_claim(sp, m->base, m->len,
+			  m->space == CTL_SPACE_PIO ? &fwd_pio_ops : &fwd_mmio_ops, c,
+			  c->name);
+	if (r < 0) {
+		const struct io_window *w = iospace_find(sp, m->base);
+		for (uint64_t a = m->base; !w && a < m->base + m->len && a - m->base < 0x10000; a++)
+			w = iospace_find(sp, a);
+		return errf(err, n, r, "%s of %s claims %s %#llx-%#llx, which overlaps %s",
+			    c->name, l->name, sp->name, (unsigned long long)m->base,
+			    (unsigned long long)(m->base + m->len - 1),
+			    w ? w->name : "another claim");
+	}
+	l->n_claims++;
+	return 0;
+}
+
+/* ---- in-process transport ---- */
+
+static int inproc_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
+			unsigned flags, const struct io_ops *ops, void *dev,
+			const char *name)
+{
+	struct dm_link *l = opaque;
+	if (space == CTL_SPACE_PCI)
+		return -ENOTSUP;
+	return iospace_claim(space == CTL_SPACE_PIO ? l->host->ports : l->host->mmio,
+			     base, len, ops, dev, name);
+}
+
+static void inproc_set_line(void *opaque, unsigned line, bool level)
+{
+	struct dm_link *l = opaque;
+	l->host->set_line(l->host->opaque, line, level);
+}
+
+static void inproc_exit(void *opaque, int status, const char *why)
+{
+	struct dm_link *l = opaque;
+	l->host->exit(l->host->opaque, status, why);
+}
+
+static void inproc_reset(void *opaque)
+{
+	struct dm_link *l = opaque;
+	l->host->reset(l->host->opaque);
+}
+
+static const struct dm_host_ops inproc_ops = {
+	inproc_claim, inproc_set_line, inproc_exit, inproc_reset,
+};
+
+static int start_inprocess(struct dm_link *l, struct dm_device_spec *specs,
+			   unsigned n_specs, char *err, size_t errlen)
+{
+	dm_board_init(&l->board, &inproc_ops, l, l->host->clock, &l->host->dma);
+	for (unsigned i = 0; i < n_specs; i++) {
+		int r = dm_board_add(&l->board, &specs[i], err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- out of process ---- */
+
+static void close_spec_fds(struct dm_device_spec *specs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned f = 0; f < specs[i].n_fds; f++)
+			if (specs[i].fds[f] >= 0)
+				close(specs[i].fds[f]);
+}
+
+/* Waits for one control message from the dm during setup. */
+static ssize_t setup_recv(struct dm_link *l, void *buf, size_t cap)
+{
+	struct pollfd p = {l->ctl, POLLIN, 0};
+	int fds[CTL_MAX_FDS];
+	unsigned nfd;
+	ssize_t r;
+
+	if (poll(&p, 1, DM_LINK_SETUP_MS) != 1)
+		return -ETIMEDOUT;
+	r = ctl_recv(l->ctl, buf, cap, fds, CTL_MAX_FDS, &nfd);
+	for (unsigned i = 0; i < nfd; i++)
+		close(fds[i]); /* a dm has no business sending descriptors */
+	return r;
+}
+
+static int start_process(struct dm_link *l, const struct dm_link_options *o,
+			 struct dm_device_spec *specs, unsigned n_specs, char *err,
+			 size_t errlen)
+{
+	char hostile[24];
+	char *argv[] = {"v2e-dm", "--ctl-fd", "3", NULL, NULL, NULL};
+	int sv[2], fds[CTL_MAX_FDS];
+	struct sandbox_fd keep[2];
+	struct sandbox_spawn_args sa;
+	struct ctl_setup su = {{CTL_SETUP, sizeof(su), 0, 0}, IOREQ_ABI_VERSION, 1,
+			       l->host->gm->size, l->host->gm->low_end,
+			       l->host->start_host_ns,
+			       l->host->icount ? CTL_SETUP_ICOUNT : 0, 0, {0}};
+	struct ctl_hdr start = {CTL_START, sizeof(start), 0, 0};
+	unsigned nfd;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		close_spec_fds(specs, n_specs);
+		return errf(err, errlen, r, "control socket: %s", strerror(-r));
+	}
+	l->ctl = sv[0];
+	if (o->hostile_after) {
+		snprintf(hostile, sizeof(hostile), "%llu", (unsigned long long)o->hostile_after);
+		argv[3] = "--hostile";
+		argv[4] = hostile;
+	}
+	keep[0] = (struct sandbox_fd){sv[1], 3};
+	keep[1] = (struct sandbox_fd){STDERR_FILENO, STDERR_FILENO};
+	sa = (struct sandbox_spawn_args){o->dm_path, argv, NULL, keep, 2, SANDBOX_NS_ALL};
+	r = sandbox_spawn(&sa, &l->child);
+	close(sv[1]);
+	if (r < 0) {
+		close_spec_fds(specs, n_specs);
+		return errf(err, errlen, r, "cannot start %s: %s", o->dm_path, strerror(-r));
+	}
+	r = ioreq_chan_create(&l->chan, 1);
+	if (r < 0) {
+		close_spec_fds(specs, n_specs);
+		return errf(err, errlen, r, "ioreq channel: %s", strerror(-r));
+	}
+	ctl_set_name(su.name, l->name);
+	fds[0] = l->host->gm->fd;
+	nfd = 1 + ioreq_chan_fds(&l->chan, fds + 1);
+	r = ctl_send(l->ctl, &su, fds, nfd);
+	for (unsigned i = 0; !r && i < n_specs; i++) {
+		struct ctl_device d = {{CTL_DEVICE, sizeof(d), 0, 0}, {0}, {0},
+				       specs[i].base, specs[i].size, specs[i].irq,
+				       specs[i].n_fds, specs[i].param};
+		ctl_set_name(d.kind, specs[i].kind);
+		ctl_set_name(d.id, specs[i].id ? specs[i].id : specs[i].kind);
+		r = ctl_send(l->ctl, &d, specs[i].fds, specs[i].n_fds);
+	}
+	close_spec_fds(specs, n_specs); /* the dm has its own copies now */
+	if (!r)
+		r = ctl_send(l->ctl, &start, NULL, 0);
+	if (r < 0) {
+		char said[300];
+		fatal_text(l, said, sizeof(said));
+		return errf(err, errlen, r, "setup of %s: %s%s", l->name, strerror(-r), said);
+	}
+	for (;;) {
+		union {
+			struct ctl_hdr h;
+			struct ctl_claim c;
+			struct ctl_text t;
+		} m;
+		struct ctl_text res = {{CTL_CLAIM_RESULT, sizeof(res), 0, 0}, {0}};
+		ssize_t n = setup_recv(l, &m, sizeof(m));
+		if (n < (ssize_t)sizeof(m.h)) {
+			int status;
+			char how[96] = "went away";
+			if (sandbox_reap(&l->child, &status, true) == 1)
+				sandbox_describe_status(status, how, sizeof(how));
+			return errf(err, errlen, -EPIPE, "%s %s during setup", l->name, how);
+		}
+		if (m.h.type == CTL_READY)
+			break;
+		if (m.h.type == CTL_FATAL && n == sizeof(m.t))
+			return errf(err, errlen, -EIO, "%s: %s", l->name, ctl_name(m.t.text));
+		if (m.h.type != CTL_CLAIM || n != sizeof(m.c))
+			return errf(err, errlen, -EPROTO, "%s sent message %u during setup",
+				    l->name, m.h.type);
+		r = take_claim(l, &m.c, res.text, sizeof(res.text));
+		res.h.result = r;
+		if (ctl_send(l->ctl, &res, NULL, 0) < 0 || r < 0)
+			return errf(err, errlen, r < 0 ? r : -EPIPE, "%s", res.text);
+	}
+	vtimer_init(&l->deadline, deadline_fire, l);
+	l->deadline_at = IOREQ_NEVER;
+	return 0;
+}
+
+int dm_link_start(struct dm_link *l, const struct dm_link_options *o,
+		  const struct dm_link_host *host, struct dm_device_spec *specs,
+		  unsigned n_specs, char *err, size_t errlen)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->host = host;
+	l->ctl = -1;
+	l->child.pid = -1;
+	l->child.pidfd = -1;
+	l->inprocess = o->inprocess;
+	l->timeout_ns = o->timeout_ns;
+	ctl_set_name(l->name, o->name);
+	for (unsigned i = 0; i < IOREQ_MAX_VCPUS; i++)
+		l->chan.req_fd[i] = l->chan.resp_fd[i] = -1;
+	l->chan.shm_fd = l->chan.ev_fd = l->chan.buf_fd = -1;
+	err[0] = 0;
+	if (l->inprocess)
+		r = start_inprocess(l, specs, n_specs, err, errlen);
+	else
+		r = start_process(l, o, specs, n_specs, err, errlen);
+	if (r < 0)
+		dm_link_stop(l);
+	return r;
+}
+
+void dm_link_stop(struct dm_link *l)
+{
+	if (l->inprocess) {
+		dm_board_destroy(&l->board);
+		return;
+	}
+	if (l->chan.sh)
+		vtimer_cancel(l->host->clock, &l->deadline);
+	if (l->child.pid > 0) {
+		struct ctl_hdr bye = {CTL_SHUTDOWN, sizeof(bye), 0, 0};
+		int status, r = 0;
+		if (!l->failed && ctl_send(l->ctl, &bye, NULL, 0) == 0) {
+			for (int i = 0; i < 100 && (r = sandbox_reap(&l->child, &status, false)) == 0; i++)
+				nanosleep(&(struct timespec){0, 1000000}, NULL);
+		}
+		if (r == 0) {
+			sandbox_kill(&l->child);
+			if (sandbox_reap(&l->child, &status, true) < 0)
+				log_warn("%s: could not collect the device model", l->name);
+		}
+	}
+	if (l->ctl >= 0)
+		close(l->ctl);
+	l->ctl = -1;
+	ioreq_chan_close(&l->chan);
+}
+
+void dm_link_poll(struct dm_link *l)
+{
+	if (l->inprocess || l->failed)
+		return;
+	drain(l);
+	update_deadline(l);
+}
+
+void dm_link_sync(struct dm_link *l)
+{
+	char err[256];
+	struct ioreq_wait w = {l->timeout_ns, DM_LINK_SPIN_NS, l->ctl, drain, l, err,
+			       sizeof(err)};
+
+	if (l->inprocess || l->failed)
+		return;
+	__atomic_store_n(&l->chan.sh->vmm_now_ns, vclock_now(l->host->clock),
+			 __ATOMIC_RELEASE);
+	if (ioreq_vmm_buffered_pending(&l->chan) &&
+	    ioreq_vmm_buffered_flush(&l->chan, &w) < 0) {
+		link_fail(l, err);
+		return;
+	}
+	drain(l);
+	update_deadline(l);
+}
+
+void dm_link_reset(struct dm_link *l)
+{
+	struct ctl_hdr m = {CTL_RESET, sizeof(m), 0, 0};
+	union {
+		struct ctl_hdr h;
+		struct ctl_text t;
+	} reply;
+
+	if (l->inprocess) {
+		dm_board_reset(&l->board);
+		return;
+	}
+	dm_link_sync(l);
+	if (l->failed)
+		return;
+	if (ctl_send(l->ctl, &m, NULL, 0) < 0 ||
+	    setup_recv(l, &reply, sizeof(reply)) != sizeof(reply.h) ||
+	    reply.h.type != CTL_RESET)
+		link_fail(l, "no answer to a system reset");
+}
+
+unsigned dm_link_wake_fds(const struct dm_link *l, int *fds)
+{
+	if (l->inprocess || l->failed)
+		return 0;
+	fds[0] = l->chan.ev_fd;
+	fds[1] = l->ctl;
+	return 2;
+}
+
+uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size)
+{
+	struct ioreq q = {.addr = port, .size = (uint8_t)size, .count = 1,
+			  .dir = IOREQ_DIR_READ, .type = IOREQ_TYPE_PIO};
+	if (l->inprocess)
+		return iospace_read(l->host->ports, port, size);
+	return call(l, &q) ? q.data : ~0ull;
+}
+
+uint32_t dm_link_pio_string(struct dm_link *l, uint16_t port, unsigned size,
+			    bool in, uint64_t gpa, uint32_t count, bool df)
+{
+	uint64_t span = (uint64_t)count * size;
+	uint64_t lo = df ? gpa - span + size : gpa;
+	struct ioreq q = {.addr = port, .data = gpa, .size = (uint8_t)size,
+			  .count = count, .df = df, .data_is_ptr = 1,
+			  .dir = in ? IOREQ_DIR_READ : IOREQ_DIR_WRITE,
+			  .type = IOREQ_TYPE_PIO};
+
+	if (l->inprocess || count == 0 || count > 4096 || (lo >> 12) != ((lo + span - 1) >> 12) ||
+	    !guest_mem_ptr(l->host->gm, lo, span))
+		return 0;
+	if (!call(l, &q))
+		return 0;
+	if (in)
+		l->host->dirty(l->host->opaque, lo, span);
+	return count;
+}

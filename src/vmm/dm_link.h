@@ -1,0 +1,119 @@
+/* The vmm's side of one device model (an "ioreq server" in Xen's words):
+ * either a sandboxed `v2e-dm` process behind an ioreq channel, or the
+ * same board called directly (in-process transport). The vmm sees the
+ * same thing either way: the device model's windows claimed in the vmm's
+ * port and MMIO spaces, and its lines, exits, resets and RAM writes
+ * arriving through `struct dm_link_host`.
+ *
+ * A device model is not trusted: every answer and event is checked, and
+ * one that crashes, hangs past its timeout, breaks the protocol or makes
+ * an impossible claim is cut off (its windows then read as all-ones) and
+ * reported once through host->failed. */
+#ifndef V2E_VMM_DM_LINK_H
+#define V2E_VMM_DM_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dev/iospace.h"
+#include "dev/vclock.h"
+#include "dm/board.h"
+#include "dm/sandbox/sandbox.h"
+#include "ioreq/chan.h"
+#include "lib/compiler.h"
+#include "vmm/guest_mem.h"
+
+struct dm_link_host {
+	struct iospace *ports, *mmio;
+	struct vclock *clock;
+	struct guest_mem *gm;
+	struct dma_space dma;      /* for the in-process board */
+	bool icount;
+	uint64_t start_host_ns;
+	void *opaque;
+	/* The virtual clock brought to the current instruction. */
+	uint64_t (*now)(void *opaque);
+	void (*set_line)(void *opaque, unsigned line, bool level);
+	void (*exit)(void *opaque, int status, const char *why);
+	void (*reset)(void *opaque);
+	/* The dm wrote guest RAM (decoded code there is stale). */
+	void (*dirty)(void *opaque, uint64_t gpa, uint64_t len);
+	/* The dm is cut off; `why` names it and says what happened. */
+	void (*failed)(void *opaque, const char *why);
+};
+
+#define DM_LINK_MAX_CLAIMS 64
+#define DM_LINK_MAX_SPECS 16
+
+struct dm_link;
+
+/* One claimed window in the vmm's space, forwarded to its dm. */
+struct dm_claim {
+	struct dm_link *link;
+	uint64_t base;
+	uint8_t type;  /* IOREQ_TYPE_PIO or IOREQ_TYPE_MMIO */
+	bool buffered;
+	char name[CTL_NAME_LEN];
+};
+
+struct dm_link_options {
+	const char *name;          /* "dm0" */
+	const char *dm_path;       /* the v2e-dm program */
+	bool inprocess;
+	uint64_t timeout_ns;       /* longest wait for an answer */
+	uint64_t hostile_after;    /* test builds: --hostile */
+};
+
+struct dm_link {
+	const struct dm_link_host *host;
+	char name[CTL_NAME_LEN];
+	bool inprocess;
+	bool failed;
+	uint64_t timeout_ns;
+	/* out of process */
+	struct sandbox_child child;
+	int ctl;
+	struct ioreq_chan chan;
+	struct vtimer deadline; /* the dm's next timer, as a TIMER request */
+	uint64_t deadline_at;
+	struct dm_claim claim[DM_LINK_MAX_CLAIMS];
+	unsigned n_claims;
+	uint64_t requests;
+	/* in process */
+	struct dm_board board;
+};
+
+/* Starts a device model with these devices (their fds are handed over
+ * and closed here). 0, or -errno with err saying why (a refused claim, a
+ * dm that died during setup, an unknown device). */
+int dm_link_start(struct dm_link *l, const struct dm_link_options *o,
+		  const struct dm_link_host *host, struct dm_device_spec *specs,
+		  unsigned n_specs, char *err, size_t errlen) must_check;
+
+/* Stops it (SHUTDOWN, then SIGKILL if it lingers) and frees it. */
+void dm_link_stop(struct dm_link *l);
+
+/* Applies what the dm queued on its own (events after host input). */
+void dm_link_poll(struct dm_link *l);
+
+/* End of a burst: buffered writes consumed and their events applied, so
+ * their effects land at a deterministic point. */
+void dm_link_sync(struct dm_link *l);
+
+/* Devices back to power-on state (system reset). */
+void dm_link_reset(struct dm_link *l);
+
+/* Descriptors that wake a halted vCPU for this dm (events, its death):
+ * returns how many it wrote (at most 2). */
+unsigned dm_link_wake_fds(const struct dm_link *l, int *fds);
+
+/* Round-trip and buffered-write primitives, for the benchmark. */
+uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size);
+
+/* REP INS/OUTS as one request: `count` elements of `size` bytes at
+ * guest-physical `gpa` (must be RAM, one page), downwards if df. Returns
+ * the elements done (0 if the port is not this dm's or it failed). */
+uint32_t dm_link_pio_string(struct dm_link *l, uint16_t port, unsigned size,
+			    bool in, uint64_t gpa, uint32_t count, bool df);
+
+#endif
