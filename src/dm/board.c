@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include "dm/backend/console.h"
+#include "dm/hw/fw_cfg.h"
+#include "dm/hw/fw_cfg_pc.h"
 #include "dm/hw/i8042.h"
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "dm/test_devices.h"
+#include "vmm/guest_mem.h"
 
 /* One source of a board line: the device's irq_line points here, and the
  * board ORs the sources of each line. */
@@ -40,6 +43,8 @@ struct dm_device {
 	struct i8042 kbd;
 	struct port92 p92;
 	struct test_device test;
+	struct fw_cfg fwcfg;
+	bool fwcfg_live;
 };
 
 static int fail(char *err, size_t n, int r, const char *fmt, ...)
@@ -227,6 +232,110 @@ static int debug_exit_add(struct dm_device *d, const struct dm_device_spec *s,
 	return claim(d, CTL_SPACE_PIO, s->base, s->size, 0, &debug_exit_ops, d);
 }
 
+/* Reads a whole host file handed over as a descriptor (at most `max`). */
+static uint8_t *slurp(int fd, size_t max, size_t *len)
+{
+	size_t cap = 1 << 16, got = 0;
+	uint8_t *buf = malloc(cap);
+	while (buf) {
+		ssize_t n;
+		if (got == cap) {
+			uint8_t *nb;
+			if (cap >= max) {
+				free(buf);
+				return NULL;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = pread(fd, buf + got, cap - got, (off_t)got);
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	return buf;
+}
+
+/* fw_cfg (QEMU's firmware interface): size = RAM bytes; fds: the kernel,
+ * the initrd and a memfd with the command line, each present when param
+ * bit 1, 2, 3 says so; bit 0: -nographic. */
+
+static int fwcfg_add(struct dm_device *d, const struct dm_device_spec *s,
+		     char *err, size_t n)
+{
+	uint64_t below = s->size < GM_PCI_HOLE ? s->size : GM_PCI_HOLE;
+	struct fw_cfg_e820_entry map[2] = {
+		{0, below, FW_CFG_E820_RAM},
+		{GM_4G, s->size - below, FW_CFG_E820_RAM},
+	};
+	struct fw_cfg_pc pc = {below, s->size - below, 1, 1,
+			       (s->param & DM_FWCFG_NOGRAPHIC) != 0, false, map,
+			       s->size > below ? 2 : 1};
+	uint8_t *file[3] = {NULL, NULL, NULL};
+	size_t len[3] = {0, 0, 0};
+	unsigned fd_i = 0;
+	int r;
+
+	if (s->size < GM_VGA_END || (s->size & 0xfff))
+		return fail(err, n, -EINVAL, "fw_cfg: RAM size %#llx", (unsigned long long)s->size);
+	r = fw_cfg_init(&d->fwcfg, &d->b->dma);
+	if (r < 0)
+		return r;
+	d->fwcfg_live = true;
+	r = fw_cfg_pc_fill(&d->fwcfg, &pc);
+	for (unsigned k = 0; !r && k < 3; k++) {
+		if (!(s->param & (DM_FWCFG_KERNEL << k)))
+			continue;
+		if (fd_i >= s->n_fds)
+			return fail(err, n, -EINVAL, "fw_cfg: a file descriptor is missing");
+		file[k] = slurp(s->fds[fd_i++], 512u << 20, &len[k]);
+		if (!file[k])
+			r = -EIO;
+	}
+	if (!r && file[0]) {
+		char *cmdline = calloc(1, len[2] + 1);
+		if (!cmdline) {
+			r = -ENOMEM;
+		} else {
+			memcpy(cmdline, file[2] ? (char *)file[2] : "", len[2]);
+			r = fw_cfg_pc_add_linux(&d->fwcfg, &pc, file[0], len[0], file[1],
+						len[1], cmdline, err, n);
+			free(cmdline);
+			/* A Multiboot kernel is no bzImage: v2e loads it itself,
+			 * and QEMU's items for it need the MBI it builds. */
+			if (r == -ENOEXEC) {
+				err[0] = 0;
+				r = 0;
+			}
+		}
+	}
+	for (unsigned k = 0; k < 3; k++)
+		free(file[k]);
+	if (r < 0)
+		return *err ? r : fail(err, n, r, "fw_cfg: %s", strerror(-r));
+	r = claim(d, CTL_SPACE_PIO, FW_CFG_IO_BASE, FW_CFG_IO_LEN, 0, &fw_cfg_io_ops,
+		  &d->fwcfg);
+	if (!r)
+		r = claim(d, CTL_SPACE_PIO, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN, 0,
+			  &fw_cfg_dma_ops, &d->fwcfg);
+	return r;
+}
+
+static void fwcfg_reset(struct dm_device *d)
+{
+	fw_cfg_reset(&d->fwcfg);
+}
+
 static int test_add(struct dm_device *d, const struct dm_device_spec *s,
 		    char *err, size_t n)
 {
@@ -252,6 +361,7 @@ static const struct dm_kind kinds[] = {
 	{"port92", port92_add, port92_reset, NULL},
 	{"post", post_add, NULL, NULL},
 	{"isa-debug-exit", debug_exit_add, NULL, NULL},
+	{"fw_cfg", fwcfg_add, fwcfg_reset, NULL},
 	{"test-sandbox", test_add, NULL, NULL},
 	{"test-dma", test_add, NULL, NULL},
 };
@@ -266,7 +376,7 @@ static const struct dm_kind *kind_find(const char *name)
 
 const char *dm_board_kinds(void)
 {
-	return "uart, i8042, port92, post, isa-debug-exit";
+	return "uart, i8042, port92, post, isa-debug-exit, fw_cfg";
 }
 
 /* ---- the board ---- */
@@ -320,6 +430,8 @@ void dm_board_destroy(struct dm_board *b)
 		for (unsigned f = 0; f < d->n_fds; f++)
 			if (d->fds[f] > STDERR_FILENO)
 				close(d->fds[f]);
+		if (d->fwcfg_live)
+			fw_cfg_destroy(&d->fwcfg);
 		free(d);
 	}
 	b->n_dev = 0;

@@ -77,6 +77,13 @@ void dm_board_reset(struct dm_board *b);
 unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max);
 unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n);
 
+/* fw_cfg's param bits (board.c): -nographic, and which of the kernel,
+ * initrd and command-line descriptors follow, in that order. */
+#define DM_FWCFG_NOGRAPHIC 0x1
+#define DM_FWCFG_KERNEL 0x2
+#define DM_FWCFG_INITRD 0x4
+#define DM_FWCFG_CMDLINE 0x8
+
 /* The kinds this build knows, for messages: "uart, i8042, ...". */
 const char *dm_board_kinds(void);
 
