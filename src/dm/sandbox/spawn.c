@@ -84,7 +84,7 @@ static const char *const child_step_names[] = {
 	[STEP_DEATHSIG] = "setting its parent-death signal",
 	[STEP_FDS] = "arranging its descriptors",
 	[STEP_SIGNALS] = "resetting its signals",
-	[STEP_EXEC] = "executing",
+	[STEP_EXEC] = "executing the program",
 };
 
 struct child_failure {
@@ -435,12 +435,16 @@ static int spawn_once(struct child_plan *plan, const char *path,
 	}
 	if (n > 0) {
 		r = n == sizeof(f) && f.err > 0 ? -f.err : -EIO;
-		log_error("sandbox: %s failed %s %s: %s", path,
-			  (unsigned)f.step < sizeof(child_step_names) /
-			  sizeof(child_step_names[0]) ?
-			  child_step_names[f.step] : "starting",
-			  f.step == STEP_EXEC ? "it" : "before its start",
-			  strerror(-r));
+		if (n == sizeof(f) && f.step == STEP_EXEC)
+			log_error("sandbox: cannot execute %s: %s", path,
+				  strerror(-r));
+		else
+			log_error("sandbox: the child for %s failed %s: %s",
+				  path, n == sizeof(f) && (unsigned)f.step <
+				  sizeof(child_step_names) /
+				  sizeof(child_step_names[0]) ?
+				  child_step_names[f.step] : "to start",
+				  strerror(-r));
 		goto err_child;
 	}
 	child->pid = pid;
