@@ -69,8 +69,8 @@ static inline int ts_spawn_self(const char *mode, const char *arg,
 	return sandbox_spawn(&a, c);
 }
 
-/* Reads what the child reports and writes to stderr until it closes
- * both pipes (or the time runs out: then it is killed), then reaps it. */
+/* Reads (adding to what is already in r) what the child reports and
+ * writes to stderr until it closes both pipes (or the time runs out: then it is killed), then reaps it. */
 static inline int ts_collect(int rfd, int efd, struct sandbox_child *c,
 			     struct ts_run *r)
 {
@@ -83,7 +83,6 @@ static inline int ts_collect(int rfd, int efd, struct sandbox_child *c,
 	ssize_t n;
 	int i;
 
-	r->len = r->errlen = 0;
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
 		int p = poll(pfd, 2, TS_TIMEOUT_MS);
 		if (p < 0 && errno == EINTR)
