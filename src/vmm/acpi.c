@@ -399,7 +399,8 @@ static void build_fadt(const struct acpi_config *c, uint8_t *t, uint32_t facs,
 	put32(t + 112, flags);
 	gas_io(t + 116, 8, 1, ACPI_RESET_PORT);
 	t[128] = ACPI_RESET_VALUE;
-	put64(t + 132, facs);          /* X_FIRMWARE_CTRL */
+	/* X_FIRMWARE_CTRL stays 0: the spec wants one FACS pointer, and the
+	 * 32-bit one reaches it. */
 	put64(t + 140, dsdt);          /* X_DSDT */
 	/* The X_ blocks say what the 32-bit fields say, access size left
 	 * to the OS as for the legacy fields. */
@@ -489,7 +490,9 @@ long acpi_build(const struct acpi_config *c, uint32_t base, uint8_t *buf,
 	struct aml a;
 	uint8_t *t;
 
-	if ((base & 15) || cap < o_madt + 256)
+	if (base & 15)
+		return -EINVAL;
+	if (cap < o_madt + 256)
 		return -ENOSPC;
 	memset(buf, 0, cap);
 

@@ -33,7 +33,8 @@ struct acpi_config {
 
 /* Builds every table into buf[cap] as the guest will see it at
  * guest-physical `base` (16-byte aligned, below 4 GiB). Returns the bytes
- * used, or -ENOSPC; *rsdp is the RSDP's guest-physical address. */
+ * used, -ENOSPC when they do not fit, -EINVAL for a misaligned base;
+ * *rsdp is the RSDP's guest-physical address. */
 long acpi_build(const struct acpi_config *c, uint32_t base, uint8_t *buf,
 		size_t cap, uint32_t *rsdp) must_check;
 
