@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/acpi.h"
 #include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
 
@@ -100,13 +101,20 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 static uint8_t bus_intr_ack(void *opaque)
 {
 	struct vm *vm = opaque;
-	return pic_intack(&vm->pic);
+	return lapic_intack(&vm->lapic);
 }
 
 static void cpu_intr_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
 	cpu_set_intr(vm->cpu, level);
+}
+
+static void cpu_nmi_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level)
+		cpu_raise_nmi(vm->cpu);
 }
 
 static uint64_t bus_tsc_now(void *opaque)
@@ -158,7 +166,7 @@ static void a20_set(void *opaque, unsigned pin, bool level)
 }
 
 /* A system reset requested by the guest (port 0x92, the keyboard
- * controller; later 0xcf9): handled by the run loop after the burst. */
+ * controller, 0xcf9): handled by the run loop after the burst. */
 static void reset_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
@@ -166,6 +174,51 @@ static void reset_set(void *opaque, unsigned pin, bool level)
 		vm->reset_pending = true;
 		cpu_request_exit(vm->cpu);
 	}
+}
+
+/* The chipset's S5 output: the guest powered itself off through ACPI. */
+static void power_off_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level)
+		vm_request_stop(vm, V2E_EXIT_OK, "guest powered off (ACPI S5)");
+}
+
+/* An ISA IRQ line feeds both interrupt controllers, as on a PC with an
+ * IOAPIC: the 8259A pin of the same number and IOAPIC pin n (IRQ 0, the
+ * PIT, on pin 2: pin 0 carries the 8259A's INT). */
+static void isa_irq_set(void *opaque, unsigned irq, bool level)
+{
+	struct vm *vm = opaque;
+	pic_set_irq(&vm->pic, irq, level);
+	ioapic_set_irq(&vm->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+/* The 8259A's INT: LINT0 of the LAPIC (ExtINT in virtual-wire mode) and
+ * IOAPIC pin 0. */
+static void pic_intr_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	lapic_set_lint(&vm->lapic, 0, level);
+	ioapic_set_irq(&vm->ioapic, 0, level);
+}
+
+static uint8_t pic_extint_ack(void *opaque)
+{
+	struct vm *vm = opaque;
+	return pic_intack(&vm->pic);
+}
+
+static void ioapic_to_lapic(void *opaque, const struct apic_msg *m)
+{
+	struct vm *vm = opaque;
+	lapic_deliver(&vm->lapic, m);
+}
+
+/* The ACPI tables a firmware would leave for this board. */
+static struct acpi_config board_acpi(const struct vm *vm)
+{
+	return (struct acpi_config){.pm_tmr_32bit = false, .n_com = vm->n_com};
 }
 
 /* A fixed wall-clock start for deterministic runs (2026-01-01 00:00 UTC),
@@ -206,11 +259,25 @@ static int board_wire(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	int r;
 
+	/* Interrupts: ISA lines -> 8259A pair and IOAPIC; 8259A INT ->
+	 * LAPIC LINT0 and IOAPIC pin 0; IOAPIC messages -> LAPIC; LAPIC ->
+	 * the vCPU's INTR and NMI, answering its acknowledge cycle. */
 	vm->cpu_intr = (struct irq_line){cpu_intr_set, vm, 0};
-	pic_init(&vm->pic, &vm->cpu_intr);
+	vm->cpu_nmi = (struct irq_line){cpu_nmi_set, vm, 0};
+	lapic_init(&vm->lapic, 0, &vm->clock, &vm->cpu_intr, &vm->cpu_nmi,
+		   ioapic_eoi, &vm->ioapic, pic_extint_ack, vm);
+	ioapic_init(&vm->ioapic, 1, ioapic_to_lapic, vm);
+	vm->pic_intr = (struct irq_line){pic_intr_set, vm, 0};
+	pic_init(&vm->pic, &vm->pic_intr);
 	for (unsigned i = 0; i < 16; i++)
-		vm->isa_irq[i] = (struct irq_line){pic_set_irq, &vm->pic, i};
-	r = iospace_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
+		vm->isa_irq[i] = (struct irq_line){isa_irq_set, vm, i};
+	r = iospace_claim(&vm->mmio, LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &vm->lapic,
+			  "lapic");
+	if (!r)
+		r = iospace_claim(&vm->mmio, IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops,
+				  &vm->ioapic, "ioapic");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
 	if (!r)
 		r = iospace_claim(&vm->ports, 0xa0, 2, &pic_slave_ops, &vm->pic, "pic2");
 	if (!r)
@@ -238,6 +305,28 @@ static int board_wire(struct vm *vm)
 	r = iospace_claim(&vm->ports, 0x60, 1, &i8042_data_ops, &vm->kbd, "i8042");
 	if (!r)
 		r = iospace_claim(&vm->ports, 0x64, 1, &i8042_cmd_ops, &vm->kbd, "i8042");
+	if (r)
+		return r;
+
+	/* ACPI fixed hardware: SCI on ISA IRQ 9, S5 ends the VM, 0xcf9
+	 * resets it like port 0x92. */
+	vm->power_off_line = (struct irq_line){power_off_set, vm, 0};
+	acpi_pm_init(&vm->acpi_pm, &vm->clock, board_acpi(vm).pm_tmr_32bit,
+		     &vm->isa_irq[ACPI_SCI_IRQ], &vm->power_off_line, &vm->reset_line);
+	r = iospace_claim(&vm->ports, ACPI_PM_BASE, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
+			  &vm->acpi_pm, "pm1-evt");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_CNT_OFF, ACPI_PM_CNT_LEN,
+				  &acpi_pm_cnt_ops, &vm->acpi_pm, "pm1-cnt");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_TMR_OFF, ACPI_PM_TMR_LEN,
+				  &acpi_pm_tmr_ops, &vm->acpi_pm, "pm-tmr");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
+				  &vm->acpi_pm, "gpe0");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_RESET_PORT, 1, &acpi_pm_reset_ops,
+				  &vm->acpi_pm, "reset-control");
 	if (r)
 		return r;
 
@@ -326,6 +415,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		.intr_ack = bus_intr_ack,
 		.tsc_now = bus_tsc_now,
 	};
+	struct cpu_model model;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -338,7 +428,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	iospace_init(&vm->mmio, "mmio");
 	vclock_init(&vm->clock, 0);
 	vm->start_host_ns = host_ns();
-	vm->cpu = cpu_create(&bus, NULL, cfg->ram_bytes / 4096);
+	/* The default CPU, with the local APIC it now has (CPUID.1:EDX.APIC). */
+	cpu_model_default(&model);
+	model.features_edx |= 1u << 9;
+	vm->cpu = cpu_create(&bus, &model, cfg->ram_bytes / 4096);
 	if (!vm->cpu) {
 		r = -ENOMEM;
 		goto fail_mem;
@@ -423,6 +516,8 @@ int vm_load_kernel(struct vm *vm)
 	struct mb_module mod;
 	struct mb_entry e;
 	struct linux_entry le;
+	struct acpi_config acfg = board_acpi(vm);
+	uint32_t rsdp;
 	char err[256];
 	int r, is_linux;
 
@@ -468,6 +563,17 @@ int vm_load_kernel(struct vm *vm)
 			 cfg->kernel, err);
 		return V2E_EXIT_USAGE;
 	}
+	/* The firmware's ACPI tables, in the BIOS area both loaders'
+	 * memory maps leave alone. */
+	r = acpi_install(&acfg, &vm->gm, &rsdp);
+	if (!r && is_linux)
+		r = linux_boot_set_acpi_rsdp(&vm->gm, rsdp);
+	if (r < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "ACPI tables do not fit in RAM at %#x: %s", ACPI_TABLES_BASE,
+			 strerror(-r));
+		return V2E_EXIT_USAGE;
+	}
 	/* What firmware does before it starts a kernel above 1 MiB: A20 on,
 	 * through port 0x92 so the port reads back what it did. */
 	port92_ops.write(&vm->port92, 0, 1, 0x02);
@@ -483,8 +589,11 @@ int vm_load_kernel(struct vm *vm)
 static int vm_reset(struct vm *vm)
 {
 	vm->reset_pending = false;
+	lapic_reset(&vm->lapic);
+	ioapic_reset(&vm->ioapic);
 	pic_reset(&vm->pic);
 	pit_reset(&vm->pit);
+	acpi_pm_reset(&vm->acpi_pm);
 	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
 	i8042_init(&vm->kbd, &vm->isa_irq[1], &vm->isa_irq[12], &vm->a20_line,
 		   &vm->reset_line);

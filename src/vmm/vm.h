@@ -17,6 +17,9 @@
 #include "vmm/config.h"
 #include "dm/backend/console.h"
 #include "vmm/guest_mem.h"
+#include "vmm/platform/acpi_pm.h"
+#include "vmm/platform/ioapic.h"
+#include "vmm/platform/lapic.h"
 #include "vmm/platform/pic.h"
 #include "vmm/platform/pit.h"
 #include "vmm/platform/rtc.h"
@@ -44,11 +47,16 @@ struct vm {
 	char exit_reason[512];
 	int sigfd;              /* SIGINT/SIGTERM, read between bursts; -1 if none */
 	bool signalled;
-	/* The ISA interrupt lines devices drive, into the PIC pair, whose
-	 * output is the vCPU's INTR. */
+	/* The ISA interrupt lines devices drive, into both the PIC pair and
+	 * the IOAPIC (IRQ 0 on pin 2). The PIC's INT goes to the LAPIC's
+	 * LINT0 (and IOAPIC pin 0); the LAPIC drives the vCPU's INTR. */
 	struct irq_line isa_irq[16];
-	struct irq_line cpu_intr;
+	struct irq_line pic_intr, cpu_intr, cpu_nmi;
 	struct pic pic;
+	struct ioapic ioapic;
+	struct lapic lapic;
+	struct acpi_pm acpi_pm;
+	struct irq_line power_off_line;
 	struct pit pit;
 	struct port92 port92;
 	struct i8042 kbd;
