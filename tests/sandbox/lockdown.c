@@ -315,8 +315,42 @@ static void child_threads(void)
 	_exit(0);
 }
 
+/* A device model that ends by returning from main: exit handlers run
+ * (stdio flushing, the sanitizers' leak check in a test build). */
+static int child_exit(void)
+{
+	const struct sandbox_lockdown_args a = {
+		.fd_margin = FD_MARGIN,
+		.mem_headroom = HEADROOM,
+		.fsize_max = 0,
+	};
+	static char *kept;
+
+	lock(&a);
+	kept = malloc(100);
+	printf("buffered");
+	return kept ? 0 : 1;
+}
+
+/* fd 4 guest RAM's kind of memfd, fd 5 a file opened read-only: neither
+ * counts as a writable file; a file it opens for writing does. */
+static int child_writable(const char *path)
+{
+	int before = sandbox_holds_writable_file(), fd;
+
+	fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	unlink(path);
+	ts_report("writable %d %d", before,
+		  fd >= 0 ? sandbox_holds_writable_file() : -99);
+	_exit(0);
+}
+
 static int child_main(const char *mode, const char *arg)
 {
+	if (!strcmp(mode, "writable"))
+		return child_writable(arg);
+	if (!strcmp(mode, "exit"))
+		return child_exit();
 	if (!strcmp(mode, "state"))
 		child_state(arg);
 	else if (!strcmp(mode, "allowed"))
@@ -571,6 +605,42 @@ static void check_allowed(struct tap *t, unsigned ns, const char *label)
 	close(disk);
 }
 
+static void check_writable(struct tap *t, const char *tmp_path)
+{
+	int mfd = memfd_create("guest-ram", MFD_CLOEXEC);
+	int ro = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	const struct sandbox_fd fds[] = { { mfd, 4 }, { ro, 5 } };
+	struct ts_run r;
+	int ret;
+
+	ret = ts_run("writable", tmp_path, fds, 2, SANDBOX_NS_ALL, &r);
+	tap_ok(t, mfd >= 0 && ro >= 0 && ret == 0 &&
+	       ts_value_is(&r, "writable", "0 1"),
+	       "sandbox_holds_writable_file: not for a memfd or a read-only "
+	       "file, yes for a file open for writing (%s)",
+	       ts_value(&r, "writable") ? ts_value(&r, "writable") : "?");
+	close(mfd);
+	close(ro);
+}
+
+static void check_exit(struct tap *t)
+{
+	struct ts_run r;
+	int ret;
+
+#ifdef __SANITIZE_ADDRESS__
+	printf("ok %d - # SKIP sanitizer build: exit() runs LeakSanitizer's "
+	       "check, which needs ptrace (sandbox.h)\n", ++t->n);
+	return;
+#endif
+	ret = ts_run("exit", NULL, NULL, 0, SANDBOX_NS_ALL, &r);
+
+	if (!tap_ok(t, ret == 0 && ts_exited(&r, 0),
+		    "returning from main (exit handlers) works under the "
+		    "filter (%s)", ts_status(&r)))
+		ts_dump(&r);
+}
+
 static void check_threads(struct tap *t)
 {
 	struct ts_run r;
@@ -593,7 +663,7 @@ static void check_threads(struct tap *t)
 
 int main(int argc, char **argv)
 {
-	char tmp_path[64];
+	char probe_path[64], writable_path[64];
 	char *mounts_before, *mounts_after;
 	struct tap t = { 0 };
 
@@ -604,16 +674,20 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP this kernel has no seccomp\n");
 		return 0;
 	}
-	snprintf(tmp_path, sizeof(tmp_path), "/tmp/v2e-sandbox-probe-%d",
+	snprintf(probe_path, sizeof(probe_path), "/tmp/v2e-sandbox-probe-%d",
 		 (int)getpid());
+	snprintf(writable_path, sizeof(writable_path),
+		 "/tmp/v2e-sandbox-writable-%d", (int)getpid());
 	mounts_before = read_text("/proc/self/mountinfo");
 
-	check_state(&t, SANDBOX_NS_ALL, "all namespaces", tmp_path);
-	check_state(&t, 0, "no namespaces asked", tmp_path);
-	check_attempts(&t, tmp_path);
+	check_state(&t, SANDBOX_NS_ALL, "all namespaces", probe_path);
+	check_state(&t, 0, "no namespaces asked", probe_path);
+	check_attempts(&t, probe_path);
 	check_allowed(&t, SANDBOX_NS_ALL, "all namespaces");
 	check_allowed(&t, 0, "no namespaces asked");
 	check_threads(&t);
+	check_exit(&t);
+	check_writable(&t, writable_path);
 
 	mounts_after = read_text("/proc/self/mountinfo");
 	tap_ok(&t, mounts_before && mounts_after &&
@@ -621,6 +695,7 @@ int main(int argc, char **argv)
 	       "the host's mount table did not change");
 	free(mounts_before);
 	free(mounts_after);
-	unlink(tmp_path);
+	unlink(probe_path);	/* only if a check above failed */
+	unlink(writable_path);
 	return tap_done(&t);
 }

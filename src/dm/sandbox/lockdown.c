@@ -113,6 +113,16 @@ static int read_fds(struct census *c)
 	return 0;
 }
 
+int sandbox_holds_writable_file(void)
+{
+	struct census c;
+	int r = read_fds(&c);
+
+	if (r < 0)
+		return r;
+	return c.writable_file >= 0;
+}
+
 static int read_uid_map(struct census *c)
 {
 	unsigned long long inside, outside, count;

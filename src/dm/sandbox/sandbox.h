@@ -123,6 +123,11 @@ struct sandbox_lockdown_args {
 	const char *const *extra_syscalls;
 };
 
+/* 1 if the process holds a writable regular file other than a memfd (a
+ * log, a disk image: RLIMIT_FSIZE applies to it), 0 if not, or -errno.
+ * For choosing fsize_max. */
+must_check int sandbox_holds_writable_file(void);
+
 /* Sandboxes the calling process for good. It must be single-threaded and
  * hold every descriptor it will need. In order: a fresh private mount
  * namespace with an empty read-only tmpfs as root (nosuid, nodev,
@@ -143,7 +148,10 @@ struct sandbox_lockdown_args {
  * getpid, gettid, exit, exit_group, and args->extra_syscalls.
  * Only a missing mount namespace is a warning (no empty root then; the
  * filter still forbids opening anything); every other failure returns
- * -errno and leaves the process half locked: it should exit. */
+ * -errno and leaves the process half locked: it should exit.
+ * Under AddressSanitizer, exit() runs LeakSanitizer's check, which needs
+ * ptrace and /proc: a sanitizer build's device model ends with _exit()
+ * (or runs with detect_leaks=0), else it dies of SIGSYS at its exit. */
 must_check int sandbox_lockdown(const struct sandbox_lockdown_args *args);
 
 #endif
