@@ -140,12 +140,14 @@ must_check int sandbox_holds_writable_file(void);
  * kills the process (SIGSYS) on any system call outside the allow-list:
  * I/O on held descriptors (read, write, readv, writev, pread64, pwrite64,
  * preadv, pwritev, preadv2, pwritev2, lseek, fsync, fdatasync, fallocate,
- * close, fstat), waiting (ppoll, poll, epoll_wait, epoll_pwait,
+ * close, fstat, newfstatat with AT_EMPTY_PATH), waiting (ppoll, poll, epoll_wait, epoll_pwait,
  * epoll_pwait2, epoll_ctl, futex, sched_yield), messages on held sockets
  * (recvmsg, sendmsg), time (clock_gettime, clock_nanosleep, nanosleep),
  * memory without PROT_EXEC (mmap, mprotect, munmap, madvise, brk,
- * mremap), signals (rt_sigreturn, rt_sigprocmask, restart_syscall),
- * getpid, gettid, exit, exit_group, and args->extra_syscalls.
+ * mremap), signals (rt_sigreturn, rt_sigprocmask, restart_syscall,
+ * sigaltstack), getpid, gettid, exit, exit_group; with max_threads also
+ * clone (CLONE_THREAD only), set_robust_list, rseq, rt_sigaction and
+ * sched_getaffinity; and args->extra_syscalls.
  * Only a missing mount namespace is a warning (no empty root then; the
  * filter still forbids opening anything); every other failure returns
  * -errno and leaves the process half locked: it should exit.

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -281,16 +282,18 @@ static __attribute__((noreturn)) void child_run(struct child_plan *p)
 
 	child_arrange_fds(p);
 
-	uint64_t empty = 0;
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
-		    sizeof(empty)) < 0)
-		child_fail(p, STEP_SIGNALS, errno);
-	/* Handlers reset at exec by themselves; ignored signals would not. */
+	/* Every signal is blocked since the clone (the caller's handlers
+	 * must not run here). Default dispositions first, ignored ones
+	 * included (exec would keep those), then the empty mask. */
 	struct kernel_sigaction dfl = { .handler = SIG_DFL };
 	for (sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL,
 				sizeof(dfl.mask));
+	uint64_t empty = 0;
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
+		    sizeof(empty)) < 0)
+		child_fail(p, STEP_SIGNALS, errno);
 
 	syscall(SYS_execveat, p->exe_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
 	child_fail(p, STEP_EXEC, errno);
@@ -401,10 +404,14 @@ static int spawn_once(struct child_plan *plan, const char *path,
 	plan->report_wfd = report[1];
 	plan->userns = !!(flags & CLONE_NEWUSER);
 
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = raw_clone(flags, &pidfd);
 	if (pid == 0)
 		child_run(plan);
 	r = pid < 0 ? -errno : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(go[0]);
 	close(report[1]);
 	if (r < 0) {
