@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -171,6 +172,8 @@ static void child_attempt(const char *what, const char *arg)
 		r = fork();
 		if (r == 0)
 			_exit(0);
+	} else if (!strcmp(what, "tiocsti")) {
+		r = ioctl(2, TIOCSTI, "x");
 	} else if (!strcmp(what, "mount")) {
 		r = mount("none", "/", "tmpfs", 0, NULL);
 	} else if (!strcmp(what, "int80")) {
@@ -491,6 +494,7 @@ static void check_attempts(struct tap *t, const char *tmp_path)
 		{ "mprotect-exec", "mprotect to PROT_EXEC" },
 		{ "fork", "fork" },
 		{ "mount", "mount" },
+		{ "tiocsti", "ioctl(TIOCSTI) (only TCGETS is allowed)" },
 		{ "x32", "an x32 system call" },
 		{ "int80", "an i386 system call (int 0x80)" },
 	};

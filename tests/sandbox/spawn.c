@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 static const char *const ns_files[] = {
@@ -45,6 +46,12 @@ static void child_fds(void)
 	}
 	ts_report("%s", line);
 	ts_report("cloexec %d", cloexec);
+	for (fd = 0; fd < 2; fd++) {
+		struct stat st;
+		ts_report("null%d %d", fd, fstat(fd, &st) == 0 &&
+			  S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+			  minor(st.st_rdev) == 3);
+	}
 	sigprocmask(SIG_BLOCK, NULL, &set);
 	for (sig = 1; sig < 32; sig++)
 		blocked += sigismember(&set, sig) == 1;
@@ -204,11 +211,14 @@ static void check_fds(struct tap *t)
 	r.namespaces = c.namespaces;
 	read_until(p[0], &r, "end 1\n");
 
-	if (!tap_ok(t, ts_value_is(&r, "fds", "2 3 4 9") &&
+	if (!tap_ok(t, ts_value_is(&r, "fds", "0 1 2 3 4 9") &&
 		    ts_value_is(&r, "cloexec", "0"),
-		    "fds: exactly 2, 3, 4 and 9 arrive, none close-on-exec (%s)",
+		    "fds: exactly 2, 3, 4 and 9 arrive (and 0, 1), none "
+		    "close-on-exec (%s)",
 		    ts_value(&r, "fds") ? ts_value(&r, "fds") : "?"))
 		ts_dump(&r);
+	tap_ok(t, ts_value_is(&r, "null0", "1") && ts_value_is(&r, "null1", "1"),
+	       "fds: 0 and 1, not listed, are /dev/null");
 	tap_ok(t, ts_value_is(&r, "event", "7"),
 	       "fds: fd 9 is the eventfd (it reads its count, 7)");
 	tap_ok(t, ts_value_is(&r, "blocked", "0") &&

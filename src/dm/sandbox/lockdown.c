@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -410,6 +411,9 @@ static int build_filter(scmp_filter_ctx ctx,
 	/* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH) */
 	const struct scmp_arg_cmp empty_path =
 		SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
+	/* isatty(), which stdio asks of a character device before its first
+	 * output; no other request (TIOCSTI, ...) */
+	const struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS);
 	/* threads only, and no new namespaces with them */
 	const struct scmp_arg_cmp thread_only = SCMP_A0(SCMP_CMP_MASKED_EQ,
 		CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
@@ -431,7 +435,8 @@ static int build_filter(scmp_filter_ctx ctx,
 			return r;
 	if ((r = allow(ctx, "mmap", SCMP_ACT_ALLOW, 1, &no_exec)) < 0 ||
 	    (r = allow(ctx, "mprotect", SCMP_ACT_ALLOW, 1, &no_exec)) < 0 ||
-	    (r = allow(ctx, "newfstatat", SCMP_ACT_ALLOW, 1, &empty_path)) < 0)
+	    (r = allow(ctx, "newfstatat", SCMP_ACT_ALLOW, 1, &empty_path)) < 0 ||
+	    (r = allow(ctx, "ioctl", SCMP_ACT_ALLOW, 1, &tcgets)) < 0)
 		return r;
 	if (a->max_threads) {
 		if ((r = allow(ctx, "clone", SCMP_ACT_ALLOW, 1,

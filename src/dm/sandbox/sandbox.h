@@ -36,8 +36,10 @@ enum {
 
 /* One descriptor handed to the child: the caller's fd becomes child_fd
  * there. child_fd -1 lets sandbox_spawn() choose (the lowest free number
- * from 3 up) and write the choice back. Descriptors not listed, standard
- * ones included, are closed in the child: list 2 to keep stderr. */
+ * from 3 up) and write the choice back. Descriptors not listed are closed
+ * in the child, except that 0, 1 and 2, when not listed, are /dev/null
+ * (so that no descriptor the child receives later lands there): list 2
+ * to keep stderr. */
 struct sandbox_fd {
 	int fd;
 	int child_fd;
@@ -117,9 +119,9 @@ struct sandbox_lockdown_args {
 	 * the C library falls back to clone). */
 	unsigned max_threads;
 	/* NULL-terminated system call names allowed on top of the base list
-	 * (io_uring_enter, ioctl, ...), unconditionally: naming one the base
-	 * list restricts by argument (mmap, mprotect, clone) lifts that
-	 * restriction. NULL: none. */
+	 * (io_uring_enter, ...), unconditionally: naming one the base list
+	 * restricts by argument (mmap, mprotect, newfstatat, ioctl, clone)
+	 * lifts that restriction. NULL: none. */
 	const char *const *extra_syscalls;
 };
 
@@ -140,7 +142,7 @@ must_check int sandbox_holds_writable_file(void);
  * kills the process (SIGSYS) on any system call outside the allow-list:
  * I/O on held descriptors (read, write, readv, writev, pread64, pwrite64,
  * preadv, pwritev, preadv2, pwritev2, lseek, fsync, fdatasync, fallocate,
- * close, fstat, newfstatat with AT_EMPTY_PATH), waiting (ppoll, poll, epoll_wait, epoll_pwait,
+ * close, fstat, newfstatat with AT_EMPTY_PATH, ioctl TCGETS for isatty), waiting (ppoll, poll, epoll_wait, epoll_pwait,
  * epoll_pwait2, epoll_ctl, futex, sched_yield), messages on held sockets
  * (recvmsg, sendmsg), time (clock_gettime, clock_nanosleep, nanosleep),
  * memory without PROT_EXEC (mmap, mprotect, munmap, madvise, brk,

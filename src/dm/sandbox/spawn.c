@@ -97,6 +97,7 @@ struct child_failure {
  * copy of it). */
 struct child_plan {
 	int exe_fd;
+	int null_fd;		/* /dev/null, for unlisted 0, 1 and 2 */
 	char *const *argv;
 	char *const *envp;
 	const struct sandbox_fd *fds;
@@ -202,13 +203,16 @@ static void child_close_range(unsigned first, unsigned last)
 		syscall(SYS_close, (unsigned)fd);
 }
 
-/* Moves every listed descriptor to its number and closes the rest, except
- * the program and the report pipe (both close-on-exec). */
+/* Moves every listed descriptor to its number, puts /dev/null on the
+ * standard numbers not listed (else the first descriptors the child
+ * receives would land there, and a stray printf would write into them),
+ * and closes the rest except the program and the report pipe (both
+ * close-on-exec). */
 static void child_arrange_fds(struct child_plan *p)
 {
 	int base = p->max_target + 1;
 	int moved[p->nfds ? p->nfds : 1];
-	int keep_lo, keep_hi, fd;
+	int keep_lo, keep_hi, fd, null_fd;
 	size_t i;
 
 	/* First everything above the targets, so that no dup2 clobbers a
@@ -226,14 +230,22 @@ static void child_arrange_fds(struct child_plan *p)
 				     F_DUPFD_CLOEXEC, base);
 	if (p->report_wfd < 0)
 		child_fail(p, STEP_FDS, errno);
+	null_fd = (int)syscall(SYS_fcntl, p->null_fd, F_DUPFD_CLOEXEC, base);
+	if (null_fd < 0)
+		child_fail(p, STEP_FDS, errno);
 	for (fd = 0; fd <= p->max_target; fd++) {
 		for (i = 0; i < p->nfds; i++)
 			if (p->fds[i].child_fd == fd)
 				break;
-		if (i == p->nfds)
+		if (i < p->nfds) {
+			if (syscall(SYS_dup3, moved[i], fd, 0) < 0)
+				child_fail(p, STEP_FDS, errno);
+		} else if (fd <= 2) {
+			if (syscall(SYS_dup3, null_fd, fd, 0) < 0)
+				child_fail(p, STEP_FDS, errno);
+		} else {
 			syscall(SYS_close, fd);
-		else if (syscall(SYS_dup3, moved[i], fd, 0) < 0)
-			child_fail(p, STEP_FDS, errno);
+		}
 	}
 	keep_lo = p->exe_fd < p->report_wfd ? p->exe_fd : p->report_wfd;
 	keep_hi = p->exe_fd < p->report_wfd ? p->report_wfd : p->exe_fd;
@@ -591,11 +603,18 @@ int sandbox_spawn(const struct sandbox_spawn_args *args,
 	plan.envp = args->envp ? args->envp : environ;
 	plan.fds = args->fds;
 	plan.nfds = args->nfds;
+	plan.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (plan.null_fd < 0) {
+		r = -errno;
+		log_error("sandbox: cannot open /dev/null: %s", strerror(-r));
+		return r;
+	}
 	plan.exe_fd = open(args->path, O_PATH | O_CLOEXEC);
 	if (plan.exe_fd < 0) {
 		r = -errno;
 		log_error("sandbox: cannot open %s: %s", args->path,
 			  strerror(-r));
+		close(plan.null_fd);
 		return r;
 	}
 
@@ -614,6 +633,7 @@ int sandbox_spawn(const struct sandbox_spawn_args *args,
 	if (r == 0)
 		child->namespaces = kinds;
 	close(plan.exe_fd);
+	close(plan.null_fd);
 	return r;
 }
 
