@@ -10,24 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dm/dm.h"
 #include "dm/sandbox/sandbox.h"
 #include "lib/log.h"
-
-/* A device model writing a regular file (-serial file:) may not be held
- * to RLIMIT_FSIZE 0. */
-static bool holds_regular_file(void)
-{
-	for (int fd = 0; fd < 1024; fd++) {
-		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			return true;
-	}
-	return false;
-}
 
 static int usage(void)
 {
@@ -71,7 +58,9 @@ int main(int argc, char **argv)
 		return 1;
 	dm.hostile_after = hostile;
 	dm.rng = 0x9e3779b97f4a7c15ull ^ hostile;
-	if (holds_regular_file())
+	/* A device model writing a file (-serial file:) may not be held to
+	 * RLIMIT_FSIZE 0. */
+	if (sandbox_holds_writable_file() != 0)
 		lock.fsize_max = SANDBOX_UNLIMITED;
 	r = sandbox_lockdown(&lock);
 	if (r < 0) {
