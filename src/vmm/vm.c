@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,67 @@ static uint64_t vm_clock_source(const struct vm *vm)
 	return host_ns() - vm->start_host_ns;
 }
 
+/* ---- real-time mode: ending a burst at the next timer deadline ---- */
+
+/* The host timer's signal: the vCPU finishes its block and returns, the
+ * run loop moves the clock and fires what is due. The handler finds the
+ * vCPU in the signal's value (no global state), and only stores a flag. */
+#define KICK_SIGNAL (SIGRTMIN + 1)
+
+static void kick_handler(int sig, siginfo_t *si, void *uc)
+{
+	cpu_request_exit(si->si_value.sival_ptr);
+}
+
+static void kick_timer_create(struct vm *vm)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = kick_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = KICK_SIGNAL;
+	sev.sigev_value.sival_ptr = vm->cpu;
+	sev._sigev_un._tid = gettid();
+	/* Without it, timers are only as late as one burst: still works. */
+	vm->kick_armed = VCLOCK_NEVER;
+	vm->kick_timer_ok = sigaction(KICK_SIGNAL, &sa, NULL) == 0 &&
+			    timer_create(CLOCK_MONOTONIC, &sev, &vm->kick_timer) == 0;
+}
+
+/* Arms the host timer for the clock's next deadline when that changed
+ * (a device armed an earlier timer, or the last one fired). */
+static void kick_timer_sync(struct vm *vm)
+{
+	struct itimerspec its;
+	uint64_t next, at;
+
+	if (!vm->kick_timer_ok)
+		return;
+	next = vclock_next_deadline(&vm->clock);
+	if (next == vm->kick_armed)
+		return;
+	vm->kick_armed = next;
+	memset(&its, 0, sizeof(its));
+	if (next != VCLOCK_NEVER) {
+		at = vm->start_host_ns + next;
+		its.it_value.tv_sec = (time_t)(at / 1000000000);
+		its.it_value.tv_nsec = (long)(at % 1000000000);
+	}
+	timer_settime(vm->kick_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+static void kick_timer_delete(struct vm *vm)
+{
+	if (vm->kick_timer_ok)
+		timer_delete(vm->kick_timer);
+	vm->kick_timer_ok = false;
+}
+
 /* ---- the bus the vCPU sees ---- */
 
 /* Devices read the virtual clock: bring it to this instruction before any
@@ -82,6 +144,7 @@ static void bus_mmio_write(void *opaque, uint64_t paddr, unsigned size,
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
 	iospace_write(&vm->mmio, paddr, size, v);
+	kick_timer_sync(vm);
 }
 
 static uint32_t bus_pio_in(void *opaque, uint16_t port, unsigned size)
@@ -96,6 +159,7 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
 	iospace_write(&vm->ports, port, size, v);
+	kick_timer_sync(vm);
 }
 
 static uint8_t bus_intr_ack(void *opaque)
@@ -605,21 +669,29 @@ static int vm_reset(struct vm *vm)
 static void wait_for_event(struct vm *vm, int64_t ns)
 {
 	struct pollfd fds[2];
+	struct timespec ts;
 	nfds_t n = 0;
-	int ms = ns < 0 ? -1 : (int)((ns + 999999) / 1000000);
 
-	if (ns >= 0 && ns / 1000000 > INT32_MAX)
-		ms = INT32_MAX;
+	/* ppoll's nanoseconds, not poll's milliseconds: a guest timer
+	 * (the LAPIC's 1 ms periodic, a one-shot a few microseconds out)
+	 * must not wake up to a millisecond late. */
+	if (ns >= 0) {
+		ts.tv_sec = ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+	}
 	if (vm->sigfd >= 0)
 		fds[n++] = (struct pollfd){vm->sigfd, POLLIN, 0};
 	if (vm->stdio_com >= 0 && !vm->com_backend[vm->stdio_com].eof)
 		fds[n++] = (struct pollfd){vm->com_backend[vm->stdio_com].in_fd, POLLIN, 0};
-	poll(fds, n, ms);
+	ppoll(fds, n, ns < 0 ? NULL : &ts, NULL);
 }
 
 int vm_run(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
+
+	if (!cfg->icount)
+		kick_timer_create(vm);
 
 	while (!vm->stop) {
 		uint64_t now = vm_clock_source(vm), next, budget;
@@ -647,6 +719,7 @@ int vm_run(struct vm *vm)
 				budget = 1000000;
 		} else {
 			budget = RT_BURST;
+			kick_timer_sync(vm);
 		}
 		r = cpu_run(vm->cpu, budget);
 		if (r == CPU_EXIT_SHUTDOWN || vm->reset_pending) {
@@ -697,5 +770,6 @@ int vm_run(struct vm *vm)
 			}
 		}
 	}
+	kick_timer_delete(vm);
 	return vm->exit_status;
 }

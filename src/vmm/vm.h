@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cpu/cpu.h"
 #include "dev/iospace.h"
@@ -41,6 +42,11 @@ struct vm {
 	struct vclock clock;
 	struct iospace ports, mmio;
 	uint64_t start_host_ns; /* real-time mode: host time at clock 0 */
+	/* Real-time mode: a host timer at the next virtual deadline ends
+	 * the vCPU's burst, so guest timers are not late by a burst. */
+	timer_t kick_timer;
+	bool kick_timer_ok;
+	uint64_t kick_armed;    /* virtual deadline it is armed for, or NEVER */
 	uint64_t idle_ns;       /* deterministic mode: halted time jumped over */
 	bool stop;
 	int exit_status;
