@@ -76,5 +76,18 @@ err=$("$v2e" -kernel "$k/kbd.mb" -no-reboot $dx </dev/null 2>&1); st=$?
 "$v2e" -kernel "$k/kbd.mb" $dx </dev/null >/dev/null 2>&1; st=$?
 [ $st -eq 11 ]; ok $? "the same without -no-reboot boots again (second boot exits 5 -> 11, got $st)"
 
+exp="lapic timer 20, ioapic irq0 20, pm timer ok"
+out=$("$v2e" -kernel "$k/apic.mb" -append off -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 0 ] && [ "$out" = "$exp" ]; ok $? "ACPI tables found by a scan; LAPIC periodic timer, PIT through the IOAPIC, PM timer agree; ACPI S5 power-off: status 0 (-icount) ($st: $out)"
+
+out=$(timeout 20 "$v2e" -kernel "$k/apic.mb" -append off -serial stdio $dx </dev/null 2>&1); st=$?
+[ $st -eq 0 ] && echo "$out" | grep -q "^lapic timer 20, ioapic irq0 20, pm timer"; ok $? "the same in real time ($st: $out)"
+
+out=$("$v2e" -kernel "$k/apic.mb" -append cf9 -no-reboot -serial stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 0 ] && [ "$out" = "$exp" ]; ok $? "reset through the FADT's reset register (0xcf9) under -no-reboot: status 0 ($st)"
+
+"$v2e" -kernel "$k/apic.mb" -append cf9 -icount $dx </dev/null >/dev/null 2>&1; st=$?
+[ $st -eq 11 ]; ok $? "without -no-reboot the machine boots again, APIC and ACPI state reset (second boot exits 5 -> 11, got $st)"
+
 echo "1..$n"
 exit $fail
