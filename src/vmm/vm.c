@@ -87,7 +87,8 @@ static void kick_timer_create(struct vm *vm)
 }
 
 /* Arms the host timer for the clock's next deadline when that changed
- * (a device armed an earlier timer, or the last one fired). */
+ * (the last one fired, a device armed another). One syscall at most, and
+ * only in real-time mode. */
 static void kick_timer_sync(struct vm *vm)
 {
 	struct itimerspec its;
@@ -106,6 +107,15 @@ static void kick_timer_sync(struct vm *vm)
 		its.it_value.tv_nsec = (long)(at % 1000000000);
 	}
 	timer_settime(vm->kick_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* After a device access: only a deadline earlier than the armed one
+ * needs the host timer now; a later one is armed between bursts (the
+ * early kick costs one empty exit). */
+static void kick_timer_check(struct vm *vm)
+{
+	if (vm->kick_timer_ok && vclock_next_deadline(&vm->clock) < vm->kick_armed)
+		kick_timer_sync(vm);
 }
 
 static void kick_timer_delete(struct vm *vm)
@@ -144,7 +154,7 @@ static void bus_mmio_write(void *opaque, uint64_t paddr, unsigned size,
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
 	iospace_write(&vm->mmio, paddr, size, v);
-	kick_timer_sync(vm);
+	kick_timer_check(vm);
 }
 
 static uint32_t bus_pio_in(void *opaque, uint16_t port, unsigned size)
@@ -159,7 +169,7 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
 	iospace_write(&vm->ports, port, size, v);
-	kick_timer_sync(vm);
+	kick_timer_check(vm);
 }
 
 static uint8_t bus_intr_ack(void *opaque)
