@@ -209,6 +209,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			}
 			return NULL;
 		}
+		tmp[n].off = (uint16_t)(off - start_off);
 		n++;
 		off += got;
 		if ((tmp[n - 1].flags & INSN_END) || off >= 4096 ||
@@ -216,12 +217,16 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			break;
 	}
 
-	b = arena_alloc(cpu, sizeof(*b) + n * sizeof(struct insn));
+	/* The chain's tail entry follows the last instruction. */
+	b = arena_alloc(cpu, sizeof(*b) + (n + 1) * sizeof(struct insn));
 	b->paddr = paddr;
 	b->mode = mode;
 	b->n = (uint16_t)n;
 	b->valid = true;
 	memcpy(b->insns, tmp, n * sizeof(struct insn));
+	memset(&b->insns[n], 0, sizeof(struct insn));
+	b->insns[n].run = op_block_tail;
+	b->insns[n].off = (uint16_t)(off - start_off);
 	b->hash_next = cc->hash[h];
 	cc->hash[h] = b;
 	head = &cc->page_hash[page_hash_of(ppage)];

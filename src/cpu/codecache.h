@@ -48,7 +48,7 @@ static inline struct jc_entry *jc_slot(struct cpu *cpu, uint64_t lin)
  * cache; and RIP within the CS limit. */
 static inline struct block *codecache_lookup(struct cpu *cpu)
 {
-	uint64_t rip = cpu->s.rip, lin;
+	uint64_t rip = cpu->s.rip, lin, ppage;
 	const struct jc_entry *jc;
 	const struct tlb_entry *te;
 	struct block *b;
@@ -65,9 +65,12 @@ static inline struct block *codecache_lookup(struct cpu *cpu)
 	if (!b || jc->lin != lin || jc->mode != jc_mode(cpu) || !b->valid)
 		return NULL;
 	te = tlb_entry_for(cpu, lin, ACC_EXEC, cpu->cpl == 3);
-	if (te->tag != (lin & ~0xfffull) || te->paddr != (b->paddr & ~0xfffull))
+	if (te->tag != (lin & ~0xfffull))
 		return NULL;
-	cpu->cc->cur_page = te->paddr;
+	ppage = tlb_meta_for(cpu, lin, ACC_EXEC, cpu->cpl == 3)->paddr;
+	if (ppage != (b->paddr & ~0xfffull))
+		return NULL;
+	cpu->cc->cur_page = ppage;
 	return b;
 }
 

@@ -38,7 +38,11 @@ struct cpu *cpu_create(const struct cpu_bus *bus, const struct cpu_model *m,
 		cpu_model_default(&cpu->model);
 	cpu->ram_pages = ram_pages;
 	cpu->cc = codecache_create();
-	if (!cpu->cc) {
+	cpu->part_block = malloc(sizeof(struct block) +
+				 (BLOCK_MAX_INSNS + 1) * sizeof(struct insn));
+	if (!cpu->cc || !cpu->part_block) {
+		codecache_destroy(cpu->cc);
+		free(cpu->part_block);
 		free(cpu);
 		return NULL;
 	}
@@ -52,6 +56,7 @@ void cpu_destroy(struct cpu *cpu)
 	if (!cpu)
 		return;
 	codecache_destroy(cpu->cc);
+	free(cpu->part_block);
 	free(cpu);
 }
 
@@ -96,22 +101,29 @@ void cpu_reset(struct cpu *cpu)
 	cpu->intr_line = 0;
 	cpu->inhibit_irq = 0;
 	cpu->delivering = 0;
+	cpu->mem_checks = 0;
 	cpu_update_mode(cpu);
+	tlb_select(cpu);
 	tlb_flush(cpu, true);
 	codecache_flush(cpu);
 }
 
-void seg_fast_update(struct cpu *cpu, int sreg)
-{
-	const struct x86_segment *s = &cpu->s.seg[sreg];
-	struct seg_fast *f = &cpu->sf[sreg];
+_Static_assert(offsetof(struct cpu, s.gpr) ==
+		       offsetof(struct cpu, zero_reg) + sizeof(uint64_t),
+	       "fast_ea() reads zero_reg as gpr[-1]");
 
-	if (cpu_long64(cpu)) {
-		f->lo = 0;
-		f->hi = ~0ull;
-		f->ok_read = f->ok_write = 1;
-		return;
-	}
+/* The fast path's exclusive end for an expand-up segment the access may
+ * use (seg_fast.end_r/end_w). */
+static void seg_fast_ends(struct seg_fast *f)
+{
+	bool up = f->lo == 0;
+	f->end_r = up && f->ok_read ? f->hi + 1 : 0;
+	f->end_w = up && f->ok_write ? f->hi + 1 : 0;
+}
+
+static void seg_fast_set(const struct cpu *cpu, const struct x86_segment *s,
+			 struct seg_fast *f)
+{
 	if (!cpu_protected(cpu)) {
 		/* Real and v86 mode: the cached limit still applies (big
 		 * real mode), types are not checked. */
@@ -144,6 +156,24 @@ void seg_fast_update(struct cpu *cpu, int sreg)
 	}
 }
 
+void seg_fast_update(struct cpu *cpu, int sreg)
+{
+	const struct x86_segment *s = &cpu->s.seg[sreg];
+	struct seg_fast *f = &cpu->sf[sreg];
+
+	if (cpu_long64(cpu)) {
+		f->lo = 0;
+		f->hi = ~0ull;
+		f->ok_read = f->ok_write = 1;
+		/* No limits: an access wrapping the top of the address space
+		 * misses the TLB compare and takes the slow path. */
+		f->end_r = f->end_w = ~0ull;
+		return;
+	}
+	seg_fast_set(cpu, s, f);
+	seg_fast_ends(f);
+}
+
 void cpu_update_mode(struct cpu *cpu)
 {
 	const struct x86_segment *cs = &cpu->s.seg[S_CS];
@@ -166,23 +196,18 @@ void cpu_update_mode(struct cpu *cpu)
 	else
 		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
 	cpu->ip_mask = size_mask(cpu->code_size);
+	cpu->lin_mask = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
 	cpu_ac_update(cpu);
 	for (int i = 0; i < S_NR; i++)
 		seg_fast_update(cpu, i);
 	cpu->end_block = true;
 }
 
-/* Instructions of the running block that completed before CS:RIP. */
+/* Instructions of the running block that completed before the current
+ * one. */
 static unsigned block_done(const struct cpu *cpu)
 {
-	const struct block *b = cpu->cur_block;
-	uint64_t rip = cpu->cur_block_rip;
-	unsigned k = 0;
-	while (k < b->n && rip != cpu->s.rip) {
-		rip = (rip + b->insns[k].len) & cpu->ip_mask;
-		k++;
-	}
-	return k;
+	return (unsigned)(cpu->cur_insn - cpu->cur_block->insns);
 }
 
 uint64_t cpu_icount_now(const struct cpu *cpu)
@@ -190,13 +215,25 @@ uint64_t cpu_icount_now(const struct cpu *cpu)
 	return cpu->icount + (cpu->cur_block ? block_done(cpu) : 0);
 }
 
-/* Settles the count after a fault unwound out of a block. */
+static bool runs_through_thunk(const struct insn *in)
+{
+	return in->run == op_thunk || in->run == op_thunk_end;
+}
+
+/* A fault inside a block: the instructions before the faulting one are
+ * counted, and s.rip becomes the faulting instruction's unless its handler
+ * owns RIP (a generic handler, run through a thunk, may have moved it on,
+ * as a task switch does). Done before unwinding, while the block is still
+ * certainly alive. */
 static void block_abandon(struct cpu *cpu)
 {
-	if (cpu->cur_block) {
-		cpu->icount += block_done(cpu);
-		cpu->cur_block = NULL;
-	}
+	const struct insn *in = cpu->cur_insn;
+	if (!cpu->cur_block)
+		return;
+	if (!runs_through_thunk(in))
+		cpu->s.rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+	cpu->icount += block_done(cpu);
+	cpu->cur_block = NULL;
 }
 
 /* ---- faults ---- */
@@ -209,6 +246,7 @@ static bool vector_has_error(int v)
 
 void cpu_fault(struct cpu *cpu, int vector, uint32_t error)
 {
+	block_abandon(cpu);
 	cpu->fault_vector = (uint8_t)vector;
 	cpu->fault_error = error;
 	longjmp(cpu->fault_jmp, 1);
@@ -235,7 +273,6 @@ static void handle_fault(struct cpu *cpu)
 	/* A delivery counts as a step of the budget and of the deterministic
 	 * clock, so a guest looping on faults still lets time pass and
 	 * cpu_run() return. */
-	block_abandon(cpu);
 	cpu->icount++;
 	cpu->end_block = true;
 	if (cpu->delivering) {
@@ -340,6 +377,7 @@ static void dr_recompute(struct cpu *cpu)
 	}
 	cpu->mem_checks = (uint8_t)((cpu->mem_checks & ~MEMCHK_DR) |
 				    (armed ? MEMCHK_DR : 0));
+	tlb_select(cpu);
 }
 
 void cpu_debug_changed(struct cpu *cpu)
@@ -401,23 +439,71 @@ static void step_careful(struct cpu *cpu)
 	cpu->skip_tf_trap = false;
 }
 
-/* The hot loop: straight-line decoded instructions. The step count is
- * added once at the end; a fault in between settles it from RIP. */
-static inline void run_block(struct cpu *cpu, const struct block *b, unsigned n)
-{
-	const struct insn *in = b->insns, *last = in + n;
-	uint64_t mask = cpu->ip_mask;
+/* ---- threaded dispatch ---- */
 
+void insn_leave(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.rip = insn_next_rip(cpu, in);
+	cpu->cur_insn = in + 1;
+}
+
+/* A generic handler in the chain: it sees s.rip and next_rip as always,
+ * and may end the block. */
+void op_thunk(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+	cpu->s.rip = rip;
+	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
+	in->fn(cpu, in);
+	if (unlikely(cpu->end_block)) {
+		cpu->s.rip = cpu->next_rip;
+		cpu->cur_insn = in + 1;
+		return;
+	}
+	insn_next(cpu, in);
+}
+
+/* The same for an instruction that ends its block (a branch). */
+void op_thunk_end(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+	cpu->s.rip = rip;
+	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
+	in->fn(cpu, in);
+	cpu->s.rip = cpu->next_rip;
+	cpu->cur_insn = in + 1;
+}
+
+/* After the last instruction of a block that does not end in a branch. */
+void op_block_tail(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+}
+
+/* Runs a block's chain; the step count is added once at the end (a fault
+ * in between settles it in block_abandon()). */
+static inline void run_block(struct cpu *cpu, const struct block *b)
+{
 	cpu->cur_block = b;
 	cpu->cur_block_rip = cpu->s.rip;
-	do {
-		cpu->next_rip = (cpu->s.rip + in->len) & mask;
-		in->fn(cpu, in);
-		cpu->s.rip = cpu->next_rip;
-		in++;
-	} while (in != last && !cpu->end_block);
-	cpu->icount += (uint64_t)(in - b->insns);
+	cpu->cur_insn = b->insns;
+	b->insns[0].run(cpu, b->insns);
+	cpu->icount += (uint64_t)(cpu->cur_insn - b->insns);
 	cpu->cur_block = NULL;
+}
+
+/* The first `n` instructions of `b` only (the budget ends inside it): a
+ * copy whose tail entry follows the n-th. */
+static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
+{
+	struct block *part = cpu->part_block;
+	memcpy(part, b, sizeof(*b));
+	memcpy(part->insns, b->insns, n * sizeof(struct insn));
+	part->n = (uint16_t)n;
+	memset(&part->insns[n], 0, sizeof(struct insn));
+	part->insns[n].run = op_block_tail;
+	part->insns[n].off = b->insns[n].off;
+	run_block(cpu, part);
 }
 
 static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
@@ -451,12 +537,13 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			exec_one(cpu, &single);
 			continue;
 		}
-		n = b->n;
 		/* The budget is a promise (cpu.h): never run past it, even
 		 * inside a block. */
-		if (n > end - cpu->icount)
-			n = (unsigned)(end - cpu->icount);
-		run_block(cpu, b, n);
+		n = b->n;
+		if (likely(n <= end - cpu->icount))
+			run_block(cpu, b);
+		else
+			run_block_part(cpu, b, (unsigned)(end - cpu->icount));
 	}
 	return CPU_EXIT_BUDGET;
 }
@@ -510,6 +597,11 @@ void cpu_get_state(struct cpu *cpu, struct x86_state *out)
 {
 	flags_get(cpu);
 	*out = cpu->s;
+	/* From a bus callback in the middle of a block: RIP is worked out
+	 * from the running instruction. */
+	if (cpu->cur_block && !runs_through_thunk(cpu->cur_insn))
+		out->rip = (cpu->cur_block_rip + cpu->cur_insn->off) &
+			   cpu->ip_mask;
 }
 
 void cpu_set_state(struct cpu *cpu, const struct x86_state *in)

@@ -242,15 +242,8 @@ prefixes_done:
 	in->fn = e->fn;
 	if (f & OPF_END)
 		in->flags |= INSN_END;
-	for (const struct fast_form *ff = fast_forms; ff->generic; ff++) {
-		if (ff->generic == in->fn && ff->opsize == in->opsize &&
-		    (ff->kind == FAST_ANY ||
-		     (ff->kind == FAST_REG) == (in->mod == 3)) &&
-		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
-			in->fn = ff->fast;
-			break;
-		}
-	}
+	in->run = NULL;
+	fast_form_select(in);
 
 	/* Encodings that are #UD whatever the operands. */
 	if (!in->fn ||
@@ -259,14 +252,18 @@ prefixes_done:
 	    ((f & OPF_REG) && in->mod != 3) ||
 	    ((f & OPF_NO64) && code == 8)) {
 		in->fn = op_ud;
+		in->run = NULL;
 		in->flags |= INSN_END;
 	}
+	if (!in->run)
+		in->run = (in->flags & INSN_END) ? op_thunk_end : op_thunk;
 	return pos;
 
 too_long:
 	/* More than 15 bytes: #GP(0) when executed (SDM vol. 2, 2.3.11). */
 	in->len = 15;
 	in->fn = op_gp_too_long;
+	in->run = op_thunk_end;
 	in->flags |= INSN_END;
 	return 15;
 }

@@ -23,7 +23,8 @@ typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
  * executed many times. Operands are resolved to register numbers and a
  * uniform base + index*scale + disp memory form. */
 struct insn {
-	insn_fn fn;
+	insn_fn fn;      /* the handler, run with s.rip and next_rip set */
+	insn_fn run;     /* threaded entry: a fast form, or a thunk to fn */
 	uint8_t len;
 	uint8_t opsize;  /* 1, 2, 4 or 8 bytes (1 for byte forms) */
 	uint8_t adsize;  /* 2, 4 or 8 */
@@ -42,6 +43,7 @@ struct insn {
 	uint8_t sse_pfx; /* 0, 0x66, 0xf3 or 0xf2: the mandatory-prefix class */
 	int32_t disp;
 	uint16_t imm2;   /* ENTER's level, far pointer selector */
+	uint16_t off;    /* offset from the start of its block */
 	uint64_t imm;    /* immediate, sign- or zero-extended as the form says */
 };
 
@@ -100,9 +102,13 @@ struct fast_form {
 	uint8_t opsize;
 	uint8_t kind; /* FAST_ANY, FAST_REG or FAST_MEM */
 	insn_fn fast;
+	insn_fn threaded; /* its threaded entry (FAST_HANDLER), or NULL */
 };
 /* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
 extern const struct fast_form fast_forms[];
+/* Swaps in the fast form of a decoded instruction and its threaded entry
+ * (run), if it has one; run stays NULL otherwise. */
+void fast_form_select(struct insn *in);
 
 /* ---- the vCPU ---- */
 
@@ -117,13 +123,19 @@ extern const struct fast_form fast_forms[];
 struct tlb_entry {
 	uint64_t tag;
 	uintptr_t addend;    /* host address = linear + addend */
+};
+
+/* What the fast path does not need, beside each entry. */
+struct tlb_meta {
 	uint64_t paddr;      /* physical page */
 	uint64_t large_mask; /* offset mask of the large page it came from */
 	bool global;
 };
 
-/* Lazy flags: the last flag-setting operation and its operands. LF_NONE
- * means rflags holds the arithmetic flags. */
+/* Lazy flags: the last flag-setting operation and its operands, with CF
+ * worked out at once (one compare, and what ADC, SBB, INC, DEC and the
+ * conditions want most). LF_NONE means rflags holds the arithmetic
+ * flags. */
 enum lf_kind {
 	LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
 	LF_SHL, LF_SHR, LF_SAR, LF_NEG,
@@ -133,8 +145,10 @@ struct lazy_flags {
 	uint32_t kind;   /* enum lf_kind */
 	uint32_t size;   /* operand size in bytes */
 	uint64_t res, a, b; /* result and operands, masked to size; for
-			     * shifts a is the value shifted, b the count */
-	uint32_t aux;    /* carry-in of ADC/SBB, CF kept by INC/DEC */
+			     * shifts a is the value shifted, b the count.
+			     * LOGIC keeps neither operand, INC and DEC no
+			     * operand: their flags need none. */
+	uint32_t cf;     /* CF, unless kind is LF_NONE */
 };
 
 struct code_cache; /* codecache.c */
@@ -155,10 +169,19 @@ struct jc_entry {
  * and what may be done through the segment, so a check is two compares. */
 struct seg_fast {
 	uint64_t lo, hi;
+	/* The memory fast path's whole check: an access of `size` at `off`
+	 * may go without further checks when off + size <= end (0 when only
+	 * the full check will do: expand-down, unusable, not permitted). */
+	uint64_t end_r, end_w;
 	uint8_t ok_read, ok_write;
 };
 
 struct cpu {
+	uint64_t unused0;
+	/* Reads as 0 just before s.gpr[0]: a fast form's effective address
+	 * reads an absent base or index (REG_NONE, -1 as a signed byte) from
+	 * there without a branch (fast_ea()). */
+	uint64_t zero_reg;
 	struct x86_state s;
 	struct lazy_flags lf;
 	struct seg_fast sf[S_NR];
@@ -180,10 +203,19 @@ struct cpu {
 	uint64_t icount;
 	const struct block *cur_block;
 	uint64_t cur_block_rip;
+	/* The instruction running in cur_block; after the block, one past
+	 * the last that completed. */
+	const struct insn *cur_insn;
+	struct block *part_block; /* room for a block cut short by the budget */
 	jmp_buf fault_jmp;
 	struct cpu_bus bus;
 	struct cpu_model model;
 	struct tlb_entry tlb[2][3][TLB_SIZE]; /* [user?][access kind][index] */
+	struct tlb_meta tlb_meta[2][3][TLB_SIZE];
+	/* The table data accesses at each CPL look up: tlb[cpl == 3][kind],
+	 * or tlb_never while mem_checks is armed (tlb_select()). */
+	const struct tlb_entry *tlb_sel[4][3];
+	uint64_t lin_mask;  /* 32-bit linear addresses outside long mode */
 	struct code_cache *cc;
 	uint64_t ram_pages;
 	uint64_t ip_mask;   /* size_mask(code_size) */
@@ -324,6 +356,12 @@ static inline struct tlb_entry *tlb_entry_for(struct cpu *cpu, uint64_t lin,
 	return &cpu->tlb[user][kind][(lin >> 12) & (TLB_SIZE - 1)];
 }
 
+static inline struct tlb_meta *tlb_meta_for(struct cpu *cpu, uint64_t lin,
+					    int kind, bool user)
+{
+	return &cpu->tlb_meta[user][kind][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
 /* Host address of `lin` if the TLB already allows this access through the
  * fast path (and no breakpoint or alignment check applies), NULL
  * otherwise. */
@@ -357,14 +395,22 @@ static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
 
 void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
 
+/* Points tlb_sel at the tables the fast path may use: none while
+ * mem_checks is armed. Called whenever mem_checks changes. */
+void tlb_select(struct cpu *cpu);
+
 /* Alignment checking is armed at CPL 3 with CR0.AM and EFLAGS.AC (SDM vol.
  * 3, 6.15 "#AC"); recomputed whenever one of the three changes. */
 static inline void cpu_ac_update(struct cpu *cpu)
 {
 	bool ac = (cpu->s.cr0 & CR0_AM) && (cpu->s.rflags & FL_AC) &&
 		  cpu->cpl == 3;
-	cpu->mem_checks = (uint8_t)((cpu->mem_checks & ~MEMCHK_AC) |
-				    (ac ? MEMCHK_AC : 0));
+	uint8_t m = (uint8_t)((cpu->mem_checks & ~MEMCHK_AC) |
+			      (ac ? MEMCHK_AC : 0));
+	if (m != cpu->mem_checks) {
+		cpu->mem_checks = m;
+		tlb_select(cpu);
+	}
 }
 
 static inline bool cpu_user_access(const struct cpu *cpu)
@@ -399,31 +445,50 @@ static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
 	}
 }
 
-/* The TLB fast path, inline: everything else goes through lin_read. */
+/* The fast path of every data access: the segment check as one compare
+ * (seg_fast.end_*), the TLB of the current privilege and access kind, and
+ * one tag compare on the page of the access's last byte, which also sends
+ * page-crossing accesses to the slow path. On success *host is where the
+ * access goes; otherwise the full path must decide. */
+static inline bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
+			    unsigned size, int kind, uint8_t **host)
+{
+	const struct seg_fast *f = &cpu->sf[sreg];
+	const struct tlb_entry *e;
+	uint64_t lin;
+	if (unlikely(off + size > (kind == ACC_WRITE ? f->end_w : f->end_r)))
+		return false;
+	lin = (cpu->s.seg[sreg].base + off) & cpu->lin_mask;
+	e = &cpu->tlb_sel[cpu->cpl][kind][(lin >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(e->tag != ((lin + size - 1) & ~(uint64_t)0xfff)))
+		return false;
+	*host = (uint8_t *)(uintptr_t)(lin + e->addend);
+	return true;
+}
+
+/* The full paths (mem.c): segment checks, page walk, MMIO, faults. */
+uint64_t mem_read_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
+void mem_write_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size,
+		    uint64_t v);
+
 static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 				unsigned size)
 {
-	uint64_t lin = seg_linear(cpu, sreg, off, size, false);
-	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_READ, cpu->cpl == 3);
-	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
-		   (lin & 0xfff) + size <= 4096 && !cpu->mem_checks)) {
-		return host_load((const uint8_t *)(uintptr_t)(lin + e->addend),
-				 size);
-	}
-	return lin_read(cpu, lin, size, cpu->cpl == 3);
+	uint8_t *p;
+	if (likely(mem_fast(cpu, sreg, off, size, ACC_READ, &p)))
+		return host_load(p, size);
+	return mem_read_slow(cpu, sreg, off, size);
 }
 
 static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
 			     unsigned size, uint64_t v)
 {
-	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
-	const struct tlb_entry *e = tlb_entry_for(cpu, lin, ACC_WRITE, cpu->cpl == 3);
-	if (likely(e->tag == (lin & ~(uint64_t)0xfff) &&
-		   (lin & 0xfff) + size <= 4096 && !cpu->mem_checks)) {
-		host_store((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
+	uint8_t *p;
+	if (likely(mem_fast(cpu, sreg, off, size, ACC_WRITE, &p))) {
+		host_store(p, size, v);
 		return;
 	}
-	lin_write(cpu, lin, size, v, cpu->cpl == 3);
+	mem_write_slow(cpu, sreg, off, size, v);
 }
 
 /* Checks that a write of `size` at seg:off would succeed (segment and page
@@ -442,6 +507,17 @@ static inline uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
 	if (in->index != REG_NONE)
 		ea += cpu->s.gpr[in->index] << in->scale;
 	return ea & size_mask(in->adsize);
+}
+
+/* insn_ea() for fast forms, without branches: an absent base or index
+ * (REG_NONE) reads zero_reg. Never for RIP-relative operands (the decoder
+ * gives those no fast form). */
+static inline uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
+{
+	const uint64_t *g = (const uint64_t *)(const void *)
+		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base] +
+		(g[(int8_t)in->index] << in->scale)) & size_mask(in->adsize);
 }
 
 /* The r/m operand at a given size: register or memory. */
@@ -499,19 +575,48 @@ static inline uint64_t stack_ptr_mask(const struct cpu *cpu)
 
 /* ---- lazy flags (flags.c) ---- */
 
-static inline void lf_set(struct cpu *cpu, enum lf_kind kind, unsigned size,
-			  uint64_t res, uint64_t a, uint64_t b, uint32_t aux)
+/* Records a flag-setting operation. `aux` is the carry-in of ADC/SBB and
+ * the CF that INC/DEC keep. Inlined with a constant kind, only that kind's
+ * stores and CF rule remain. */
+static inline __attribute__((always_inline)) void lf_set(
+	struct cpu *cpu, enum lf_kind kind, unsigned size, uint64_t res,
+	uint64_t a, uint64_t b, uint32_t aux)
 {
 	uint64_t m = size_mask(size);
+	unsigned width = size * 8;
+	bool cf;
+	res &= m;
+	a &= m;
+	b &= m;
+	switch (kind) {
+	case LF_ADD: cf = res < a; break;
+	case LF_ADC: cf = aux ? res <= a : res < a; break;
+	case LF_SUB: cf = a < b; break;
+	case LF_SBB: cf = aux ? a <= b : a < b; break;
+	case LF_INC: case LF_DEC: cf = aux; break;
+	case LF_NEG: cf = a != 0; break;
+	case LF_SHL: cf = b <= width ? (a >> (width - b)) & 1 : 0; break;
+	case LF_SHR: cf = b <= width ? (a >> (b - 1)) & 1 : 0; break;
+	case LF_SAR:
+		cf = b >= width ? (a >> (width - 1)) & 1 : (a >> (b - 1)) & 1;
+		break;
+	default: cf = false; break;
+	}
 	cpu->lf.kind = kind;
 	cpu->lf.size = size;
-	cpu->lf.res = res & m;
-	cpu->lf.a = a & m;
-	cpu->lf.b = b & m;
-	cpu->lf.aux = aux;
+	cpu->lf.res = res;
+	if (kind != LF_LOGIC && kind != LF_INC && kind != LF_DEC) {
+		cpu->lf.a = a;
+		cpu->lf.b = b;
+	}
+	cpu->lf.cf = cf;
 }
 
-bool flag_cf(const struct cpu *cpu);
+static inline bool flag_cf(const struct cpu *cpu)
+{
+	return cpu->lf.kind == LF_NONE ? (cpu->s.rflags & FL_CF) != 0
+				       : cpu->lf.cf;
+}
 bool flag_of(const struct cpu *cpu);
 bool flag_af(const struct cpu *cpu);
 bool flag_pf(const struct cpu *cpu);
@@ -533,6 +638,100 @@ uint64_t flags_get(struct cpu *cpu);
 void flags_set(struct cpu *cpu, uint64_t v, uint64_t mask);
 /* Evaluates condition code 0..15 (the low nibble of Jcc/SETcc/CMOVcc). */
 bool cond_eval(const struct cpu *cpu, unsigned cc);
+
+/* The same, inline for a constant `cc`: the conditions that CF, ZF and SF
+ * decide, and the signed ones after CMP/SUB and logic operations, come
+ * straight from the lazy state. */
+static inline __attribute__((always_inline)) bool cond_eval_fast(
+	const struct cpu *cpu, unsigned cc)
+{
+	const struct lazy_flags *f = &cpu->lf;
+	unsigned sh = 64 - f->size * 8;
+	bool r, sf;
+	if (unlikely(f->kind == LF_NONE))
+		return cond_eval(cpu, cc);
+	sf = (int64_t)(f->res << sh) < 0;
+	switch (cc >> 1) {
+	case 1: r = f->cf; break;
+	case 2: r = f->res == 0; break;
+	case 3: r = f->cf || f->res == 0; break;
+	case 4: r = sf; break;
+	case 6:
+	case 7:
+		if (f->kind == LF_SUB)
+			r = (int64_t)(f->a << sh) < (int64_t)(f->b << sh);
+		else if (f->kind == LF_LOGIC)
+			r = sf;
+		else
+			r = sf != flag_of(cpu);
+		if (cc >> 1 == 7)
+			r = r || f->res == 0;
+		break;
+	default:
+		return cond_eval(cpu, cc);
+	}
+	return r ^ (cc & 1);
+}
+
+/* ---- threaded dispatch (cpu.c) ----
+ *
+ * A block runs as a chain: each instruction's `run` entry does its work
+ * and jumps straight to the next one's, with no loop in between. The chain
+ * leaves at the block's end (a branch, a handler that sets end_block, or
+ * the tail entry after the last instruction) with s.rip set and cur_insn
+ * one past the last completed instruction. Fast forms keep no RIP while
+ * they run: an instruction's RIP is the block's start plus its `off`,
+ * worked out only when something needs it (a fault, a generic handler,
+ * which runs through a thunk that sets s.rip and next_rip first). */
+void op_thunk(struct cpu *cpu, const struct insn *in);
+void op_thunk_end(struct cpu *cpu, const struct insn *in);
+void op_block_tail(struct cpu *cpu, const struct insn *in);
+/* Leaves the chain after `in` completed (end_block was set). */
+void insn_leave(struct cpu *cpu, const struct insn *in);
+
+/* RIP of the instruction after `in`, for fast forms that need it. */
+static inline uint64_t insn_next_rip(const struct cpu *cpu,
+				     const struct insn *in)
+{
+	return (cpu->cur_block_rip + in->off + in->len) & cpu->ip_mask;
+}
+
+static inline void insn_next(struct cpu *cpu, const struct insn *in)
+{
+	const struct insn *n = in + 1;
+	cpu->cur_insn = n;
+	n->run(cpu, n);
+}
+
+/* For fast forms that access memory: a slow path may have run a device
+ * callback or dropped the running block's code, which sets end_block. */
+static inline void insn_next_checked(struct cpu *cpu, const struct insn *in)
+{
+	if (unlikely(cpu->end_block)) {
+		insn_leave(cpu, in);
+		return;
+	}
+	insn_next(cpu, in);
+}
+
+/* Defines a fast form once as two handlers: `name`, run like any handler
+ * (s.rip and next_rip set, returns), and `name_t`, its threaded entry,
+ * which goes on with `next` (insn_next or insn_next_checked). The body
+ * must not read RIP. */
+#define FAST_HANDLER(name, next)                                          \
+	static inline __attribute__((always_inline)) void name##_body(    \
+		struct cpu *cpu, const struct insn *in);                    \
+	void name(struct cpu *cpu, const struct insn *in)                   \
+	{                                                                   \
+		name##_body(cpu, in);                                       \
+	}                                                                   \
+	void name##_t(struct cpu *cpu, const struct insn *in)               \
+	{                                                                   \
+		name##_body(cpu, in);                                       \
+		next(cpu, in);                                              \
+	}                                                                   \
+	static inline __attribute__((always_inline)) void name##_body(    \
+		struct cpu *cpu, const struct insn *in)
 
 /* ---- misc ---- */
 

@@ -8,40 +8,6 @@ static inline uint64_t sign_bit(unsigned size)
 	return (uint64_t)1 << (size * 8 - 1);
 }
 
-bool flag_cf(const struct cpu *cpu)
-{
-	const struct lazy_flags *f = &cpu->lf;
-	unsigned width = f->size * 8;
-	switch (f->kind) {
-	case LF_NONE:
-		return cpu->s.rflags & FL_CF;
-	case LF_ADD:
-		return f->res < f->a;
-	case LF_ADC:
-		return f->aux ? f->res <= f->a : f->res < f->a;
-	case LF_SUB:
-		return f->a < f->b;
-	case LF_SBB:
-		return f->aux ? f->a <= f->b : f->a < f->b;
-	case LF_LOGIC:
-		return false;
-	case LF_INC:
-	case LF_DEC:
-		return f->aux;
-	case LF_SHL:
-		return f->b <= width ? (f->a >> (width - f->b)) & 1 : 0;
-	case LF_SHR:
-		return f->b <= width ? (f->a >> (f->b - 1)) & 1 : 0;
-	case LF_SAR:
-		if (f->b >= width)
-			return (f->a & sign_bit(f->size)) != 0;
-		return (f->a >> (f->b - 1)) & 1;
-	case LF_NEG:
-		return f->a != 0;
-	}
-	return false;
-}
-
 bool flag_of(const struct cpu *cpu)
 {
 	const struct lazy_flags *f = &cpu->lf;
@@ -113,13 +79,14 @@ bool flag_pf(const struct cpu *cpu)
 
 uint64_t flags_get(struct cpu *cpu)
 {
-	if (cpu->lf.kind != LF_NONE) {
+	const struct lazy_flags *f = &cpu->lf;
+	if (f->kind != LF_NONE) {
 		uint64_t fl = cpu->s.rflags & ~(uint64_t)FL_ARITH;
-		fl |= flag_cf(cpu) ? FL_CF : 0;
-		fl |= flag_pf(cpu) ? FL_PF : 0;
+		fl |= f->cf ? FL_CF : 0;
+		fl |= __builtin_parity((unsigned)(f->res & 0xff)) ? 0 : FL_PF;
+		fl |= f->res == 0 ? FL_ZF : 0;
+		fl |= (int64_t)(f->res << (64 - f->size * 8)) < 0 ? FL_SF : 0;
 		fl |= flag_af(cpu) ? FL_AF : 0;
-		fl |= flag_zf(cpu) ? FL_ZF : 0;
-		fl |= flag_sf(cpu) ? FL_SF : 0;
 		fl |= flag_of(cpu) ? FL_OF : 0;
 		cpu->s.rflags = fl;
 		cpu->lf.kind = LF_NONE;

@@ -7,54 +7,65 @@
 #include "cpu/emu.h"
 
 #define H(name) void name(struct cpu *cpu, const struct insn *in)
+/* A fast form and its threaded entry (FAST_HANDLER in emu.h). */
+#define HF(name) H(name); H(name##_t)
 
 /* insn_alu.c: ADD OR ADC SBB AND SUB XOR CMP in their four forms (E,G /
  * G,E / accumulator,imm / E,imm), TEST, INC, DEC, NOT, NEG, CMC/CLC/STC,
  * SAHF/LAHF, SALC */
-#define ALU_FORMS(op) H(op_##op##_EG); H(op_##op##_GE); H(op_##op##_AI); H(op_##op##_EI)
+#define ALU_FORMS(op) HF(op_##op##_EG); HF(op_##op##_GE); HF(op_##op##_AI); HF(op_##op##_EI)
 ALU_FORMS(add); ALU_FORMS(or); ALU_FORMS(adc); ALU_FORMS(sbb);
 ALU_FORMS(and); ALU_FORMS(sub); ALU_FORMS(xor); ALU_FORMS(cmp);
 #undef ALU_FORMS
-H(op_test_EG); H(op_test_AI); H(op_test_EI);
+HF(op_test_EG); HF(op_test_AI); HF(op_test_EI);
 /* Fast forms (see fast_forms in optable.c): 32-bit register operands. */
-#define ALU_FAST(op) H(op_##op##_EG_r32); H(op_##op##_GE_r32); H(op_##op##_EI_r32)
+#define ALU_FAST(op) HF(op_##op##_EG_r32); HF(op_##op##_GE_r32); HF(op_##op##_EI_r32); \
+	HF(op_##op##_EG_m32); HF(op_##op##_GE_m32); HF(op_##op##_EI_m32); HF(op_##op##_AI_32)
 ALU_FAST(add); ALU_FAST(or); ALU_FAST(adc); ALU_FAST(sbb);
 ALU_FAST(and); ALU_FAST(sub); ALU_FAST(xor); ALU_FAST(cmp);
 #undef ALU_FAST
-H(op_test_EG_r32); H(op_inc_r32); H(op_dec_r32);
-H(op_inc_r); H(op_dec_r); H(op_inc_E); H(op_dec_E);
-H(op_not_E); H(op_neg_E);
+HF(op_test_EG_r32); HF(op_inc_r32); HF(op_dec_r32);
+HF(op_inc_r); HF(op_dec_r); HF(op_inc_E); HF(op_dec_E);
+HF(op_not_E); HF(op_neg_E);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 H(op_sahf); H(op_lahf); H(op_salc);
 
 /* insn_mov.c: MOV forms, LEA, XCHG, MOVZX/MOVSX/MOVSXD, CBW/CWD, CMOVcc, SETcc,
  * BSWAP, XLAT, NOP forms */
-H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
-H(op_mov_AO); H(op_mov_OA); H(op_lea); H(op_xchg_EG); H(op_xchg_rA);
-H(op_nop); H(op_movzx); H(op_movsx); H(op_cbw); H(op_cwd);
-H(op_cmov); H(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
-H(op_mov_EG_r32); H(op_mov_GE_r32); H(op_mov_GE_m32); H(op_mov_EG_m32);
-H(op_mov_rI_32); H(op_lea_32);
+HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
+H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
+H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
+HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
+HF(op_movzx_r32); HF(op_movzx_m32);
+HF(op_mov_EG_r32); HF(op_mov_GE_r32); HF(op_mov_GE_m32); HF(op_mov_EG_m32);
+HF(op_mov_rI_32); HF(op_lea_32);
 
 /* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
  * ENTER/LEAVE, PUSHF/POPF */
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
 H(op_pusha); H(op_popa); H(op_enter); H(op_leave);
-H(op_push_r32); H(op_pop_r32);
+HF(op_push_r32); HF(op_pop_r32);
 H(op_pushf); H(op_popf);
 
 /* insn_branch.c: near branches: Jcc, JMP, CALL, RET, LOOPcc, JCXZ */
 H(op_jcc); H(op_jmp_rel); H(op_call_rel); H(op_jmp_E); H(op_call_E);
 H(op_ret); H(op_ret_imm); H(op_loop); H(op_loope); H(op_loopne); H(op_jcxz);
-H(op_call_rel32); H(op_ret32);
+H(op_call_rel32); H(op_ret32); H(op_call_rel32_t); H(op_ret32_t);
+H(op_jmp_rel_t);
+H(op_jcc0_t); H(op_jcc1_t); H(op_jcc2_t); H(op_jcc3_t);
+H(op_jcc4_t); H(op_jcc5_t); H(op_jcc6_t); H(op_jcc7_t);
+H(op_jcc8_t); H(op_jcc9_t); H(op_jcca_t); H(op_jccb_t);
+H(op_jccc_t); H(op_jccd_t); H(op_jcce_t); H(op_jccf_t);
 
 /* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
-H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
+HF(op_shift_E1); HF(op_shift_ECL); HF(op_shift_EI);
+HF(op_shift_E1_r32); HF(op_shift_ECL_r32); HF(op_shift_EI_r32);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 
 /* insn_muldiv.c: MUL IMUL DIV IDIV, IMUL two- and three-operand */
 H(op_mul_E); H(op_imul_E); H(op_div_E); H(op_idiv_E);
-H(op_imul_GE); H(op_imul_GEI);
+HF(op_imul_GE); HF(op_imul_GEI);
+HF(op_imul_GE_r32); HF(op_imul_GE_m32); HF(op_imul_GEI_r32);
 
 /* insn_bit.c: BT BTS BTR BTC (register and imm8 forms), BSF, BSR */
 H(op_bt_EG); H(op_bts_EG); H(op_btr_EG); H(op_btc_EG);

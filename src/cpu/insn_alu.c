@@ -69,11 +69,11 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 }
 
 #define ALU_HANDLERS(name, op)                                                \
-	void op_##name##_EG(struct cpu *cpu, const struct insn *in)           \
+	FAST_HANDLER(op_##name##_EG, insn_next_checked)                      \
 	{                                                                     \
 		alu_rm(cpu, in, op, reg_read(cpu, in, in->reg, in->opsize));  \
 	}                                                                     \
-	void op_##name##_GE(struct cpu *cpu, const struct insn *in)           \
+	FAST_HANDLER(op_##name##_GE, insn_next_checked)                      \
 	{                                                                     \
 		uint64_t b = rm_read(cpu, in, in->opsize);                    \
 		uint64_t a = reg_read(cpu, in, in->reg, in->opsize);          \
@@ -81,41 +81,94 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 		if (op != ALU_CMP)                                            \
 			reg_write(cpu, in, in->reg, in->opsize, r);           \
 	}                                                                     \
-	void op_##name##_AI(struct cpu *cpu, const struct insn *in)           \
+	FAST_HANDLER(op_##name##_AI, insn_next)                              \
 	{                                                                     \
 		uint64_t a = reg_read(cpu, in, R_AX, in->opsize);             \
 		uint64_t r = alu_compute(cpu, op, in->opsize, a, in->imm);    \
 		if (op != ALU_CMP)                                            \
 			reg_write(cpu, in, R_AX, in->opsize, r);              \
 	}                                                                     \
-	void op_##name##_EI(struct cpu *cpu, const struct insn *in)           \
+	FAST_HANDLER(op_##name##_EI, insn_next_checked)                      \
 	{                                                                     \
 		alu_rm(cpu, in, op, in->imm);                                 \
 	}
 
 /* Fast forms: 32-bit operands in registers, no size or operand dispatch. */
 #define ALU_FAST_HANDLERS(name, op)                                           \
-	void op_##name##_EG_r32(struct cpu *cpu, const struct insn *in)       \
+	FAST_HANDLER(op_##name##_EG_r32, insn_next)                          \
 	{                                                                     \
 		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
 					 (uint32_t)cpu->s.gpr[in->reg]);      \
 		if (op != ALU_CMP)                                            \
 			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
 	}                                                                     \
-	void op_##name##_GE_r32(struct cpu *cpu, const struct insn *in)       \
+	FAST_HANDLER(op_##name##_GE_r32, insn_next)                          \
 	{                                                                     \
 		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], \
 					 (uint32_t)cpu->s.gpr[in->rm]);       \
 		if (op != ALU_CMP)                                            \
 			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
 	}                                                                     \
-	void op_##name##_EI_r32(struct cpu *cpu, const struct insn *in)       \
+	FAST_HANDLER(op_##name##_EI_r32, insn_next)                          \
 	{                                                                     \
 		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
 					 (uint32_t)in->imm);                  \
 		if (op != ALU_CMP)                                            \
 			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
 	}
+
+/* Fast forms with a 32-bit memory operand. A destination is written
+ * through the write translation, which implies the read; otherwise the
+ * generic order: probe the write, read, compute, write. */
+static inline __attribute__((always_inline)) void alu_m32(
+	struct cpu *cpu, const struct insn *in, enum alu_op op, uint32_t src)
+{
+	uint64_t ea = fast_ea(cpu, in);
+	uint8_t *p;
+	if (op == ALU_CMP) {
+		alu_compute(cpu, op, 4, (uint32_t)mem_read(cpu, in->seg, ea, 4), src);
+	} else if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_WRITE, &p))) {
+		host_store(p, 4, alu_compute(cpu, op, 4, host_load(p, 4), src));
+	} else {
+		uint64_t a;
+		mem_probe_write(cpu, in->seg, ea, 4);
+		a = mem_read(cpu, in->seg, ea, 4);
+		mem_write(cpu, in->seg, ea, 4, alu_compute(cpu, op, 4, a, src));
+	}
+}
+
+#define ALU_FAST_MEM_HANDLERS(name, op)                                       \
+	FAST_HANDLER(op_##name##_EG_m32, insn_next_checked)                  \
+	{                                                                     \
+		alu_m32(cpu, in, op, (uint32_t)cpu->s.gpr[in->reg]);          \
+	}                                                                     \
+	FAST_HANDLER(op_##name##_EI_m32, insn_next_checked)                  \
+	{                                                                     \
+		alu_m32(cpu, in, op, (uint32_t)in->imm);                      \
+	}                                                                     \
+	FAST_HANDLER(op_##name##_GE_m32, insn_next_checked)                  \
+	{                                                                     \
+		uint32_t b = (uint32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4); \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], b); \
+		if (op != ALU_CMP)                                            \
+			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
+	}                                                                     \
+	FAST_HANDLER(op_##name##_AI_32, insn_next)                           \
+	{                                                                     \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[R_AX], \
+					 (uint32_t)in->imm);                  \
+		if (op != ALU_CMP)                                            \
+			cpu->s.gpr[R_AX] = (uint32_t)r;                       \
+	}
+
+ALU_FAST_MEM_HANDLERS(add, ALU_ADD)
+ALU_FAST_MEM_HANDLERS(or, ALU_OR)
+ALU_FAST_MEM_HANDLERS(adc, ALU_ADC)
+ALU_FAST_MEM_HANDLERS(sbb, ALU_SBB)
+ALU_FAST_MEM_HANDLERS(and, ALU_AND)
+ALU_FAST_MEM_HANDLERS(sub, ALU_SUB)
+ALU_FAST_MEM_HANDLERS(xor, ALU_XOR)
+ALU_FAST_MEM_HANDLERS(cmp, ALU_CMP)
 
 ALU_FAST_HANDLERS(add, ALU_ADD)
 ALU_FAST_HANDLERS(or, ALU_OR)
@@ -140,23 +193,23 @@ static inline void test_flags(struct cpu *cpu, unsigned size, uint64_t r)
 	lf_set(cpu, LF_LOGIC, size, r, 0, 0, 0);
 }
 
-void op_test_EG(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_test_EG, insn_next_checked)
 {
 	test_flags(cpu, in->opsize, rm_read(cpu, in, in->opsize) &
 					    reg_read(cpu, in, in->reg, in->opsize));
 }
 
-void op_test_EG_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_test_EG_r32, insn_next)
 {
 	test_flags(cpu, 4, (uint32_t)(cpu->s.gpr[in->rm] & cpu->s.gpr[in->reg]));
 }
 
-void op_test_AI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_test_AI, insn_next)
 {
 	test_flags(cpu, in->opsize, reg_read(cpu, in, R_AX, in->opsize) & in->imm);
 }
 
-void op_test_EI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_test_EI, insn_next_checked)
 {
 	test_flags(cpu, in->opsize, rm_read(cpu, in, in->opsize) & in->imm);
 }
@@ -170,24 +223,24 @@ static inline __attribute__((always_inline)) uint64_t incdec(struct cpu *cpu, un
 	return r;
 }
 
-void op_inc_r(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_inc_r, insn_next)
 {
 	reg_write(cpu, in, in->reg, in->opsize,
 		  incdec(cpu, in->opsize, reg_read(cpu, in, in->reg, in->opsize), false));
 }
 
-void op_dec_r(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_dec_r, insn_next)
 {
 	reg_write(cpu, in, in->reg, in->opsize,
 		  incdec(cpu, in->opsize, reg_read(cpu, in, in->reg, in->opsize), true));
 }
 
-void op_inc_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_inc_r32, insn_next)
 {
 	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], false);
 }
 
-void op_dec_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_dec_r32, insn_next)
 {
 	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], true);
 }
@@ -208,17 +261,17 @@ void op_dec_r32(struct cpu *cpu, const struct insn *in)
 		}                                                              \
 	} while (0)
 
-void op_inc_E(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_inc_E, insn_next_checked)
 {
 	RMW_UNARY(cpu, in, incdec(cpu, size_, a, false));
 }
 
-void op_dec_E(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_dec_E, insn_next_checked)
 {
 	RMW_UNARY(cpu, in, incdec(cpu, size_, a, true));
 }
 
-void op_not_E(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_not_E, insn_next_checked)
 {
 	RMW_UNARY(cpu, in, ~a);
 }
@@ -230,7 +283,7 @@ static uint64_t neg(struct cpu *cpu, unsigned size, uint64_t a)
 	return r;
 }
 
-void op_neg_E(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_neg_E, insn_next_checked)
 {
 	RMW_UNARY(cpu, in, neg(cpu, size_, a));
 }

@@ -131,3 +131,72 @@ void op_jcxz(struct cpu *cpu, const struct insn *in)
 	if ((cpu->s.gpr[R_CX] & size_mask(in->adsize)) == 0)
 		branch_to(cpu, in->opsize, cpu->next_rip + in->imm);
 }
+
+/* Threaded entries of the near branches: they end the chain with s.rip at
+ * the target or the fall-through. One Jcc per condition, so that the
+ * condition folds to a compare of the lazy flags. */
+static inline __attribute__((always_inline)) void jcc_t(struct cpu *cpu,
+							const struct insn *in,
+							unsigned cc)
+{
+	uint64_t next = insn_next_rip(cpu, in);
+	if (cond_eval_fast(cpu, cc)) {
+		uint64_t target = (next + in->imm) & size_mask(in->opsize);
+		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+			GP0(cpu);
+		next = target;
+	}
+	cpu->s.rip = next;
+	cpu->cur_insn = in + 1;
+}
+
+#define JCC_T(cc)                                                         \
+	void op_jcc##cc##_t(struct cpu *cpu, const struct insn *in)     \
+	{                                                                 \
+		jcc_t(cpu, in, 0x##cc);                                   \
+	}
+JCC_T(0) JCC_T(1) JCC_T(2) JCC_T(3) JCC_T(4) JCC_T(5) JCC_T(6) JCC_T(7)
+JCC_T(8) JCC_T(9) JCC_T(a) JCC_T(b) JCC_T(c) JCC_T(d) JCC_T(e) JCC_T(f)
+
+void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t target = (insn_next_rip(cpu, in) + in->imm) &
+			  size_mask(in->opsize);
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+}
+
+void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t ret = (uint32_t)insn_next_rip(cpu, in), target, sp;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_thunk_end(cpu, in);
+		return;
+	}
+	target = ret + (uint32_t)in->imm;
+	if (target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
+	mem_write(cpu, S_SS, sp, 4, ret);
+	cpu->s.gpr[R_SP] = sp;
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+}
+
+void op_ret32_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp, target;
+	if (unlikely(cpu->stack_size != 4)) {
+		op_thunk_end(cpu, in);
+		return;
+	}
+	sp = (uint32_t)cpu->s.gpr[R_SP];
+	target = (uint32_t)mem_read(cpu, S_SS, sp, 4);
+	if (target > cpu->s.seg[S_CS].limit)
+		GP0(cpu);
+	cpu->s.gpr[R_SP] = sp + 4;
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+}

@@ -2,53 +2,53 @@
  * SETcc, BSWAP, XLAT and the NOP forms. None of them touches flags. */
 #include "cpu/handlers.h"
 
-void op_mov_EG(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_EG, insn_next_checked)
 {
 	rm_write(cpu, in, in->opsize, reg_read(cpu, in, in->reg, in->opsize));
 }
 
-void op_mov_GE(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_GE, insn_next_checked)
 {
 	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, in->opsize));
 }
 
 /* Fast forms of MOV with 32-bit operands. */
-void op_mov_EG_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_EG_r32, insn_next)
 {
 	cpu->s.gpr[in->rm] = (uint32_t)cpu->s.gpr[in->reg];
 }
 
-void op_mov_GE_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_GE_r32, insn_next)
 {
 	cpu->s.gpr[in->reg] = (uint32_t)cpu->s.gpr[in->rm];
 }
 
-void op_mov_GE_m32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_GE_m32, insn_next_checked)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, insn_ea(cpu, in), 4);
+	cpu->s.gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4);
 }
 
-void op_mov_EG_m32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_EG_m32, insn_next_checked)
 {
-	mem_write(cpu, in->seg, insn_ea(cpu, in), 4, (uint32_t)cpu->s.gpr[in->reg]);
+	mem_write(cpu, in->seg, fast_ea(cpu, in), 4, (uint32_t)cpu->s.gpr[in->reg]);
 }
 
-void op_mov_rI_32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_rI_32, insn_next)
 {
 	cpu->s.gpr[in->reg] = (uint32_t)in->imm;
 }
 
-void op_lea_32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_lea_32, insn_next)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)insn_ea(cpu, in);
+	cpu->s.gpr[in->reg] = (uint32_t)fast_ea(cpu, in);
 }
 
-void op_mov_EI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_EI, insn_next_checked)
 {
 	rm_write(cpu, in, in->opsize, in->imm);
 }
 
-void op_mov_rI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_rI, insn_next)
 {
 	reg_write(cpu, in, in->reg, in->opsize, in->imm);
 }
@@ -66,7 +66,7 @@ void op_mov_OA(struct cpu *cpu, const struct insn *in)
 		  reg_read(cpu, in, R_AX, in->opsize));
 }
 
-void op_lea(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_lea, insn_next)
 {
 	reg_write(cpu, in, in->reg, in->opsize, insn_ea(cpu, in));
 }
@@ -109,10 +109,23 @@ void op_nop(struct cpu *cpu, const struct insn *in)
 }
 
 /* 0F B6/B7: the source is a byte (B6) or a word (B7). */
-void op_movzx(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_movzx, insn_next_checked)
 {
 	unsigned src = (in->opcode & 1) ? 2 : 1;
 	reg_write(cpu, in, in->reg, in->opsize, rm_read(cpu, in, src));
+}
+
+FAST_HANDLER(op_movzx_r32, insn_next)
+{
+	cpu->s.gpr[in->reg] = (in->opcode & 1) ? (uint16_t)cpu->s.gpr[in->rm]
+					       : reg_read(cpu, in, in->rm, 1);
+}
+
+FAST_HANDLER(op_movzx_m32, insn_next_checked)
+{
+	uint64_t ea = fast_ea(cpu, in);
+	cpu->s.gpr[in->reg] = (in->opcode & 1) ? mem_read(cpu, in->seg, ea, 2)
+					       : mem_read(cpu, in->seg, ea, 1);
 }
 
 /* MOVSXD (63 in 64-bit mode): sign-extends a dword; without REX.W it is
@@ -124,7 +137,7 @@ void op_movsxd(struct cpu *cpu, const struct insn *in)
 		  (uint64_t)(int64_t)(int32_t)v);
 }
 
-void op_movsx(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_movsx, insn_next_checked)
 {
 	unsigned src = (in->opcode & 1) ? 2 : 1;
 	uint64_t v = rm_read(cpu, in, src);
@@ -155,7 +168,7 @@ void op_cwd(struct cpu *cpu, const struct insn *in)
 /* CMOVcc reads its source even when the condition is false (a memory
  * operand can fault either way), and a 32-bit destination is
  * zero-extended in 64-bit mode regardless. */
-void op_cmov(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_cmov, insn_next_checked)
 {
 	uint64_t v = rm_read(cpu, in, in->opsize);
 	if (cond_eval(cpu, in->opcode & 0xf))
@@ -164,7 +177,7 @@ void op_cmov(struct cpu *cpu, const struct insn *in)
 		reg_write(cpu, in, in->reg, 4, reg_read(cpu, in, in->reg, 4));
 }
 
-void op_setcc(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_setcc, insn_next_checked)
 {
 	rm_write(cpu, in, 1, cond_eval(cpu, in->opcode & 0xf));
 }

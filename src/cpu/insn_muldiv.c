@@ -78,7 +78,30 @@ void op_imul_E(struct cpu *cpu, const struct insn *in)
 	set_cf_of(cpu, ovf);
 }
 
-void op_imul_GE(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_imul_GE_r32, insn_next)
+{
+	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->reg] *
+		    (int32_t)cpu->s.gpr[in->rm];
+	cpu->s.gpr[in->reg] = (uint32_t)p;
+	set_cf_of(cpu, p != (int32_t)p);
+}
+
+FAST_HANDLER(op_imul_GE_m32, insn_next_checked)
+{
+	int32_t b = (int32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4);
+	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->reg] * b;
+	cpu->s.gpr[in->reg] = (uint32_t)p;
+	set_cf_of(cpu, p != (int32_t)p);
+}
+
+FAST_HANDLER(op_imul_GEI_r32, insn_next)
+{
+	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->rm] * (int32_t)in->imm;
+	cpu->s.gpr[in->reg] = (uint32_t)p;
+	set_cf_of(cpu, p != (int32_t)p);
+}
+
+FAST_HANDLER(op_imul_GE, insn_next_checked)
 {
 	unsigned size = in->opsize;
 	uint64_t b = rm_read(cpu, in, size);
@@ -88,7 +111,7 @@ void op_imul_GE(struct cpu *cpu, const struct insn *in)
 	set_cf_of(cpu, ovf);
 }
 
-void op_imul_GEI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_imul_GEI, insn_next_checked)
 {
 	unsigned size = in->opsize;
 	uint64_t b = rm_read(cpu, in, size);

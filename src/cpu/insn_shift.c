@@ -139,19 +139,67 @@ static void shift_rm(struct cpu *cpu, const struct insn *in, unsigned count)
 	}
 }
 
-void op_shift_E1(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_shift_E1, insn_next_checked)
 {
 	shift_rm(cpu, in, 1);
 }
 
-void op_shift_ECL(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_shift_ECL, insn_next_checked)
 {
 	shift_rm(cpu, in, cpu->s.gpr[R_CX] & 0xff);
 }
 
-void op_shift_EI(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_shift_EI, insn_next_checked)
 {
 	shift_rm(cpu, in, in->imm & 0xff);
+}
+
+/* Fast forms: a 32-bit register; the shifts proper inline, rotates
+ * through shift_compute(). */
+static inline __attribute__((always_inline)) void shift_r32(
+	struct cpu *cpu, const struct insn *in, unsigned count)
+{
+	uint32_t a = (uint32_t)cpu->s.gpr[in->rm], r;
+	unsigned op = (in->modrm >> 3) & 7;
+	count &= 0x1f;
+	if (!count) {
+		cpu->s.gpr[in->rm] = a; /* zero-extended in 64-bit mode */
+		return;
+	}
+	switch (op) {
+	case SH_SHL:
+	case SH_SAL:
+		r = a << count;
+		lf_set(cpu, LF_SHL, 4, r, a, count, 0);
+		break;
+	case SH_SHR:
+		r = a >> count;
+		lf_set(cpu, LF_SHR, 4, r, a, count, 0);
+		break;
+	case SH_SAR:
+		r = (uint32_t)((int32_t)a >> count);
+		lf_set(cpu, LF_SAR, 4, r, a, count, 0);
+		break;
+	default:
+		r = (uint32_t)shift_compute(cpu, op, 4, a, count);
+		break;
+	}
+	cpu->s.gpr[in->rm] = r;
+}
+
+FAST_HANDLER(op_shift_E1_r32, insn_next)
+{
+	shift_r32(cpu, in, 1);
+}
+
+FAST_HANDLER(op_shift_ECL_r32, insn_next)
+{
+	shift_r32(cpu, in, cpu->s.gpr[R_CX] & 0xff);
+}
+
+FAST_HANDLER(op_shift_EI_r32, insn_next)
+{
+	shift_r32(cpu, in, in->imm & 0xff);
 }
 
 /* SHLD/SHRD: `d` the destination, `s` the register shifted in. */

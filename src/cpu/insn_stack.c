@@ -16,7 +16,7 @@ void op_pop_r(struct cpu *cpu, const struct insn *in)
 
 /* Fast forms for a 32-bit operand on a 32-bit stack (SS.B set), the
  * protected-mode kernel's common case; otherwise the generic path. */
-void op_push_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_push_r32, insn_next_checked)
 {
 	uint32_t sp;
 	if (unlikely(cpu->stack_size != 4)) {
@@ -28,7 +28,7 @@ void op_push_r32(struct cpu *cpu, const struct insn *in)
 	cpu->s.gpr[R_SP] = sp;
 }
 
-void op_pop_r32(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_pop_r32, insn_next_checked)
 {
 	uint32_t sp, v;
 	if (unlikely(cpu->stack_size != 4)) {

@@ -77,19 +77,36 @@ void phys_write(struct cpu *cpu, uint64_t paddr, unsigned size, uint64_t v)
 
 /* ---- TLB ---- */
 
+/* What the fast path looks up while every data access must take the slow
+ * path: no tag matches. */
+static const struct tlb_entry tlb_never[TLB_SIZE] = {
+	[0 ... TLB_SIZE - 1] = { .tag = TLB_INVALID },
+};
+
+void tlb_select(struct cpu *cpu)
+{
+	for (int cpl = 0; cpl < 4; cpl++)
+		for (int k = 0; k < 3; k++)
+			cpu->tlb_sel[cpl][k] = cpu->mem_checks
+						       ? tlb_never
+						       : cpu->tlb[cpl == 3][k];
+}
+
 #define TLB_ENTRIES (2 * 3 * TLB_SIZE)
 
 void tlb_flush(struct cpu *cpu, bool include_global)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
+	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
 	for (unsigned i = 0; i < TLB_ENTRIES; i++)
-		if (include_global || !e[i].global)
+		if (include_global || !m[i].global)
 			e[i].tag = TLB_INVALID;
 }
 
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
+	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
 	uint64_t page = lin & ~0xfffull;
 	/* A large page may be cached under any of its 4 KiB parts: drop
 	 * every entry whose tag lies inside the large page too. */
@@ -97,7 +114,7 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 		uint64_t tag = e[i].tag;
 		if (tag == TLB_INVALID)
 			continue;
-		if (tag == page || (tag & ~e[i].large_mask) == (page & ~e[i].large_mask))
+		if (tag == page || (tag & ~m[i].large_mask) == (page & ~m[i].large_mask))
 			e[i].tag = TLB_INVALID;
 	}
 }
@@ -106,7 +123,7 @@ void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
 {
 	for (int u = 0; u < 2; u++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
-			if (cpu->tlb[u][ACC_WRITE][i].paddr == paddr_page)
+			if (cpu->tlb_meta[u][ACC_WRITE][i].paddr == paddr_page)
 				cpu->tlb[u][ACC_WRITE][i].tag = TLB_INVALID;
 }
 
@@ -286,6 +303,7 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 {
 	struct walk w;
 	struct tlb_entry *e;
+	struct tlb_meta *m;
 	uint64_t ppage;
 	uint8_t *host;
 
@@ -301,15 +319,16 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 	ppage = w.paddr & ~0xfffull;
 
 	e = tlb_entry_for(cpu, lin, k, user);
+	m = tlb_meta_for(cpu, lin, k, user);
 	e->tag = TLB_INVALID;
 	if (k == ACC_WRITE && codecache_page_has_code(cpu, ppage))
 		return w.paddr | (lin & 0xfff);
 	host = phys_page(cpu, ppage, k == ACC_WRITE);
 	if (host) {
 		e->addend = (uintptr_t)host - (lin & ~0xfffull);
-		e->paddr = ppage;
-		e->global = w.global;
-		e->large_mask = w.large_mask;
+		m->paddr = ppage;
+		m->global = w.global;
+		m->large_mask = w.large_mask;
 		e->tag = lin & ~0xfffull;
 	}
 	return w.paddr | (lin & 0xfff);
@@ -379,11 +398,28 @@ void lin_write(struct cpu *cpu, uint64_t lin, unsigned size, uint64_t v,
 		phys_write(cpu, i < n1 ? p1 + i : p2 + (i - n1), 1, v >> (8 * i));
 }
 
-void mem_probe_write(struct cpu *cpu, int sreg, uint64_t off, unsigned size)
+uint64_t mem_read_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size)
+{
+	uint64_t lin = seg_linear(cpu, sreg, off, size, false);
+	return lin_read(cpu, lin, size, cpu->cpl == 3);
+}
+
+void mem_write_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size,
+		    uint64_t v)
 {
 	uint64_t lin = seg_linear(cpu, sreg, off, size, true);
-	uint64_t p1, p2;
+	lin_write(cpu, lin, size, v, cpu->cpl == 3);
+}
+
+void mem_probe_write(struct cpu *cpu, int sreg, uint64_t off, unsigned size)
+{
+	uint64_t lin, p1, p2;
 	unsigned n1;
+	uint8_t *host;
+	/* A write the fast path would take cannot fault. */
+	if (mem_fast(cpu, sreg, off, size, ACC_WRITE, &host))
+		return;
+	lin = seg_linear(cpu, sreg, off, size, true);
 	if (!cpu_long64(cpu))
 		lin &= 0xffffffffull;
 	check_canonical_page_split(cpu, lin, size, ACC_WRITE, cpu->cpl == 3,
@@ -399,7 +435,7 @@ const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin, uint64_t *paddr)
 		lin &= 0xffffffffull;
 	e = tlb_entry_for(cpu, lin, ACC_EXEC, user);
 	if (e->tag == (lin & ~0xfffull)) {
-		*paddr = e->paddr;
+		*paddr = tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr;
 		return (const uint8_t *)(uintptr_t)((lin & ~0xfffull) + e->addend);
 	}
 	pa = translate_fill(cpu, lin, ACC_EXEC, user);

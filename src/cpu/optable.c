@@ -291,30 +291,103 @@ const struct op_entry optable64[256] = {
 
 /* Fast forms: for the commonest operand size and operand kind of a
  * generic handler, a handler without size or register/memory dispatch.
- * The decoder swaps them in; the differential tests, which run 32-bit
+ * Size 0 matches any size. The decoder swaps them in; the differential tests, which run 32-bit
  * forms, check them against the host CPU. FAST_REG: r/m is a register; FAST_MEM: r/m
  * is memory; FAST_ANY: the form has no r/m operand. */
+/* A fast form with its threaded entry. */
+#define FT(gen, size, kind, fast) { gen, size, kind, fast, fast##_t }
 #define FAST_ALU(op)                                                      \
-	{ op_##op##_EG, 4, FAST_REG, op_##op##_EG_r32 },                 \
-	{ op_##op##_GE, 4, FAST_REG, op_##op##_GE_r32 },                 \
-	{ op_##op##_EI, 4, FAST_REG, op_##op##_EI_r32 }
+	FT(op_##op##_EG, 4, FAST_REG, op_##op##_EG_r32),                  \
+	FT(op_##op##_GE, 4, FAST_REG, op_##op##_GE_r32),                  \
+	FT(op_##op##_EI, 4, FAST_REG, op_##op##_EI_r32),                  \
+	FT(op_##op##_EG, 4, FAST_MEM, op_##op##_EG_m32),                  \
+	FT(op_##op##_GE, 4, FAST_MEM, op_##op##_GE_m32),                  \
+	FT(op_##op##_EI, 4, FAST_MEM, op_##op##_EI_m32),                  \
+	FT(op_##op##_AI, 4, FAST_ANY, op_##op##_AI_32),                   \
+	FT(op_##op##_EG, 0, FAST_ANY, op_##op##_EG),                      \
+	FT(op_##op##_GE, 0, FAST_ANY, op_##op##_GE),                      \
+	FT(op_##op##_EI, 0, FAST_ANY, op_##op##_EI),                      \
+	FT(op_##op##_AI, 0, FAST_ANY, op_##op##_AI)
 
 const struct fast_form fast_forms[] = {
 	FAST_ALU(add), FAST_ALU(or), FAST_ALU(adc), FAST_ALU(sbb),
 	FAST_ALU(and), FAST_ALU(sub), FAST_ALU(xor), FAST_ALU(cmp),
-	{ op_test_EG, 4, FAST_REG, op_test_EG_r32 },
-	{ op_inc_r, 4, FAST_ANY, op_inc_r32 },
-	{ op_dec_r, 4, FAST_ANY, op_dec_r32 },
-	{ op_mov_EG, 4, FAST_REG, op_mov_EG_r32 },
-	{ op_mov_GE, 4, FAST_REG, op_mov_GE_r32 },
-	{ op_mov_GE, 4, FAST_MEM, op_mov_GE_m32 },
-	{ op_mov_EG, 4, FAST_MEM, op_mov_EG_m32 },
-	{ op_mov_rI, 4, FAST_ANY, op_mov_rI_32 },
-	{ op_lea, 4, FAST_MEM, op_lea_32 },
-	{ op_push_r, 4, FAST_ANY, op_push_r32 },
-	{ op_pop_r, 4, FAST_ANY, op_pop_r32 },
-	{ op_call_rel, 4, FAST_ANY, op_call_rel32 },
-	{ op_ret, 4, FAST_ANY, op_ret32 },
-	{ NULL, 0, 0, NULL },
+	FT(op_test_EG, 4, FAST_REG, op_test_EG_r32),
+	FT(op_inc_r, 4, FAST_ANY, op_inc_r32),
+	FT(op_dec_r, 4, FAST_ANY, op_dec_r32),
+	FT(op_mov_EG, 4, FAST_REG, op_mov_EG_r32),
+	FT(op_mov_GE, 4, FAST_REG, op_mov_GE_r32),
+	FT(op_mov_GE, 4, FAST_MEM, op_mov_GE_m32),
+	FT(op_mov_EG, 4, FAST_MEM, op_mov_EG_m32),
+	FT(op_mov_rI, 4, FAST_ANY, op_mov_rI_32),
+	FT(op_lea, 4, FAST_MEM, op_lea_32),
+	FT(op_push_r, 4, FAST_ANY, op_push_r32),
+	FT(op_pop_r, 4, FAST_ANY, op_pop_r32),
+	FT(op_movzx, 4, FAST_REG, op_movzx_r32),
+	FT(op_movzx, 4, FAST_MEM, op_movzx_m32),
+	/* Any size: generic handlers that keep no RIP run threaded. */
+	FT(op_mov_EG, 0, FAST_ANY, op_mov_EG),
+	FT(op_mov_GE, 0, FAST_ANY, op_mov_GE),
+	FT(op_mov_EI, 0, FAST_ANY, op_mov_EI),
+	FT(op_mov_rI, 0, FAST_ANY, op_mov_rI),
+	FT(op_lea, 0, FAST_ANY, op_lea),
+	FT(op_movzx, 0, FAST_ANY, op_movzx),
+	FT(op_movsx, 0, FAST_ANY, op_movsx),
+	FT(op_cmov, 0, FAST_ANY, op_cmov),
+	FT(op_setcc, 0, FAST_ANY, op_setcc),
+	FT(op_test_EG, 0, FAST_ANY, op_test_EG),
+	FT(op_test_AI, 0, FAST_ANY, op_test_AI),
+	FT(op_test_EI, 0, FAST_ANY, op_test_EI),
+	FT(op_inc_r, 0, FAST_ANY, op_inc_r),
+	FT(op_dec_r, 0, FAST_ANY, op_dec_r),
+	FT(op_inc_E, 0, FAST_ANY, op_inc_E),
+	FT(op_dec_E, 0, FAST_ANY, op_dec_E),
+	FT(op_not_E, 0, FAST_ANY, op_not_E),
+	FT(op_neg_E, 0, FAST_ANY, op_neg_E),
+	FT(op_call_rel, 4, FAST_ANY, op_call_rel32),
+	FT(op_ret, 4, FAST_ANY, op_ret32),
+	FT(op_jmp_rel, 0, FAST_ANY, op_jmp_rel),
+	FT(op_shift_E1, 4, FAST_REG, op_shift_E1_r32),
+	FT(op_shift_ECL, 4, FAST_REG, op_shift_ECL_r32),
+	FT(op_shift_EI, 4, FAST_REG, op_shift_EI_r32),
+	FT(op_shift_E1, 0, FAST_ANY, op_shift_E1),
+	FT(op_shift_ECL, 0, FAST_ANY, op_shift_ECL),
+	FT(op_shift_EI, 0, FAST_ANY, op_shift_EI),
+	FT(op_imul_GE, 4, FAST_REG, op_imul_GE_r32),
+	FT(op_imul_GE, 4, FAST_MEM, op_imul_GE_m32),
+	FT(op_imul_GEI, 4, FAST_REG, op_imul_GEI_r32),
+	FT(op_imul_GE, 0, FAST_ANY, op_imul_GE),
+	FT(op_imul_GEI, 0, FAST_ANY, op_imul_GEI),
+	{ NULL, 0, 0, NULL, NULL },
 };
+
+static const insn_fn jcc_threaded[16] = {
+	op_jcc0_t, op_jcc1_t, op_jcc2_t, op_jcc3_t,
+	op_jcc4_t, op_jcc5_t, op_jcc6_t, op_jcc7_t,
+	op_jcc8_t, op_jcc9_t, op_jcca_t, op_jccb_t,
+	op_jccc_t, op_jccd_t, op_jcce_t, op_jccf_t,
+};
+
+void fast_form_select(struct insn *in)
+{
+	/* Fast forms keep no RIP (fast_ea()): none for RIP-relative
+	 * operands. */
+	if (in->mod != 3 && in->base == 16)
+		return;
+	if (in->fn == op_jcc) {
+		in->run = jcc_threaded[in->opcode & 0xf];
+		return;
+	}
+	for (const struct fast_form *ff = fast_forms; ff->generic; ff++) {
+		if (ff->generic == in->fn &&
+		    (ff->opsize == in->opsize || !ff->opsize) &&
+		    (ff->kind == FAST_ANY ||
+		     (ff->kind == FAST_REG) == (in->mod == 3)) &&
+		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
+			in->fn = ff->fast;
+			in->run = ff->threaded;
+			return;
+		}
+	}
+}
 
