@@ -49,8 +49,11 @@ int main(int argc, char **argv)
 	}
 	r = vm_create(&vm, &cfg);
 	if (r < 0) {
-		log_error("cannot create the VM: %s", strerror(-r));
-		return V2E_EXIT_HOST;
+		if (vm.exit_reason[0])
+			log_error("%s", vm.exit_reason);
+		else
+			log_error("cannot create the VM: %s", strerror(-r));
+		return vm.exit_status ? vm.exit_status : V2E_EXIT_HOST;
 	}
 	vm.sigfd = signals_to_fd();
 	status = vm_load_kernel(&vm);

@@ -6,11 +6,11 @@ $(B)/libvmm.a: $(call objs,$(vmm_SRCS))
 PROGRAMS += $(B)/v2e
 # The device models' devices are linked in too: until device models run
 # out of process (issue 4), they are called directly.
-VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdmbackend.a \
-	$(B)/libioreq.a $(B)/libdev.a
-$(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a
+VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdm.a $(B)/libdmhw.a \
+	$(B)/libdmbackend.a $(B)/libsandbox.a $(B)/libioreq.a $(B)/libdev.a
+$(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a $(B)/v2e-dm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) -lseccomp -lm
 
 include $(wildcard src/vmm/*/module.mk)

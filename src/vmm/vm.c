@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -199,40 +200,6 @@ static uint64_t bus_tsc_now(void *opaque)
 
 /* ---- devices of the board ---- */
 
-/* isa-debug-exit (QEMU's): a write of V ends the VM with (V << 1) | 1. */
-static uint64_t debug_exit_read(void *opaque, uint64_t off, unsigned size)
-{
-	return 0;
-}
-
-static void debug_exit_write(void *opaque, uint64_t off, unsigned size,
-			     uint64_t v)
-{
-	struct vm *vm = opaque;
-	vm_request_stop(vm, (int)(((v << 1) | 1) & 0xff),
-			"isa-debug-exit: guest wrote %#llx", (unsigned long long)v);
-}
-
-static const struct io_ops debug_exit_ops = {
-	debug_exit_read, debug_exit_write,
-	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-};
-
-/* Port 0x80, the POST diagnostic port: firmware and kernels write it as
- * a delay; nothing listens. */
-static uint64_t post_read(void *opaque, uint64_t off, unsigned size)
-{
-	return 0xff;
-}
-
-static void post_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
-{
-}
-
-static const struct io_ops post_ops = {
-	post_read, post_write, IO_SIZE_1, IO_SIZE_1,
-};
-
 static void a20_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
@@ -302,28 +269,218 @@ static struct acpi_config board_acpi(const struct vm *vm)
 static const uint16_t com_base[CONFIG_MAX_SERIAL] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 static const unsigned com_irq[CONFIG_MAX_SERIAL] = {4, 3, 4, 3};
 
-/* Connects COM port i to its backend. */
-static int serial_backend(struct vm *vm, unsigned i)
-{
-	const struct serial_config *sc = &vm->cfg->serial[i];
-	struct console *c = &vm->com_backend[i];
-	int fd, r;
+/* ---- the device models ---- */
 
-	switch (i < vm->cfg->n_serial ? sc->kind : SERIAL_NONE) {
-	case SERIAL_STDIO:
-		vm->stdio_com = (int)i;
-		return console_open(c, STDIN_FILENO, STDOUT_FILENO);
-	case SERIAL_FILE:
-		fd = open(sc->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return -errno;
-		r = console_open(c, -1, fd);
-		if (r < 0)
-			close(fd);
-		return r;
-	default:
-		return console_open(c, -1, -1);
+static uint64_t dmh_now(void *opaque)
+{
+	struct vm *vm = opaque;
+	clock_catch_up(vm);
+	return vclock_now(&vm->clock);
+}
+
+static void dmh_set_line(void *opaque, unsigned line, bool level)
+{
+	struct vm *vm = opaque;
+	if (line < 16)
+		irq_set(&vm->isa_irq[line], level);
+	else if (line == IOREQ_LINE_A20)
+		cpu_set_a20(vm->cpu, level);
+}
+
+static void dmh_exit(void *opaque, int status, const char *why)
+{
+	vm_request_stop(opaque, status, "%s", why);
+}
+
+static void dmh_reset(void *opaque)
+{
+	reset_set(opaque, 0, true);
+}
+
+static void dmh_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = opaque;
+	cpu_invalidate_code(vm->cpu, gpa, len);
+}
+
+static void dmh_failed(void *opaque, const char *why)
+{
+	vm_request_stop(opaque, V2E_EXIT_DM_FAILURE, "%s", why);
+}
+
+/* The in-process board's DMA: guest RAM, and decoded code dropped. */
+static int ram_dma_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	return guest_mem_read(&vm->gm, gpa, buf, n);
+}
+
+static int ram_dma_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	int r = guest_mem_write(&vm->gm, gpa, buf, n);
+	if (r == 0)
+		cpu_invalidate_code(vm->cpu, gpa, n);
+	return r;
+}
+
+/* v2e-dm lives beside v2e. */
+static void dm_program(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
+	char *slash;
+	if (len <= 0) {
+		snprintf(buf, n, "v2e-dm");
+		return;
 	}
+	buf[len] = 0;
+	slash = strrchr(buf, '/');
+	snprintf(slash ? slash + 1 : buf, n - (size_t)(slash ? slash + 1 - buf : 0), "v2e-dm");
+}
+
+static int dup_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* A memfd holding `s`: how a string reaches a sandboxed device model. */
+static int string_fd(const char *s)
+{
+	int fd = memfd_create("v2e-cmdline", MFD_CLOEXEC);
+	size_t len = strlen(s);
+	if (fd >= 0 && write(fd, s, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void add_fd(struct dm_device_spec *s, int fd)
+{
+	s->fds[s->n_fds++] = fd;
+}
+
+static bool split_here(const struct vm_config *cfg, const char *kind)
+{
+	for (unsigned i = 0; i < cfg->n_dm_split; i++)
+		if (!strcmp(cfg->dm_split[i], kind))
+			return true;
+	return false;
+}
+
+static void close_specs(struct dm_device_spec *specs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned f = 0; f < specs[i].n_fds; f++)
+			if (specs[i].fds[f] >= 0)
+				close(specs[i].fds[f]);
+}
+
+/* Every device that is not platform core, in one list, with the host
+ * resources each needs as descriptors; then one device model for them
+ * (two with -dm-split). Returns 0 or -errno with vm->exit_reason set. */
+static int dm_wire(struct vm *vm)
+{
+	static const char *const com_id[CONFIG_MAX_SERIAL] = {"com1", "com2", "com3", "com4"};
+	const struct vm_config *cfg = vm->cfg;
+	struct dm_device_spec specs[2][DM_LINK_MAX_SPECS], all[DM_LINK_MAX_SPECS];
+	unsigned n_all = 0, n[2] = {0, 0};
+	char path[4096], err[600];
+	int r;
+
+	vm->dm_host = (struct dm_link_host){
+		&vm->ports, &vm->mmio, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
+		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
+		dmh_reset, dmh_dirty, dmh_failed,
+	};
+	memset(all, 0, sizeof(all));
+	for (unsigned i = 0; i < vm->n_com; i++) {
+		const struct serial_config *sc = &cfg->serial[i];
+		struct dm_device_spec *s = &all[n_all++];
+		*s = (struct dm_device_spec){"uart", com_id[i], com_base[i], 8, com_irq[i], 0,
+					     {-1, -1, -1, -1}, 0};
+		switch (i < cfg->n_serial ? sc->kind : SERIAL_NONE) {
+		case SERIAL_STDIO:
+			add_fd(s, dup_fd(STDOUT_FILENO));
+			add_fd(s, dup_fd(STDIN_FILENO));
+			s->param = vm->term.tty; /* Ctrl-A escapes on a terminal */
+			vm->term_input = true;
+			break;
+		case SERIAL_FILE:
+			add_fd(s, open(sc->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+			if (s->fds[0] < 0) {
+				r = -errno;
+				snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+					 "-serial file:%.200s: %s", sc->path, strerror(-r));
+				vm->exit_status = V2E_EXIT_USAGE;
+				close_specs(all, n_all);
+				return r;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	all[n_all++] = (struct dm_device_spec){"i8042", "i8042", 0x60, 5, 1, 0, {-1, -1, -1, -1}, 0};
+	all[n_all++] = (struct dm_device_spec){"port92", "port92", 0x92, 1, 0, 0, {-1, -1, -1, -1}, 0};
+	all[n_all++] = (struct dm_device_spec){"post", "post", 0x80, 1, 0, 0, {-1, -1, -1, -1}, 0};
+	if (cfg->debug_exit)
+		all[n_all++] = (struct dm_device_spec){"isa-debug-exit", "isa-debug-exit",
+						       cfg->debug_exit_base, cfg->debug_exit_size,
+						       0, 0, {-1, -1, -1, -1}, 0};
+	{
+		/* fw_cfg: the kernel, initrd and command line as descriptors
+		 * (a file that does not open is the loader's to report). */
+		struct dm_device_spec *s = &all[n_all++];
+		int kfd = cfg->kernel ? open(cfg->kernel, O_RDONLY | O_CLOEXEC) : -1;
+		int ifd = cfg->initrd ? open(cfg->initrd, O_RDONLY | O_CLOEXEC) : -1;
+		int cfd = kfd >= 0 && cfg->append ? string_fd(cfg->append) : -1;
+		*s = (struct dm_device_spec){"fw_cfg", "fw_cfg", 0x510, cfg->ram_bytes, 0,
+					     cfg->nographic ? DM_FWCFG_NOGRAPHIC : 0,
+					     {-1, -1, -1, -1}, 0};
+		if (kfd >= 0) {
+			add_fd(s, kfd);
+			s->param |= DM_FWCFG_KERNEL;
+			if (ifd >= 0) {
+				add_fd(s, ifd);
+				s->param |= DM_FWCFG_INITRD;
+			}
+			if (cfd >= 0) {
+				add_fd(s, cfd);
+				s->param |= DM_FWCFG_CMDLINE;
+			}
+		} else if (ifd >= 0) {
+			close(ifd);
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_test_devices; i++)
+		all[n_all++] = (struct dm_device_spec){cfg->test_device[i], cfg->test_device[i],
+						       cfg->test_device_base[i], 8, 5, 0,
+						       {-1, -1, -1, -1}, 0};
+	for (unsigned i = 0; i < n_all; i++) {
+		unsigned which = split_here(cfg, all[i].kind) ? 1 : 0;
+		specs[which][n[which]++] = all[i];
+	}
+
+	dm_program(path, sizeof(path));
+	for (unsigned d = 0; d < 2; d++) {
+		struct dm_link_options o = {d ? "dm1" : "dm0", path, cfg->dm_inprocess,
+					    cfg->dm_timeout_ms * 1000000ull, cfg->dm_hostile};
+		if (d == 1 && n[1] == 0)
+			break;
+		r = dm_link_start(&vm->dm[d], &o, &vm->dm_host, specs[d], n[d], err,
+				  sizeof(err));
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+				 "device model %s: %.450s", o.name, err);
+			vm->exit_status = V2E_EXIT_DM_FAILURE;
+			if (d == 0)
+				close_specs(specs[1], n[1]);
+			return r;
+		}
+		vm->n_dm = d + 1;
+	}
+	return 0;
 }
 
 /* The board: every device with its ports and interrupt line, in one
@@ -369,18 +526,6 @@ static int board_wire(struct vm *vm)
 
 	vm->a20_line = (struct irq_line){a20_set, vm, 0};
 	vm->reset_line = (struct irq_line){reset_set, vm, 0};
-	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
-	r = iospace_claim(&vm->ports, 0x92, 1, &port92_ops, &vm->port92, "port92");
-	if (r)
-		return r;
-
-	i8042_init(&vm->kbd, &vm->isa_irq[1], &vm->isa_irq[12], &vm->a20_line,
-		   &vm->reset_line);
-	r = iospace_claim(&vm->ports, 0x60, 1, &i8042_data_ops, &vm->kbd, "i8042");
-	if (!r)
-		r = iospace_claim(&vm->ports, 0x64, 1, &i8042_cmd_ops, &vm->kbd, "i8042");
-	if (r)
-		return r;
 
 	/* ACPI fixed hardware: SCI on ISA IRQ 9, S5 ends the VM, 0xcf9
 	 * resets it like port 0x92. */
@@ -404,17 +549,6 @@ static int board_wire(struct vm *vm)
 	if (r)
 		return r;
 
-	r = iospace_claim(&vm->ports, 0x80, 1, &post_ops, vm, "post");
-	if (r)
-		return r;
-	if (cfg->debug_exit) {
-		r = iospace_claim(&vm->ports, cfg->debug_exit_base,
-				  cfg->debug_exit_size, &debug_exit_ops, vm,
-				  "isa-debug-exit");
-		if (r)
-			return r;
-	}
-
 	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock,
 		 cfg->icount ? ICOUNT_EPOCH : (int64_t)time(NULL));
 	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
@@ -422,59 +556,28 @@ static int board_wire(struct vm *vm)
 	if (r)
 		return r;
 
-	vm->stdio_com = -1;
+	/* Everything else lives in device models. The terminal's mode is
+	 * the vmm's, so it is restored on every exit path, whatever
+	 * becomes of a device model. */
 	vm->n_com = cfg->n_serial ? cfg->n_serial : 1;
-	for (unsigned i = 0; i < vm->n_com; i++) {
-		struct chardev out = {console_write, &vm->com_backend[i], NULL};
-		r = serial_backend(vm, i);
-		if (r < 0) {
-			vm->n_com = i;
-			return r;
+	for (unsigned i = 0; i < cfg->n_serial; i++)
+		if (cfg->serial[i].kind == SERIAL_STDIO) {
+			r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);
+			if (r < 0)
+				return r;
+			vm->term_open = true;
 		}
-		uart_init(&vm->com[i], &vm->isa_irq[com_irq[i]], &vm->clock, &out);
-		uart_set_instant_tx(&vm->com[i], true);
-		r = iospace_claim(&vm->ports, com_base[i], 8, &uart_ops, &vm->com[i],
-				  "uart");
-		if (r) {
-			vm->n_com = i + 1;
-			return r;
-		}
-	}
-	return 0;
+	return dm_wire(vm);
 }
 
 static void board_unwire(struct vm *vm)
 {
-	for (unsigned i = vm->n_com; i-- > 0;) {
-		console_close(&vm->com_backend[i]);
-		if (vm->com_backend[i].out_fd > STDERR_FILENO)
-			close(vm->com_backend[i].out_fd);
-	}
-	vm->n_com = 0;
-}
-
-/* Terminal input to the UART on the terminal, as much as it takes. */
-static void serial_input(struct vm *vm)
-{
-	struct console *c;
-	struct uart *u;
-	size_t took;
-
-	if (vm->stdio_com < 0)
-		return;
-	c = &vm->com_backend[vm->stdio_com];
-	u = &vm->com[vm->stdio_com];
-	if (vm->rx_held_len == 0)
-		vm->rx_held_len = console_read(c, vm->rx_held, sizeof(vm->rx_held));
-	if (c->quit) {
-		vm_request_stop(vm, V2E_EXIT_OK, "QEMU: Terminated (Ctrl-A X)");
-		return;
-	}
-	if (vm->rx_held_len == 0)
-		return;
-	took = uart_receive(u, vm->rx_held, vm->rx_held_len);
-	memmove(vm->rx_held, vm->rx_held + took, vm->rx_held_len - took);
-	vm->rx_held_len -= took;
+	for (unsigned d = vm->n_dm; d-- > 0;)
+		dm_link_stop(&vm->dm[d]);
+	vm->n_dm = 0;
+	if (vm->term_open)
+		console_close(&vm->term);
+	vm->term_open = false;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -650,7 +753,7 @@ int vm_load_kernel(struct vm *vm)
 	}
 	/* What firmware does before it starts a kernel above 1 MiB: A20 on,
 	 * through port 0x92 so the port reads back what it did. */
-	port92_ops.write(&vm->port92, 0, 1, 0x02);
+	iospace_write(&vm->ports, 0x92, 1, 0x02);
 	if (is_linux)
 		linux_cpu_state(vm, &le);
 	else
@@ -668,9 +771,8 @@ static int vm_reset(struct vm *vm)
 	pic_reset(&vm->pic);
 	pit_reset(&vm->pit);
 	acpi_pm_reset(&vm->acpi_pm);
-	port92_init(&vm->port92, &vm->a20_line, &vm->reset_line);
-	i8042_init(&vm->kbd, &vm->isa_irq[1], &vm->isa_irq[12], &vm->a20_line,
-		   &vm->reset_line);
+	for (unsigned d = 0; d < vm->n_dm; d++)
+		dm_link_reset(&vm->dm[d]);
 	return vm_load_kernel(vm);
 }
 
@@ -678,7 +780,7 @@ static int vm_reset(struct vm *vm)
  * signal: what can wake a halted vCPU. */
 static void wait_for_event(struct vm *vm, int64_t ns)
 {
-	struct pollfd fds[2];
+	struct pollfd fds[1 + 2 * 2];
 	struct timespec ts;
 	nfds_t n = 0;
 
@@ -691,8 +793,13 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 	}
 	if (vm->sigfd >= 0)
 		fds[n++] = (struct pollfd){vm->sigfd, POLLIN, 0};
-	if (vm->stdio_com >= 0 && !vm->com_backend[vm->stdio_com].eof)
-		fds[n++] = (struct pollfd){vm->com_backend[vm->stdio_com].in_fd, POLLIN, 0};
+	/* A device model's events (terminal input) and its death. */
+	for (unsigned d = 0; d < vm->n_dm; d++) {
+		int w[2];
+		unsigned k = dm_link_wake_fds(&vm->dm[d], w);
+		for (unsigned i = 0; i < k; i++)
+			fds[n++] = (struct pollfd){w[i], POLLIN, 0};
+	}
 	ppoll(fds, n, ns < 0 ? NULL : &ts, NULL);
 }
 
@@ -717,7 +824,8 @@ int vm_run(struct vm *vm)
 		}
 
 		vclock_advance_to(&vm->clock, now);
-		serial_input(vm);
+		for (unsigned d = 0; d < vm->n_dm; d++)
+			dm_link_poll(&vm->dm[d]);
 		if (vm->stop)
 			break;
 		next = vclock_next_deadline(&vm->clock);
@@ -732,6 +840,12 @@ int vm_run(struct vm *vm)
 			kick_timer_sync(vm);
 		}
 		r = cpu_run(vm->cpu, budget);
+		/* Buffered writes land, and their events, at the burst's end:
+		 * a deterministic point. */
+		for (unsigned d = 0; d < vm->n_dm; d++)
+			dm_link_sync(&vm->dm[d]);
+		if (vm->stop)
+			break;
 		if (r == CPU_EXIT_SHUTDOWN || vm->reset_pending) {
 			bool triple = r == CPU_EXIT_SHUTDOWN;
 			if (cfg->no_reboot) {
@@ -759,8 +873,7 @@ int vm_run(struct vm *vm)
 			 * "System halted" without a power-off device). With IF
 			 * set, a timer or terminal input may still come. */
 			if (!(s.rflags & FL_IF) ||
-			    (next == VCLOCK_NEVER &&
-			     !(vm->stdio_com >= 0 && !vm->com_backend[vm->stdio_com].eof))) {
+			    (next == VCLOCK_NEVER && !vm->term_input)) {
 				vm_request_stop(vm, V2E_EXIT_GUEST_FATAL,
 						"guest halted with nothing to wake it "
 						"(HLT at %#llx, IF=%d)",

@@ -12,10 +12,8 @@
 #include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
-#include "dm/hw/i8042.h"
-#include "dm/hw/port92.h"
-#include "dm/hw/uart.h"
 #include "vmm/config.h"
+#include "vmm/dm_link.h"
 #include "dm/backend/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/platform/acpi_pm.h"
@@ -64,21 +62,23 @@ struct vm {
 	struct acpi_pm acpi_pm;
 	struct irq_line power_off_line;
 	struct pit pit;
-	struct port92 port92;
-	struct i8042 kbd;
 	struct irq_line a20_line, reset_line;
 	bool reset_pending;     /* the guest asked for a system reset */
 	struct rtc rtc;
-	/* COM1-COM4: one UART per -serial (COM1 always), each with its
-	 * backend: the terminal, a file, or nothing. */
-	struct uart com[CONFIG_MAX_SERIAL];
-	struct console com_backend[CONFIG_MAX_SERIAL];
+	/* The device models (dm_link.h): dm0, and dm1 with -dm-split. They
+	 * run COM1-COM4 (one UART per -serial, COM1 always), the i8042,
+	 * port 0x92, the POST port, isa-debug-exit and fw_cfg. */
+	struct dm_link dm[2];
+	unsigned n_dm;
+	struct dm_link_host dm_host;
 	unsigned n_com;
-	int stdio_com;          /* index of the COM port on the terminal, or -1 */
-	uint8_t rx_held[256];   /* terminal input the UART has not taken yet */
-	size_t rx_held_len;
+	struct console term;    /* the terminal's raw mode, owned here */
+	bool term_open;
+	bool term_input;        /* a COM port reads the terminal */
 };
 
+/* 0, or -errno with vm->exit_reason saying why and vm->exit_status the
+ * status to exit with (0: the host refused something). */
 int vm_create(struct vm *vm, const struct vm_config *cfg) must_check;
 void vm_destroy(struct vm *vm);
 
