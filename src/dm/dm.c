@@ -33,9 +33,9 @@ void dm_fatal(struct dm *dm, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m.text, sizeof(m.text), fmt, ap);
 	va_end(ap);
-	log_error("%s: %s", dm->name, m.text);
+	/* The vmm reports it; only a dm that cannot tell it says it here. */
 	if (ctl_send(dm->ctl, &m, NULL, 0) < 0)
-		return;
+		log_error("%s: %s", dm->name, m.text);
 }
 
 /* ---- what the board asks of its host ---- */
@@ -88,8 +88,7 @@ static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
 	n = ctl_recv(dm->ctl, &reply, sizeof(reply), NULL, 0, &nfd);
 	if (n < (ssize_t)sizeof(reply.h) || reply.h.type != CTL_CLAIM_RESULT)
 		return -EPROTO;
-	if (reply.h.result < 0 && n == sizeof(reply.t))
-		log_error("%s: %s", dm->name, ctl_name(reply.t.text));
+	/* A refusal's text is the vmm's to print: it has the whole story. */
 	return reply.h.result;
 }
 

@@ -99,3 +99,9 @@ const char *ctl_name(char field[CTL_NAME_LEN])
 	field[CTL_NAME_LEN - 1] = 0;
 	return field;
 }
+
+const char *ctl_text_str(struct ctl_text *t)
+{
+	t->text[sizeof(t->text) - 1] = 0;
+	return t->text;
+}

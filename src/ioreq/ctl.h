@@ -127,6 +127,9 @@ int ctl_send(int sock, const void *msg, const int *fds, unsigned n_fds) must_che
 ssize_t ctl_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		 unsigned *n_fds) must_check;
 
+/* The text of a peer's ctl_text, NUL-terminated in place. */
+const char *ctl_text_str(struct ctl_text *t);
+
 /* Copies a name into a fixed field, always NUL-terminated. */
 void ctl_set_name(char dst[CTL_NAME_LEN], const char *src);
 

@@ -47,7 +47,7 @@ static void fatal_text(struct dm_link *l, char *buf, size_t n)
 		if (r <= 0)
 			break;
 		if (m.h.type == CTL_FATAL && r == sizeof(m))
-			snprintf(buf, n, "; it said: %s", ctl_name(m.text));
+			snprintf(buf, n, "; it said: %s", ctl_text_str(&m));
 	}
 }
 
@@ -77,7 +77,7 @@ static void link_fail(struct dm_link *l, const char *what)
 			} else if (r == 1) {
 				char how[96];
 				sandbox_describe_status(status, how, sizeof(how));
-				snprintf(died, sizeof(died), "; it %s", how);
+				snprintf(died, sizeof(died), "; its process: %s", how);
 			}
 		}
 		vtimer_cancel(l->host->clock, &l->deadline);
@@ -442,7 +442,7 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 		if (m.h.type == CTL_READY)
 			break;
 		if (m.h.type == CTL_FATAL && n == sizeof(m.t))
-			return errf(err, errlen, -EIO, "%s: %s", l->name, ctl_name(m.t.text));
+			return errf(err, errlen, -EIO, "%s", ctl_text_str(&m.t));
 		if (m.h.type != CTL_CLAIM || n != sizeof(m.c))
 			return errf(err, errlen, -EPROTO, "%s sent message %u during setup",
 				    l->name, m.h.type);

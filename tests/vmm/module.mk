@@ -1,6 +1,6 @@
 # tests/vmm: the v2e program end to end, with small Multiboot kernels.
 VMM_TEST_KERNELS := $(patsubst tests/vmm/%.asm,$(B)/tests/vmm/%.mb,$(wildcard tests/vmm/*.asm))
-TESTS += $(B)/tests/vmm-v2e.t
+TESTS += $(B)/tests/vmm-v2e.t $(B)/tests/vmm-dm.t
 
 $(B)/tests/vmm/%.mb: tests/vmm/%.asm tests/vmm/mb.inc
 	@mkdir -p $(dir $@)
@@ -8,5 +8,9 @@ $(B)/tests/vmm/%.mb: tests/vmm/%.asm tests/vmm/mb.inc
 	$(Q)nasm -f bin -I tests/vmm/ -o $@ $<
 
 $(B)/tests/vmm-v2e.t: tests/vmm/v2e.sh $(B)/v2e $(VMM_TEST_KERNELS)
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
+
+$(B)/tests/vmm-dm.t: tests/vmm/dm.sh $(B)/v2e $(VMM_TEST_KERNELS)
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@ && chmod +x $@
