@@ -1,0 +1,8 @@
+# tests/guest: whole-guest boots (Debian's kernel fetched by package name),
+# run against the v2e of the same build.
+guest_TESTS := $(patsubst tests/guest/%.sh,$(B)/tests/guest-%.t,$(wildcard tests/guest/*.sh))
+TESTS += $(guest_TESTS)
+
+$(guest_TESTS): $(B)/tests/guest-%.t: tests/guest/%.sh $(B)/v2e
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
