@@ -223,6 +223,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	b->mode = mode;
 	b->n = (uint16_t)n;
 	b->valid = true;
+	b->link[0] = b->link[1] = NULL;
+	b->link_rip[0] = b->link_rip[1] = 0;
 	memcpy(b->insns, tmp, n * sizeof(struct insn));
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;

@@ -8,15 +8,45 @@
 
 #define BLOCK_MAX_INSNS 64
 
+/* Links: a branch whose target lies in the same linear page as its block
+ * starts may go straight to the target's block. The page, and so its
+ * mapping, is the one the running block came from, and a write to it drops
+ * both blocks at once: a link needs no check beyond the target RIP. Slot 0
+ * is the branch taken, 1 the fall-through. */
+#define LINK_TAKEN 0
+#define LINK_NEXT 1
+
 struct block {
 	uint64_t paddr;
 	struct block *hash_next;
 	struct block *page_next;
+	struct block *link[2];
+	uint64_t link_rip[2];
 	uint32_t mode;
 	uint16_t n;
 	bool valid;
 	struct insn insns[];
 };
+
+/* Ends the running block at a branch to `target`: follows or asks for the
+ * link of outcome `slot`. */
+static inline void branch_link(struct cpu *cpu, const struct insn *in,
+			       uint64_t target, unsigned slot)
+{
+	struct block *b = cpu->cur_block;
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+	if (likely(b->link_rip[slot] == target && b->link[slot])) {
+		cpu->next_block = b->link[slot];
+		return;
+	}
+	if ((((cpu->s.seg[S_CS].base + target) ^
+	      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
+	     cpu->lin_mask) < 4096) {
+		cpu->link_from = b;
+		cpu->link_slot = slot;
+	}
+}
 
 struct code_cache {
 	uint8_t *code_bitmap; /* one bit per 4 KiB physical page */

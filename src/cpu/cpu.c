@@ -168,10 +168,12 @@ void seg_fast_update(struct cpu *cpu, int sreg)
 		/* No limits: an access wrapping the top of the address space
 		 * misses the TLB compare and takes the slow path. */
 		f->end_r = f->end_w = ~0ull;
+		f->base = s->base;
 		return;
 	}
 	seg_fast_set(cpu, s, f);
 	seg_fast_ends(f);
+	f->base = s->base;
 }
 
 void cpu_update_mode(struct cpu *cpu)
@@ -198,6 +200,7 @@ void cpu_update_mode(struct cpu *cpu)
 	cpu->ip_mask = size_mask(cpu->code_size);
 	cpu->lin_mask = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
 	cpu_ac_update(cpu);
+	tlb_select(cpu); /* the CPL may have changed */
 	for (int i = 0; i < S_NR; i++)
 		seg_fast_update(cpu, i);
 	cpu->end_block = true;
@@ -447,6 +450,12 @@ void insn_leave(struct cpu *cpu, const struct insn *in)
 	cpu->cur_insn = in + 1;
 }
 
+void insn_slow(struct cpu *cpu, const struct insn *in)
+{
+	in->fn(cpu, in);
+	insn_next_checked(cpu, in);
+}
+
 /* A generic handler in the chain: it sees s.rip and next_rip as always,
  * and may end the block. */
 void op_thunk(struct cpu *cpu, const struct insn *in)
@@ -482,14 +491,46 @@ void op_block_tail(struct cpu *cpu, const struct insn *in)
 
 /* Runs a block's chain; the step count is added once at the end (a fault
  * in between settles it in block_abandon()). */
-static inline void run_block(struct cpu *cpu, const struct block *b)
+static inline void run_block(struct cpu *cpu, struct block *b)
 {
 	cpu->cur_block = b;
 	cpu->cur_block_rip = cpu->s.rip;
 	cpu->cur_insn = b->insns;
+	cpu->next_block = NULL;
+	cpu->link_from = NULL;
+	cpu->end_block = false;
 	b->insns[0].run(cpu, b->insns);
 	cpu->icount += (uint64_t)(cpu->cur_insn - b->insns);
 	cpu->cur_block = NULL;
+}
+
+/* Runs `b` and the blocks its branches link to, as long as the budget
+ * allows a whole block and nothing asks for the run loop's attention; a
+ * branch only links to a target in its own page, so nothing run-loop
+ * checks can have changed (mode, CPL, interrupt shadow, TF) except through
+ * an instruction that ends the block some other way. */
+static void run_linked(struct cpu *cpu, struct block *b, uint64_t end)
+{
+	for (;;) {
+		run_block(cpu, b);
+		b = cpu->next_block;
+		if (!b) {
+			/* A branch within the page without a link yet: the
+			 * jump cache has its target after the first run. */
+			struct block *from = cpu->link_from;
+			if (!from)
+				return;
+			b = codecache_lookup(cpu);
+			if (!b || ((b->paddr ^ from->paddr) & ~0xfffull))
+				return;
+			from->link[cpu->link_slot] = b;
+			from->link_rip[cpu->link_slot] = cpu->s.rip;
+		}
+		if (unlikely(b->n > end - cpu->icount ||
+			     (cpu->intr_line | cpu->s.ev.nmi_pending |
+			      cpu->exit_request)))
+			return;
+	}
 }
 
 /* The first `n` instructions of `b` only (the budget ends inside it): a
@@ -529,7 +570,6 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			step_careful(cpu);
 			continue;
 		}
-		cpu->end_block = false;
 		b = codecache_lookup(cpu);
 		if (!b)
 			b = codecache_get(cpu, &single);
@@ -541,7 +581,7 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 		 * inside a block. */
 		n = b->n;
 		if (likely(n <= end - cpu->icount))
-			run_block(cpu, b);
+			run_linked(cpu, b, end);
 		else
 			run_block_part(cpu, b, (unsigned)(end - cpu->icount));
 	}

@@ -30,7 +30,7 @@ unsigned decode_insn(const struct cpu *cpu, const uint8_t *p, unsigned len,
 		     struct insn *in)
 {
 	unsigned pos = 0, code = cpu->code_size;
-	bool opsize_pfx = false, adsize_pfx = false, rep_seen = false;
+	bool opsize_pfx = false, adsize_pfx = false, rep_seen = false, has_modrm;
 	int seg = -1;
 	uint8_t b, map = 0, last_sse = 0;
 	const struct op_entry *e;
@@ -106,7 +106,8 @@ prefixes_done:
 		in->flags |= INSN_SEGOVR;
 	in->seg = seg >= 0 ? seg : S_DS;
 
-	if (f & (OPF_MODRM | OPF_GROUP)) {
+	has_modrm = (f & (OPF_MODRM | OPF_GROUP)) != 0;
+	if (has_modrm) {
 		uint8_t m;
 		if (pos >= len)
 			return 0;
@@ -243,7 +244,7 @@ prefixes_done:
 	if (f & OPF_END)
 		in->flags |= INSN_END;
 	in->run = NULL;
-	fast_form_select(in);
+	fast_form_select(in, code, has_modrm && in->mod != 3);
 
 	/* Encodings that are #UD whatever the operands. */
 	if (!in->fn ||

@@ -103,12 +103,14 @@ struct fast_form {
 	uint8_t kind; /* FAST_ANY, FAST_REG or FAST_MEM */
 	insn_fn fast;
 	insn_fn threaded; /* its threaded entry (FAST_HANDLER), or NULL */
+	insn_fn threaded_b; /* the same for a memory operand without index */
 };
 /* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
 extern const struct fast_form fast_forms[];
 /* Swaps in the fast form of a decoded instruction and its threaded entry
- * (run), if it has one; run stays NULL otherwise. */
-void fast_form_select(struct insn *in);
+ * (run), if it has one; run stays NULL otherwise. `code` is the decoding
+ * mode's default size (2, 4 or 8); `mem`, whether ModRM names memory. */
+void fast_form_select(struct insn *in, unsigned code, bool mem);
 
 /* ---- the vCPU ---- */
 
@@ -168,11 +170,13 @@ struct jc_entry {
 /* Segment cache derived from the descriptor cache: the valid offset range
  * and what may be done through the segment, so a check is two compares. */
 struct seg_fast {
-	uint64_t lo, hi;
 	/* The memory fast path's whole check: an access of `size` at `off`
 	 * may go without further checks when off + size <= end (0 when only
-	 * the full check will do: expand-down, unusable, not permitted). */
-	uint64_t end_r, end_w;
+	 * the full check will do: expand-down, unusable, not permitted);
+	 * its linear address is base + off, which outside long mode lies
+	 * above 4 GiB, where no TLB tag matches, when it should wrap. */
+	uint64_t end_r, end_w, base;
+	uint64_t lo, hi;
 	uint8_t ok_read, ok_write;
 };
 
@@ -201,8 +205,14 @@ struct cpu {
 	/* Steps counted so far; the block running now adds its completed
 	 * instructions only when it ends (cpu_icount_now() counts them). */
 	uint64_t icount;
-	const struct block *cur_block;
+	struct block *cur_block;
 	uint64_t cur_block_rip;
+	/* Block linking (branch_link()): the block to run next without a
+	 * lookup, or the block and branch outcome whose link the run loop
+	 * should record once it has found the target. */
+	struct block *next_block;
+	struct block *link_from;
+	unsigned link_slot;
 	/* The instruction running in cur_block; after the block, one past
 	 * the last that completed. */
 	const struct insn *cur_insn;
@@ -212,9 +222,11 @@ struct cpu {
 	struct cpu_model model;
 	struct tlb_entry tlb[2][3][TLB_SIZE]; /* [user?][access kind][index] */
 	struct tlb_meta tlb_meta[2][3][TLB_SIZE];
-	/* The table data accesses at each CPL look up: tlb[cpl == 3][kind],
-	 * or tlb_never while mem_checks is armed (tlb_select()). */
-	const struct tlb_entry *tlb_sel[4][3];
+	/* The table data accesses look up: tlb[cpl == 3][kind], or
+	 * tlb_never while mem_checks is armed (tlb_select(), called by
+	 * cpu_update_mode(), which follows every change of CPL, and whenever
+	 * mem_checks changes). */
+	const struct tlb_entry *tlb_data[3];
 	uint64_t lin_mask;  /* 32-bit linear addresses outside long mode */
 	struct code_cache *cc;
 	uint64_t ram_pages;
@@ -395,8 +407,8 @@ static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
 
 void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
 
-/* Points tlb_sel at the tables the fast path may use: none while
- * mem_checks is armed. Called whenever mem_checks changes. */
+/* Points tlb_data at the tables the fast path may use at this CPL: none
+ * while mem_checks is armed. */
 void tlb_select(struct cpu *cpu);
 
 /* Alignment checking is armed at CPL 3 with CR0.AM and EFLAGS.AC (SDM vol.
@@ -458,8 +470,8 @@ static inline bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
 	uint64_t lin;
 	if (unlikely(off + size > (kind == ACC_WRITE ? f->end_w : f->end_r)))
 		return false;
-	lin = (cpu->s.seg[sreg].base + off) & cpu->lin_mask;
-	e = &cpu->tlb_sel[cpu->cpl][kind][(lin >> 12) & (TLB_SIZE - 1)];
+	lin = f->base + off;
+	e = &cpu->tlb_data[kind][(lin >> 12) & (TLB_SIZE - 1)];
 	if (unlikely(e->tag != ((lin + size - 1) & ~(uint64_t)0xfff)))
 		return false;
 	*host = (uint8_t *)(uintptr_t)(lin + e->addend);
@@ -510,14 +522,25 @@ static inline uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
 }
 
 /* insn_ea() for fast forms, without branches: an absent base or index
- * (REG_NONE) reads zero_reg. Never for RIP-relative operands (the decoder
- * gives those no fast form). */
+ * (REG_NONE) reads zero_reg. Fast forms with a memory operand exist only
+ * for the mode's natural address size (32 bits, or 64 in long mode), so
+ * lin_mask is the address-size mask; and never for RIP-relative
+ * operands. */
 static inline uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
 {
 	const uint64_t *g = (const uint64_t *)(const void *)
 		((const char *)cpu + offsetof(struct cpu, s.gpr));
 	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base] +
-		(g[(int8_t)in->index] << in->scale)) & size_mask(in->adsize);
+		(g[(int8_t)in->index] << in->scale)) & cpu->lin_mask;
+}
+
+/* The same without an index register (fast_form.threaded_b). */
+static inline uint64_t fast_ea_b(const struct cpu *cpu, const struct insn *in)
+{
+	const uint64_t *g = (const uint64_t *)(const void *)
+		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base]) &
+	       cpu->lin_mask;
 }
 
 /* The r/m operand at a given size: register or memory. */
@@ -713,6 +736,112 @@ static inline void insn_next_checked(struct cpu *cpu, const struct insn *in)
 	}
 	insn_next(cpu, in);
 }
+
+/* The slow path of a threaded fast form: the whole instruction again
+ * through its handler (fn), then on as after any memory access. */
+void insn_slow(struct cpu *cpu, const struct insn *in);
+
+/* Fast forms with one memory access of a constant size, written as the
+ * operation alone: the threaded entries do the access inline and go on
+ * at once (a fast access can end nothing), and leave anything else to
+ * insn_slow(). `name` itself is the form's handler (fn), the full path.
+ *
+ * FAST_LOAD: `void name_op(cpu, in, uint64_t v)` consumes the value read.
+ * FAST_STORE: `uint64_t name_val(cpu, in)` gives the value to write.
+ * FAST_RMW: `uint64_t name_op(cpu, in, uint64_t a)` maps the old value to
+ * the new (the write is probed before the read on the full path). */
+#define FAST_MEM_ENTRIES(name, fast_body)                                 \
+	void name##_t(struct cpu *cpu, const struct insn *in)               \
+	{                                                                   \
+		uint64_t ea = fast_ea(cpu, in);                             \
+		uint8_t *p;                                                 \
+		fast_body                                                   \
+		insn_slow(cpu, in);                                         \
+	}                                                                   \
+	void name##_tb(struct cpu *cpu, const struct insn *in)              \
+	{                                                                   \
+		uint64_t ea = fast_ea_b(cpu, in);                           \
+		uint8_t *p;                                                 \
+		fast_body                                                   \
+		insn_slow(cpu, in);                                         \
+	}
+
+#define FAST_LOAD(name, size)                                             \
+	static inline __attribute__((always_inline)) void name##_op(      \
+		struct cpu *cpu, const struct insn *in, uint64_t v);        \
+	void name(struct cpu *cpu, const struct insn *in)                   \
+	{                                                                   \
+		name##_op(cpu, in,                                          \
+			  mem_read(cpu, in->seg, fast_ea(cpu, in), size));  \
+	}                                                                   \
+	FAST_MEM_ENTRIES(name,                                              \
+		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_READ, &p))) { \
+			name##_op(cpu, in, host_load(p, size));             \
+			insn_next(cpu, in);                                 \
+			return;                                             \
+		})                                                          \
+	static inline __attribute__((always_inline)) void name##_op(      \
+		struct cpu *cpu, const struct insn *in, uint64_t v)
+
+#define FAST_STORE(name, size)                                            \
+	static inline __attribute__((always_inline)) uint64_t name##_val( \
+		struct cpu *cpu, const struct insn *in);                    \
+	void name(struct cpu *cpu, const struct insn *in)                   \
+	{                                                                   \
+		mem_write(cpu, in->seg, fast_ea(cpu, in), size,             \
+			  name##_val(cpu, in));                             \
+	}                                                                   \
+	FAST_MEM_ENTRIES(name,                                              \
+		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_WRITE, &p))) { \
+			host_store(p, size, name##_val(cpu, in));           \
+			insn_next(cpu, in);                                 \
+			return;                                             \
+		})                                                          \
+	static inline __attribute__((always_inline)) uint64_t name##_val( \
+		struct cpu *cpu, const struct insn *in)
+
+#define FAST_RMW(name, size)                                              \
+	static inline __attribute__((always_inline)) uint64_t name##_op(  \
+		struct cpu *cpu, const struct insn *in, uint64_t a);        \
+	void name(struct cpu *cpu, const struct insn *in)                   \
+	{                                                                   \
+		uint64_t ea = fast_ea(cpu, in), a;                          \
+		mem_probe_write(cpu, in->seg, ea, size);                    \
+		a = mem_read(cpu, in->seg, ea, size);                       \
+		mem_write(cpu, in->seg, ea, size, name##_op(cpu, in, a));   \
+	}                                                                   \
+	FAST_MEM_ENTRIES(name,                                              \
+		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_WRITE, &p))) { \
+			host_store(p, size,                                 \
+				   name##_op(cpu, in, host_load(p, size))); \
+			insn_next(cpu, in);                                 \
+			return;                                             \
+		})                                                          \
+	static inline __attribute__((always_inline)) uint64_t name##_op(  \
+		struct cpu *cpu, const struct insn *in, uint64_t a)
+
+/* Defines a fast form with a memory operand whose effective address the
+ * body receives as `ea`: FAST_HANDLER's two handlers, and name_tb, the
+ * threaded entry for an operand without index (fast_ea_b()). */
+#define FAST_MEM_HANDLER(name, next)                                      \
+	static inline __attribute__((always_inline)) void name##_body(    \
+		struct cpu *cpu, const struct insn *in, uint64_t ea);       \
+	void name(struct cpu *cpu, const struct insn *in)                   \
+	{                                                                   \
+		name##_body(cpu, in, fast_ea(cpu, in));                     \
+	}                                                                   \
+	void name##_t(struct cpu *cpu, const struct insn *in)               \
+	{                                                                   \
+		name##_body(cpu, in, fast_ea(cpu, in));                     \
+		next(cpu, in);                                              \
+	}                                                                   \
+	void name##_tb(struct cpu *cpu, const struct insn *in)              \
+	{                                                                   \
+		name##_body(cpu, in, fast_ea_b(cpu, in));                   \
+		next(cpu, in);                                              \
+	}                                                                   \
+	static inline __attribute__((always_inline)) void name##_body(    \
+		struct cpu *cpu, const struct insn *in, uint64_t ea)
 
 /* Defines a fast form once as two handlers: `name`, run like any handler
  * (s.rip and next_rip set, returns), and `name_t`, its threaded entry,

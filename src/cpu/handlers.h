@@ -9,6 +9,8 @@
 #define H(name) void name(struct cpu *cpu, const struct insn *in)
 /* A fast form and its threaded entry (FAST_HANDLER in emu.h). */
 #define HF(name) H(name); H(name##_t)
+/* ... with a memory operand (FAST_MEM_HANDLER). */
+#define HM(name) H(name); H(name##_t); H(name##_tb)
 
 /* insn_alu.c: ADD OR ADC SBB AND SUB XOR CMP in their four forms (E,G /
  * G,E / accumulator,imm / E,imm), TEST, INC, DEC, NOT, NEG, CMC/CLC/STC,
@@ -20,7 +22,7 @@ ALU_FORMS(and); ALU_FORMS(sub); ALU_FORMS(xor); ALU_FORMS(cmp);
 HF(op_test_EG); HF(op_test_AI); HF(op_test_EI);
 /* Fast forms (see fast_forms in optable.c): 32-bit register operands. */
 #define ALU_FAST(op) HF(op_##op##_EG_r32); HF(op_##op##_GE_r32); HF(op_##op##_EI_r32); \
-	HF(op_##op##_EG_m32); HF(op_##op##_GE_m32); HF(op_##op##_EI_m32); HF(op_##op##_AI_32)
+	HM(op_##op##_EG_m32); HM(op_##op##_GE_m32); HM(op_##op##_EI_m32); HF(op_##op##_AI_32)
 ALU_FAST(add); ALU_FAST(or); ALU_FAST(adc); ALU_FAST(sbb);
 ALU_FAST(and); ALU_FAST(sub); ALU_FAST(xor); ALU_FAST(cmp);
 #undef ALU_FAST
@@ -36,9 +38,9 @@ HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
-HF(op_movzx_r32); HF(op_movzx_m32);
-HF(op_mov_EG_r32); HF(op_mov_GE_r32); HF(op_mov_GE_m32); HF(op_mov_EG_m32);
-HF(op_mov_rI_32); HF(op_lea_32);
+HF(op_movzx_r32); HM(op_movzx_m32);
+HF(op_mov_EG_r32); HF(op_mov_GE_r32); HM(op_mov_GE_m32); HM(op_mov_EG_m32);
+HF(op_mov_rI_32); HM(op_lea_32);
 
 /* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
  * ENTER/LEAVE, PUSHF/POPF */
@@ -65,7 +67,7 @@ H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 /* insn_muldiv.c: MUL IMUL DIV IDIV, IMUL two- and three-operand */
 H(op_mul_E); H(op_imul_E); H(op_div_E); H(op_idiv_E);
 HF(op_imul_GE); HF(op_imul_GEI);
-HF(op_imul_GE_r32); HF(op_imul_GE_m32); HF(op_imul_GEI_r32);
+HF(op_imul_GE_r32); HM(op_imul_GE_m32); HF(op_imul_GEI_r32);
 
 /* insn_bit.c: BT BTS BTR BTC (register and imm8 forms), BSF, BSR */
 H(op_bt_EG); H(op_bts_EG); H(op_btr_EG); H(op_btc_EG);

@@ -118,38 +118,24 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 	}
 
 /* Fast forms with a 32-bit memory operand. A destination is written
- * through the write translation, which implies the read; otherwise the
- * generic order: probe the write, read, compute, write. */
-static inline __attribute__((always_inline)) void alu_m32(
-	struct cpu *cpu, const struct insn *in, enum alu_op op, uint32_t src)
-{
-	uint64_t ea = fast_ea(cpu, in);
-	uint8_t *p;
-	if (op == ALU_CMP) {
-		alu_compute(cpu, op, 4, (uint32_t)mem_read(cpu, in->seg, ea, 4), src);
-	} else if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_WRITE, &p))) {
-		host_store(p, 4, alu_compute(cpu, op, 4, host_load(p, 4), src));
-	} else {
-		uint64_t a;
-		mem_probe_write(cpu, in->seg, ea, 4);
-		a = mem_read(cpu, in->seg, ea, 4);
-		mem_write(cpu, in->seg, ea, 4, alu_compute(cpu, op, 4, a, src));
+ * through the write translation, which implies the read (FAST_RMW); CMP
+ * only reads. */
+#define ALU_FAST_MEM_DEST(name, op)                                           \
+	FAST_RMW(op_##name##_EG_m32, 4)                                       \
+	{                                                                     \
+		return alu_compute(cpu, op, 4, (uint32_t)a,                   \
+				   (uint32_t)cpu->s.gpr[in->reg]);            \
+	}                                                                     \
+	FAST_RMW(op_##name##_EI_m32, 4)                                       \
+	{                                                                     \
+		return alu_compute(cpu, op, 4, (uint32_t)a, (uint32_t)in->imm); \
 	}
-}
 
 #define ALU_FAST_MEM_HANDLERS(name, op)                                       \
-	FAST_HANDLER(op_##name##_EG_m32, insn_next_checked)                  \
+	FAST_LOAD(op_##name##_GE_m32, 4)                                      \
 	{                                                                     \
-		alu_m32(cpu, in, op, (uint32_t)cpu->s.gpr[in->reg]);          \
-	}                                                                     \
-	FAST_HANDLER(op_##name##_EI_m32, insn_next_checked)                  \
-	{                                                                     \
-		alu_m32(cpu, in, op, (uint32_t)in->imm);                      \
-	}                                                                     \
-	FAST_HANDLER(op_##name##_GE_m32, insn_next_checked)                  \
-	{                                                                     \
-		uint32_t b = (uint32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4); \
-		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], b); \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], \
+					 (uint32_t)v);                        \
 		if (op != ALU_CMP)                                            \
 			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
 	}                                                                     \
@@ -169,6 +155,24 @@ ALU_FAST_MEM_HANDLERS(and, ALU_AND)
 ALU_FAST_MEM_HANDLERS(sub, ALU_SUB)
 ALU_FAST_MEM_HANDLERS(xor, ALU_XOR)
 ALU_FAST_MEM_HANDLERS(cmp, ALU_CMP)
+ALU_FAST_MEM_DEST(add, ALU_ADD)
+ALU_FAST_MEM_DEST(or, ALU_OR)
+ALU_FAST_MEM_DEST(adc, ALU_ADC)
+ALU_FAST_MEM_DEST(sbb, ALU_SBB)
+ALU_FAST_MEM_DEST(and, ALU_AND)
+ALU_FAST_MEM_DEST(sub, ALU_SUB)
+ALU_FAST_MEM_DEST(xor, ALU_XOR)
+
+/* CMP with a memory destination only reads it. */
+FAST_LOAD(op_cmp_EG_m32, 4)
+{
+	alu_compute(cpu, ALU_CMP, 4, (uint32_t)v, (uint32_t)cpu->s.gpr[in->reg]);
+}
+
+FAST_LOAD(op_cmp_EI_m32, 4)
+{
+	alu_compute(cpu, ALU_CMP, 4, (uint32_t)v, (uint32_t)in->imm);
+}
 
 ALU_FAST_HANDLERS(add, ALU_ADD)
 ALU_FAST_HANDLERS(or, ALU_OR)

@@ -1,6 +1,7 @@
 /* Near control transfers: Jcc, JMP, CALL, RET, LOOP/LOOPE/LOOPNE, JCXZ.
  * A target beyond the code segment limit is #GP(0) before anything is
  * committed (SDM vol. 2, JMP/CALL/RET "Operation"). */
+#include "cpu/codecache.h"
 #include "cpu/handlers.h"
 
 /* Sets the branch target, truncated to the operand size, after the limit
@@ -144,10 +145,10 @@ static inline __attribute__((always_inline)) void jcc_t(struct cpu *cpu,
 		uint64_t target = (next + in->imm) & size_mask(in->opsize);
 		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
 			GP0(cpu);
-		next = target;
+		branch_link(cpu, in, target, LINK_TAKEN);
+		return;
 	}
-	cpu->s.rip = next;
-	cpu->cur_insn = in + 1;
+	branch_link(cpu, in, next, LINK_NEXT);
 }
 
 #define JCC_T(cc)                                                         \
@@ -164,8 +165,7 @@ void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
 			  size_mask(in->opsize);
 	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
 		GP0(cpu);
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
+	branch_link(cpu, in, target, LINK_TAKEN);
 }
 
 void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
@@ -181,8 +181,7 @@ void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 	sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
 	mem_write(cpu, S_SS, sp, 4, ret);
 	cpu->s.gpr[R_SP] = sp;
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
+	branch_link(cpu, in, target, LINK_TAKEN);
 }
 
 void op_ret32_t(struct cpu *cpu, const struct insn *in)
@@ -197,6 +196,5 @@ void op_ret32_t(struct cpu *cpu, const struct insn *in)
 	if (target > cpu->s.seg[S_CS].limit)
 		GP0(cpu);
 	cpu->s.gpr[R_SP] = sp + 4;
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
+	branch_link(cpu, in, target, LINK_TAKEN);
 }

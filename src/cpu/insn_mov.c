@@ -23,14 +23,14 @@ FAST_HANDLER(op_mov_GE_r32, insn_next)
 	cpu->s.gpr[in->reg] = (uint32_t)cpu->s.gpr[in->rm];
 }
 
-FAST_HANDLER(op_mov_GE_m32, insn_next_checked)
+FAST_LOAD(op_mov_GE_m32, 4)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4);
+	cpu->s.gpr[in->reg] = (uint32_t)v;
 }
 
-FAST_HANDLER(op_mov_EG_m32, insn_next_checked)
+FAST_STORE(op_mov_EG_m32, 4)
 {
-	mem_write(cpu, in->seg, fast_ea(cpu, in), 4, (uint32_t)cpu->s.gpr[in->reg]);
+	return (uint32_t)cpu->s.gpr[in->reg];
 }
 
 FAST_HANDLER(op_mov_rI_32, insn_next)
@@ -38,9 +38,9 @@ FAST_HANDLER(op_mov_rI_32, insn_next)
 	cpu->s.gpr[in->reg] = (uint32_t)in->imm;
 }
 
-FAST_HANDLER(op_lea_32, insn_next)
+FAST_MEM_HANDLER(op_lea_32, insn_next)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)fast_ea(cpu, in);
+	cpu->s.gpr[in->reg] = (uint32_t)ea;
 }
 
 FAST_HANDLER(op_mov_EI, insn_next_checked)
@@ -121,9 +121,8 @@ FAST_HANDLER(op_movzx_r32, insn_next)
 					       : reg_read(cpu, in, in->rm, 1);
 }
 
-FAST_HANDLER(op_movzx_m32, insn_next_checked)
+FAST_MEM_HANDLER(op_movzx_m32, insn_next_checked)
 {
-	uint64_t ea = fast_ea(cpu, in);
 	cpu->s.gpr[in->reg] = (in->opcode & 1) ? mem_read(cpu, in->seg, ea, 2)
 					       : mem_read(cpu, in->seg, ea, 1);
 }

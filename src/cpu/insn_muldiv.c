@@ -86,9 +86,9 @@ FAST_HANDLER(op_imul_GE_r32, insn_next)
 	set_cf_of(cpu, p != (int32_t)p);
 }
 
-FAST_HANDLER(op_imul_GE_m32, insn_next_checked)
+FAST_LOAD(op_imul_GE_m32, 4)
 {
-	int32_t b = (int32_t)mem_read(cpu, in->seg, fast_ea(cpu, in), 4);
+	int32_t b = (int32_t)v;
 	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->reg] * b;
 	cpu->s.gpr[in->reg] = (uint32_t)p;
 	set_cf_of(cpu, p != (int32_t)p);

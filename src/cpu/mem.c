@@ -85,11 +85,9 @@ static const struct tlb_entry tlb_never[TLB_SIZE] = {
 
 void tlb_select(struct cpu *cpu)
 {
-	for (int cpl = 0; cpl < 4; cpl++)
-		for (int k = 0; k < 3; k++)
-			cpu->tlb_sel[cpl][k] = cpu->mem_checks
-						       ? tlb_never
-						       : cpu->tlb[cpl == 3][k];
+	for (int k = 0; k < 3; k++)
+		cpu->tlb_data[k] = cpu->mem_checks ? tlb_never
+						   : cpu->tlb[cpu->cpl == 3][k];
 }
 
 #define TLB_ENTRIES (2 * 3 * TLB_SIZE)

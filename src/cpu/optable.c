@@ -295,14 +295,16 @@ const struct op_entry optable64[256] = {
  * forms, check them against the host CPU. FAST_REG: r/m is a register; FAST_MEM: r/m
  * is memory; FAST_ANY: the form has no r/m operand. */
 /* A fast form with its threaded entry. */
-#define FT(gen, size, kind, fast) { gen, size, kind, fast, fast##_t }
+#define FT(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, NULL }
+/* ... with its threaded entry for an operand without index too. */
+#define FTM(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, fast##_tb }
 #define FAST_ALU(op)                                                      \
 	FT(op_##op##_EG, 4, FAST_REG, op_##op##_EG_r32),                  \
 	FT(op_##op##_GE, 4, FAST_REG, op_##op##_GE_r32),                  \
 	FT(op_##op##_EI, 4, FAST_REG, op_##op##_EI_r32),                  \
-	FT(op_##op##_EG, 4, FAST_MEM, op_##op##_EG_m32),                  \
-	FT(op_##op##_GE, 4, FAST_MEM, op_##op##_GE_m32),                  \
-	FT(op_##op##_EI, 4, FAST_MEM, op_##op##_EI_m32),                  \
+	FTM(op_##op##_EG, 4, FAST_MEM, op_##op##_EG_m32),                 \
+	FTM(op_##op##_GE, 4, FAST_MEM, op_##op##_GE_m32),                 \
+	FTM(op_##op##_EI, 4, FAST_MEM, op_##op##_EI_m32),                 \
 	FT(op_##op##_AI, 4, FAST_ANY, op_##op##_AI_32),                   \
 	FT(op_##op##_EG, 0, FAST_ANY, op_##op##_EG),                      \
 	FT(op_##op##_GE, 0, FAST_ANY, op_##op##_GE),                      \
@@ -317,14 +319,14 @@ const struct fast_form fast_forms[] = {
 	FT(op_dec_r, 4, FAST_ANY, op_dec_r32),
 	FT(op_mov_EG, 4, FAST_REG, op_mov_EG_r32),
 	FT(op_mov_GE, 4, FAST_REG, op_mov_GE_r32),
-	FT(op_mov_GE, 4, FAST_MEM, op_mov_GE_m32),
-	FT(op_mov_EG, 4, FAST_MEM, op_mov_EG_m32),
+	FTM(op_mov_GE, 4, FAST_MEM, op_mov_GE_m32),
+	FTM(op_mov_EG, 4, FAST_MEM, op_mov_EG_m32),
 	FT(op_mov_rI, 4, FAST_ANY, op_mov_rI_32),
-	FT(op_lea, 4, FAST_MEM, op_lea_32),
+	FTM(op_lea, 4, FAST_MEM, op_lea_32),
 	FT(op_push_r, 4, FAST_ANY, op_push_r32),
 	FT(op_pop_r, 4, FAST_ANY, op_pop_r32),
 	FT(op_movzx, 4, FAST_REG, op_movzx_r32),
-	FT(op_movzx, 4, FAST_MEM, op_movzx_m32),
+	FTM(op_movzx, 4, FAST_MEM, op_movzx_m32),
 	/* Any size: generic handlers that keep no RIP run threaded. */
 	FT(op_mov_EG, 0, FAST_ANY, op_mov_EG),
 	FT(op_mov_GE, 0, FAST_ANY, op_mov_GE),
@@ -354,11 +356,11 @@ const struct fast_form fast_forms[] = {
 	FT(op_shift_ECL, 0, FAST_ANY, op_shift_ECL),
 	FT(op_shift_EI, 0, FAST_ANY, op_shift_EI),
 	FT(op_imul_GE, 4, FAST_REG, op_imul_GE_r32),
-	FT(op_imul_GE, 4, FAST_MEM, op_imul_GE_m32),
+	FTM(op_imul_GE, 4, FAST_MEM, op_imul_GE_m32),
 	FT(op_imul_GEI, 4, FAST_REG, op_imul_GEI_r32),
 	FT(op_imul_GE, 0, FAST_ANY, op_imul_GE),
 	FT(op_imul_GEI, 0, FAST_ANY, op_imul_GEI),
-	{ NULL, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 static const insn_fn jcc_threaded[16] = {
@@ -368,11 +370,11 @@ static const insn_fn jcc_threaded[16] = {
 	op_jccc_t, op_jccd_t, op_jcce_t, op_jccf_t,
 };
 
-void fast_form_select(struct insn *in)
+void fast_form_select(struct insn *in, unsigned code, bool mem)
 {
-	/* Fast forms keep no RIP (fast_ea()): none for RIP-relative
-	 * operands. */
-	if (in->mod != 3 && in->base == 16)
+	/* Fast forms keep no RIP and use the mode's natural address size
+	 * (fast_ea()). */
+	if (mem && (in->base == 16 || in->adsize != (code == 8 ? 8 : 4)))
 		return;
 	if (in->fn == op_jcc) {
 		in->run = jcc_threaded[in->opcode & 0xf];
@@ -385,7 +387,9 @@ void fast_form_select(struct insn *in)
 		     (ff->kind == FAST_REG) == (in->mod == 3)) &&
 		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
 			in->fn = ff->fast;
-			in->run = ff->threaded;
+			in->run = ff->threaded_b && in->index == REG_NONE
+					  ? ff->threaded_b
+					  : ff->threaded;
 			return;
 		}
 	}
