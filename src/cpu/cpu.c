@@ -461,6 +461,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in)
 void op_thunk(struct cpu *cpu, const struct insn *in)
 {
 	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+	cpu->cur_insn = in;
 	cpu->s.rip = rip;
 	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
 	in->fn(cpu, in);
@@ -476,6 +477,7 @@ void op_thunk(struct cpu *cpu, const struct insn *in)
 void op_thunk_end(struct cpu *cpu, const struct insn *in)
 {
 	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
+	cpu->cur_insn = in;
 	cpu->s.rip = rip;
 	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
 	in->fn(cpu, in);
@@ -486,6 +488,7 @@ void op_thunk_end(struct cpu *cpu, const struct insn *in)
 /* After the last instruction of a block that does not end in a branch. */
 void op_block_tail(struct cpu *cpu, const struct insn *in)
 {
+	cpu->cur_insn = in;
 	cpu->s.rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
 }
 

@@ -213,8 +213,11 @@ struct cpu {
 	struct block *next_block;
 	struct block *link_from;
 	unsigned link_slot;
-	/* The instruction running in cur_block; after the block, one past
-	 * the last that completed. */
+	/* The instruction running in cur_block whenever anything can look
+	 * (a fault, a bus callback, a generic handler): threaded entries that
+	 * access memory or may fault store it first; pure register forms
+	 * cannot be observed and skip the store. After the block, one past
+	 * the last instruction that completed. */
 	const struct insn *cur_insn;
 	struct block *part_block; /* room for a block cut short by the budget */
 	jmp_buf fault_jmp;
@@ -722,7 +725,6 @@ static inline uint64_t insn_next_rip(const struct cpu *cpu,
 static inline void insn_next(struct cpu *cpu, const struct insn *in)
 {
 	const struct insn *n = in + 1;
-	cpu->cur_insn = n;
 	n->run(cpu, n);
 }
 
@@ -755,6 +757,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	{                                                                   \
 		uint64_t ea = fast_ea(cpu, in);                             \
 		uint8_t *p;                                                 \
+		cpu->cur_insn = in;                                         \
 		fast_body                                                   \
 		insn_slow(cpu, in);                                         \
 	}                                                                   \
@@ -762,6 +765,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	{                                                                   \
 		uint64_t ea = fast_ea_b(cpu, in);                           \
 		uint8_t *p;                                                 \
+		cpu->cur_insn = in;                                         \
 		fast_body                                                   \
 		insn_slow(cpu, in);                                         \
 	}
@@ -820,6 +824,13 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	static inline __attribute__((always_inline)) uint64_t name##_op(  \
 		struct cpu *cpu, const struct insn *in, uint64_t a)
 
+/* What a threaded entry does first: forms that go on with
+ * insn_next_checked touch memory and so may fault or reach the bus, and
+ * record themselves as the running instruction; pure register forms
+ * (insn_next) do not. */
+#define FAST_ENTER_insn_next(cpu, in) ((void)0)
+#define FAST_ENTER_insn_next_checked(cpu, in) ((cpu)->cur_insn = (in))
+
 /* Defines a fast form with a memory operand whose effective address the
  * body receives as `ea`: FAST_HANDLER's two handlers, and name_tb, the
  * threaded entry for an operand without index (fast_ea_b()). */
@@ -832,11 +843,13 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	}                                                                   \
 	void name##_t(struct cpu *cpu, const struct insn *in)               \
 	{                                                                   \
+		FAST_ENTER_##next(cpu, in);                                 \
 		name##_body(cpu, in, fast_ea(cpu, in));                     \
 		next(cpu, in);                                              \
 	}                                                                   \
 	void name##_tb(struct cpu *cpu, const struct insn *in)              \
 	{                                                                   \
+		FAST_ENTER_##next(cpu, in);                                 \
 		name##_body(cpu, in, fast_ea_b(cpu, in));                   \
 		next(cpu, in);                                              \
 	}                                                                   \
@@ -845,8 +858,9 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 
 /* Defines a fast form once as two handlers: `name`, run like any handler
  * (s.rip and next_rip set, returns), and `name_t`, its threaded entry,
- * which goes on with `next` (insn_next or insn_next_checked). The body
- * must not read RIP. */
+ * which goes on with `next`: insn_next for a form that only reads and
+ * writes registers (it can neither fault nor reach the bus),
+ * insn_next_checked otherwise. The body must not read RIP. */
 #define FAST_HANDLER(name, next)                                          \
 	static inline __attribute__((always_inline)) void name##_body(    \
 		struct cpu *cpu, const struct insn *in);                    \
@@ -856,6 +870,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	}                                                                   \
 	void name##_t(struct cpu *cpu, const struct insn *in)               \
 	{                                                                   \
+		FAST_ENTER_##next(cpu, in);                                 \
 		name##_body(cpu, in);                                       \
 		next(cpu, in);                                              \
 	}                                                                   \

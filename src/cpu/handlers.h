@@ -39,6 +39,11 @@ H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
 HF(op_movzx_r32); HM(op_movzx_m32);
+#define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t)
+CC_FORMS(0); CC_FORMS(1); CC_FORMS(2); CC_FORMS(3); CC_FORMS(4); CC_FORMS(5);
+CC_FORMS(6); CC_FORMS(7); CC_FORMS(8); CC_FORMS(9); CC_FORMS(a); CC_FORMS(b);
+CC_FORMS(c); CC_FORMS(d); CC_FORMS(e); CC_FORMS(f);
+#undef CC_FORMS
 HF(op_mov_EG_r32); HF(op_mov_GE_r32); HM(op_mov_GE_m32); HM(op_mov_EG_m32);
 HF(op_mov_rI_32); HM(op_lea_32);
 
@@ -62,6 +67,7 @@ H(op_jccc_t); H(op_jccd_t); H(op_jcce_t); H(op_jccf_t);
 /* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
 HF(op_shift_E1); HF(op_shift_ECL); HF(op_shift_EI);
 HF(op_shift_E1_r32); HF(op_shift_ECL_r32); HF(op_shift_EI_r32);
+H(op_shl_I_r32_t); H(op_shr_I_r32_t); H(op_sar_I_r32_t);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 
 /* insn_muldiv.c: MUL IMUL DIV IDIV, IMUL two- and three-operand */

@@ -143,8 +143,10 @@ static inline __attribute__((always_inline)) void jcc_t(struct cpu *cpu,
 	uint64_t next = insn_next_rip(cpu, in);
 	if (cond_eval_fast(cpu, cc)) {
 		uint64_t target = (next + in->imm) & size_mask(in->opsize);
-		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+			cpu->cur_insn = in;
 			GP0(cpu);
+		}
 		branch_link(cpu, in, target, LINK_TAKEN);
 		return;
 	}
@@ -163,14 +165,17 @@ void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
 {
 	uint64_t target = (insn_next_rip(cpu, in) + in->imm) &
 			  size_mask(in->opsize);
-	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit)
+	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+		cpu->cur_insn = in;
 		GP0(cpu);
+	}
 	branch_link(cpu, in, target, LINK_TAKEN);
 }
 
 void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t ret = (uint32_t)insn_next_rip(cpu, in), target, sp;
+	cpu->cur_insn = in;
 	if (unlikely(cpu->stack_size != 4)) {
 		op_thunk_end(cpu, in);
 		return;
@@ -187,6 +192,7 @@ void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 void op_ret32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp, target;
+	cpu->cur_insn = in;
 	if (unlikely(cpu->stack_size != 4)) {
 		op_thunk_end(cpu, in);
 		return;

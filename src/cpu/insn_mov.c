@@ -176,6 +176,26 @@ FAST_HANDLER(op_cmov, insn_next_checked)
 		reg_write(cpu, in, in->reg, 4, reg_read(cpu, in, in->reg, 4));
 }
 
+/* CMOVcc and SETcc with register operands, one threaded entry per
+ * condition (chosen by fast_form_select()). */
+#define CC_FORMS(cc)                                                      \
+	void op_cmov##cc##_r32_t(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint32_t v = (uint32_t)cpu->s.gpr[in->reg];               \
+		if (cond_eval_fast(cpu, 0x##cc))                          \
+			v = (uint32_t)cpu->s.gpr[in->rm];                 \
+		cpu->s.gpr[in->reg] = v;                                  \
+		insn_next(cpu, in);                                       \
+	}                                                                 \
+	void op_set##cc##_r8_t(struct cpu *cpu, const struct insn *in)   \
+	{                                                                 \
+		reg_write(cpu, in, in->rm, 1, cond_eval_fast(cpu, 0x##cc)); \
+		insn_next(cpu, in);                                       \
+	}
+CC_FORMS(0) CC_FORMS(1) CC_FORMS(2) CC_FORMS(3) CC_FORMS(4) CC_FORMS(5)
+CC_FORMS(6) CC_FORMS(7) CC_FORMS(8) CC_FORMS(9) CC_FORMS(a) CC_FORMS(b)
+CC_FORMS(c) CC_FORMS(d) CC_FORMS(e) CC_FORMS(f)
+
 FAST_HANDLER(op_setcc, insn_next_checked)
 {
 	rm_write(cpu, in, 1, cond_eval(cpu, in->opcode & 0xf));

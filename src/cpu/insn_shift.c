@@ -187,6 +187,25 @@ static inline __attribute__((always_inline)) void shift_r32(
 	cpu->s.gpr[in->rm] = r;
 }
 
+/* SHL, SHR and SAR of a 32-bit register by an immediate: the operation
+ * chosen when decoding (fast_form_select()). */
+#define SHIFT_IMM_R32(name, kind, expr)                                  \
+	void name(struct cpu *cpu, const struct insn *in)                \
+	{                                                                \
+		uint32_t a = (uint32_t)cpu->s.gpr[in->rm];               \
+		unsigned count = in->imm & 0x1f;                         \
+		if (likely(count)) {                                     \
+			uint32_t r = (expr);                             \
+			lf_set(cpu, kind, 4, r, a, count, 0);            \
+			a = r;                                           \
+		}                                                        \
+		cpu->s.gpr[in->rm] = a;                                  \
+		insn_next(cpu, in);                                      \
+	}
+SHIFT_IMM_R32(op_shl_I_r32_t, LF_SHL, a << count)
+SHIFT_IMM_R32(op_shr_I_r32_t, LF_SHR, a >> count)
+SHIFT_IMM_R32(op_sar_I_r32_t, LF_SAR, (uint32_t)((int32_t)a >> count))
+
 FAST_HANDLER(op_shift_E1_r32, insn_next)
 {
 	shift_r32(cpu, in, 1);

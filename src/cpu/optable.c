@@ -370,14 +370,50 @@ static const insn_fn jcc_threaded[16] = {
 	op_jccc_t, op_jccd_t, op_jcce_t, op_jccf_t,
 };
 
+#define CC_TABLE(name, suffix)                                            \
+	static const insn_fn name[16] = {                                 \
+		op_##name##0##suffix, op_##name##1##suffix,               \
+		op_##name##2##suffix, op_##name##3##suffix,               \
+		op_##name##4##suffix, op_##name##5##suffix,               \
+		op_##name##6##suffix, op_##name##7##suffix,               \
+		op_##name##8##suffix, op_##name##9##suffix,               \
+		op_##name##a##suffix, op_##name##b##suffix,               \
+		op_##name##c##suffix, op_##name##d##suffix,               \
+		op_##name##e##suffix, op_##name##f##suffix,               \
+	}
+CC_TABLE(cmov, _r32_t);
+CC_TABLE(set, _r8_t);
+
 void fast_form_select(struct insn *in, unsigned code, bool mem)
 {
+	unsigned cc = in->opcode & 0xf;
 	/* Fast forms keep no RIP and use the mode's natural address size
 	 * (fast_ea()). */
 	if (mem && (in->base == 16 || in->adsize != (code == 8 ? 8 : 4)))
 		return;
+	/* Forms whose threaded entry depends on the condition or the
+	 * operation, not only on the handler. */
 	if (in->fn == op_jcc) {
-		in->run = jcc_threaded[in->opcode & 0xf];
+		in->run = jcc_threaded[cc];
+		return;
+	}
+	if (in->fn == op_cmov && in->opsize == 4 && !mem) {
+		in->run = cmov[cc];
+		return;
+	}
+	if (in->fn == op_setcc && !mem && !(in->flags & INSN_REXB8)) {
+		in->run = set[cc];
+		return;
+	}
+	if (in->fn == op_shift_EI && in->opsize == 4 && !mem) {
+		static const insn_fn by_op[8] = {
+			[4] = op_shl_I_r32_t, [5] = op_shr_I_r32_t,
+			[6] = op_shl_I_r32_t, [7] = op_sar_I_r32_t,
+		};
+		in->fn = op_shift_EI_r32;
+		in->run = by_op[(in->modrm >> 3) & 7];
+		if (!in->run)
+			in->run = op_shift_EI_r32_t;
 		return;
 	}
 	for (const struct fast_form *ff = fast_forms; ff->generic; ff++) {
