@@ -33,11 +33,26 @@ struct block {
 static inline void branch_link(struct cpu *cpu, const struct insn *in,
 			       uint64_t target, unsigned slot)
 {
-	struct block *b = cpu->cur_block;
+	struct block *b = cpu->cur_block, *nb = b->link[slot];
 	cpu->s.rip = target;
 	cpu->cur_insn = in + 1;
-	if (likely(b->link_rip[slot] == target && b->link[slot])) {
-		cpu->next_block = b->link[slot];
+	if (likely(b->link_rip[slot] == target && nb)) {
+		/* Straight on into the linked block when the budget allows
+		 * all of it and nothing wants the run loop. A branch ends its
+		 * block: all b->n instructions are done. */
+		uint64_t icount = cpu->icount + b->n;
+		if (likely(nb->n <= cpu->run_end - icount &&
+			   !(cpu->intr_line | cpu->s.ev.nmi_pending |
+			     cpu->exit_request) &&
+			   cpu->chain_left)) {
+			cpu->chain_left--;
+			cpu->icount = icount;
+			cpu->cur_block = nb;
+			cpu->cur_block_rip = target;
+			nb->insns[0].run(cpu, nb->insns);
+			return;
+		}
+		cpu->next_block = nb;
 		return;
 	}
 	if ((((cpu->s.seg[S_CS].base + target) ^

@@ -502,8 +502,10 @@ static inline void run_block(struct cpu *cpu, struct block *b)
 	cpu->next_block = NULL;
 	cpu->link_from = NULL;
 	cpu->end_block = false;
+	cpu->chain_left = 64;
 	b->insns[0].run(cpu, b->insns);
-	cpu->icount += (uint64_t)(cpu->cur_insn - b->insns);
+	/* The chain may have gone on into linked blocks (branch_link()). */
+	cpu->icount += (uint64_t)(cpu->cur_insn - cpu->cur_block->insns);
 	cpu->cur_block = NULL;
 }
 
@@ -554,6 +556,7 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 {
 	struct insn single;
 
+	cpu->run_end = end;
 	while (cpu->icount < end) {
 		struct block *b;
 		unsigned n;
