@@ -38,8 +38,9 @@ HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
-HF(op_movzx_r32); HM(op_movzx_m32);
-#define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t)
+HF(op_movzx_r32); HM(op_movzxb_m32); HM(op_movzxw_m32);
+HM(op_mov_GE_m8); HM(op_mov_GE_m16); HM(op_mov_EG_m8); HM(op_mov_EG_m16);
+#define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t); HM(op_cmov##cc##_m32)
 CC_FORMS(0); CC_FORMS(1); CC_FORMS(2); CC_FORMS(3); CC_FORMS(4); CC_FORMS(5);
 CC_FORMS(6); CC_FORMS(7); CC_FORMS(8); CC_FORMS(9); CC_FORMS(a); CC_FORMS(b);
 CC_FORMS(c); CC_FORMS(d); CC_FORMS(e); CC_FORMS(f);

@@ -172,35 +172,37 @@ void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
 	branch_link(cpu, in, target, LINK_TAKEN);
 }
 
+/* CALL and RET on a 32-bit stack with the stack access inline; anything
+ * else (another stack size, a fault, MMIO) through the handler. */
 void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 {
-	uint32_t ret = (uint32_t)insn_next_rip(cpu, in), target, sp;
-	cpu->cur_insn = in;
-	if (unlikely(cpu->stack_size != 4)) {
-		op_thunk_end(cpu, in);
+	uint32_t ret = (uint32_t)insn_next_rip(cpu, in);
+	uint32_t target = ret + (uint32_t)in->imm;
+	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
+	uint8_t *p;
+	if (likely(cpu->stack_size == 4 &&
+		   target <= cpu->s.seg[S_CS].limit &&
+		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
+		host_store(p, 4, ret);
+		cpu->s.gpr[R_SP] = sp;
+		branch_link(cpu, in, target, LINK_TAKEN);
 		return;
 	}
-	target = ret + (uint32_t)in->imm;
-	if (target > cpu->s.seg[S_CS].limit)
-		GP0(cpu);
-	sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
-	mem_write(cpu, S_SS, sp, 4, ret);
-	cpu->s.gpr[R_SP] = sp;
-	branch_link(cpu, in, target, LINK_TAKEN);
+	op_thunk_end(cpu, in);
 }
 
 void op_ret32_t(struct cpu *cpu, const struct insn *in)
 {
-	uint32_t sp, target;
-	cpu->cur_insn = in;
-	if (unlikely(cpu->stack_size != 4)) {
-		op_thunk_end(cpu, in);
-		return;
+	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP], target;
+	uint8_t *p;
+	if (likely(cpu->stack_size == 4 &&
+		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
+		target = (uint32_t)host_load(p, 4);
+		if (likely(target <= cpu->s.seg[S_CS].limit)) {
+			cpu->s.gpr[R_SP] = sp + 4;
+			branch_link(cpu, in, target, LINK_TAKEN);
+			return;
+		}
 	}
-	sp = (uint32_t)cpu->s.gpr[R_SP];
-	target = (uint32_t)mem_read(cpu, S_SS, sp, 4);
-	if (target > cpu->s.seg[S_CS].limit)
-		GP0(cpu);
-	cpu->s.gpr[R_SP] = sp + 4;
-	branch_link(cpu, in, target, LINK_TAKEN);
+	op_thunk_end(cpu, in);
 }

@@ -121,11 +121,52 @@ FAST_HANDLER(op_movzx_r32, insn_next)
 					       : reg_read(cpu, in, in->rm, 1);
 }
 
-FAST_MEM_HANDLER(op_movzx_m32, insn_next_checked)
+/* MOVZX r32 from memory, byte (0F B6) or word (0F B7) by opcode
+ * (fast_form_select()). */
+FAST_LOAD(op_movzxb_m32, 1)
 {
-	cpu->s.gpr[in->reg] = (in->opcode & 1) ? mem_read(cpu, in->seg, ea, 2)
-					       : mem_read(cpu, in->seg, ea, 1);
+	cpu->s.gpr[in->reg] = v;
 }
+
+FAST_LOAD(op_movzxw_m32, 2)
+{
+	cpu->s.gpr[in->reg] = v;
+}
+
+/* MOV of bytes and words with memory. */
+FAST_LOAD(op_mov_GE_m8, 1)
+{
+	reg_write(cpu, in, in->reg, 1, v);
+}
+
+FAST_LOAD(op_mov_GE_m16, 2)
+{
+	reg_write(cpu, in, in->reg, 2, v);
+}
+
+FAST_STORE(op_mov_EG_m8, 1)
+{
+	return reg_read(cpu, in, in->reg, 1);
+}
+
+FAST_STORE(op_mov_EG_m16, 2)
+{
+	return reg_read(cpu, in, in->reg, 2);
+}
+
+/* CMOVcc r32 from memory, per condition: the source is read whatever the
+ * condition (its faults happen either way). */
+#define CMOV_M32(cc)                                                      \
+	FAST_LOAD(op_cmov##cc##_m32, 4)                                   \
+	{                                                                 \
+		uint32_t r = (uint32_t)cpu->s.gpr[in->reg];               \
+		if (cond_eval_fast(cpu, 0x##cc))                          \
+			r = (uint32_t)v;                                  \
+		cpu->s.gpr[in->reg] = r;                                  \
+	}
+CMOV_M32(0) CMOV_M32(1) CMOV_M32(2) CMOV_M32(3) CMOV_M32(4) CMOV_M32(5)
+CMOV_M32(6) CMOV_M32(7) CMOV_M32(8) CMOV_M32(9) CMOV_M32(a) CMOV_M32(b)
+CMOV_M32(c) CMOV_M32(d) CMOV_M32(e) CMOV_M32(f)
 
 /* MOVSXD (63 in 64-bit mode): sign-extends a dword; without REX.W it is
  * a plain 32-bit move. */

@@ -15,9 +15,12 @@ static inline int64_t sext(uint64_t v, unsigned size)
 	return (int64_t)(v << sh) >> sh;
 }
 
-static void set_cf_of(struct cpu *cpu, bool ovf)
+static inline void set_cf_of(struct cpu *cpu, bool ovf)
 {
-	uint64_t fl = flags_get(cpu) & ~(uint64_t)(FL_CF | FL_OF);
+	uint64_t fl;
+	if (cpu->lf.kind != LF_NONE)
+		flags_get(cpu);
+	fl = cpu->s.rflags & ~(uint64_t)(FL_CF | FL_OF);
 	cpu->s.rflags = fl | (ovf ? FL_CF | FL_OF : 0);
 }
 

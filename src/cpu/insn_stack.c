@@ -16,7 +16,7 @@ void op_pop_r(struct cpu *cpu, const struct insn *in)
 
 /* Fast forms for a 32-bit operand on a 32-bit stack (SS.B set), the
  * protected-mode kernel's common case; otherwise the generic path. */
-FAST_HANDLER(op_push_r32, insn_next_checked)
+void op_push_r32(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp;
 	if (unlikely(cpu->stack_size != 4)) {
@@ -28,7 +28,7 @@ FAST_HANDLER(op_push_r32, insn_next_checked)
 	cpu->s.gpr[R_SP] = sp;
 }
 
-FAST_HANDLER(op_pop_r32, insn_next_checked)
+void op_pop_r32(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp, v;
 	if (unlikely(cpu->stack_size != 4)) {
@@ -39,6 +39,39 @@ FAST_HANDLER(op_pop_r32, insn_next_checked)
 	v = (uint32_t)mem_read(cpu, S_SS, sp, 4);
 	cpu->s.gpr[R_SP] = sp + 4;
 	cpu->s.gpr[in->reg] = v; /* POP ESP: the popped value wins */
+}
+
+/* Their threaded entries: the access inline, anything else through the
+ * handler (insn_slow()). */
+void op_push_r32_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
+	uint8_t *p;
+	cpu->cur_insn = in;
+	if (likely(cpu->stack_size == 4 &&
+		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
+		host_store(p, 4, (uint32_t)cpu->s.gpr[in->reg]);
+		cpu->s.gpr[R_SP] = sp;
+		insn_next(cpu, in);
+		return;
+	}
+	insn_slow(cpu, in);
+}
+
+void op_pop_r32_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP];
+	uint8_t *p;
+	cpu->cur_insn = in;
+	if (likely(cpu->stack_size == 4 &&
+		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
+		uint32_t v = (uint32_t)host_load(p, 4);
+		cpu->s.gpr[R_SP] = sp + 4;
+		cpu->s.gpr[in->reg] = v;
+		insn_next(cpu, in);
+		return;
+	}
+	insn_slow(cpu, in);
 }
 
 void op_push_I(struct cpu *cpu, const struct insn *in)

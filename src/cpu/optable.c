@@ -326,7 +326,10 @@ const struct fast_form fast_forms[] = {
 	FT(op_push_r, 4, FAST_ANY, op_push_r32),
 	FT(op_pop_r, 4, FAST_ANY, op_pop_r32),
 	FT(op_movzx, 4, FAST_REG, op_movzx_r32),
-	FTM(op_movzx, 4, FAST_MEM, op_movzx_m32),
+	FTM(op_mov_GE, 2, FAST_MEM, op_mov_GE_m16),
+	FTM(op_mov_GE, 1, FAST_MEM, op_mov_GE_m8),
+	FTM(op_mov_EG, 2, FAST_MEM, op_mov_EG_m16),
+	FTM(op_mov_EG, 1, FAST_MEM, op_mov_EG_m8),
 	/* Any size: generic handlers that keep no RIP run threaded. */
 	FT(op_mov_EG, 0, FAST_ANY, op_mov_EG),
 	FT(op_mov_GE, 0, FAST_ANY, op_mov_GE),
@@ -384,6 +387,25 @@ static const insn_fn jcc_threaded[16] = {
 CC_TABLE(cmov, _r32_t);
 CC_TABLE(set, _r8_t);
 
+/* Fast forms chosen by condition: the handler and its two threaded
+ * entries (FAST_LOAD). */
+struct cc_mem_form {
+	insn_fn fn, t, tb;
+};
+#define CMOV_M(cc) { op_cmov##cc##_m32, op_cmov##cc##_m32_t, op_cmov##cc##_m32_tb }
+static const struct cc_mem_form cmov_m32[16] = {
+	CMOV_M(0), CMOV_M(1), CMOV_M(2), CMOV_M(3), CMOV_M(4), CMOV_M(5),
+	CMOV_M(6), CMOV_M(7), CMOV_M(8), CMOV_M(9), CMOV_M(a), CMOV_M(b),
+	CMOV_M(c), CMOV_M(d), CMOV_M(e), CMOV_M(f),
+};
+
+/* Points an instruction at a fast form with a memory operand. */
+static void use_mem_form(struct insn *in, insn_fn fn, insn_fn t, insn_fn tb)
+{
+	in->fn = fn;
+	in->run = in->index == REG_NONE ? tb : t;
+}
+
 void fast_form_select(struct insn *in, unsigned code, bool mem)
 {
 	unsigned cc = in->opcode & 0xf;
@@ -397,8 +419,21 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 		in->run = jcc_threaded[cc];
 		return;
 	}
-	if (in->fn == op_cmov && in->opsize == 4 && !mem) {
-		in->run = cmov[cc];
+	if (in->fn == op_cmov && in->opsize == 4) {
+		if (mem)
+			use_mem_form(in, cmov_m32[cc].fn, cmov_m32[cc].t,
+				     cmov_m32[cc].tb);
+		else
+			in->run = cmov[cc];
+		return;
+	}
+	if (in->fn == op_movzx && in->opsize == 4 && mem) {
+		if (in->opcode & 1)
+			use_mem_form(in, op_movzxw_m32, op_movzxw_m32_t,
+				     op_movzxw_m32_tb);
+		else
+			use_mem_form(in, op_movzxb_m32, op_movzxb_m32_t,
+				     op_movzxb_m32_tb);
 		return;
 	}
 	if (in->fn == op_setcc && !mem && !(in->flags & INSN_REXB8)) {
@@ -422,10 +457,13 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 		    (ff->kind == FAST_ANY ||
 		     (ff->kind == FAST_REG) == (in->mod == 3)) &&
 		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
-			in->fn = ff->fast;
-			in->run = ff->threaded_b && in->index == REG_NONE
-					  ? ff->threaded_b
-					  : ff->threaded;
+			if (ff->threaded_b)
+				use_mem_form(in, ff->fast, ff->threaded,
+					     ff->threaded_b);
+			else {
+				in->fn = ff->fast;
+				in->run = ff->threaded;
+			}
 			return;
 		}
 	}
