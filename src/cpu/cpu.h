@@ -27,6 +27,12 @@ struct cpu_bus {
 	uint32_t (*pio_in)(void *opaque, uint16_t port, unsigned size);
 	void (*pio_out)(void *opaque, uint16_t port, unsigned size,
 			uint32_t value);
+	/* Optional: REP INS (in) or REP OUTS of `count` elements of `size`
+	 * bytes between `port` and guest-physical RAM at `paddr` (one page,
+	 * downwards from paddr when `down`), as one transfer. Returns the
+	 * elements done; 0 hands every element to pio_in/pio_out instead. */
+	uint32_t (*pio_string)(void *opaque, uint16_t port, unsigned size, bool in,
+			       uint64_t paddr, uint32_t count, bool down);
 	/* The interrupt controller's acknowledge cycle: called when the CPU
 	 * accepts INTR; returns the vector. */
 	uint8_t (*intr_ack)(void *opaque);

@@ -11,7 +11,8 @@
  * again after any pending interrupt, as the processor does. REP MOVS and
  * REP STOS copy whole runs that stay within one RAM page through host
  * pointers when nothing (breakpoints, limits, unmapped pages) needs the
- * per-element path. */
+ * per-element path; REP INS and REP OUTS hand such runs to the bus as one
+ * transfer when it offers one (bus.pio_string). */
 #include "cpu/handlers.h"
 #include "cpu/io.h"
 
@@ -204,6 +205,35 @@ static uint64_t str_fast(struct cpu *cpu, const struct strctx *c,
 	return n;
 }
 
+/* REP INS / REP OUTS as one transfer through the bus (a device model
+ * copies straight to or from guest RAM): the run that stays within one
+ * RAM page and the segment, as for MOVS. Returns the elements done. */
+static uint64_t str_io_fast(struct cpu *cpu, const struct strctx *c,
+			    enum str_kind k, uint64_t max)
+{
+	bool in = k == K_INS;
+	int sreg = in ? S_ES : c->sseg;
+	unsigned idx = in ? R_DI : R_SI;
+	uint64_t n = max, off, lin, paddr;
+	uint32_t done;
+
+	if (!cpu->bus.pio_string)
+		return 0;
+	off = idx_get(cpu, idx, c);
+	if (!str_span(cpu, c, sreg, off, &n, in) || !n)
+		return 0;
+	lin = cpu->s.seg[sreg].base + off;
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	paddr = lin_translate(cpu, lin, in ? ACC_WRITE : ACC_READ, cpu->cpl == 3);
+	done = cpu->bus.pio_string(cpu->bus.opaque, cpu->s.gpr[R_DX] & 0xffff,
+				   c->size, in, paddr, (uint32_t)n, c->step < 0);
+	if (done > n)
+		done = (uint32_t)n;
+	idx_advance(cpu, idx, c, done);
+	return done;
+}
+
 static void str_run(struct cpu *cpu, const struct insn *in, enum str_kind k)
 {
 	struct strctx c;
@@ -237,9 +267,9 @@ static void str_run(struct cpu *cpu, const struct insn *in, enum str_kind k)
 	/* Single-stepping traps after every iteration. */
 	budget = (cpu->s.rflags & FL_TF) ? 1 : STR_BATCH;
 	while (budget) {
-		if (k == K_MOVS || k == K_STOS) {
-			uint64_t n = str_fast(cpu, &c, k,
-					      count < budget ? count : budget);
+		if (k == K_MOVS || k == K_STOS || io) {
+			uint64_t n = io ? str_io_fast(cpu, &c, k, count < budget ? count : budget)
+					: str_fast(cpu, &c, k, count < budget ? count : budget);
 			if (n) {
 				count -= n;
 				budget -= n;

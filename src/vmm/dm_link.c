@@ -244,6 +244,13 @@ static const struct io_ops fwd_mmio_ops = {
 	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
 };
 
+struct dm_link *dm_link_of_window(const struct io_window *w)
+{
+	if (!w || w->ops != &fwd_pio_ops)
+		return NULL;
+	return ((const struct dm_claim *)w->opaque)->link;
+}
+
 /* A dm's claim, checked and entered into the vmm's space. */
 static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t n)
 {

@@ -173,6 +173,20 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 	kick_timer_check(vm);
 }
 
+/* REP INS/OUTS to a device model's port: one ioreq for the whole run. */
+static uint32_t bus_pio_string(void *opaque, uint16_t port, unsigned size, bool in,
+			       uint64_t paddr, uint32_t count, bool down)
+{
+	struct vm *vm = opaque;
+	const struct io_window *w = iospace_find(&vm->ports, port);
+	struct dm_link *l = dm_link_of_window(w);
+
+	if (!l || port + size > w->base + w->len)
+		return 0;
+	clock_catch_up(vm);
+	return dm_link_pio_string(l, port, size, in, paddr, count, down);
+}
+
 static uint8_t bus_intr_ack(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -589,6 +603,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		.mmio_write = bus_mmio_write,
 		.pio_in = bus_pio_in,
 		.pio_out = bus_pio_out,
+		.pio_string = bus_pio_string,
 		.intr_ack = bus_intr_ack,
 		.tsc_now = bus_tsc_now,
 	};

@@ -33,6 +33,12 @@ out=$("$v2e" -kernel "$k/dmprobe.mb" -append 1 $dx $probe -dm inprocess -icount 
 out=$("$v2e" -kernel "$k/dmprobe.mb" -append d $dx -device test-dma,iobase=0x710 -icount </dev/null 2>&1); st=$?
 [ $st -eq 67 ]; ok $? "a device model's DMA lands in guest RAM and is refused outside it ($st: $out)"
 
+for mode in process inprocess; do
+	out=$("$v2e" -kernel "$k/dmprobe.mb" -append s -serial stdio -dm $mode $dx -icount </dev/null 2>&1); st=$?
+	[ $st -eq 67 ] && [ "$out" = "rep outsb to COM1" ]
+	ok $? "REP OUTSB and REP INSB through the device model ($mode) ($st: $out)"
+done
+
 out=$("$v2e" -kernel "$k/dmprobe.mb" -append l $dx -icount </dev/null 2>&1); st=$?
 [ $st -eq 67 ]; ok $? "100000 port round trips to the device model ($st)"
 

@@ -5,6 +5,9 @@
 ;             comes back, exit with the errno it read back
 ;   'l':      100000 reads of the UART scratch register (COM1 + 7), then
 ;             exit 0x21: a stream of round trips for the hostile-dm tests
+;   's':      REP OUTSB of a line to COM1, then REP INSB of 100 bytes from
+;             COM1's scratch register (set to 0x5a), each one request to
+;             the device model; exit 0x21 if every byte came in, else 0x7f
 ;   'd':      test-dma (port 0x710): a store into this kernel's own data
 ;             and one outside RAM; exit 0x21 if the first landed and the
 ;             second was refused, else 0x7f
@@ -18,6 +21,8 @@ start:
 	je loop_reads
 	cmp al, 'd'
 	je dma
+	cmp al, 's'
+	je strings
 	sub eax, '0'
 	mov dx, SANDBOX
 	out dx, eax
@@ -60,7 +65,33 @@ dma:
 .bad:
 	EXIT 0x7f
 
+strings:
+	cld
+	mov esi, line
+	mov ecx, line_end - line
+	mov dx, 0x3f8
+	rep outsb
+	mov dx, 0x3ff
+	mov al, 0x5a
+	out dx, al
+	mov edi, buf
+	mov ecx, 100
+	rep insb
+	mov esi, buf
+	mov ecx, 100
+.check:
+	lodsb
+	cmp al, 0x5a
+	jne .bad
+	loop .check
+	EXIT 0x21
+.bad:
+	EXIT 0x7f
+
+line: db "rep outsb to COM1", 10
+line_end:
 align 4
 target: dd 0
+buf: times 100 db 0
 image_end:
 bss_end:
