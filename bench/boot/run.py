@@ -35,7 +35,7 @@ STEPS = [
     ("serial", "yes 0123456789012345678901234567890123456789012345678 | head -c 204800; echo done-$((500+1))", "done-501"),
 ]
 PREPARE = ("head -c 16777216 /dev/urandom >/tmp/data; echo done-$((600+1))", "done-601")
-PROMPT = b"~ # "
+PROMPT = b"/root # "
 
 
 class Guest:
