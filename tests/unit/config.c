@@ -73,6 +73,19 @@ int main(void)
 	tap_ok(&t, parse(&c, err, "-frobnicate") < 0 && strstr(err, "unknown option -frobnicate"),
 	       "unknown option named: %s", err);
 	tap_ok(&t, parse(&c, err, "stray") < 0 && strstr(err, "stray"), "stray argument named");
+	tap_ok(&t, parse(&c, err, "") == 0 && !c.dm_inprocess && c.n_dm_split == 0 &&
+		       c.dm_timeout_ms == 10000, "device models: out of process, one, 10 s by default");
+	tap_ok(&t, parse(&c, err, "-dm inprocess -dm-timeout 250") == 0 && c.dm_inprocess &&
+		       c.dm_timeout_ms == 250, "-dm inprocess -dm-timeout 250");
+	tap_ok(&t, parse(&c, err, "-dm sideways") < 0 && strstr(err, "inprocess"),
+	       "-dm with a wrong mode names the choices: %s", err);
+	tap_ok(&t, parse(&c, err, "-dm-split i8042,port92") == 0 && c.n_dm_split == 2 &&
+		       !strcmp(c.dm_split[0], "i8042") && !strcmp(c.dm_split[1], "port92"),
+	       "-dm-split i8042,port92");
+	tap_ok(&t, parse(&c, err, "-dm-split i8042,vga") < 0 && strstr(err, "vga"),
+	       "-dm-split names an unknown device: %s", err);
+	tap_ok(&t, parse(&c, err, "-dm-timeout 0") < 0 && strstr(err, "-dm-timeout"),
+	       "-dm-timeout 0 refused");
 	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
 		       config_parse_size("-1", 1, &v) < 0 &&
 		       config_parse_size("99999999999999999999", 1, &v) < 0,
