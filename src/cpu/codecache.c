@@ -217,6 +217,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			break;
 	}
 
+	if (n >= 2)
+		insn_fuse_jcc(&tmp[n - 2], &tmp[n - 1]);
 	/* The chain's tail entry follows the last instruction. */
 	b = arena_alloc(cpu, sizeof(*b) + (n + 1) * sizeof(struct insn));
 	b->paddr = paddr;

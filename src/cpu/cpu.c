@@ -546,6 +546,11 @@ static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
 	memcpy(part, b, sizeof(*b));
 	memcpy(part->insns, b->insns, n * sizeof(struct insn));
 	part->n = (uint16_t)n;
+	/* A compare fused with the Jcc left out runs alone. */
+	if (part->insns[n - 1].flags & INSN_FUSED) {
+		part->insns[n - 1].run = op_thunk;
+		part->insns[n - 1].flags &= (uint8_t)~INSN_FUSED;
+	}
 	memset(&part->insns[n], 0, sizeof(struct insn));
 	part->insns[n].run = op_block_tail;
 	part->insns[n].off = b->insns[n].off;

@@ -56,6 +56,7 @@ struct insn {
 #define INSN_SEGOVR 0x04 /* explicit segment override */
 #define INSN_ADDR_OVR 0x08
 #define INSN_END 0x10    /* the block ends after this instruction */
+#define INSN_FUSED 0x20  /* run also does the next instruction (a Jcc) */
 
 #define MEMCHK_DR 0x01
 #define MEMCHK_AC 0x02
@@ -107,6 +108,11 @@ struct fast_form {
 };
 /* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
 extern const struct fast_form fast_forms[];
+/* Fuses a compare and the Jcc after it, the last two instructions of a
+ * block: `cmp`'s threaded entry does both (INSN_FUSED). Leaves them alone
+ * unless the pair has a fused form (insn_branch.c). */
+void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc);
+
 /* Swaps in the fast form of a decoded instruction and its threaded entry
  * (run), if it has one; run stays NULL otherwise. `code` is the decoding
  * mode's default size (2, 4 or 8); `mem`, whether ModRM names memory. */

@@ -206,3 +206,154 @@ void op_ret32_t(struct cpu *cpu, const struct insn *in)
 	}
 	op_thunk_end(cpu, in);
 }
+
+/* Compare and branch fused: CMP r32,r32, CMP r32,imm or TEST r32,r32 and
+ * the Jcc after it as one threaded entry. The flags are still recorded
+ * for whatever reads them later; the condition comes straight from the
+ * operands. `in` is the compare, in + 1 the Jcc. */
+static inline __attribute__((always_inline)) bool cond_sub32(
+	uint32_t a, uint32_t b, unsigned cc)
+{
+	uint32_t r = a - b;
+	bool t;
+	switch (cc >> 1) {
+	case 0: t = ((a ^ b) & (a ^ r)) >> 31; break;
+	case 1: t = a < b; break;
+	case 2: t = a == b; break;
+	case 3: t = a <= b; break;
+	case 4: t = (int32_t)r < 0; break;
+	case 5: t = !__builtin_parity(r & 0xff); break;
+	case 6: t = (int32_t)a < (int32_t)b; break;
+	default: t = (int32_t)a <= (int32_t)b; break;
+	}
+	return t ^ (cc & 1);
+}
+
+static inline __attribute__((always_inline)) bool cond_logic32(uint32_t r,
+							       unsigned cc)
+{
+	bool t;
+	switch (cc >> 1) {
+	case 0: case 1: t = false; break;
+	case 2: case 3: t = r == 0; break;
+	case 4: case 6: t = (int32_t)r < 0; break;
+	case 5: t = !__builtin_parity(r & 0xff); break;
+	default: t = r == 0 || (int32_t)r < 0; break;
+	}
+	return t ^ (cc & 1);
+}
+
+static inline __attribute__((always_inline)) void fused_branch(
+	struct cpu *cpu, const struct insn *j, bool taken)
+{
+	uint64_t next = insn_next_rip(cpu, j);
+	if (taken) {
+		uint64_t target = (next + j->imm) & size_mask(j->opsize);
+		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+			cpu->cur_insn = j;
+			GP0(cpu);
+		}
+		branch_link(cpu, j, target, LINK_TAKEN);
+		return;
+	}
+	branch_link(cpu, j, next, LINK_NEXT);
+}
+
+#define FUSED(cc)                                                         \
+	static void op_cmpEG_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint32_t a = (uint32_t)cpu->s.gpr[in->rm];                \
+		uint32_t b = (uint32_t)cpu->s.gpr[in->reg];               \
+		lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);                   \
+		fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc));      \
+	}                                                                 \
+	static void op_cmpEI_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint32_t a = (uint32_t)cpu->s.gpr[in->rm];                \
+		uint32_t b = (uint32_t)in->imm;                           \
+		lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);                   \
+		fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc));      \
+	}                                                                 \
+	static void op_testEG_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint32_t r = (uint32_t)(cpu->s.gpr[in->rm] & cpu->s.gpr[in->reg]); \
+		lf_set(cpu, LF_LOGIC, 4, r, 0, 0, 0);                     \
+		fused_branch(cpu, in + 1, cond_logic32(r, 0x##cc));       \
+	}                                                                 \
+	static void op_cmpGEm_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint64_t ea = fast_ea(cpu, in);                           \
+		uint8_t *p;                                               \
+		cpu->cur_insn = in;                                       \
+		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
+			uint32_t a = (uint32_t)cpu->s.gpr[in->reg];       \
+			uint32_t b = (uint32_t)host_load(p, 4);           \
+			lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);           \
+			fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc)); \
+			return;                                           \
+		}                                                         \
+		insn_slow(cpu, in);                                       \
+	}                                                                 \
+	static void op_cmpEGm_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint64_t ea = fast_ea(cpu, in);                           \
+		uint8_t *p;                                               \
+		cpu->cur_insn = in;                                       \
+		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
+			uint32_t a = (uint32_t)host_load(p, 4);           \
+			uint32_t b = (uint32_t)cpu->s.gpr[in->reg];       \
+			lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);           \
+			fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc)); \
+			return;                                           \
+		}                                                         \
+		insn_slow(cpu, in);                                       \
+	}                                                                 \
+	static void op_dec_j##cc(struct cpu *cpu, const struct insn *in)  \
+	{                                                                 \
+		uint32_t a = (uint32_t)cpu->s.gpr[in->reg];               \
+		lf_set(cpu, LF_DEC, 4, a - 1, a, 1, flag_cf(cpu));        \
+		cpu->s.gpr[in->reg] = (uint32_t)(a - 1);                  \
+		fused_branch(cpu, in + 1, cond_eval_fast(cpu, 0x##cc));   \
+	}                                                                 \
+	static void op_addEI_j##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                 \
+		uint32_t a = (uint32_t)cpu->s.gpr[in->rm];                \
+		uint32_t b = (uint32_t)in->imm;                           \
+		lf_set(cpu, LF_ADD, 4, a + b, a, b, 0);                   \
+		cpu->s.gpr[in->rm] = (uint32_t)(a + b);                   \
+		fused_branch(cpu, in + 1, cond_eval_fast(cpu, 0x##cc));   \
+	}
+FUSED(0) FUSED(1) FUSED(2) FUSED(3) FUSED(4) FUSED(5) FUSED(6) FUSED(7)
+FUSED(8) FUSED(9) FUSED(a) FUSED(b) FUSED(c) FUSED(d) FUSED(e) FUSED(f)
+
+#define FUSED_ROW(op)                                                     \
+	{ op##_j0, op##_j1, op##_j2, op##_j3, op##_j4, op##_j5, op##_j6,  \
+	  op##_j7, op##_j8, op##_j9, op##_ja, op##_jb, op##_jc, op##_jd,  \
+	  op##_je, op##_jf }
+
+void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
+{
+	static const struct {
+		insn_fn plain;
+		insn_fn fused[16];
+	} pairs[] = {
+		{ op_cmp_EG_r32_t, FUSED_ROW(op_cmpEG) },
+		{ op_cmp_EI_r32_t, FUSED_ROW(op_cmpEI) },
+		{ op_test_EG_r32_t, FUSED_ROW(op_testEG) },
+		{ op_cmp_GE_m32_t, FUSED_ROW(op_cmpGEm) },
+		{ op_cmp_GE_m32_tb, FUSED_ROW(op_cmpGEm) },
+		{ op_cmp_EG_m32_t, FUSED_ROW(op_cmpEGm) },
+		{ op_cmp_EG_m32_tb, FUSED_ROW(op_cmpEGm) },
+		{ op_dec_r32_t, FUSED_ROW(op_dec) },
+		{ op_add_EI_r32_t, FUSED_ROW(op_addEI) },
+	};
+	if (jcc->fn != op_jcc)
+		return;
+	for (unsigned i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (cmp->run == pairs[i].plain) {
+			cmp->run = pairs[i].fused[jcc->opcode & 0xf];
+			cmp->flags |= INSN_FUSED;
+			return;
+		}
+	}
+}
