@@ -77,6 +77,54 @@ bool flag_pf(const struct cpu *cpu)
 	return !__builtin_parity((unsigned)(cpu->lf.res & 0xff));
 }
 
+/* OF and AF of a lazy state (not LF_NONE) in one switch: the rules of
+ * flag_of() and flag_af(). */
+static uint64_t lf_of_af(const struct lazy_flags *f)
+{
+	uint64_t sb = sign_bit(f->size);
+	bool of, af;
+	switch (f->kind) {
+	case LF_ADD:
+	case LF_ADC:
+		of = ((f->a ^ f->res) & (f->b ^ f->res) & sb) != 0;
+		af = ((f->a ^ f->b ^ f->res) & 0x10) != 0;
+		break;
+	case LF_SUB:
+	case LF_SBB:
+		of = ((f->a ^ f->b) & (f->a ^ f->res) & sb) != 0;
+		af = ((f->a ^ f->b ^ f->res) & 0x10) != 0;
+		break;
+	case LF_INC:
+		of = f->res == sb;
+		af = (f->res & 0xf) == 0;
+		break;
+	case LF_DEC:
+		of = f->res == sb - 1;
+		af = (f->res & 0xf) == 0xf;
+		break;
+	case LF_SHL:
+		of = ((f->res & sb) != 0) ^ (f->cf != 0);
+		af = true;
+		break;
+	case LF_SHR:
+		of = f->b == 1 && (f->a & sb);
+		af = true;
+		break;
+	case LF_SAR:
+		of = false;
+		af = true;
+		break;
+	case LF_NEG:
+		of = f->a == sb;
+		af = ((f->a ^ f->res) & 0x10) != 0;
+		break;
+	default: /* LOGIC */
+		of = af = false;
+		break;
+	}
+	return (of ? FL_OF : 0) | (af ? FL_AF : 0);
+}
+
 uint64_t flags_get(struct cpu *cpu)
 {
 	const struct lazy_flags *f = &cpu->lf;
@@ -86,8 +134,7 @@ uint64_t flags_get(struct cpu *cpu)
 		fl |= __builtin_parity((unsigned)(f->res & 0xff)) ? 0 : FL_PF;
 		fl |= f->res == 0 ? FL_ZF : 0;
 		fl |= (int64_t)(f->res << (64 - f->size * 8)) < 0 ? FL_SF : 0;
-		fl |= flag_af(cpu) ? FL_AF : 0;
-		fl |= flag_of(cpu) ? FL_OF : 0;
+		fl |= lf_of_af(f);
 		cpu->s.rflags = fl;
 		cpu->lf.kind = LF_NONE;
 	}

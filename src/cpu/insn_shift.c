@@ -206,6 +206,25 @@ SHIFT_IMM_R32(op_shl_I_r32_t, LF_SHL, a << count)
 SHIFT_IMM_R32(op_shr_I_r32_t, LF_SHR, a >> count)
 SHIFT_IMM_R32(op_sar_I_r32_t, LF_SAR, (uint32_t)((int32_t)a >> count))
 
+/* The same for a 16-bit register (merged into the low word). The count
+ * is masked to 5 bits; from 16 on SHL and SHR give 0. */
+#define SHIFT_IMM_R16(name, kind, expr)                                  \
+	void name(struct cpu *cpu, const struct insn *in)                \
+	{                                                                \
+		uint32_t a = (uint16_t)cpu->s.gpr[in->rm];               \
+		unsigned count = in->imm & 0x1f;                         \
+		if (likely(count)) {                                     \
+			uint32_t r = (uint16_t)(expr);                   \
+			lf_set(cpu, kind, 2, r, a, count, 0);            \
+			cpu->s.gpr[in->rm] = (cpu->s.gpr[in->rm] &       \
+					      ~0xffffull) | r;           \
+		}                                                        \
+		insn_next(cpu, in);                                      \
+	}
+SHIFT_IMM_R16(op_shl_I_r16_t, LF_SHL, a << count)
+SHIFT_IMM_R16(op_shr_I_r16_t, LF_SHR, a >> count)
+SHIFT_IMM_R16(op_sar_I_r16_t, LF_SAR, (int32_t)(int16_t)a >> count)
+
 FAST_HANDLER(op_shift_E1_r32, insn_next)
 {
 	shift_r32(cpu, in, 1);

@@ -451,6 +451,16 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 			in->run = op_shift_EI_r32_t;
 		return;
 	}
+	if (in->fn == op_shift_EI && in->opsize == 2 && !mem) {
+		static const insn_fn by_op16[8] = {
+			[4] = op_shl_I_r16_t, [5] = op_shr_I_r16_t,
+			[6] = op_shl_I_r16_t, [7] = op_sar_I_r16_t,
+		};
+		in->run = by_op16[(in->modrm >> 3) & 7];
+		if (!in->run)
+			in->run = op_shift_EI_t;
+		return;
+	}
 	for (const struct fast_form *ff = fast_forms; ff->generic; ff++) {
 		if (ff->generic == in->fn &&
 		    (ff->opsize == in->opsize || !ff->opsize) &&
