@@ -100,7 +100,7 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	}
 	host = (struct dm_link_host){&vm.ports, &vm.mmio, &vm.clock, &vm.gm,
 				     {dma_rd, dma_wr, &vm}, false, mono_ns(), &vm,
-				     h_now, h_line, h_exit, h_reset, h_dirty, h_failed};
+				     h_now, h_line, h_exit, h_reset, h_dirty, h_failed, NULL};
 	if (dm_link_start(&l, &o, &host, specs, 2, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ioreqbench: %s\n", err);
 		exit(1);

@@ -40,6 +40,9 @@ struct dm_link_host {
 	void (*dirty)(void *opaque, uint64_t gpa, uint64_t len);
 	/* The dm is cut off; `why` names it and says what happened. */
 	void (*failed)(void *opaque, const char *why);
+	/* An MSI write (address in 0xfee00000-0xfeefffff, 32-bit data);
+	 * NULL: the board has no MSI target, and a dm sending one is broken. */
+	void (*msi)(void *opaque, uint64_t addr, uint32_t data);
 };
 
 #define DM_LINK_MAX_CLAIMS 64

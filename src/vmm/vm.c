@@ -317,6 +317,22 @@ static void dmh_dirty(void *opaque, uint64_t gpa, uint64_t len)
 	cpu_invalidate_code(vm->cpu, gpa, len);
 }
 
+/* An MSI (SDM vol. 3, "Message Signalled Interrupts"): the address
+ * carries the destination and its mode, the data the vector, delivery
+ * mode and trigger. */
+static void dmh_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	struct apic_msg m = {
+		.vector = (uint8_t)data,
+		.mode = (uint8_t)((data >> 8) & 7),
+		.dest = (uint8_t)(addr >> 12),
+		.logical = (addr >> 2) & 1,
+		.level = (data >> 15) & 1,
+	};
+	lapic_deliver(&vm->lapic, &m);
+}
+
 static void dmh_failed(void *opaque, const char *why)
 {
 	vm_request_stop(opaque, V2E_EXIT_DM_FAILURE, "%s", why);
@@ -405,7 +421,7 @@ static int dm_wire(struct vm *vm)
 	vm->dm_host = (struct dm_link_host){
 		&vm->ports, &vm->mmio, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
-		dmh_reset, dmh_dirty, dmh_failed,
+		dmh_reset, dmh_dirty, dmh_failed, dmh_msi,
 	};
 	memset(all, 0, sizeof(all));
 	for (unsigned i = 0; i < vm->n_com; i++) {
