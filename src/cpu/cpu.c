@@ -450,6 +450,12 @@ void insn_leave(struct cpu *cpu, const struct insn *in)
 	cpu->cur_insn = in + 1;
 }
 
+void insn_flags_first(struct cpu *cpu, const struct insn *in)
+{
+	flags_get(cpu);
+	in->run(cpu, in);
+}
+
 void insn_slow(struct cpu *cpu, const struct insn *in)
 {
 	in->fn(cpu, in);

@@ -677,39 +677,74 @@ void flags_set(struct cpu *cpu, uint64_t v, uint64_t mask);
 /* Evaluates condition code 0..15 (the low nibble of Jcc/SETcc/CMOVcc). */
 bool cond_eval(const struct cpu *cpu, unsigned cc);
 
-/* The same, inline for a constant `cc`: the conditions that CF, ZF and SF
- * decide, and the signed ones after CMP/SUB and logic operations, come
- * straight from the lazy state. */
-static inline __attribute__((always_inline)) bool cond_eval_fast(
+/* The condition from the lazy state when that takes no call, inline for
+ * a constant `cc`: 0 or 1, or -1 when only cond_eval() can tell (OF, or
+ * a signed condition, after an operation other than SUB or a logic one).
+ * Fast forms go to their full path on -1, so they need no stack frame. */
+static inline __attribute__((always_inline)) int cond_try(
 	const struct cpu *cpu, unsigned cc)
 {
 	const struct lazy_flags *f = &cpu->lf;
-	unsigned sh = 64 - f->size * 8;
+	unsigned sh;
 	bool r, sf;
-	if (unlikely(f->kind == LF_NONE))
-		return cond_eval(cpu, cc);
+	if (f->kind == LF_NONE) {
+		uint64_t fl = cpu->s.rflags;
+		bool of = (fl & FL_OF) != 0, zf = (fl & FL_ZF) != 0;
+		sf = (fl & FL_SF) != 0;
+		switch (cc >> 1) {
+		case 0: r = of; break;
+		case 1: r = (fl & FL_CF) != 0; break;
+		case 2: r = zf; break;
+		case 3: r = (fl & FL_CF) || zf; break;
+		case 4: r = sf; break;
+		case 5: r = (fl & FL_PF) != 0; break;
+		case 6: r = sf != of; break;
+		default: r = zf || sf != of; break;
+		}
+		return r ^ (cc & 1);
+	}
+	sh = 64 - f->size * 8;
 	sf = (int64_t)(f->res << sh) < 0;
 	switch (cc >> 1) {
+	case 0:
+		if (f->kind == LF_SUB)
+			r = (int64_t)(((f->a ^ f->b) & (f->a ^ f->res)) << sh) < 0;
+		else if (f->kind == LF_LOGIC)
+			r = false;
+		else
+			return -1;
+		break;
 	case 1: r = f->cf; break;
 	case 2: r = f->res == 0; break;
 	case 3: r = f->cf || f->res == 0; break;
 	case 4: r = sf; break;
-	case 6:
-	case 7:
+	case 5: r = !__builtin_parity((unsigned)(f->res & 0xff)); break;
+	default:
 		if (f->kind == LF_SUB)
 			r = (int64_t)(f->a << sh) < (int64_t)(f->b << sh);
 		else if (f->kind == LF_LOGIC)
 			r = sf;
 		else
-			r = sf != flag_of(cpu);
+			return -1;
 		if (cc >> 1 == 7)
 			r = r || f->res == 0;
 		break;
-	default:
-		return cond_eval(cpu, cc);
 	}
 	return r ^ (cc & 1);
 }
+
+/* cond_try(), or cond_eval() when it cannot tell. */
+static inline __attribute__((always_inline)) bool cond_eval_fast(
+	const struct cpu *cpu, unsigned cc)
+{
+	int c = cond_try(cpu, cc);
+	return c >= 0 ? c : cond_eval(cpu, cc);
+}
+
+/* Materialises the flags, then runs `in` again: the way out of a fast
+ * form that needs them in rflags (IMUL), kept out of line so the form
+ * needs no stack frame. */
+void insn_flags_first(struct cpu *cpu, const struct insn *in);
 
 /* ---- threaded dispatch (cpu.c) ----
  *

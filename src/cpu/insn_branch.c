@@ -141,7 +141,12 @@ static inline __attribute__((always_inline)) void jcc_t(struct cpu *cpu,
 							unsigned cc)
 {
 	uint64_t next = insn_next_rip(cpu, in);
-	if (cond_eval_fast(cpu, cc)) {
+	int c = cond_try(cpu, cc);
+	if (unlikely(c < 0)) {
+		op_thunk_end(cpu, in);
+		return;
+	}
+	if (c) {
 		uint64_t target = (next + in->imm) & size_mask(in->opsize);
 		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
 			cpu->cur_insn = in;
@@ -313,7 +318,7 @@ static inline __attribute__((always_inline)) void fused_branch(
 		uint32_t a = (uint32_t)cpu->s.gpr[in->reg];               \
 		lf_set(cpu, LF_DEC, 4, a - 1, a, 1, flag_cf(cpu));        \
 		cpu->s.gpr[in->reg] = (uint32_t)(a - 1);                  \
-		fused_branch(cpu, in + 1, cond_eval_fast(cpu, 0x##cc));   \
+		fused_branch(cpu, in + 1, cond_try(cpu, 0x##cc) > 0);     \
 	}                                                                 \
 	static void op_addEI_j##cc(struct cpu *cpu, const struct insn *in) \
 	{                                                                 \
@@ -321,7 +326,7 @@ static inline __attribute__((always_inline)) void fused_branch(
 		uint32_t b = (uint32_t)in->imm;                           \
 		lf_set(cpu, LF_ADD, 4, a + b, a, b, 0);                   \
 		cpu->s.gpr[in->rm] = (uint32_t)(a + b);                   \
-		fused_branch(cpu, in + 1, cond_eval_fast(cpu, 0x##cc));   \
+		fused_branch(cpu, in + 1, cond_try(cpu, 0x##cc) > 0);     \
 	}
 FUSED(0) FUSED(1) FUSED(2) FUSED(3) FUSED(4) FUSED(5) FUSED(6) FUSED(7)
 FUSED(8) FUSED(9) FUSED(a) FUSED(b) FUSED(c) FUSED(d) FUSED(e) FUSED(f)
@@ -347,7 +352,13 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 		{ op_dec_r32_t, FUSED_ROW(op_dec) },
 		{ op_add_EI_r32_t, FUSED_ROW(op_addEI) },
 	};
+	unsigned cc = jcc->opcode & 0xf;
 	if (jcc->fn != op_jcc)
+		return;
+	/* After DEC and ADD, OF and the signed conditions need flag_of():
+	 * those pairs stay apart (cond_try() would give -1). */
+	if ((cmp->run == op_dec_r32_t || cmp->run == op_add_EI_r32_t) &&
+	    (cc >> 1 == 0 || cc >> 1 >= 6))
 		return;
 	for (unsigned i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		if (cmp->run == pairs[i].plain) {

@@ -157,13 +157,26 @@ FAST_STORE(op_mov_EG_m16, 2)
 /* CMOVcc r32 from memory, per condition: the source is read whatever the
  * condition (its faults happen either way). */
 #define CMOV_M32(cc)                                                      \
-	FAST_LOAD(op_cmov##cc##_m32, 4)                                   \
+	void op_cmov##cc##_m32(struct cpu *cpu, const struct insn *in)    \
 	{                                                                 \
+		uint32_t v = (uint32_t)mem_read(cpu, in->seg,             \
+						fast_ea(cpu, in), 4);     \
 		uint32_t r = (uint32_t)cpu->s.gpr[in->reg];               \
 		if (cond_eval_fast(cpu, 0x##cc))                          \
-			r = (uint32_t)v;                                  \
+			r = v;                                            \
 		cpu->s.gpr[in->reg] = r;                                  \
-	}
+	}                                                                 \
+	FAST_MEM_ENTRIES(op_cmov##cc##_m32,                               \
+		int c_ = cond_try(cpu, 0x##cc);                           \
+		if (likely(c_ >= 0 &&                                     \
+			   mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
+			uint32_t v_ = (uint32_t)host_load(p, 4);          \
+			if (!c_)                                          \
+				v_ = (uint32_t)cpu->s.gpr[in->reg];       \
+			cpu->s.gpr[in->reg] = v_;                         \
+			insn_next(cpu, in);                               \
+			return;                                           \
+		})
 CMOV_M32(0) CMOV_M32(1) CMOV_M32(2) CMOV_M32(3) CMOV_M32(4) CMOV_M32(5)
 CMOV_M32(6) CMOV_M32(7) CMOV_M32(8) CMOV_M32(9) CMOV_M32(a) CMOV_M32(b)
 CMOV_M32(c) CMOV_M32(d) CMOV_M32(e) CMOV_M32(f)
@@ -223,14 +236,24 @@ FAST_HANDLER(op_cmov, insn_next_checked)
 	void op_cmov##cc##_r32_t(struct cpu *cpu, const struct insn *in) \
 	{                                                                 \
 		uint32_t v = (uint32_t)cpu->s.gpr[in->reg];               \
-		if (cond_eval_fast(cpu, 0x##cc))                          \
+		int c = cond_try(cpu, 0x##cc);                            \
+		if (unlikely(c < 0)) {                                    \
+			op_thunk(cpu, in);                                \
+			return;                                           \
+		}                                                         \
+		if (c)                                                    \
 			v = (uint32_t)cpu->s.gpr[in->rm];                 \
 		cpu->s.gpr[in->reg] = v;                                  \
 		insn_next(cpu, in);                                       \
 	}                                                                 \
 	void op_set##cc##_r8_t(struct cpu *cpu, const struct insn *in)   \
 	{                                                                 \
-		reg_write(cpu, in, in->rm, 1, cond_eval_fast(cpu, 0x##cc)); \
+		int c = cond_try(cpu, 0x##cc);                            \
+		if (unlikely(c < 0)) {                                    \
+			op_thunk(cpu, in);                                \
+			return;                                           \
+		}                                                         \
+		reg_write(cpu, in, in->rm, 1, (uint64_t)c);               \
 		insn_next(cpu, in);                                       \
 	}
 CC_FORMS(0) CC_FORMS(1) CC_FORMS(2) CC_FORMS(3) CC_FORMS(4) CC_FORMS(5)

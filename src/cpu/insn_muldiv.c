@@ -81,12 +81,50 @@ void op_imul_E(struct cpu *cpu, const struct insn *in)
 	set_cf_of(cpu, ovf);
 }
 
-FAST_HANDLER(op_imul_GE_r32, insn_next)
+/* IMUL r32 keeps SF, ZF, AF and PF: with lazy flags its threaded entries
+ * have them materialised first (insn_flags_first()), so the hot path has
+ * no call. */
+static inline __attribute__((always_inline)) void imul_r32(
+	struct cpu *cpu, const struct insn *in, int32_t a, int32_t b)
 {
-	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->reg] *
-		    (int32_t)cpu->s.gpr[in->rm];
+	int64_t p = (int64_t)a * b;
+	uint64_t fl = cpu->s.rflags & ~(uint64_t)(FL_CF | FL_OF);
 	cpu->s.gpr[in->reg] = (uint32_t)p;
-	set_cf_of(cpu, p != (int32_t)p);
+	cpu->s.rflags = fl | (p != (int32_t)p ? FL_CF | FL_OF : 0);
+}
+
+void op_imul_GE_r32(struct cpu *cpu, const struct insn *in)
+{
+	flags_get(cpu);
+	imul_r32(cpu, in, (int32_t)cpu->s.gpr[in->reg],
+		 (int32_t)cpu->s.gpr[in->rm]);
+}
+
+void op_imul_GE_r32_t(struct cpu *cpu, const struct insn *in)
+{
+	if (unlikely(cpu->lf.kind != LF_NONE)) {
+		insn_flags_first(cpu, in);
+		return;
+	}
+	imul_r32(cpu, in, (int32_t)cpu->s.gpr[in->reg],
+		 (int32_t)cpu->s.gpr[in->rm]);
+	insn_next(cpu, in);
+}
+
+void op_imul_GEI_r32(struct cpu *cpu, const struct insn *in)
+{
+	flags_get(cpu);
+	imul_r32(cpu, in, (int32_t)cpu->s.gpr[in->rm], (int32_t)in->imm);
+}
+
+void op_imul_GEI_r32_t(struct cpu *cpu, const struct insn *in)
+{
+	if (unlikely(cpu->lf.kind != LF_NONE)) {
+		insn_flags_first(cpu, in);
+		return;
+	}
+	imul_r32(cpu, in, (int32_t)cpu->s.gpr[in->rm], (int32_t)in->imm);
+	insn_next(cpu, in);
 }
 
 FAST_LOAD(op_imul_GE_m32, 4)
@@ -97,12 +135,6 @@ FAST_LOAD(op_imul_GE_m32, 4)
 	set_cf_of(cpu, p != (int32_t)p);
 }
 
-FAST_HANDLER(op_imul_GEI_r32, insn_next)
-{
-	int64_t p = (int64_t)(int32_t)cpu->s.gpr[in->rm] * (int32_t)in->imm;
-	cpu->s.gpr[in->reg] = (uint32_t)p;
-	set_cf_of(cpu, p != (int32_t)p);
-}
 
 FAST_HANDLER(op_imul_GE, insn_next_checked)
 {
