@@ -75,6 +75,20 @@ bool codecache_page_has_code(struct cpu *cpu, uint64_t ppage)
 	       (cpu->cc->code_bitmap[pg >> 3] & (1u << (pg & 7)));
 }
 
+/* Takes a dropped block out of its hash chain, so that chains hold live
+ * blocks only and lookups stay short however much code is rewritten. */
+static void hash_unlink(struct code_cache *cc, struct block *b)
+{
+	struct block **pp = &cc->hash[hash_of(b->paddr, b->mode)];
+	while (*pp) {
+		if (*pp == b) {
+			*pp = b->hash_next;
+			return;
+		}
+		pp = &(*pp)->hash_next;
+	}
+}
+
 void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 {
 	struct code_cache *cc = cpu->cc;
@@ -85,6 +99,7 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 		struct block *b = *pp;
 		if ((b->paddr & ~0xfffull) == ppage) {
 			b->valid = false;
+			hash_unlink(cc, b);
 			*pp = b->page_next;
 		} else {
 			pp = &b->page_next;
@@ -119,10 +134,18 @@ static void *arena_alloc(struct cpu *cpu, size_t n)
 static void fetch_slow(struct cpu *cpu, uint64_t lin, uint8_t *buf,
 		       unsigned n)
 {
+	const uint8_t *host = NULL;
+	uint64_t page = ~0ull, ppage = 0;
+	/* One translation per page (through the TLB), in byte order, so a
+	 * fault is the one the first inaccessible byte raises. */
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t pa = lin_translate(cpu, lin + i, ACC_EXEC,
-					    cpu->cpl == 3);
-		buf[i] = (uint8_t)phys_read(cpu, pa, 1);
+		uint64_t l = lin + i;
+		if ((l & ~0xfffull) != page) {
+			page = l & ~0xfffull;
+			host = lin_fetch_page(cpu, l, &ppage);
+		}
+		buf[i] = host ? host[l & 0xfff]
+			      : (uint8_t)phys_read(cpu, ppage | (l & 0xfff), 1);
 	}
 }
 

@@ -165,7 +165,7 @@ struct block;
 /* Jump cache: the last block found for a linear CS:RIP, so that most block
  * lookups skip translation and hashing. Cleared whenever a translation may
  * change. */
-#define JC_BITS 12
+#define JC_BITS 14
 #define JC_SIZE (1u << JC_BITS)
 struct jc_entry {
 	uint64_t lin;
