@@ -81,9 +81,42 @@ void op_imul_E(struct cpu *cpu, const struct insn *in)
 	set_cf_of(cpu, ovf);
 }
 
-/* IMUL r32 keeps SF, ZF, AF and PF: with lazy flags its threaded entries
- * have them materialised first (insn_flags_first()), so the hot path has
- * no call. */
+/* IMUL r32 keeps SF, ZF, AF and PF, so lazy flags are materialised first:
+ * inline after the operations that usually come before it (shifts, logic,
+ * ADD, SUB), out of line otherwise (insn_flags_first()), so the hot path
+ * has no call. CF and OF are left for IMUL to set. */
+static inline __attribute__((always_inline)) bool imul_flags_inline(
+	struct cpu *cpu)
+{
+	const struct lazy_flags *f = &cpu->lf;
+	uint64_t fl, af;
+	switch (f->kind) {
+	case LF_NONE:
+		return true;
+	case LF_SHL:
+	case LF_SHR:
+	case LF_SAR:
+		af = FL_AF; /* flags.c: what x86-64 hardware does */
+		break;
+	case LF_LOGIC:
+		af = 0;
+		break;
+	case LF_ADD:
+	case LF_SUB:
+		af = (f->a ^ f->b ^ f->res) & FL_AF;
+		break;
+	default:
+		return false;
+	}
+	fl = (cpu->s.rflags & ~(uint64_t)FL_ARITH) | af;
+	fl |= f->res == 0 ? FL_ZF : 0;
+	fl |= (int64_t)(f->res << (64 - f->size * 8)) < 0 ? FL_SF : 0;
+	fl |= __builtin_parity((unsigned)(f->res & 0xff)) ? 0 : FL_PF;
+	cpu->s.rflags = fl;
+	cpu->lf.kind = LF_NONE;
+	return true;
+}
+
 static inline __attribute__((always_inline)) void imul_r32(
 	struct cpu *cpu, const struct insn *in, int32_t a, int32_t b)
 {
@@ -102,7 +135,7 @@ void op_imul_GE_r32(struct cpu *cpu, const struct insn *in)
 
 void op_imul_GE_r32_t(struct cpu *cpu, const struct insn *in)
 {
-	if (unlikely(cpu->lf.kind != LF_NONE)) {
+	if (unlikely(!imul_flags_inline(cpu))) {
 		insn_flags_first(cpu, in);
 		return;
 	}
@@ -119,7 +152,7 @@ void op_imul_GEI_r32(struct cpu *cpu, const struct insn *in)
 
 void op_imul_GEI_r32_t(struct cpu *cpu, const struct insn *in)
 {
-	if (unlikely(cpu->lf.kind != LF_NONE)) {
+	if (unlikely(!imul_flags_inline(cpu))) {
 		insn_flags_first(cpu, in);
 		return;
 	}
