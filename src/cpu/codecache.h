@@ -40,13 +40,9 @@ static inline void branch_link(struct cpu *cpu, const struct insn *in,
 		/* Straight on into the linked block when the budget allows
 		 * all of it and nothing wants the run loop. A branch ends its
 		 * block: all b->n instructions are done. */
-		uint64_t icount = cpu->icount + b->n;
-		if (likely(nb->n <= cpu->run_end - icount &&
-			   !(cpu->intr_line | cpu->s.ev.nmi_pending |
-			     cpu->exit_request) &&
-			   cpu->chain_left)) {
-			cpu->chain_left--;
-			cpu->icount = icount;
+		if (likely(nb->n <= cpu->chain_room && !cpu->exit_request)) {
+			cpu->chain_room -= nb->n;
+			cpu->icount += b->n;
 			cpu->cur_block = nb;
 			cpu->cur_block_rip = target;
 			nb->insns[0].run(cpu, nb->insns);

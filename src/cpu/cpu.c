@@ -498,6 +498,9 @@ void op_block_tail(struct cpu *cpu, const struct insn *in)
 	cpu->s.rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
 }
 
+/* Instructions one run_block() may chain through linked blocks. */
+#define CHAIN_INSNS 4096
+
 /* Runs a block's chain; the step count is added once at the end (a fault
  * in between settles it in block_abandon()). */
 static inline void run_block(struct cpu *cpu, struct block *b)
@@ -508,7 +511,11 @@ static inline void run_block(struct cpu *cpu, struct block *b)
 	cpu->next_block = NULL;
 	cpu->link_from = NULL;
 	cpu->end_block = false;
-	cpu->chain_left = 64;
+	{
+		uint64_t left = cpu->run_end - cpu->icount;
+		cpu->chain_room = (int64_t)(left < CHAIN_INSNS ? left : CHAIN_INSNS) -
+				  b->n;
+	}
 	b->insns[0].run(cpu, b->insns);
 	/* The chain may have gone on into linked blocks (branch_link()). */
 	cpu->icount += (uint64_t)(cpu->cur_insn - cpu->cur_block->insns);
@@ -633,11 +640,14 @@ void cpu_request_exit(struct cpu *cpu)
 void cpu_set_intr(struct cpu *cpu, bool level)
 {
 	cpu->intr_line = level;
+	if (level)
+		cpu->chain_room = 0; /* back to the run loop at the next branch */
 }
 
 void cpu_raise_nmi(struct cpu *cpu)
 {
 	cpu->s.ev.nmi_pending = 1;
+	cpu->chain_room = 0;
 }
 
 void cpu_set_a20(struct cpu *cpu, bool enabled)

@@ -219,12 +219,14 @@ struct cpu {
 	struct block *next_block;
 	struct block *link_from;
 	unsigned link_slot;
-	/* Linked blocks run straight on from the branch while the budget
-	 * allows a whole block: icount may reach run_end, never pass it.
-	 * chain_left bounds how many blocks one run_block() chains, so the
-	 * stack stays bounded where the compiler makes no tail calls. */
+	/* Linked blocks run straight on from the branch (branch_link())
+	 * while chain_room, the instructions the chain may still run without
+	 * the run loop, holds the next block: at most the budget left
+	 * (icount never passes run_end) and CHAIN_INSNS per run_block(), so
+	 * the stack stays bounded where the compiler makes no tail calls.
+	 * Raising an interrupt or NMI zeroes it. */
 	uint64_t run_end;
-	unsigned chain_left;
+	int64_t chain_room;
 	/* The instruction running in cur_block whenever anything can look
 	 * (a fault, a bus callback, a generic handler): threaded entries that
 	 * access memory or may fault store it first; pure register forms
