@@ -34,12 +34,11 @@ static inline void branch_link(struct cpu *cpu, const struct insn *in,
 			       uint64_t target, unsigned slot)
 {
 	struct block *b = cpu->cur_block, *nb = b->link[slot];
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
 	if (likely(b->link_rip[slot] == target && nb)) {
 		/* Straight on into the linked block when the budget allows
 		 * all of it and nothing wants the run loop. A branch ends its
-		 * block: all b->n instructions are done. */
+		 * block: all b->n instructions are done. s.rip and cur_insn
+		 * need no update until something looks (cur_insn). */
 		if (likely(nb->n <= cpu->chain_room && !cpu->exit_request)) {
 			cpu->chain_room -= nb->n;
 			cpu->icount += b->n;
@@ -48,9 +47,13 @@ static inline void branch_link(struct cpu *cpu, const struct insn *in,
 			nb->insns[0].run(cpu, nb->insns);
 			return;
 		}
+		cpu->s.rip = target;
+		cpu->cur_insn = in + 1;
 		cpu->next_block = nb;
 		return;
 	}
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
 	if ((((cpu->s.seg[S_CS].base + target) ^
 	      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
 	     cpu->lin_mask) < 4096) {
