@@ -29,6 +29,7 @@ ALU_FAST(and); ALU_FAST(sub); ALU_FAST(xor); ALU_FAST(cmp);
 HF(op_test_EG_r32); HF(op_inc_r32); HF(op_dec_r32);
 HF(op_inc_r); HF(op_dec_r); HF(op_inc_E); HF(op_dec_E);
 HF(op_not_E); HF(op_neg_E);
+HM(op_inc_m32); HM(op_dec_m32); HM(op_not_m32); HF(op_not_r32);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 H(op_sahf); H(op_lahf); H(op_salc);
 
@@ -38,7 +39,7 @@ HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
-HF(op_movzx_r32); HM(op_movzxb_m32); HM(op_movzxw_m32);
+HF(op_movzx_r32); HM(op_movzxb_m32); HM(op_movzxw_m32); HM(op_mov_EI_m32);
 HM(op_mov_GE_m8); HM(op_mov_GE_m16); HM(op_mov_EG_m8); HM(op_mov_EG_m16);
 #define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t); HM(op_cmov##cc##_m32)
 CC_FORMS(0); CC_FORMS(1); CC_FORMS(2); CC_FORMS(3); CC_FORMS(4); CC_FORMS(5);

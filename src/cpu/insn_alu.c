@@ -275,6 +275,27 @@ FAST_HANDLER(op_dec_E, insn_next_checked)
 	RMW_UNARY(cpu, in, incdec(cpu, size_, a, true));
 }
 
+/* INC, DEC, NOT and NEG of a 32-bit memory operand. */
+FAST_RMW(op_inc_m32, 4)
+{
+	return (uint32_t)incdec(cpu, 4, a, false);
+}
+
+FAST_RMW(op_dec_m32, 4)
+{
+	return (uint32_t)incdec(cpu, 4, a, true);
+}
+
+FAST_RMW(op_not_m32, 4)
+{
+	return (uint32_t)~a;
+}
+
+FAST_HANDLER(op_not_r32, insn_next)
+{
+	cpu->s.gpr[in->rm] = (uint32_t)~cpu->s.gpr[in->rm];
+}
+
 FAST_HANDLER(op_not_E, insn_next_checked)
 {
 	RMW_UNARY(cpu, in, ~a);

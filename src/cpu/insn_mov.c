@@ -43,6 +43,11 @@ FAST_MEM_HANDLER(op_lea_32, insn_next)
 	cpu->s.gpr[in->reg] = (uint32_t)ea;
 }
 
+FAST_STORE(op_mov_EI_m32, 4)
+{
+	return (uint32_t)in->imm;
+}
+
 FAST_HANDLER(op_mov_EI, insn_next_checked)
 {
 	rm_write(cpu, in, in->opsize, in->imm);

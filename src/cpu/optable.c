@@ -333,6 +333,7 @@ const struct fast_form fast_forms[] = {
 	/* Any size: generic handlers that keep no RIP run threaded. */
 	FT(op_mov_EG, 0, FAST_ANY, op_mov_EG),
 	FT(op_mov_GE, 0, FAST_ANY, op_mov_GE),
+	FTM(op_mov_EI, 4, FAST_MEM, op_mov_EI_m32),
 	FT(op_mov_EI, 0, FAST_ANY, op_mov_EI),
 	FT(op_mov_rI, 0, FAST_ANY, op_mov_rI),
 	FT(op_lea, 0, FAST_ANY, op_lea),
@@ -345,6 +346,10 @@ const struct fast_form fast_forms[] = {
 	FT(op_test_EI, 0, FAST_ANY, op_test_EI),
 	FT(op_inc_r, 0, FAST_ANY, op_inc_r),
 	FT(op_dec_r, 0, FAST_ANY, op_dec_r),
+	FTM(op_inc_E, 4, FAST_MEM, op_inc_m32),
+	FTM(op_dec_E, 4, FAST_MEM, op_dec_m32),
+	FTM(op_not_E, 4, FAST_MEM, op_not_m32),
+	FT(op_not_E, 4, FAST_REG, op_not_r32),
 	FT(op_inc_E, 0, FAST_ANY, op_inc_E),
 	FT(op_dec_E, 0, FAST_ANY, op_dec_E),
 	FT(op_not_E, 0, FAST_ANY, op_not_E),
