@@ -89,25 +89,19 @@ static inline __attribute__((always_inline)) bool imul_flags_inline(
 	struct cpu *cpu)
 {
 	const struct lazy_flags *f = &cpu->lf;
+	uint32_t k = f->kind;
 	uint64_t fl, af;
-	switch (f->kind) {
-	case LF_NONE:
+	/* Compares, not a switch: no indirect jump on this path. */
+	if (likely(k == LF_NONE))
 		return true;
-	case LF_SHL:
-	case LF_SHR:
-	case LF_SAR:
+	if (k - LF_SHL <= LF_SAR - LF_SHL)
 		af = FL_AF; /* flags.c: what x86-64 hardware does */
-		break;
-	case LF_LOGIC:
+	else if (k == LF_LOGIC)
 		af = 0;
-		break;
-	case LF_ADD:
-	case LF_SUB:
+	else if (k == LF_ADD || k == LF_SUB)
 		af = (f->a ^ f->b ^ f->res) & FL_AF;
-		break;
-	default:
+	else
 		return false;
-	}
 	fl = (cpu->s.rflags & ~(uint64_t)FL_ARITH) | af;
 	fl |= f->res == 0 ? FL_ZF : 0;
 	fl |= (int64_t)(f->res << (64 - f->size * 8)) < 0 ? FL_SF : 0;
