@@ -184,7 +184,10 @@ struct seg_fast {
 	uint64_t end_r, end_w, base;
 	uint64_t lo, hi;
 	uint8_t ok_read, ok_write;
+	/* A power-of-two size: indexing the array by segment is a shift. */
+	uint8_t pad[64 - 5 * sizeof(uint64_t) - 2];
 };
+_Static_assert(sizeof(struct seg_fast) == 64, "seg_fast is 64 bytes");
 
 struct cpu {
 	uint64_t unused0;
