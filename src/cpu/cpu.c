@@ -458,6 +458,7 @@ void insn_flags_first(struct cpu *cpu, const struct insn *in)
 
 void insn_slow(struct cpu *cpu, const struct insn *in)
 {
+	cpu->cur_insn = in;
 	in->fn(cpu, in);
 	insn_next_checked(cpu, in);
 }

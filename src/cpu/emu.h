@@ -792,7 +792,9 @@ static inline void insn_next_checked(struct cpu *cpu, const struct insn *in)
 }
 
 /* The slow path of a threaded fast form: the whole instruction again
- * through its handler (fn), then on as after any memory access. */
+ * through its handler (fn), then on as after any memory access. It
+ * records the instruction in cur_insn first: a fast path that hits RAM
+ * through the TLB can neither fault nor reach the bus, so it need not. */
 void insn_slow(struct cpu *cpu, const struct insn *in);
 
 /* Fast forms with one memory access of a constant size, written as the
@@ -809,7 +811,6 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	{                                                                   \
 		uint64_t ea = fast_ea(cpu, in);                             \
 		uint8_t *p;                                                 \
-		cpu->cur_insn = in;                                         \
 		fast_body                                                   \
 		insn_slow(cpu, in);                                         \
 	}                                                                   \
@@ -817,7 +818,6 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 	{                                                                   \
 		uint64_t ea = fast_ea_b(cpu, in);                           \
 		uint8_t *p;                                                 \
-		cpu->cur_insn = in;                                         \
 		fast_body                                                   \
 		insn_slow(cpu, in);                                         \
 	}

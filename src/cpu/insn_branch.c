@@ -289,7 +289,6 @@ static inline __attribute__((always_inline)) void fused_branch(
 	{                                                                 \
 		uint64_t ea = fast_ea(cpu, in);                           \
 		uint8_t *p;                                               \
-		cpu->cur_insn = in;                                       \
 		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
 			uint32_t a = (uint32_t)cpu->s.gpr[in->reg];       \
 			uint32_t b = (uint32_t)host_load(p, 4);           \
@@ -303,7 +302,6 @@ static inline __attribute__((always_inline)) void fused_branch(
 	{                                                                 \
 		uint64_t ea = fast_ea(cpu, in);                           \
 		uint8_t *p;                                               \
-		cpu->cur_insn = in;                                       \
 		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
 			uint32_t a = (uint32_t)host_load(p, 4);           \
 			uint32_t b = (uint32_t)cpu->s.gpr[in->reg];       \

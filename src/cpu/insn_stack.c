@@ -47,7 +47,6 @@ void op_push_r32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
 	uint8_t *p;
-	cpu->cur_insn = in;
 	if (likely(cpu->stack_size == 4 &&
 		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
 		host_store(p, 4, (uint32_t)cpu->s.gpr[in->reg]);
@@ -62,7 +61,6 @@ void op_pop_r32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP];
 	uint8_t *p;
-	cpu->cur_insn = in;
 	if (likely(cpu->stack_size == 4 &&
 		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
 		uint32_t v = (uint32_t)host_load(p, 4);
