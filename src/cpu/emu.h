@@ -156,7 +156,9 @@ struct lazy_flags {
 			     * shifts a is the value shifted, b the count.
 			     * LOGIC keeps neither operand, INC and DEC no
 			     * operand: their flags need none. */
-	uint32_t cf;     /* CF, unless kind is LF_NONE */
+	uint32_t cf;     /* CF, unless kind is LF_NONE, LF_ADD or LF_SUB,
+			  * whose CF is one compare of res, a and b
+			  * (lf_cf()) */
 };
 
 struct code_cache; /* codecache.c */
@@ -652,13 +654,24 @@ static inline __attribute__((always_inline)) void lf_set(
 		cpu->lf.a = a;
 		cpu->lf.b = b;
 	}
-	cpu->lf.cf = cf;
+	if (kind != LF_ADD && kind != LF_SUB)
+		cpu->lf.cf = cf;
+}
+
+/* CF of a lazy state other than LF_NONE. */
+static inline bool lf_cf(const struct lazy_flags *f)
+{
+	if (f->kind == LF_SUB)
+		return f->a < f->b;
+	if (f->kind == LF_ADD)
+		return f->res < f->a;
+	return f->cf;
 }
 
 static inline bool flag_cf(const struct cpu *cpu)
 {
 	return cpu->lf.kind == LF_NONE ? (cpu->s.rflags & FL_CF) != 0
-				       : cpu->lf.cf;
+				       : lf_cf(&cpu->lf);
 }
 bool flag_of(const struct cpu *cpu);
 bool flag_af(const struct cpu *cpu);
@@ -719,9 +732,9 @@ static inline __attribute__((always_inline)) int cond_try(
 		else
 			return -1;
 		break;
-	case 1: r = f->cf; break;
+	case 1: r = lf_cf(f); break;
 	case 2: r = f->res == 0; break;
-	case 3: r = f->cf || f->res == 0; break;
+	case 3: r = lf_cf(f) || f->res == 0; break;
 	case 4: r = sf; break;
 	case 5: r = !__builtin_parity((unsigned)(f->res & 0xff)); break;
 	default:

@@ -130,7 +130,7 @@ uint64_t flags_get(struct cpu *cpu)
 	const struct lazy_flags *f = &cpu->lf;
 	if (f->kind != LF_NONE) {
 		uint64_t fl = cpu->s.rflags & ~(uint64_t)FL_ARITH;
-		fl |= f->cf ? FL_CF : 0;
+		fl |= lf_cf(f) ? FL_CF : 0;
 		fl |= __builtin_parity((unsigned)(f->res & 0xff)) ? 0 : FL_PF;
 		fl |= f->res == 0 ? FL_ZF : 0;
 		fl |= (int64_t)(f->res << (64 - f->size * 8)) < 0 ? FL_SF : 0;
