@@ -199,6 +199,7 @@ void cpu_update_mode(struct cpu *cpu)
 		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
 	cpu->ip_mask = size_mask(cpu->code_size);
 	cpu->lin_mask = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
+	cpu->code_limit = cpu->code_size == 8 ? ~0ull : cs->limit;
 	cpu_ac_update(cpu);
 	tlb_select(cpu); /* the CPL may have changed */
 	for (int i = 0; i < S_NR; i++)

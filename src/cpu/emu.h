@@ -108,6 +108,11 @@ struct fast_form {
 };
 /* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
 extern const struct fast_form fast_forms[];
+/* For a relative branch with a threaded entry, at `off` in its block:
+ * puts its target's offset from the block's start in `disp`, or sends it
+ * through its thunk when that offset does not fit (insn_branch.c). */
+void branch_target_prepare(struct insn *in);
+
 /* Fuses a compare and the Jcc after it, the last two instructions of a
  * block: `cmp`'s threaded entry does both (INSN_FUSED). Leaves them alone
  * unless the pair has a fused form (insn_branch.c). */
@@ -253,6 +258,7 @@ struct cpu {
 	struct code_cache *cc;
 	uint64_t ram_pages;
 	uint64_t ip_mask;   /* size_mask(code_size) */
+	uint64_t code_limit; /* the CS limit branches check; ~0 in long mode */
 	struct jc_entry jc[JC_SIZE];
 	/* Checks every data access must go through the slow path for:
 	 * MEMCHK_DR, an enabled data breakpoint in DR7; MEMCHK_AC, alignment
@@ -780,11 +786,22 @@ void op_block_tail(struct cpu *cpu, const struct insn *in);
 /* Leaves the chain after `in` completed (end_block was set). */
 void insn_leave(struct cpu *cpu, const struct insn *in);
 
-/* RIP of the instruction after `in`, for fast forms that need it. */
+/* RIP of the instruction after `in`, for fast forms that need it: the
+ * next record's offset (the block's tail entry follows the last). */
 static inline uint64_t insn_next_rip(const struct cpu *cpu,
 				     const struct insn *in)
 {
-	return (cpu->cur_block_rip + in->off + in->len) & cpu->ip_mask;
+	return (cpu->cur_block_rip + in[1].off) & cpu->ip_mask;
+}
+
+/* The target of a relative branch's threaded entry: codecache_get() puts
+ * its offset from the block's start in `disp` (branch_target_prepare()),
+ * and such entries exist only for the mode's own operand size. */
+static inline uint64_t insn_branch_target(const struct cpu *cpu,
+					  const struct insn *in)
+{
+	return (cpu->cur_block_rip + (uint64_t)(int64_t)in->disp) &
+	       cpu->ip_mask;
 }
 
 static inline void insn_next(struct cpu *cpu, const struct insn *in)

@@ -140,22 +140,21 @@ static inline __attribute__((always_inline)) void jcc_t(struct cpu *cpu,
 							const struct insn *in,
 							unsigned cc)
 {
-	uint64_t next = insn_next_rip(cpu, in);
 	int c = cond_try(cpu, cc);
 	if (unlikely(c < 0)) {
 		op_thunk_end(cpu, in);
 		return;
 	}
 	if (c) {
-		uint64_t target = (next + in->imm) & size_mask(in->opsize);
-		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+		uint64_t target = insn_branch_target(cpu, in);
+		if (target > cpu->code_limit) {
 			cpu->cur_insn = in;
 			GP0(cpu);
 		}
 		branch_link(cpu, in, target, LINK_TAKEN);
 		return;
 	}
-	branch_link(cpu, in, next, LINK_NEXT);
+	branch_link(cpu, in, insn_next_rip(cpu, in), LINK_NEXT);
 }
 
 #define JCC_T(cc)                                                         \
@@ -168,9 +167,8 @@ JCC_T(8) JCC_T(9) JCC_T(a) JCC_T(b) JCC_T(c) JCC_T(d) JCC_T(e) JCC_T(f)
 
 void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
 {
-	uint64_t target = (insn_next_rip(cpu, in) + in->imm) &
-			  size_mask(in->opsize);
-	if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+	uint64_t target = insn_branch_target(cpu, in);
+	if (target > cpu->code_limit) {
 		cpu->cur_insn = in;
 		GP0(cpu);
 	}
@@ -182,11 +180,10 @@ void op_jmp_rel_t(struct cpu *cpu, const struct insn *in)
 void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t ret = (uint32_t)insn_next_rip(cpu, in);
-	uint32_t target = ret + (uint32_t)in->imm;
+	uint32_t target = (uint32_t)insn_branch_target(cpu, in);
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
 	uint8_t *p;
-	if (likely(cpu->stack_size == 4 &&
-		   target <= cpu->s.seg[S_CS].limit &&
+	if (likely(cpu->stack_size == 4 && target <= cpu->code_limit &&
 		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
 		host_store(p, 4, ret);
 		cpu->s.gpr[R_SP] = sp;
@@ -203,7 +200,7 @@ void op_ret32_t(struct cpu *cpu, const struct insn *in)
 	if (likely(cpu->stack_size == 4 &&
 		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
 		target = (uint32_t)host_load(p, 4);
-		if (likely(target <= cpu->s.seg[S_CS].limit)) {
+		if (likely(target <= cpu->code_limit)) {
 			cpu->s.gpr[R_SP] = sp + 4;
 			branch_link(cpu, in, target, LINK_TAKEN);
 			return;
@@ -251,17 +248,16 @@ static inline __attribute__((always_inline)) bool cond_logic32(uint32_t r,
 static inline __attribute__((always_inline)) void fused_branch(
 	struct cpu *cpu, const struct insn *j, bool taken)
 {
-	uint64_t next = insn_next_rip(cpu, j);
 	if (taken) {
-		uint64_t target = (next + j->imm) & size_mask(j->opsize);
-		if (!cpu_long64(cpu) && target > cpu->s.seg[S_CS].limit) {
+		uint64_t target = insn_branch_target(cpu, j);
+		if (target > cpu->code_limit) {
 			cpu->cur_insn = j;
 			GP0(cpu);
 		}
 		branch_link(cpu, j, target, LINK_TAKEN);
 		return;
 	}
-	branch_link(cpu, j, next, LINK_NEXT);
+	branch_link(cpu, j, insn_next_rip(cpu, j), LINK_NEXT);
 }
 
 #define FUSED(cc)                                                         \
@@ -351,7 +347,8 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 		{ op_add_EI_r32_t, FUSED_ROW(op_addEI) },
 	};
 	unsigned cc = jcc->opcode & 0xf;
-	if (jcc->fn != op_jcc)
+	/* The fused forms take the Jcc's target from branch_target_prepare(). */
+	if (jcc->fn != op_jcc || jcc->run == op_thunk_end)
 		return;
 	/* After DEC and ADD, OF and the signed conditions need flag_of():
 	 * those pairs stay apart (cond_try() would give -1). */
@@ -365,4 +362,20 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 			return;
 		}
 	}
+}
+
+void branch_target_prepare(struct insn *in)
+{
+	int64_t t;
+	if (in->run == op_thunk_end ||
+	    (in->fn != op_jcc && in->fn != op_jmp_rel && in->fn != op_call_rel32))
+		return;
+	/* Offsets within 32 bits wrap with the mode's IP mask; beyond, only
+	 * 64-bit targets are meant and the thunk computes them. */
+	t = (int64_t)in->off + in->len + (int64_t)in->imm;
+	if (t != (int32_t)t) {
+		in->run = op_thunk_end;
+		return;
+	}
+	in->disp = (int32_t)t;
 }

@@ -420,6 +420,12 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 		return;
 	/* Forms whose threaded entry depends on the condition or the
 	 * operation, not only on the handler. */
+	/* Relative branches take their target as an offset from the block
+	 * (branch_target_prepare()), masked like RIP: only at the mode's own
+	 * operand size. */
+	if ((in->fn == op_jcc || in->fn == op_jmp_rel || in->fn == op_call_rel) &&
+	    in->opsize != code)
+		return;
 	if (in->fn == op_jcc) {
 		in->run = jcc_threaded[cc];
 		return;
