@@ -132,6 +132,7 @@ void fast_form_select(struct insn *in, unsigned code, bool mem);
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~(uint64_t)0)
+#define PHYS_CACHE_SIZE 64
 
 struct tlb_entry {
 	uint64_t tag;
@@ -247,6 +248,14 @@ struct cpu {
 	jmp_buf fault_jmp;
 	struct cpu_bus bus;
 	struct cpu_model model;
+	/* The bus's answers for RAM pages (ram_page()), by physical page:
+	 * page walks read the same few page-table pages over and over. Like
+	 * the TLB's host offsets, they hold while the bus's RAM stays put;
+	 * emptied with the TLB. [write?][index] */
+	struct phys_cache_entry {
+		uint64_t page;
+		uint8_t *host;
+	} phys_cache[2][PHYS_CACHE_SIZE];
 	struct tlb_entry tlb[2][3][TLB_SIZE]; /* [user?][access kind][index] */
 	struct tlb_meta tlb_meta[2][3][TLB_SIZE];
 	/* The table data accesses look up: tlb[cpl == 3][kind], or

@@ -27,7 +27,18 @@
 
 static uint8_t *phys_page(struct cpu *cpu, uint64_t paddr, bool write)
 {
-	return cpu->bus.ram_page(cpu->bus.opaque, paddr & ~0xfffull, write);
+	uint64_t page = paddr & ~0xfffull;
+	struct phys_cache_entry *c =
+		&cpu->phys_cache[write][(page >> 12) & (PHYS_CACHE_SIZE - 1)];
+	uint8_t *host;
+	if (c->page == page)
+		return c->host;
+	host = cpu->bus.ram_page(cpu->bus.opaque, page, write);
+	if (host) {
+		c->page = page;
+		c->host = host;
+	}
+	return host;
 }
 
 static uint64_t phys_read_small(struct cpu *cpu, uint64_t paddr, unsigned size)
@@ -96,6 +107,9 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
+	for (int w = 0; w < 2; w++)
+		for (unsigned i = 0; i < PHYS_CACHE_SIZE; i++)
+			cpu->phys_cache[w][i].page = TLB_INVALID;
 	for (unsigned i = 0; i < TLB_ENTRIES; i++)
 		if (include_global || !m[i].global)
 			e[i].tag = TLB_INVALID;
