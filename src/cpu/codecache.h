@@ -30,8 +30,8 @@ struct block {
 
 /* Ends the running block at a branch to `target`: follows or asks for the
  * link of outcome `slot`. */
-static inline void branch_link(struct cpu *cpu, const struct insn *in,
-			       uint64_t target, unsigned slot)
+static inline __attribute__((always_inline)) void branch_link(
+	struct cpu *cpu, const struct insn *in, uint64_t target, unsigned slot)
 {
 	struct block *b = cpu->cur_block, *nb = b->link[slot];
 	if (likely(b->link_rip[slot] == target && nb)) {

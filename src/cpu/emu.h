@@ -325,7 +325,7 @@ void seg_fast_update(struct cpu *cpu, int sreg);
 
 /* ---- registers ---- */
 
-static inline uint64_t size_mask(unsigned size)
+static inline __attribute__((always_inline)) uint64_t size_mask(unsigned size)
 {
 	/* A load, not a branch: this is on every operand's path. */
 	static const uint64_t masks[16] = {
@@ -336,7 +336,7 @@ static inline uint64_t size_mask(unsigned size)
 
 /* Reads a general register at an operand size; byte registers 4-7 are
  * AH..BH unless a REX prefix is present. */
-static inline uint64_t reg_read(const struct cpu *cpu, const struct insn *in,
+static inline __attribute__((always_inline)) uint64_t reg_read(const struct cpu *cpu, const struct insn *in,
 				unsigned r, unsigned size)
 {
 	if (size == 1) {
@@ -349,7 +349,7 @@ static inline uint64_t reg_read(const struct cpu *cpu, const struct insn *in,
 
 /* Writes a register: 8- and 16-bit writes merge, 32-bit writes
  * zero-extend to 64 bits as in long mode (harmless outside it). */
-static inline void reg_write(struct cpu *cpu, const struct insn *in,
+static inline __attribute__((always_inline)) void reg_write(struct cpu *cpu, const struct insn *in,
 			     unsigned r, unsigned size, uint64_t v)
 {
 	uint64_t *p;
@@ -399,13 +399,13 @@ static inline void jump_cache_clear(struct cpu *cpu)
 	memset(cpu->jc, 0, sizeof(cpu->jc));
 }
 
-static inline struct tlb_entry *tlb_entry_for(struct cpu *cpu, uint64_t lin,
+static inline __attribute__((always_inline)) struct tlb_entry *tlb_entry_for(struct cpu *cpu, uint64_t lin,
 					      int kind, bool user)
 {
 	return &cpu->tlb[user][kind][(lin >> 12) & (TLB_SIZE - 1)];
 }
 
-static inline struct tlb_meta *tlb_meta_for(struct cpu *cpu, uint64_t lin,
+static inline __attribute__((always_inline)) struct tlb_meta *tlb_meta_for(struct cpu *cpu, uint64_t lin,
 					    int kind, bool user)
 {
 	return &cpu->tlb_meta[user][kind][(lin >> 12) & (TLB_SIZE - 1)];
@@ -469,7 +469,7 @@ static inline bool cpu_user_access(const struct cpu *cpu)
 
 /* Unaligned little-endian loads and stores of guest RAM; constant sizes
  * so each becomes one move. */
-static inline uint64_t host_load(const uint8_t *p, unsigned size)
+static inline __attribute__((always_inline)) uint64_t host_load(const uint8_t *p, unsigned size)
 {
 	uint16_t w;
 	uint32_t d;
@@ -482,7 +482,7 @@ static inline uint64_t host_load(const uint8_t *p, unsigned size)
 	}
 }
 
-static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void host_store(uint8_t *p, unsigned size, uint64_t v)
 {
 	uint16_t w = (uint16_t)v;
 	uint32_t d = (uint32_t)v;
@@ -499,7 +499,7 @@ static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
  * one tag compare on the page of the access's last byte, which also sends
  * page-crossing accesses to the slow path. On success *host is where the
  * access goes; otherwise the full path must decide. */
-static inline bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
+static inline __attribute__((always_inline)) bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
 			    unsigned size, int kind, uint8_t **host)
 {
 	const struct seg_fast *f = &cpu->sf[sreg];
@@ -520,7 +520,7 @@ uint64_t mem_read_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
 void mem_write_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size,
 		    uint64_t v);
 
-static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
+static inline __attribute__((always_inline)) uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 				unsigned size)
 {
 	uint8_t *p;
@@ -529,7 +529,7 @@ static inline uint64_t mem_read(struct cpu *cpu, int sreg, uint64_t off,
 	return mem_read_slow(cpu, sreg, off, size);
 }
 
-static inline void mem_write(struct cpu *cpu, int sreg, uint64_t off,
+static inline __attribute__((always_inline)) void mem_write(struct cpu *cpu, int sreg, uint64_t off,
 			     unsigned size, uint64_t v)
 {
 	uint8_t *p;
@@ -548,7 +548,7 @@ void mem_probe_write(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
 /* ---- operands ---- */
 
 /* Effective address of the ModRM memory operand (offset in in->seg). */
-static inline uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
+static inline __attribute__((always_inline)) uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
 {
 	uint64_t ea = (uint64_t)(int64_t)in->disp;
 	if (in->base != REG_NONE)
@@ -563,7 +563,7 @@ static inline uint64_t insn_ea(const struct cpu *cpu, const struct insn *in)
  * for the mode's natural address size (32 bits, or 64 in long mode), so
  * lin_mask is the address-size mask; and never for RIP-relative
  * operands. */
-static inline uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
+static inline __attribute__((always_inline)) uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
 {
 	const uint64_t *g = (const uint64_t *)(const void *)
 		((const char *)cpu + offsetof(struct cpu, s.gpr));
@@ -572,7 +572,7 @@ static inline uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
 }
 
 /* The same without an index register (fast_form.threaded_b). */
-static inline uint64_t fast_ea_b(const struct cpu *cpu, const struct insn *in)
+static inline __attribute__((always_inline)) uint64_t fast_ea_b(const struct cpu *cpu, const struct insn *in)
 {
 	const uint64_t *g = (const uint64_t *)(const void *)
 		((const char *)cpu + offsetof(struct cpu, s.gpr));
@@ -581,7 +581,7 @@ static inline uint64_t fast_ea_b(const struct cpu *cpu, const struct insn *in)
 }
 
 /* The r/m operand at a given size: register or memory. */
-static inline uint64_t rm_read(struct cpu *cpu, const struct insn *in,
+static inline __attribute__((always_inline)) uint64_t rm_read(struct cpu *cpu, const struct insn *in,
 			       unsigned size)
 {
 	if (in->mod == 3)
@@ -589,7 +589,7 @@ static inline uint64_t rm_read(struct cpu *cpu, const struct insn *in,
 	return mem_read(cpu, in->seg, insn_ea(cpu, in), size);
 }
 
-static inline void rm_write(struct cpu *cpu, const struct insn *in,
+static inline __attribute__((always_inline)) void rm_write(struct cpu *cpu, const struct insn *in,
 			    unsigned size, uint64_t v)
 {
 	if (in->mod == 3)
@@ -674,7 +674,7 @@ static inline __attribute__((always_inline)) void lf_set(
 }
 
 /* CF of a lazy state other than LF_NONE. */
-static inline bool lf_cf(const struct lazy_flags *f)
+static inline __attribute__((always_inline)) bool lf_cf(const struct lazy_flags *f)
 {
 	if (f->kind == LF_SUB)
 		return f->a < f->b;
@@ -683,7 +683,7 @@ static inline bool lf_cf(const struct lazy_flags *f)
 	return f->cf;
 }
 
-static inline bool flag_cf(const struct cpu *cpu)
+static inline __attribute__((always_inline)) bool flag_cf(const struct cpu *cpu)
 {
 	return cpu->lf.kind == LF_NONE ? (cpu->s.rflags & FL_CF) != 0
 				       : lf_cf(&cpu->lf);
@@ -691,12 +691,12 @@ static inline bool flag_cf(const struct cpu *cpu)
 bool flag_of(const struct cpu *cpu);
 bool flag_af(const struct cpu *cpu);
 bool flag_pf(const struct cpu *cpu);
-static inline bool flag_zf(const struct cpu *cpu)
+static inline __attribute__((always_inline)) bool flag_zf(const struct cpu *cpu)
 {
 	return cpu->lf.kind == LF_NONE ? (cpu->s.rflags & FL_ZF) != 0
 				       : cpu->lf.res == 0;
 }
-static inline bool flag_sf(const struct cpu *cpu)
+static inline __attribute__((always_inline)) bool flag_sf(const struct cpu *cpu)
 {
 	return cpu->lf.kind == LF_NONE
 		       ? (cpu->s.rflags & FL_SF) != 0
@@ -797,7 +797,7 @@ void insn_leave(struct cpu *cpu, const struct insn *in);
 
 /* RIP of the instruction after `in`, for fast forms that need it: the
  * next record's offset (the block's tail entry follows the last). */
-static inline uint64_t insn_next_rip(const struct cpu *cpu,
+static inline __attribute__((always_inline)) uint64_t insn_next_rip(const struct cpu *cpu,
 				     const struct insn *in)
 {
 	return (cpu->cur_block_rip + in[1].off) & cpu->ip_mask;
@@ -806,14 +806,14 @@ static inline uint64_t insn_next_rip(const struct cpu *cpu,
 /* The target of a relative branch's threaded entry: codecache_get() puts
  * its offset from the block's start in `disp` (branch_target_prepare()),
  * and such entries exist only for the mode's own operand size. */
-static inline uint64_t insn_branch_target(const struct cpu *cpu,
+static inline __attribute__((always_inline)) uint64_t insn_branch_target(const struct cpu *cpu,
 					  const struct insn *in)
 {
 	return (cpu->cur_block_rip + (uint64_t)(int64_t)in->disp) &
 	       cpu->ip_mask;
 }
 
-static inline void insn_next(struct cpu *cpu, const struct insn *in)
+static inline __attribute__((always_inline)) void insn_next(struct cpu *cpu, const struct insn *in)
 {
 	const struct insn *n = in + 1;
 	n->run(cpu, n);
@@ -821,7 +821,7 @@ static inline void insn_next(struct cpu *cpu, const struct insn *in)
 
 /* For fast forms that access memory: a slow path may have run a device
  * callback or dropped the running block's code, which sets end_block. */
-static inline void insn_next_checked(struct cpu *cpu, const struct insn *in)
+static inline __attribute__((always_inline)) void insn_next_checked(struct cpu *cpu, const struct insn *in)
 {
 	if (unlikely(cpu->end_block)) {
 		insn_leave(cpu, in);
