@@ -95,26 +95,31 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 
 /* Fast forms: 32-bit operands in registers, no size or operand dispatch. */
 #define ALU_FAST_HANDLERS(name, op)                                           \
+	/* Register numbers read before the flag stores, which could alias \
+	 * the record's bytes as far as the compiler knows. */              \
 	FAST_HANDLER(op_##name##_EG_r32, insn_next)                          \
 	{                                                                     \
-		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
-					 (uint32_t)cpu->s.gpr[in->reg]);      \
+		unsigned rm = in->rm, reg = in->reg;                          \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[rm], \
+					 (uint32_t)cpu->s.gpr[reg]);          \
 		if (op != ALU_CMP)                                            \
-			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
+			cpu->s.gpr[rm] = (uint32_t)r;                         \
 	}                                                                     \
 	FAST_HANDLER(op_##name##_GE_r32, insn_next)                          \
 	{                                                                     \
-		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], \
-					 (uint32_t)cpu->s.gpr[in->rm]);       \
+		unsigned rm = in->rm, reg = in->reg;                          \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[reg], \
+					 (uint32_t)cpu->s.gpr[rm]);           \
 		if (op != ALU_CMP)                                            \
-			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
+			cpu->s.gpr[reg] = (uint32_t)r;                        \
 	}                                                                     \
 	FAST_HANDLER(op_##name##_EI_r32, insn_next)                          \
 	{                                                                     \
-		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->rm], \
+		unsigned rm = in->rm;                                         \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[rm], \
 					 (uint32_t)in->imm);                  \
 		if (op != ALU_CMP)                                            \
-			cpu->s.gpr[in->rm] = (uint32_t)r;                     \
+			cpu->s.gpr[rm] = (uint32_t)r;                         \
 	}
 
 /* Fast forms with a 32-bit memory operand. A destination is written
@@ -134,10 +139,11 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 #define ALU_FAST_MEM_HANDLERS(name, op)                                       \
 	FAST_LOAD(op_##name##_GE_m32, 4)                                      \
 	{                                                                     \
-		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[in->reg], \
+		unsigned reg = in->reg;                                       \
+		uint64_t r = alu_compute(cpu, op, 4, (uint32_t)cpu->s.gpr[reg], \
 					 (uint32_t)v);                        \
 		if (op != ALU_CMP)                                            \
-			cpu->s.gpr[in->reg] = (uint32_t)r;                    \
+			cpu->s.gpr[reg] = (uint32_t)r;                        \
 	}                                                                     \
 	FAST_HANDLER(op_##name##_AI_32, insn_next)                           \
 	{                                                                     \
@@ -241,12 +247,14 @@ FAST_HANDLER(op_dec_r, insn_next)
 
 FAST_HANDLER(op_inc_r32, insn_next)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], false);
+	unsigned reg = in->reg;
+	cpu->s.gpr[reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[reg], false);
 }
 
 FAST_HANDLER(op_dec_r32, insn_next)
 {
-	cpu->s.gpr[in->reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[in->reg], true);
+	unsigned reg = in->reg;
+	cpu->s.gpr[reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[reg], true);
 }
 
 /* Read-modify-write of the r/m operand with a unary operation. */

@@ -192,14 +192,15 @@ static inline __attribute__((always_inline)) void shift_r32(
 #define SHIFT_IMM_R32(name, kind, expr)                                  \
 	void name(struct cpu *cpu, const struct insn *in)                \
 	{                                                                \
-		uint32_t a = (uint32_t)cpu->s.gpr[in->rm];               \
+		unsigned rm = in->rm;                                    \
+		uint32_t a = (uint32_t)cpu->s.gpr[rm];                   \
 		unsigned count = in->imm & 0x1f;                         \
 		if (likely(count)) {                                     \
 			uint32_t r = (expr);                             \
 			lf_set(cpu, kind, 4, r, a, count, 0);            \
 			a = r;                                           \
 		}                                                        \
-		cpu->s.gpr[in->rm] = a;                                  \
+		cpu->s.gpr[rm] = a;                                      \
 		insn_next(cpu, in);                                      \
 	}
 SHIFT_IMM_R32(op_shl_I_r32_t, LF_SHL, a << count)
