@@ -111,10 +111,11 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 		cpu->end_block = true;
 }
 
-/* The mode bits decoding depends on: the default code size. */
+/* The mode bits decoding depends on: the default code size, and which
+ * segments are flat (fast_form_select()). */
 static uint32_t decode_mode(const struct cpu *cpu)
 {
-	return cpu->code_size;
+	return cpu->code_size | (uint32_t)cpu->flat_segs << 16;
 }
 
 static void *arena_alloc(struct cpu *cpu, size_t n)

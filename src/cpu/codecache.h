@@ -78,7 +78,8 @@ void codecache_flush(struct cpu *cpu);
 
 static inline uint32_t jc_mode(const struct cpu *cpu)
 {
-	return cpu->code_size | (cpu->cpl == 3 ? 0x100u : 0);
+	return cpu->code_size | (cpu->cpl == 3 ? 0x100u : 0) |
+	       (uint32_t)cpu->flat_segs << 16;
 }
 
 static inline struct jc_entry *jc_slot(struct cpu *cpu, uint64_t lin)

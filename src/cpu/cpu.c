@@ -156,6 +156,21 @@ static void seg_fast_set(const struct cpu *cpu, const struct x86_segment *s,
 	}
 }
 
+/* Keeps flat_segs right for `sreg`; decoded blocks depend on it, so a
+ * change ends the running one. */
+static void seg_flat_update(struct cpu *cpu, int sreg)
+{
+	const struct seg_fast *f = &cpu->sf[sreg];
+	bool flat = !cpu_long64(cpu) && f->base == 0 &&
+		    f->end_r == 0x100000000ull && f->end_w == 0x100000000ull;
+	uint8_t m = (uint8_t)((cpu->flat_segs & ~(1u << sreg)) |
+			      ((unsigned)flat << sreg));
+	if (m != cpu->flat_segs) {
+		cpu->flat_segs = m;
+		cpu->end_block = true;
+	}
+}
+
 void seg_fast_update(struct cpu *cpu, int sreg)
 {
 	const struct x86_segment *s = &cpu->s.seg[sreg];
@@ -169,11 +184,13 @@ void seg_fast_update(struct cpu *cpu, int sreg)
 		 * misses the TLB compare and takes the slow path. */
 		f->end_r = f->end_w = ~0ull;
 		f->base = s->base;
+		seg_flat_update(cpu, sreg);
 		return;
 	}
 	seg_fast_set(cpu, s, f);
 	seg_fast_ends(f);
 	f->base = s->base;
+	seg_flat_update(cpu, sreg);
 }
 
 void cpu_update_mode(struct cpu *cpu)

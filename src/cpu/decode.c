@@ -244,7 +244,8 @@ prefixes_done:
 	if (f & OPF_END)
 		in->flags |= INSN_END;
 	in->run = NULL;
-	fast_form_select(in, code, has_modrm && in->mod != 3);
+	fast_form_select(in, code, has_modrm && in->mod != 3,
+			 (cpu->flat_segs >> in->seg) & 1);
 
 	/* Encodings that are #UD whatever the operands. */
 	if (!in->fn ||

@@ -105,6 +105,8 @@ struct fast_form {
 	insn_fn fast;
 	insn_fn threaded; /* its threaded entry (FAST_HANDLER), or NULL */
 	insn_fn threaded_b; /* the same for a memory operand without index */
+	/* threaded and threaded_b for a segment in flat_segs, or NULL */
+	insn_fn flat, flat_b;
 };
 /* Specialised handlers the decoder substitutes (optable.c); NULL-ended. */
 extern const struct fast_form fast_forms[];
@@ -120,8 +122,9 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc);
 
 /* Swaps in the fast form of a decoded instruction and its threaded entry
  * (run), if it has one; run stays NULL otherwise. `code` is the decoding
- * mode's default size (2, 4 or 8); `mem`, whether ModRM names memory. */
-void fast_form_select(struct insn *in, unsigned code, bool mem);
+ * mode's default size (2, 4 or 8); `mem`, whether ModRM names memory;
+ * `flat`, whether its segment is one of flat_segs. */
+void fast_form_select(struct insn *in, unsigned code, bool mem, bool flat);
 
 /* ---- the vCPU ---- */
 
@@ -273,6 +276,12 @@ struct cpu {
 	 * MEMCHK_DR, an enabled data breakpoint in DR7; MEMCHK_AC, alignment
 	 * checking (CR0.AM, EFLAGS.AC, CPL 3). Zero keeps the fast path. */
 	uint8_t mem_checks;
+	/* Segments (bit per x86_sreg) that are flat for data outside long
+	 * mode: base 0, expand-up, readable and writable to 4 GiB. Their
+	 * accesses need no segment check (a 32-bit offset cannot pass the
+	 * limit, and one wrapping past 4 GiB misses every TLB tag). Part of
+	 * the decoding mode: blocks use the flat fast forms for them. */
+	uint8_t flat_segs;
 	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
 	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
 	uint8_t fault_vector;
@@ -515,6 +524,32 @@ static inline __attribute__((always_inline)) bool mem_fast(struct cpu *cpu, int 
 	return true;
 }
 
+/* mem_fast() for a segment in flat_segs: `lin` is the 32-bit offset,
+ * which is the linear address; only the TLB decides. */
+static inline __attribute__((always_inline)) bool mem_fast_flat(struct cpu *cpu, uint32_t lin,
+				 unsigned size, int kind, uint8_t **host)
+{
+	/* The entry's byte offset straight from the address: one shift and
+	 * one mask. */
+	const struct tlb_entry *e = (const struct tlb_entry *)(const void *)
+		((const char *)cpu->tlb_data[kind] +
+		 ((lin >> (12 - 4)) & ((TLB_SIZE - 1) << 4)));
+	_Static_assert(sizeof(struct tlb_entry) == 16, "tlb_entry is 16 bytes");
+	if (unlikely(e->tag != (((uint64_t)lin + size - 1) & ~(uint64_t)0xfff)))
+		return false;
+	*host = (uint8_t *)(uintptr_t)(lin + e->addend);
+	return true;
+}
+
+/* One of the two, chosen by a constant `flat` (threaded entries). */
+static inline __attribute__((always_inline)) bool mem_fast_as(struct cpu *cpu, int sreg, uint64_t off,
+			       unsigned size, int kind, uint8_t **host, bool flat)
+{
+	if (flat)
+		return mem_fast_flat(cpu, (uint32_t)off, size, kind, host);
+	return mem_fast(cpu, sreg, off, size, kind, host);
+}
+
 /* The full paths (mem.c): segment checks, page walk, MMIO, faults. */
 uint64_t mem_read_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
 void mem_write_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size,
@@ -578,6 +613,23 @@ static inline __attribute__((always_inline)) uint64_t fast_ea_b(const struct cpu
 		((const char *)cpu + offsetof(struct cpu, s.gpr));
 	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base]) &
 	       cpu->lin_mask;
+}
+
+/* fast_ea() and fast_ea_b() for 32-bit addressing outside long mode,
+ * in 32-bit arithmetic (the flat forms). */
+static inline __attribute__((always_inline)) uint32_t flat_ea(const struct cpu *cpu, const struct insn *in)
+{
+	const uint64_t *g = (const uint64_t *)(const void *)
+		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	return (uint32_t)in->disp + (uint32_t)g[(int8_t)in->base] +
+	       ((uint32_t)g[(int8_t)in->index] << in->scale);
+}
+
+static inline __attribute__((always_inline)) uint32_t flat_ea_b(const struct cpu *cpu, const struct insn *in)
+{
+	const uint64_t *g = (const uint64_t *)(const void *)
+		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	return (uint32_t)in->disp + (uint32_t)g[(int8_t)in->base];
 }
 
 /* The r/m operand at a given size: register or memory. */
@@ -845,21 +897,23 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
  * FAST_STORE: `uint64_t name_val(cpu, in)` gives the value to write.
  * FAST_RMW: `uint64_t name_op(cpu, in, uint64_t a)` maps the old value to
  * the new (the write is probed before the read on the full path). */
-#define FAST_MEM_ENTRIES(name, fast_body)                                 \
-	void name##_t(struct cpu *cpu, const struct insn *in)               \
+#define FAST_MEM_ENTRY(entry, ea_of, is_flat, fast_body)                   \
+	void entry(struct cpu *cpu, const struct insn *in)                  \
 	{                                                                   \
-		uint64_t ea = fast_ea(cpu, in);                             \
-		uint8_t *p;                                                 \
-		fast_body                                                   \
-		insn_slow(cpu, in);                                         \
-	}                                                                   \
-	void name##_tb(struct cpu *cpu, const struct insn *in)              \
-	{                                                                   \
-		uint64_t ea = fast_ea_b(cpu, in);                           \
+		const bool flat_ = is_flat;                                 \
+		uint64_t ea = ea_of(cpu, in);                               \
 		uint8_t *p;                                                 \
 		fast_body                                                   \
 		insn_slow(cpu, in);                                         \
 	}
+/* Four threaded entries: _t and _tb (without index), and _tf and _tbf
+ * for a segment in flat_segs. The body tests the access with
+ * mem_fast_as(..., flat_). */
+#define FAST_MEM_ENTRIES(name, fast_body)                                 \
+	FAST_MEM_ENTRY(name##_t, fast_ea, false, fast_body)                 \
+	FAST_MEM_ENTRY(name##_tb, fast_ea_b, false, fast_body)              \
+	FAST_MEM_ENTRY(name##_tf, flat_ea, true, fast_body)                 \
+	FAST_MEM_ENTRY(name##_tbf, flat_ea_b, true, fast_body)
 
 #define FAST_LOAD(name, size)                                             \
 	static inline __attribute__((always_inline)) void name##_op(      \
@@ -870,7 +924,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 			  mem_read(cpu, in->seg, fast_ea(cpu, in), size));  \
 	}                                                                   \
 	FAST_MEM_ENTRIES(name,                                              \
-		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_READ, &p))) { \
+		if (likely(mem_fast_as(cpu, in->seg, ea, size, ACC_READ, &p, flat_))) { \
 			name##_op(cpu, in, host_load(p, size));             \
 			insn_next(cpu, in);                                 \
 			return;                                             \
@@ -887,7 +941,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 			  name##_val(cpu, in));                             \
 	}                                                                   \
 	FAST_MEM_ENTRIES(name,                                              \
-		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_WRITE, &p))) { \
+		if (likely(mem_fast_as(cpu, in->seg, ea, size, ACC_WRITE, &p, flat_))) { \
 			host_store(p, size, name##_val(cpu, in));           \
 			insn_next(cpu, in);                                 \
 			return;                                             \
@@ -906,7 +960,7 @@ void insn_slow(struct cpu *cpu, const struct insn *in);
 		mem_write(cpu, in->seg, ea, size, name##_op(cpu, in, a));   \
 	}                                                                   \
 	FAST_MEM_ENTRIES(name,                                              \
-		if (likely(mem_fast(cpu, in->seg, ea, size, ACC_WRITE, &p))) { \
+		if (likely(mem_fast_as(cpu, in->seg, ea, size, ACC_WRITE, &p, flat_))) { \
 			host_store(p, size,                                 \
 				   name##_op(cpu, in, host_load(p, size))); \
 			insn_next(cpu, in);                                 \

@@ -11,6 +11,9 @@
 #define HF(name) H(name); H(name##_t)
 /* ... with a memory operand (FAST_MEM_HANDLER). */
 #define HM(name) H(name); H(name##_t); H(name##_tb)
+/* ... that accesses it (FAST_LOAD, FAST_STORE, FAST_RMW): also the flat
+ * entries. */
+#define HMF(name) HM(name); H(name##_tf); H(name##_tbf)
 
 /* insn_alu.c: ADD OR ADC SBB AND SUB XOR CMP in their four forms (E,G /
  * G,E / accumulator,imm / E,imm), TEST, INC, DEC, NOT, NEG, CMC/CLC/STC,
@@ -22,14 +25,14 @@ ALU_FORMS(and); ALU_FORMS(sub); ALU_FORMS(xor); ALU_FORMS(cmp);
 HF(op_test_EG); HF(op_test_AI); HF(op_test_EI);
 /* Fast forms (see fast_forms in optable.c): 32-bit register operands. */
 #define ALU_FAST(op) HF(op_##op##_EG_r32); HF(op_##op##_GE_r32); HF(op_##op##_EI_r32); \
-	HM(op_##op##_EG_m32); HM(op_##op##_GE_m32); HM(op_##op##_EI_m32); HF(op_##op##_AI_32)
+	HMF(op_##op##_EG_m32); HMF(op_##op##_GE_m32); HMF(op_##op##_EI_m32); HF(op_##op##_AI_32)
 ALU_FAST(add); ALU_FAST(or); ALU_FAST(adc); ALU_FAST(sbb);
 ALU_FAST(and); ALU_FAST(sub); ALU_FAST(xor); ALU_FAST(cmp);
 #undef ALU_FAST
 HF(op_test_EG_r32); HF(op_inc_r32); HF(op_dec_r32);
 HF(op_inc_r); HF(op_dec_r); HF(op_inc_E); HF(op_dec_E);
 HF(op_not_E); HF(op_neg_E);
-HM(op_inc_m32); HM(op_dec_m32); HM(op_not_m32); HF(op_not_r32);
+HMF(op_inc_m32); HMF(op_dec_m32); HMF(op_not_m32); HF(op_not_r32);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 H(op_sahf); H(op_lahf); H(op_salc);
 
@@ -39,14 +42,14 @@ HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
 H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
-HF(op_movzx_r32); HM(op_movzxb_m32); HM(op_movzxw_m32); HM(op_mov_EI_m32);
-HM(op_mov_GE_m8); HM(op_mov_GE_m16); HM(op_mov_EG_m8); HM(op_mov_EG_m16);
-#define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t); HM(op_cmov##cc##_m32)
+HF(op_movzx_r32); HMF(op_movzxb_m32); HMF(op_movzxw_m32); HMF(op_mov_EI_m32);
+HMF(op_mov_GE_m8); HMF(op_mov_GE_m16); HMF(op_mov_EG_m8); HMF(op_mov_EG_m16);
+#define CC_FORMS(cc) H(op_cmov##cc##_r32_t); H(op_set##cc##_r8_t); HMF(op_cmov##cc##_m32)
 CC_FORMS(0); CC_FORMS(1); CC_FORMS(2); CC_FORMS(3); CC_FORMS(4); CC_FORMS(5);
 CC_FORMS(6); CC_FORMS(7); CC_FORMS(8); CC_FORMS(9); CC_FORMS(a); CC_FORMS(b);
 CC_FORMS(c); CC_FORMS(d); CC_FORMS(e); CC_FORMS(f);
 #undef CC_FORMS
-HF(op_mov_EG_r32); HF(op_mov_GE_r32); HM(op_mov_GE_m32); HM(op_mov_EG_m32);
+HF(op_mov_EG_r32); HF(op_mov_GE_r32); HMF(op_mov_GE_m32); HMF(op_mov_EG_m32);
 HF(op_mov_rI_32); HM(op_lea_32);
 
 /* insn_stack.c: PUSH/POP of registers, memory and immediates, PUSHA/POPA,
@@ -76,7 +79,7 @@ H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 /* insn_muldiv.c: MUL IMUL DIV IDIV, IMUL two- and three-operand */
 H(op_mul_E); H(op_imul_E); H(op_div_E); H(op_idiv_E);
 HF(op_imul_GE); HF(op_imul_GEI);
-HF(op_imul_GE_r32); HM(op_imul_GE_m32); HF(op_imul_GEI_r32);
+HF(op_imul_GE_r32); HMF(op_imul_GE_m32); HF(op_imul_GEI_r32);
 
 /* insn_bit.c: BT BTS BTR BTC (register and imm8 forms), BSF, BSR */
 H(op_bt_EG); H(op_bts_EG); H(op_btr_EG); H(op_btc_EG);

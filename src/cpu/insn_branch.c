@@ -260,6 +260,23 @@ static inline __attribute__((always_inline)) void fused_branch(
 	branch_link(cpu, j, insn_next_rip(cpu, j), LINK_NEXT);
 }
 
+/* CMP with a memory operand and the Jcc after it: `a - b`, the operands
+ * read once the access is known to go through (p). */
+#define FUSED_CMP_MEM(name, ea_of, flat, cc, a_expr, b_expr)              \
+	static void name(struct cpu *cpu, const struct insn *in)          \
+	{                                                                 \
+		uint64_t ea = ea_of(cpu, in);                             \
+		uint8_t *p;                                               \
+		if (likely(mem_fast_as(cpu, in->seg, ea, 4, ACC_READ, &p, flat))) { \
+			uint32_t a = (uint32_t)(a_expr);                  \
+			uint32_t b = (uint32_t)(b_expr);                  \
+			lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);           \
+			fused_branch(cpu, in + 1, cond_sub32(a, b, cc));  \
+			return;                                           \
+		}                                                         \
+		insn_slow(cpu, in);                                       \
+	}
+
 #define FUSED(cc)                                                         \
 	static void op_cmpEG_j##cc(struct cpu *cpu, const struct insn *in) \
 	{                                                                 \
@@ -281,32 +298,14 @@ static inline __attribute__((always_inline)) void fused_branch(
 		lf_set(cpu, LF_LOGIC, 4, r, 0, 0, 0);                     \
 		fused_branch(cpu, in + 1, cond_logic32(r, 0x##cc));       \
 	}                                                                 \
-	static void op_cmpGEm_j##cc(struct cpu *cpu, const struct insn *in) \
-	{                                                                 \
-		uint64_t ea = fast_ea(cpu, in);                           \
-		uint8_t *p;                                               \
-		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
-			uint32_t a = (uint32_t)cpu->s.gpr[in->reg];       \
-			uint32_t b = (uint32_t)host_load(p, 4);           \
-			lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);           \
-			fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc)); \
-			return;                                           \
-		}                                                         \
-		insn_slow(cpu, in);                                       \
-	}                                                                 \
-	static void op_cmpEGm_j##cc(struct cpu *cpu, const struct insn *in) \
-	{                                                                 \
-		uint64_t ea = fast_ea(cpu, in);                           \
-		uint8_t *p;                                               \
-		if (likely(mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
-			uint32_t a = (uint32_t)host_load(p, 4);           \
-			uint32_t b = (uint32_t)cpu->s.gpr[in->reg];       \
-			lf_set(cpu, LF_SUB, 4, a - b, a, b, 0);           \
-			fused_branch(cpu, in + 1, cond_sub32(a, b, 0x##cc)); \
-			return;                                           \
-		}                                                         \
-		insn_slow(cpu, in);                                       \
-	}                                                                 \
+	FUSED_CMP_MEM(op_cmpGEm_j##cc, fast_ea, false, 0x##cc,          \
+		      cpu->s.gpr[in->reg], host_load(p, 4))               \
+	FUSED_CMP_MEM(op_cmpGEmf_j##cc, flat_ea, true, 0x##cc,          \
+		      cpu->s.gpr[in->reg], host_load(p, 4))               \
+	FUSED_CMP_MEM(op_cmpEGm_j##cc, fast_ea, false, 0x##cc,          \
+		      host_load(p, 4), cpu->s.gpr[in->reg])               \
+	FUSED_CMP_MEM(op_cmpEGmf_j##cc, flat_ea, true, 0x##cc,          \
+		      host_load(p, 4), cpu->s.gpr[in->reg])               \
 	static void op_dec_j##cc(struct cpu *cpu, const struct insn *in)  \
 	{                                                                 \
 		uint32_t a = (uint32_t)cpu->s.gpr[in->reg];               \
@@ -343,6 +342,10 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 		{ op_cmp_GE_m32_tb, FUSED_ROW(op_cmpGEm) },
 		{ op_cmp_EG_m32_t, FUSED_ROW(op_cmpEGm) },
 		{ op_cmp_EG_m32_tb, FUSED_ROW(op_cmpEGm) },
+		{ op_cmp_GE_m32_tf, FUSED_ROW(op_cmpGEmf) },
+		{ op_cmp_GE_m32_tbf, FUSED_ROW(op_cmpGEmf) },
+		{ op_cmp_EG_m32_tf, FUSED_ROW(op_cmpEGmf) },
+		{ op_cmp_EG_m32_tbf, FUSED_ROW(op_cmpEGmf) },
 		{ op_dec_r32_t, FUSED_ROW(op_dec) },
 		{ op_add_EI_r32_t, FUSED_ROW(op_addEI) },
 	};

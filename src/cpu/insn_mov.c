@@ -174,7 +174,7 @@ FAST_STORE(op_mov_EG_m16, 2)
 	FAST_MEM_ENTRIES(op_cmov##cc##_m32,                               \
 		int c_ = cond_try(cpu, 0x##cc);                           \
 		if (likely(c_ >= 0 &&                                     \
-			   mem_fast(cpu, in->seg, ea, 4, ACC_READ, &p))) { \
+			   mem_fast_as(cpu, in->seg, ea, 4, ACC_READ, &p, flat_))) { \
 			uint32_t v_ = (uint32_t)host_load(p, 4);          \
 			if (!c_)                                          \
 				v_ = (uint32_t)cpu->s.gpr[in->reg];       \

@@ -295,16 +295,19 @@ const struct op_entry optable64[256] = {
  * forms, check them against the host CPU. FAST_REG: r/m is a register; FAST_MEM: r/m
  * is memory; FAST_ANY: the form has no r/m operand. */
 /* A fast form with its threaded entry. */
-#define FT(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, NULL }
+#define FT(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, NULL, NULL, NULL }
 /* ... with its threaded entry for an operand without index too. */
-#define FTM(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, fast##_tb }
+#define FTM(gen, size, kind, fast) { gen, size, kind, fast, fast##_t, fast##_tb, NULL, NULL }
+/* ... and the entries for a flat segment (FAST_MEM_ENTRIES). */
+#define FTMF(gen, size, kind, fast) \
+	{ gen, size, kind, fast, fast##_t, fast##_tb, fast##_tf, fast##_tbf }
 #define FAST_ALU(op)                                                      \
 	FT(op_##op##_EG, 4, FAST_REG, op_##op##_EG_r32),                  \
 	FT(op_##op##_GE, 4, FAST_REG, op_##op##_GE_r32),                  \
 	FT(op_##op##_EI, 4, FAST_REG, op_##op##_EI_r32),                  \
-	FTM(op_##op##_EG, 4, FAST_MEM, op_##op##_EG_m32),                 \
-	FTM(op_##op##_GE, 4, FAST_MEM, op_##op##_GE_m32),                 \
-	FTM(op_##op##_EI, 4, FAST_MEM, op_##op##_EI_m32),                 \
+	FTMF(op_##op##_EG, 4, FAST_MEM, op_##op##_EG_m32),                 \
+	FTMF(op_##op##_GE, 4, FAST_MEM, op_##op##_GE_m32),                 \
+	FTMF(op_##op##_EI, 4, FAST_MEM, op_##op##_EI_m32),                 \
 	FT(op_##op##_AI, 4, FAST_ANY, op_##op##_AI_32),                   \
 	FT(op_##op##_EG, 0, FAST_ANY, op_##op##_EG),                      \
 	FT(op_##op##_GE, 0, FAST_ANY, op_##op##_GE),                      \
@@ -319,21 +322,21 @@ const struct fast_form fast_forms[] = {
 	FT(op_dec_r, 4, FAST_ANY, op_dec_r32),
 	FT(op_mov_EG, 4, FAST_REG, op_mov_EG_r32),
 	FT(op_mov_GE, 4, FAST_REG, op_mov_GE_r32),
-	FTM(op_mov_GE, 4, FAST_MEM, op_mov_GE_m32),
-	FTM(op_mov_EG, 4, FAST_MEM, op_mov_EG_m32),
+	FTMF(op_mov_GE, 4, FAST_MEM, op_mov_GE_m32),
+	FTMF(op_mov_EG, 4, FAST_MEM, op_mov_EG_m32),
 	FT(op_mov_rI, 4, FAST_ANY, op_mov_rI_32),
 	FTM(op_lea, 4, FAST_MEM, op_lea_32),
 	FT(op_push_r, 4, FAST_ANY, op_push_r32),
 	FT(op_pop_r, 4, FAST_ANY, op_pop_r32),
 	FT(op_movzx, 4, FAST_REG, op_movzx_r32),
-	FTM(op_mov_GE, 2, FAST_MEM, op_mov_GE_m16),
-	FTM(op_mov_GE, 1, FAST_MEM, op_mov_GE_m8),
-	FTM(op_mov_EG, 2, FAST_MEM, op_mov_EG_m16),
-	FTM(op_mov_EG, 1, FAST_MEM, op_mov_EG_m8),
+	FTMF(op_mov_GE, 2, FAST_MEM, op_mov_GE_m16),
+	FTMF(op_mov_GE, 1, FAST_MEM, op_mov_GE_m8),
+	FTMF(op_mov_EG, 2, FAST_MEM, op_mov_EG_m16),
+	FTMF(op_mov_EG, 1, FAST_MEM, op_mov_EG_m8),
 	/* Any size: generic handlers that keep no RIP run threaded. */
 	FT(op_mov_EG, 0, FAST_ANY, op_mov_EG),
 	FT(op_mov_GE, 0, FAST_ANY, op_mov_GE),
-	FTM(op_mov_EI, 4, FAST_MEM, op_mov_EI_m32),
+	FTMF(op_mov_EI, 4, FAST_MEM, op_mov_EI_m32),
 	FT(op_mov_EI, 0, FAST_ANY, op_mov_EI),
 	FT(op_mov_rI, 0, FAST_ANY, op_mov_rI),
 	FT(op_lea, 0, FAST_ANY, op_lea),
@@ -346,9 +349,9 @@ const struct fast_form fast_forms[] = {
 	FT(op_test_EI, 0, FAST_ANY, op_test_EI),
 	FT(op_inc_r, 0, FAST_ANY, op_inc_r),
 	FT(op_dec_r, 0, FAST_ANY, op_dec_r),
-	FTM(op_inc_E, 4, FAST_MEM, op_inc_m32),
-	FTM(op_dec_E, 4, FAST_MEM, op_dec_m32),
-	FTM(op_not_E, 4, FAST_MEM, op_not_m32),
+	FTMF(op_inc_E, 4, FAST_MEM, op_inc_m32),
+	FTMF(op_dec_E, 4, FAST_MEM, op_dec_m32),
+	FTMF(op_not_E, 4, FAST_MEM, op_not_m32),
 	FT(op_not_E, 4, FAST_REG, op_not_r32),
 	FT(op_inc_E, 0, FAST_ANY, op_inc_E),
 	FT(op_dec_E, 0, FAST_ANY, op_dec_E),
@@ -364,11 +367,11 @@ const struct fast_form fast_forms[] = {
 	FT(op_shift_ECL, 0, FAST_ANY, op_shift_ECL),
 	FT(op_shift_EI, 0, FAST_ANY, op_shift_EI),
 	FT(op_imul_GE, 4, FAST_REG, op_imul_GE_r32),
-	FTM(op_imul_GE, 4, FAST_MEM, op_imul_GE_m32),
+	FTMF(op_imul_GE, 4, FAST_MEM, op_imul_GE_m32),
 	FT(op_imul_GEI, 4, FAST_REG, op_imul_GEI_r32),
 	FT(op_imul_GE, 0, FAST_ANY, op_imul_GE),
 	FT(op_imul_GEI, 0, FAST_ANY, op_imul_GEI),
-	{ NULL, 0, 0, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const insn_fn jcc_threaded[16] = {
@@ -395,9 +398,11 @@ CC_TABLE(set, _r8_t);
 /* Fast forms chosen by condition: the handler and its two threaded
  * entries (FAST_LOAD). */
 struct cc_mem_form {
-	insn_fn fn, t, tb;
+	insn_fn fn, t, tb, tf, tbf;
 };
-#define CMOV_M(cc) { op_cmov##cc##_m32, op_cmov##cc##_m32_t, op_cmov##cc##_m32_tb }
+#define CMOV_M(cc)                                                        \
+	{ op_cmov##cc##_m32, op_cmov##cc##_m32_t, op_cmov##cc##_m32_tb,   \
+	  op_cmov##cc##_m32_tf, op_cmov##cc##_m32_tbf }
 static const struct cc_mem_form cmov_m32[16] = {
 	CMOV_M(0), CMOV_M(1), CMOV_M(2), CMOV_M(3), CMOV_M(4), CMOV_M(5),
 	CMOV_M(6), CMOV_M(7), CMOV_M(8), CMOV_M(9), CMOV_M(a), CMOV_M(b),
@@ -405,15 +410,21 @@ static const struct cc_mem_form cmov_m32[16] = {
 };
 
 /* Points an instruction at a fast form with a memory operand. */
-static void use_mem_form(struct insn *in, insn_fn fn, insn_fn t, insn_fn tb)
+static void use_mem_form(struct insn *in, insn_fn fn, insn_fn t, insn_fn tb,
+			 insn_fn tf, insn_fn tbf, bool flat)
 {
 	in->fn = fn;
-	in->run = in->index == REG_NONE ? tb : t;
+	if (flat && tf)
+		in->run = in->index == REG_NONE ? tbf : tf;
+	else
+		in->run = in->index == REG_NONE ? tb : t;
 }
 
-void fast_form_select(struct insn *in, unsigned code, bool mem)
+void fast_form_select(struct insn *in, unsigned code, bool mem, bool flat)
 {
 	unsigned cc = in->opcode & 0xf;
+
+	flat = flat && code == 4;
 	/* Fast forms keep no RIP and use the mode's natural address size
 	 * (fast_ea()). */
 	if (mem && (in->base == 16 || in->adsize != (code == 8 ? 8 : 4)))
@@ -433,7 +444,8 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 	if (in->fn == op_cmov && in->opsize == 4) {
 		if (mem)
 			use_mem_form(in, cmov_m32[cc].fn, cmov_m32[cc].t,
-				     cmov_m32[cc].tb);
+				     cmov_m32[cc].tb, cmov_m32[cc].tf,
+				     cmov_m32[cc].tbf, flat);
 		else
 			in->run = cmov[cc];
 		return;
@@ -441,10 +453,12 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 	if (in->fn == op_movzx && in->opsize == 4 && mem) {
 		if (in->opcode & 1)
 			use_mem_form(in, op_movzxw_m32, op_movzxw_m32_t,
-				     op_movzxw_m32_tb);
+				     op_movzxw_m32_tb, op_movzxw_m32_tf,
+				     op_movzxw_m32_tbf, flat);
 		else
 			use_mem_form(in, op_movzxb_m32, op_movzxb_m32_t,
-				     op_movzxb_m32_tb);
+				     op_movzxb_m32_tb, op_movzxb_m32_tf,
+				     op_movzxb_m32_tbf, flat);
 		return;
 	}
 	if (in->fn == op_setcc && !mem && !(in->flags & INSN_REXB8)) {
@@ -480,7 +494,8 @@ void fast_form_select(struct insn *in, unsigned code, bool mem)
 		    !(in->flags & INSN_REXB8 && in->opsize == 1)) {
 			if (ff->threaded_b)
 				use_mem_form(in, ff->fast, ff->threaded,
-					     ff->threaded_b);
+					     ff->threaded_b, ff->flat,
+					     ff->flat_b, flat);
 			else {
 				in->fn = ff->fast;
 				in->run = ff->threaded;
