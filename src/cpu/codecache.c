@@ -51,6 +51,7 @@ void codecache_flush(struct cpu *cpu)
 	memset(cc->page_hash, 0, (1u << PAGE_HASH_BITS) * sizeof(*cc->page_hash));
 	cc->arena_used = 0;
 	jump_cache_clear(cpu);
+	memset(cpu->ras, 0, sizeof(cpu->ras));
 	/* The running block's records stay readable (the arena is not
 	 * freed), but nothing may run after the current instruction. */
 	cpu->end_block = true;
@@ -111,11 +112,9 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 		cpu->end_block = true;
 }
 
-/* The mode bits decoding depends on: the default code size, and which
- * segments are flat (fast_form_select()). */
 static uint32_t decode_mode(const struct cpu *cpu)
 {
-	return cpu->code_size | (uint32_t)cpu->flat_segs << 16;
+	return codecache_mode(cpu);
 }
 
 static void *arena_alloc(struct cpu *cpu, size_t n)
@@ -252,6 +251,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	b->valid = true;
 	b->link[0] = b->link[1] = NULL;
 	b->link_rip[0] = b->link_rip[1] = 0;
+	b->far[0] = b->far[1] = NULL;
+	b->far_rip[0] = b->far_rip[1] = 0;
 	memcpy(b->insns, tmp, n * sizeof(struct insn));
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;

@@ -22,44 +22,74 @@ struct block {
 	struct block *page_next;
 	struct block *link[2];
 	uint64_t link_rip[2];
+	/* The same for a target in another page, whose mapping is checked
+	 * each time (branch_unlinked()). */
+	struct block *far[2];
+	uint64_t far_rip[2];
 	uint32_t mode;
 	uint16_t n;
 	bool valid;
 	struct insn insns[];
 };
 
-/* Ends the running block at a branch to `target`: follows or asks for the
- * link of outcome `slot`. */
+/* Goes on from the running block into `nb` when the budget allows all of
+ * it and nothing wants the run loop; otherwise leaves it to the run loop
+ * as the next block. The branch ended its block: all of it is done, and
+ * s.rip and cur_insn need no update until something looks (cur_insn). */
+static inline __attribute__((always_inline)) void block_chain(
+	struct cpu *cpu, const struct insn *in, struct block *nb,
+	uint64_t target)
+{
+	struct block *b = cpu->cur_block;
+	if (likely(nb->n <= cpu->chain_room && !cpu->exit_request)) {
+		cpu->chain_room -= nb->n;
+		cpu->icount += b->n;
+		cpu->cur_block = nb;
+		cpu->cur_block_rip = target;
+		nb->insns[0].run(cpu, nb->insns);
+		return;
+	}
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+	cpu->next_block = nb;
+}
+
+/* A branch without a link to its target: the jump cache's block. */
+void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
+		     unsigned slot);
+
+/* A near CALL ending the running block: remembers where it returns. */
+static inline __attribute__((always_inline)) void ras_push(struct cpu *cpu,
+							   uint64_t ret)
+{
+	struct ras_entry *e = &cpu->ras[cpu->ras_top++ & (RAS_SIZE - 1)];
+	e->rip = ret;
+	e->caller = cpu->cur_block;
+}
+
+/* Ends the running block at a near RET to `target`: the block the
+ * matching CALL's block found there last time, if still right, else as
+ * branch_link(). */
+void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target);
+
+/* The mode bits decoding depends on: the default code size, and which
+ * segments are flat (fast_form_select()). */
+static inline uint32_t codecache_mode(const struct cpu *cpu)
+{
+	return cpu->code_size | (uint32_t)cpu->flat_segs << 16;
+}
+
+/* Ends the running block at a branch to `target`: follows the link of
+ * outcome `slot`, or finds the target's block without the run loop. */
 static inline __attribute__((always_inline)) void branch_link(
 	struct cpu *cpu, const struct insn *in, uint64_t target, unsigned slot)
 {
 	struct block *b = cpu->cur_block, *nb = b->link[slot];
 	if (likely(b->link_rip[slot] == target && nb)) {
-		/* Straight on into the linked block when the budget allows
-		 * all of it and nothing wants the run loop. A branch ends its
-		 * block: all b->n instructions are done. s.rip and cur_insn
-		 * need no update until something looks (cur_insn). */
-		if (likely(nb->n <= cpu->chain_room && !cpu->exit_request)) {
-			cpu->chain_room -= nb->n;
-			cpu->icount += b->n;
-			cpu->cur_block = nb;
-			cpu->cur_block_rip = target;
-			nb->insns[0].run(cpu, nb->insns);
-			return;
-		}
-		cpu->s.rip = target;
-		cpu->cur_insn = in + 1;
-		cpu->next_block = nb;
+		block_chain(cpu, in, nb, target);
 		return;
 	}
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
-	if ((((cpu->s.seg[S_CS].base + target) ^
-	      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
-	     cpu->lin_mask) < 4096) {
-		cpu->link_from = b;
-		cpu->link_slot = slot;
-	}
+	branch_unlinked(cpu, in, target, slot);
 }
 
 struct code_cache {

@@ -510,6 +510,90 @@ void op_thunk_end(struct cpu *cpu, const struct insn *in)
 	cpu->cur_insn = in + 1;
 }
 
+/* Whether `nb`, found for `target` in another page earlier, is still the
+ * block there: the CS limit, the page's mapping for this privilege (the
+ * execute TLB, as codecache_lookup()) and the block itself. The decoding
+ * mode is the running block's, which a chain never changes. */
+static inline bool far_link_ok(struct cpu *cpu, const struct block *nb,
+			       uint64_t target)
+{
+	uint64_t lin = (cpu->s.seg[S_CS].base + target) & cpu->lin_mask;
+	bool user = cpu->cpl == 3;
+	const struct tlb_entry *te = tlb_entry_for(cpu, lin, ACC_EXEC, user);
+	return target <= cpu->code_limit && nb->valid &&
+	       te->tag == (lin & ~0xfffull) &&
+	       tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr ==
+		       (nb->paddr & ~0xfffull);
+}
+
+void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
+		     unsigned slot)
+{
+	struct block *b = cpu->cur_block, *nb = b->far[slot];
+	bool same_page;
+
+	if (nb && b->far_rip[slot] == target && far_link_ok(cpu, nb, target)) {
+		cpu->cc->cur_page = nb->paddr & ~0xfffull;
+		block_chain(cpu, in, nb, target);
+		return;
+	}
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+	same_page = (((cpu->s.seg[S_CS].base + target) ^
+		      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
+		     cpu->lin_mask) < 4096;
+	/* codecache_lookup() checks what a same-page link need not: the
+	 * target page's mapping, the decoding mode and the CS limit. */
+	nb = codecache_lookup(cpu);
+	if (!nb) {
+		/* Not decoded yet: the run loop links it once it is. */
+		if (same_page) {
+			cpu->link_from = b;
+			cpu->link_slot = slot;
+		}
+		return;
+	}
+	if (same_page && !((nb->paddr ^ b->paddr) & ~0xfffull)) {
+		b->link[slot] = nb;
+		b->link_rip[slot] = target;
+	} else {
+		b->far[slot] = nb;
+		b->far_rip[slot] = target;
+	}
+	block_chain(cpu, in, nb, target);
+}
+
+void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target)
+{
+	struct ras_entry *e = &cpu->ras[--cpu->ras_top & (RAS_SIZE - 1)];
+	struct block *caller = e->caller, *nb;
+
+	if (!caller || e->rip != target) {
+		/* A return the stack does not know (a longjmp, a retpoline,
+		 * an overflow): the block's own link, or the jump cache. */
+		branch_link(cpu, in, target, LINK_TAKEN);
+		return;
+	}
+	e->caller = NULL;
+	nb = caller->far[LINK_NEXT];
+	/* The caller's block may come from another mode or address space
+	 * than the RET: the mode and the mapping are checked. */
+	if (nb && caller->far_rip[LINK_NEXT] == target &&
+	    nb->mode == codecache_mode(cpu) && far_link_ok(cpu, nb, target)) {
+		cpu->cc->cur_page = nb->paddr & ~0xfffull;
+		block_chain(cpu, in, nb, target);
+		return;
+	}
+	cpu->s.rip = target;
+	cpu->cur_insn = in + 1;
+	nb = codecache_lookup(cpu);
+	if (!nb)
+		return;
+	caller->far[LINK_NEXT] = nb;
+	caller->far_rip[LINK_NEXT] = target;
+	block_chain(cpu, in, nb, target);
+}
+
 /* After the last instruction of a block that does not end in a branch. */
 void op_block_tail(struct cpu *cpu, const struct insn *in)
 {

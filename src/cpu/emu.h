@@ -286,6 +286,15 @@ struct cpu {
 	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
 	uint8_t fault_vector;
 	uint32_t fault_error;
+	/* Return stack: each near CALL's return address and the block it
+	 * ended, whose far[LINK_NEXT] then keeps the block at the return
+	 * address for RET (branch_return()). Emptied with the code cache. */
+#define RAS_SIZE 32
+	struct ras_entry {
+		uint64_t rip;
+		struct block *caller;
+	} ras[RAS_SIZE];
+	unsigned ras_top;
 };
 
 /* ---- faults: unwind to the instruction boundary ---- */

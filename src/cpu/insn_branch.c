@@ -187,6 +187,7 @@ void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
 		host_store(p, 4, ret);
 		cpu->s.gpr[R_SP] = sp;
+		ras_push(cpu, ret);
 		branch_link(cpu, in, target, LINK_TAKEN);
 		return;
 	}
@@ -202,7 +203,7 @@ void op_ret32_t(struct cpu *cpu, const struct insn *in)
 		target = (uint32_t)host_load(p, 4);
 		if (likely(target <= cpu->code_limit)) {
 			cpu->s.gpr[R_SP] = sp + 4;
-			branch_link(cpu, in, target, LINK_TAKEN);
+			branch_return(cpu, in, target);
 			return;
 		}
 	}

@@ -1,0 +1,125 @@
+/* Going from block to block without the run loop: links to blocks in
+ * other pages (branch_unlinked()) and the return stack (branch_return())
+ * keep a block found earlier; each must notice when the page it came from
+ * is mapped elsewhere now, or the decoding mode changed, and run what is
+ * there now. */
+#include "insn_util.h"
+
+#define PDIR 0x20000
+#define PTAB 0x21000
+
+/* tcpu_pm32() with paging: the first 1 MiB mapped to itself. */
+static void pm32_paged(struct testbus *tb, struct x86_state *s)
+{
+	tcpu_pm32(tb, s, 0, 0);
+	memset(tb->ram + PDIR, 0, 4096);
+	t_put32(tb, PDIR, PTAB | 3);
+	for (unsigned i = 0; i < 256; i++)
+		t_put32(tb, PTAB + i * 4, i * 0x1000 | 3);
+	s->cr3 = PDIR;
+	s->cr0 |= CR0_PG;
+}
+
+int main(void)
+{
+	struct tap t = {0};
+	struct testbus tb;
+	struct x86_state s;
+	int vec;
+
+	if (testbus_init(&tb, 1 << 20) != 0)
+		return 1;
+
+	{
+		/* A call to another page, three times (the first decodes,
+		 * the second links); before the third the callee's page is
+		 * mapped to a copy that returns another value. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0xe8, 0xf4, 0x3f, 0x00, 0x00, /* L: call 0x5000 */
+			0x01, 0xc6,                   /* add esi, eax */
+			0x83, 0xf9, 0x02,             /* cmp ecx, 2 */
+			0x75, 0x11,                   /* jne skip */
+			0xc7, 0x05, 0x14, 0x10, 0x02, 0x00, /* mov dword [PTE 5], */
+			0x03, 0x60, 0x00, 0x00,       /*   0x6003 */
+			0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, /* invlpg [0x5000] */
+			0x49,                         /* skip: dec ecx */
+			0x75, 0xe0,                   /* jnz L */
+		};
+		static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
+		static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
+		pm32_paged(&tb, &s);
+		memcpy(tb.ram + 0x5000, f1, sizeof(f1));
+		memcpy(tb.ram + 0x6000, f2, sizeof(f2));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 4,
+		       "call to another page: runs the page mapped there now (vec %d, esi %u, want 4)",
+		       vec, (unsigned)s.gpr[R_SI]);
+	}
+	{
+		/* The return stack: a routine in page 3 calls f in page 5,
+		 * which in the third round maps page 3 to a copy whose code
+		 * after the call sets another value. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0xe8, 0xf4, 0x1f, 0x00, 0x00, /* L: call 0x3000 */
+			0x01, 0xfe,                   /* add esi, edi */
+			0x49,                         /* dec ecx */
+			0x75, 0xf6,                   /* jnz L */
+		};
+		static const uint8_t caller[] = {
+			0xe8, 0xfb, 0x1f, 0x00, 0x00, /* call 0x5000 */
+			0xbf, 0x11, 0x01, 0x00, 0x00, /* mov edi, 0x111 */
+			0xc3,                         /* ret */
+		};
+		static const uint8_t f[] = {
+			0x83, 0xf9, 0x01,             /* cmp ecx, 1 */
+			0x75, 0x11,                   /* jne r */
+			0xc7, 0x05, 0x0c, 0x10, 0x02, 0x00, /* mov dword [PTE 3], */
+			0x03, 0x40, 0x00, 0x00,       /*   0x4003 */
+			0x0f, 0x01, 0x3d, 0x00, 0x30, 0x00, 0x00, /* invlpg [0x3000] */
+			0xc3,                         /* r: ret */
+		};
+		pm32_paged(&tb, &s);
+		memcpy(tb.ram + 0x3000, caller, sizeof(caller));
+		memcpy(tb.ram + 0x4000, caller, sizeof(caller));
+		tb.ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */
+		memcpy(tb.ram + 0x5000, f, sizeof(f));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 2 * 0x111 + 0x211,
+		       "return into a page mapped elsewhere since the call (vec %d, esi %#x, want %#x)",
+		       vec, (unsigned)s.gpr[R_SI], 2 * 0x111 + 0x211);
+	}
+	{
+		/* The return stack across a change of decoding mode: the
+		 * third time round, the callee makes DS a 4 KiB segment, and
+		 * the load after the return must be checked against it. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0xe8, 0x07, 0x00, 0x00, 0x00, /* L: call f */
+			0x8b, 0x03,                   /* mov eax, [ebx] */
+			0x49,                         /* dec ecx */
+			0x75, 0xf6,                   /* jnz L */
+			0xeb, 0x0c,                   /* jmp done */
+			0x83, 0xf9, 0x01,             /* f: cmp ecx, 1 */
+			0x75, 0x06,                   /* jne r */
+			0x66, 0xba, 0x30, 0x00,       /* mov dx, 0x30 */
+			0x8e, 0xda,                   /* mov ds, dx */
+			0xc3,                         /* r: ret */
+		};
+		tcpu_pm32(&tb, &s, 0, 0);
+		/* 0x30: data, base 0, limit 0xfff bytes. */
+		t_put32(&tb, T_GDT + 0x30, 0x00000fff);
+		t_put32(&tb, T_GDT + 0x34, 0x00409200);
+		s.gdtr.limit = 0x37;
+		s.gpr[R_BX] = 0x2000;
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == EXC_GP && (uint32_t)s.gpr[R_CX] == 1,
+		       "return after a segment load: the block there is decoded for the new mode (vec %d, ecx %u)",
+		       vec, (unsigned)s.gpr[R_CX]);
+	}
+	testbus_free(&tb);
+	return tap_done(&t);
+}
