@@ -240,6 +240,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			break;
 	}
 
+	block_drop_dead_flags(tmp, n);
 	branch_target_prepare(&tmp[n - 1]);
 	if (n >= 2)
 		insn_fuse_jcc(&tmp[n - 2], &tmp[n - 1]);

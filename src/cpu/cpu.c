@@ -667,6 +667,8 @@ static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
 		part->insns[n - 1].run = op_thunk;
 		part->insns[n - 1].flags &= (uint8_t)~INSN_FUSED;
 	}
+	/* The flags are live where the copy ends. */
+	block_drop_dead_flags(part->insns, n);
 	memset(&part->insns[n], 0, sizeof(struct insn));
 	part->insns[n].run = op_block_tail;
 	part->insns[n].off = b->insns[n].off;

@@ -120,6 +120,13 @@ void branch_target_prepare(struct insn *in);
  * unless the pair has a fused form (insn_branch.c). */
 void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc);
 
+/* Over a decoded block: where the arithmetic flags an instruction sets
+ * are overwritten before anything can see them (a reader, a fault, the
+ * block's end), swaps in a threaded entry that leaves them alone, if the
+ * form has one, and the full entry elsewhere, so that a block cut short
+ * is redone with its new end (optable.c). */
+void block_drop_dead_flags(struct insn *ins, unsigned n);
+
 /* Swaps in the fast form of a decoded instruction and its threaded entry
  * (run), if it has one; run stays NULL otherwise. `code` is the decoding
  * mode's default size (2, 4 or 8); `mem`, whether ModRM names memory;

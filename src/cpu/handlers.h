@@ -72,6 +72,7 @@ H(op_jccc_t); H(op_jccd_t); H(op_jcce_t); H(op_jccf_t);
 /* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
 HF(op_shift_E1); HF(op_shift_ECL); HF(op_shift_EI);
 HF(op_shift_E1_r32); HF(op_shift_ECL_r32); HF(op_shift_EI_r32);
+H(op_rol_I_r32_nf_t); H(op_ror_I_r32_nf_t);
 H(op_shl_I_r32_t); H(op_shr_I_r32_t); H(op_sar_I_r32_t);
 H(op_shl_I_r16_t); H(op_shr_I_r16_t); H(op_sar_I_r16_t);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);

@@ -207,6 +207,25 @@ SHIFT_IMM_R32(op_shl_I_r32_t, LF_SHL, a << count)
 SHIFT_IMM_R32(op_shr_I_r32_t, LF_SHR, a >> count)
 SHIFT_IMM_R32(op_sar_I_r32_t, LF_SAR, (uint32_t)((int32_t)a >> count))
 
+/* ROL and ROR of a 32-bit register by an immediate whose flags nothing
+ * can see (block_drop_dead_flags()): the rotate alone. Rotates touch only
+ * CF and OF and so must otherwise work out every flag first. */
+void op_rol_I_r32_nf_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t a = (uint32_t)cpu->s.gpr[in->rm];
+	unsigned n = in->imm & 0x1f;
+	cpu->s.gpr[in->rm] = n ? (a << n) | (a >> (32 - n)) : a;
+	insn_next(cpu, in);
+}
+
+void op_ror_I_r32_nf_t(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t a = (uint32_t)cpu->s.gpr[in->rm];
+	unsigned n = in->imm & 0x1f;
+	cpu->s.gpr[in->rm] = n ? (a >> n) | (a << (32 - n)) : a;
+	insn_next(cpu, in);
+}
+
 /* The same for a 16-bit register (merged into the low word). The count
  * is masked to 5 bits; from 16 on SHL and SHR give 0. */
 #define SHIFT_IMM_R16(name, kind, expr)                                  \

@@ -505,3 +505,63 @@ void fast_form_select(struct insn *in, unsigned code, bool mem, bool flat)
 	}
 }
 
+
+/* Pure register forms (they cannot fault or reach the bus) that set all
+ * six arithmetic flags without reading any. */
+static bool writes_all_flags(const struct insn *in)
+{
+	static const insn_fn writers[] = {
+		op_add_EG_r32_t, op_add_GE_r32_t, op_add_EI_r32_t,
+		op_or_EG_r32_t, op_or_GE_r32_t, op_or_EI_r32_t,
+		op_and_EG_r32_t, op_and_GE_r32_t, op_and_EI_r32_t,
+		op_sub_EG_r32_t, op_sub_GE_r32_t, op_sub_EI_r32_t,
+		op_xor_EG_r32_t, op_xor_GE_r32_t, op_xor_EI_r32_t,
+		op_cmp_EG_r32_t, op_cmp_GE_r32_t, op_cmp_EI_r32_t,
+		op_test_EG_r32_t, op_imul_GE_r32_t, op_imul_GEI_r32_t,
+	};
+	if ((in->run == op_shl_I_r32_t || in->run == op_shr_I_r32_t ||
+	     in->run == op_sar_I_r32_t) && (in->imm & 0x1f))
+		return true;
+	for (unsigned i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
+		if (in->run == writers[i])
+			return true;
+	return false;
+}
+
+/* Pure register forms that neither read nor write flags. */
+static bool flags_untouched(const struct insn *in)
+{
+	return in->run == op_mov_EG_r32_t || in->run == op_mov_GE_r32_t ||
+	       in->run == op_mov_rI_32_t || in->run == op_movzx_r32_t ||
+	       in->run == op_not_r32_t || in->run == op_lea_32_t ||
+	       in->run == op_lea_32_tb;
+}
+
+void block_drop_dead_flags(struct insn *ins, unsigned n)
+{
+	/* Backwards: whether the flags present after instruction i are
+	 * dead. They are live out of the block. */
+	bool dead = false;
+	for (unsigned i = n; i-- > 0;) {
+		struct insn *in = &ins[i];
+		bool rotate = in->run == op_rol_I_r32_nf_t ||
+			      in->run == op_ror_I_r32_nf_t ||
+			      (in->run == op_shift_EI_r32_t &&
+			       ((in->modrm >> 3) & 7) <= 1);
+		if (rotate) {
+			/* With its CF and OF dead, what it keeps flows
+			 * through to the same dead end. Run again over a
+			 * shortened copy, it also puts the flags back. */
+			if (dead)
+				in->run = ((in->modrm >> 3) & 7) ? op_ror_I_r32_nf_t
+								 : op_rol_I_r32_nf_t;
+			else
+				in->run = op_shift_EI_r32_t;
+			continue;
+		}
+		if (writes_all_flags(in))
+			dead = true;
+		else if (!flags_untouched(in))
+			dead = false;
+	}
+}
