@@ -81,6 +81,7 @@ H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 H(op_mul_E); H(op_imul_E); H(op_div_E); H(op_idiv_E);
 HF(op_imul_GE); HF(op_imul_GEI);
 HF(op_imul_GE_r32); HMF(op_imul_GE_m32); HF(op_imul_GEI_r32);
+H(op_imul_GE_r32_nf_t); H(op_imul_GEI_r32_nf_t);
 
 /* insn_bit.c: BT BTS BTR BTC (register and imm8 forms), BSF, BSR */
 H(op_bt_EG); H(op_bts_EG); H(op_btr_EG); H(op_btc_EG);

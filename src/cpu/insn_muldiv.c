@@ -154,6 +154,23 @@ void op_imul_GEI_r32_t(struct cpu *cpu, const struct insn *in)
 	insn_next(cpu, in);
 }
 
+/* The same when their flags are dead (block_drop_dead_flags()): IMUL sets
+ * CF and OF and keeps the rest, so each one otherwise works out every
+ * flag the instruction before left lazy. */
+void op_imul_GE_r32_nf_t(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)((uint32_t)cpu->s.gpr[in->reg] *
+					 (uint32_t)cpu->s.gpr[in->rm]);
+	insn_next(cpu, in);
+}
+
+void op_imul_GEI_r32_nf_t(struct cpu *cpu, const struct insn *in)
+{
+	cpu->s.gpr[in->reg] = (uint32_t)((uint32_t)cpu->s.gpr[in->rm] *
+					 (uint32_t)in->imm);
+	insn_next(cpu, in);
+}
+
 FAST_LOAD(op_imul_GE_m32, 4)
 {
 	int32_t b = (int32_t)v;

@@ -517,7 +517,7 @@ static bool writes_all_flags(const struct insn *in)
 		op_sub_EG_r32_t, op_sub_GE_r32_t, op_sub_EI_r32_t,
 		op_xor_EG_r32_t, op_xor_GE_r32_t, op_xor_EI_r32_t,
 		op_cmp_EG_r32_t, op_cmp_GE_r32_t, op_cmp_EI_r32_t,
-		op_test_EG_r32_t, op_imul_GE_r32_t, op_imul_GEI_r32_t,
+		op_test_EG_r32_t,
 	};
 	if ((in->run == op_shl_I_r32_t || in->run == op_shr_I_r32_t ||
 	     in->run == op_sar_I_r32_t) && (in->imm & 0x1f))
@@ -537,6 +537,36 @@ static bool flags_untouched(const struct insn *in)
 	       in->run == op_lea_32_tb;
 }
 
+/* Forms that set only some flags and keep the rest, with their entry
+ * for when those are dead (and the instruction reads no flag): it then
+ * leaves every flag alone. */
+static const struct {
+	insn_fn full, dead;
+} partial_writers[] = {
+	{ op_imul_GE_r32_t, op_imul_GE_r32_nf_t },
+	{ op_imul_GEI_r32_t, op_imul_GEI_r32_nf_t },
+};
+
+/* The entry of a partial writer, or of a rotate (chosen by ModRM.reg
+ * from op_shift_EI_r32_t), with its flags (dead false) or without. NULL
+ * for any other instruction. */
+static insn_fn partial_entry(const struct insn *in, bool dead)
+{
+	if (in->run == op_rol_I_r32_nf_t || in->run == op_ror_I_r32_nf_t ||
+	    (in->run == op_shift_EI_r32_t && ((in->modrm >> 3) & 7) <= 1)) {
+		if (!dead)
+			return op_shift_EI_r32_t;
+		return ((in->modrm >> 3) & 7) ? op_ror_I_r32_nf_t
+					      : op_rol_I_r32_nf_t;
+	}
+	for (unsigned i = 0; i < sizeof(partial_writers) / sizeof(partial_writers[0]); i++)
+		if (in->run == partial_writers[i].full ||
+		    in->run == partial_writers[i].dead)
+			return dead ? partial_writers[i].dead
+				    : partial_writers[i].full;
+	return NULL;
+}
+
 void block_drop_dead_flags(struct insn *ins, unsigned n)
 {
 	/* Backwards: whether the flags present after instruction i are
@@ -544,19 +574,14 @@ void block_drop_dead_flags(struct insn *ins, unsigned n)
 	bool dead = false;
 	for (unsigned i = n; i-- > 0;) {
 		struct insn *in = &ins[i];
-		bool rotate = in->run == op_rol_I_r32_nf_t ||
-			      in->run == op_ror_I_r32_nf_t ||
-			      (in->run == op_shift_EI_r32_t &&
-			       ((in->modrm >> 3) & 7) <= 1);
-		if (rotate) {
-			/* With its CF and OF dead, what it keeps flows
-			 * through to the same dead end. Run again over a
-			 * shortened copy, it also puts the flags back. */
-			if (dead)
-				in->run = ((in->modrm >> 3) & 7) ? op_ror_I_r32_nf_t
-								 : op_rol_I_r32_nf_t;
-			else
-				in->run = op_shift_EI_r32_t;
+		insn_fn partial = partial_entry(in, dead);
+		if (partial) {
+			/* Dead, it touches no flag and what it would keep
+			 * flows through to the same dead end; live, it
+			 * keeps flags from before, which are live too. Run
+			 * again over a shortened copy, the pass also puts
+			 * the flags back. */
+			in->run = partial;
 			continue;
 		}
 		if (writes_all_flags(in))

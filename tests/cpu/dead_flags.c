@@ -1,6 +1,6 @@
 /* Flags nothing can see are not computed (block_drop_dead_flags()): a
- * rotate whose CF and OF the next instruction overwrites runs without
- * them. Wherever they can be seen (a Jcc, the block's end, a budget that
+ * rotate or an IMUL whose CF and OF a later instruction overwrites runs
+ * without them. Wherever they can be seen (a Jcc, the block's end, a budget that
  * ends the run between the two) they must be right. */
 #include "insn_util.h"
 
@@ -74,6 +74,53 @@ int main(void)
 			   (uint32_t)s.gpr[R_AX] == 0x81234567u &&
 			   (s.rflags & (FL_CF | FL_OF)) == (FL_CF | FL_OF),
 		       "budget ends after the rotate: its CF and OF are there (rip %#llx, flags %#x)",
+		       (unsigned long long)s.rip, (unsigned)s.rflags);
+	}
+	{
+		/* Live to the block's end through two IMULs, which keep
+		 * ADD's ZF. */
+		static const uint8_t code[] = {
+			0x01, 0xd2,       /* add edx, edx */
+			0x0f, 0xaf, 0xc1, /* imul eax, ecx */
+			0x0f, 0xaf, 0xc1, /* imul eax, ecx */
+		};
+		tcpu_pm32(&tb, &s, 0, 0);
+		s.gpr[R_DX] = 0x80000000u;
+		s.gpr[R_AX] = 3;
+		s.gpr[R_CX] = 5;
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_AX] == 75 &&
+			   (s.rflags & (FL_CF | FL_OF | FL_ZF)) == FL_ZF,
+		       "ADD, IMUL, IMUL at the end: IMUL's CF and OF, ADD's ZF (eax %u, flags %#x)",
+		       (unsigned)s.gpr[R_AX], (unsigned)s.rflags);
+	}
+	{
+		/* Dead IMULs; then the same block cut after the first,
+		 * which overflows. */
+		static const uint8_t code[] = {
+			0x0f, 0xaf, 0xc1, /* imul eax, ecx */
+			0x0f, 0xaf, 0xc1, /* imul eax, ecx */
+			0x31, 0xdb,       /* xor ebx, ebx */
+		};
+		tcpu_pm32(&tb, &s, 0, 0);
+		s.gpr[R_AX] = 3;
+		s.gpr[R_CX] = 5;
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_AX] == 75 &&
+			   (s.rflags & (FL_CF | FL_OF | FL_ZF)) == FL_ZF,
+		       "IMUL, IMUL, XOR: the products, XOR's flags (eax %u, flags %#x)",
+		       (unsigned)s.gpr[R_AX], (unsigned)s.rflags);
+		tcpu_pm32(&tb, &s, 0, 0);
+		s.gpr[R_AX] = 0x10000;
+		s.gpr[R_CX] = 0x10000;
+		s.rip = T_CODE;
+		cpu_set_state(tb.cpu, &s);
+		tb.exited = 0;
+		testbus_run(&tb, 1);
+		cpu_get_state(tb.cpu, &s);
+		tap_ok(&t, s.rip == T_CODE + 3 && (uint32_t)s.gpr[R_AX] == 0 &&
+			   (s.rflags & (FL_CF | FL_OF)) == (FL_CF | FL_OF),
+		       "budget ends after an overflowing IMUL: CF and OF set (rip %#llx, flags %#x)",
 		       (unsigned long long)s.rip, (unsigned)s.rflags);
 	}
 	testbus_free(&tb);
