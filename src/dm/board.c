@@ -423,8 +423,16 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	return r;
 }
 
+void dm_board_flush(struct dm_board *b)
+{
+	for (unsigned i = 0; i < b->n_dev; i++)
+		if (!strcmp(b->dev[i]->kind, "uart"))
+			console_flush(&b->dev[i]->cons);
+}
+
 void dm_board_destroy(struct dm_board *b)
 {
+	dm_board_flush(b);
 	for (unsigned i = b->n_dev; i-- > 0;) {
 		struct dm_device *d = b->dev[i];
 		for (unsigned f = 0; f < d->n_fds; f++)

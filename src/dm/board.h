@@ -71,6 +71,9 @@ void dm_board_destroy(struct dm_board *b);
 
 /* Devices back to their power-on state (a system reset). */
 void dm_board_reset(struct dm_board *b);
+/* Writes out the output the devices hold back (the consoles' buffers):
+ * when the device model goes idle, and before it stops. */
+void dm_board_flush(struct dm_board *b);
 
 /* Host input: the descriptors the board wants watched (at most max), and
  * a call after poll() with their revents; returns how many it served. */

@@ -488,6 +488,7 @@ int dm_serve(struct dm *dm)
 		base = n;
 		nb = dm_board_poll_fds(&dm->board, p + n, 8);
 		n += nb;
+		dm_board_flush(&dm->board);
 		/* Sleep until the vmm signals or host input arrives; a
 		 * request is checked again first, so a signal sent before we
 		 * got here is not lost (eventfds keep it). */

@@ -534,7 +534,12 @@ void dm_link_sync(struct dm_link *l)
 	struct ioreq_wait w = {l->timeout_ns, DM_LINK_SPIN_NS, l->ctl, drain, l, err,
 			       sizeof(err)};
 
-	if (l->inprocess || l->failed)
+	if (l->inprocess) {
+		/* The board's held-back output, at each burst's end. */
+		dm_board_flush(&l->board);
+		return;
+	}
+	if (l->failed)
 		return;
 	__atomic_store_n(&l->chan.sh->vmm_now_ns, vclock_now(l->host->clock),
 			 __ATOMIC_RELEASE);

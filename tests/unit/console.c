@@ -1,6 +1,8 @@
 /* The terminal console: raw mode and its restoration on a real pty,
- * QEMU's escape keys, input from a pipe and its end. */
+ * QEMU's escape keys, input from a pipe and its end, and output held back
+ * until a flush, a full buffer or CONSOLE_FLUSH_NS. */
 #include <fcntl.h>
+#include <time.h>
 #include <pty.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,5 +60,40 @@ int main(void)
 	console_write(&c, (const uint8_t *)"x", 1); /* no output fd: dropped */
 	console_close(&c);
 	close(p[0]);
+
+	/* Output into a pipe, read back without blocking. */
+	if (pipe(p) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
+		return 1;
+	console_attach(&c, -1, p[1], false);
+	console_write(&c, (const uint8_t *)"ab", 2);
+	console_write(&c, (const uint8_t *)"c", 1);
+	tap_ok(&t, read(p[0], buf, sizeof(buf)) < 0, "output waits in the buffer");
+	console_flush(&c);
+	tap_ok(&t, read(p[0], buf, sizeof(buf)) == 3 && !memcmp(buf, "abc", 3),
+	       "a flush writes it out, in order");
+	{
+		static uint8_t big[5000];
+		size_t got = 0;
+		ssize_t r;
+		memset(big, 'z', sizeof(big));
+		console_write(&c, (const uint8_t *)"1", 1);
+		console_write(&c, big, sizeof(big));
+		while ((r = read(p[0], buf, sizeof(buf))) > 0)
+			got += (size_t)r;
+		tap_ok(&t, got == 1 + sizeof(big),
+		       "a write larger than the buffer goes out at once, after what was held (%zu bytes)",
+		       got);
+	}
+	console_write(&c, (const uint8_t *)"old", 3);
+	nanosleep(&(struct timespec){0, CONSOLE_FLUSH_NS + 1000000}, NULL);
+	console_write(&c, (const uint8_t *)"new", 3);
+	n = (size_t)read(p[0], buf, sizeof(buf));
+	tap_ok(&t, n == 3 && !memcmp(buf, "old", 3),
+	       "the next write flushes bytes held longer than CONSOLE_FLUSH_NS");
+	console_close(&c);
+	tap_ok(&t, read(p[0], buf, sizeof(buf)) == 3 && !memcmp(buf, "new", 3),
+	       "closing flushes the rest");
+	close(p[0]);
+	close(p[1]);
 	return tap_done(&t);
 }

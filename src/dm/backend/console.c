@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTRL_A 0x01
@@ -57,15 +58,15 @@ int console_attach(struct console *c, int in_fd, int out_fd, bool escapes)
 
 void console_close(struct console *c)
 {
+	console_flush(c);
 	if (c->tty) {
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
 		c->tty = false;
 	}
 }
 
-void console_write(void *opaque, const uint8_t *buf, size_t n)
+static void write_all(struct console *c, const uint8_t *buf, size_t n)
 {
-	struct console *c = opaque;
 	while (n > 0 && c->out_fd >= 0) {
 		ssize_t w = write(c->out_fd, buf, n);
 		if (w < 0 && errno == EINTR)
@@ -83,6 +84,40 @@ void console_write(void *opaque, const uint8_t *buf, size_t n)
 		buf += w;
 		n -= (size_t)w;
 	}
+}
+
+void console_flush(struct console *c)
+{
+	if (c->olen) {
+		write_all(c, c->obuf, c->olen);
+		c->olen = 0;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void console_write(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct console *c = opaque;
+	uint64_t now = now_ns();
+	if (c->olen && now - c->ofirst_ns >= CONSOLE_FLUSH_NS)
+		console_flush(c);
+	if (c->olen + n > sizeof(c->obuf)) {
+		console_flush(c);
+		if (n > sizeof(c->obuf)) {
+			write_all(c, buf, n);
+			return;
+		}
+	}
+	if (!c->olen)
+		c->ofirst_ns = now;
+	memcpy(c->obuf + c->olen, buf, n);
+	c->olen += n;
 }
 
 size_t console_filter(struct console *c, const uint8_t *in, size_t n,

@@ -19,7 +19,16 @@ struct console {
 	bool eof;          /* input ended: stop polling it */
 	bool quit;         /* Ctrl-A X seen */
 	struct termios saved;
+	/* Output not written yet: a guest printing byte by byte would
+	 * otherwise cost a write() per byte inside each port access. */
+	uint8_t obuf[4096];
+	size_t olen;
+	uint64_t ofirst_ns; /* when the oldest byte in obuf arrived */
 };
+
+/* The longest a byte waits in obuf while the guest keeps writing (the
+ * device model also flushes whenever it goes idle). */
+#define CONSOLE_FLUSH_NS 2000000
 
 /* 0 or -errno. Raw mode only if in_fd is a terminal; in_fd becomes
  * non-blocking. */
@@ -31,9 +40,12 @@ void console_close(struct console *c);
  * change; `escapes` when the input is that terminal. 0 or -errno. */
 int console_attach(struct console *c, int in_fd, int out_fd, bool escapes);
 
-/* Output from the guest (a chardev write): written whole, retrying on
- * short writes; a closed output drops the bytes. */
+/* Output from the guest (a chardev write): kept in obuf until it is
+ * full, CONSOLE_FLUSH_NS old, or console_flush(). */
 void console_write(void *opaque, const uint8_t *buf, size_t n);
+/* Writes out what obuf holds, whole, retrying on short writes; a closed
+ * output drops the bytes. */
+void console_flush(struct console *c);
 
 /* Reads what input is available without blocking and returns the bytes
  * meant for the guest in buf (escape keys consumed); sets c->quit on
