@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/clock.h"
 
 /* How long the loop spins for the next request before it sleeps: a
  * guest's I/O comes in bursts, and a wake-up costs more than this. */
@@ -19,12 +20,6 @@
 /* How long the dm waits for the vmm to drain a full event ring. */
 #define DM_EVENT_TIMEOUT_NS 10000000000ull
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void dm_fatal(struct dm *dm, const char *fmt, ...)
 {

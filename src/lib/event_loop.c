@@ -1,4 +1,5 @@
 #include "lib/event_loop.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -139,12 +140,6 @@ void event_loop_set_poll_ns(struct event_loop *loop, uint64_t ns)
 	loop->poll_ns = ns;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static int run_pollers(struct event_loop *loop)
 {
@@ -162,9 +157,9 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 
 	/* Pollers run at least once: work they find needs no sleep. */
 	if (loop->npollers) {
-		uint64_t start = loop->poll_ns && timeout_ms ? now_ns() : 0;
+		uint64_t start = loop->poll_ns && timeout_ms ? mono_ns() : 0;
 		polled = run_pollers(loop);
-		while (!polled && start && now_ns() - start < loop->poll_ns)
+		while (!polled && start && mono_ns() - start < loop->poll_ns)
 			polled = run_pollers(loop);
 		if (polled)
 			timeout_ms = 0;

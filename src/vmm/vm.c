@@ -20,6 +20,7 @@
 #include "vmm/acpi.h"
 #include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
+#include "lib/clock.h"
 
 /* Largest kernel or module file accepted: more than any PC kernel. */
 #define MAX_IMAGE (512u << 20)
@@ -39,12 +40,6 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 	cpu_request_exit(vm->cpu);
 }
 
-static uint64_t host_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The virtual time now: retired instructions (plus skipped idle time) in
  * deterministic mode, the host's monotonic clock otherwise. */
@@ -52,7 +47,7 @@ static uint64_t vm_clock_source(const struct vm *vm)
 {
 	if (vm->cfg->icount)
 		return (cpu_icount(vm->cpu) << vm->cfg->icount_shift) + vm->idle_ns;
-	return host_ns() - vm->start_host_ns;
+	return mono_ns() - vm->start_host_ns;
 }
 
 /* ---- real-time mode: ending a burst at the next timer deadline ---- */
@@ -635,7 +630,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	iospace_init(&vm->ports, "port");
 	iospace_init(&vm->mmio, "mmio");
 	vclock_init(&vm->clock, 0);
-	vm->start_host_ns = host_ns();
+	vm->start_host_ns = mono_ns();
 	/* The default CPU, with the local APIC it now has (CPUID.1:EDX.APIC). */
 	cpu_model_default(&model);
 	model.features_edx |= 1u << 9;

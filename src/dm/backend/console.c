@@ -1,10 +1,10 @@
 /* The terminal console (see console.h). */
 #include "dm/backend/console.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CTRL_A 0x01
@@ -94,17 +94,11 @@ void console_flush(struct console *c)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void console_write(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct console *c = opaque;
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	if (c->olen && now - c->ofirst_ns >= CONSOLE_FLUSH_NS)
 		console_flush(c);
 	if (c->olen + n > sizeof(c->obuf)) {
