@@ -183,12 +183,10 @@ void seg_fast_update(struct cpu *cpu, int sreg)
 		/* No limits: an access wrapping the top of the address space
 		 * misses the TLB compare and takes the slow path. */
 		f->end_r = f->end_w = ~0ull;
-		f->base = s->base;
-		seg_flat_update(cpu, sreg);
-		return;
+	} else {
+		seg_fast_set(cpu, s, f);
+		seg_fast_ends(f);
 	}
-	seg_fast_set(cpu, s, f);
-	seg_fast_ends(f);
 	f->base = s->base;
 	seg_flat_update(cpu, sreg);
 }
@@ -481,15 +479,22 @@ void insn_slow(struct cpu *cpu, const struct insn *in)
 	insn_next_checked(cpu, in);
 }
 
-/* A generic handler in the chain: it sees s.rip and next_rip as always,
- * and may end the block. */
-void op_thunk(struct cpu *cpu, const struct insn *in)
+/* Runs a generic handler in the chain: it sees s.rip and next_rip as
+ * always. */
+static inline __attribute__((always_inline)) void thunk_call(
+	struct cpu *cpu, const struct insn *in)
 {
 	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
 	cpu->cur_insn = in;
 	cpu->s.rip = rip;
 	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
 	in->fn(cpu, in);
+}
+
+/* A generic handler in the chain; it may end the block. */
+void op_thunk(struct cpu *cpu, const struct insn *in)
+{
+	thunk_call(cpu, in);
 	if (unlikely(cpu->end_block)) {
 		cpu->s.rip = cpu->next_rip;
 		cpu->cur_insn = in + 1;
@@ -501,59 +506,53 @@ void op_thunk(struct cpu *cpu, const struct insn *in)
 /* The same for an instruction that ends its block (a branch). */
 void op_thunk_end(struct cpu *cpu, const struct insn *in)
 {
-	uint64_t rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
-	cpu->cur_insn = in;
-	cpu->s.rip = rip;
-	cpu->next_rip = (rip + in->len) & cpu->ip_mask;
-	in->fn(cpu, in);
+	thunk_call(cpu, in);
 	cpu->s.rip = cpu->next_rip;
 	cpu->cur_insn = in + 1;
 }
 
-/* Whether `nb`, found for `target` in another page earlier, is still the
- * block there: the CS limit, the page's mapping for this privilege (the
- * execute TLB, as codecache_lookup()) and the block itself. The decoding
- * mode is the running block's, which a chain never changes. */
-static inline bool far_link_ok(struct cpu *cpu, const struct block *nb,
-			       uint64_t target)
+/* Follows `owner`'s far link `slot` when it is for `target` and still
+ * right: the decoding mode (a return may come back from another one), the
+ * CS limit, the page's mapping for this privilege (the execute TLB, as
+ * codecache_lookup()) and the block itself. */
+static bool far_link_follow(struct cpu *cpu, const struct insn *in,
+			    const struct block *owner, unsigned slot,
+			    uint64_t target)
 {
+	struct block *nb = owner->far[slot];
 	uint64_t lin = (cpu->s.seg[S_CS].base + target) & cpu->lin_mask;
 	bool user = cpu->cpl == 3;
-	const struct tlb_entry *te = tlb_entry_for(cpu, lin, ACC_EXEC, user);
-	return target <= cpu->code_limit && nb->valid &&
-	       te->tag == (lin & ~0xfffull) &&
-	       tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr ==
-		       (nb->paddr & ~0xfffull);
+
+	if (!nb || owner->far_rip[slot] != target || !nb->valid ||
+	    nb->mode != codecache_mode(cpu) || target > cpu->code_limit ||
+	    tlb_entry_for(cpu, lin, ACC_EXEC, user)->tag != (lin & ~0xfffull) ||
+	    tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr !=
+		    (nb->paddr & ~0xfffull))
+		return false;
+	cpu->cc->cur_page = nb->paddr & ~0xfffull;
+	block_chain(cpu, in, nb, target);
+	return true;
 }
 
 void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
 		     unsigned slot)
 {
-	struct block *b = cpu->cur_block, *nb = b->far[slot];
-	bool same_page;
+	struct block *b = cpu->cur_block, *nb;
 
-	if (nb && b->far_rip[slot] == target && far_link_ok(cpu, nb, target)) {
-		cpu->cc->cur_page = nb->paddr & ~0xfffull;
-		block_chain(cpu, in, nb, target);
+	if (far_link_follow(cpu, in, b, slot, target))
 		return;
-	}
 	cpu->s.rip = target;
 	cpu->cur_insn = in + 1;
-	same_page = (((cpu->s.seg[S_CS].base + target) ^
-		      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
-		     cpu->lin_mask) < 4096;
 	/* codecache_lookup() checks what a same-page link need not: the
-	 * target page's mapping, the decoding mode and the CS limit. */
+	 * target page's mapping, the decoding mode and the CS limit. Not
+	 * decoded yet, the target is linked the next time round. */
 	nb = codecache_lookup(cpu);
-	if (!nb) {
-		/* Not decoded yet: the run loop links it once it is. */
-		if (same_page) {
-			cpu->link_from = b;
-			cpu->link_slot = slot;
-		}
+	if (!nb)
 		return;
-	}
-	if (same_page && !((nb->paddr ^ b->paddr) & ~0xfffull)) {
+	if ((((cpu->s.seg[S_CS].base + target) ^
+	      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
+	     cpu->lin_mask) < 4096 &&
+	    !((nb->paddr ^ b->paddr) & ~0xfffull)) {
 		b->link[slot] = nb;
 		b->link_rip[slot] = target;
 	} else {
@@ -575,15 +574,8 @@ void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target)
 		return;
 	}
 	e->caller = NULL;
-	nb = caller->far[LINK_NEXT];
-	/* The caller's block may come from another mode or address space
-	 * than the RET: the mode and the mapping are checked. */
-	if (nb && caller->far_rip[LINK_NEXT] == target &&
-	    nb->mode == codecache_mode(cpu) && far_link_ok(cpu, nb, target)) {
-		cpu->cc->cur_page = nb->paddr & ~0xfffull;
-		block_chain(cpu, in, nb, target);
+	if (far_link_follow(cpu, in, caller, LINK_NEXT, target))
 		return;
-	}
 	cpu->s.rip = target;
 	cpu->cur_insn = in + 1;
 	nb = codecache_lookup(cpu);
@@ -612,7 +604,6 @@ static inline void run_block(struct cpu *cpu, struct block *b)
 	cpu->cur_block_rip = cpu->s.rip;
 	cpu->cur_insn = b->insns;
 	cpu->next_block = NULL;
-	cpu->link_from = NULL;
 	cpu->end_block = false;
 	{
 		uint64_t left = cpu->run_end - cpu->icount;
@@ -625,28 +616,19 @@ static inline void run_block(struct cpu *cpu, struct block *b)
 	cpu->cur_block = NULL;
 }
 
-/* Runs `b` and the blocks its branches link to, as long as the budget
- * allows a whole block and nothing asks for the run loop's attention; a
- * branch only links to a target in its own page, so nothing run-loop
- * checks can have changed (mode, CPL, interrupt shadow, TF) except through
- * an instruction that ends the block some other way. */
+/* Runs `b` and the blocks its branches go on to, as long as the budget
+ * allows a whole block and nothing asks for the run loop's attention. A
+ * near branch changes nothing the run loop checks (mode, CPL, interrupt
+ * shadow, TF), and goes on only to a block right for the current mode and
+ * mapping (a same-page link, a checked far link, or the jump cache);
+ * anything that changes those ends its block some other way. */
 static void run_linked(struct cpu *cpu, struct block *b, uint64_t end)
 {
 	for (;;) {
 		run_block(cpu, b);
 		b = cpu->next_block;
-		if (!b) {
-			/* A branch within the page without a link yet: the
-			 * jump cache has its target after the first run. */
-			struct block *from = cpu->link_from;
-			if (!from)
-				return;
-			b = codecache_lookup(cpu);
-			if (!b || ((b->paddr ^ from->paddr) & ~0xfffull))
-				return;
-			from->link[cpu->link_slot] = b;
-			from->link_rip[cpu->link_slot] = cpu->s.rip;
-		}
+		if (!b)
+			return;
 		if (unlikely(b->n > end - cpu->icount ||
 			     (cpu->intr_line | cpu->s.ev.nmi_pending |
 			      cpu->exit_request)))

@@ -235,11 +235,8 @@ struct cpu {
 	struct block *cur_block;
 	uint64_t cur_block_rip;
 	/* Block linking (branch_link()): the block to run next without a
-	 * lookup, or the block and branch outcome whose link the run loop
-	 * should record once it has found the target. */
+	 * lookup, when the chain could not go on into it at once. */
 	struct block *next_block;
-	struct block *link_from;
-	unsigned link_slot;
 	/* Linked blocks run straight on from the branch (branch_link())
 	 * while chain_room, the instructions the chain may still run without
 	 * the run loop, holds the next block: at most the budget left
@@ -524,26 +521,11 @@ static inline __attribute__((always_inline)) void host_store(uint8_t *p, unsigne
  * one tag compare on the page of the access's last byte, which also sends
  * page-crossing accesses to the slow path. On success *host is where the
  * access goes; otherwise the full path must decide. */
-static inline __attribute__((always_inline)) bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
+/* The TLB half of the fast path: the entry for linear `lin` in the table
+ * of this privilege and access kind, hit when its tag is the page of the
+ * access's last byte (a page-crossing access misses). */
+static inline __attribute__((always_inline)) bool tlb_fast(struct cpu *cpu, uint64_t lin,
 			    unsigned size, int kind, uint8_t **host)
-{
-	const struct seg_fast *f = &cpu->sf[sreg];
-	const struct tlb_entry *e;
-	uint64_t lin;
-	if (unlikely(off + size > (kind == ACC_WRITE ? f->end_w : f->end_r)))
-		return false;
-	lin = f->base + off;
-	e = &cpu->tlb_data[kind][(lin >> 12) & (TLB_SIZE - 1)];
-	if (unlikely(e->tag != ((lin + size - 1) & ~(uint64_t)0xfff)))
-		return false;
-	*host = (uint8_t *)(uintptr_t)(lin + e->addend);
-	return true;
-}
-
-/* mem_fast() for a segment in flat_segs: `lin` is the 32-bit offset,
- * which is the linear address; only the TLB decides. */
-static inline __attribute__((always_inline)) bool mem_fast_flat(struct cpu *cpu, uint32_t lin,
-				 unsigned size, int kind, uint8_t **host)
 {
 	/* The entry's byte offset straight from the address: one shift and
 	 * one mask. */
@@ -551,10 +533,28 @@ static inline __attribute__((always_inline)) bool mem_fast_flat(struct cpu *cpu,
 		((const char *)cpu->tlb_data[kind] +
 		 ((lin >> (12 - 4)) & ((TLB_SIZE - 1) << 4)));
 	_Static_assert(sizeof(struct tlb_entry) == 16, "tlb_entry is 16 bytes");
-	if (unlikely(e->tag != (((uint64_t)lin + size - 1) & ~(uint64_t)0xfff)))
+	if (unlikely(e->tag != ((lin + size - 1) & ~(uint64_t)0xfff)))
 		return false;
 	*host = (uint8_t *)(uintptr_t)(lin + e->addend);
 	return true;
+}
+
+static inline __attribute__((always_inline)) bool mem_fast(struct cpu *cpu, int sreg, uint64_t off,
+			    unsigned size, int kind, uint8_t **host)
+{
+	const struct seg_fast *f = &cpu->sf[sreg];
+	if (unlikely(off + size > (kind == ACC_WRITE ? f->end_w : f->end_r)))
+		return false;
+	return tlb_fast(cpu, f->base + off, size, kind, host);
+}
+
+/* mem_fast() for a segment in flat_segs: `lin` is the 32-bit offset,
+ * which is the linear address; only the TLB decides (an access wrapping
+ * past 4 GiB misses every tag). */
+static inline __attribute__((always_inline)) bool mem_fast_flat(struct cpu *cpu, uint32_t lin,
+				 unsigned size, int kind, uint8_t **host)
+{
+	return tlb_fast(cpu, lin, size, kind, host);
 }
 
 /* One of the two, chosen by a constant `flat` (threaded entries). */
@@ -609,15 +609,22 @@ static inline __attribute__((always_inline)) uint64_t insn_ea(const struct cpu *
 	return ea & size_mask(in->adsize);
 }
 
-/* insn_ea() for fast forms, without branches: an absent base or index
- * (REG_NONE) reads zero_reg. Fast forms with a memory operand exist only
- * for the mode's natural address size (32 bits, or 64 in long mode), so
- * lin_mask is the address-size mask; and never for RIP-relative
- * operands. */
+/* The general registers as an array whose index -1 (REG_NONE as a signed
+ * byte) reads zero_reg: fast forms read an absent base or index without a
+ * branch. */
+static inline __attribute__((always_inline)) const uint64_t *gpr_or_zero(const struct cpu *cpu)
+{
+	return (const uint64_t *)(const void *)
+		((const char *)cpu + offsetof(struct cpu, s.gpr));
+}
+
+/* insn_ea() for fast forms, without branches. Fast forms with a memory
+ * operand exist only for the mode's natural address size (32 bits, or 64
+ * in long mode), so lin_mask is the address-size mask; and never for
+ * RIP-relative operands. */
 static inline __attribute__((always_inline)) uint64_t fast_ea(const struct cpu *cpu, const struct insn *in)
 {
-	const uint64_t *g = (const uint64_t *)(const void *)
-		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	const uint64_t *g = gpr_or_zero(cpu);
 	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base] +
 		(g[(int8_t)in->index] << in->scale)) & cpu->lin_mask;
 }
@@ -625,8 +632,7 @@ static inline __attribute__((always_inline)) uint64_t fast_ea(const struct cpu *
 /* The same without an index register (fast_form.threaded_b). */
 static inline __attribute__((always_inline)) uint64_t fast_ea_b(const struct cpu *cpu, const struct insn *in)
 {
-	const uint64_t *g = (const uint64_t *)(const void *)
-		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	const uint64_t *g = gpr_or_zero(cpu);
 	return ((uint64_t)(int64_t)in->disp + g[(int8_t)in->base]) &
 	       cpu->lin_mask;
 }
@@ -635,16 +641,14 @@ static inline __attribute__((always_inline)) uint64_t fast_ea_b(const struct cpu
  * in 32-bit arithmetic (the flat forms). */
 static inline __attribute__((always_inline)) uint32_t flat_ea(const struct cpu *cpu, const struct insn *in)
 {
-	const uint64_t *g = (const uint64_t *)(const void *)
-		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	const uint64_t *g = gpr_or_zero(cpu);
 	return (uint32_t)in->disp + (uint32_t)g[(int8_t)in->base] +
 	       ((uint32_t)g[(int8_t)in->index] << in->scale);
 }
 
 static inline __attribute__((always_inline)) uint32_t flat_ea_b(const struct cpu *cpu, const struct insn *in)
 {
-	const uint64_t *g = (const uint64_t *)(const void *)
-		((const char *)cpu + offsetof(struct cpu, s.gpr));
+	const uint64_t *g = gpr_or_zero(cpu);
 	return (uint32_t)in->disp + (uint32_t)g[(int8_t)in->base];
 }
 

@@ -423,8 +423,6 @@ static void use_mem_form(struct insn *in, insn_fn fn, insn_fn t, insn_fn tb,
 void fast_form_select(struct insn *in, unsigned code, bool mem, bool flat)
 {
 	unsigned cc = in->opcode & 0xf;
-
-	flat = flat && code == 4;
 	/* Fast forms keep no RIP and use the mode's natural address size
 	 * (fast_ea()). */
 	if (mem && (in->base == 16 || in->adsize != (code == 8 ? 8 : 4)))
@@ -522,7 +520,7 @@ static bool writes_all_flags(const struct insn *in)
 	if ((in->run == op_shl_I_r32_t || in->run == op_shr_I_r32_t ||
 	     in->run == op_sar_I_r32_t) && (in->imm & 0x1f))
 		return true;
-	for (unsigned i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(writers); i++)
 		if (in->run == writers[i])
 			return true;
 	return false;
@@ -559,7 +557,7 @@ static insn_fn partial_entry(const struct insn *in, bool dead)
 		return ((in->modrm >> 3) & 7) ? op_ror_I_r32_nf_t
 					      : op_rol_I_r32_nf_t;
 	}
-	for (unsigned i = 0; i < sizeof(partial_writers) / sizeof(partial_writers[0]); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(partial_writers); i++)
 		if (in->run == partial_writers[i].full ||
 		    in->run == partial_writers[i].dead)
 			return dead ? partial_writers[i].dead
