@@ -566,6 +566,14 @@ static inline __attribute__((always_inline)) bool mem_fast_as(struct cpu *cpu, i
 	return mem_fast(cpu, sreg, off, size, kind, host);
 }
 
+/* The fast path of a 32-bit stack slot at `sp` (SS.B set): the threaded
+ * PUSH, POP, CALL and RET; anything else takes their full path. */
+static inline __attribute__((always_inline)) bool stack32_fast(struct cpu *cpu, uint32_t sp,
+				int kind, uint8_t **host)
+{
+	return cpu->stack_size == 4 && mem_fast(cpu, S_SS, sp, 4, kind, host);
+}
+
 /* The full paths (mem.c): segment checks, page walk, MMIO, faults. */
 uint64_t mem_read_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size);
 void mem_write_slow(struct cpu *cpu, int sreg, uint64_t off, unsigned size,

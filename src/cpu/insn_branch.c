@@ -183,8 +183,8 @@ void op_call_rel32_t(struct cpu *cpu, const struct insn *in)
 	uint32_t target = (uint32_t)insn_branch_target(cpu, in);
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
 	uint8_t *p;
-	if (likely(cpu->stack_size == 4 && target <= cpu->code_limit &&
-		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
+	if (likely(target <= cpu->code_limit &&
+		   stack32_fast(cpu, sp, ACC_WRITE, &p))) {
 		host_store(p, 4, ret);
 		cpu->s.gpr[R_SP] = sp;
 		ras_push(cpu, ret);
@@ -198,8 +198,7 @@ void op_ret32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP], target;
 	uint8_t *p;
-	if (likely(cpu->stack_size == 4 &&
-		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
+	if (likely(stack32_fast(cpu, sp, ACC_READ, &p))) {
 		target = (uint32_t)host_load(p, 4);
 		if (likely(target <= cpu->code_limit)) {
 			cpu->s.gpr[R_SP] = sp + 4;

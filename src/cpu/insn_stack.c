@@ -47,8 +47,7 @@ void op_push_r32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP] - 4;
 	uint8_t *p;
-	if (likely(cpu->stack_size == 4 &&
-		   mem_fast(cpu, S_SS, sp, 4, ACC_WRITE, &p))) {
+	if (likely(stack32_fast(cpu, sp, ACC_WRITE, &p))) {
 		host_store(p, 4, (uint32_t)cpu->s.gpr[in->reg]);
 		cpu->s.gpr[R_SP] = sp;
 		insn_next(cpu, in);
@@ -61,8 +60,7 @@ void op_pop_r32_t(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t sp = (uint32_t)cpu->s.gpr[R_SP];
 	uint8_t *p;
-	if (likely(cpu->stack_size == 4 &&
-		   mem_fast(cpu, S_SS, sp, 4, ACC_READ, &p))) {
+	if (likely(stack32_fast(cpu, sp, ACC_READ, &p))) {
 		uint32_t v = (uint32_t)host_load(p, 4);
 		cpu->s.gpr[R_SP] = sp + 4;
 		cpu->s.gpr[in->reg] = v;
