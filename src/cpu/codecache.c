@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cpu/codecache.h"
+#include "cpu/jit.h"
 
 #define HASH_BITS 15
 #define PAGE_HASH_BITS 12
@@ -50,6 +51,7 @@ void codecache_flush(struct cpu *cpu)
 	memset(cc->hash, 0, (1u << HASH_BITS) * sizeof(*cc->hash));
 	memset(cc->page_hash, 0, (1u << PAGE_HASH_BITS) * sizeof(*cc->page_hash));
 	cc->arena_used = 0;
+	jit_reset(cpu->jit);
 	jump_cache_clear(cpu);
 	memset(cpu->ras, 0, sizeof(cpu->ras));
 	/* The running block's records stay readable (the arena is not
@@ -122,7 +124,7 @@ static void *arena_alloc(struct cpu *cpu, size_t n)
 	struct code_cache *cc = cpu->cc;
 	void *p;
 	n = (n + 15) & ~(size_t)15;
-	if (cc->arena_used + n > cc->arena_size)
+	if (cc->arena_used + n > cc->arena_size || jit_full(cpu->jit))
 		codecache_flush(cpu);
 	p = cc->arena + cc->arena_used;
 	cc->arena_used += n;
@@ -258,6 +260,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;
 	b->insns[n].off = (uint16_t)(off - start_off);
+	jit_compile_block(cpu, b);
 	b->hash_next = cc->hash[h];
 	cc->hash[h] = b;
 	head = &cc->page_hash[page_hash_of(ppage)];

@@ -5,6 +5,7 @@
 
 #include "cpu/codecache.h"
 #include "cpu/handlers.h"
+#include "cpu/jit.h"
 
 void cpu_model_default(struct cpu_model *m)
 {
@@ -47,6 +48,7 @@ struct cpu *cpu_create(const struct cpu_bus *bus, const struct cpu_model *m,
 		return NULL;
 	}
 	cpu->a20_mask = ~0ull;
+	cpu->jit = jit_create();
 	cpu_reset(cpu);
 	return cpu;
 }
@@ -56,6 +58,7 @@ void cpu_destroy(struct cpu *cpu)
 	if (!cpu)
 		return;
 	codecache_destroy(cpu->cc);
+	jit_destroy(cpu->jit);
 	free(cpu->part_block);
 	free(cpu);
 }
@@ -644,6 +647,9 @@ static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
 	memcpy(part, b, sizeof(*b));
 	memcpy(part->insns, b->insns, n * sizeof(struct insn));
 	part->n = (uint16_t)n;
+	/* Compiled runs would go on past the copy's end. */
+	for (unsigned i = 0; i < n; i++)
+		part->insns[i].run = jit_interp_entry(cpu->jit, &part->insns[i]);
 	/* A compare fused with the Jcc left out runs alone. */
 	if (part->insns[n - 1].flags & INSN_FUSED) {
 		part->insns[n - 1].run = op_thunk;
@@ -717,6 +723,20 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns)
 			return CPU_EXIT_HALT;
 	}
 	return run_loop(cpu, end);
+}
+
+void cpu_set_jit(struct cpu *cpu, bool on)
+{
+	if (on == (cpu->jit != NULL))
+		return;
+	/* Decoded blocks may point into the generated code. */
+	codecache_flush(cpu);
+	if (on) {
+		cpu->jit = jit_create();
+	} else {
+		jit_destroy(cpu->jit);
+		cpu->jit = NULL;
+	}
 }
 
 void cpu_request_exit(struct cpu *cpu)

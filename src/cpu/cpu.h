@@ -89,6 +89,13 @@ void cpu_set_a20(struct cpu *cpu, bool enabled);
 void cpu_get_state(struct cpu *cpu, struct x86_state *out);
 void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
 
+/* The native code generator (jit.c): hot straight-line code of 32-bit
+ * flat protected mode runs as host code compiled from its decoded
+ * instructions, everything else in the interpreter. On by default on an
+ * x86-64 host; turning it off (or on) drops decoded code. Guest-visible
+ * behaviour is the same either way. */
+void cpu_set_jit(struct cpu *cpu, bool on);
+
 /* Instructions retired since creation, plus one per exception delivered
  * (so that a guest stuck in a fault loop still advances the clock). */
 uint64_t cpu_icount(const struct cpu *cpu);

@@ -299,6 +299,8 @@ struct cpu {
 		struct block *caller;
 	} ras[RAS_SIZE];
 	unsigned ras_top;
+	/* The native code generator (jit.c), or NULL when off. */
+	struct jit *jit;
 };
 
 /* ---- faults: unwind to the instruction boundary ---- */

@@ -190,6 +190,18 @@ static int opt_dm_timeout(struct vm_config *c, const char *arg, char *err, size_
 	return 0;
 }
 
+/* -jit on|off: the emulator's native code generator (on by default). */
+static int opt_jit(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (!strcmp(arg, "on"))
+		c->no_jit = false;
+	else if (!strcmp(arg, "off"))
+		c->no_jit = true;
+	else
+		return fail(err, n, "-jit %s: 'on' (default) or 'off'", arg);
+	return 0;
+}
+
 #ifdef V2E_TEST_DEVICES
 static int opt_dm_hostile(struct vm_config *c, const char *arg, char *err, size_t n)
 {
@@ -279,6 +291,7 @@ static const struct option_row options[] = {
 	{"dm", ARG, opt_dm, 0},
 	{"dm-split", ARG, opt_dm_split, 0},
 	{"dm-timeout", ARG, opt_dm_timeout, 0},
+	{"jit", ARG, opt_jit, 0},
 #ifdef V2E_TEST_DEVICES
 	{"dm-hostile", ARG, opt_dm_hostile, 0},
 #endif
@@ -395,5 +408,7 @@ const char *config_usage(void)
 	       "  -dm-split DEV[,DEV]  these devices in a second v2e-dm (uart, i8042,\n"
 	       "                       port92, post, isa-debug-exit)\n"
 	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
+	       "  -jit on|off          compile hot guest code to host code (default on;\n"
+	       "                       off: the interpreter runs everything)\n"
 	       "  -version, -help\n";
 }

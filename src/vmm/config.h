@@ -34,6 +34,7 @@ struct vm_config {
 	bool no_reboot;
 	bool icount;           /* deterministic clock */
 	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
+	bool no_jit;           /* -jit off: the emulator interprets only */
 	bool debug_exit;
 	uint16_t debug_exit_base, debug_exit_size;
 	/* Device models (v2e's own options; QEMU has no such boundary). */

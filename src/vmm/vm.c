@@ -639,6 +639,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = -ENOMEM;
 		goto fail_mem;
 	}
+	if (cfg->no_jit)
+		cpu_set_jit(vm->cpu, false);
 	r = board_wire(vm);
 	if (r < 0)
 		goto fail_board;

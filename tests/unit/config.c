@@ -86,6 +86,12 @@ int main(void)
 	       "-dm-split names an unknown device: %s", err);
 	tap_ok(&t, parse(&c, err, "-dm-timeout 0") < 0 && strstr(err, "-dm-timeout"),
 	       "-dm-timeout 0 refused");
+	tap_ok(&t, parse(&c, err, "") == 0 && !c.no_jit &&
+		       parse(&c, err, "-jit off") == 0 && c.no_jit &&
+		       parse(&c, err, "-jit on") == 0 && !c.no_jit,
+	       "-jit: on by default, off and on");
+	tap_ok(&t, parse(&c, err, "-jit maybe") < 0 && strstr(err, "-jit maybe") &&
+		       strstr(err, "'off'"), "-jit with a wrong value names the choices: %s", err);
 	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
 		       config_parse_size("-1", 1, &v) < 0 &&
 		       config_parse_size("99999999999999999999", 1, &v) < 0,

@@ -1,0 +1,939 @@
+/* The native code generator (jit.h): runs of a block's 32-bit integer
+ * instructions become host code that keeps the guest registers in host
+ * registers, inlines the TLB lookup of flat-segment accesses, carries CF
+ * in the host's own flag between ADD and ADC, and leaves the lazy flags
+ * the interpreter would. Anything else goes back to the interpreter. */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpu/codecache.h"
+#include "cpu/handlers.h"
+#include "cpu/jit.h"
+
+#if defined(__x86_64__)
+
+#include "cpu/x64asm.h"
+
+#define JIT_SIZE (32u << 20)
+/* More than one block's runs can take (64 memory instructions, each with
+ * its code and its way out). */
+#define JIT_BLOCK_MAX (32u << 10)
+
+struct jit {
+	uint8_t *rw, *rx; /* the same pages: written here, run there */
+	size_t size, used;
+};
+
+struct jit *jit_create(void)
+{
+	struct jit *jit = calloc(1, sizeof(*jit));
+	int fd;
+	if (!jit)
+		return NULL;
+	fd = memfd_create("v2e-jit", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, JIT_SIZE) != 0)
+		goto fail;
+	jit->rw = mmap(NULL, JIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	jit->rx = mmap(NULL, JIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	close(fd);
+	fd = -1;
+	if (jit->rw == MAP_FAILED || jit->rx == MAP_FAILED)
+		goto fail;
+	jit->size = JIT_SIZE;
+	return jit;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (jit->rw && jit->rw != MAP_FAILED)
+		munmap(jit->rw, JIT_SIZE);
+	if (jit->rx && jit->rx != MAP_FAILED)
+		munmap(jit->rx, JIT_SIZE);
+	free(jit);
+	return NULL;
+}
+
+void jit_destroy(struct jit *jit)
+{
+	if (!jit)
+		return;
+	munmap(jit->rw, jit->size);
+	munmap(jit->rx, jit->size);
+	free(jit);
+}
+
+void jit_reset(struct jit *jit)
+{
+	if (jit)
+		jit->used = 0;
+}
+
+bool jit_full(const struct jit *jit)
+{
+	return jit && jit->used + JIT_BLOCK_MAX > jit->size;
+}
+
+/* A compiled run's entry has the interpreter's entry of its first
+ * instruction in the 8 bytes before it. */
+insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)in->run;
+	insn_fn orig;
+	if (!jit || p < jit->rx + 8 || p >= jit->rx + jit->size)
+		return in->run;
+	memcpy(&orig, p - 8, sizeof(orig));
+	return orig;
+}
+
+/* ---- what an instruction is, for the compiler ---- */
+
+enum jkind {
+	J_NONE,
+	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
+	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
+	J_IMUL_RRI, J_LEA, J_MUL,
+	/* with a flat-segment memory operand */
+	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
+	J_IMUL_RM,
+};
+
+/* How an instruction treats the arithmetic flags. */
+enum jflags {
+	F_NONE,   /* neither reads nor writes them */
+	F_WRITE,  /* writes all six, reads none */
+	F_READ,   /* reads CF (ADC, SBB, INC, DEC) */
+	F_DEAD,   /* MUL, IMUL: compiled only where their flags are dead */
+};
+
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+struct jop {
+	uint8_t kind, flags;
+	uint8_t op;    /* ALU op, shift op (ModRM.reg), 0/1 inc/dec, ... */
+	uint8_t size;  /* memory access size */
+	bool zx;       /* a byte or word load zero-extended to 32 bits */
+	bool mem;      /* accesses memory: the TLB may send it back */
+	int8_t dst, src; /* guest registers, -1 for none */
+	bool dst_hi, src_hi; /* AH..BH: the second byte of dst/src 0..3 */
+	uint32_t imm;
+};
+
+#define ALU_ROW(op)                                                       \
+	{ op_##op##_EG_r32_t, op_##op##_GE_r32_t, op_##op##_EI_r32_t,     \
+	  op_##op##_GE_m32_tf, op_##op##_GE_m32_tbf, op_##op##_EG_m32_tf, \
+	  op_##op##_EG_m32_tbf, op_##op##_EI_m32_tf, op_##op##_EI_m32_tbf }
+static const insn_fn alu_entries[8][9] = {
+	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
+};
+
+static bool is_flat(const struct insn *in, insn_fn tf, insn_fn tbf)
+{
+	return in->run == tf || in->run == tbf;
+}
+
+static int8_t reg8(unsigned r, bool *hi)
+{
+	/* Outside long mode there is no REX: byte registers 4-7 are AH..BH. */
+	*hi = r >= 4;
+	return (int8_t)(r & 3);
+}
+
+/* Fills *j for an instruction the compiler handles; false otherwise. */
+static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
+{
+	insn_fn r = in->run;
+	memset(j, 0, sizeof(*j));
+	j->dst = j->src = -1;
+	j->imm = (uint32_t)in->imm;
+	if (in->flags & INSN_LOCK)
+		return false;
+
+	for (unsigned op = 0; op < 8; op++) {
+		const insn_fn *e = alu_entries[op];
+		bool reads_cf = op == ALU_ADC || op == ALU_SBB;
+		j->op = (uint8_t)op;
+		j->flags = reads_cf ? F_READ : F_WRITE;
+		j->size = 4;
+		if (r == e[0]) {
+			j->kind = J_ALU_RR, j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
+			return true;
+		}
+		if (r == e[1]) {
+			j->kind = J_ALU_RR, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+			return true;
+		}
+		if (r == e[2]) {
+			j->kind = J_ALU_RI, j->dst = (int8_t)in->rm;
+			return true;
+		}
+		if (r == e[3] || r == e[4]) {
+			j->kind = J_ALU_RM, j->dst = (int8_t)in->reg, j->mem = true;
+			return true;
+		}
+		if (r == e[5] || r == e[6]) {
+			j->kind = J_ALU_MR, j->src = (int8_t)in->reg, j->mem = true;
+			return true;
+		}
+		if (r == e[7] || r == e[8]) {
+			j->kind = J_ALU_MI, j->mem = true;
+			return true;
+		}
+	}
+	j->op = 0;
+	j->flags = F_NONE;
+	if (r == op_mov_EG_r32_t || r == op_mov_GE_r32_t) {
+		bool eg = r == op_mov_EG_r32_t;
+		j->kind = J_MOV_RR;
+		j->dst = (int8_t)(eg ? in->rm : in->reg);
+		j->src = (int8_t)(eg ? in->reg : in->rm);
+	} else if (r == op_mov_rI_32_t) {
+		j->kind = J_MOV_RI, j->dst = (int8_t)in->reg;
+	} else if (r == op_movzx_r32_t) {
+		j->kind = J_MOVZX_R, j->dst = (int8_t)in->reg;
+		j->size = (in->opcode & 1) ? 2 : 1;
+		if (j->size == 1)
+			j->src = reg8(in->rm, &j->src_hi);
+		else
+			j->src = (int8_t)in->rm;
+	} else if (r == op_test_EG_r32_t) {
+		j->kind = J_TEST_RR, j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
+		j->flags = F_WRITE;
+	} else if (r == op_inc_r32_t || r == op_dec_r32_t) {
+		j->kind = J_INCDEC_R, j->dst = (int8_t)in->reg;
+		j->op = r == op_dec_r32_t;
+		j->flags = F_READ;
+	} else if (r == op_not_r32_t) {
+		j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
+	} else if (r == op_neg_E_t && in->mod == 3 && in->opsize == 4) {
+		j->kind = J_NEG_R, j->dst = (int8_t)in->rm;
+		j->flags = F_WRITE;
+	} else if (r == op_shl_I_r32_t || r == op_shr_I_r32_t ||
+		   r == op_sar_I_r32_t || r == op_shift_E1_r32_t) {
+		unsigned op = (in->modrm >> 3) & 7;
+		if (op < 4)
+			return false; /* rotates through the full path */
+		j->kind = J_SHIFT_RI, j->dst = (int8_t)in->rm;
+		j->op = (uint8_t)(op == 6 ? 4 : op);
+		j->imm = r == op_shift_E1_r32_t ? 1 : (uint32_t)(in->imm & 0x1f);
+		j->flags = j->imm ? F_WRITE : F_NONE;
+	} else if (r == op_rol_I_r32_nf_t || r == op_ror_I_r32_nf_t) {
+		j->kind = J_ROT_RI, j->dst = (int8_t)in->rm;
+		j->op = r == op_ror_I_r32_nf_t;
+		j->imm = (uint32_t)(in->imm & 0x1f);
+	} else if (r == op_imul_GE_r32_t || r == op_imul_GE_r32_nf_t) {
+		j->kind = J_IMUL_RR, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		j->flags = F_DEAD;
+	} else if (r == op_imul_GEI_r32_t || r == op_imul_GEI_r32_nf_t) {
+		j->kind = J_IMUL_RRI, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		j->flags = F_DEAD;
+	} else if (r == op_lea_32_t || r == op_lea_32_tb) {
+		j->kind = J_LEA, j->dst = (int8_t)in->reg;
+	} else if ((in->fn == op_mul_E || in->fn == op_imul_E) &&
+		   in->opsize == 4 && !(in->flags & INSN_LOCK)) {
+		j->kind = J_MUL, j->op = in->fn == op_imul_E;
+		j->flags = F_DEAD;
+		if (in->mod == 3) {
+			j->src = (int8_t)in->rm;
+		} else {
+			/* A generic handler: the flat fast path is ours to
+			 * check. */
+			if (in->adsize != 4 || in->base == 16 ||
+			    !((mode >> 16) & (1u << in->seg)))
+				return false;
+			j->mem = true, j->size = 4;
+		}
+	} else if (is_flat(in, op_mov_GE_m32_tf, op_mov_GE_m32_tbf)) {
+		j->kind = J_LOAD, j->dst = (int8_t)in->reg, j->size = 4, j->zx = true;
+	} else if (is_flat(in, op_movzxb_m32_tf, op_movzxb_m32_tbf) ||
+		   is_flat(in, op_movzxw_m32_tf, op_movzxw_m32_tbf)) {
+		j->kind = J_LOAD, j->dst = (int8_t)in->reg, j->zx = true;
+		j->size = is_flat(in, op_movzxb_m32_tf, op_movzxb_m32_tbf) ? 1 : 2;
+	} else if (is_flat(in, op_mov_GE_m8_tf, op_mov_GE_m8_tbf)) {
+		j->kind = J_LOAD, j->size = 1;
+		j->dst = reg8(in->reg, &j->dst_hi);
+	} else if (is_flat(in, op_mov_GE_m16_tf, op_mov_GE_m16_tbf)) {
+		j->kind = J_LOAD, j->size = 2, j->dst = (int8_t)in->reg;
+	} else if (is_flat(in, op_mov_EG_m32_tf, op_mov_EG_m32_tbf)) {
+		j->kind = J_STORE, j->size = 4, j->src = (int8_t)in->reg;
+	} else if (is_flat(in, op_mov_EG_m16_tf, op_mov_EG_m16_tbf)) {
+		j->kind = J_STORE, j->size = 2, j->src = (int8_t)in->reg;
+	} else if (is_flat(in, op_mov_EG_m8_tf, op_mov_EG_m8_tbf)) {
+		j->kind = J_STORE, j->size = 1;
+		j->src = reg8(in->reg, &j->src_hi);
+	} else if (is_flat(in, op_mov_EI_m32_tf, op_mov_EI_m32_tbf)) {
+		j->kind = J_STORE_I, j->size = 4;
+	} else if (is_flat(in, op_inc_m32_tf, op_inc_m32_tbf) ||
+		   is_flat(in, op_dec_m32_tf, op_dec_m32_tbf)) {
+		j->kind = J_UNARY_M, j->size = 4;
+		j->op = is_flat(in, op_dec_m32_tf, op_dec_m32_tbf);
+		j->flags = F_READ;
+	} else if (is_flat(in, op_not_m32_tf, op_not_m32_tbf)) {
+		j->kind = J_UNARY_M, j->size = 4, j->op = 2;
+	} else if (is_flat(in, op_imul_GE_m32_tf, op_imul_GE_m32_tbf)) {
+		j->kind = J_IMUL_RM, j->size = 4, j->dst = (int8_t)in->reg;
+		j->flags = F_DEAD;
+	} else {
+		return false;
+	}
+	j->mem = j->mem || j->kind >= J_LOAD;
+	return true;
+}
+
+/* The guest registers an instruction reads or writes, as a mask. */
+static unsigned regs_of(const struct insn *in, const struct jop *j)
+{
+	unsigned m = 0;
+	if (j->dst >= 0)
+		m |= 1u << j->dst;
+	if (j->src >= 0)
+		m |= 1u << j->src;
+	if (j->kind == J_MUL)
+		m |= 1u << R_AX | 1u << R_DX;
+	if (j->mem || j->kind == J_LEA) {
+		if (in->base != REG_NONE)
+			m |= 1u << in->base;
+		if (in->index != REG_NONE)
+			m |= 1u << in->index;
+	}
+	return m;
+}
+
+/* ---- the compiler ---- */
+
+#define GPR_OFF(g) ((int32_t)(offsetof(struct cpu, s.gpr) + 8 * (unsigned)(g)))
+#define LF_OFF(f) ((int32_t)offsetof(struct cpu, lf.f))
+#define RFLAGS_OFF ((int32_t)offsetof(struct cpu, s.rflags))
+#define TLBD_OFF(k) ((int32_t)(offsetof(struct cpu, tlb_data) + 8 * (k)))
+#define RUN_OFF ((int32_t)offsetof(struct insn, run))
+
+_Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == 16,
+	       "the generated TLB lookup indexes 256 entries of 16 bytes");
+_Static_assert(offsetof(struct tlb_entry, addend) == 8, "addend at 8");
+
+/* Host registers for guest registers: the caller-saved ones first, which
+ * need no saving. RAX, RCX and RDX are scratch, RDI holds the vCPU. */
+static const int8_t host_pool[] = {
+	RSI, R8, R9, R10, R11, RBX, RBP, R12, R13, R14, R15,
+};
+#define CALLER_SAVED_IN_POOL 5
+
+struct bail {
+	uint8_t *site;   /* the rel32 of the jump to this way out */
+	unsigned idx;    /* the instruction the interpreter redoes */
+	uint8_t dirty_full, dirty_part;
+};
+
+struct jcomp {
+	struct x64 a;
+	const struct jit *jit;
+	struct insn *ins;
+	unsigned first;        /* index of the run's first instruction */
+	insn_fn first_entry;   /* its interpreter entry */
+	int8_t host[8];        /* guest register -> host register */
+	uint8_t used;
+	/* Guest registers changed so far: written whole (stored as 64 bits,
+	 * zero-extended as the interpreter does) or only in part. */
+	uint8_t dirty_full, dirty_part;
+	int8_t saved[8];
+	unsigned nsaved;
+	/* The host's CF is the guest's (the last flag-setting host
+	 * instruction was the guest's own operation). */
+	bool cf_valid;
+	/* What cpu->lf holds: its kind (-1 unknown) and whether its size is
+	 * 4. Stores that would change neither are left out. */
+	int lf_kind;
+	bool lf_size4;
+	struct bail bail[2 * BLOCK_MAX_INSNS];
+	unsigned nbail;
+};
+
+static int H(const struct jcomp *c, int g)
+{
+	return c->host[g];
+}
+
+static void dirty(struct jcomp *c, int g, bool full)
+{
+	if (full)
+		c->dirty_full |= (uint8_t)(1u << g);
+	else
+		c->dirty_part |= (uint8_t)(1u << g);
+}
+
+/* Stores changed guest registers and restores the host's. */
+static void emit_leave(struct jcomp *c, uint8_t full, uint8_t part)
+{
+	for (int g = 0; g < 8; g++) {
+		if (full & (1u << g))
+			x_mem(&c->a, X_W, 0x89, H(c, g), RDI, GPR_OFF(g));
+		else if (part & (1u << g))
+			x_mem(&c->a, 0, 0x89, H(c, g), RDI, GPR_OFF(g));
+	}
+	for (unsigned i = c->nsaved; i-- > 0;)
+		x_pop(&c->a, c->saved[i]);
+}
+
+/* Goes on at instruction `idx` through its interpreter entry. */
+static void emit_goto_insn(struct jcomp *c, unsigned idx)
+{
+	x_mov_ri64(&c->a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
+	if (idx == c->first) {
+		x_mov_ri64(&c->a, RAX, (uint64_t)(uintptr_t)c->first_entry);
+		x_rr(&c->a, 0, 0xff, 4, RAX); /* jmp rax */
+	} else {
+		x_mem(&c->a, 0, 0xff, 4, RSI, RUN_OFF); /* jmp [rsi + run] */
+	}
+}
+
+/* RAX = the 32-bit effective address of `in`'s memory operand. */
+static void emit_ea(struct jcomp *c, const struct insn *in, int dst)
+{
+	int base = in->base != REG_NONE ? H(c, in->base) : XNONE;
+	int index = in->index != REG_NONE ? H(c, in->index) : XNONE;
+	if (base < 0 && index < 0)
+		x_mov_ri(&c->a, dst, (uint32_t)in->disp);
+	else
+		x_rm(&c->a, 0, 0x8d, dst, base, index, in->scale, in->disp);
+}
+
+/* The memory fast path (tlb_fast()) on the address in RAX: RAX becomes
+ * the host address, or the interpreter redoes instruction `idx`.
+ * Clobbers RCX, RDX and the host flags. */
+static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
+{
+	struct x64 *a = &c->a;
+	struct bail *b = &c->bail[c->nbail++];
+	x_rr(a, 0, 0x8b, RCX, RAX);                   /* mov ecx, eax */
+	x_shift_ri(a, 5, RCX, 12 - 4);                /* shr ecx, 8 */
+	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0xff0 */
+	x_mem(a, X_W, 0x03, RCX, RDI, TLBD_OFF(kind)); /* add rcx, tlb_data */
+	x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size - 1); /* lea rdx, last byte */
+	x_alu_ri(a, X_W, 4, RDX, ~0xfffu);            /* and rdx, ~0xfff */
+	x_mem(a, X_W, 0x3b, RDX, RCX, 0);             /* cmp rdx, [rcx] */
+	b->site = x_jcc(a, CC_NE);
+	b->idx = idx;
+	b->dirty_full = c->dirty_full;
+	b->dirty_part = c->dirty_part;
+	x_mem(a, X_W, 0x03, RAX, RCX, 8);             /* add rax, addend */
+	c->cf_valid = false;
+}
+
+/* Sets the host's CF to the guest's, from the lazy flags in memory
+ * (flag_cf()). Clobbers RCX. */
+static void emit_cf_load(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	uint8_t *to_sub, *to_none, *to_cf, *done[3];
+	if (c->cf_valid)
+		return;
+	c->cf_valid = true;
+	switch (c->lf_kind) {
+	case LF_ADD: /* res < a */
+		x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(res));
+		x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(a));
+		return;
+	case LF_SUB: /* a < b */
+		x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(a));
+		x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(b));
+		return;
+	case LF_NONE:
+		x_mem(a, 0, 0x0fba, 4, RDI, RFLAGS_OFF); /* bt [rflags], 0 */
+		x_b(a, 0);
+		return;
+	case -1:
+		break;
+	default:
+		x_mem(a, 0, 0x0fba, 4, RDI, LF_OFF(cf)); /* bt [lf.cf], 0 */
+		x_b(a, 0);
+		return;
+	}
+	/* Unknown at compile time: what flag_cf() decides, at run time. */
+	x_mem(a, 0, 0x8b, RCX, RDI, LF_OFF(kind));
+	x_alu_ri(a, 0, 7, RCX, LF_ADD);
+	to_sub = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(res));
+	x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(a));
+	done[0] = x_jmp(a);
+	x_patch(to_sub, a->p);
+	x_alu_ri(a, 0, 7, RCX, LF_SUB);
+	to_none = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(a));
+	x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(b));
+	done[1] = x_jmp(a);
+	x_patch(to_none, a->p);
+	x_rr(a, 0, 0x85, RCX, RCX); /* test ecx, ecx */
+	to_cf = x_jcc(a, CC_NE);
+	x_mem(a, 0, 0x0fba, 4, RDI, RFLAGS_OFF);
+	x_b(a, 0);
+	done[2] = x_jmp(a);
+	x_patch(to_cf, a->p);
+	x_mem(a, 0, 0x0fba, 4, RDI, LF_OFF(cf));
+	x_b(a, 0);
+	for (int i = 0; i < 3; i++)
+		x_patch(done[i], a->p);
+}
+
+/* The lazy-flag kind and size stores of lf_set(). */
+static void emit_lf_kind(struct jcomp *c, int kind)
+{
+	if (c->lf_kind != kind) {
+		x_mem(&c->a, 0, 0xc7, 0, RDI, LF_OFF(kind));
+		x_d(&c->a, (uint32_t)kind);
+		c->lf_kind = kind;
+	}
+	if (!c->lf_size4) {
+		x_mem(&c->a, 0, 0xc7, 0, RDI, LF_OFF(size));
+		x_d(&c->a, 4);
+		c->lf_size4 = true;
+	}
+}
+
+static void emit_lf_store(struct jcomp *c, int32_t off, int r)
+{
+	x_mem(&c->a, X_W, 0x89, r, RDI, off);
+}
+
+/* lf.b = a 32-bit immediate, zero-extended. Clobbers RCX. */
+static void emit_lf_store_imm(struct jcomp *c, int32_t off, uint32_t v)
+{
+	if (v < 0x80000000u) {
+		x_mem(&c->a, X_W, 0xc7, 0, RDI, off);
+		x_d(&c->a, v);
+	} else {
+		x_mov_ri(&c->a, RCX, v);
+		emit_lf_store(c, off, RCX);
+	}
+}
+
+/* lf.cf = the host's CF (after ADC, SBB, INC, DEC, NEG, shifts). */
+static void emit_lf_cf_from_host(struct jcomp *c)
+{
+	x_mem(&c->a, 0, 0x0f92, 0, RDI, LF_OFF(cf)); /* setc [lf.cf] */
+}
+
+static void emit_lf_cf_zero(struct jcomp *c)
+{
+	x_mem(&c->a, 0, 0xc6, 0, RDI, LF_OFF(cf));
+	x_b(&c->a, 0);
+}
+
+static const int alu_lf_kind[8] = {
+	LF_ADD, LF_LOGIC, LF_ADC, LF_SBB, LF_LOGIC, LF_SUB, LF_LOGIC, LF_SUB,
+};
+
+/* An ALU operation `dst op= src` (src a host register, or the immediate
+ * when src < 0) on host registers, with the lazy flags lf_set() leaves
+ * when `live`. CMP computes its result into RCX without writing dst. */
+static void emit_alu(struct jcomp *c, unsigned op, int dst, int src,
+		     uint32_t imm, bool live)
+{
+	struct x64 *a = &c->a;
+	bool arith = op == ALU_ADD || op == ALU_ADC || op == ALU_SUB ||
+		     op == ALU_SBB || op == ALU_CMP;
+	int res = dst;
+	if (op == ALU_ADC || op == ALU_SBB)
+		emit_cf_load(c);
+	if (op == ALU_CMP && !live) {
+		c->cf_valid = false;
+		return;
+	}
+	if (live) {
+		emit_lf_kind(c, alu_lf_kind[op]);
+		if (arith) {
+			emit_lf_store(c, LF_OFF(a), dst);
+			if (src >= 0)
+				emit_lf_store(c, LF_OFF(b), src);
+			else
+				emit_lf_store_imm(c, LF_OFF(b), imm);
+		}
+	}
+	if (op == ALU_CMP) {
+		/* SUB into a copy: the result is what the flags need. */
+		x_rr(a, 0, 0x8b, RCX, dst);
+		res = RCX;
+		op = ALU_SUB;
+	}
+	if (src >= 0)
+		x_rr(a, 0, 0x01 + 8 * op, src, res);
+	else
+		x_alu_ri(a, 0, op, res, imm);
+	c->cf_valid = true;
+	if (!live)
+		return;
+	if (op == ALU_ADC || op == ALU_SBB)
+		emit_lf_cf_from_host(c);
+	else if (!arith)
+		emit_lf_cf_zero(c);
+	emit_lf_store(c, LF_OFF(res), res);
+}
+
+/* INC or DEC of a host register: CF kept, captured first (incdec()). */
+static void emit_incdec(struct jcomp *c, bool dec, int r, bool live)
+{
+	if (live) {
+		emit_cf_load(c);
+		emit_lf_kind(c, dec ? LF_DEC : LF_INC);
+	}
+	x_rr(&c->a, 0, 0xff, dec, r);
+	if (live) {
+		emit_lf_cf_from_host(c); /* INC and DEC leave the host's CF */
+		emit_lf_store(c, LF_OFF(res), r);
+	}
+}
+
+/* A byte of guest register g (AH..BH when hi) into the low byte of
+ * RDX, as a zero-extended 32-bit value when `zx`. */
+static void emit_byte_to_rdx(struct jcomp *c, int g, bool hi)
+{
+	x_rr(&c->a, 0, 0x8b, RDX, H(c, g));
+	if (hi) {
+		x_shift_ri(&c->a, 5, RDX, 8);
+		c->cf_valid = false;
+	}
+}
+
+static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
+			 bool live)
+{
+	struct x64 *a = &c->a;
+	const struct insn *in = &c->ins[idx];
+	int d = j->dst >= 0 ? H(c, j->dst) : XNONE;
+	int s = j->src >= 0 ? H(c, j->src) : XNONE;
+
+	switch (j->kind) {
+	case J_MOV_RR:
+		x_rr(a, 0, 0x8b, d, s);
+		break;
+	case J_MOV_RI:
+		x_mov_ri(a, d, j->imm);
+		break;
+	case J_MOVZX_R:
+		if (j->size == 2) {
+			x_rr(a, 0, 0x0fb7, d, s);
+		} else if (j->src_hi) {
+			emit_byte_to_rdx(c, j->src, true);
+			x_rr(a, X_BYTE, 0x0fb6, d, RDX);
+		} else {
+			x_rr(a, X_BYTE, 0x0fb6, d, s);
+		}
+		break;
+	case J_ALU_RR:
+		emit_alu(c, j->op, d, s, 0, live);
+		break;
+	case J_ALU_RI:
+		emit_alu(c, j->op, d, -1, j->imm, live);
+		break;
+	case J_TEST_RR:
+		if (live) {
+			emit_lf_kind(c, LF_LOGIC);
+			x_rr(a, 0, 0x8b, RCX, d);
+			x_rr(a, 0, 0x21, s, RCX);
+			emit_lf_cf_zero(c);
+			emit_lf_store(c, LF_OFF(res), RCX);
+			c->cf_valid = true;
+		} else {
+			c->cf_valid = false;
+		}
+		return true;
+	case J_INCDEC_R:
+		emit_incdec(c, j->op, d, live);
+		break;
+	case J_NOT_R:
+		x_rr(a, 0, 0xf7, 2, d);
+		break;
+	case J_NEG_R:
+		if (live) {
+			emit_lf_kind(c, LF_NEG);
+			emit_lf_store(c, LF_OFF(a), d);
+			emit_lf_store_imm(c, LF_OFF(b), 0);
+		}
+		x_rr(a, 0, 0xf7, 3, d);
+		c->cf_valid = true;
+		if (live) {
+			emit_lf_cf_from_host(c);
+			emit_lf_store(c, LF_OFF(res), d);
+		}
+		break;
+	case J_SHIFT_RI:
+		if (!j->imm)
+			break; /* no flags; the register is zero-extended */
+		if (live) {
+			emit_lf_kind(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
+								  : LF_SAR);
+			emit_lf_store(c, LF_OFF(a), d);
+			emit_lf_store_imm(c, LF_OFF(b), j->imm);
+		}
+		x_shift_ri(a, j->op, d, (uint8_t)j->imm);
+		c->cf_valid = true;
+		if (live) {
+			emit_lf_cf_from_host(c);
+			emit_lf_store(c, LF_OFF(res), d);
+		}
+		break;
+	case J_ROT_RI:
+		if (j->imm) {
+			x_shift_ri(a, j->op, d, (uint8_t)j->imm);
+			c->cf_valid = false;
+		}
+		break;
+	case J_IMUL_RR:
+		x_rr(a, 0, 0x0faf, d, s);
+		c->cf_valid = false;
+		break;
+	case J_IMUL_RRI:
+		x_rr(a, 0, 0x69, d, s);
+		x_d(a, j->imm);
+		c->cf_valid = false;
+		break;
+	case J_LEA:
+		emit_ea(c, in, d);
+		break;
+	case J_MUL:
+		if (j->mem) {
+			emit_ea(c, in, RAX);
+			emit_tlb(c, idx, ACC_READ, 4);
+			x_mem(a, 0, 0x8b, RCX, RAX, 0);
+			s = RCX;
+		}
+		x_rr(a, 0, 0x8b, RAX, H(c, R_AX));
+		x_rr(a, 0, 0xf7, 4 + j->op, s);
+		x_rr(a, 0, 0x8b, H(c, R_AX), RAX);
+		x_rr(a, 0, 0x8b, H(c, R_DX), RDX);
+		c->cf_valid = false;
+		dirty(c, R_AX, true);
+		dirty(c, R_DX, true);
+		return true;
+	case J_LOAD:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_READ, j->size);
+		if (j->zx) {
+			static const unsigned op_of[5] = { 0, 0x0fb6, 0x0fb7, 0, 0x8b };
+			x_mem(a, 0, op_of[j->size], d, RAX, 0);
+		} else if (j->size == 2) {
+			x_mem(a, X_66, 0x8b, d, RAX, 0);
+		} else if (!j->dst_hi) {
+			x_mem(a, X_BYTE, 0x8a, d, RAX, 0);
+		} else {
+			/* AH..BH: the byte goes to bits 8-15. */
+			x_mem(a, 0, 0x0fb6, RDX, RAX, 0);
+			x_shift_ri(a, 4, RDX, 8);
+			x_alu_ri(a, 0, 4, d, 0xffff00ffu);
+			x_rr(a, 0, 0x09, RDX, d);
+		}
+		dirty(c, j->dst, j->zx);
+		return true;
+	case J_STORE:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_WRITE, j->size);
+		if (j->size == 4) {
+			x_mem(a, 0, 0x89, s, RAX, 0);
+		} else if (j->size == 2) {
+			x_mem(a, X_66, 0x89, s, RAX, 0);
+		} else if (!j->src_hi) {
+			x_mem(a, X_BYTE, 0x88, s, RAX, 0);
+		} else {
+			emit_byte_to_rdx(c, j->src, true);
+			x_mem(a, 0, 0x88, RDX, RAX, 0);
+		}
+		return true;
+	case J_STORE_I:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_WRITE, 4);
+		x_mem(a, 0, 0xc7, 0, RAX, 0);
+		x_d(a, j->imm);
+		return true;
+	case J_ALU_RM:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		emit_alu(c, j->op, d, RDX, 0, live);
+		break;
+	case J_ALU_MR:
+	case J_ALU_MI:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_WRITE, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		if (j->op == ALU_CMP && !live) {
+			c->cf_valid = false;
+			return true;
+		}
+		/* CMP of memory: the result goes nowhere, RDX is a copy. */
+		emit_alu(c, j->op == ALU_CMP ? ALU_SUB : j->op, RDX,
+			 j->kind == J_ALU_MR ? s : -1, j->imm, live);
+		if (j->op != ALU_CMP)
+			x_mem(a, 0, 0x89, RDX, RAX, 0);
+		return true;
+	case J_UNARY_M:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_WRITE, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		if (j->op == 2)
+			x_rr(a, 0, 0xf7, 2, RDX);
+		else
+			emit_incdec(c, j->op, RDX, live);
+		x_mem(a, 0, 0x89, RDX, RAX, 0);
+		return true;
+	case J_IMUL_RM:
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x0faf, d, RAX, 0);
+		c->cf_valid = false;
+		break;
+	default:
+		return false;
+	}
+	/* Register results: what the instruction wrote. */
+	if (j->dst >= 0 && !(j->kind == J_ALU_RR && j->op == ALU_CMP) &&
+	    !(j->kind == J_ALU_RI && j->op == ALU_CMP) &&
+	    !(j->kind == J_ALU_RM && j->op == ALU_CMP))
+		dirty(c, j->dst, true);
+	return true;
+}
+
+/* Compiles instructions [first, end) of `ins`; `live[i]`: whether the
+ * flags after instruction i can be seen. Returns the entry, or NULL. */
+static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
+			   unsigned end, const struct jop *ops,
+			   const bool *live)
+{
+	struct jcomp *c = calloc(1, sizeof(*c));
+	uint8_t *start, *entry;
+	insn_fn fn = NULL, orig = ins[first].run;
+	unsigned used = 0, n = 0;
+
+	if (!c)
+		return NULL;
+	start = jit->rw + jit->used;
+	c->a.p = start;
+	c->a.end = jit->rw + jit->size;
+	c->jit = jit;
+	c->ins = ins;
+	c->first = first;
+	c->first_entry = orig;
+	c->lf_kind = -1;
+
+	/* The entry is 16-byte aligned, the interpreter's entry before it. */
+	while (((uintptr_t)(c->a.p + 8) & 15) != 0)
+		x_b(&c->a, 0xcc);
+	memcpy(c->a.p, &orig, sizeof(orig));
+	c->a.p += 8;
+	entry = c->a.p;
+
+	for (unsigned i = first; i < end; i++)
+		used |= regs_of(&ins[i], &ops[i]);
+	c->used = (uint8_t)used;
+	for (int g = 0; g < 8; g++) {
+		c->host[g] = XNONE;
+		if (!(used & (1u << g)))
+			continue;
+		c->host[g] = host_pool[n];
+		if (n >= CALLER_SAVED_IN_POOL)
+			c->saved[c->nsaved++] = host_pool[n];
+		n++;
+	}
+	for (unsigned i = 0; i < c->nsaved; i++)
+		x_push(&c->a, c->saved[i]);
+	for (int g = 0; g < 8; g++)
+		if (used & (1u << g))
+			x_mem(&c->a, 0, 0x8b, H(c, g), RDI, GPR_OFF(g));
+
+	for (unsigned i = first; i < end; i++)
+		if (!compile_insn(c, i, &ops[i], live[i]))
+			goto out;
+	emit_leave(c, c->dirty_full, c->dirty_part);
+	emit_goto_insn(c, end);
+	for (unsigned k = 0; k < c->nbail; k++) {
+		const struct bail *b = &c->bail[k];
+		x_patch(b->site, c->a.p);
+		emit_leave(c, b->dirty_full, b->dirty_part);
+		emit_goto_insn(c, b->idx);
+	}
+	if (c->a.full)
+		goto out;
+	jit->used = (size_t)(c->a.p - jit->rw);
+	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
+out:
+	free(c);
+	return fn;
+}
+
+/* A run must be this long to be worth its way in and out. */
+#define RUN_MIN 2
+
+void jit_compile_block(struct cpu *cpu, struct block *b)
+{
+	struct jit *jit = cpu->jit;
+	struct jop ops[BLOCK_MAX_INSNS];
+	bool ok[BLOCK_MAX_INSNS], live[BLOCK_MAX_INSNS];
+	bool live_after = true;
+	unsigned n = b->n;
+
+	if (!jit || (b->mode & 0xff) != 4 || jit_full(jit))
+		return;
+	for (unsigned i = 0; i < n; i++)
+		ok[i] = !(b->insns[i].flags & INSN_FUSED) &&
+			classify(&b->insns[i], b->mode, &ops[i]);
+	/* Backwards: whether the flags after each instruction can be seen.
+	 * They can at the block's end, by anything not compiled, and by a
+	 * memory access (the interpreter may redo it, and it may fault);
+	 * MUL and IMUL compile only where they need not set them. */
+	for (unsigned i = n; i-- > 0;) {
+		live[i] = live_after;
+		if (ok[i] && ops[i].flags == F_DEAD && live_after)
+			ok[i] = false;
+		if (!ok[i] || ops[i].mem || ops[i].flags == F_READ)
+			live_after = true;
+		else if (ops[i].flags == F_WRITE)
+			live_after = false;
+	}
+	for (unsigned i = 0; i < n;) {
+		unsigned end = i;
+		insn_fn fn;
+		while (end < n && ok[end])
+			end++;
+		if (end - i >= RUN_MIN) {
+			fn = compile_run(jit, b->insns, i, end, ops, live);
+			if (fn)
+				b->insns[i].run = fn;
+		}
+		i = end > i ? end : i + 1;
+	}
+}
+
+#else /* not an x86-64 host: the interpreter runs everything */
+
+struct jit *jit_create(void)
+{
+	return NULL;
+}
+
+void jit_destroy(struct jit *jit)
+{
+	(void)jit;
+}
+
+void jit_reset(struct jit *jit)
+{
+	(void)jit;
+}
+
+bool jit_full(const struct jit *jit)
+{
+	(void)jit;
+	return false;
+}
+
+void jit_compile_block(struct cpu *cpu, struct block *b)
+{
+	(void)cpu;
+	(void)b;
+}
+
+insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
+{
+	(void)jit;
+	return in->run;
+}
+
+#endif
