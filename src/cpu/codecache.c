@@ -244,8 +244,6 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 
 	block_drop_dead_flags(tmp, n);
 	branch_target_prepare(&tmp[n - 1]);
-	if (n >= 2)
-		insn_fuse_jcc(&tmp[n - 2], &tmp[n - 1]);
 	/* The chain's tail entry follows the last instruction. */
 	b = arena_alloc(cpu, sizeof(*b) + (n + 1) * sizeof(struct insn));
 	b->paddr = paddr;
@@ -260,7 +258,9 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;
 	b->insns[n].off = (uint16_t)(off - start_off);
-	jit_compile_block(cpu, b);
+	/* A compare the generated code covers does its Jcc's work there. */
+	if (jit_compile_block(cpu, b) < n - 1 && n >= 2)
+		insn_fuse_jcc(&b->insns[n - 2], &b->insns[n - 1]);
 	b->hash_next = cc->hash[h];
 	cc->hash[h] = b;
 	head = &cc->page_hash[page_hash_of(ppage)];

@@ -68,6 +68,8 @@ H(op_jcc0_t); H(op_jcc1_t); H(op_jcc2_t); H(op_jcc3_t);
 H(op_jcc4_t); H(op_jcc5_t); H(op_jcc6_t); H(op_jcc7_t);
 H(op_jcc8_t); H(op_jcc9_t); H(op_jcca_t); H(op_jccb_t);
 H(op_jccc_t); H(op_jccd_t); H(op_jcce_t); H(op_jccf_t);
+/* A Jcc whose condition compiled code decided (jit.c): its two ways on. */
+H(op_jcc_taken_t); H(op_jcc_not_taken_t);
 
 /* insn_shift.c: ROL ROR RCL RCR SHL SHR SAL SAR (by 1, CL, imm8), SHLD, SHRD */
 HF(op_shift_E1); HF(op_shift_ECL); HF(op_shift_EI);

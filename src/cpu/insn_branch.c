@@ -260,6 +260,16 @@ static inline __attribute__((always_inline)) void fused_branch(
 	branch_link(cpu, j, insn_next_rip(cpu, j), LINK_NEXT);
 }
 
+void op_jcc_taken_t(struct cpu *cpu, const struct insn *in)
+{
+	fused_branch(cpu, in, true);
+}
+
+void op_jcc_not_taken_t(struct cpu *cpu, const struct insn *in)
+{
+	fused_branch(cpu, in, false);
+}
+
 /* CMP with a memory operand and the Jcc after it: `a - b`, the operands
  * read once the access is known to go through (p). */
 #define FUSED_CMP_MEM(name, ea_of, flat, cc, a_expr, b_expr)              \

@@ -92,9 +92,11 @@ enum jkind {
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL,
+	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
+	J_JCC,     /* the block's last instruction */
 	/* with a flat-segment memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
-	J_IMUL_RM,
+	J_IMUL_RM, J_PUSH, J_POP,
 };
 
 /* How an instruction treats the arithmetic flags. */
@@ -227,6 +229,28 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 	} else if (r == op_imul_GEI_r32_t || r == op_imul_GEI_r32_nf_t) {
 		j->kind = J_IMUL_RRI, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
 		j->flags = F_DEAD;
+	} else if (in->fn == op_cmov && in->mod == 3 && in->opsize == 4 &&
+		   r != op_thunk) {
+		j->kind = J_CMOV, j->op = in->opcode & 0xf;
+		j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		j->flags = F_READ;
+	} else if (in->fn == op_setcc && in->mod == 3 && r != op_thunk &&
+		   r != op_setcc_t) {
+		j->kind = J_SETCC, j->op = in->opcode & 0xf;
+		j->dst = reg8(in->rm, &j->dst_hi);
+		j->flags = F_READ;
+	} else if ((r == op_push_r32_t || r == op_pop_r32_t) &&
+		   ((mode >> 16) & (1u << S_SS))) {
+		j->kind = r == op_push_r32_t ? J_PUSH : J_POP;
+		if (j->kind == J_PUSH)
+			j->src = (int8_t)in->reg;
+		else
+			j->dst = (int8_t)in->reg;
+		j->size = 4;
+	} else if (in->fn == op_jcc && r != op_thunk_end) {
+		/* (A threaded Jcc: its target is prepared.) */
+		j->kind = J_JCC, j->op = in->opcode & 0xf;
+		j->flags = F_READ;
 	} else if (r == op_lea_32_t || r == op_lea_32_tb) {
 		j->kind = J_LEA, j->dst = (int8_t)in->reg;
 	} else if ((in->fn == op_mul_E || in->fn == op_imul_E) &&
@@ -290,6 +314,8 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 		m |= 1u << j->src;
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
+	if (j->kind == J_PUSH || j->kind == J_POP)
+		m |= 1u << R_SP;
 	if (j->mem || j->kind == J_LEA) {
 		if (in->base != REG_NONE)
 			m |= 1u << in->base;
@@ -318,6 +344,13 @@ static const int8_t host_pool[] = {
 };
 #define CALLER_SAVED_IN_POOL 5
 
+#define HF_CF 1
+#define HF_PF 2
+#define HF_ZF 4
+#define HF_SF 8
+#define HF_OF 16
+#define HF_ALL 31
+
 struct bail {
 	uint8_t *site;   /* the rel32 of the jump to this way out */
 	unsigned idx;    /* the instruction the interpreter redoes */
@@ -337,9 +370,9 @@ struct jcomp {
 	uint8_t dirty_full, dirty_part;
 	int8_t saved[8];
 	unsigned nsaved;
-	/* The host's CF is the guest's (the last flag-setting host
-	 * instruction was the guest's own operation). */
-	bool cf_valid;
+	/* The guest flags the host's flags hold (HF_*): the last host
+	 * instruction to set them did the guest's own operation. */
+	uint8_t hf;
 	/* What cpu->lf holds: its kind (-1 unknown) and whether its size is
 	 * 4. Stores that would change neither are left out. */
 	int lf_kind;
@@ -416,7 +449,7 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	b->dirty_full = c->dirty_full;
 	b->dirty_part = c->dirty_part;
 	x_mem(a, X_W, 0x03, RAX, RCX, 8);             /* add rax, addend */
-	c->cf_valid = false;
+	c->hf = 0;
 }
 
 /* Sets the host's CF to the guest's, from the lazy flags in memory
@@ -425,9 +458,9 @@ static void emit_cf_load(struct jcomp *c)
 {
 	struct x64 *a = &c->a;
 	uint8_t *to_sub, *to_none, *to_cf, *done[3];
-	if (c->cf_valid)
+	if (c->hf & HF_CF)
 		return;
-	c->cf_valid = true;
+	c->hf = HF_CF;
 	switch (c->lf_kind) {
 	case LF_ADD: /* res < a */
 		x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(res));
@@ -535,7 +568,7 @@ static void emit_alu(struct jcomp *c, unsigned op, int dst, int src,
 	if (op == ALU_ADC || op == ALU_SBB)
 		emit_cf_load(c);
 	if (op == ALU_CMP && !live) {
-		c->cf_valid = false;
+		c->hf = 0;
 		return;
 	}
 	if (live) {
@@ -558,7 +591,7 @@ static void emit_alu(struct jcomp *c, unsigned op, int dst, int src,
 		x_rr(a, 0, 0x01 + 8 * op, src, res);
 	else
 		x_alu_ri(a, 0, op, res, imm);
-	c->cf_valid = true;
+	c->hf = HF_ALL;
 	if (!live)
 		return;
 	if (op == ALU_ADC || op == ALU_SBB)
@@ -576,6 +609,7 @@ static void emit_incdec(struct jcomp *c, bool dec, int r, bool live)
 		emit_lf_kind(c, dec ? LF_DEC : LF_INC);
 	}
 	x_rr(&c->a, 0, 0xff, dec, r);
+	c->hf = (uint8_t)((c->hf & HF_CF) | (HF_ALL & ~HF_CF));
 	if (live) {
 		emit_lf_cf_from_host(c); /* INC and DEC leave the host's CF */
 		emit_lf_store(c, LF_OFF(res), r);
@@ -589,8 +623,39 @@ static void emit_byte_to_rdx(struct jcomp *c, int g, bool hi)
 	x_rr(&c->a, 0, 0x8b, RDX, H(c, g));
 	if (hi) {
 		x_shift_ri(&c->a, 5, RDX, 8);
-		c->cf_valid = false;
+		c->hf = 0;
 	}
+}
+
+/* Whether the host's flags hold what condition `cc` reads. */
+static bool cond_on_host(const struct jcomp *c, unsigned cc)
+{
+	static const uint8_t need[8] = {
+		HF_OF, HF_CF, HF_ZF, HF_CF | HF_ZF, HF_SF, HF_PF,
+		HF_SF | HF_OF, HF_ZF | HF_SF | HF_OF,
+	};
+	return (c->hf & need[cc >> 1]) == need[cc >> 1];
+}
+
+/* A Jcc on the host's flags, when they hold what its condition needs:
+ * the block ends through one of its two ways on. */
+static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
+{
+	struct x64 *a = &c->a;
+	uint8_t *taken;
+	if (!cond_on_host(c, cc))
+		return false;
+	/* Stores, pops and moves leave the flags alone. */
+	emit_leave(c, c->dirty_full, c->dirty_part);
+	taken = x_jcc(a, cc);
+	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
+	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)op_jcc_not_taken_t);
+	x_rr(a, 0, 0xff, 4, RAX);
+	x_patch(taken, a->p);
+	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
+	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)op_jcc_taken_t);
+	x_rr(a, 0, 0xff, 4, RAX);
+	return true;
 }
 
 static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
@@ -631,9 +696,9 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			x_rr(a, 0, 0x21, s, RCX);
 			emit_lf_cf_zero(c);
 			emit_lf_store(c, LF_OFF(res), RCX);
-			c->cf_valid = true;
+			c->hf = HF_ALL;
 		} else {
-			c->cf_valid = false;
+			c->hf = 0;
 		}
 		return true;
 	case J_INCDEC_R:
@@ -649,7 +714,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_store_imm(c, LF_OFF(b), 0);
 		}
 		x_rr(a, 0, 0xf7, 3, d);
-		c->cf_valid = true;
+		c->hf = HF_ALL;
 		if (live) {
 			emit_lf_cf_from_host(c);
 			emit_lf_store(c, LF_OFF(res), d);
@@ -665,7 +730,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_store_imm(c, LF_OFF(b), j->imm);
 		}
 		x_shift_ri(a, j->op, d, (uint8_t)j->imm);
-		c->cf_valid = true;
+		/* OF is defined for a count of 1 only. */
+		c->hf = (uint8_t)(HF_ALL & ~(j->imm == 1 ? 0 : HF_OF));
 		if (live) {
 			emit_lf_cf_from_host(c);
 			emit_lf_store(c, LF_OFF(res), d);
@@ -674,17 +740,17 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 	case J_ROT_RI:
 		if (j->imm) {
 			x_shift_ri(a, j->op, d, (uint8_t)j->imm);
-			c->cf_valid = false;
+			c->hf = 0;
 		}
 		break;
 	case J_IMUL_RR:
 		x_rr(a, 0, 0x0faf, d, s);
-		c->cf_valid = false;
+		c->hf = 0;
 		break;
 	case J_IMUL_RRI:
 		x_rr(a, 0, 0x69, d, s);
 		x_d(a, j->imm);
-		c->cf_valid = false;
+		c->hf = 0;
 		break;
 	case J_LEA:
 		emit_ea(c, in, d);
@@ -700,7 +766,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_rr(a, 0, 0xf7, 4 + j->op, s);
 		x_rr(a, 0, 0x8b, H(c, R_AX), RAX);
 		x_rr(a, 0, 0x8b, H(c, R_DX), RDX);
-		c->cf_valid = false;
+		c->hf = 0;
 		dirty(c, R_AX, true);
 		dirty(c, R_DX, true);
 		return true;
@@ -755,7 +821,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		emit_tlb(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_WRITE, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		if (j->op == ALU_CMP && !live) {
-			c->cf_valid = false;
+			c->hf = 0;
 			return true;
 		}
 		/* CMP of memory: the result goes nowhere, RDX is a copy. */
@@ -774,11 +840,44 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_incdec(c, j->op, RDX, live);
 		x_mem(a, 0, 0x89, RDX, RAX, 0);
 		return true;
+	case J_CMOV:
+		/* A 32-bit CMOV zero-extends its destination either way. */
+		x_rr(a, 0, 0x0f40 + j->op, d, s);
+		break;
+	case J_SETCC:
+		if (!j->dst_hi) {
+			x_rr(a, X_BYTE, 0x0f90 + j->op, 0, d);
+		} else {
+			x_rr(a, X_BYTE, 0x0f90 + j->op, 0, RDX);
+			x_rr(a, X_BYTE, 0x0fb6, RDX, RDX);
+			x_shift_ri(a, 4, RDX, 8);
+			x_alu_ri(a, 0, 4, d, 0xffff00ffu);
+			x_rr(a, 0, 0x09, RDX, d);
+			c->hf = 0;
+		}
+		dirty(c, j->dst, false);
+		return true;
+	case J_PUSH:
+		x_mem(a, 0, 0x8d, RAX, H(c, R_SP), -4);
+		emit_tlb(c, idx, ACC_WRITE, 4);
+		x_mem(a, 0, 0x89, s, RAX, 0);
+		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), -4);
+		dirty(c, R_SP, true);
+		return true;
+	case J_POP:
+		x_rr(a, 0, 0x8b, RAX, H(c, R_SP));
+		emit_tlb(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), 4);
+		x_rr(a, 0, 0x8b, d, RDX); /* POP ESP: the popped value wins */
+		dirty(c, R_SP, true);
+		dirty(c, j->dst, true);
+		return true;
 	case J_IMUL_RM:
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x0faf, d, RAX, 0);
-		c->cf_valid = false;
+		c->hf = 0;
 		break;
 	default:
 		return false;
@@ -792,16 +891,20 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 }
 
 /* Compiles instructions [first, end) of `ins`; `live[i]`: whether the
- * flags after instruction i can be seen. Returns the entry, or NULL. */
+ * flags after instruction i can be seen. Returns the entry, or NULL, and
+ * in *stop the first instruction it leaves to the interpreter: a
+ * condition the host's flags do not hold ends the run early. */
 static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 			   unsigned end, const struct jop *ops,
-			   const bool *live)
+			   const bool *live, unsigned *stop)
 {
 	struct jcomp *c = calloc(1, sizeof(*c));
 	uint8_t *start, *entry;
 	insn_fn fn = NULL, orig = ins[first].run;
-	unsigned used = 0, n = 0;
+	unsigned used = 0, n = 0, i;
+	bool ended = false, stack = false;
 
+	*stop = end;
 	if (!c)
 		return NULL;
 	start = jit->rw + jit->used;
@@ -820,8 +923,10 @@ static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 	c->a.p += 8;
 	entry = c->a.p;
 
-	for (unsigned i = first; i < end; i++)
+	for (i = first; i < end; i++) {
 		used |= regs_of(&ins[i], &ops[i]);
+		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP;
+	}
 	c->used = (uint8_t)used;
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;
@@ -832,17 +937,43 @@ static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 			c->saved[c->nsaved++] = host_pool[n];
 		n++;
 	}
-	for (unsigned i = 0; i < c->nsaved; i++)
-		x_push(&c->a, c->saved[i]);
+	for (unsigned k = 0; k < c->nsaved; k++)
+		x_push(&c->a, c->saved[k]);
 	for (int g = 0; g < 8; g++)
 		if (used & (1u << g))
 			x_mem(&c->a, 0, 0x8b, H(c, g), RDI, GPR_OFF(g));
 
-	for (unsigned i = first; i < end; i++)
-		if (!compile_insn(c, i, &ops[i], live[i]))
+	if (stack) {
+		/* Nothing in a run changes SS: one check of SS.B for all
+		 * its pushes and pops (stack32_fast()). */
+		struct bail *b = &c->bail[c->nbail++];
+		x_mem(&c->a, 0, 0x80, 7, RDI,
+		      (int32_t)offsetof(struct cpu, stack_size));
+		x_b(&c->a, 4);
+		b->site = x_jcc(&c->a, CC_NE);
+		b->idx = first;
+	}
+
+	for (i = first; i < end; i++) {
+		const struct jop *j = &ops[i];
+		if (j->kind == J_JCC && emit_jcc(c, i, j->op)) {
+			ended = true;
+			i++;
+			break;
+		}
+		if (j->kind == J_JCC ||
+		    ((j->kind == J_CMOV || j->kind == J_SETCC) &&
+		     !cond_on_host(c, j->op)))
+			break;
+		if (!compile_insn(c, i, j, live[i]))
 			goto out;
-	emit_leave(c, c->dirty_full, c->dirty_part);
-	emit_goto_insn(c, end);
+	}
+	if (i == first)
+		goto out;
+	if (!ended) {
+		emit_leave(c, c->dirty_full, c->dirty_part);
+		emit_goto_insn(c, i);
+	}
 	for (unsigned k = 0; k < c->nbail; k++) {
 		const struct bail *b = &c->bail[k];
 		x_patch(b->site, c->a.p);
@@ -853,6 +984,7 @@ static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 		goto out;
 	jit->used = (size_t)(c->a.p - jit->rw);
 	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
+	*stop = i;
 out:
 	free(c);
 	return fn;
@@ -861,16 +993,17 @@ out:
 /* A run must be this long to be worth its way in and out. */
 #define RUN_MIN 2
 
-void jit_compile_block(struct cpu *cpu, struct block *b)
+unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 {
 	struct jit *jit = cpu->jit;
+	unsigned last_end = 0;
 	struct jop ops[BLOCK_MAX_INSNS];
 	bool ok[BLOCK_MAX_INSNS], live[BLOCK_MAX_INSNS];
 	bool live_after = true;
 	unsigned n = b->n;
 
 	if (!jit || (b->mode & 0xff) != 4 || jit_full(jit))
-		return;
+		return 0;
 	for (unsigned i = 0; i < n; i++)
 		ok[i] = !(b->insns[i].flags & INSN_FUSED) &&
 			classify(&b->insns[i], b->mode, &ops[i]);
@@ -893,12 +1026,21 @@ void jit_compile_block(struct cpu *cpu, struct block *b)
 		while (end < n && ok[end])
 			end++;
 		if (end - i >= RUN_MIN) {
-			fn = compile_run(jit, b->insns, i, end, ops, live);
-			if (fn)
+			unsigned stop;
+			fn = compile_run(jit, b->insns, i, end, ops, live, &stop);
+			if (fn) {
 				b->insns[i].run = fn;
+				last_end = stop;
+			}
+			if (stop < end) {
+				/* The interpreter runs that one; on after it. */
+				i = stop + 1;
+				continue;
+			}
 		}
 		i = end > i ? end : i + 1;
 	}
+	return last_end;
 }
 
 #else /* not an x86-64 host: the interpreter runs everything */
@@ -924,10 +1066,11 @@ bool jit_full(const struct jit *jit)
 	return false;
 }
 
-void jit_compile_block(struct cpu *cpu, struct block *b)
+unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 {
 	(void)cpu;
 	(void)b;
+	return 0;
 }
 
 insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)

@@ -36,8 +36,9 @@ void jit_reset(struct jit *jit);
  * is emptied first (arena_alloc()). */
 bool jit_full(const struct jit *jit);
 
-/* Compiles the runs of a new block that are worth it. */
-void jit_compile_block(struct cpu *cpu, struct block *b);
+/* Compiles the runs of a new block that are worth it. Returns the index
+ * one past the last instruction compiled (0 for none). */
+unsigned jit_compile_block(struct cpu *cpu, struct block *b);
 
 /* The interpreter's own threaded entry of `in`, whose run may be a
  * compiled run's entry (a copy of a block cut short must not run past
