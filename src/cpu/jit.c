@@ -93,7 +93,7 @@ enum jkind {
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
-	J_JCC,     /* the block's last instruction */
+	J_JCC, J_JMP, /* the block's last instruction */
 	/* with a flat-segment memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
 	J_IMUL_RM, J_PUSH, J_POP,
@@ -247,6 +247,8 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		else
 			j->dst = (int8_t)in->reg;
 		j->size = 4;
+	} else if (r == op_jmp_rel_t) {
+		j->kind = J_JMP;
 	} else if (in->fn == op_jcc && r != op_thunk_end) {
 		/* (A threaded Jcc: its target is prepared.) */
 		j->kind = J_JCC, j->op = in->opcode & 0xf;
@@ -360,6 +362,7 @@ struct bail {
 struct jcomp {
 	struct x64 a;
 	const struct jit *jit;
+	const struct block *block;
 	struct insn *ins;
 	unsigned first;        /* index of the run's first instruction */
 	insn_fn first_entry;   /* its interpreter entry */
@@ -637,6 +640,52 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 	return (c->hf & need[cc >> 1]) == need[cc >> 1];
 }
 
+#define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
+#define BLOCK_OFF(f) ((int32_t)offsetof(struct block, f))
+
+/* The block's way out to the block at cur_block_rip + `off` (link slot
+ * `slot`): block_chain() inline when the link holds it and the chain may
+ * go on, else `slow` for instruction `idx` (branch_link() and the rest).
+ * `check_limit`: the target is checked against the CS limit first. The
+ * guest registers are stored already. */
+static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
+		       int32_t off, bool check_limit, insn_fn slow)
+{
+	struct x64 *a = &c->a;
+	uint8_t *to_slow[6];
+	unsigned k = 0;
+	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
+	x_alu_ri(a, 0, 0, RAX, (uint32_t)off); /* 32-bit: the IP wraps */
+	if (check_limit) {
+		x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
+		to_slow[k++] = x_jcc(a, CC_A);
+	}
+	x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
+	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(link_rip) + 8 * (int32_t)slot);
+	to_slow[k++] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(link) + 8 * (int32_t)slot);
+	x_rr(a, X_W, 0x85, RDX, RDX);
+	to_slow[k++] = x_jcc(a, CC_E);
+	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
+	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
+	to_slow[k++] = x_jcc(a, 0xc); /* JL: chain_room < n */
+	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
+	x_b(a, 0);
+	to_slow[k++] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
+	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
+	x_d(a, c->block->n);
+	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
+	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
+	x_mem(a, X_W, 0x8d, RSI, RDX, BLOCK_OFF(insns));
+	x_mem(a, 0, 0xff, 4, RSI, RUN_OFF);
+	for (unsigned i = 0; i < k; i++)
+		x_patch(to_slow[i], a->p);
+	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
+	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)slow);
+	x_rr(a, 0, 0xff, 4, RAX);
+}
+
 /* A Jcc on the host's flags, when they hold what its condition needs:
  * the block ends through one of its two ways on. */
 static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
@@ -648,13 +697,10 @@ static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
 	/* Stores, pops and moves leave the flags alone. */
 	emit_leave(c, c->dirty_full, c->dirty_part);
 	taken = x_jcc(a, cc);
-	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
-	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)op_jcc_not_taken_t);
-	x_rr(a, 0, 0xff, 4, RAX);
+	emit_chain(c, idx, LINK_NEXT, c->ins[idx + 1].off, false,
+		   op_jcc_not_taken_t);
 	x_patch(taken, a->p);
-	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
-	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)op_jcc_taken_t);
-	x_rr(a, 0, 0xff, 4, RAX);
+	emit_chain(c, idx, LINK_TAKEN, c->ins[idx].disp, true, op_jcc_taken_t);
 	return true;
 }
 
@@ -894,7 +940,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
  * flags after instruction i can be seen. Returns the entry, or NULL, and
  * in *stop the first instruction it leaves to the interpreter: a
  * condition the host's flags do not hold ends the run early. */
-static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
+static insn_fn compile_run(struct jit *jit, const struct block *block,
+			   struct insn *ins, unsigned first,
 			   unsigned end, const struct jop *ops,
 			   const bool *live, unsigned *stop)
 {
@@ -911,6 +958,7 @@ static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 	c->a.p = start;
 	c->a.end = jit->rw + jit->size;
 	c->jit = jit;
+	c->block = block;
 	c->ins = ins;
 	c->first = first;
 	c->first_entry = orig;
@@ -957,6 +1005,14 @@ static insn_fn compile_run(struct jit *jit, struct insn *ins, unsigned first,
 	for (i = first; i < end; i++) {
 		const struct jop *j = &ops[i];
 		if (j->kind == J_JCC && emit_jcc(c, i, j->op)) {
+			ended = true;
+			i++;
+			break;
+		}
+		if (j->kind == J_JMP) {
+			emit_leave(c, c->dirty_full, c->dirty_part);
+			emit_chain(c, i, LINK_TAKEN, ins[i].disp, true,
+				   op_jmp_rel_t);
 			ended = true;
 			i++;
 			break;
@@ -1027,7 +1083,8 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 			end++;
 		if (end - i >= RUN_MIN) {
 			unsigned stop;
-			fn = compile_run(jit, b->insns, i, end, ops, live, &stop);
+			fn = compile_run(jit, b, b->insns, i, end, ops, live,
+					 &stop);
 			if (fn) {
 				b->insns[i].run = fn;
 				last_end = stop;
