@@ -93,6 +93,9 @@ enum jkind {
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
+	/* Any operand size (bytes and words mostly), register or flat
+	 * memory operand (`mem`): dst_mem says which side it is. */
+	J_SALU, J_SINCDEC, J_SMOV, J_MOVSX,
 	J_JCC, J_JMP, /* the block's last instruction */
 	/* with a flat-segment memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
@@ -117,6 +120,7 @@ struct jop {
 	bool mem;      /* accesses memory: the TLB may send it back */
 	int8_t dst, src; /* guest registers, -1 for none */
 	bool dst_hi, src_hi; /* AH..BH: the second byte of dst/src 0..3 */
+	bool dst_mem, src_imm; /* sized forms: the memory side, an immediate */
 	uint32_t imm;
 };
 
@@ -129,16 +133,137 @@ static const insn_fn alu_entries[8][9] = {
 	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
 };
 
-static bool is_flat(const struct insn *in, insn_fn tf, insn_fn tbf)
-{
-	return in->run == tf || in->run == tbf;
-}
-
 static int8_t reg8(unsigned r, bool *hi)
 {
 	/* Outside long mode there is no REX: byte registers 4-7 are AH..BH. */
 	*hi = r >= 4;
 	return (int8_t)(r & 3);
+}
+
+/* Generic entries of the ALU ops: E op= G, G op= E, E op= imm, and
+ * AL/AX op= imm; TEST (op 8) has no G op= E form. */
+#define ALU_GENERIC(op) { op_##op##_EG_t, op_##op##_GE_t, op_##op##_EI_t, op_##op##_AI_t }
+static const insn_fn alu_generic[9][4] = {
+	ALU_GENERIC(add), ALU_GENERIC(or), ALU_GENERIC(adc), ALU_GENERIC(sbb),
+	ALU_GENERIC(and), ALU_GENERIC(sub), ALU_GENERIC(xor), ALU_GENERIC(cmp),
+	{ op_test_EG_t, NULL, op_test_EI_t, op_test_AI_t },
+};
+static const insn_fn alu_ai32[8] = {
+	op_add_AI_32_t, op_or_AI_32_t, op_adc_AI_32_t, op_sbb_AI_32_t,
+	op_and_AI_32_t, op_sub_AI_32_t, op_xor_AI_32_t, op_cmp_AI_32_t,
+};
+#define ALU_TEST 8
+
+/* The r/m operand of a generic entry: a register (j->dst or j->src by
+ * `as_dst`), or memory the fast path may take: 32-bit addressing in a
+ * flat segment. */
+static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
+		       bool as_dst)
+{
+	if (in->mod == 3) {
+		int8_t r = (int8_t)in->rm;
+		bool hi = false;
+		if (in->opsize == 1)
+			r = reg8(in->rm, &hi);
+		if (as_dst)
+			j->dst = r, j->dst_hi = hi;
+		else
+			j->src = r, j->src_hi = hi;
+		return true;
+	}
+	if (in->adsize != 4 || in->base == 16 || !((mode >> 16) & (1u << in->seg)))
+		return false;
+	j->mem = true;
+	j->dst_mem = as_dst;
+	return true;
+}
+
+/* The ModRM.reg operand at the instruction's size. */
+static int8_t reg_operand(const struct insn *in, unsigned r, bool *hi)
+{
+	*hi = false;
+	return in->opsize == 1 ? reg8(r, hi) : (int8_t)r;
+}
+
+/* Generic entries at any size: ALU ops, TEST, INC/DEC, MOV, MOVSX. */
+static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
+{
+	insn_fn r = in->run;
+	j->size = in->opsize;
+	if (j->size != 1 && j->size != 2 && j->size != 4)
+		return false;
+	for (unsigned op = 0; op < 9; op++) {
+		const insn_fn *e = alu_generic[op];
+		unsigned form;
+		for (form = 0; form < 4 && r != e[form]; form++)
+			;
+		if (form == 4 && !(op < 8 && r == alu_ai32[op])) /* not this op */
+			continue;
+		j->kind = J_SALU, j->op = (uint8_t)op;
+		j->flags = op == ALU_ADC || op == ALU_SBB ? F_READ : F_WRITE;
+		if (form == 4 || form == 3) { /* AL/AX/EAX op= imm */
+			j->dst = 0, j->src_imm = true;
+			j->size = form == 4 ? 4 : in->opsize;
+			return true;
+		}
+		if (form == 1) { /* G op= E */
+			j->dst = reg_operand(in, in->reg, &j->dst_hi);
+			return rm_operand(in, mode, j, false);
+		}
+		if (form == 0)
+			j->src = reg_operand(in, in->reg, &j->src_hi);
+		else
+			j->src_imm = true;
+		return rm_operand(in, mode, j, true);
+	}
+	if (r == op_inc_E_t || r == op_dec_E_t ||
+	    ((r == op_inc_r_t || r == op_dec_r_t) && in->opsize == 2)) {
+		j->kind = J_SINCDEC, j->flags = F_READ;
+		j->op = r == op_dec_E_t || r == op_dec_r_t;
+		if (r == op_inc_r_t || r == op_dec_r_t) {
+			j->dst = (int8_t)in->reg;
+			return true;
+		}
+		return rm_operand(in, mode, j, true);
+	}
+	if ((r == op_mov_EG_t || r == op_mov_GE_t) && in->opsize != 4) {
+		bool eg = r == op_mov_EG_t;
+		j->kind = J_SMOV;
+		if (eg)
+			j->src = reg_operand(in, in->reg, &j->src_hi);
+		else
+			j->dst = reg_operand(in, in->reg, &j->dst_hi);
+		return rm_operand(in, mode, j, eg);
+	}
+	if (r == op_mov_EI_t) {
+		j->kind = J_SMOV, j->src_imm = true;
+		return rm_operand(in, mode, j, true);
+	}
+	if (r == op_mov_rI_t && in->opsize != 4) {
+		j->kind = J_SMOV, j->src_imm = true;
+		j->dst = reg_operand(in, in->reg, &j->dst_hi);
+		return true;
+	}
+	if (r == op_movsx_t && in->opsize == 4) {
+		j->kind = J_MOVSX, j->dst = (int8_t)in->reg;
+		j->size = (in->opcode & 1) ? 2 : 1; /* the source's */
+		if (in->mod == 3) {
+			j->src = j->size == 1 ? reg8(in->rm, &j->src_hi)
+					      : (int8_t)in->rm;
+			return true;
+		}
+		if (in->adsize != 4 || in->base == 16 ||
+		    !((mode >> 16) & (1u << in->seg)))
+			return false;
+		j->mem = true;
+		return true;
+	}
+	return false;
+}
+
+static bool is_flat(const struct insn *in, insn_fn tf, insn_fn tbf)
+{
+	return in->run == tf || in->run == tbf;
 }
 
 /* Fills *j for an instruction the compiler handles; false otherwise. */
@@ -299,7 +424,7 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 	} else if (is_flat(in, op_imul_GE_m32_tf, op_imul_GE_m32_tbf)) {
 		j->kind = J_IMUL_RM, j->size = 4, j->dst = (int8_t)in->reg;
 		j->flags = F_DEAD;
-	} else {
+	} else if (!classify_sized(in, mode, j)) {
 		return false;
 	}
 	j->mem = j->mem || j->kind >= J_LOAD;
@@ -378,8 +503,7 @@ struct jcomp {
 	uint8_t hf;
 	/* What cpu->lf holds: its kind (-1 unknown) and whether its size is
 	 * 4. Stores that would change neither are left out. */
-	int lf_kind;
-	bool lf_size4;
+	int lf_kind, lf_size;
 	struct bail bail[2 * BLOCK_MAX_INSNS];
 	unsigned nbail;
 };
@@ -511,18 +635,23 @@ static void emit_cf_load(struct jcomp *c)
 }
 
 /* The lazy-flag kind and size stores of lf_set(). */
-static void emit_lf_kind(struct jcomp *c, int kind)
+static void emit_lf_kind_size(struct jcomp *c, int kind, unsigned size)
 {
 	if (c->lf_kind != kind) {
 		x_mem(&c->a, 0, 0xc7, 0, RDI, LF_OFF(kind));
 		x_d(&c->a, (uint32_t)kind);
 		c->lf_kind = kind;
 	}
-	if (!c->lf_size4) {
+	if (c->lf_size != (int)size) {
 		x_mem(&c->a, 0, 0xc7, 0, RDI, LF_OFF(size));
-		x_d(&c->a, 4);
-		c->lf_size4 = true;
+		x_d(&c->a, size);
+		c->lf_size = (int)size;
 	}
+}
+
+static void emit_lf_kind(struct jcomp *c, int kind)
+{
+	emit_lf_kind_size(c, kind, 4);
 }
 
 static void emit_lf_store(struct jcomp *c, int32_t off, int r)
@@ -702,6 +831,226 @@ static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
 	x_patch(taken, a->p);
 	emit_chain(c, idx, LINK_TAKEN, c->ins[idx].disp, true, op_jcc_taken_t);
 	return true;
+}
+
+/* ---- operands of any size, through RDX and RCX ---- */
+
+/* Zero-extending load of `size` bytes at [RAX] into `tmp`. */
+static void emit_load_sized(struct jcomp *c, int tmp, unsigned size)
+{
+	static const unsigned op_of[5] = { 0, 0x0fb6, 0x0fb7, 0, 0x8b };
+	x_mem(&c->a, 0, op_of[size], tmp, RAX, 0);
+}
+
+/* Store of the low `size` bytes of `tmp` (RDX or RCX) at [RAX]. */
+static void emit_store_sized(struct jcomp *c, int tmp, unsigned size)
+{
+	if (size == 1)
+		x_mem(&c->a, 0, 0x88, tmp, RAX, 0);
+	else
+		x_mem(&c->a, size == 2 ? X_66 : 0, 0x89, tmp, RAX, 0);
+}
+
+/* `tmp` = guest register g at `size` (AH..BH when hi), zero-extended. */
+static void emit_get(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
+{
+	struct x64 *a = &c->a;
+	if (size == 4) {
+		x_rr(a, 0, 0x8b, tmp, H(c, g));
+	} else if (size == 2) {
+		x_rr(a, 0, 0x0fb7, tmp, H(c, g));
+	} else if (!hi) {
+		x_rr(a, X_BYTE, 0x0fb6, tmp, H(c, g));
+	} else {
+		x_rr(a, 0, 0x8b, tmp, H(c, g));
+		x_shift_ri(a, 5, tmp, 8);
+		x_rr(a, 0, 0x0fb6, tmp, tmp);
+		c->hf = 0;
+	}
+}
+
+/* Guest register g at `size` = the low bytes of `tmp` (8- and 16-bit
+ * writes merge; a 32-bit write zero-extends). */
+static void emit_put(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
+{
+	struct x64 *a = &c->a;
+	if (size == 4) {
+		x_rr(a, 0, 0x8b, H(c, g), tmp);
+		dirty(c, g, true);
+		return;
+	}
+	if (size == 2) {
+		x_rr(a, X_66, 0x89, tmp, H(c, g));
+	} else if (!hi) {
+		x_rr(a, X_BYTE, 0x88, tmp, H(c, g));
+	} else {
+		x_rr(a, 0, 0x0fb6, tmp, tmp);
+		x_shift_ri(a, 4, tmp, 8);
+		x_alu_ri(a, 0, 4, H(c, g), 0xffff00ffu);
+		x_rr(a, 0, 0x09, tmp, H(c, g));
+		c->hf = 0;
+	}
+	dirty(c, g, false);
+}
+
+/* The generic handlers' read-modify-write (alu_rm(), RMW_UNARY()) probes
+ * the write translation, reads through the read one and writes through
+ * the write one: the same here, so that whatever the TLB holds (even
+ * entries left stale by a page-table store) the same translations are
+ * used and walked. RAX = the read address; the write address waits in
+ * the red zone below RSP (emit_rmw_store()), out of the way of a push. */
+#define RMW_SLOT (-16)
+static void emit_rmw_tlb(struct jcomp *c, unsigned idx, unsigned size)
+{
+	emit_ea(c, &c->ins[idx], RAX);
+	emit_tlb(c, idx, ACC_WRITE, size);
+	x_mem(&c->a, X_W, 0x89, RAX, RSP, RMW_SLOT);
+	emit_ea(c, &c->ins[idx], RAX);
+	emit_tlb(c, idx, ACC_READ, size);
+}
+
+static void emit_rmw_store(struct jcomp *c, int tmp, unsigned size)
+{
+	x_mem(&c->a, X_W, 0x8b, RAX, RSP, RMW_SLOT);
+	emit_store_sized(c, tmp, size);
+}
+
+/* An ALU op or TEST at any size: dst (register or memory) op= src
+ * (register, memory or immediate), worked in EDX (a) and ECX (b). */
+static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
+		      bool live)
+{
+	struct x64 *a = &c->a;
+	const struct insn *in = &c->ins[idx];
+	unsigned op = j->op, size = j->size, hop;
+	bool writes = op != ALU_CMP && op != ALU_TEST;
+	bool arith = op == ALU_ADD || op == ALU_ADC || op == ALU_SUB ||
+		     op == ALU_SBB || op == ALU_CMP;
+	static const int lf_of[9] = {
+		LF_ADD, LF_LOGIC, LF_ADC, LF_SBB, LF_LOGIC, LF_SUB, LF_LOGIC,
+		LF_SUB, LF_LOGIC,
+	};
+
+	if (j->mem && j->dst_mem && writes) {
+		emit_rmw_tlb(c, idx, size);
+	} else if (j->mem) {
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_READ, size);
+	}
+	if (!live && !writes) {
+		c->hf = 0;
+		return;
+	}
+	if (j->dst_mem)
+		emit_load_sized(c, RDX, size);
+	else
+		emit_get(c, j->dst, j->dst_hi, size, RDX);
+	if (j->src_imm)
+		x_mov_ri(a, RCX, (uint32_t)(j->imm & size_mask(size)));
+	else if (j->mem && !j->dst_mem)
+		emit_load_sized(c, RCX, size);
+	else
+		emit_get(c, j->src, j->src_hi, size, RCX);
+	if ((op == ALU_ADC || op == ALU_SBB) && !(c->hf & HF_CF)) {
+		x_push(a, RCX); /* pushes and pops leave the flags alone */
+		emit_cf_load(c);
+		x_pop(a, RCX);
+	}
+	if (live) {
+		emit_lf_kind_size(c, lf_of[op], size);
+		if (arith) {
+			emit_lf_store(c, LF_OFF(a), RDX);
+			emit_lf_store(c, LF_OFF(b), RCX);
+		}
+	}
+	hop = op == ALU_CMP ? ALU_SUB : op == ALU_TEST ? ALU_AND : op;
+	if (size == 1)
+		x_rr(a, 0, 8 * hop, RCX, RDX);
+	else
+		x_rr(a, size == 2 ? X_66 : 0, 0x01 + 8 * hop, RCX, RDX);
+	c->hf = HF_ALL;
+	if (live) {
+		if (op == ALU_ADC || op == ALU_SBB)
+			emit_lf_cf_from_host(c);
+		else if (!arith)
+			emit_lf_cf_zero(c);
+		emit_lf_store(c, LF_OFF(res), RDX);
+	}
+	if (!writes)
+		return;
+	if (j->dst_mem)
+		emit_rmw_store(c, RDX, size);
+	else
+		emit_put(c, j->dst, j->dst_hi, size, RDX);
+}
+
+/* INC or DEC at any size, of a register or memory (incdec()). */
+static void emit_sincdec(struct jcomp *c, unsigned idx, const struct jop *j,
+			 bool live)
+{
+	struct x64 *a = &c->a;
+	unsigned size = j->size;
+	if (j->mem) {
+		emit_rmw_tlb(c, idx, size);
+		emit_load_sized(c, RDX, size);
+	} else {
+		emit_get(c, j->dst, j->dst_hi, size, RDX);
+	}
+	if (live) {
+		emit_cf_load(c);
+		emit_lf_kind_size(c, j->op ? LF_DEC : LF_INC, size);
+	}
+	if (size == 1)
+		x_rr(a, 0, 0xfe, j->op, RDX);
+	else
+		x_rr(a, size == 2 ? X_66 : 0, 0xff, j->op, RDX);
+	c->hf = (uint8_t)((c->hf & HF_CF) | (HF_ALL & ~HF_CF));
+	if (live) {
+		emit_lf_cf_from_host(c);
+		/* The result zero-extended, as lf_set() masks it. */
+		if (size != 4)
+			x_rr(a, 0, size == 1 ? 0x0fb6 : 0x0fb7, RCX, RDX);
+		emit_lf_store(c, LF_OFF(res), size != 4 ? RCX : RDX);
+	}
+	if (j->mem)
+		emit_rmw_store(c, RDX, size);
+	else
+		emit_put(c, j->dst, j->dst_hi, size, RDX);
+}
+
+/* MOV at any size between registers, memory and an immediate. */
+static void emit_smov(struct jcomp *c, unsigned idx, const struct jop *j)
+{
+	unsigned size = j->size;
+	if (j->mem) {
+		emit_ea(c, &c->ins[idx], RAX);
+		emit_tlb(c, idx, j->dst_mem ? ACC_WRITE : ACC_READ, size);
+	}
+	if (j->src_imm)
+		x_mov_ri(&c->a, RDX, (uint32_t)(j->imm & size_mask(size)));
+	else if (j->mem && !j->dst_mem)
+		emit_load_sized(c, RDX, size);
+	else
+		emit_get(c, j->src, j->src_hi, size, RDX);
+	if (j->dst_mem)
+		emit_store_sized(c, RDX, size);
+	else
+		emit_put(c, j->dst, j->dst_hi, size, RDX);
+}
+
+/* MOVSX r32 from a byte or a word (j->size) of a register or memory. */
+static void emit_movsx(struct jcomp *c, unsigned idx, const struct jop *j)
+{
+	unsigned op = j->size == 1 ? 0x0fbe : 0x0fbf;
+	if (j->mem) {
+		emit_ea(c, &c->ins[idx], RAX);
+		emit_tlb(c, idx, ACC_READ, j->size);
+		x_mem(&c->a, 0, op, RDX, RAX, 0);
+	} else {
+		emit_get(c, j->src, j->src_hi, j->size, RDX);
+		x_rr(&c->a, 0, op, RDX, RDX);
+	}
+	emit_put(c, j->dst, false, 4, RDX);
 }
 
 static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
@@ -919,6 +1268,18 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		dirty(c, R_SP, true);
 		dirty(c, j->dst, true);
 		return true;
+	case J_SALU:
+		emit_salu(c, idx, j, live);
+		return true;
+	case J_SINCDEC:
+		emit_sincdec(c, idx, j, live);
+		return true;
+	case J_SMOV:
+		emit_smov(c, idx, j);
+		return true;
+	case J_MOVSX:
+		emit_movsx(c, idx, j);
+		return true;
 	case J_IMUL_RM:
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, 4);
@@ -963,6 +1324,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	c->first = first;
 	c->first_entry = orig;
 	c->lf_kind = -1;
+	c->lf_size = -1;
 
 	/* The entry is 16-byte aligned, the interpreter's entry before it. */
 	while (((uintptr_t)(c->a.p + 8) & 15) != 0)
