@@ -99,7 +99,7 @@ enum jkind {
 	J_JCC, J_JMP, /* the block's last instruction */
 	/* with a flat-segment memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
-	J_IMUL_RM, J_PUSH, J_POP,
+	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M,
 };
 
 /* How an instruction treats the arithmetic flags. */
@@ -261,6 +261,15 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 	return false;
 }
 
+/* CMOVcc r32, m32 through a flat segment, by condition. */
+#define CMOV_FLAT(cc) { op_cmov##cc##_m32_tf, op_cmov##cc##_m32_tbf }
+static const insn_fn cmov_m32_flat[16][2] = {
+	CMOV_FLAT(0), CMOV_FLAT(1), CMOV_FLAT(2), CMOV_FLAT(3),
+	CMOV_FLAT(4), CMOV_FLAT(5), CMOV_FLAT(6), CMOV_FLAT(7),
+	CMOV_FLAT(8), CMOV_FLAT(9), CMOV_FLAT(a), CMOV_FLAT(b),
+	CMOV_FLAT(c), CMOV_FLAT(d), CMOV_FLAT(e), CMOV_FLAT(f),
+};
+
 static bool is_flat(const struct insn *in, insn_fn tf, insn_fn tbf)
 {
 	return in->run == tf || in->run == tbf;
@@ -421,6 +430,11 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		j->flags = F_READ;
 	} else if (is_flat(in, op_not_m32_tf, op_not_m32_tbf)) {
 		j->kind = J_UNARY_M, j->size = 4, j->op = 2;
+	} else if (is_flat(in, cmov_m32_flat[in->opcode & 0xf][0],
+			   cmov_m32_flat[in->opcode & 0xf][1])) {
+		j->kind = J_CMOV_M, j->op = in->opcode & 0xf;
+		j->dst = (int8_t)in->reg, j->size = 4;
+		j->flags = F_READ;
 	} else if (is_flat(in, op_imul_GE_m32_tf, op_imul_GE_m32_tbf)) {
 		j->kind = J_IMUL_RM, j->size = 4, j->dst = (int8_t)in->reg;
 		j->flags = F_DEAD;
@@ -900,6 +914,7 @@ static void emit_put(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
  * used and walked. RAX = the read address; the write address waits in
  * the red zone below RSP (emit_rmw_store()), out of the way of a push. */
 #define RMW_SLOT (-16)
+#define CMOV_SLOT (-24)
 static void emit_rmw_tlb(struct jcomp *c, unsigned idx, unsigned size)
 {
 	emit_ea(c, &c->ins[idx], RAX);
@@ -1280,6 +1295,19 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 	case J_MOVSX:
 		emit_movsx(c, idx, j);
 		return true;
+	case J_CMOV_M:
+		/* The source is read whatever the condition; the condition
+		 * waits in the red zone while the TLB lookup uses the
+		 * flags. */
+		x_mem(a, 0, 0x0f90 + j->op, 0, RSP, CMOV_SLOT);
+		emit_ea(c, in, RAX);
+		emit_tlb(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		x_mem(a, 0, 0x80, 7, RSP, CMOV_SLOT);
+		x_b(a, 0);
+		x_rr(a, 0, 0x0f45, d, RDX); /* CMOVNE: zero-extends either way */
+		c->hf = 0;
+		break;
 	case J_IMUL_RM:
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, 4);
@@ -1380,8 +1408,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 			break;
 		}
 		if (j->kind == J_JCC ||
-		    ((j->kind == J_CMOV || j->kind == J_SETCC) &&
-		     !cond_on_host(c, j->op)))
+		    ((j->kind == J_CMOV || j->kind == J_CMOV_M ||
+		      j->kind == J_SETCC) && !cond_on_host(c, j->op)))
 			break;
 		if (!compile_insn(c, i, j, live[i]))
 			goto out;

@@ -321,7 +321,12 @@ static void mem_insn(struct gen *g, unsigned size, struct ea *e, bool write)
 		case 12: put_insn(g, 0x6b, r, e, v, 1); break;
 		case 13: put_insn(g, 0xf7, 4 + (cc & 1), e, 0, 0); break; /* MUL, IMUL */
 		case 14: put_insn(g, cc & 1 ? 0xf7 : 0x87, cc & 1 ? 3 : r, e, 0, 0); break; /* NEG, XCHG */
-		default: put_insn(g, 0x400f | cc << 8, r, e, 0, 0); break; /* CMOVcc */
+		default: /* CMOVcc, half the time right after TEST (compiled
+			  * on the host's flags) */
+			if (cc & 2)
+				rr(g, 0x85, below(g, 8), below(g, 8), 0, 0);
+			put_insn(g, 0x400f | cc << 8, r, e, 0, 0);
+			break;
 		}
 	} else if (size == 2) {
 		switch (write ? w2[below(g, 4)] : below(g, 6)) {
