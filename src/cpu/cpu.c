@@ -739,6 +739,11 @@ void cpu_set_jit(struct cpu *cpu, bool on)
 	}
 }
 
+bool cpu_jit_perf_map(struct cpu *cpu, const char *path)
+{
+	return jit_perf_map(cpu->jit, path);
+}
+
 void cpu_request_exit(struct cpu *cpu)
 {
 	__atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);

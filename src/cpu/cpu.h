@@ -95,6 +95,10 @@ void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
  * x86-64 host; turning it off (or on) drops decoded code. Guest-visible
  * behaviour is the same either way. */
 void cpu_set_jit(struct cpu *cpu, bool on);
+/* Names the generated code for `perf report` in a perf map file at
+ * `path` (/tmp/perf-PID.map). False if the code generator is off or the
+ * file cannot be written. */
+bool cpu_jit_perf_map(struct cpu *cpu, const char *path);
 
 /* Instructions retired since creation, plus one per exception delivered
  * (so that a guest stuck in a fault loop still advances the clock). */

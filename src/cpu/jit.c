@@ -3,6 +3,7 @@
  * registers, inlines the TLB lookup of flat-segment accesses, carries CF
  * in the host's own flag between ADD and ADC, and leaves the lazy flags
  * the interpreter would. Anything else goes back to the interpreter. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -23,32 +24,34 @@
 struct jit {
 	uint8_t *rw, *rx; /* the same pages: written here, run there */
 	size_t size, used;
+	FILE *perf_map;   /* jit_perf_map(), or NULL */
 };
 
+/* Shared anonymous pages, and a second view of them made by mremap()
+ * (an old size of 0 maps the same pages again): one writable, one
+ * executable. Anonymous, so that perf reads the names of the code from
+ * a perf map (jit_perf_map()). */
 struct jit *jit_create(void)
 {
 	struct jit *jit = calloc(1, sizeof(*jit));
-	int fd;
 	if (!jit)
 		return NULL;
-	fd = memfd_create("v2e-jit", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, JIT_SIZE) != 0)
+	jit->rw = mmap(NULL, JIT_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (jit->rw == MAP_FAILED)
 		goto fail;
-	jit->rw = mmap(NULL, JIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	jit->rx = mmap(NULL, JIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
-	close(fd);
-	fd = -1;
-	if (jit->rw == MAP_FAILED || jit->rx == MAP_FAILED)
-		goto fail;
+	jit->rx = mremap(jit->rw, 0, JIT_SIZE, MREMAP_MAYMOVE);
+	if (jit->rx == MAP_FAILED)
+		goto fail_rw;
+	if (mprotect(jit->rx, JIT_SIZE, PROT_READ | PROT_EXEC) != 0)
+		goto fail_rx;
 	jit->size = JIT_SIZE;
 	return jit;
+fail_rx:
+	munmap(jit->rx, JIT_SIZE);
+fail_rw:
+	munmap(jit->rw, JIT_SIZE);
 fail:
-	if (fd >= 0)
-		close(fd);
-	if (jit->rw && jit->rw != MAP_FAILED)
-		munmap(jit->rw, JIT_SIZE);
-	if (jit->rx && jit->rx != MAP_FAILED)
-		munmap(jit->rx, JIT_SIZE);
 	free(jit);
 	return NULL;
 }
@@ -59,7 +62,19 @@ void jit_destroy(struct jit *jit)
 		return;
 	munmap(jit->rw, jit->size);
 	munmap(jit->rx, jit->size);
+	if (jit->perf_map)
+		fclose(jit->perf_map);
 	free(jit);
+}
+
+bool jit_perf_map(struct jit *jit, const char *path)
+{
+	if (!jit)
+		return false;
+	if (jit->perf_map)
+		fclose(jit->perf_map);
+	jit->perf_map = fopen(path, "we");
+	return jit->perf_map != NULL;
 }
 
 void jit_reset(struct jit *jit)
@@ -829,6 +844,36 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 	x_rr(a, 0, 0xff, 4, RAX);
 }
 
+/* Gives the host's flags the guest's again, from the lazy flags the run
+ * stored (a load's TLB probe or a CF reload in between took them): the
+ * operation redone at its size on the stored operands, for SUB (CMP),
+ * ADD and the logic ops. False for other kinds. Clobbers RCX. */
+static bool emit_flags_reload(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	unsigned size = (unsigned)c->lf_size;
+	unsigned opt = size == 2 ? X_66 : 0;
+	bool byte = size == 1;
+	if (c->lf_size != 1 && c->lf_size != 2 && c->lf_size != 4)
+		return false;
+	switch (c->lf_kind) {
+	case LF_SUB:
+	case LF_ADD:
+		x_mem(a, opt, byte ? 0x8a : 0x8b, RCX, RDI, LF_OFF(a));
+		x_mem(a, opt, (c->lf_kind == LF_SUB ? 0x3a : 0x02) + !byte,
+		      RCX, RDI, LF_OFF(b));
+		break;
+	case LF_LOGIC:
+		x_mem(a, opt, byte ? 0x8a : 0x8b, RCX, RDI, LF_OFF(res));
+		x_rr(a, opt, byte ? 0x84 : 0x85, RCX, RCX);
+		break;
+	default:
+		return false;
+	}
+	c->hf = HF_ALL;
+	return true;
+}
+
 /* A Jcc on the host's flags, when they hold what its condition needs:
  * the block ends through one of its two ways on. */
 static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
@@ -1394,6 +1439,10 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 
 	for (i = first; i < end; i++) {
 		const struct jop *j = &ops[i];
+		if ((j->kind == J_JCC || j->kind == J_CMOV ||
+		     j->kind == J_CMOV_M || j->kind == J_SETCC) &&
+		    !cond_on_host(c, j->op))
+			emit_flags_reload(c);
 		if (j->kind == J_JCC && emit_jcc(c, i, j->op)) {
 			ended = true;
 			i++;
@@ -1431,6 +1480,11 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	jit->used = (size_t)(c->a.p - jit->rw);
 	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
 	*stop = i;
+	if (jit->perf_map)
+		fprintf(jit->perf_map, "%lx %lx v2e:%llx+%u\n",
+			(unsigned long)(uintptr_t)fn,
+			(unsigned long)(c->a.p - entry),
+			(unsigned long long)block->paddr, first);
 out:
 	free(c);
 	return fn;
@@ -1518,6 +1572,13 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 	(void)cpu;
 	(void)b;
 	return 0;
+}
+
+bool jit_perf_map(struct jit *jit, const char *path)
+{
+	(void)jit;
+	(void)path;
+	return false;
 }
 
 insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)

@@ -36,6 +36,12 @@ void jit_reset(struct jit *jit);
  * is emptied first (arena_alloc()). */
 bool jit_full(const struct jit *jit);
 
+/* Writes a line per compiled run to `path` in the format of perf's
+ * /tmp/perf-PID.map (start, size, "v2e:PADDR+INDEX": the block's guest-
+ * physical address and the run's first instruction), so that `perf
+ * report` names generated code. False if the file cannot be opened. */
+bool jit_perf_map(struct jit *jit, const char *path);
+
 /* Compiles the runs of a new block that are worth it. Returns the index
  * one past the last instruction compiled (0 for none). */
 unsigned jit_compile_block(struct cpu *cpu, struct block *b);

@@ -297,6 +297,7 @@ static const struct option_row options[] = {
 #endif
 	{"nographic", NO_ARG, NULL, 0},
 	{"no-reboot", NO_ARG, NULL, 0},
+	{"perfmap", NO_ARG, NULL, 0},
 	{"h", NO_ARG, NULL, 0},
 	{"help", NO_ARG, NULL, 0},
 	{"version", NO_ARG, NULL, 0},
@@ -369,6 +370,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->nographic = true;
 		} else if (!strcmp(name, "no-reboot")) {
 			c->no_reboot = true;
+		} else if (!strcmp(name, "perfmap")) {
+			c->perf_map = true;
 		} else if (!strcmp(name, "version")) {
 			c->version = true;
 		} else {
@@ -410,5 +413,6 @@ const char *config_usage(void)
 	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"
+	       "  -perfmap             name the generated code for perf in /tmp/perf-PID.map\n"
 	       "  -version, -help\n";
 }

@@ -35,6 +35,7 @@ struct vm_config {
 	bool icount;           /* deterministic clock */
 	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
 	bool no_jit;           /* -jit off: the emulator interprets only */
+	bool perf_map;         /* -perfmap: /tmp/perf-PID.map for perf */
 	bool debug_exit;
 	uint16_t debug_exit_base, debug_exit_size;
 	/* Device models (v2e's own options; QEMU has no such boundary). */

@@ -21,6 +21,7 @@
 #include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 
 /* Largest kernel or module file accepted: more than any PC kernel. */
 #define MAX_IMAGE (512u << 20)
@@ -641,6 +642,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	}
 	if (cfg->no_jit)
 		cpu_set_jit(vm->cpu, false);
+	if (cfg->perf_map) {
+		char path[64];
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+		if (!cpu_jit_perf_map(vm->cpu, path))
+			log_warn("-perfmap: cannot write %s (or the code generator is off)",
+				 path);
+	}
 	r = board_wire(vm);
 	if (r < 0)
 		goto fail_board;
