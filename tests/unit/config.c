@@ -90,6 +90,8 @@ int main(void)
 		       parse(&c, err, "-jit off") == 0 && c.no_jit &&
 		       parse(&c, err, "-jit on") == 0 && !c.no_jit,
 	       "-jit: on by default, off and on");
+	tap_ok(&t, parse(&c, err, "") == 0 && !c.perf_map &&
+		       parse(&c, err, "-perfmap") == 0 && c.perf_map, "-perfmap");
 	tap_ok(&t, parse(&c, err, "-jit maybe") < 0 && strstr(err, "-jit maybe") &&
 		       strstr(err, "'off'"), "-jit with a wrong value names the choices: %s", err);
 	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
