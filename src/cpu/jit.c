@@ -122,7 +122,8 @@ enum jflags {
 	F_NONE,   /* neither reads nor writes them */
 	F_WRITE,  /* writes all six, reads none */
 	F_READ,   /* reads CF (ADC, SBB, INC, DEC) */
-	F_DEAD,   /* MUL, IMUL: compiled only where their flags are dead */
+	F_DEAD,   /* MUL, IMUL: CF and OF written, the rest kept ... */
+	F_KEEP,   /* ... and where that can be seen: they read the rest */
 };
 
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
@@ -847,7 +848,8 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 /* Gives the host's flags the guest's again, from the lazy flags the run
  * stored (a load's TLB probe or a CF reload in between took them): the
  * operation redone at its size on the stored operands, for SUB (CMP),
- * ADD and the logic ops. False for other kinds. Clobbers RCX. */
+ * ADD and the logic ops; after a shift, ZF, SF and PF of its result.
+ * False for other kinds. Clobbers RCX. */
 static bool emit_flags_reload(struct jcomp *c)
 {
 	struct x64 *a = &c->a;
@@ -864,14 +866,76 @@ static bool emit_flags_reload(struct jcomp *c)
 		      RCX, RDI, LF_OFF(b));
 		break;
 	case LF_LOGIC:
+	case LF_SHL:
+	case LF_SHR:
+	case LF_SAR:
 		x_mem(a, opt, byte ? 0x8a : 0x8b, RCX, RDI, LF_OFF(res));
 		x_rr(a, opt, byte ? 0x84 : 0x85, RCX, RCX);
-		break;
+		c->hf = c->lf_kind == LF_LOGIC ? HF_ALL : HF_ZF | HF_SF | HF_PF;
+		return true;
 	default:
 		return false;
 	}
 	c->hf = HF_ALL;
 	return true;
+}
+
+/* MUL and IMUL set CF and OF and keep SF, ZF, AF and PF: where their
+ * flags can be seen, the kept ones are worked out first (as
+ * imul_flags_inline() and flags_get() do) into RFLAGS, and CF and OF
+ * then come from the host's multiply. Possible when the lazy state is
+ * already RFLAGS or one emit_flags_reload() can redo. */
+static bool mul_flags_possible(const struct jcomp *c)
+{
+	return c->lf_kind == LF_NONE ||
+	       ((c->lf_kind == LF_SUB || c->lf_kind == LF_ADD ||
+		 c->lf_kind == LF_LOGIC || c->lf_kind == LF_SHL ||
+		 c->lf_kind == LF_SHR || c->lf_kind == LF_SAR) &&
+		(c->lf_size == 1 || c->lf_size == 2 || c->lf_size == 4));
+}
+
+#define FL_SZAP (FL_SF | FL_ZF | FL_AF | FL_PF)
+
+static void emit_mul_flags_begin(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	bool af_from_host = c->lf_kind == LF_ADD || c->lf_kind == LF_SUB;
+	uint8_t need = HF_ZF | HF_SF | HF_PF;
+	if (c->lf_kind == LF_NONE)
+		return;
+	/* The host's flags as the guest's: AF only after ADD and SUB,
+	 * where it is defined; flags.c gives 0 after the logic ops and 1
+	 * after shifts. Push and pop leave the stack as it was. */
+	if (af_from_host ? c->hf != HF_ALL : (c->hf & need) != need)
+		emit_flags_reload(c);
+	x_b(a, 0x9c); /* pushfq */
+	x_pop(a, RCX);
+	x_alu_ri(a, 0, 4, RCX, af_from_host ? FL_SZAP : FL_SZAP & ~FL_AF);
+	if (c->lf_kind != LF_LOGIC && !af_from_host)
+		x_alu_ri(a, 0, 1, RCX, FL_AF);
+	x_mem(a, X_W, 0x8b, RDX, RDI, RFLAGS_OFF);
+	x_alu_ri(a, X_W, 4, RDX, ~(uint32_t)FL_ARITH);
+	x_rr(a, X_W, 0x09, RCX, RDX);
+	x_mem(a, X_W, 0x89, RDX, RDI, RFLAGS_OFF);
+	x_mem(a, 0, 0xc7, 0, RDI, LF_OFF(kind));
+	x_d(a, LF_NONE);
+	c->lf_kind = LF_NONE;
+	c->hf = 0;
+}
+
+/* After the host's multiply: RFLAGS.CF and OF = its CF (= its OF). */
+static void emit_mul_flags_end(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	x_rr(a, 0, 0x0f92, 0, RCX);            /* setc cl */
+	x_rr(a, 0, 0x0fb6, RCX, RCX);          /* movzx ecx, cl */
+	x_rr(a, 0, 0x69, RCX, RCX);            /* imul ecx, ecx, CF|OF */
+	x_d(a, FL_CF | FL_OF);
+	x_mem(a, X_W, 0x8b, RDX, RDI, RFLAGS_OFF);
+	x_alu_ri(a, X_W, 4, RDX, ~(uint32_t)(FL_CF | FL_OF));
+	x_rr(a, X_W, 0x09, RCX, RDX);
+	x_mem(a, X_W, 0x89, RDX, RDI, RFLAGS_OFF);
+	c->hf = 0;
 }
 
 /* A Jcc on the host's flags, when they hold what its condition needs:
@@ -1199,18 +1263,28 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		}
 		break;
 	case J_IMUL_RR:
+		if (live)
+			emit_mul_flags_begin(c);
 		x_rr(a, 0, 0x0faf, d, s);
+		if (live)
+			emit_mul_flags_end(c);
 		c->hf = 0;
 		break;
 	case J_IMUL_RRI:
+		if (live)
+			emit_mul_flags_begin(c);
 		x_rr(a, 0, 0x69, d, s);
 		x_d(a, j->imm);
+		if (live)
+			emit_mul_flags_end(c);
 		c->hf = 0;
 		break;
 	case J_LEA:
 		emit_ea(c, in, d);
 		break;
 	case J_MUL:
+		if (live)
+			emit_mul_flags_begin(c);
 		if (j->mem) {
 			emit_ea(c, in, RAX);
 			emit_tlb(c, idx, ACC_READ, 4);
@@ -1221,6 +1295,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_rr(a, 0, 0xf7, 4 + j->op, s);
 		x_rr(a, 0, 0x8b, H(c, R_AX), RAX);
 		x_rr(a, 0, 0x8b, H(c, R_DX), RDX);
+		if (live)
+			emit_mul_flags_end(c);
 		c->hf = 0;
 		dirty(c, R_AX, true);
 		dirty(c, R_DX, true);
@@ -1354,9 +1430,13 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		c->hf = 0;
 		break;
 	case J_IMUL_RM:
+		if (live)
+			emit_mul_flags_begin(c);
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x0faf, d, RAX, 0);
+		if (live)
+			emit_mul_flags_end(c);
 		c->hf = 0;
 		break;
 	default:
@@ -1458,13 +1538,18 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		}
 		if (j->kind == J_JCC ||
 		    ((j->kind == J_CMOV || j->kind == J_CMOV_M ||
-		      j->kind == J_SETCC) && !cond_on_host(c, j->op)))
+		      j->kind == J_SETCC) && !cond_on_host(c, j->op)) ||
+		    (j->flags == F_KEEP && live[i] && !mul_flags_possible(c)))
 			break;
 		if (!compile_insn(c, i, j, live[i]))
 			goto out;
 	}
-	if (i == first)
+	if (i == first) {
+		/* Its first instruction is the interpreter's: the rest may
+		 * still make a run. */
+		*stop = first;
 		goto out;
+	}
 	if (!ended) {
 		emit_leave(c, c->dirty_full, c->dirty_part);
 		emit_goto_insn(c, i);
@@ -1514,8 +1599,9 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 	for (unsigned i = n; i-- > 0;) {
 		live[i] = live_after;
 		if (ok[i] && ops[i].flags == F_DEAD && live_after)
-			ok[i] = false;
-		if (!ok[i] || ops[i].mem || ops[i].flags == F_READ)
+			ops[i].flags = F_KEEP;
+		if (!ok[i] || ops[i].mem || ops[i].flags == F_READ ||
+		    ops[i].flags == F_KEEP)
 			live_after = true;
 		else if (ops[i].flags == F_WRITE)
 			live_after = false;
