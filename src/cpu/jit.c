@@ -518,6 +518,7 @@ struct jcomp {
 	struct x64 a;
 	const struct jit *jit;
 	const struct block *block;
+	const uint8_t *loop_head; /* after the prologue */
 	struct insn *ins;
 	unsigned first;        /* index of the run's first instruction */
 	insn_fn first_entry;   /* its interpreter entry */
@@ -551,8 +552,8 @@ static void dirty(struct jcomp *c, int g, bool full)
 		c->dirty_part |= (uint8_t)(1u << g);
 }
 
-/* Stores changed guest registers and restores the host's. */
-static void emit_leave(struct jcomp *c, uint8_t full, uint8_t part)
+/* Stores changed guest registers. */
+static void emit_store_regs(struct jcomp *c, uint8_t full, uint8_t part)
 {
 	for (int g = 0; g < 8; g++) {
 		if (full & (1u << g))
@@ -560,8 +561,19 @@ static void emit_leave(struct jcomp *c, uint8_t full, uint8_t part)
 		else if (part & (1u << g))
 			x_mem(&c->a, 0, 0x89, H(c, g), RDI, GPR_OFF(g));
 	}
+}
+
+static void emit_restore_host(struct jcomp *c)
+{
 	for (unsigned i = c->nsaved; i-- > 0;)
 		x_pop(&c->a, c->saved[i]);
+}
+
+/* Stores changed guest registers and restores the host's. */
+static void emit_leave(struct jcomp *c, uint8_t full, uint8_t part)
+{
+	emit_store_regs(c, full, part);
+	emit_restore_host(c);
 }
 
 /* Goes on at instruction `idx` through its interpreter entry. */
@@ -938,20 +950,58 @@ static void emit_mul_flags_end(struct jcomp *c)
 	c->hf = 0;
 }
 
+/* A branch from a run that covers its whole block back to the block's
+ * start: block_chain() into the same block, without leaving the
+ * generated code (the guest registers stay in host registers; the ones
+ * changed are stored, so the loop head starts clean). Goes to `out`'s
+ * way on when the chain may not go on. Returns the jump to patch to that
+ * way. */
+static uint8_t *emit_self_loop(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	uint8_t *out[2], *back;
+	unsigned n = c->block->n;
+	x_mem(a, X_W, 0x81, 7, RDI, CPU_OFF(chain_room)); /* cmp room, n */
+	x_d(a, n);
+	out[0] = x_jcc(a, 0xc); /* JL */
+	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
+	x_b(a, 0);
+	out[1] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x81, 5, RDI, CPU_OFF(chain_room)); /* sub room, n */
+	x_d(a, n);
+	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
+	x_d(a, n);
+	back = x_jmp(a);
+	x_patch(back, c->loop_head);
+	x_patch(out[1], a->p);
+	return out[0];
+}
+
+static bool is_self_loop(const struct jcomp *c, unsigned idx)
+{
+	return c->first == 0 && c->ins[idx].disp == 0 && c->loop_head;
+}
+
 /* A Jcc on the host's flags, when they hold what its condition needs:
  * the block ends through one of its two ways on. */
 static bool emit_jcc(struct jcomp *c, unsigned idx, unsigned cc)
 {
 	struct x64 *a = &c->a;
-	uint8_t *taken;
+	uint8_t *taken, *out;
 	if (!cond_on_host(c, cc))
 		return false;
 	/* Stores, pops and moves leave the flags alone. */
-	emit_leave(c, c->dirty_full, c->dirty_part);
+	emit_store_regs(c, c->dirty_full, c->dirty_part);
 	taken = x_jcc(a, cc);
+	emit_restore_host(c);
 	emit_chain(c, idx, LINK_NEXT, c->ins[idx + 1].off, false,
 		   op_jcc_not_taken_t);
 	x_patch(taken, a->p);
+	if (is_self_loop(c, idx)) {
+		out = emit_self_loop(c);
+		x_patch(out, a->p);
+	}
+	emit_restore_host(c);
 	emit_chain(c, idx, LINK_TAKEN, c->ins[idx].disp, true, op_jcc_taken_t);
 	return true;
 }
@@ -1517,6 +1567,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		b->idx = first;
 	}
 
+	/* Where a loop back to the block's start goes on (is_self_loop()). */
+	c->loop_head = c->a.p;
 	for (i = first; i < end; i++) {
 		const struct jop *j = &ops[i];
 		if ((j->kind == J_JCC || j->kind == J_CMOV ||
@@ -1529,7 +1581,10 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 			break;
 		}
 		if (j->kind == J_JMP) {
-			emit_leave(c, c->dirty_full, c->dirty_part);
+			emit_store_regs(c, c->dirty_full, c->dirty_part);
+			if (is_self_loop(c, i))
+				x_patch(emit_self_loop(c), c->a.p);
+			emit_restore_host(c);
 			emit_chain(c, i, LINK_TAKEN, ins[i].disp, true,
 				   op_jmp_rel_t);
 			ended = true;
