@@ -514,13 +514,14 @@ void op_thunk_end(struct cpu *cpu, const struct insn *in)
 	cpu->cur_insn = in + 1;
 }
 
-/* Follows `owner`'s far link `slot` when it is for `target` and still
- * right: the decoding mode (a return may come back from another one), the
- * CS limit, the page's mapping for this privilege (the execute TLB, as
- * codecache_lookup()) and the block itself. */
-static bool far_link_follow(struct cpu *cpu, const struct insn *in,
-			    const struct block *owner, unsigned slot,
-			    uint64_t target)
+/* `owner`'s far link `slot` when it is for `target` and still right: the
+ * decoding mode (a return may come back from another one), the CS limit,
+ * the page's mapping for this privilege (the execute TLB, as
+ * codecache_lookup()) and the block itself; NULL otherwise. The caller
+ * chains into it last thing (a tail call: a chain of calls that all
+ * return at its end would outrun the host's return prediction). */
+static struct block *far_link(struct cpu *cpu, const struct block *owner,
+			      unsigned slot, uint64_t target)
 {
 	struct block *nb = owner->far[slot];
 	uint64_t lin = (cpu->s.seg[S_CS].base + target) & cpu->lin_mask;
@@ -531,19 +532,20 @@ static bool far_link_follow(struct cpu *cpu, const struct insn *in,
 	    tlb_entry_for(cpu, lin, ACC_EXEC, user)->tag != (lin & ~0xfffull) ||
 	    tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr !=
 		    (nb->paddr & ~0xfffull))
-		return false;
+		return NULL;
 	cpu->cc->cur_page = nb->paddr & ~0xfffull;
-	block_chain(cpu, in, nb, target);
-	return true;
+	return nb;
 }
 
 void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
 		     unsigned slot)
 {
-	struct block *b = cpu->cur_block, *nb;
+	struct block *b = cpu->cur_block, *nb = far_link(cpu, b, slot, target);
 
-	if (far_link_follow(cpu, in, b, slot, target))
+	if (nb) {
+		block_chain(cpu, in, nb, target);
 		return;
+	}
 	cpu->s.rip = target;
 	cpu->cur_insn = in + 1;
 	/* codecache_lookup() checks what a same-page link need not: the
@@ -577,8 +579,11 @@ void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target)
 		return;
 	}
 	e->caller = NULL;
-	if (far_link_follow(cpu, in, caller, LINK_NEXT, target))
+	nb = far_link(cpu, caller, LINK_NEXT, target);
+	if (nb) {
+		block_chain(cpu, in, nb, target);
 		return;
+	}
 	cpu->s.rip = target;
 	cpu->cur_insn = in + 1;
 	nb = codecache_lookup(cpu);
