@@ -111,7 +111,7 @@ enum jkind {
 	/* Any operand size (bytes and words mostly), register or flat
 	 * memory operand (`mem`): dst_mem says which side it is. */
 	J_SALU, J_SINCDEC, J_SMOV, J_MOVSX,
-	J_JCC, J_JMP, /* the block's last instruction */
+	J_JCC, J_JMP, J_CALL, /* the block's last instruction */
 	/* with a flat-segment memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
 	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M,
@@ -399,6 +399,8 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		j->size = 4;
 	} else if (r == op_jmp_rel_t) {
 		j->kind = J_JMP;
+	} else if (r == op_call_rel32_t && ((mode >> 16) & (1u << S_SS))) {
+		j->kind = J_CALL;
 	} else if (in->fn == op_jcc && r != op_thunk_end) {
 		/* (A threaded Jcc: its target is prepared.) */
 		j->kind = J_JCC, j->op = in->opcode & 0xf;
@@ -471,7 +473,7 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 		m |= 1u << j->src;
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
-	if (j->kind == J_PUSH || j->kind == J_POP)
+	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL)
 		m |= 1u << R_SP;
 	if (j->mem || j->kind == J_LEA) {
 		if (in->base != REG_NONE)
@@ -980,6 +982,45 @@ static uint8_t *emit_self_loop(struct jcomp *c)
 static bool is_self_loop(const struct jcomp *c, unsigned idx)
 {
 	return c->first == 0 && c->ins[idx].disp == 0 && c->loop_head;
+}
+
+/* CALL rel32 ending the block (op_call_rel32_t): the target within the
+ * CS limit and the return address pushed (else the interpreter does the
+ * whole CALL), the return stack told (ras_push()), and on into the
+ * target's block. */
+static void emit_call(struct jcomp *c, unsigned idx)
+{
+	struct x64 *a = &c->a;
+	const struct insn *in = &c->ins[idx];
+	int sp = H(c, R_SP);
+	struct bail *b = &c->bail[c->nbail++];
+
+	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
+	x_alu_ri(a, 0, 0, RAX, (uint32_t)in->disp); /* 32-bit: the IP wraps */
+	x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
+	b->site = x_jcc(a, CC_A);
+	b->idx = idx;
+	b->dirty_full = c->dirty_full;
+	b->dirty_part = c->dirty_part;
+	x_mem(a, 0, 0x8d, RAX, sp, -4);
+	emit_tlb(c, idx, ACC_WRITE, 4);
+	x_mem(a, X_W, 0x8b, RCX, RDI, CPU_OFF(cur_block_rip));
+	x_alu_ri(a, 0, 0, RCX, c->ins[idx + 1].off); /* the return address */
+	x_mem(a, 0, 0x89, RCX, RAX, 0);
+	x_mem(a, 0, 0x8d, sp, sp, -4);
+	dirty(c, R_SP, true);
+	emit_leave(c, c->dirty_full, c->dirty_part);
+	/* ras[ras_top++ % RAS_SIZE] = { return address, this block } */
+	x_mem(a, 0, 0x8b, RAX, RDI, CPU_OFF(ras_top));
+	x_mem(a, 0, 0x8d, RDX, RAX, 1);
+	x_mem(a, 0, 0x89, RDX, RDI, CPU_OFF(ras_top));
+	x_alu_ri(a, 0, 4, RAX, RAS_SIZE - 1);
+	x_shift_ri(a, 4, RAX, 4);
+	_Static_assert(sizeof(struct ras_entry) == 16, "ras_entry is 16 bytes");
+	x_rm(a, X_W, 0x89, RCX, RDI, RAX, 0, CPU_OFF(ras));
+	x_mov_ri64(a, RDX, (uint64_t)(uintptr_t)c->block);
+	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + 8);
+	emit_chain(c, idx, LINK_TAKEN, in->disp, false, op_jcc_taken_t);
 }
 
 /* A Jcc on the host's flags, when they hold what its condition needs:
@@ -1538,7 +1579,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 
 	for (i = first; i < end; i++) {
 		used |= regs_of(&ins[i], &ops[i]);
-		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP;
+		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
+			 ops[i].kind == J_CALL;
 	}
 	c->used = (uint8_t)used;
 	for (int g = 0; g < 8; g++) {
@@ -1576,6 +1618,12 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		    !cond_on_host(c, j->op))
 			emit_flags_reload(c);
 		if (j->kind == J_JCC && emit_jcc(c, i, j->op)) {
+			ended = true;
+			i++;
+			break;
+		}
+		if (j->kind == J_CALL) {
+			emit_call(c, i);
 			ended = true;
 			i++;
 			break;

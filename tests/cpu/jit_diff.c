@@ -596,8 +596,10 @@ static void other_insn(struct gen *g)
 			op(g, 0x99);
 		else if (g->depth > 0 && (g->depth >= 12 || cc & 1))
 			op(g, 0x58 + d), g->depth--;
-		else
+		else if (cc & 2)
 			op(g, 0x50 + s), g->depth++;
+		else /* CALL to the next instruction: pushes its address */
+			op(g, 0xe8), bn(g, 0, 4), g->depth++;
 		done(g);
 		break;
 	case 1: flag_producer(g), rr(g, 0x900f | cc << 8, 0, b, 0, 0); break; /* SETcc */
