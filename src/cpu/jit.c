@@ -537,9 +537,24 @@ struct jcomp {
 	/* What cpu->lf holds: its kind (-1 unknown) and whether its size is
 	 * 4. Stores that would change neither are left out. */
 	int lf_kind, lf_size;
-	struct bail bail[2 * BLOCK_MAX_INSNS];
+	/* At most two per instruction (a read-modify-write checks two
+	 * translations, a CALL its target and its stack slot), and the SS
+	 * check. */
+#define BAILS_MAX (2 * BLOCK_MAX_INSNS + 1)
+	struct bail bail[BAILS_MAX + 1]; /* the last: new_bail()'s spare */
 	unsigned nbail;
 };
+
+/* A way out to record; past BAILS_MAX (never, by the bound above) the
+ * run is not compiled. */
+static struct bail *new_bail(struct jcomp *c)
+{
+	if (c->nbail == BAILS_MAX) {
+		c->a.full = true;
+		return &c->bail[BAILS_MAX];
+	}
+	return &c->bail[c->nbail++];
+}
 
 static int H(const struct jcomp *c, int g)
 {
@@ -607,7 +622,7 @@ static void emit_ea(struct jcomp *c, const struct insn *in, int dst)
 static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 {
 	struct x64 *a = &c->a;
-	struct bail *b = &c->bail[c->nbail++];
+	struct bail *b = new_bail(c);
 	x_rr(a, 0, 0x8b, RCX, RAX);                   /* mov ecx, eax */
 	x_shift_ri(a, 5, RCX, 12 - 4);                /* shr ecx, 8 */
 	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0xff0 */
@@ -993,7 +1008,7 @@ static void emit_call(struct jcomp *c, unsigned idx)
 	struct x64 *a = &c->a;
 	const struct insn *in = &c->ins[idx];
 	int sp = H(c, R_SP);
-	struct bail *b = &c->bail[c->nbail++];
+	struct bail *b = new_bail(c);
 
 	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
 	x_alu_ri(a, 0, 0, RAX, (uint32_t)in->disp); /* 32-bit: the IP wraps */
@@ -1601,7 +1616,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	if (stack) {
 		/* Nothing in a run changes SS: one check of SS.B for all
 		 * its pushes and pops (stack32_fast()). */
-		struct bail *b = &c->bail[c->nbail++];
+		struct bail *b = new_bail(c);
 		x_mem(&c->a, 0, 0x80, 7, RDI,
 		      (int32_t)offsetof(struct cpu, stack_size));
 		x_b(&c->a, 4);

@@ -1019,6 +1019,36 @@ static void smc_sanity(struct tap *t, struct rig *rig)
 
 /* The comparison must see what it is there to see: a copy of a JIT
  * outcome with one register, one flag, one RAM byte or the count off. */
+/* The largest run: a whole block of 63 byte read-modify-writes (two
+ * translations checked each) and a CALL (its target and its stack slot),
+ * with the stack check: every way out the compiler may record. */
+static void longest_run(struct tap *t, struct rig *rig)
+{
+	uint8_t code[63 * 3 + 7];
+	struct prog p = {.cat = C_MEM, .code = CODE_PAGE, .len = sizeof(code),
+			 .budget = BUDGET, .s = rig->base_state};
+	struct tally same = {"longest run", 0, 0, 1};
+	struct outcome a, b;
+	bool ok;
+
+	for (unsigned i = 0; i < 63; i++)
+		memcpy(code + 3 * i, (const uint8_t[3]){0x80, 0x03, 0x01}, 3);
+	memcpy(code + 189, (const uint8_t[7]){0xe8, 0, 0, 0, 0, 0xe6, 0xf4}, 7);
+	memcpy(rig->image, rig->base, RAM_SIZE);
+	memcpy(rig->image + CODE_PAGE, code, sizeof(code));
+	rig->image[DATA] = 7;
+	p.s.gpr[R_BX] = DATA;
+	p.s.gpr[R_SP] = STACK_TOP;
+	p.s.rip = CODE_PAGE;
+	run(&rig->interp, rig->image, &p, false, &a);
+	run(&rig->jit, rig->image, &p, false, &b);
+	check(&same, &p, rig->image, &a, &b, true);
+	ok = a.exited && b.exited && a.ram[DATA] == 70 && b.ram[DATA] == 70;
+	tap_ok(t, ok && same.bad == 0,
+	       "longest run: 63 byte read-modify-writes and a CALL in one block (%u / %u, want 70)",
+	       a.ram[DATA], b.ram[DATA]);
+}
+
 static void self_check(struct tap *t, struct rig *rig)
 {
 	static const char *const want[4] = {"ebx 0x", "rflags 0x", "first at 0x40123", "icount+"};
@@ -1070,6 +1100,7 @@ int main(int argc, char **argv)
 		category(&t, rig, (enum cat)cat, strtoull(argv[2], NULL, 0), 1, &det, &sl, true);
 	} else {
 		smc_sanity(&t, rig);
+		longest_run(&t, rig);
 		for (cat = 0; cat < C_NR; cat++)
 			category(&t, rig, (enum cat)cat, (uint64_t)(cat + 1) << 32, PROGRAMS,
 				 &det, &sl, false);
