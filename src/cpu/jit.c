@@ -1588,8 +1588,9 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	/* The entry is 16-byte aligned, the interpreter's entry before it. */
 	while (((uintptr_t)(c->a.p + 8) & 15) != 0)
 		x_b(&c->a, 0xcc);
-	memcpy(c->a.p, &orig, sizeof(orig));
-	c->a.p += 8;
+	x_q(&c->a, (uint64_t)(uintptr_t)orig);
+	if (c->a.full)
+		goto out;
 	entry = c->a.p;
 
 	for (i = first; i < end; i++) {
