@@ -55,14 +55,16 @@ start:
 	mov al, 10
 	call putc
 
-	; counter 2: gate on, mode 0, count 100; OUT2 rises after 100 ticks
+	; counter 2: gate on, mode 0, count 10000 (8.4 ms); OUT2 rises after
+	; 10000 ticks. Long enough that in real time a host that preempts
+	; the vCPU between the load and the read still sees OUT2 low.
 	mov al, 0x01
 	out 0x61, al
 	mov al, 0xb0               ; counter 2, LSB then MSB, mode 0
 	out 0x43, al
-	mov al, 100
+	mov al, 10000 & 0xff
 	out 0x42, al
-	xor al, al
+	mov al, 10000 >> 8
 	out 0x42, al
 	in al, 0x61
 	and al, 0x20
