@@ -170,9 +170,17 @@ static const insn_fn alu_ai32[8] = {
 };
 #define ALU_TEST 8
 
+/* Whether the memory operand of a generic handler may take the flat fast
+ * path (the fast forms' entries say so themselves): 32-bit addressing in
+ * a segment flat in this decoding mode. */
+static bool flat_mem(const struct insn *in, uint32_t mode)
+{
+	return in->adsize == 4 && in->base != 16 &&
+	       ((mode >> 16) & (1u << in->seg));
+}
+
 /* The r/m operand of a generic entry: a register (j->dst or j->src by
- * `as_dst`), or memory the fast path may take: 32-bit addressing in a
- * flat segment. */
+ * `as_dst`), or memory the fast path may take (flat_mem()). */
 static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
 		       bool as_dst)
 {
@@ -187,7 +195,7 @@ static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
 			j->src = r, j->src_hi = hi;
 		return true;
 	}
-	if (in->adsize != 4 || in->base == 16 || !((mode >> 16) & (1u << in->seg)))
+	if (!flat_mem(in, mode))
 		return false;
 	j->mem = true;
 	j->dst_mem = as_dst;
@@ -268,8 +276,7 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 					      : (int8_t)in->rm;
 			return true;
 		}
-		if (in->adsize != 4 || in->base == 16 ||
-		    !((mode >> 16) & (1u << in->seg)))
+		if (!flat_mem(in, mode))
 			return false;
 		j->mem = true;
 		return true;
@@ -414,10 +421,7 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		if (in->mod == 3) {
 			j->src = (int8_t)in->rm;
 		} else {
-			/* A generic handler: the flat fast path is ours to
-			 * check. */
-			if (in->adsize != 4 || in->base == 16 ||
-			    !((mode >> 16) & (1u << in->seg)))
+			if (!flat_mem(in, mode))
 				return false;
 			j->mem = true, j->size = 4;
 		}
@@ -807,17 +811,6 @@ static void emit_incdec(struct jcomp *c, bool dec, int r, bool live)
 	}
 }
 
-/* A byte of guest register g (AH..BH when hi) into the low byte of
- * RDX, as a zero-extended 32-bit value when `zx`. */
-static void emit_byte_to_rdx(struct jcomp *c, int g, bool hi)
-{
-	x_rr(&c->a, 0, 0x8b, RDX, H(c, g));
-	if (hi) {
-		x_shift_ri(&c->a, 5, RDX, 8);
-		c->hf = 0;
-	}
-}
-
 /* Whether the host's flags hold what condition `cc` reads. */
 static bool cond_on_host(const struct jcomp *c, unsigned cc)
 {
@@ -1093,7 +1086,7 @@ static void emit_get(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
 	} else {
 		x_rr(a, 0, 0x8b, tmp, H(c, g));
 		x_shift_ri(a, 5, tmp, 8);
-		x_rr(a, 0, 0x0fb6, tmp, tmp);
+		x_rr(a, X_BYTE, 0x0fb6, tmp, tmp);
 		c->hf = 0;
 	}
 }
@@ -1291,6 +1284,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 	int d = j->dst >= 0 ? H(c, j->dst) : XNONE;
 	int s = j->src >= 0 ? H(c, j->src) : XNONE;
 
+	if (j->flags == F_KEEP)
+		emit_mul_flags_begin(c);
 	switch (j->kind) {
 	case J_MOV_RR:
 		x_rr(a, 0, 0x8b, d, s);
@@ -1299,14 +1294,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_mov_ri(a, d, j->imm);
 		break;
 	case J_MOVZX_R:
-		if (j->size == 2) {
-			x_rr(a, 0, 0x0fb7, d, s);
-		} else if (j->src_hi) {
-			emit_byte_to_rdx(c, j->src, true);
-			x_rr(a, X_BYTE, 0x0fb6, d, RDX);
-		} else {
-			x_rr(a, X_BYTE, 0x0fb6, d, s);
-		}
+		emit_get(c, j->src, j->src_hi, j->size, d);
 		break;
 	case J_ALU_RR:
 		emit_alu(c, j->op, d, s, 0, live);
@@ -1369,28 +1357,16 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		}
 		break;
 	case J_IMUL_RR:
-		if (live)
-			emit_mul_flags_begin(c);
 		x_rr(a, 0, 0x0faf, d, s);
-		if (live)
-			emit_mul_flags_end(c);
-		c->hf = 0;
 		break;
 	case J_IMUL_RRI:
-		if (live)
-			emit_mul_flags_begin(c);
 		x_rr(a, 0, 0x69, d, s);
 		x_d(a, j->imm);
-		if (live)
-			emit_mul_flags_end(c);
-		c->hf = 0;
 		break;
 	case J_LEA:
 		emit_ea(c, in, d);
 		break;
 	case J_MUL:
-		if (live)
-			emit_mul_flags_begin(c);
 		if (j->mem) {
 			emit_ea(c, in, RAX);
 			emit_tlb(c, idx, ACC_READ, 4);
@@ -1401,28 +1377,22 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_rr(a, 0, 0xf7, 4 + j->op, s);
 		x_rr(a, 0, 0x8b, H(c, R_AX), RAX);
 		x_rr(a, 0, 0x8b, H(c, R_DX), RDX);
-		if (live)
-			emit_mul_flags_end(c);
-		c->hf = 0;
 		dirty(c, R_AX, true);
 		dirty(c, R_DX, true);
-		return true;
+		break;
 	case J_LOAD:
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, j->size);
 		if (j->zx) {
-			static const unsigned op_of[5] = { 0, 0x0fb6, 0x0fb7, 0, 0x8b };
-			x_mem(a, 0, op_of[j->size], d, RAX, 0);
+			emit_load_sized(c, d, j->size);
 		} else if (j->size == 2) {
 			x_mem(a, X_66, 0x8b, d, RAX, 0);
 		} else if (!j->dst_hi) {
 			x_mem(a, X_BYTE, 0x8a, d, RAX, 0);
 		} else {
-			/* AH..BH: the byte goes to bits 8-15. */
-			x_mem(a, 0, 0x0fb6, RDX, RAX, 0);
-			x_shift_ri(a, 4, RDX, 8);
-			x_alu_ri(a, 0, 4, d, 0xffff00ffu);
-			x_rr(a, 0, 0x09, RDX, d);
+			emit_load_sized(c, RDX, 1);
+			emit_put(c, j->dst, true, 1, RDX);
+			return true;
 		}
 		dirty(c, j->dst, j->zx);
 		return true;
@@ -1436,8 +1406,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		} else if (!j->src_hi) {
 			x_mem(a, X_BYTE, 0x88, s, RAX, 0);
 		} else {
-			emit_byte_to_rdx(c, j->src, true);
-			x_mem(a, 0, 0x88, RDX, RAX, 0);
+			emit_get(c, j->src, true, 1, RDX);
+			emit_store_sized(c, RDX, 1);
 		}
 		return true;
 	case J_STORE_I:
@@ -1484,15 +1454,11 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 	case J_SETCC:
 		if (!j->dst_hi) {
 			x_rr(a, X_BYTE, 0x0f90 + j->op, 0, d);
+			dirty(c, j->dst, false);
 		} else {
-			x_rr(a, X_BYTE, 0x0f90 + j->op, 0, RDX);
-			x_rr(a, X_BYTE, 0x0fb6, RDX, RDX);
-			x_shift_ri(a, 4, RDX, 8);
-			x_alu_ri(a, 0, 4, d, 0xffff00ffu);
-			x_rr(a, 0, 0x09, RDX, d);
-			c->hf = 0;
+			x_rr(a, 0, 0x0f90 + j->op, 0, RDX);
+			emit_put(c, j->dst, true, 1, RDX);
 		}
-		dirty(c, j->dst, false);
 		return true;
 	case J_PUSH:
 		x_mem(a, 0, 0x8d, RAX, H(c, R_SP), -4);
@@ -1536,17 +1502,18 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		c->hf = 0;
 		break;
 	case J_IMUL_RM:
-		if (live)
-			emit_mul_flags_begin(c);
 		emit_ea(c, in, RAX);
 		emit_tlb(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x0faf, d, RAX, 0);
-		if (live)
-			emit_mul_flags_end(c);
-		c->hf = 0;
 		break;
 	default:
 		return false;
+	}
+	if (j->flags == F_DEAD || j->flags == F_KEEP) {
+		/* A multiply, last to set the host's flags. */
+		if (j->flags == F_KEEP)
+			emit_mul_flags_end(c);
+		c->hf = 0;
 	}
 	/* Register results: what the instruction wrote. */
 	if (j->dst >= 0 && !(j->kind == J_ALU_RR && j->op == ALU_CMP) &&
