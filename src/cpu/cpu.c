@@ -537,10 +537,16 @@ static struct block *far_link(struct cpu *cpu, const struct block *owner,
 	return nb;
 }
 
-void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
-		     unsigned slot)
+/* Ends the running block at a branch to `target` through `owner`'s link
+ * `slot` (`owner` the running block, or the caller a return goes back
+ * to): its far link if still right, else the jump cache's block, which
+ * then becomes the link (a same-page one where `may_link` and the target
+ * shares the running block's page). */
+static void chain_through(struct cpu *cpu, const struct insn *in,
+			  struct block *owner, unsigned slot, uint64_t target,
+			  bool may_link)
 {
-	struct block *b = cpu->cur_block, *nb = far_link(cpu, b, slot, target);
+	struct block *nb = far_link(cpu, owner, slot, target);
 
 	if (nb) {
 		block_chain(cpu, in, nb, target);
@@ -554,23 +560,30 @@ void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
 	nb = codecache_lookup(cpu);
 	if (!nb)
 		return;
-	if ((((cpu->s.seg[S_CS].base + target) ^
+	if (may_link &&
+	    (((cpu->s.seg[S_CS].base + target) ^
 	      (cpu->s.seg[S_CS].base + cpu->cur_block_rip)) &
 	     cpu->lin_mask) < 4096 &&
-	    !((nb->paddr ^ b->paddr) & ~0xfffull)) {
-		b->link[slot] = nb;
-		b->link_rip[slot] = target;
+	    !((nb->paddr ^ owner->paddr) & ~0xfffull)) {
+		owner->link[slot] = nb;
+		owner->link_rip[slot] = target;
 	} else {
-		b->far[slot] = nb;
-		b->far_rip[slot] = target;
+		owner->far[slot] = nb;
+		owner->far_rip[slot] = target;
 	}
 	block_chain(cpu, in, nb, target);
+}
+
+void branch_unlinked(struct cpu *cpu, const struct insn *in, uint64_t target,
+		     unsigned slot)
+{
+	chain_through(cpu, in, cpu->cur_block, slot, target, true);
 }
 
 void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target)
 {
 	struct ras_entry *e = &cpu->ras[--cpu->ras_top & (RAS_SIZE - 1)];
-	struct block *caller = e->caller, *nb;
+	struct block *caller = e->caller;
 
 	if (!caller || e->rip != target) {
 		/* A return the stack does not know (a longjmp, a retpoline,
@@ -579,19 +592,9 @@ void branch_return(struct cpu *cpu, const struct insn *in, uint64_t target)
 		return;
 	}
 	e->caller = NULL;
-	nb = far_link(cpu, caller, LINK_NEXT, target);
-	if (nb) {
-		block_chain(cpu, in, nb, target);
-		return;
-	}
-	cpu->s.rip = target;
-	cpu->cur_insn = in + 1;
-	nb = codecache_lookup(cpu);
-	if (!nb)
-		return;
-	caller->far[LINK_NEXT] = nb;
-	caller->far_rip[LINK_NEXT] = target;
-	block_chain(cpu, in, nb, target);
+	/* The caller's fall-through: a far link whatever the page, as the
+	 * caller is not the running block. */
+	chain_through(cpu, in, caller, LINK_NEXT, target, false);
 }
 
 /* After the last instruction of a block that does not end in a branch. */
