@@ -522,14 +522,12 @@ struct bail {
 
 struct jcomp {
 	struct x64 a;
-	const struct jit *jit;
 	const struct block *block;
 	const uint8_t *loop_head; /* after the prologue */
 	struct insn *ins;
 	unsigned first;        /* index of the run's first instruction */
 	insn_fn first_entry;   /* its interpreter entry */
 	int8_t host[8];        /* guest register -> host register */
-	uint8_t used;
 	/* Guest registers changed so far: written whole (stored as 64 bits,
 	 * zero-extended as the interpreter does) or only in part. */
 	uint8_t dirty_full, dirty_part;
@@ -746,8 +744,10 @@ static void emit_lf_cf_zero(struct jcomp *c)
 	x_b(&c->a, 0);
 }
 
-static const int alu_lf_kind[8] = {
+/* The lazy-flag kind of each ALU op (alu_compute()), and of TEST. */
+static const int alu_lf_kind[9] = {
 	LF_ADD, LF_LOGIC, LF_ADC, LF_SBB, LF_LOGIC, LF_SUB, LF_LOGIC, LF_SUB,
+	LF_LOGIC,
 };
 
 /* An ALU operation `dst op= src` (src a host register, or the immediate
@@ -1149,10 +1149,6 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 	bool writes = op != ALU_CMP && op != ALU_TEST;
 	bool arith = op == ALU_ADD || op == ALU_ADC || op == ALU_SUB ||
 		     op == ALU_SBB || op == ALU_CMP;
-	static const int lf_of[9] = {
-		LF_ADD, LF_LOGIC, LF_ADC, LF_SBB, LF_LOGIC, LF_SUB, LF_LOGIC,
-		LF_SUB, LF_LOGIC,
-	};
 
 	if (j->mem && j->dst_mem && writes) {
 		emit_rmw_tlb(c, idx, size);
@@ -1180,7 +1176,7 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_pop(a, RCX);
 	}
 	if (live) {
-		emit_lf_kind_size(c, lf_of[op], size);
+		emit_lf_kind_size(c, alu_lf_kind[op], size);
 		if (arith) {
 			emit_lf_store(c, LF_OFF(a), RDX);
 			emit_lf_store(c, LF_OFF(b), RCX);
@@ -1544,7 +1540,6 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	start = jit->rw + jit->used;
 	c->a.p = start;
 	c->a.end = jit->rw + jit->size;
-	c->jit = jit;
 	c->block = block;
 	c->ins = ins;
 	c->first = first;
@@ -1565,7 +1560,6 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
 			 ops[i].kind == J_CALL;
 	}
-	c->used = (uint8_t)used;
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;
 		if (!(used & (1u << g)))
