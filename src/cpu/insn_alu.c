@@ -45,8 +45,10 @@ static inline __attribute__((always_inline)) uint64_t alu_compute(struct cpu *cp
 	return r;
 }
 
-/* Memory destinations are read-modify-write: the write is probed by the
- * read's translation path, and CMP never writes. */
+/* Memory destinations are read-modify-write: one write translation
+ * serves both accesses when the fast path has it (as FAST_RMW and the
+ * native code do); otherwise the write is probed before the read. CMP
+ * never writes. */
 static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const struct insn *in,
 			  enum alu_op op, uint64_t src)
 {
@@ -59,6 +61,13 @@ static inline __attribute__((always_inline)) void alu_rm(struct cpu *cpu, const 
 	} else {
 		uint64_t ea = insn_ea(cpu, in);
 		uint64_t a, r;
+		uint8_t *p;
+		if (op != ALU_CMP &&
+		    mem_fast(cpu, in->seg, ea, size, ACC_WRITE, &p)) {
+			host_store(p, size, alu_compute(cpu, op, size,
+							host_load(p, size), src));
+			return;
+		}
 		if (op != ALU_CMP)
 			mem_probe_write(cpu, in->seg, ea, size);
 		a = mem_read(cpu, in->seg, ea, size);
@@ -257,13 +266,19 @@ FAST_HANDLER(op_dec_r32, insn_next)
 	cpu->s.gpr[reg] = (uint32_t)incdec(cpu, 4, (uint32_t)cpu->s.gpr[reg], true);
 }
 
-/* Read-modify-write of the r/m operand with a unary operation. */
+/* Read-modify-write of the r/m operand with a unary operation (memory:
+ * as alu_rm()). */
 #define RMW_UNARY(cpu, in, expr_of_a)                                          \
 	do {                                                                   \
 		unsigned size_ = (in)->opsize;                                 \
+		uint8_t *p_;                                                   \
 		if ((in)->mod == 3) {                                          \
 			uint64_t a = reg_read(cpu, in, (in)->rm, size_);       \
 			reg_write(cpu, in, (in)->rm, size_, (expr_of_a));      \
+		} else if (mem_fast(cpu, (in)->seg, insn_ea(cpu, in), size_,   \
+				    ACC_WRITE, &p_)) {                         \
+			uint64_t a = host_load(p_, size_);                     \
+			host_store(p_, size_, (expr_of_a));                    \
 		} else {                                                       \
 			uint64_t ea_ = insn_ea(cpu, in);                       \
 			uint64_t a;                                            \

@@ -539,9 +539,8 @@ struct jcomp {
 	/* What cpu->lf holds: its kind (-1 unknown) and whether its size is
 	 * 4. Stores that would change neither are left out. */
 	int lf_kind, lf_size;
-	/* At most two per instruction (a read-modify-write checks two
-	 * translations, a CALL its target and its stack slot), and the SS
-	 * check. */
+	/* At most two per instruction (a CALL checks its target and its
+	 * stack slot), and the SS check. */
 #define BAILS_MAX (2 * BLOCK_MAX_INSNS + 1)
 	struct bail bail[BAILS_MAX + 1]; /* the last: new_bail()'s spare */
 	unsigned nbail;
@@ -1115,28 +1114,9 @@ static void emit_put(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
 	dirty(c, g, false);
 }
 
-/* The generic handlers' read-modify-write (alu_rm(), RMW_UNARY()) probes
- * the write translation, reads through the read one and writes through
- * the write one: the same here, so that whatever the TLB holds (even
- * entries left stale by a page-table store) the same translations are
- * used and walked. RAX = the read address; the write address waits in
- * the red zone below RSP (emit_rmw_store()), out of the way of a push. */
-#define RMW_SLOT (-16)
+/* Where CMOVcc from memory keeps its condition during the TLB lookup:
+ * the red zone below RSP. */
 #define CMOV_SLOT (-24)
-static void emit_rmw_tlb(struct jcomp *c, unsigned idx, unsigned size)
-{
-	emit_ea(c, &c->ins[idx], RAX);
-	emit_tlb(c, idx, ACC_WRITE, size);
-	x_mem(&c->a, X_W, 0x89, RAX, RSP, RMW_SLOT);
-	emit_ea(c, &c->ins[idx], RAX);
-	emit_tlb(c, idx, ACC_READ, size);
-}
-
-static void emit_rmw_store(struct jcomp *c, int tmp, unsigned size)
-{
-	x_mem(&c->a, X_W, 0x8b, RAX, RSP, RMW_SLOT);
-	emit_store_sized(c, tmp, size);
-}
 
 /* An ALU op or TEST at any size: dst (register or memory) op= src
  * (register, memory or immediate), worked in EDX (a) and ECX (b). */
@@ -1150,11 +1130,12 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 	bool arith = op == ALU_ADD || op == ALU_ADC || op == ALU_SUB ||
 		     op == ALU_SBB || op == ALU_CMP;
 
-	if (j->mem && j->dst_mem && writes) {
-		emit_rmw_tlb(c, idx, size);
-	} else if (j->mem) {
+	if (j->mem) {
+		/* A read-modify-write goes through the write translation
+		 * alone, as the interpreter's (alu_rm()). */
 		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_READ, size);
+		emit_tlb(c, idx, j->dst_mem && writes ? ACC_WRITE : ACC_READ,
+			 size);
 	}
 	if (!live && !writes) {
 		c->hf = 0;
@@ -1198,7 +1179,7 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 	if (!writes)
 		return;
 	if (j->dst_mem)
-		emit_rmw_store(c, RDX, size);
+		emit_store_sized(c, RDX, size);
 	else
 		emit_put(c, j->dst, j->dst_hi, size, RDX);
 }
@@ -1210,7 +1191,8 @@ static void emit_sincdec(struct jcomp *c, unsigned idx, const struct jop *j,
 	struct x64 *a = &c->a;
 	unsigned size = j->size;
 	if (j->mem) {
-		emit_rmw_tlb(c, idx, size);
+		emit_ea(c, &c->ins[idx], RAX);
+		emit_tlb(c, idx, ACC_WRITE, size);
 		emit_load_sized(c, RDX, size);
 	} else {
 		emit_get(c, j->dst, j->dst_hi, size, RDX);
@@ -1232,7 +1214,7 @@ static void emit_sincdec(struct jcomp *c, unsigned idx, const struct jop *j,
 		emit_lf_store(c, LF_OFF(res), size != 4 ? RCX : RDX);
 	}
 	if (j->mem)
-		emit_rmw_store(c, RDX, size);
+		emit_store_sized(c, RDX, size);
 	else
 		emit_put(c, j->dst, j->dst_hi, size, RDX);
 }
