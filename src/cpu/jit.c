@@ -639,57 +639,57 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	c->hf = 0;
 }
 
-/* Sets the host's CF to the guest's, from the lazy flags in memory
- * (flag_cf()). Clobbers RCX. */
-static void emit_cf_load(struct jcomp *c)
+/* The host's CF = flag_cf() for a lazy state of a known kind. Clobbers
+ * RCX. */
+static void emit_cf_of_kind(struct x64 *a, int kind)
 {
-	struct x64 *a = &c->a;
-	uint8_t *to_sub, *to_none, *to_cf, *done[3];
-	if (c->hf & HF_CF)
-		return;
-	c->hf = HF_CF;
-	switch (c->lf_kind) {
+	switch (kind) {
 	case LF_ADD: /* res < a */
 		x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(res));
 		x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(a));
-		return;
+		break;
 	case LF_SUB: /* a < b */
 		x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(a));
 		x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(b));
-		return;
+		break;
 	case LF_NONE:
 		x_mem(a, 0, 0x0fba, 4, RDI, RFLAGS_OFF); /* bt [rflags], 0 */
 		x_b(a, 0);
-		return;
-	case -1:
 		break;
 	default:
 		x_mem(a, 0, 0x0fba, 4, RDI, LF_OFF(cf)); /* bt [lf.cf], 0 */
 		x_b(a, 0);
+		break;
+	}
+}
+
+/* Sets the host's CF to the guest's, from the lazy flags in memory
+ * (flag_cf()): by the kind the run stored, or, unknown at compile time,
+ * by the kind found at run time. Clobbers RCX. */
+static void emit_cf_load(struct jcomp *c)
+{
+	static const int kinds[3] = { LF_ADD, LF_SUB, LF_NONE };
+	struct x64 *a = &c->a;
+	uint8_t *next, *done[3];
+	if (c->hf & HF_CF)
+		return;
+	c->hf = HF_CF;
+	if (c->lf_kind >= 0) {
+		emit_cf_of_kind(a, c->lf_kind);
 		return;
 	}
-	/* Unknown at compile time: what flag_cf() decides, at run time. */
 	x_mem(a, 0, 0x8b, RCX, RDI, LF_OFF(kind));
-	x_alu_ri(a, 0, 7, RCX, LF_ADD);
-	to_sub = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(res));
-	x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(a));
-	done[0] = x_jmp(a);
-	x_patch(to_sub, a->p);
-	x_alu_ri(a, 0, 7, RCX, LF_SUB);
-	to_none = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x8b, RCX, RDI, LF_OFF(a));
-	x_mem(a, X_W, 0x3b, RCX, RDI, LF_OFF(b));
-	done[1] = x_jmp(a);
-	x_patch(to_none, a->p);
-	x_rr(a, 0, 0x85, RCX, RCX); /* test ecx, ecx */
-	to_cf = x_jcc(a, CC_NE);
-	x_mem(a, 0, 0x0fba, 4, RDI, RFLAGS_OFF);
-	x_b(a, 0);
-	done[2] = x_jmp(a);
-	x_patch(to_cf, a->p);
-	x_mem(a, 0, 0x0fba, 4, RDI, LF_OFF(cf));
-	x_b(a, 0);
+	for (int i = 0; i < 3; i++) {
+		if (kinds[i] == LF_NONE)
+			x_rr(a, 0, 0x85, RCX, RCX); /* test ecx, ecx */
+		else
+			x_alu_ri(a, 0, 7, RCX, (uint32_t)kinds[i]);
+		next = x_jcc(a, CC_NE);
+		emit_cf_of_kind(a, kinds[i]);
+		done[i] = x_jmp(a);
+		x_patch(next, a->p);
+	}
+	emit_cf_of_kind(a, LF_LOGIC); /* any kind that stores its CF */
 	for (int i = 0; i < 3; i++)
 		x_patch(done[i], a->p);
 }
