@@ -1589,8 +1589,12 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		}
 		if (j->kind == J_JMP) {
 			emit_store_regs(c, c->dirty_full, c->dirty_part);
-			if (is_self_loop(c, i))
-				x_patch(emit_self_loop(c), c->a.p);
+			if (is_self_loop(c, i)) {
+				/* Two statements: the way out is where the loop's
+				 * code ends, known only once it is emitted. */
+				uint8_t *out = emit_self_loop(c);
+				x_patch(out, c->a.p);
+			}
 			emit_restore_host(c);
 			emit_chain(c, i, LINK_TAKEN, ins[i].disp, true,
 				   op_jmp_rel_t);

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "insn_util.h"
 
@@ -1049,6 +1050,51 @@ static void longest_run(struct tap *t, struct rig *rig)
 	       a.ram[DATA], b.ram[DATA]);
 }
 
+/* Loops that jump to themselves, which run until something outside
+ * stops them: each must end at the budget, under the JIT as under the
+ * interpreter, with the same state (the JIT's loop exit once jumped to
+ * itself when the chain budget ran out, spinning for ever; the alarm
+ * turns such a hang into a failure). */
+static void self_loops(struct tap *t, struct rig *rig)
+{
+	static const struct {
+		const char *what;
+		uint8_t code[12];
+		unsigned len;
+	} loops[] = {
+		{"l: inc eax; jmp l", {0x40, 0xeb, 0xfd}, 3},
+		{"l: mov dword [DATA], 1; jmp l",
+		 {0xc7, 0x05, DATA & 0xff, (DATA >> 8) & 0xff, (DATA >> 16) & 0xff, DATA >> 24,
+		  1, 0, 0, 0, 0xeb, 0xf4}, 12},
+		{"l: jmp l", {0xeb, 0xfe}, 2},
+		{"l: add eax, ebx; jnz l", {0x01, 0xd8, 0x75, 0xfc}, 4},
+	};
+
+	alarm(30);
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		struct prog p = {.cat = C_REGS, .code = CODE_PAGE, .len = loops[i].len,
+				 .budget = BUDGET, .s = rig->base_state};
+		struct tally same = {"self loop", 0, 0, 1};
+		struct outcome a, b;
+
+		memcpy(rig->image, rig->base, RAM_SIZE);
+		memcpy(rig->image + CODE_PAGE, loops[i].code, loops[i].len);
+		p.s.gpr[R_AX] = 0;
+		p.s.gpr[R_BX] = 1;
+		p.s.gpr[R_SP] = STACK_TOP;
+		p.s.rip = CODE_PAGE;
+		run(&rig->interp, rig->image, &p, false, &a);
+		run(&rig->jit, rig->image, &p, false, &b);
+		check(&same, &p, rig->image, &a, &b, true);
+		tap_ok(t, a.exit == CPU_EXIT_BUDGET && b.exit == CPU_EXIT_BUDGET &&
+			  a.insns == BUDGET && b.insns == BUDGET && same.bad == 0,
+		       "self loop '%s' ends at the budget (%llu / %llu steps, want %u)",
+		       loops[i].what, (unsigned long long)a.insns,
+		       (unsigned long long)b.insns, BUDGET);
+	}
+	alarm(0);
+}
+
 static void self_check(struct tap *t, struct rig *rig)
 {
 	static const char *const want[4] = {"ebx 0x", "rflags 0x", "first at 0x40123", "icount+"};
@@ -1101,6 +1147,7 @@ int main(int argc, char **argv)
 	} else {
 		smc_sanity(&t, rig);
 		longest_run(&t, rig);
+		self_loops(&t, rig);
 		for (cat = 0; cat < C_NR; cat++)
 			category(&t, rig, (enum cat)cat, (uint64_t)(cat + 1) << 32, PROGRAMS,
 				 &det, &sl, false);

@@ -89,5 +89,31 @@ out=$("$v2e" -kernel "$k/apic.mb" -append cf9 -no-reboot -serial stdio -icount $
 "$v2e" -kernel "$k/apic.mb" -append cf9 -icount $dx </dev/null >/dev/null 2>&1; st=$?
 [ $st -eq 11 ]; ok $? "without -no-reboot the machine boots again, APIC and ACPI state reset (second boot exits 5 -> 11, got $st)"
 
+exp="spun through 8 ticks, x=1"
+for mode in "-icount" ""; do
+	out=$(timeout -k 2 20 "$v2e" -kernel "$k/spin.mb" -serial stdio $mode $dx </dev/null 2>&1); st=$?
+	[ $st -eq 1 ] && [ "$out" = "$exp" ]; ok $? "a guest in 'l: inc eax; jmp l' and 'l: mov [x], 1; jmp l' gets its timer interrupts ${mode:-(real time)} ($st: $out)"
+done
+
+# Whatever the guest does, SIGTERM ends v2e within a second, cleanly.
+for mode in "-icount" "" "-jit off"; do
+	"$v2e" -kernel "$k/spin.mb" -append cli $mode $dx </dev/null >/dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM $pid
+	waited=0
+	while kill -0 $pid 2>/dev/null && [ $waited -lt 10 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -KILL $pid
+		st=killed
+	else
+		wait $pid; st=$?
+	fi
+	[ "$st" = 0 ]; ok $? "SIGTERM ends v2e within 1 s while the guest spins with IF=0 ${mode:-(real time)} (status $st after ${waited}00 ms)"
+done
+
 echo "1..$n"
 exit $fail
