@@ -766,9 +766,19 @@ int vm_load_kernel(struct vm *vm)
 	if (is_linux)
 		r = linux_boot_load(&vm->gm, img, len, initrd, ilen, cfg->append, &le, err,
 				    sizeof(err));
-	else
-		r = multiboot_load(&vm->gm, img, len, cfg->append ? cfg->append : "",
-				   initrd ? &mod : NULL, initrd ? 1 : 0, &e, err, sizeof(err));
+	else {
+		/* Multiboot kernels get "PATH ARGS", as from GRUB and QEMU:
+		 * those that parse an argv take the first word as argv[0]. */
+		char *line = NULL;
+		if (asprintf(&line, "%s %s", cfg->kernel, cfg->append ? cfg->append : "") < 0)
+			line = NULL;
+		r = line ? multiboot_load(&vm->gm, img, len, line, initrd ? &mod : NULL,
+					  initrd ? 1 : 0, &e, err, sizeof(err))
+			 : -ENOMEM;
+		if (!line)
+			snprintf(err, sizeof(err), "out of memory");
+		free(line);
+	}
 	free(img);
 	free(initrd);
 	if (r < 0) {

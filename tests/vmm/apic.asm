@@ -12,7 +12,7 @@
 COM1 equ 0x3f8
 start:
 	mov esp, stack_top
-	mov esi, [ebx + 16]
+	MB_ARGS
 	mov al, [esi]
 	mov [mode], al
 	lgdt [gdtr]

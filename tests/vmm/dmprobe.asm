@@ -15,7 +15,7 @@
 SANDBOX equ 0x700
 DMA equ 0x710
 start:
-	mov esi, [ebx + 16]          ; the command line
+	MB_ARGS                      ; the command line's arguments
 	movzx eax, byte [esi]
 	cmp al, 'l'
 	je loop_reads
