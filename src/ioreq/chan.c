@@ -345,6 +345,11 @@ int ioreq_vmm_next_event(struct ioreq_chan *c, struct ioreq_event *e)
 	return 1;
 }
 
+void ioreq_vmm_events_ack(struct ioreq_chan *c)
+{
+	clear_fd(c->ev_fd);
+}
+
 /* ---- dm end ---- */
 
 bool ioreq_dm_take(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req)

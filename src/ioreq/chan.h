@@ -85,6 +85,10 @@ static inline bool ioreq_vmm_buffered_pending(const struct ioreq_chan *c)
  * dm's ring index is impossible. The event's fields are the dm's: the
  * caller checks them. */
 int ioreq_vmm_next_event(struct ioreq_chan *c, struct ioreq_event *e) must_check;
+/* Takes the events signal after a sleep it ended: the eventfd stays
+ * readable until read, and every later sleep would end at once. Call it
+ * before draining the ring, so an event queued meanwhile is not missed. */
+void ioreq_vmm_events_ack(struct ioreq_chan *c);
 
 /* ---- dm end ---- */
 

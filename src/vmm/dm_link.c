@@ -582,6 +582,14 @@ unsigned dm_link_wake_fds(const struct dm_link *l, int *fds)
 	return 2;
 }
 
+void dm_link_woken(struct dm_link *l)
+{
+	if (l->inprocess || l->failed)
+		return;
+	ioreq_vmm_events_ack(&l->chan);
+	dm_link_poll(l);
+}
+
 uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size)
 {
 	struct ioreq q = {.addr = port, .size = (uint8_t)size, .count = 1,

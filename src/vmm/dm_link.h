@@ -109,6 +109,9 @@ void dm_link_reset(struct dm_link *l);
 /* Descriptors that wake a halted vCPU for this dm (events, its death):
  * returns how many it wrote (at most 2). */
 unsigned dm_link_wake_fds(const struct dm_link *l, int *fds);
+/* After a sleep that its events descriptor ended (the first of
+ * dm_link_wake_fds()): takes the signal, then applies the events. */
+void dm_link_woken(struct dm_link *l);
 
 /* The device model behind a window of the vmm's port space, or NULL when
  * the window is not a forwarded one (a platform device, the in-process

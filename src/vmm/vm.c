@@ -827,6 +827,7 @@ static int vm_reset(struct vm *vm)
 static void wait_for_event(struct vm *vm, int64_t ns)
 {
 	struct pollfd fds[1 + 2 * 2];
+	unsigned first_fd[2] = {0, 0};
 	struct timespec ts;
 	nfds_t n = 0;
 
@@ -843,10 +844,15 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 	for (unsigned d = 0; d < vm->n_dm; d++) {
 		int w[2];
 		unsigned k = dm_link_wake_fds(&vm->dm[d], w);
+		first_fd[d] = k ? (unsigned)n : ~0u;
 		for (unsigned i = 0; i < k; i++)
 			fds[n++] = (struct pollfd){w[i], POLLIN, 0};
 	}
-	ppoll(fds, n, ns < 0 ? NULL : &ts, NULL);
+	if (ppoll(fds, n, ns < 0 ? NULL : &ts, NULL) <= 0)
+		return;
+	for (unsigned d = 0; d < vm->n_dm; d++)
+		if (first_fd[d] != ~0u && (fds[first_fd[d]].revents & POLLIN))
+			dm_link_woken(&vm->dm[d]);
 }
 
 int vm_run(struct vm *vm)
