@@ -14,9 +14,10 @@
 #include "lib/log.h"
 #include "lib/clock.h"
 
-/* How long the loop spins for the next request before it sleeps: a
- * guest's I/O comes in bursts, and a wake-up costs more than this. */
-#define DM_SPIN_NS 50000u
+/* The longest the loop spins for the next request before it sleeps: a
+ * guest's I/O comes in bursts, and a wake-up costs more than this. The
+ * window itself follows the gaps between requests (spin_adapt()). */
+#define DM_SPIN_MAX_NS 50000u
 /* How long the dm waits for the vmm to drain a full event ring. */
 #define DM_EVENT_TIMEOUT_NS 10000000000ull
 
@@ -455,9 +456,26 @@ static bool control(struct dm *dm)
 	return go_on;
 }
 
+/* The spin window after a gap of `gap_ns` between the last answer and
+ * the next request: a gap the window would have caught (or nearly)
+ * widens it, a window that ran out halves it. So a guest in a burst of
+ * I/O gets answers without a wake-up, and one that is quiet or computes
+ * between accesses costs no spinning: a device model's CPU goes to the
+ * requests it serves. */
+static uint64_t spin_adapt(uint64_t spin_ns, uint64_t gap_ns)
+{
+	if (gap_ns < DM_SPIN_MAX_NS) {
+		uint64_t want = gap_ns * 2 < 2000 ? 2000 : gap_ns * 2;
+		if (want > spin_ns)
+			spin_ns = want < DM_SPIN_MAX_NS ? want : DM_SPIN_MAX_NS;
+		return spin_ns;
+	}
+	return spin_ns / 2 < 1000 ? 0 : spin_ns / 2;
+}
+
 int dm_serve(struct dm *dm)
 {
-	uint64_t idle_since = mono_ns();
+	uint64_t idle_since = mono_ns(), spin_ns = DM_SPIN_MAX_NS;
 	struct pollfd p[8 + IOREQ_MAX_VCPUS + 8];
 
 	while (!dm->stop) {
@@ -466,13 +484,15 @@ int dm_serve(struct dm *dm)
 		int r;
 
 		if (serve_pending(dm)) {
+			if (idle_since)
+				spin_ns = spin_adapt(spin_ns, mono_ns() - idle_since);
 			idle_since = 0;
 			continue;
 		}
 		now = mono_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < DM_SPIN_NS) {
+		if (now - idle_since < spin_ns) {
 			__builtin_ia32_pause();
 			continue;
 		}
@@ -495,6 +515,7 @@ int dm_serve(struct dm *dm)
 		ioreq_dm_sleep_end(&dm->chan);
 		if (r < 0)
 			continue;
+		spin_ns = spin_adapt(spin_ns, mono_ns() - idle_since);
 		idle_since = 0;
 		if (p[0].revents && !control(dm))
 			break;
