@@ -158,9 +158,12 @@ uint64_t iospace_read(struct iospace *s, uint64_t addr, unsigned size)
 	if (w && addr + size <= w->base + w->len &&
 	    (w->ops->valid_sizes & size_bit(size)))
 		return win_read(w, addr - w->base, size);
-	if (size == 1) {
+	if (!w) {
+		/* Nothing decodes the address: the whole access goes
+		 * unanswered, never split onto a neighbour (a dword at an
+		 * unclaimed 0xcf8 must not write 0xcf9). */
 		s->unclaimed_reads++;
-		return 0xff;
+		return size_mask_bytes(size);
 	}
 	/* Straddling or an unaccepted size: byte by byte. */
 	for (unsigned i = 0; i < size; i++) {
@@ -187,7 +190,7 @@ void iospace_write(struct iospace *s, uint64_t addr, unsigned size,
 		win_write(w, addr - w->base, size, value);
 		return;
 	}
-	if (size == 1) {
+	if (!w) {
 		s->unclaimed_writes++;
 		return;
 	}

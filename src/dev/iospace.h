@@ -38,10 +38,12 @@ int iospace_claim(struct iospace *s, uint64_t base, uint64_t len,
 /* The window holding `addr`, or NULL. */
 const struct io_window *iospace_find(const struct iospace *s, uint64_t addr);
 
-/* A guest access of 1, 2, 4 or 8 bytes. Unclaimed bytes read as all-ones
- * and drop writes, and are counted. An access that straddles windows or
- * uses a size the window does not accept is handled byte by byte the same
- * way a real bus would decode it. */
+/* A guest access of 1, 2, 4 or 8 bytes. An access whose first byte no
+ * window holds is unclaimed whole: it reads all-ones at its width, a
+ * write is dropped, and it is counted once; it never reaches a window
+ * that holds one of its other bytes. An access that starts in a window
+ * but straddles out of it, or uses a size the window does not accept, is
+ * handled byte by byte (unclaimed bytes as above). */
 uint64_t iospace_read(struct iospace *s, uint64_t addr, unsigned size);
 void iospace_write(struct iospace *s, uint64_t addr, unsigned size,
 		   uint64_t value);
