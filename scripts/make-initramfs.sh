@@ -45,7 +45,7 @@ mkdir -p "$outdir"
 # The applets the init scripts (and the guest tests) use.
 needed="sh ash mount umount mkdir echo cat printf poweroff reboot uname date
 hwclock ls grep sed awk sleep seq sha256sum gzip gunzip zcat dd head tail wc
-expr cttyhack setsid test [ true false tr cut sort uniq env stty"
+expr cttyhack setsid test [ true false tr cut sort uniq env stty init halt"
 
 # --- applet names from busybox's own table ----------------------------------
 applets_from_binary() {
