@@ -299,6 +299,9 @@ struct cpu {
 		struct block *caller;
 	} ras[RAS_SIZE];
 	unsigned ras_top;
+	/* -d logging (cpu_set_log()): the items reported and where to. */
+	unsigned log_mask;
+	struct cpu_log_sink log;
 	/* The native code generator (jit.c), or NULL when off. */
 	struct jit *jit;
 };
