@@ -733,6 +733,8 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			return CPU_EXIT_HALT;
 		if (unlikely(cpu->inhibit_irq || (cpu->s.rflags & (FL_TF | FL_RF)) ||
 			     (cpu->s.dr[7] & 0xff))) {
+			if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU)))
+				log_block_entry(cpu, NULL, 1);
 			step_careful(cpu);
 			continue;
 		}

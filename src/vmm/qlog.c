@@ -248,9 +248,12 @@ static void log_block(void *opaque, unsigned item, const struct cpu_log_block *b
 		log_asm(q, b);
 		return;
 	}
-	if (item & CPU_LOG_EXEC)
+	if ((item & CPU_LOG_EXEC) && b->paddr != ~0ull)
 		fprintf(q->f, "Trace 0: [%04x:%08" PRIx64 "] pc=%08" PRIx64 " paddr=%08" PRIx64
 			" n=%u\n", b->cs, b->rip, b->pc, b->paddr, b->n_insns);
+	else if (item & CPU_LOG_EXEC) /* one instruction, run on its own */
+		fprintf(q->f, "Trace 0: [%04x:%08" PRIx64 "] pc=%08" PRIx64 " n=1\n", b->cs,
+			b->rip, b->pc);
 	if ((item & CPU_LOG_CPU) && b->state)
 		qlog_dump_state(q, b->state);
 }

@@ -79,6 +79,15 @@ has "$t/ex.err" '^Trace 0: \[0008:00100200\] pc=00100200 paddr=00100200 n=2$' &&
 	has "$t/ex.err" '^Trace 0: \[0008:00100240\]'
 ok $? "-d exec: a line per block entered, with CS:EIP"
 
+# Every block entry is seen, chained or not: the generated code (which
+# chains inline) and the interpreter give the same trace.
+for kern in dlog irq; do
+	run "ej-$kern" "$kern.mb" -d exec -D "$t/ej-$kern.log"
+	run "ei-$kern" "$kern.mb" -d exec -jit off -D "$t/ei-$kern.log"
+	[ -s "$t/ej-$kern.log" ] && cmp -s "$t/ej-$kern.log" "$t/ei-$kern.log"
+	ok $? "-d exec, $kern.mb: the same $(wc -l <"$t/ej-$kern.log") blocks with and without the code generator"
+done
+
 run cr dlog.mb -d cpu_reset
 has "$t/cr.err" '^CPU Reset' && has "$t/cr.err" '^EIP=0000fff0 ' &&
 	has "$t/cr.err" '^CS =f000 ffff0000 0000ffff'
