@@ -629,8 +629,7 @@ static void log_msr(struct cpu *cpu, enum cpu_log_note_kind kind, uint64_t v)
 		.cs = cpu->s.seg[S_CS].selector,
 		.rip = cpu->s.rip,
 	};
-	if (unlikely(cpu->log_mask & (CPU_LOG_GUEST | CPU_LOG_UNIMP)))
-		cpu->log.note(cpu->log.opaque, &nt);
+	cpu->log.note(cpu->log.opaque, &nt);
 }
 
 void op_rdmsr(struct cpu *cpu, const struct insn *in)
@@ -638,7 +637,8 @@ void op_rdmsr(struct cpu *cpu, const struct insn *in)
 	uint64_t v;
 	require_cpl0(cpu);
 	if (!msr_read(cpu, (uint32_t)cpu->s.gpr[R_CX], &v)) {
-		log_msr(cpu, CPU_NOTE_RDMSR, 0);
+		if (unlikely(cpu->log_mask & (CPU_LOG_GUEST | CPU_LOG_UNIMP)))
+			log_msr(cpu, CPU_NOTE_RDMSR, 0);
 		GP0(cpu);
 	}
 	cpu->s.gpr[R_AX] = (uint32_t)v;
@@ -651,7 +651,8 @@ void op_wrmsr(struct cpu *cpu, const struct insn *in)
 		     (uint64_t)(uint32_t)cpu->s.gpr[R_DX] << 32;
 	require_cpl0(cpu);
 	if (!msr_write(cpu, (uint32_t)cpu->s.gpr[R_CX], v)) {
-		log_msr(cpu, CPU_NOTE_WRMSR, v);
+		if (unlikely(cpu->log_mask & (CPU_LOG_GUEST | CPU_LOG_UNIMP)))
+			log_msr(cpu, CPU_NOTE_WRMSR, v);
 		GP0(cpu);
 	}
 	cpu->end_block = true;
