@@ -887,7 +887,7 @@ void op_ud_nohandler(struct cpu *cpu, const struct insn *in)
 		struct cpu_log_note nt = {
 			.item = CPU_LOG_UNIMP,
 			.kind = CPU_NOTE_NO_INSN,
-			.value = in->opcode,
+			.value = in->imm,
 			.value2 = in->len,
 			.cs = cpu->s.seg[S_CS].selector,
 			.rip = cpu->s.rip,

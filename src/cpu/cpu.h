@@ -162,7 +162,9 @@ enum cpu_log_note_kind {
 	CPU_NOTE_RDMSR,     /* an MSR the model lacks: #GP (value: ECX) */
 	CPU_NOTE_WRMSR,     /* the same for WRMSR, or a reserved value */
 	CPU_NOTE_CPUID,     /* a leaf beyond the model's (value: EAX) */
-	CPU_NOTE_NO_INSN,   /* an opcode without a handler: #UD */
+	CPU_NOTE_NO_INSN,   /* an opcode without a handler: #UD (value: the
+			     * opcode, 0x0fXX for the two-byte map; value2:
+			     * the instruction's length) */
 };
 
 struct cpu_log_note {
@@ -171,7 +173,6 @@ struct cpu_log_note {
 	uint64_t value, value2;
 	uint16_t cs;
 	uint64_t rip;
-	const uint8_t *bytes; /* CPU_NOTE_NO_INSN: its opcode byte */
 };
 
 struct cpu_log_sink {

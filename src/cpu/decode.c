@@ -250,6 +250,8 @@ prefixes_done:
 
 	/* Encodings that are #UD whatever the operands. */
 	if (!in->fn) {
+		/* Its opcode, for the report (op_ud_nohandler()). */
+		in->imm = (uint64_t)map << 8 | b;
 		in->fn = op_ud_nohandler;
 		in->run = NULL;
 		in->flags |= INSN_END;

@@ -279,9 +279,10 @@ static void log_note(void *opaque, const struct cpu_log_note *n)
 			PRIx64 "\n", n->value, n->value2, n->cs, n->rip);
 		break;
 	case CPU_NOTE_NO_INSN:
-		fprintf(q->f, "opcode 0x%02" PRIx64 " (%" PRIu64
-			" bytes) not implemented: #UD at %04x:%08" PRIx64 "\n",
-			n->value, n->value2, n->cs, n->rip);
+		if (n->value >> 8)
+			fprintf(q->f, "0f ");
+		fprintf(q->f, "%02" PRIx64 ": no handler in v2e, #UD at %04x:%08" PRIx64 "\n",
+			n->value & 0xff, n->cs, n->rip);
 		break;
 	}
 }

@@ -1,9 +1,10 @@
 ; What -d reports, at addresses the test knows: a #PF (write to an
 ; unmapped page, error code 2, CR2 0x800000) at 0x100200, an INT3 at
-; 0x100205, an RDMSR of an MSR no CPU has (#GP(0)) at 0x100206, and a
-; write and a read of port 0x310, which nothing claims. Each handler
-; steps over its instruction and prints a letter on COM1: "PBG", then
-; the value the unclaimed port read back.
+; 0x100205, an RDMSR of an MSR no CPU has (#GP(0)) at 0x100206, GETSEC
+; (0F 37, which v2e has no handler for: #UD) at 0x100208, and a write
+; and a read of port 0x310, which nothing claims. Each handler steps
+; over its instruction and prints a letter on COM1: "PBGU", then the
+; value the unclaimed port read back.
 %include "mb.inc"
 COM1 equ 0x3f8
 start:
@@ -22,6 +23,9 @@ start:
 	call set_gate
 	mov eax, gp_handler
 	mov ebx, 13
+	call set_gate
+	mov eax, ud_handler
+	mov ebx, 6
 	call set_gate
 	lidt [idtr]
 	; paging: 0-4 MiB mapped by one 4 MiB page, nothing else
@@ -69,6 +73,12 @@ gp_handler:
 	call putc
 	iretd
 
+ud_handler:
+	add dword [esp], 2         ; over GETSEC
+	mov al, 'U'
+	call putc
+	iretd
+
 putc:	push eax
 	push edx
 	mov dx, COM1 + 5
@@ -87,6 +97,7 @@ faults:
 	mov [0x800000], eax        ; 0x100200: #PF, e=0002
 	int3                       ; 0x100205: trap, IP 0x100206
 	rdmsr                      ; 0x100206: ECX below, #GP(0)
+	db 0x0f, 0x37              ; 0x100208: GETSEC, no handler: #UD
 	jmp after
 	times 0x240 - ($ - $$) db 0x90
 after:

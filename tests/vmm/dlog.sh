@@ -35,7 +35,7 @@ err=$("$v2e" -kernel "$k/dlog.mb" -d 2>&1); st=$?
 [ $st -eq 2 ]; ok $? "-d without items: status 2 ($st)"
 
 run plain dlog.mb
-[ "$(cat "$t/plain.rc")" = 1 ] && [ "$(cat "$t/plain.out")" = "PBG?" ] && [ ! -s "$t/plain.err" ]
+[ "$(cat "$t/plain.rc")" = 1 ] && [ "$(cat "$t/plain.out")" = "PBGU?" ] && [ ! -s "$t/plain.err" ]
 ok $? "without -d: the guest's handlers ran, nothing on stderr ($(cat "$t/plain.rc"): $(cat "$t/plain.out"))"
 
 run int dlog.mb -d int
@@ -46,8 +46,10 @@ has "$f" ': v=03 e=---- i=1 int cpl=0 IP=0008:00100206 '
 ok $? "-d int: INT3 as a software interrupt, EIP past it"
 has "$f" ': v=0d e=0000 i=0 exc cpl=0 IP=0008:00100206 '
 ok $? "-d int: RDMSR's #GP(0) at the RDMSR"
-[ "$(grep -c ': v=' "$f")" = 3 ]; ok $? "-d int: three deliveries, no more ($(grep -c ': v=' "$f"))"
-[ "$(cat "$t/int.out")" = "PBG?" ]; ok $? "-d int: the guest's output unchanged"
+has "$f" ': v=06 e=---- i=0 exc cpl=0 IP=0008:00100208 '
+ok $? "-d int: GETSEC's #UD"
+[ "$(grep -c ': v=' "$f")" = 4 ]; ok $? "-d int: four deliveries, no more ($(grep -c ': v=' "$f"))"
+[ "$(cat "$t/int.out")" = "PBGU?" ]; ok $? "-d int: the guest's output unchanged"
 
 run asm dlog.mb -d in_asm
 f="$t/asm.err"
@@ -57,8 +59,8 @@ has "$f" '^0x00100200:  a3 00 00 80 00 +mov dword ptr \[0x800000\], eax$'
 ok $? "-d in_asm: the MOV that faults, its bytes and disassembly"
 has "$f" '^0x00100205:  cc +int3 *$'
 ok $? "-d in_asm: INT3"
-has "$f" '^0x00100206:  0f 32 +rdmsr *$'
-ok $? "-d in_asm: RDMSR, decoded again after the INT3 returns"
+has "$f" '^0x00100206:  0f 32 +rdmsr *$' && has "$f" '^0x00100208:  0f 37 +getsec *$'
+ok $? "-d in_asm: RDMSR and GETSEC, decoded again after the INT3 returns"
 
 run ge dlog.mb -d guest_errors
 f="$t/ge.err"
@@ -73,6 +75,9 @@ ok $? "-d guest_errors: the unknown MSR's #GP"
 run un dlog.mb -d unimp
 has "$t/un.err" '^rdmsr 0x4b564dff' && ! has "$t/un.err" 'unclaimed'
 ok $? "-d unimp: the unknown MSR, not the unclaimed port"
+has "$t/un.err" '^0f 37: no handler in v2e, #UD at 0008:00100208$'
+ok $? "-d unimp: the opcode without a handler"
+! has "$t/ge.err" '0f 37'; ok $? "-d guest_errors: not the opcode without a handler"
 
 run ex dlog.mb -d exec
 has "$t/ex.err" '^Trace 0: \[0008:00100200\] pc=00100200 paddr=00100200 n=2$' &&
