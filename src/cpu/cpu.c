@@ -850,6 +850,14 @@ void cpu_set_state(struct cpu *cpu, const struct x86_state *in)
 	codecache_flush(cpu);
 }
 
+void cpu_log_where(const struct cpu *cpu, uint16_t *cs, uint64_t *rip)
+{
+	*cs = cpu->s.seg[S_CS].selector;
+	*rip = cpu->s.rip;
+	if (cpu->cur_block && !runs_through_thunk(cpu->cur_insn))
+		*rip = (cpu->cur_block_rip + cpu->cur_insn->off) & cpu->ip_mask;
+}
+
 uint64_t cpu_icount(const struct cpu *cpu)
 {
 	return cpu_icount_now(cpu);

@@ -189,4 +189,9 @@ struct cpu_log_sink {
  * into the next one. */
 void cpu_set_log(struct cpu *cpu, unsigned mask, const struct cpu_log_sink *sink);
 
+/* CS and RIP of the instruction running (from a bus callback), or of the
+ * next one between bursts; reads the state only, for the vmm's own
+ * reports. */
+void cpu_log_where(const struct cpu *cpu, uint16_t *cs, uint64_t *rip);
+
 #endif

@@ -42,7 +42,7 @@ static inline bool qlog_on(const struct qlog *q, unsigned item)
 
 /* guest_errors: an access nothing claims (`space` "port" or "mmio"). */
 void qlog_unclaimed(struct qlog *q, const char *space, uint64_t addr,
-		    unsigned size, bool write, uint64_t value, uint64_t icount);
+		    unsigned size, bool write, uint64_t value, struct cpu *cpu);
 
 /* A free-form line under `item` (the vmm's own observations). */
 void qlog_printf(struct qlog *q, unsigned item, const char *fmt, ...)

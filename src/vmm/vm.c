@@ -147,7 +147,7 @@ static uint64_t io_read_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
 	uint64_t v = iospace_read(sp, addr, size);
 	if (sp->unclaimed_reads != misses)
 		qlog_unclaimed(&vm->qlog, sp == &vm->ports ? "port" : "mmio", addr, size,
-			       false, 0, cpu_icount(vm->cpu));
+			       false, 0, vm->cpu);
 	return v;
 }
 
@@ -158,7 +158,7 @@ static void io_write_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
 	iospace_write(sp, addr, size, v);
 	if (sp->unclaimed_writes != misses)
 		qlog_unclaimed(&vm->qlog, sp == &vm->ports ? "port" : "mmio", addr, size,
-			       true, v, cpu_icount(vm->cpu));
+			       true, v, vm->cpu);
 }
 
 static uint64_t bus_mmio_read(void *opaque, uint64_t paddr, unsigned size)

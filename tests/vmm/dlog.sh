@@ -64,9 +64,9 @@ ok $? "-d in_asm: RDMSR and GETSEC, decoded again after the INT3 returns"
 
 run ge dlog.mb -d guest_errors
 f="$t/ge.err"
-has "$f" '^unclaimed port write: addr 0x310 size 1 value 0x5a '
-ok $? "-d guest_errors: the write to the unclaimed port"
-has "$f" '^unclaimed port read: addr 0x310 size 1 '
+has "$f" '^unclaimed port write: addr 0x310 size 1 value 0x5a at 0008:00100246 \(icount [0-9]+\)$'
+ok $? "-d guest_errors: the write to the unclaimed port, with the OUT's CS:EIP"
+has "$f" '^unclaimed port read: addr 0x310 size 1 at 0008:00100247 '
 ok $? "-d guest_errors: the read from it"
 has "$f" '^rdmsr 0x4b564dff: MSR not implemented, #GP at 0008:00100206$'
 ok $? "-d guest_errors: the unknown MSR's #GP"
