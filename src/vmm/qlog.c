@@ -95,7 +95,7 @@ int qlog_open(struct qlog *q, unsigned mask, const char *path)
 		return -e;
 	}
 	/* Lines go out in blocks: a line per block executed would
-	 * otherwise be a system call each. Flushed when the VM stops. */
+	 * otherwise be a system call each. Flushed after each burst. */
 	setvbuf(q->f, NULL, _IOFBF, 1 << 16);
 	q->mask = mask;
 	if (mask & CPU_LOG_IN_ASM)

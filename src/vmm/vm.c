@@ -924,6 +924,10 @@ int vm_run(struct vm *vm)
 			kick_timer_sync(vm);
 		}
 		r = cpu_run(vm->cpu, budget);
+		/* The log follows the guest burst by burst (tail -f, a crash
+		 * loses at most one burst's lines). */
+		if (unlikely(vm->qlog.f != NULL))
+			qlog_flush(&vm->qlog);
 		/* Buffered writes land, and their events, at the burst's end:
 		 * a deterministic point. */
 		for (unsigned d = 0; d < vm->n_dm; d++)
