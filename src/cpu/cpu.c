@@ -887,21 +887,25 @@ void op_ud(struct cpu *cpu, const struct insn *in)
 	UD(cpu);
 }
 
+void cpu_log_no_insn(struct cpu *cpu, const struct insn *in, unsigned opcode)
+{
+	struct cpu_log_note nt = {
+		.item = CPU_LOG_UNIMP,
+		.kind = CPU_NOTE_NO_INSN,
+		.value = opcode,
+		.value2 = in->sse_pfx,
+		.cs = cpu->s.seg[S_CS].selector,
+		.rip = cpu->s.rip,
+	};
+	cpu->log.note(cpu->log.opaque, &nt);
+}
+
 /* An opcode the emulator has no handler for: #UD, as for an invalid
  * one, but the model may well have it (CPU_LOG_UNIMP). */
 void op_ud_nohandler(struct cpu *cpu, const struct insn *in)
 {
-	if (unlikely(cpu->log_mask & CPU_LOG_UNIMP)) {
-		struct cpu_log_note nt = {
-			.item = CPU_LOG_UNIMP,
-			.kind = CPU_NOTE_NO_INSN,
-			.value = in->imm,
-			.value2 = in->len,
-			.cs = cpu->s.seg[S_CS].selector,
-			.rip = cpu->s.rip,
-		};
-		cpu->log.note(cpu->log.opaque, &nt);
-	}
+	if (unlikely(cpu->log_mask & CPU_LOG_UNIMP))
+		cpu_log_no_insn(cpu, in, (unsigned)in->imm);
 	UD(cpu);
 }
 

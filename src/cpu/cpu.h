@@ -162,9 +162,9 @@ enum cpu_log_note_kind {
 	CPU_NOTE_RDMSR,     /* an MSR the model lacks: #GP (value: ECX) */
 	CPU_NOTE_WRMSR,     /* the same for WRMSR, or a reserved value */
 	CPU_NOTE_CPUID,     /* a leaf beyond the model's (value: EAX) */
-	CPU_NOTE_NO_INSN,   /* an opcode without a handler: #UD (value: the
-			     * opcode, 0x0fXX for the two-byte map; value2:
-			     * the instruction's length) */
+	CPU_NOTE_NO_INSN,   /* an opcode or form without a handler: #UD
+			     * (value: the opcode, 0x0fXX for the two-byte
+			     * map; value2: its mandatory prefix or 0) */
 };
 
 struct cpu_log_note {

@@ -283,6 +283,8 @@ static void log_note(void *opaque, const struct cpu_log_note *n)
 			PRIx64 "\n", n->value, n->value2, n->cs, n->rip);
 		break;
 	case CPU_NOTE_NO_INSN:
+		if (n->value2)
+			fprintf(q->f, "%02" PRIx64 " ", n->value2);
 		if (n->value >> 8)
 			fprintf(q->f, "0f ");
 		fprintf(q->f, "%02" PRIx64 ": no handler in v2e, #UD at %04x:%08" PRIx64 "\n",
