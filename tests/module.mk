@@ -8,6 +8,6 @@ UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a
 $(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) -lm -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) $(LIBS_VMM) -lm -lutil
 
 include $(wildcard tests/*/module.mk)

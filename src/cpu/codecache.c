@@ -161,6 +161,24 @@ static uint64_t fetch_linear(struct cpu *cpu, uint64_t rip, unsigned n)
 	return cs->base + rip;
 }
 
+/* CPU_LOG_IN_ASM: a block just decoded, with the bytes the decoder
+ * read. */
+static void log_decoded(struct cpu *cpu, uint64_t lin, uint64_t paddr,
+			const uint8_t *bytes, unsigned len, unsigned n)
+{
+	struct cpu_log_block e = {
+		.cs = cpu->s.seg[S_CS].selector,
+		.rip = cpu->s.rip,
+		.pc = lin,
+		.paddr = paddr,
+		.code_size = cpu->code_size,
+		.n_insns = n,
+		.bytes = bytes,
+		.len = len,
+	};
+	cpu->log.block(cpu->log.opaque, CPU_LOG_IN_ASM, &e);
+}
+
 struct block *codecache_get(struct cpu *cpu, struct insn *single)
 {
 	struct code_cache *cc = cpu->cc;
@@ -174,6 +192,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	uint32_t jmode;
 	struct jc_entry *jc;
 	uint8_t buf[16];
+	uint8_t local[16]; /* bytes fetched from a page without a host page */
 	struct insn tmp[BLOCK_MAX_INSNS];
 
 	if (!cpu_long64(cpu))
@@ -194,7 +213,6 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	for (;;) {
 		uint64_t cur = rip + (off - start_off);
 		unsigned avail = 4096 - off, got;
-		uint8_t local[16];
 		const uint8_t *src;
 		if (!cpu_long64(cpu)) {
 			uint64_t lim = cpu->s.seg[S_CS].limit;
@@ -232,6 +250,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 					cpu_fault(cpu, EXC_GP, 0);
 				}
 			}
+			if (unlikely(cpu->log_mask & CPU_LOG_IN_ASM))
+				log_decoded(cpu, lin, paddr, buf, single->len, 1);
 			return NULL;
 		}
 		tmp[n].off = (uint16_t)(off - start_off);
@@ -242,6 +262,9 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			break;
 	}
 
+	if (unlikely(cpu->log_mask & CPU_LOG_IN_ASM))
+		log_decoded(cpu, lin, paddr, page ? page + start_off : local,
+			    off - start_off, n);
 	block_drop_dead_flags(tmp, n);
 	branch_target_prepare(&tmp[n - 1]);
 	/* The chain's tail entry follows the last instruction. */

@@ -109,6 +109,40 @@ void cpu_reset(struct cpu *cpu)
 	tlb_select(cpu);
 	tlb_flush(cpu, true);
 	codecache_flush(cpu);
+	if (unlikely(cpu->log_mask & CPU_LOG_RESET))
+		cpu->log.reset(cpu->log.opaque, &cpu->s);
+}
+
+void cpu_set_log(struct cpu *cpu, unsigned mask, const struct cpu_log_sink *sink)
+{
+	if (!sink)
+		mask = 0;
+	cpu->log_mask = mask;
+	if (sink)
+		cpu->log = *sink;
+}
+
+/* Reports a block about to run (CPU_LOG_EXEC, CPU_LOG_CPU). Reads the
+ * state only: the lazy flags are worked out for CPU_LOG_CPU, which
+ * changes their form, never their value. */
+static void log_block_entry(struct cpu *cpu, const struct block *b,
+			    unsigned n_insns)
+{
+	struct cpu_log_block e = {
+		.cs = cpu->s.seg[S_CS].selector,
+		.rip = cpu->s.rip,
+		.pc = (cpu->s.seg[S_CS].base + cpu->s.rip) & cpu->lin_mask,
+		.paddr = b ? b->paddr : ~0ull,
+		.code_size = cpu->code_size,
+		.n_insns = n_insns,
+	};
+	struct x86_state st;
+	if (cpu->log_mask & CPU_LOG_CPU) {
+		flags_get(cpu);
+		st = cpu->s;
+		e.state = &st;
+	}
+	cpu->log.block(cpu->log.opaque, cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU), &e);
 }
 
 _Static_assert(offsetof(struct cpu, s.gpr) ==
@@ -621,6 +655,13 @@ static inline void run_block(struct cpu *cpu, struct block *b)
 		cpu->chain_room = (int64_t)(left < CHAIN_INSNS ? left : CHAIN_INSNS) -
 				  b->n;
 	}
+	/* Logging each block: no chaining (a negative room stops every
+	 * chain, here and in the generated code), so each one comes back
+	 * here. The budget and the step count are the same either way. */
+	if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU))) {
+		log_block_entry(cpu, b, b->n);
+		cpu->chain_room = -1;
+	}
 	b->insns[0].run(cpu, b->insns);
 	/* The chain may have gone on into linked blocks (branch_link()). */
 	cpu->icount += (uint64_t)(cpu->cur_insn - cpu->cur_block->insns);
@@ -692,6 +733,8 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			return CPU_EXIT_HALT;
 		if (unlikely(cpu->inhibit_irq || (cpu->s.rflags & (FL_TF | FL_RF)) ||
 			     (cpu->s.dr[7] & 0xff))) {
+			if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU)))
+				log_block_entry(cpu, NULL, 1);
 			step_careful(cpu);
 			continue;
 		}
@@ -699,6 +742,8 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 		if (!b)
 			b = codecache_get(cpu, &single);
 		if (!b) {
+			if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU)))
+				log_block_entry(cpu, NULL, 1);
 			exec_one(cpu, &single);
 			continue;
 		}
@@ -805,6 +850,14 @@ void cpu_set_state(struct cpu *cpu, const struct x86_state *in)
 	codecache_flush(cpu);
 }
 
+void cpu_log_where(const struct cpu *cpu, uint16_t *cs, uint64_t *rip)
+{
+	*cs = cpu->s.seg[S_CS].selector;
+	*rip = cpu->s.rip;
+	if (cpu->cur_block && !runs_through_thunk(cpu->cur_insn))
+		*rip = (cpu->cur_block_rip + cpu->cur_insn->off) & cpu->ip_mask;
+}
+
 uint64_t cpu_icount(const struct cpu *cpu)
 {
 	return cpu_icount_now(cpu);
@@ -831,6 +884,28 @@ void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len)
 
 void op_ud(struct cpu *cpu, const struct insn *in)
 {
+	UD(cpu);
+}
+
+void cpu_log_no_insn(struct cpu *cpu, const struct insn *in, unsigned opcode)
+{
+	struct cpu_log_note nt = {
+		.item = CPU_LOG_UNIMP,
+		.kind = CPU_NOTE_NO_INSN,
+		.value = opcode,
+		.value2 = in->sse_pfx,
+		.cs = cpu->s.seg[S_CS].selector,
+		.rip = cpu->s.rip,
+	};
+	cpu->log.note(cpu->log.opaque, &nt);
+}
+
+/* An opcode the emulator has no handler for: #UD, as for an invalid
+ * one, but the model may well have it (CPU_LOG_UNIMP). */
+void op_ud_nohandler(struct cpu *cpu, const struct insn *in)
+{
+	if (unlikely(cpu->log_mask & CPU_LOG_UNIMP))
+		cpu_log_no_insn(cpu, in, (unsigned)in->imm);
 	UD(cpu);
 }
 

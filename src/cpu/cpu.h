@@ -108,4 +108,90 @@ uint64_t cpu_icount(const struct cpu *cpu);
  * its back (DMA into RAM): drops decoded code for that physical range. */
 void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len);
 
+/* Logging (the vmm's -d): what the engine reports to a sink the vmm
+ * owns. Each kind is reported only while its bit is in the mask; with
+ * the mask 0 (the default) the engine pays one predictable branch at
+ * each reporting point. Reporting never changes what the guest sees:
+ * block formation, the step count and the budget are the same. */
+enum cpu_log_item {
+	CPU_LOG_INT = 1u << 0,    /* every interrupt and exception delivered */
+	CPU_LOG_RESET = 1u << 1,  /* the state after cpu_reset() */
+	CPU_LOG_GUEST = 1u << 2,  /* guest errors: an unknown MSR's #GP */
+	CPU_LOG_UNIMP = 1u << 3,  /* what the emulator does not implement */
+	CPU_LOG_IN_ASM = 1u << 4, /* each block decoded, with its bytes */
+	CPU_LOG_EXEC = 1u << 5,   /* each block entered */
+	CPU_LOG_CPU = 1u << 6,    /* the registers before each block */
+};
+
+/* How an interrupt came (struct cpu_log_intr.kind). */
+enum cpu_log_intr_kind {
+	CPU_INTR_HW,   /* INTR or NMI */
+	CPU_INTR_SOFT, /* INT n, INT3, INTO */
+	CPU_INTR_EXC,  /* an exception */
+};
+
+struct cpu_log_intr {
+	uint8_t vector;
+	uint8_t kind;      /* cpu_log_intr_kind */
+	bool has_error;
+	uint32_t error;
+	uint8_t cpl;
+	uint16_t cs, ss;
+	uint64_t rip;      /* the return (trap) or faulting RIP, as pushed */
+	uint64_t pc;       /* its linear address */
+	uint64_t sp, cr2;
+	uint64_t icount;
+};
+
+/* A block decoded (CPU_LOG_IN_ASM) or entered (CPU_LOG_EXEC, and with
+ * CPU_LOG_CPU the state before it in `state`). `bytes` are the guest
+ * bytes the decoder read (NULL for a block entered). */
+struct cpu_log_block {
+	uint16_t cs;
+	uint64_t rip, pc, paddr;
+	unsigned code_size; /* 2, 4 or 8 */
+	unsigned n_insns;
+	const uint8_t *bytes;
+	unsigned len;
+	const struct x86_state *state;
+};
+
+/* Something the guest did wrong or the emulator lacks (CPU_LOG_GUEST,
+ * CPU_LOG_UNIMP). */
+enum cpu_log_note_kind {
+	CPU_NOTE_RDMSR,     /* an MSR the model lacks: #GP (value: ECX) */
+	CPU_NOTE_WRMSR,     /* the same for WRMSR, or a reserved value */
+	CPU_NOTE_CPUID,     /* a leaf beyond the model's (value: EAX) */
+	CPU_NOTE_NO_INSN,   /* an opcode or form without a handler: #UD
+			     * (value: the opcode, 0x0fXX for the two-byte
+			     * map; value2: its mandatory prefix or 0) */
+};
+
+struct cpu_log_note {
+	unsigned item;      /* CPU_LOG_GUEST and/or CPU_LOG_UNIMP */
+	enum cpu_log_note_kind kind;
+	uint64_t value, value2;
+	uint16_t cs;
+	uint64_t rip;
+};
+
+struct cpu_log_sink {
+	void *opaque;
+	void (*intr)(void *opaque, const struct cpu_log_intr *e);
+	void (*reset)(void *opaque, const struct x86_state *s);
+	void (*block)(void *opaque, unsigned item, const struct cpu_log_block *b);
+	void (*note)(void *opaque, const struct cpu_log_note *n);
+};
+
+/* Reports the items in `mask` (cpu_log_item) to `sink` (copied; NULL
+ * or mask 0 turns logging off). With CPU_LOG_EXEC or CPU_LOG_CPU every
+ * block returns to the run loop, which reports it, instead of chaining
+ * into the next one. */
+void cpu_set_log(struct cpu *cpu, unsigned mask, const struct cpu_log_sink *sink);
+
+/* CS and RIP of the instruction running (from a bus callback), or of the
+ * next one between bursts; reads the state only, for the vmm's own
+ * reports. */
+void cpu_log_where(const struct cpu *cpu, uint16_t *cs, uint64_t *rip);
+
 #endif

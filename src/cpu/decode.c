@@ -5,6 +5,7 @@
 #include "cpu/codecache.h"
 
 void op_ud(struct cpu *cpu, const struct insn *in);
+void op_ud_nohandler(struct cpu *cpu, const struct insn *in);
 void op_gp_too_long(struct cpu *cpu, const struct insn *in);
 
 /* 16-bit addressing: ModRM.rm -> base, index (SDM vol. 2, table 2-1). */
@@ -248,11 +249,16 @@ prefixes_done:
 			 (cpu->flat_segs >> in->seg) & 1);
 
 	/* Encodings that are #UD whatever the operands. */
-	if (!in->fn ||
-	    ((in->flags & INSN_LOCK) && (!(f & OPF_LOCK) || in->mod == 3)) ||
-	    ((f & OPF_MEM) && in->mod == 3) ||
-	    ((f & OPF_REG) && in->mod != 3) ||
-	    ((f & OPF_NO64) && code == 8)) {
+	if (!in->fn) {
+		/* Its opcode, for the report (op_ud_nohandler()). */
+		in->imm = (uint64_t)map << 8 | b;
+		in->fn = op_ud_nohandler;
+		in->run = NULL;
+		in->flags |= INSN_END;
+	} else if (((in->flags & INSN_LOCK) && (!(f & OPF_LOCK) || in->mod == 3)) ||
+		   ((f & OPF_MEM) && in->mod == 3) ||
+		   ((f & OPF_REG) && in->mod != 3) ||
+		   ((f & OPF_NO64) && code == 8)) {
 		in->fn = op_ud;
 		in->run = NULL;
 		in->flags |= INSN_END;

@@ -299,6 +299,9 @@ struct cpu {
 		struct block *caller;
 	} ras[RAS_SIZE];
 	unsigned ras_top;
+	/* -d logging (cpu_set_log()): the items reported and where to. */
+	unsigned log_mask;
+	struct cpu_log_sink log;
 	/* The native code generator (jit.c), or NULL when off. */
 	struct jit *jit;
 };
@@ -320,6 +323,10 @@ __attribute__((noreturn)) void cpu_fault_noerr(struct cpu *cpu, int vector);
  * pushed (or saved in the TSS); a fault during delivery still reports
  * cpu->s.rip, the instruction or boundary the event belongs to. */
 enum intr_kind { INTR_EXT, INTR_SOFT, INTR_EXC, INTR_SOFT_EXC };
+
+/* CPU_LOG_UNIMP: `in` (opcode `opcode`, 0x0fXX in the two-byte map) has
+ * no implementation here and raises #UD. Call with the bit set only. */
+void cpu_log_no_insn(struct cpu *cpu, const struct insn *in, unsigned opcode);
 void intr_deliver(struct cpu *cpu, int vector, enum intr_kind kind,
 		  bool has_err, uint32_t error, uint64_t return_rip);
 

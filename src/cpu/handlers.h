@@ -134,7 +134,7 @@ H(op_x87); H(op_wait); H(op_fxsave); H(op_fxrstor);
 H(op_sse); H(op_sse_shimm); H(op_sse_grp15);
 
 /* cpu.c / decode.c */
-H(op_ud); H(op_gp_too_long);
+H(op_ud); H(op_ud_nohandler); H(op_gp_too_long);
 
 #undef H
 #endif

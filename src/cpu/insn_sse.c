@@ -587,8 +587,13 @@ void op_sse(struct cpu *cpu, const struct insn *in)
 		UD(cpu);
 	case SK_C:
 		if (!sse_moves(cpu, in, p) && !mmx_moves(cpu, in, p) &&
-		    !sse_shuffles(cpu, in, p))
+		    !sse_shuffles(cpu, in, p)) {
+			/* The table has the opcode, the C forms not this
+			 * one: perhaps invalid, perhaps missing. */
+			if (unlikely(cpu->log_mask & CPU_LOG_UNIMP))
+				cpu_log_no_insn(cpu, in, 0x0f00u | in->opcode);
 			UD(cpu);
+		}
 		return;
 	default:
 		sse_compute(cpu, in, f, p);

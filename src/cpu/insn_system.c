@@ -407,8 +407,17 @@ void op_cpuid(struct cpu *cpu, const struct insn *in)
 	uint32_t r[4] = {0, 0, 0, 0}; /* eax ebx ecx edx */
 
 	/* Beyond either range, Intel returns the highest basic leaf. */
-	if ((leaf > CPUID_MAX_BASIC && leaf < 0x80000000u) || leaf > CPUID_MAX_EXT)
+	if ((leaf > CPUID_MAX_BASIC && leaf < 0x80000000u) || leaf > CPUID_MAX_EXT) {
+		if (unlikely(cpu->log_mask & CPU_LOG_UNIMP)) {
+			struct cpu_log_note nt = {
+				.item = CPU_LOG_UNIMP, .kind = CPU_NOTE_CPUID,
+				.value = leaf, .value2 = (uint32_t)cpu->s.gpr[R_CX],
+				.cs = cpu->s.seg[S_CS].selector, .rip = cpu->s.rip,
+			};
+			cpu->log.note(cpu->log.opaque, &nt);
+		}
 		leaf = CPUID_MAX_BASIC;
+	}
 	switch (leaf) {
 	case 0:
 		r[0] = CPUID_MAX_BASIC;
@@ -608,12 +617,30 @@ static bool msr_write(struct cpu *cpu, uint32_t msr, uint64_t v)
 	}
 }
 
+/* An MSR access that raises #GP: a guest error, and one the emulator
+ * may be at fault for (an MSR the model should have). */
+static void log_msr(struct cpu *cpu, enum cpu_log_note_kind kind, uint64_t v)
+{
+	struct cpu_log_note nt = {
+		.item = CPU_LOG_GUEST | CPU_LOG_UNIMP,
+		.kind = kind,
+		.value = (uint32_t)cpu->s.gpr[R_CX],
+		.value2 = v,
+		.cs = cpu->s.seg[S_CS].selector,
+		.rip = cpu->s.rip,
+	};
+	cpu->log.note(cpu->log.opaque, &nt);
+}
+
 void op_rdmsr(struct cpu *cpu, const struct insn *in)
 {
 	uint64_t v;
 	require_cpl0(cpu);
-	if (!msr_read(cpu, (uint32_t)cpu->s.gpr[R_CX], &v))
+	if (!msr_read(cpu, (uint32_t)cpu->s.gpr[R_CX], &v)) {
+		if (unlikely(cpu->log_mask & (CPU_LOG_GUEST | CPU_LOG_UNIMP)))
+			log_msr(cpu, CPU_NOTE_RDMSR, 0);
 		GP0(cpu);
+	}
 	cpu->s.gpr[R_AX] = (uint32_t)v;
 	cpu->s.gpr[R_DX] = (uint32_t)(v >> 32);
 }
@@ -623,8 +650,11 @@ void op_wrmsr(struct cpu *cpu, const struct insn *in)
 	uint64_t v = (uint32_t)cpu->s.gpr[R_AX] |
 		     (uint64_t)(uint32_t)cpu->s.gpr[R_DX] << 32;
 	require_cpl0(cpu);
-	if (!msr_write(cpu, (uint32_t)cpu->s.gpr[R_CX], v))
+	if (!msr_write(cpu, (uint32_t)cpu->s.gpr[R_CX], v)) {
+		if (unlikely(cpu->log_mask & (CPU_LOG_GUEST | CPU_LOG_UNIMP)))
+			log_msr(cpu, CPU_NOTE_WRMSR, v);
 		GP0(cpu);
+	}
 	cpu->end_block = true;
 }
 

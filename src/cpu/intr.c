@@ -190,9 +190,34 @@ static void deliver_protected(struct cpu *cpu, int vector, enum intr_kind kind,
 	cpu->s.rip = offset;
 }
 
+/* CPU_LOG_INT: one report per delivery, before it (a fault while
+ * delivering is reported as the next one). */
+static void log_intr(struct cpu *cpu, int vector, enum intr_kind kind,
+		     bool has_err, uint32_t error, uint64_t return_rip)
+{
+	struct cpu_log_intr e = {
+		.vector = (uint8_t)vector,
+		.kind = kind == INTR_EXT ? CPU_INTR_HW
+			: kind == INTR_EXC ? CPU_INTR_EXC : CPU_INTR_SOFT,
+		.has_error = has_err,
+		.error = error,
+		.cpl = cpu->cpl,
+		.cs = cpu->s.seg[S_CS].selector,
+		.ss = cpu->s.seg[S_SS].selector,
+		.rip = return_rip,
+		.pc = (cpu->s.seg[S_CS].base + return_rip) & cpu->lin_mask,
+		.sp = cpu->s.gpr[R_SP],
+		.cr2 = cpu->s.cr2,
+		.icount = cpu_icount_now(cpu),
+	};
+	cpu->log.intr(cpu->log.opaque, &e);
+}
+
 void intr_deliver(struct cpu *cpu, int vector, enum intr_kind kind,
 		  bool has_err, uint32_t error, uint64_t return_rip)
 {
+	if (unlikely(cpu->log_mask & CPU_LOG_INT))
+		log_intr(cpu, vector, kind, has_err, error, return_rip);
 	flags_get(cpu);
 	if (!cpu_pe(cpu))
 		deliver_real(cpu, vector, return_rip);

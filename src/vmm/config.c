@@ -2,6 +2,7 @@
  * whole interface: a QEMU option either has a row here or is refused by
  * name. Both -opt and --opt are accepted, as QEMU does. */
 #include "vmm/config.h"
+#include "vmm/qlog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -267,6 +268,19 @@ static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
+/* -d ITEM[,ITEM...] | help (qlog.c has the items) */
+static int opt_d(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	unsigned mask;
+	bool help;
+	int r = qlog_parse_items(arg, &mask, &help, err, n);
+	if (r < 0)
+		return r;
+	c->log_mask |= mask;
+	c->log_help |= help;
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -292,6 +306,8 @@ static const struct option_row options[] = {
 	{"dm-split", ARG, opt_dm_split, 0},
 	{"dm-timeout", ARG, opt_dm_timeout, 0},
 	{"jit", ARG, opt_jit, 0},
+	{"d", ARG, opt_d, 0},
+	{"D", ARG, NULL, STR(log_file)},
 #ifdef V2E_TEST_DEVICES
 	{"dm-hostile", ARG, opt_dm_hostile, 0},
 #endif
@@ -308,7 +324,7 @@ static const struct option_row options[] = {
 static const char *const not_yet[] = {
 	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "S", "s", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"chardev", "vga", "usb", "gdb", "d", "D", "rtc", "global", "object",
+	"chardev", "vga", "usb", "gdb", "rtc", "global", "object",
 };
 
 static const struct option_row *find_option(const char *name)
@@ -414,5 +430,8 @@ const char *config_usage(void)
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"
 	       "  -perfmap             name the generated code for perf in /tmp/perf-PID.map\n"
+	       "  -d ITEM[,ITEM]       log what the guest does (int, in_asm, exec, cpu,\n"
+	       "                       cpu_reset, guest_errors, unimp; -d help lists them)\n"
+	       "  -D FILE              write the -d log to FILE instead of stderr\n"
 	       "  -version, -help\n";
 }

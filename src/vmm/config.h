@@ -49,6 +49,10 @@ struct vm_config {
 	uint16_t test_device_base[CONFIG_MAX_TEST_DEVICES];
 	unsigned n_test_devices;
 	bool help, version;
+	/* -d ITEM[,ITEM] (cpu_log_item bits; -d help sets log_help) and -D FILE */
+	unsigned log_mask;
+	bool log_help;
+	const char *log_file;
 };
 
 /* Fills `c` from argv (argv[0] is the program). Returns 0, or -EINVAL

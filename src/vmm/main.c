@@ -9,6 +9,7 @@
 
 #include "lib/log.h"
 #include "vmm/config.h"
+#include "vmm/qlog.h"
 #include "vmm/vm.h"
 
 #define V2E_VERSION "0.1"
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		fprintf(stderr, "Try 'v2e -help' for the options v2e supports.\n");
 		return V2E_EXIT_USAGE;
+	}
+	if (cfg.log_help) {
+		qlog_print_help(stdout);
+		return 0;
 	}
 	if (cfg.help) {
 		fputs(config_usage(), stdout);

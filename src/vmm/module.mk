@@ -2,6 +2,8 @@
 # Everything but the main goes into libvmm.a so tests can link it.
 vmm_SRCS := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 $(B)/libvmm.a: $(call objs,$(vmm_SRCS))
+# -d in_asm disassembles with Capstone (qlog.c).
+LIBS_VMM := -lcapstone
 
 PROGRAMS += $(B)/v2e
 # The device models' devices are linked in too: until device models run
@@ -11,6 +13,6 @@ VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdm.a $(B)/libdmhw.a \
 $(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a $(B)/v2e-dm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) -lseccomp -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) $(LIBS_VMM) -lseccomp -lm
 
 include $(wildcard src/vmm/*/module.mk)

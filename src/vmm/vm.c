@@ -138,10 +138,35 @@ static uint8_t *bus_ram_page(void *opaque, uint64_t paddr, bool write)
 	return guest_mem_ptr(&vm->gm, paddr, 4096);
 }
 
+/* -d guest_errors: an access the space answered as unclaimed (its
+ * counters moved). */
+static uint64_t io_read_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
+			       unsigned size)
+{
+	uint64_t misses = sp->unclaimed_reads;
+	uint64_t v = iospace_read(sp, addr, size);
+	if (sp->unclaimed_reads != misses)
+		qlog_unclaimed(&vm->qlog, sp == &vm->ports ? "port" : "mmio", addr, size,
+			       false, 0, vm->cpu);
+	return v;
+}
+
+static void io_write_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
+			    unsigned size, uint64_t v)
+{
+	uint64_t misses = sp->unclaimed_writes;
+	iospace_write(sp, addr, size, v);
+	if (sp->unclaimed_writes != misses)
+		qlog_unclaimed(&vm->qlog, sp == &vm->ports ? "port" : "mmio", addr, size,
+			       true, v, vm->cpu);
+}
+
 static uint64_t bus_mmio_read(void *opaque, uint64_t paddr, unsigned size)
 {
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
+	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
+		return io_read_logged(vm, &vm->mmio, paddr, size);
 	return iospace_read(&vm->mmio, paddr, size);
 }
 
@@ -150,7 +175,10 @@ static void bus_mmio_write(void *opaque, uint64_t paddr, unsigned size,
 {
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
-	iospace_write(&vm->mmio, paddr, size, v);
+	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
+		io_write_logged(vm, &vm->mmio, paddr, size, v);
+	else
+		iospace_write(&vm->mmio, paddr, size, v);
 	kick_timer_check(vm);
 }
 
@@ -158,6 +186,8 @@ static uint32_t bus_pio_in(void *opaque, uint16_t port, unsigned size)
 {
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
+	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
+		return (uint32_t)io_read_logged(vm, &vm->ports, port, size);
 	return (uint32_t)iospace_read(&vm->ports, port, size);
 }
 
@@ -165,7 +195,10 @@ static void bus_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t v)
 {
 	struct vm *vm = opaque;
 	clock_catch_up(vm);
-	iospace_write(&vm->ports, port, size, v);
+	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
+		io_write_logged(vm, &vm->ports, port, size, v);
+	else
+		iospace_write(&vm->ports, port, size, v);
 	kick_timer_check(vm);
 }
 
@@ -649,6 +682,18 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			log_warn("-perfmap: cannot write %s (or the code generator is off)",
 				 path);
 	}
+	if (cfg->log_mask || cfg->log_file) {
+		struct cpu_log_sink sink;
+		r = qlog_open(&vm->qlog, cfg->log_mask, cfg->log_file);
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-D %.200s: %s",
+				 cfg->log_file ? cfg->log_file : "(stderr)", strerror(-r));
+			vm->exit_status = V2E_EXIT_USAGE;
+			goto fail_log;
+		}
+		qlog_cpu_sink(&vm->qlog, &sink);
+		cpu_set_log(vm->cpu, cfg->log_mask, &sink);
+	}
 	r = board_wire(vm);
 	if (r < 0)
 		goto fail_board;
@@ -656,6 +701,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 
 fail_board:
 	board_unwire(vm);
+	qlog_close(&vm->qlog);
+fail_log:
 	cpu_destroy(vm->cpu);
 fail_mem:
 	iospace_destroy(&vm->mmio);
@@ -667,6 +714,7 @@ fail_mem:
 void vm_destroy(struct vm *vm)
 {
 	board_unwire(vm);
+	qlog_close(&vm->qlog);
 	cpu_destroy(vm->cpu);
 	iospace_destroy(&vm->mmio);
 	iospace_destroy(&vm->ports);
@@ -892,6 +940,10 @@ int vm_run(struct vm *vm)
 			kick_timer_sync(vm);
 		}
 		r = cpu_run(vm->cpu, budget);
+		/* The log follows the guest burst by burst (tail -f, a crash
+		 * loses at most one burst's lines). */
+		if (unlikely(vm->qlog.f != NULL))
+			qlog_flush(&vm->qlog);
 		/* Buffered writes land, and their events, at the burst's end:
 		 * a deterministic point. */
 		for (unsigned d = 0; d < vm->n_dm; d++)
@@ -900,6 +952,15 @@ int vm_run(struct vm *vm)
 			break;
 		if (r == CPU_EXIT_SHUTDOWN || vm->reset_pending) {
 			bool triple = r == CPU_EXIT_SHUTDOWN;
+			if (triple && qlog_on(&vm->qlog, CPU_LOG_GUEST)) {
+				struct x86_state s;
+				cpu_get_state(vm->cpu, &s);
+				qlog_printf(&vm->qlog, CPU_LOG_GUEST,
+					    "triple fault at icount %llu: the machine %s",
+					    (unsigned long long)cpu_icount(vm->cpu),
+					    cfg->no_reboot ? "stops (-no-reboot)" : "resets");
+				qlog_dump_state(&vm->qlog, &s);
+			}
 			if (cfg->no_reboot) {
 				/* A guest-requested reset is its way out
 				 * (status 0); a triple fault is fatal. */
@@ -946,5 +1007,6 @@ int vm_run(struct vm *vm)
 		}
 	}
 	kick_timer_delete(vm);
+	qlog_flush(&vm->qlog);
 	return vm->exit_status;
 }

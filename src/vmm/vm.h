@@ -22,6 +22,7 @@
 #include "vmm/platform/pic.h"
 #include "vmm/platform/pit.h"
 #include "vmm/platform/rtc.h"
+#include "vmm/qlog.h"
 
 /* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
  * are odd; v2e's own reasons are even and non-zero. */
@@ -75,6 +76,7 @@ struct vm {
 	struct console term;    /* the terminal's raw mode, owned here */
 	bool term_open;
 	bool term_input;        /* a COM port reads the terminal */
+	struct qlog qlog;       /* -d and -D */
 };
 
 /* 0, or -errno with vm->exit_reason saying why and vm->exit_status the

@@ -2,6 +2,7 @@
  * error for everything else. */
 #include <string.h>
 
+#include "cpu/cpu.h"
 #include "tests/tap.h"
 #include "vmm/config.h"
 
@@ -72,6 +73,19 @@ int main(void)
 	       "known QEMU option not supported yet: %s", err);
 	tap_ok(&t, parse(&c, err, "-frobnicate") < 0 && strstr(err, "unknown option -frobnicate"),
 	       "unknown option named: %s", err);
+	tap_ok(&t, parse(&c, err, "-d int,in_asm -d guest_errors -D /tmp/log") == 0 &&
+		       c.log_mask == (CPU_LOG_INT | CPU_LOG_IN_ASM | CPU_LOG_GUEST) &&
+		       !strcmp(c.log_file, "/tmp/log") && !c.log_help,
+	       "-d int,in_asm -d guest_errors -D FILE");
+	tap_ok(&t, parse(&c, err, "-d exec,cpu,cpu_reset,unimp") == 0 &&
+		       c.log_mask == (CPU_LOG_EXEC | CPU_LOG_CPU | CPU_LOG_RESET | CPU_LOG_UNIMP),
+	       "-d exec,cpu,cpu_reset,unimp");
+	tap_ok(&t, parse(&c, err, "-d help") == 0 && c.log_help && !c.log_mask, "-d help");
+	tap_ok(&t, parse(&c, err, "-d int,intr") < 0 && strstr(err, "'intr'"),
+	       "unknown log item named: %s", err);
+	tap_ok(&t, parse(&c, err, "-d int,") < 0 && strstr(err, "''"),
+	       "empty log item refused: %s", err);
+	tap_ok(&t, parse(&c, err, "") == 0 && !c.log_mask && !c.log_file, "no logging by default");
 	tap_ok(&t, parse(&c, err, "stray") < 0 && strstr(err, "stray"), "stray argument named");
 	tap_ok(&t, parse(&c, err, "") == 0 && !c.dm_inprocess && c.n_dm_split == 0 &&
 		       c.dm_timeout_ms == 10000, "device models: out of process, one, 10 s by default");

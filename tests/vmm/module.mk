@@ -1,6 +1,6 @@
 # tests/vmm: the v2e program end to end, with small Multiboot kernels.
 VMM_TEST_KERNELS := $(patsubst tests/vmm/%.asm,$(B)/tests/vmm/%.mb,$(wildcard tests/vmm/*.asm))
-TESTS += $(B)/tests/vmm-v2e.t $(B)/tests/vmm-dm.t
+TESTS += $(B)/tests/vmm-v2e.t $(B)/tests/vmm-dm.t $(B)/tests/vmm-dlog.t
 
 $(B)/tests/vmm/%.mb: tests/vmm/%.asm tests/vmm/mb.inc
 	@mkdir -p $(dir $@)
@@ -12,5 +12,9 @@ $(B)/tests/vmm-v2e.t: tests/vmm/v2e.sh $(B)/v2e $(VMM_TEST_KERNELS)
 	$(Q)cp $< $@ && chmod +x $@
 
 $(B)/tests/vmm-dm.t: tests/vmm/dm.sh $(B)/v2e $(VMM_TEST_KERNELS)
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
+
+$(B)/tests/vmm-dlog.t: tests/vmm/dlog.sh $(B)/v2e $(VMM_TEST_KERNELS)
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@ && chmod +x $@
