@@ -60,6 +60,7 @@ struct insn {
 
 #define MEMCHK_DR 0x01
 #define MEMCHK_AC 0x02
+#define MEMCHK_GDB 0x04 /* a debugger's watchpoint (cpu_set_debug()) */
 
 /* Opcode table entries (optable.c): one static table indexed by map and
  * opcode, with ModRM.reg sub-tables for the groups. */
@@ -287,6 +288,14 @@ struct cpu {
 	 * the decoding mode: blocks use the flat fast forms for them. */
 	uint8_t flat_segs;
 	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
+	/* A debugger's breakpoints, watchpoints and step (cpu_set_debug()):
+	 * while `dbg_armed`, every instruction takes debug_step(). */
+	struct cpu_debug dbg;
+	bool dbg_armed;
+	bool dbg_resume;   /* the next instruction skips its breakpoint check */
+	bool dbg_in_step;  /* an instruction runs under debug_step() */
+	bool dbg_watch_hit; /* ... and touched a watched range */
+	struct cpu_debug_stop dbg_stop;
 	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
 	uint8_t fault_vector;
 	uint32_t fault_error;
@@ -467,6 +476,9 @@ static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
 }
 
 void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+/* A debugger's watchpoints (MEMCHK_GDB). */
+void cpu_debug_check_data(struct cpu *cpu, uint64_t lin, unsigned size,
+			  bool write);
 
 /* Points tlb_data at the tables the fast path may use at this CPL: none
  * while mem_checks is armed. */
