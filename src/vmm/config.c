@@ -2,6 +2,7 @@
  * whole interface: a QEMU option either has a row here or is refused by
  * name. Both -opt and --opt are accepted, as QEMU does. */
 #include "vmm/config.h"
+#include "vmm/gdbstub.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -267,6 +268,28 @@ static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
+/* -gdb DEV, -s (= -gdb tcp::1234), -S: QEMU's debugger options. */
+static int opt_gdb(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (gdbstub_check_spec(arg) < 0)
+		return fail(err, n, "-gdb %s: tcp::PORT, tcp:HOST:PORT or unix:PATH"
+			    "[,server=on,wait=off]", arg);
+	c->gdb = arg;
+	return 0;
+}
+
+static int opt_s(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	c->gdb = "tcp::1234";
+	return 0;
+}
+
+static int opt_S(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	c->gdb_wait = true;
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -292,6 +315,9 @@ static const struct option_row options[] = {
 	{"dm-split", ARG, opt_dm_split, 0},
 	{"dm-timeout", ARG, opt_dm_timeout, 0},
 	{"jit", ARG, opt_jit, 0},
+	{"gdb", ARG, opt_gdb, 0},
+	{"s", NO_ARG, opt_s, 0},
+	{"S", NO_ARG, opt_S, 0},
 #ifdef V2E_TEST_DEVICES
 	{"dm-hostile", ARG, opt_dm_hostile, 0},
 #endif
@@ -306,9 +332,9 @@ static const struct option_row options[] = {
 /* QEMU options users will try that v2e does not have yet: refused with
  * a reason rather than "unknown". */
 static const char *const not_yet[] = {
-	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "S", "s", "qmp",
+	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"chardev", "vga", "usb", "gdb", "d", "D", "rtc", "global", "object",
+	"chardev", "vga", "usb", "d", "D", "rtc", "global", "object",
 };
 
 static const struct option_row *find_option(const char *name)
@@ -378,6 +404,9 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->help = true;
 		}
 	}
+	if (c->gdb_wait && !c->gdb)
+		return fail(err, errlen, "-S waits for a debugger to start the guest: give -s "
+			    "or -gdb (v2e has no monitor yet)");
 	if ((c->initrd || c->append) && !c->kernel)
 		return fail(err, errlen, "-%s needs -kernel", c->initrd ? "initrd" : "append");
 	/* QEMU: -nographic puts the first serial port on the terminal. */
@@ -414,5 +443,8 @@ const char *config_usage(void)
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"
 	       "  -perfmap             name the generated code for perf in /tmp/perf-PID.map\n"
+	       "  -gdb DEV             GDB stub on tcp::PORT, tcp:HOST:PORT or unix:PATH\n"
+	       "  -s                   -gdb tcp::1234\n"
+	       "  -S                   do not start the vCPU until the debugger continues\n"
 	       "  -version, -help\n";
 }

@@ -75,6 +75,7 @@ struct vm {
 	struct console term;    /* the terminal's raw mode, owned here */
 	bool term_open;
 	bool term_input;        /* a COM port reads the terminal */
+	struct gdbstub *gdb;    /* -gdb/-s: the GDB stub, or NULL */
 };
 
 /* 0, or -errno with vm->exit_reason saying why and vm->exit_status the
