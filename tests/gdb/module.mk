@@ -18,3 +18,8 @@ $(B)/tests/vmm-gdb.t: tests/gdb/gdb.sh $(B)/v2e $(B)/tests/gdb/kernel.elf \
 		$(B)/tests/gdb/rsp.pl $(B)/tests/vmm/clock.mb
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@ && chmod +x $@
+
+TESTS += $(B)/tests/gdb-fuzz-replay.t
+$(B)/tests/gdb-fuzz-replay.t: tests/gdb/fuzz-replay.sh $(B)/tests/gdb-fuzz-replay
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
