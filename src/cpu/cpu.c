@@ -507,11 +507,47 @@ static bool debug_after(struct cpu *cpu)
 	return false;
 }
 
+static void run_block(struct cpu *cpu, struct block *b);
+
+/* With breakpoints only (no watchpoint, no step, nothing else needing
+ * the careful path), a whole block runs when no breakpoint lies in it:
+ * alone, unchained (chain_room stays 0, so neither a link nor the native
+ * code's loop goes on past it), so the next block start comes back here.
+ * True if it ran. */
+static bool debug_run_block(struct cpu *cpu, uint64_t end)
+{
+	struct insn single;
+	struct block *b;
+	uint64_t lin, len, run_end;
+	const struct insn *last;
+
+	if (cpu->dbg.n_wp || cpu->dbg.step || cpu->inhibit_irq ||
+	    (cpu->s.rflags & (FL_TF | FL_RF)) || (cpu->s.dr[7] & 0xff))
+		return false;
+	b = codecache_lookup(cpu);
+	if (!b)
+		b = codecache_get(cpu, &single);
+	if (!b || b->n > end - cpu->icount)
+		return false;
+	last = &b->insns[b->n - 1];
+	len = last->off + last->len;
+	lin = (cpu->s.seg[S_CS].base + cpu->s.rip) & cpu->lin_mask;
+	for (unsigned i = 0; i < cpu->dbg.n_bp; i++)
+		if (cpu->dbg.bp[i] - lin < len)
+			return false;
+	run_end = cpu->run_end;
+	cpu->run_end = cpu->icount + b->n;
+	run_block(cpu, b);
+	cpu->run_end = run_end;
+	return true;
+}
+
 /* One instruction while a debugger has something armed: its breakpoint
  * before, the careful path (DR0-DR3, TF, the interrupt shadow) around it,
- * watchpoints and the step after. Returns CPU_EXIT_DEBUG, CPU_EXIT_HALT,
- * or CPU_EXIT_BUDGET to go on. */
-static enum cpu_exit debug_step(struct cpu *cpu)
+ * watchpoints and the step after (or a whole block with no breakpoint in
+ * it, debug_run_block()). Returns CPU_EXIT_DEBUG, CPU_EXIT_HALT, or
+ * CPU_EXIT_BUDGET to go on. */
+static enum cpu_exit debug_step(struct cpu *cpu, uint64_t end)
 {
 	/* A step holds interrupts off, except out of a halt, where taking
 	 * one is the step. */
@@ -524,6 +560,8 @@ static enum cpu_exit debug_step(struct cpu *cpu)
 		cpu->dbg_stop = (struct cpu_debug_stop){CPU_DEBUG_BREAK, 0, 0};
 		return CPU_EXIT_DEBUG;
 	}
+	if (!cpu->dbg_resume && debug_run_block(cpu, end))
+		return CPU_EXIT_BUDGET;
 	cpu->dbg_resume = false;
 	cpu->dbg_in_step = true;
 	step_careful(cpu);
@@ -779,7 +817,7 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			enum cpu_exit r;
 			if (cpu->s.ev.shutdown)
 				return CPU_EXIT_SHUTDOWN;
-			r = debug_step(cpu);
+			r = debug_step(cpu, end);
 			if (r != CPU_EXIT_BUDGET)
 				return r;
 			continue;
