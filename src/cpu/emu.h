@@ -229,6 +229,9 @@ struct cpu {
 	uint64_t a20_mask;
 	uint64_t next_rip;  /* set before each handler; branches overwrite */
 	bool end_block;     /* a handler changed something decoding relies on */
+	/* A debugger armed something (cpu_set_debug()): every instruction
+	 * takes debug_step(); in the padding beside end_block. */
+	bool dbg_armed;
 	volatile int exit_request;
 	/* Steps counted so far; the block running now adds its completed
 	 * instructions only when it ends (cpu_icount_now() counts them). */
@@ -288,14 +291,6 @@ struct cpu {
 	 * the decoding mode: blocks use the flat fast forms for them. */
 	uint8_t flat_segs;
 	uint8_t dr_pending;  /* data breakpoints hit by this instruction */
-	/* A debugger's breakpoints, watchpoints and step (cpu_set_debug()):
-	 * while `dbg_armed`, every instruction takes debug_step(). */
-	struct cpu_debug dbg;
-	bool dbg_armed;
-	bool dbg_resume;   /* the next instruction skips its breakpoint check */
-	bool dbg_in_step;  /* an instruction runs under debug_step() */
-	bool dbg_watch_hit; /* ... and touched a watched range */
-	struct cpu_debug_stop dbg_stop;
 	bool skip_tf_trap;   /* the instruction itself cleared or set TF */
 	uint8_t fault_vector;
 	uint32_t fault_error;
@@ -310,6 +305,13 @@ struct cpu {
 	unsigned ras_top;
 	/* The native code generator (jit.c), or NULL when off. */
 	struct jit *jit;
+	/* A debugger's breakpoints, watchpoints and step (cpu_set_debug());
+	 * at the end, away from what the fast path touches. */
+	struct cpu_debug dbg;
+	bool dbg_resume;   /* the next instruction skips its breakpoint check */
+	bool dbg_in_step;  /* an instruction runs under debug_step() */
+	bool dbg_watch_hit; /* ... and touched a watched range */
+	struct cpu_debug_stop dbg_stop;
 };
 
 /* ---- faults: unwind to the instruction boundary ---- */
