@@ -83,16 +83,29 @@ port=$((20000 + $$ % 20000))
 rm -f "$sock"
 start_v2e -kernel "$kel" $dx -icount -gdb "tcp:127.0.0.1:$port" -S
 sleep 0.3
-out=$(run_gdb -ex "target remote 127.0.0.1:$port" -ex 'break bump' -ex 'continue' \
+out=$(run_gdb -ex "target remote 127.0.0.1:$port" -ex 'hbreak bump' -ex 'continue' \
 	-ex 'continue' -ex 'p *(int*)&counter' -ex 'kill')
 st=$(v2e_status)
-has '^\$1 = 1$' && [ "$st" = 0 ]; ok $? "-gdb tcp:HOST:PORT: breakpoint hit twice, kill ends v2e with 0 ($st)"
+has 'Hardware assisted breakpoint 1' && has '^\$1 = 1$' && [ "$st" = 0 ]
+ok $? "-gdb tcp:HOST:PORT: a hardware breakpoint hit twice, kill ends v2e with 0 ($st)"
 
 # 4: Ctrl-C while the guest runs: a T02 stop reply.
 start_v2e -kernel "$kel" $dx -icount -gdb "unix:$sock" -S
 out=$(timeout 30 perl "$rsp" interrupt "$sock" 2>&1)
 st=$(v2e_status)
 has '^stop T02thread:01;$' && [ "$st" = 0 ]; ok $? "Ctrl-C stops the running guest with SIGINT; k ends v2e ($st: $out)"
+
+# 4b: the same in real time (no -icount): Ctrl-C between short bursts.
+start_v2e -kernel "$kel" $dx -gdb "unix:$sock" -S
+out=$(timeout 30 perl "$rsp" interrupt "$sock" 2>&1)
+st=$(v2e_status)
+has '^stop T02thread:01;$' && [ "$st" = 0 ]; ok $? "Ctrl-C in real-time mode ($st: $out)"
+
+# 4c: SIGTERM still ends v2e while the vCPU waits for a debugger.
+rm -f "$sock"
+err=$(timeout 30 timeout --preserve-status -s TERM 1 "$v2e" -kernel "$kel" $dx -icount \
+	-gdb "unix:$sock" -S 2>&1 </dev/null); st=$?
+[ $st -eq 0 ] && echo "$err" | grep -q "signal 15"; ok $? "SIGTERM while stopped: status 0 and a reason ($st: $err)"
 
 # 5: a hostile stream does not crash v2e, and the stub still answers.
 start_v2e -kernel "$kel" $dx -icount -gdb "unix:$sock" -S
