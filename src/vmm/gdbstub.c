@@ -850,6 +850,12 @@ static void handle_rcmd(struct gdbstub_session *s, const char *hex, const char *
 	send_str(s, "OK");
 }
 
+static bool starts(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	return (size_t)(end - p) >= n && !memcmp(p, word, n);
+}
+
 static void handle_xfer(struct gdbstub_session *s, const char *p, const char *end)
 {
 	static const char prefix[] = "features:read:target.xml:";
@@ -857,9 +863,12 @@ static void handle_xfer(struct gdbstub_session *s, const char *p, const char *en
 	uint64_t off, len;
 	size_t total;
 
-	if ((size_t)(end - p) < sizeof(prefix) - 1 ||
-	    memcmp(p, prefix, sizeof(prefix) - 1)) {
-		send_str(s, "");
+	if (!starts(p, end, "features:read:")) {
+		send_str(s, ""); /* an object gdb may ask for that v2e lacks */
+		return;
+	}
+	if (!starts(p, end, prefix)) {
+		send_str(s, "E00"); /* an annex that does not exist */
 		return;
 	}
 	p += sizeof(prefix) - 1;
@@ -880,12 +889,6 @@ static void handle_xfer(struct gdbstub_session *s, const char *p, const char *en
 	buf[0] = off + len == total ? 'l' : 'm';
 	memcpy(buf + 1, xml + off, (size_t)len);
 	send_packet(s, buf, 1 + (size_t)len);
-}
-
-static bool starts(const char *p, const char *end, const char *word)
-{
-	size_t n = strlen(word);
-	return (size_t)(end - p) >= n && !memcmp(p, word, n);
 }
 
 static void handle_packet(struct gdbstub_session *s, const char *p, size_t n)
@@ -923,8 +926,19 @@ static void handle_packet(struct gdbstub_session *s, const char *p, size_t n)
 		return;
 	case 'c':
 	case 's':
-		/* An address to resume at is not supported (gdb never
-		 * sends one for these targets): resume where it is. */
+		if (n > 1) {
+			/* cADDR / sADDR: resume at ADDR. */
+			const char *q = p + 1;
+			struct x86_state st;
+			uint64_t addr;
+			if (gdbstub_parse_hex(&q, end, &addr) < 0 || q != end) {
+				send_str(s, "E22");
+				return;
+			}
+			s->ops.get_state(s->ops.opaque, &st);
+			st.rip = addr;
+			s->ops.set_state(s->ops.opaque, &st);
+		}
 		resume(s, p[0] == 's');
 		return;
 	case 'Z':

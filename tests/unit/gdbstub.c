@@ -223,6 +223,9 @@ static void test_session(struct tap *t)
 	r = cmd(s, "c");
 	tap_ok(t, s->running && !f->dbg.step && f->dbg.n_bp == 0, "z0 removes, c continues");
 	r = feed(s, "\x03", 1);
+	r = cmd(s, "c100020");
+	tap_ok(t, s->running && f->st.rip == 0x100020, "cADDR resumes at ADDR");
+	r = feed(s, "\x03", 1);
 	tap_ok(t, !strncmp(r, "$T02thread:01;#", 15) && !s->running, "Ctrl-C stops with SIGINT");
 	r = feed(s, "$g#00", 5);
 	tap_ok(t, !strcmp(r, "-"), "a bad checksum gets '-'");
@@ -240,6 +243,8 @@ static void test_session(struct tap *t)
 	tap_ok(t, !strncmp(r, "+$OK#", 5), "QStartNoAckMode is acked once");
 	r = cmd(s, "qAttached");
 	tap_ok(t, !strncmp(r, "$1#", 3), "no acks after it");
+	r = cmd(s, "qXfer:features:read:other.xml:0,10");
+	tap_ok(t, !strncmp(r, "$E00#", 5), "qXfer of an annex that does not exist: E00");
 	r = cmd(s, "qOffsets");
 	tap_ok(t, !strcmp(r, "$#00"), "qOffsets: empty reply");
 	for (int i = 0; i < 20; i++) {
