@@ -84,10 +84,14 @@ rm -f "$sock"
 start_v2e -kernel "$kel" $dx -icount -gdb "tcp:127.0.0.1:$port" -S
 sleep 0.3
 out=$(run_gdb -ex "target remote 127.0.0.1:$port" -ex 'hbreak bump' -ex 'continue' \
-	-ex 'continue' -ex 'p *(int*)&counter' -ex 'kill')
+	-ex 'continue' -ex 'p *(int*)&counter' -ex 'p $mxcsr' -ex 'set $xmm1.v4_int32[2] = 7' \
+	-ex 'p $xmm1.v4_int32' -ex 'set $st0 = 1.5' -ex 'p $st0' -ex 'p $fctrl' -ex 'kill')
 st=$(v2e_status)
 has 'Hardware assisted breakpoint 1' && has '^\$1 = 1$' && [ "$st" = 0 ]
 ok $? "-gdb tcp:HOST:PORT: a hardware breakpoint hit twice, kill ends v2e with 0 ($st)"
+has '^\$2 = \[ IM DM ZM OM UM PM \]$' && has '^\$3 = {0, 0, 7, 0}$' && has '^\$4 = 1.5$' &&
+	has '^\$5 = 64$'
+ok $? "x87 and SSE registers read and written (mxcsr, xmm1, st0, fctrl)"
 
 # 4: Ctrl-C while the guest runs: a T02 stop reply.
 start_v2e -kernel "$kel" $dx -icount -gdb "unix:$sock" -S
