@@ -940,14 +940,22 @@ int vm_run(struct vm *vm)
 		}
 
 		/* The debugger: Ctrl-C is seen between bursts. While it
-		 * holds the vCPU, nothing runs and the clock (under -icount)
-		 * stands still. */
+		 * holds the vCPU, nothing runs and the clock stands still. */
 		if (vm->gdb) {
 			gdbstub_poll(vm->gdb);
 			if (vm->stop)
 				break;
 			if (gdbstub_stopped(vm->gdb)) {
+				uint64_t t0 = mono_ns();
 				gdb_wait(vm);
+				/* Real time stands still too: the host time
+				 * spent stopped is taken out of the clock (as
+				 * QEMU's paused clock), and the host timer is
+				 * armed afresh from it. */
+				if (!cfg->icount) {
+					vm->start_host_ns += mono_ns() - t0;
+					vm->kick_armed = VCLOCK_NEVER;
+				}
 				continue;
 			}
 		}
