@@ -71,30 +71,34 @@ static void fake_quit(void *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct gdbstub_session s; /* large: not on the stack */
+	struct gdbstub_session *s = malloc(sizeof(*s)); /* large: not on the stack */
 	struct fake *f = calloc(1, sizeof(*f));
 	struct gdbstub_ops ops = {f, fake_get, fake_set, fake_rw, fake_debug,
 				  fake_reset, fake_quit};
 	size_t at = 0, step = 1;
 
-	if (!f)
+	if (!f || !s) {
+		free(f);
+		free(s);
 		return 0;
-	gdbstub_session_init(&s, &ops);
+	}
+	gdbstub_session_init(s, &ops);
 	while (at < size) {
 		size_t n = size - at < step ? size - at : step;
-		size_t done = gdbstub_session_input(&s, data + at, n);
-		if (s.out_len > sizeof(s.out))
+		size_t done = gdbstub_session_input(s, data + at, n);
+		if (s->out_len > sizeof(s->out))
 			abort();
-		s.out_len = 0;
+		s->out_len = 0;
 		at += done;
 		step = step * 3 % 61 + 1; /* chunks of changing size */
-		if (s.running) {
+		if (s->running) {
 			struct cpu_debug_stop why = {(enum cpu_debug_reason)(at % 4),
 						     at, (enum cpu_watch_kind)(at % 5)};
-			gdbstub_session_stopped(&s, 5, &why);
-			s.out_len = 0;
+			gdbstub_session_stopped(s, 5, &why);
+			s->out_len = 0;
 		}
 	}
 	free(f);
+	free(s);
 	return 0;
 }
