@@ -552,8 +552,8 @@ static enum cpu_exit debug_step(struct cpu *cpu, uint64_t end)
 	/* A step holds interrupts off, except out of a halt, where taking
 	 * one is the step. */
 	if ((!cpu->dbg.step || cpu->s.ev.halted) &&
-	    (cpu->intr_line | cpu->s.ev.nmi_pending))
-		accept_events(cpu);
+	    (cpu->intr_line | cpu->s.ev.nmi_pending) && accept_events(cpu))
+		cpu->dbg_resume = false; /* RIP moved to the handler */
 	if (cpu->s.ev.halted)
 		return CPU_EXIT_HALT;
 	if (!cpu->dbg_resume && debug_bp_at_rip(cpu)) {
