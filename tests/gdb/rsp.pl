@@ -6,7 +6,7 @@
 #   rsp.pl garbage SOCKET    a hostile stream (noise, bad checksums, an
 #                            overlong packet, malformed packets with right
 #                            checksums), then '?': prints "alive" and the
-#                            reply if the stub still answers
+#                            reply if the stub still answers; then hangs up
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -92,4 +92,4 @@ for my $round (1 .. 4) {
 print $s pkt('?');
 my $r = reply();
 print defined $r ? "alive $r\n" : "dead\n";
-print $s pkt('k');
+close($s); # without a word: the stub must take it as a detach
