@@ -72,9 +72,11 @@ has 'Inferior 1 (Remote target) detached'; ok $? "detach"
 
 # 2: reattach; the guest ran on meanwhile; end it through its own variable.
 out=$(run_gdb -ex "target remote $sock" -ex 'p *(int*)&counter > 2' \
+	-ex 'break *main_loop' -ex 'continue' -ex 'p $pc == main_loop' -ex 'delete' \
 	-ex 'set var *(int*)&limit = 0' -ex 'continue')
 st=$(v2e_status)
 has '^\$1 = 1$'; ok $? "reattach: the stub listened again, the counter went on"
+has '^\$2 = 1$'; ok $? "a breakpoint in code that ran hot (compiled, chained) stops it"
 has 'exited with code 0103' && [ "$st" = 67 ]; ok $? "continue to the guest's end: gdb sees its status, v2e exits 67 ($st)"
 ! grep -q "ERROR: AddressSanitizer\|runtime error" "$tmp/err"; ok $? "no sanitizer report"
 
