@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1137,6 +1138,7 @@ static int listen_tcp(const char *host, const char *port, char *err, size_t errl
 static int listen_unix(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), r;
 
 	if (fd < 0) {
@@ -1147,7 +1149,10 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	unlink(path); /* a socket left by an earlier run, as QEMU does */
+	/* A socket left by an earlier run goes (as QEMU does); anything else
+	 * at the path stays, and bind() says why. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot listen on %.100s: %s", path, strerror(-r));
