@@ -27,3 +27,24 @@ fuzz: $(FUZZ_OUT)/qcow2-fuzz
 		-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus \
 		$(FUZZ_OUT)/seeds fuzz/corpus/qcow2
 .PHONY: fuzz
+
+# The GDB stub's packet layer and session (gdbstub_fuzz.c): `make fuzz-gdb`
+# fuzzes it; `make check` replays fuzz/corpus/gdbstub with seeded
+# mutations (tests/gdb/fuzz-replay.sh).
+$(B)/tests/gdb-fuzz-replay: $(B)/fuzz/replay.o $(B)/fuzz/gdbstub_fuzz.o \
+		$(B)/libvmm.a $(B)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+GDB_FUZZ_SRCS := fuzz/gdbstub_fuzz.c src/vmm/gdbstub.c
+$(FUZZ_OUT)/gdbstub-fuzz: $(GDB_FUZZ_SRCS) src/vmm/gdbstub.h src/cpu/cpu.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
+		-fsanitize=fuzzer,address,undefined -o $@ $(GDB_FUZZ_SRCS)
+fuzz-gdb: $(FUZZ_OUT)/gdbstub-fuzz
+	@mkdir -p $(FUZZ_OUT)/corpus-gdb
+	$(FUZZ_OUT)/gdbstub-fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_OUT)/ \
+		$(FUZZ_OUT)/corpus-gdb fuzz/corpus/gdbstub
+.PHONY: fuzz-gdb

@@ -1,6 +1,7 @@
 /* The emulator engine: creation, reset, the run loop over decoded blocks,
  * fault unwinding and double-fault rules, interrupt acceptance, single-step
  * and debug-register traps, and state transfer for V2E. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "cpu/codecache.h"
@@ -104,7 +105,8 @@ void cpu_reset(struct cpu *cpu)
 	cpu->intr_line = 0;
 	cpu->inhibit_irq = 0;
 	cpu->delivering = 0;
-	cpu->mem_checks = 0;
+	/* A debugger's watchpoints outlive a reset. */
+	cpu->mem_checks &= MEMCHK_GDB;
 	cpu_update_mode(cpu);
 	tlb_select(cpu);
 	tlb_flush(cpu, true);
@@ -495,6 +497,131 @@ static void step_careful(struct cpu *cpu)
 	cpu->skip_tf_trap = false;
 }
 
+/* ---- a debugger's breakpoints, watchpoints and step (cpu.h) ---- */
+
+void cpu_debug_check_data(struct cpu *cpu, uint64_t lin, unsigned size,
+			  bool write)
+{
+	for (unsigned i = 0; i < cpu->dbg.n_wp; i++) {
+		const struct cpu_watch *w = &cpu->dbg.wp[i];
+		bool kind_ok = w->kind == CPU_WATCH_ACCESS ||
+			       (w->kind == CPU_WATCH_WRITE) == write;
+		if (kind_ok && lin < w->addr + w->len && w->addr < lin + size &&
+		    !cpu->dbg_watch_hit) {
+			cpu->dbg_watch_hit = true;
+			cpu->dbg_stop = (struct cpu_debug_stop){CPU_DEBUG_WATCH,
+								w->addr, w->kind};
+		}
+	}
+}
+
+static bool debug_bp_at_rip(const struct cpu *cpu)
+{
+	uint64_t lin = (cpu->s.seg[S_CS].base + cpu->s.rip) & cpu->lin_mask;
+	for (unsigned i = 0; i < cpu->dbg.n_bp; i++)
+		if (cpu->dbg.bp[i] == lin)
+			return true;
+	return false;
+}
+
+/* After an instruction under debug_step() (or its fault): whether the
+ * debugger must hear of it. */
+static bool debug_after(struct cpu *cpu)
+{
+	cpu->dbg_in_step = false;
+	if (cpu->dbg_watch_hit) {
+		cpu->dbg_watch_hit = false;
+		return true; /* dbg_stop is set */
+	}
+	if (cpu->dbg.step) {
+		cpu->dbg_stop = (struct cpu_debug_stop){
+			debug_bp_at_rip(cpu) ? CPU_DEBUG_BREAK : CPU_DEBUG_STEP, 0, 0};
+		return true;
+	}
+	return false;
+}
+
+static void run_block(struct cpu *cpu, struct block *b);
+
+/* With breakpoints only (no watchpoint, no step, nothing else needing
+ * the careful path), a whole block runs when no breakpoint lies in it:
+ * alone, unchained (chain_room stays 0, so neither a link nor the native
+ * code's loop goes on past it), so the next block start comes back here.
+ * True if it ran. */
+static bool debug_run_block(struct cpu *cpu, uint64_t end)
+{
+	struct insn single;
+	struct block *b;
+	uint64_t lin, len, run_end;
+	const struct insn *last;
+
+	if (cpu->dbg.n_wp || cpu->dbg.step || cpu->inhibit_irq ||
+	    (cpu->s.rflags & (FL_TF | FL_RF)) || (cpu->s.dr[7] & 0xff))
+		return false;
+	b = codecache_lookup(cpu);
+	if (!b)
+		b = codecache_get(cpu, &single);
+	if (!b || b->n > end - cpu->icount)
+		return false;
+	last = &b->insns[b->n - 1];
+	len = last->off + last->len;
+	lin = (cpu->s.seg[S_CS].base + cpu->s.rip) & cpu->lin_mask;
+	for (unsigned i = 0; i < cpu->dbg.n_bp; i++)
+		if (cpu->dbg.bp[i] - lin < len)
+			return false;
+	run_end = cpu->run_end;
+	cpu->run_end = cpu->icount + b->n;
+	run_block(cpu, b);
+	cpu->run_end = run_end;
+	return true;
+}
+
+/* One instruction while a debugger has something armed: its breakpoint
+ * before, the careful path (DR0-DR3, TF, the interrupt shadow) around it,
+ * watchpoints and the step after (or a whole block with no breakpoint in
+ * it, debug_run_block()). Returns CPU_EXIT_DEBUG, CPU_EXIT_HALT, or
+ * CPU_EXIT_BUDGET to go on. */
+static enum cpu_exit debug_step(struct cpu *cpu, uint64_t end)
+{
+	/* A step holds interrupts off, except out of a halt, where taking
+	 * one is the step. */
+	if ((!cpu->dbg.step || cpu->s.ev.halted) &&
+	    (cpu->intr_line | cpu->s.ev.nmi_pending) && accept_events(cpu))
+		cpu->dbg_resume = false; /* RIP moved to the handler */
+	if (cpu->s.ev.halted)
+		return CPU_EXIT_HALT;
+	if (!cpu->dbg_resume && debug_bp_at_rip(cpu)) {
+		cpu->dbg_stop = (struct cpu_debug_stop){CPU_DEBUG_BREAK, 0, 0};
+		return CPU_EXIT_DEBUG;
+	}
+	if (!cpu->dbg_resume && debug_run_block(cpu, end))
+		return CPU_EXIT_BUDGET;
+	cpu->dbg_resume = false;
+	cpu->dbg_in_step = true;
+	step_careful(cpu);
+	return debug_after(cpu) ? CPU_EXIT_DEBUG : CPU_EXIT_BUDGET;
+}
+
+int cpu_set_debug(struct cpu *cpu, const struct cpu_debug *d)
+{
+	if (d->n_bp > CPU_DEBUG_MAX_BP || d->n_wp > CPU_DEBUG_MAX_WP)
+		return -EINVAL;
+	cpu->dbg = *d;
+	cpu->dbg_armed = d->n_bp || d->n_wp || d->step;
+	cpu->dbg_resume = true;
+	cpu->dbg_watch_hit = false;
+	cpu->mem_checks = (uint8_t)((cpu->mem_checks & ~MEMCHK_GDB) |
+				    (d->n_wp ? MEMCHK_GDB : 0));
+	tlb_select(cpu);
+	cpu->end_block = true;
+	return 0;
+}
+
+void cpu_debug_stop(const struct cpu *cpu, struct cpu_debug_stop *out)
+{
+	*out = cpu->dbg_stop;
+}
+
 /* ---- threaded dispatch ---- */
 
 void insn_leave(struct cpu *cpu, const struct insn *in)
@@ -725,8 +852,17 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			cpu->exit_request = 0;
 			return CPU_EXIT_REQUEST;
 		}
-		if (unlikely(cpu->s.ev.shutdown))
-			return CPU_EXIT_SHUTDOWN;
+		/* One test for both: a debugger's checks cost the fast path
+		 * nothing while disarmed. */
+		if (unlikely(cpu->s.ev.shutdown | cpu->dbg_armed)) {
+			enum cpu_exit r;
+			if (cpu->s.ev.shutdown)
+				return CPU_EXIT_SHUTDOWN;
+			r = debug_step(cpu, end);
+			if (r != CPU_EXIT_BUDGET)
+				return r;
+			continue;
+		}
 		if (unlikely(cpu->intr_line | cpu->s.ev.nmi_pending))
 			accept_events(cpu);
 		if (unlikely(cpu->s.ev.halted))
@@ -766,6 +902,9 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns)
 		handle_fault(cpu);
 		if (cpu->s.ev.shutdown)
 			return CPU_EXIT_SHUTDOWN;
+		/* A step that faulted ends in the handler. */
+		if (cpu->dbg_in_step && debug_after(cpu))
+			return CPU_EXIT_DEBUG;
 	}
 	if (cpu->s.ev.shutdown)
 		return CPU_EXIT_SHUTDOWN;

@@ -62,6 +62,7 @@ enum cpu_exit {
 	CPU_EXIT_HALT,     /* HLT with nothing to wake it */
 	CPU_EXIT_SHUTDOWN, /* triple fault: the platform resets or stops */
 	CPU_EXIT_REQUEST,  /* cpu_request_exit() was called */
+	CPU_EXIT_DEBUG,    /* a debugger's breakpoint, watchpoint or step */
 };
 
 /* Returns NULL if out of memory. `ram_pages` bounds the physical pages the
@@ -193,5 +194,65 @@ void cpu_set_log(struct cpu *cpu, unsigned mask, const struct cpu_log_sink *sink
  * next one between bursts; reads the state only, for the vmm's own
  * reports. */
 void cpu_log_where(const struct cpu *cpu, uint16_t *cs, uint64_t *rip);
+
+/* ---- a debugger's view (the vmm's GDB stub) ----
+ *
+ * Breakpoints and watchpoints live in the engine, never in guest memory.
+ * While any is armed (or a step is asked for), every instruction runs
+ * through the careful one-instruction path, which checks them; otherwise
+ * the fast path pays nothing. Addresses are linear (gdb's addresses:
+ * segmentation is left out). */
+#define CPU_DEBUG_MAX_BP 64
+#define CPU_DEBUG_MAX_WP 8
+
+enum cpu_watch_kind {
+	CPU_WATCH_WRITE = 1,
+	CPU_WATCH_READ = 2,
+	CPU_WATCH_ACCESS = 3,
+};
+
+struct cpu_debug {
+	uint64_t bp[CPU_DEBUG_MAX_BP]; /* instruction breakpoints */
+	unsigned n_bp;
+	struct cpu_watch {
+		uint64_t addr, len;
+		enum cpu_watch_kind kind;
+	} wp[CPU_DEBUG_MAX_WP];
+	unsigned n_wp;
+	/* Run one instruction and exit with CPU_EXIT_DEBUG; interrupts are
+	 * held off during it (unless the vCPU is halted, where taking one is
+	 * the step). */
+	bool step;
+};
+
+enum cpu_debug_reason {
+	CPU_DEBUG_NONE,
+	CPU_DEBUG_STEP,  /* the asked-for step is done */
+	CPU_DEBUG_BREAK, /* the next instruction is at a breakpoint */
+	CPU_DEBUG_WATCH, /* the last instruction touched a watched range */
+};
+
+struct cpu_debug_stop {
+	enum cpu_debug_reason reason;
+	uint64_t addr;            /* CPU_DEBUG_WATCH: the watchpoint's address */
+	enum cpu_watch_kind kind; /* and kind */
+};
+
+/* Arms (or with an empty `d`, disarms) breakpoints, watchpoints and the
+ * step. The instruction at the current RIP runs without its breakpoint
+ * check, so resuming from a breakpoint does not stop at once. Returns 0 or
+ * -EINVAL for counts beyond the maximums. */
+int cpu_set_debug(struct cpu *cpu, const struct cpu_debug *d);
+/* Why the last cpu_run() returned CPU_EXIT_DEBUG. */
+void cpu_debug_stop(const struct cpu *cpu, struct cpu_debug_stop *out);
+/* The guest-physical address of linear `lin` through the current page
+ * tables, without side effects: no accessed or dirty bit set, no fault
+ * raised, MMIO not touched. 0, or -EFAULT if not mapped. */
+int cpu_debug_translate(struct cpu *cpu, uint64_t lin, uint64_t *paddr);
+/* Copies `len` bytes between `buf` and guest linear memory the same way
+ * (RAM only); writes drop decoded code. 0, or -EFAULT (nothing is copied
+ * past the first unmapped byte; what came before may be). */
+int cpu_debug_rw(struct cpu *cpu, uint64_t lin, void *buf, size_t len,
+		 bool write);
 
 #endif

@@ -60,6 +60,7 @@ struct insn {
 
 #define MEMCHK_DR 0x01
 #define MEMCHK_AC 0x02
+#define MEMCHK_GDB 0x04 /* a debugger's watchpoint (cpu_set_debug()) */
 
 /* Opcode table entries (optable.c): one static table indexed by map and
  * opcode, with ModRM.reg sub-tables for the groups. */
@@ -228,6 +229,9 @@ struct cpu {
 	uint64_t a20_mask;
 	uint64_t next_rip;  /* set before each handler; branches overwrite */
 	bool end_block;     /* a handler changed something decoding relies on */
+	/* A debugger armed something (cpu_set_debug()): every instruction
+	 * takes debug_step(); in the padding beside end_block. */
+	bool dbg_armed;
 	volatile int exit_request;
 	/* Steps counted so far; the block running now adds its completed
 	 * instructions only when it ends (cpu_icount_now() counts them). */
@@ -304,6 +308,13 @@ struct cpu {
 	struct cpu_log_sink log;
 	/* The native code generator (jit.c), or NULL when off. */
 	struct jit *jit;
+	/* A debugger's breakpoints, watchpoints and step (cpu_set_debug());
+	 * at the end, away from what the fast path touches. */
+	struct cpu_debug dbg;
+	bool dbg_resume;   /* the next instruction skips its breakpoint check */
+	bool dbg_in_step;  /* an instruction runs under debug_step() */
+	bool dbg_watch_hit; /* ... and touched a watched range */
+	struct cpu_debug_stop dbg_stop;
 };
 
 /* ---- faults: unwind to the instruction boundary ---- */
@@ -474,6 +485,9 @@ static inline uint64_t seg_linear(struct cpu *cpu, int sreg, uint64_t off,
 }
 
 void dr_check_data(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+/* A debugger's watchpoints (MEMCHK_GDB). */
+void cpu_debug_check_data(struct cpu *cpu, uint64_t lin, unsigned size,
+			  bool write);
 
 /* Points tlb_data at the tables the fast path may use at this CPL: none
  * while mem_checks is armed. */

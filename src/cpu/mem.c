@@ -2,6 +2,8 @@
  * SDM vol. 3, chapter 4), the software TLB, accessed/dirty bits, physical
  * accesses to RAM and MMIO, and the hooks that keep decoded code coherent
  * with writes. */
+#include <errno.h>
+
 #include "cpu/emu.h"
 #include "cpu/codecache.h"
 
@@ -157,19 +159,37 @@ static __attribute__((noreturn)) void page_fault(struct cpu *cpu,
 	cpu_fault(cpu, EXC_PF, err);
 }
 
-static void set_bits(struct cpu *cpu, uint64_t pte_addr, uint64_t *pte,
-		     uint64_t bits, unsigned size)
+static void set_bits(struct cpu *cpu, bool debug, uint64_t pte_addr,
+		     uint64_t *pte, uint64_t bits, unsigned size)
 {
-	if ((*pte & bits) != bits) {
+	if (!debug && (*pte & bits) != bits) {
 		*pte |= bits;
 		phys_write(cpu, pte_addr, size, *pte);
 	}
 }
 
-/* Walks the page tables for `lin`. On a violation it raises #PF with the
- * SDM's error code; otherwise it sets A (and D for writes). */
-static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
-		      bool user, struct walk *w)
+/* A failed walk: #GP (a non-canonical address) or #PF with its error. */
+#define WALK_GP 0x10000u
+#define WALK_PF 0x20000u
+
+/* A page-table entry. A debugger's walk (`debug`) reads RAM only: an
+ * entry outside it reads as not present, so no device sees the read. */
+static uint64_t pte_read(struct cpu *cpu, uint64_t paddr, unsigned size,
+			 bool debug)
+{
+	const uint8_t *page;
+	if (!debug)
+		return phys_read(cpu, paddr, size);
+	paddr &= cpu->a20_mask;
+	page = phys_page(cpu, paddr, false);
+	return page ? host_load(page + (paddr & 0xfff), size) : 0;
+}
+
+/* Walks the page tables for `lin`. Returns 0, or WALK_GP or WALK_PF with
+ * the SDM's #PF error code. The CPU's walk sets A (and D for writes); a
+ * debugger's (`debug`) changes nothing. */
+static uint32_t walk_tables(struct cpu *cpu, uint64_t lin, enum access_kind k,
+			    bool user, struct walk *w, bool debug)
 {
 	bool write = k == ACC_WRITE;
 	bool wp = (cpu->s.cr0 & CR0_WP) != 0;
@@ -186,7 +206,7 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 		uint64_t rsvd = 0x000ffff000000000ull | (nxe ? 0 : PTE_NX);
 		uint64_t table = cpu->s.cr3 & PHYS_ADDR_MASK;
 		if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin)
-			cpu_fault(cpu, EXC_GP, 0);
+			return WALK_GP;
 		if (nxe)
 			err |= k == ACC_EXEC ? PF_I : 0;
 		esize = 8;
@@ -194,11 +214,11 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 			unsigned shift = 12 + 9 * level;
 			uint64_t off = ((uint64_t)1 << shift) - 1;
 			pte_addr = table + ((lin >> shift) & 0x1ff) * 8;
-			pte = phys_read(cpu, pte_addr, 8);
+			pte = pte_read(cpu, pte_addr, 8, debug);
 			if (!(pte & PTE_P))
-				page_fault(cpu, lin, err);
+				return WALK_PF | err;
 			if ((pte & rsvd) || (level == 3 && (pte & PTE_PS)))
-				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+				return WALK_PF | err | PF_P | PF_RSVD;
 			rw &= (pte & PTE_W) != 0;
 			us &= (pte & PTE_U) != 0;
 			nx |= nxe && (pte & PTE_NX);
@@ -206,14 +226,13 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 				/* Bit 12 of a large page is PAT; the bits up
 				 * to the page size are reserved. */
 				if (level && (pte & off & ~0x1fffull))
-					page_fault(cpu, lin,
-						   err | PF_P | PF_RSVD);
+					return WALK_PF | err | PF_P | PF_RSVD;
 				paddr = (pte & PHYS_ADDR_MASK & ~off) |
 					(lin & off);
 				w->large_mask = level ? off : 0;
 				break;
 			}
-			set_bits(cpu, pte_addr, &pte, PTE_A, 8);
+			set_bits(cpu, debug, pte_addr, &pte, PTE_A, 8);
 			table = pte & PHYS_ADDR_MASK;
 		}
 	} else if (cpu->s.cr4 & CR4_PAE) {
@@ -225,38 +244,38 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 		if (nxe)
 			err |= k == ACC_EXEC ? PF_I : 0;
 		esize = 8;
-		pdpte = phys_read(cpu, (cpu->s.cr3 & 0xffffffe0ull) +
-					       ((lin >> 30) & 3) * 8, 8);
+		pdpte = pte_read(cpu, (cpu->s.cr3 & 0xffffffe0ull) +
+					       ((lin >> 30) & 3) * 8, 8, debug);
 		if (!(pdpte & PTE_P))
-			page_fault(cpu, lin, err);
+			return WALK_PF | err;
 		if (pdpte & (0x1e6ull | rsvd | PTE_NX))
-			page_fault(cpu, lin, err | PF_P | PF_RSVD);
+			return WALK_PF | err | PF_P | PF_RSVD;
 		pde_addr = (pdpte & PHYS_ADDR_MASK) + ((lin >> 21) & 0x1ff) * 8;
-		pde = phys_read(cpu, pde_addr, 8);
+		pde = pte_read(cpu, pde_addr, 8, debug);
 		if (!(pde & PTE_P))
-			page_fault(cpu, lin, err);
+			return WALK_PF | err;
 		if (pde & rsvd)
-			page_fault(cpu, lin, err | PF_P | PF_RSVD);
+			return WALK_PF | err | PF_P | PF_RSVD;
 		rw &= (pde & PTE_W) != 0;
 		us &= (pde & PTE_U) != 0;
 		nx |= nxe && (pde & PTE_NX);
 		if (pde & PTE_PS) {
 			if (pde & 0x1fe000ull)
-				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+				return WALK_PF | err | PF_P | PF_RSVD;
 			pte = pde;
 			pte_addr = pde_addr;
 			paddr = (pde & PHYS_ADDR_MASK & ~0x1fffffull) |
 				(lin & 0x1fffff);
 			w->large_mask = 0x1fffff;
 		} else {
-			set_bits(cpu, pde_addr, &pde, PTE_A, 8);
+			set_bits(cpu, debug, pde_addr, &pde, PTE_A, 8);
 			pte_addr = (pde & PHYS_ADDR_MASK) +
 				   ((lin >> 12) & 0x1ff) * 8;
-			pte = phys_read(cpu, pte_addr, 8);
+			pte = pte_read(cpu, pte_addr, 8, debug);
 			if (!(pte & PTE_P))
-				page_fault(cpu, lin, err);
+				return WALK_PF | err;
 			if (pte & rsvd)
-				page_fault(cpu, lin, err | PF_P | PF_RSVD);
+				return WALK_PF | err | PF_P | PF_RSVD;
 			rw &= (pte & PTE_W) != 0;
 			us &= (pte & PTE_U) != 0;
 			nx |= nxe && (pte & PTE_NX);
@@ -268,9 +287,9 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 		lin &= 0xffffffffull;
 		esize = 4;
 		pde_addr = (cpu->s.cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4;
-		pde = phys_read(cpu, pde_addr, 4);
+		pde = pte_read(cpu, pde_addr, 4, debug);
 		if (!(pde & PTE_P))
-			page_fault(cpu, lin, err);
+			return WALK_PF | err;
 		rw &= (pde & PTE_W) != 0;
 		us &= (pde & PTE_U) != 0;
 		if ((pde & PTE_PS) && (cpu->s.cr4 & CR4_PSE)) {
@@ -281,11 +300,11 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 				((pde >> 13) & 0xfull) << 32 | (lin & 0x3fffff);
 			w->large_mask = 0x3fffff;
 		} else {
-			set_bits(cpu, pde_addr, &pde, PTE_A, 4);
+			set_bits(cpu, debug, pde_addr, &pde, PTE_A, 4);
 			pte_addr = (pde & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4;
-			pte = phys_read(cpu, pte_addr, 4);
+			pte = pte_read(cpu, pte_addr, 4, debug);
 			if (!(pte & PTE_P))
-				page_fault(cpu, lin, err);
+				return WALK_PF | err;
 			rw &= (pte & PTE_W) != 0;
 			us &= (pte & PTE_U) != 0;
 			paddr = (pte & 0xfffff000ull) | (lin & 0xfff);
@@ -296,16 +315,29 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	w->writable = user ? (rw && us) : (rw || !wp);
 	w->executable = !nx && (!user || us);
 	if (user && !us)
-		page_fault(cpu, lin, err | PF_P);
+		return WALK_PF | err | PF_P;
 	if (write && !w->writable)
-		page_fault(cpu, lin, err | PF_P);
+		return WALK_PF | err | PF_P;
 	if (k == ACC_EXEC && nx)
-		page_fault(cpu, lin, err | PF_P);
+		return WALK_PF | err | PF_P;
 
-	set_bits(cpu, pte_addr, &pte, write ? PTE_A | PTE_D : PTE_A, esize);
+	set_bits(cpu, debug, pte_addr, &pte, write ? PTE_A | PTE_D : PTE_A, esize);
 	w->dirty = (pte & PTE_D) != 0;
 	w->global = (pte & PTE_G) && (cpu->s.cr4 & CR4_PGE);
 	w->paddr = paddr;
+	return 0;
+}
+
+/* The CPU's walk: a violation raises the fault. */
+static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
+		      bool user, struct walk *w)
+{
+	uint32_t r = walk_tables(cpu, lin, k, user, w, false);
+	if (r & WALK_GP)
+		cpu_fault(cpu, EXC_GP, 0);
+	if (r)
+		page_fault(cpu, (cpu->s.efer & EFER_LMA) ? lin : lin & 0xffffffffull,
+			   r & 0xffff);
 }
 
 /* Translates and, when the page is RAM the access may use directly, fills
@@ -372,6 +404,8 @@ static void mem_checks_slow(struct cpu *cpu, uint64_t lin, unsigned size,
 		cpu_fault(cpu, EXC_AC, 0);
 	if (cpu->mem_checks & MEMCHK_DR)
 		dr_check_data(cpu, lin, size, write);
+	if (cpu->mem_checks & MEMCHK_GDB)
+		cpu_debug_check_data(cpu, lin, size, write);
 }
 
 uint64_t lin_read(struct cpu *cpu, uint64_t lin, unsigned size, bool user)
@@ -455,4 +489,56 @@ const uint8_t *lin_fetch_page(struct cpu *cpu, uint64_t lin, uint64_t *paddr)
 	if (e->tag != (lin & ~0xfffull))
 		return NULL; /* not RAM: the caller fetches through phys_read */
 	return (const uint8_t *)(uintptr_t)((lin & ~0xfffull) + e->addend);
+}
+
+/* ---- a debugger's accesses (cpu.h) ---- */
+
+int cpu_debug_translate(struct cpu *cpu, uint64_t lin, uint64_t *paddr)
+{
+	struct walk w;
+
+	if (!cpu_long64(cpu))
+		lin &= 0xffffffffull;
+	if (cpu->s.cr0 & CR0_PG) {
+		/* A supervisor read: the debugger may look at any mapped
+		 * page, whatever its protection. */
+		if (walk_tables(cpu, lin, ACC_READ, false, &w, true))
+			return -EFAULT;
+	} else {
+		w.paddr = lin & 0xffffffffull;
+	}
+	*paddr = w.paddr & cpu->a20_mask;
+	return 0;
+}
+
+int cpu_debug_rw(struct cpu *cpu, uint64_t lin, void *buf, size_t len,
+		 bool write)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		size_t n = 4096 - (lin & 0xfff);
+		uint64_t pa;
+		uint8_t *host;
+
+		if (n > len)
+			n = len;
+		if (cpu_debug_translate(cpu, lin, &pa) < 0)
+			return -EFAULT;
+		/* RAM only (ROM is not written): a device never sees a
+		 * debugger's access. */
+		host = phys_page(cpu, pa, write);
+		if (!host)
+			return -EFAULT;
+		if (write) {
+			memcpy(host + (pa & 0xfff), p, n);
+			cpu_invalidate_code(cpu, pa, n);
+		} else {
+			memcpy(p, host + (pa & 0xfff), n);
+		}
+		p += n;
+		lin += n;
+		len -= n;
+	}
+	return 0;
 }

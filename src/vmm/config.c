@@ -3,6 +3,7 @@
  * name. Both -opt and --opt are accepted, as QEMU does. */
 #include "vmm/config.h"
 #include "vmm/qlog.h"
+#include "vmm/gdbstub.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -281,6 +282,28 @@ static int opt_d(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
+/* -gdb DEV, -s (= -gdb tcp::1234), -S: QEMU's debugger options. */
+static int opt_gdb(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (gdbstub_check_spec(arg) < 0)
+		return fail(err, n, "-gdb %s: tcp::PORT, tcp:HOST:PORT or unix:PATH"
+			    "[,server=on,wait=off]", arg);
+	c->gdb = arg;
+	return 0;
+}
+
+static int opt_s(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	c->gdb = "tcp::1234";
+	return 0;
+}
+
+static int opt_S(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	c->gdb_wait = true;
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -308,6 +331,9 @@ static const struct option_row options[] = {
 	{"jit", ARG, opt_jit, 0},
 	{"d", ARG, opt_d, 0},
 	{"D", ARG, NULL, STR(log_file)},
+	{"gdb", ARG, opt_gdb, 0},
+	{"s", NO_ARG, opt_s, 0},
+	{"S", NO_ARG, opt_S, 0},
 #ifdef V2E_TEST_DEVICES
 	{"dm-hostile", ARG, opt_dm_hostile, 0},
 #endif
@@ -322,9 +348,9 @@ static const struct option_row options[] = {
 /* QEMU options users will try that v2e does not have yet: refused with
  * a reason rather than "unknown". */
 static const char *const not_yet[] = {
-	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "S", "s", "qmp",
+	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"chardev", "vga", "usb", "gdb", "rtc", "global", "object",
+	"chardev", "vga", "usb", "rtc", "global", "object",
 };
 
 static const struct option_row *find_option(const char *name)
@@ -394,6 +420,9 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->help = true;
 		}
 	}
+	if (c->gdb_wait && !c->gdb)
+		return fail(err, errlen, "-S waits for a debugger to start the guest: give -s "
+			    "or -gdb (v2e has no monitor yet)");
 	if ((c->initrd || c->append) && !c->kernel)
 		return fail(err, errlen, "-%s needs -kernel", c->initrd ? "initrd" : "append");
 	/* QEMU: -nographic puts the first serial port on the terminal. */
@@ -433,5 +462,8 @@ const char *config_usage(void)
 	       "  -d ITEM[,ITEM]       log what the guest does (int, in_asm, exec, cpu,\n"
 	       "                       cpu_reset, guest_errors, unimp; -d help lists them)\n"
 	       "  -D FILE              write the -d log to FILE instead of stderr\n"
+	       "  -gdb DEV             GDB stub on tcp::PORT, tcp:HOST:PORT or unix:PATH\n"
+	       "  -s                   -gdb tcp::1234\n"
+	       "  -S                   do not start the vCPU until the debugger continues\n"
 	       "  -version, -help\n";
 }

@@ -48,6 +48,8 @@ struct vm_config {
 	const char *test_device[CONFIG_MAX_TEST_DEVICES];
 	uint16_t test_device_base[CONFIG_MAX_TEST_DEVICES];
 	unsigned n_test_devices;
+	const char *gdb;         /* -gdb DEV / -s: the GDB stub listens there */
+	bool gdb_wait;           /* -S: the vCPU waits for the debugger */
 	bool help, version;
 	/* -d ITEM[,ITEM] (cpu_log_item bits; -d help sets log_help) and -D FILE */
 	unsigned log_mask;

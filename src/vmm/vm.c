@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vmm/acpi.h"
+#include "vmm/gdbstub.h"
 #include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
 #include "lib/clock.h"
@@ -639,6 +640,65 @@ static void board_unwire(struct vm *vm)
 	vm->term_open = false;
 }
 
+/* ---- the GDB stub's view of the VM ---- */
+
+static int vm_reset(struct vm *vm);
+
+static void gdb_get_state(void *opaque, struct x86_state *s)
+{
+	struct vm *vm = opaque;
+	cpu_get_state(vm->cpu, s);
+}
+
+static void gdb_set_state(void *opaque, const struct x86_state *s)
+{
+	struct vm *vm = opaque;
+	cpu_set_state(vm->cpu, s);
+}
+
+static int gdb_mem_rw(void *opaque, uint64_t addr, void *buf, size_t len, bool write)
+{
+	struct vm *vm = opaque;
+	return cpu_debug_rw(vm->cpu, addr, buf, len, write);
+}
+
+static int gdb_set_debug(void *opaque, const struct cpu_debug *d)
+{
+	struct vm *vm = opaque;
+	return cpu_set_debug(vm->cpu, d);
+}
+
+static void gdb_reset(void *opaque)
+{
+	struct vm *vm = opaque;
+	if (vm_reset(vm) != 0)
+		vm_request_stop(vm, V2E_EXIT_USAGE, "%s", vm->exit_reason);
+}
+
+static void gdb_quit(void *opaque)
+{
+	vm_request_stop(opaque, V2E_EXIT_OK, "stopped by the debugger");
+}
+
+static int gdb_open(struct vm *vm)
+{
+	struct gdbstub_ops ops = {vm, gdb_get_state, gdb_set_state, gdb_mem_rw,
+				  gdb_set_debug, gdb_reset, gdb_quit};
+	char err[300];
+	int r;
+
+	if (!vm->cfg->gdb)
+		return 0;
+	r = gdbstub_create(&vm->gdb, vm->cfg->gdb, vm->cfg->gdb_wait, &ops, err,
+			   sizeof(err));
+	if (r < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-gdb %.100s: %.300s",
+			 vm->cfg->gdb, err);
+		vm->exit_status = V2E_EXIT_USAGE;
+	}
+	return r;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct cpu_bus bus = {
@@ -697,6 +757,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	r = board_wire(vm);
 	if (r < 0)
 		goto fail_board;
+	r = gdb_open(vm);
+	if (r < 0)
+		goto fail_board;
 	return 0;
 
 fail_board:
@@ -713,6 +776,8 @@ fail_mem:
 
 void vm_destroy(struct vm *vm)
 {
+	gdbstub_destroy(vm->gdb);
+	vm->gdb = NULL;
 	board_unwire(vm);
 	qlog_close(&vm->qlog);
 	cpu_destroy(vm->cpu);
@@ -874,7 +939,7 @@ static int vm_reset(struct vm *vm)
  * signal: what can wake a halted vCPU. */
 static void wait_for_event(struct vm *vm, int64_t ns)
 {
-	struct pollfd fds[1 + 2 * 2];
+	struct pollfd fds[2 + 2 * 2];
 	unsigned first_fd[2] = {0, 0};
 	struct timespec ts;
 	nfds_t n = 0;
@@ -888,6 +953,9 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 	}
 	if (vm->sigfd >= 0)
 		fds[n++] = (struct pollfd){vm->sigfd, POLLIN, 0};
+	/* A debugger's Ctrl-C (or its arrival). */
+	if (vm->gdb)
+		fds[n++] = (struct pollfd){gdbstub_fd(vm->gdb), POLLIN, 0};
 	/* A device model's events (terminal input) and its death. */
 	for (unsigned d = 0; d < vm->n_dm; d++) {
 		int w[2];
@@ -901,6 +969,18 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		if (first_fd[d] != ~0u && (fds[first_fd[d]].revents & POLLIN))
 			dm_link_woken(&vm->dm[d]);
+}
+
+/* The vCPU is stopped for the debugger: wait for it (or a signal). */
+static void gdb_wait(struct vm *vm)
+{
+	struct pollfd fds[2];
+	nfds_t n = 0;
+
+	if (vm->sigfd >= 0)
+		fds[n++] = (struct pollfd){vm->sigfd, POLLIN, 0};
+	fds[n++] = (struct pollfd){gdbstub_fd(vm->gdb), POLLIN, 0};
+	poll(fds, n, -1);
 }
 
 int vm_run(struct vm *vm)
@@ -921,6 +1001,27 @@ int vm_run(struct vm *vm)
 			vm_request_stop(vm, V2E_EXIT_OK, "terminating on signal %u",
 					si.ssi_signo);
 			break;
+		}
+
+		/* The debugger: Ctrl-C is seen between bursts. While it
+		 * holds the vCPU, nothing runs and the clock stands still. */
+		if (vm->gdb) {
+			gdbstub_poll(vm->gdb);
+			if (vm->stop)
+				break;
+			if (gdbstub_stopped(vm->gdb)) {
+				uint64_t t0 = mono_ns();
+				gdb_wait(vm);
+				/* Real time stands still too: the host time
+				 * spent stopped is taken out of the clock (as
+				 * QEMU's paused clock), and the host timer is
+				 * armed afresh from it. */
+				if (!cfg->icount) {
+					vm->start_host_ns += mono_ns() - t0;
+					vm->kick_armed = VCLOCK_NEVER;
+				}
+				continue;
+			}
 		}
 
 		vclock_advance_to(&vm->clock, now);
@@ -950,6 +1051,12 @@ int vm_run(struct vm *vm)
 			dm_link_sync(&vm->dm[d]);
 		if (vm->stop)
 			break;
+		if (r == CPU_EXIT_DEBUG && vm->gdb) {
+			struct cpu_debug_stop why;
+			cpu_debug_stop(vm->cpu, &why);
+			gdbstub_cpu_stopped(vm->gdb, &why);
+			continue;
+		}
 		if (r == CPU_EXIT_SHUTDOWN || vm->reset_pending) {
 			bool triple = r == CPU_EXIT_SHUTDOWN;
 			if (triple && qlog_on(&vm->qlog, CPU_LOG_GUEST)) {
@@ -1008,5 +1115,7 @@ int vm_run(struct vm *vm)
 	}
 	kick_timer_delete(vm);
 	qlog_flush(&vm->qlog);
+	if (vm->gdb)
+		gdbstub_vm_exited(vm->gdb, vm->exit_status);
 	return vm->exit_status;
 }

@@ -77,6 +77,7 @@ struct vm {
 	bool term_open;
 	bool term_input;        /* a COM port reads the terminal */
 	struct qlog qlog;       /* -d and -D */
+	struct gdbstub *gdb;    /* -gdb/-s: the GDB stub, or NULL */
 };
 
 /* 0, or -errno with vm->exit_reason saying why and vm->exit_status the

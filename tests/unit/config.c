@@ -108,6 +108,20 @@ int main(void)
 		       parse(&c, err, "-perfmap") == 0 && c.perf_map, "-perfmap");
 	tap_ok(&t, parse(&c, err, "-jit maybe") < 0 && strstr(err, "-jit maybe") &&
 		       strstr(err, "'off'"), "-jit with a wrong value names the choices: %s", err);
+	tap_ok(&t, parse(&c, err, "-s -S") == 0 && !strcmp(c.gdb, "tcp::1234") && c.gdb_wait,
+	       "-s -S: the GDB stub on tcp::1234, the vCPU waiting");
+	tap_ok(&t, parse(&c, err, "") == 0 && !c.gdb && !c.gdb_wait, "no debugger by default");
+	tap_ok(&t, parse(&c, err, "-S") < 0 && strstr(err, "-S") && strstr(err, "-gdb"),
+	       "-S without a debugger refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-gdb tcp::5555") == 0 && !strcmp(c.gdb, "tcp::5555") &&
+		       parse(&c, err, "-gdb tcp:127.0.0.1:1") == 0 &&
+		       parse(&c, err, "-gdb unix:/tmp/g.sock,server=on,wait=off") == 0 &&
+		       parse(&c, err, "-gdb unix:/tmp/g.sock") == 0,
+	       "-gdb tcp::PORT, tcp:HOST:PORT, unix:PATH (QEMU's server=on,wait=off too)");
+	tap_ok(&t, parse(&c, err, "-gdb tcp::70000") < 0 && parse(&c, err, "-gdb tcp:1234") < 0 &&
+		       parse(&c, err, "-gdb unix:") < 0 && parse(&c, err, "-gdb unix:/x,wait=on") < 0 &&
+		       parse(&c, err, "-gdb stdio") < 0 && strstr(err, "-gdb stdio"),
+	       "bad -gdb devices refused by name: %s", err);
 	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
 		       config_parse_size("-1", 1, &v) < 0 &&
 		       config_parse_size("99999999999999999999", 1, &v) < 0,
