@@ -32,12 +32,16 @@
 #define HDR_RELOCATABLE_KERNEL 0x234
 #define HDR_CMDLINE_SIZE 0x238
 #define HDR_HARDWARE_SUBARCH 0x23c /* 2.07 */
+#define HDR_XLOADFLAGS 0x236       /* 2.12 */
+#define HDR_PAYLOAD_OFFSET 0x248   /* 2.08 */
+#define HDR_PAYLOAD_LENGTH 0x24c   /* 2.08 */
 #define HDR_SETUP_DATA 0x250       /* 2.09 */
 #define HDR_PREF_ADDRESS 0x258     /* 2.10 */
 #define HDR_INIT_SIZE 0x260        /* 2.10 */
 
 /* Where the header must end at least: past cmdline_size (2.06), past
  * init_size (2.10). It may not run into the EDD buffer at 0x290. */
+#define XLF_KERNEL_64 0x01
 #define HDR_END_206 0x23c
 #define HDR_END_210 0x264
 #define HDR_END_LIMIT 0x290
@@ -166,11 +170,28 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	if (!(loadflags & LOADFLAGS_LOADED_HIGH))
 		return ld_fail(err, errlen, -EINVAL, "a zImage (loaded low): only bzImage is supported");
 	pm_len = len - setup_len;
+	/* syssize counts 16-byte paragraphs, rounded up: a file may end up
+	 * to 15 bytes before it (Debian ships such kernels; QEMU and boot
+	 * loaders load them). What must be in the file is the compressed
+	 * payload the decompressor reads (2.08 on). */
 	syssize = ld_rd32(img + HDR_SYSSIZE);
-	if (syssize == 0 || (uint64_t)syssize * 16 > pm_len)
+	if (syssize == 0 || (uint64_t)syssize * 16 >= pm_len + 16)
 		return ld_fail(err, errlen, -ENOEXEC,
 			    "syssize says %llu bytes of protected-mode kernel, the file has %llu",
 			    (unsigned long long)syssize * 16, (unsigned long long)pm_len);
+	if (version >= 0x208 && (uint64_t)ld_rd32(img + HDR_PAYLOAD_OFFSET) +
+					ld_rd32(img + HDR_PAYLOAD_LENGTH) > pm_len)
+		return ld_fail(err, errlen, -ENOEXEC,
+			    "the compressed kernel (payload %#x + %#x bytes) runs past the "
+			    "file's %llu bytes of protected-mode kernel: a truncated file",
+			    ld_rd32(img + HDR_PAYLOAD_OFFSET), ld_rd32(img + HDR_PAYLOAD_LENGTH),
+			    (unsigned long long)pm_len);
+	/* A kernel built for x86-64 starts in 32-bit mode too, then finds
+	 * no long mode and halts without a word: say it here. */
+	if (version >= 0x20c && (img[HDR_XLOADFLAGS] & XLF_KERNEL_64))
+		return ld_fail(err, errlen, -ENOEXEC,
+			    "a 64-bit (x86-64) kernel: v2e's CPU has no long mode yet; "
+			    "use a 32-bit (i386/i686) kernel");
 	cmdline_size = ld_rd32(img + HDR_CMDLINE_SIZE);
 	if (cmdline_size == 0)
 		return ld_fail(err, errlen, -ENOEXEC, "setup header with cmdline_size 0");
@@ -223,11 +244,17 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		ramdisk = (top - initrd_len) & ~0xfffull;
 	}
 
-	/* The command line, cut at cmdline_size (which excludes the NUL). */
+	/* The command line: at most cmdline_size bytes (without the NUL);
+	 * the kernel would cut a longer one where it stops reading, so it
+	 * is refused instead. */
 	cl_max = CMDLINE_LIMIT - LINUX_CMDLINE_ADDR - 1;
 	if (cmdline_size < cl_max)
 		cl_max = cmdline_size;
-	cl_len = cmdline ? strnlen(cmdline, cl_max) : 0;
+	cl_len = cmdline ? strlen(cmdline) : 0;
+	if (cl_len > cl_max)
+		return ld_fail(err, errlen, -E2BIG,
+			    "the command line (-append) is %zu bytes; this kernel takes at "
+			    "most %zu (cmdline_size)", cl_len, cl_max);
 
 	memset(bp, 0, sizeof(bp));
 	memcpy(bp + HDR_START, img + HDR_START, hdr_end - HDR_START);

@@ -196,14 +196,23 @@ int main(void)
 		       rd(&gm, s.gdtr.base + 0x18, 8) == 0x00cf93000000ffffull,
 	       "GDTR on a GDT whose 0x10 / 0x18 are flat code / data, so a reload works");
 
-	/* Command line cut at cmdline_size. */
+	/* A command line longer than cmdline_size is refused, not cut. */
 	make_bzimage(img);
 	wr32(img + 0x238, 7);
 	tap_ok(&t, linux_boot_load(&gm, img, IMG_LEN, NULL, 0, "console=ttyS0", &e, err,
+				   sizeof(err)) == -E2BIG && strstr(err, "at most 7"),
+	       "command line longer than cmdline_size 7 refused: %s", err);
+	tap_ok(&t, linux_boot_load(&gm, img, IMG_LEN, NULL, 0, "console", &e, err,
 				   sizeof(err)) == 0 &&
 		       !strcmp((char *)gm.host + LINUX_CMDLINE_ADDR, "console") &&
 		       rd(&gm, bp + 0x218, 4) == 0 && rd(&gm, bp + 0x21c, 4) == 0,
-	       "command line cut at cmdline_size 7; no initrd, no ramdisk fields");
+	       "one of exactly cmdline_size 7 loads; no initrd, no ramdisk fields");
+
+	/* syssize rounded up past the file's end, as Debian ships some. */
+	make_bzimage(img);
+	tap_ok(&t, linux_boot_load(&gm, img, IMG_LEN - 8, NULL, 0, "", &e, err,
+				   sizeof(err)) == 0,
+	       "a file ending 8 bytes before syssize's paragraphs loads (%s)", err);
 	make_bzimage(img);
 	tap_ok(&t, linux_boot_load(&gm, img, IMG_LEN, NULL, 0, NULL, &e, err, sizeof(err)) == 0 &&
 		       gm.host[LINUX_CMDLINE_ADDR] == 0,
@@ -260,7 +269,16 @@ int main(void)
 	make_bzimage(img);
 	wr32(img + 0x1f4, PM_LEN / 16 + 1);
 	tap_ok(&t, refused(&gm, img, IMG_LEN, -ENOEXEC, err, sizeof(err)),
-	       "syssize beyond the file: %s", err);
+	       "syssize a paragraph beyond the file: %s", err);
+	make_bzimage(img);
+	wr32(img + 0x248, 0x100);
+	wr32(img + 0x24c, PM_LEN);
+	tap_ok(&t, refused(&gm, img, IMG_LEN, -ENOEXEC, err, sizeof(err)),
+	       "compressed payload beyond the file: %s", err);
+	make_bzimage(img);
+	img[0x236] = 0x01 | 0x02;
+	tap_ok(&t, refused(&gm, img, IMG_LEN, -ENOEXEC, err, sizeof(err)) && strstr(err, "64-bit"),
+	       "a 64-bit kernel is named as such: %s", err);
 	make_bzimage(img);
 	img[0x201] = 0xff;
 	tap_ok(&t, refused(&gm, img, IMG_LEN, -ENOEXEC, err, sizeof(err)),
