@@ -464,7 +464,10 @@ static void step_careful(struct cpu *cpu)
 	bool rf = (cpu->s.rflags & FL_RF) != 0;
 	uint8_t shadow = cpu->inhibit_irq;
 
-	if (dr_exec_hit(cpu))
+	/* An instruction breakpoint on the instruction after MOV SS or POP
+	 * SS is not taken on the GenuineIntel CPUs v2e models (SDM vol. 3,
+	 * 6.8.3): the shadow holds it off, and it is gone after. */
+	if (!(shadow & SHADOW_MOV_SS) && dr_exec_hit(cpu))
 		cpu_fault_noerr(cpu, EXC_DB);
 	b = codecache_get(cpu, &single);
 	if (!(shadow & SHADOW_MOV_SS))

@@ -96,6 +96,31 @@ ss_next:
 	PHEX eax, 1
 	NL
 
+	; An instruction breakpoint on the instruction right after MOV SS or
+	; POP SS is not taken (SDM vol. 3, 6.8.3; GenuineIntel). The second
+	; round reaches `ss_bp` by a jump instead: that one is taken.
+	mov dword [db_count], 0
+	mov eax, ss_bp
+	mov dr0, eax
+	mov eax, pop_bp
+	mov dr1, eax
+	mov eax, 0x405           ; L0, L1: execute breakpoints
+	mov dr7, eax
+	mov ax, ss
+	mov ss, ax
+ss_bp:	nop
+	push ss
+	pop ss
+pop_bp:	nop
+	PRINT "breakpoints after mov ss, pop ss: "
+	PHEX [db_count], 1
+	NL
+	inc byte [ss_round]
+	cmp byte [ss_round], 2
+	jb ss_bp
+	xor eax, eax
+	mov dr7, eax
+
 	; DR4/DR5 alias DR6/DR7 while CR4.DE is clear.
 	mov eax, 0x155
 	mov dr7, eax
@@ -154,6 +179,7 @@ db_dr6: dd 0
 db_eip: dd 0
 db_print: db 0
 ss_next_seen: db 0
+ss_round: db 0
 
 ;= #DB dr6 0001
 ;= #DB dr6 0001
@@ -165,6 +191,8 @@ ss_next_seen: db 0
 ;= read with rw breakpoint traps
 ;= single-step traps 06 dr6.bs 1
 ;= single-step over mov ss: traps 05 one after mov ss: 0
+;= breakpoints after mov ss, pop ss: 0
+;= breakpoints after mov ss, pop ss: 1
 ;= dr5 00000555
 ;= dr4 with cr4.de #06 0000 fault
 ;= #DB dr6 2000
