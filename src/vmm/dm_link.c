@@ -520,10 +520,25 @@ void dm_link_stop(struct dm_link *l)
 	ioreq_chan_close(&l->chan);
 }
 
+/* In process, the board's host input (the terminal) is the vmm's to
+ * watch: a look without waiting, and bytes held for a full FIFO. */
+static void inprocess_input(struct dm_link *l)
+{
+	struct pollfd p[8];
+	unsigned n = dm_board_poll_fds(&l->board, p, 8);
+	if (n && poll(p, n, 0) < 0)
+		return;
+	dm_board_input(&l->board, p, n);
+}
+
 void dm_link_poll(struct dm_link *l)
 {
-	if (l->inprocess || l->failed)
+	if (l->failed)
 		return;
+	if (l->inprocess) {
+		inprocess_input(l);
+		return;
+	}
 	drain(l);
 	update_deadline(l);
 }
@@ -573,10 +588,17 @@ void dm_link_reset(struct dm_link *l)
 		link_fail(l, "no answer to a system reset");
 }
 
-unsigned dm_link_wake_fds(const struct dm_link *l, int *fds)
+unsigned dm_link_wake_fds(struct dm_link *l, int *fds)
 {
-	if (l->inprocess || l->failed)
+	if (l->failed)
 		return 0;
+	if (l->inprocess) {
+		struct pollfd p[2];
+		unsigned n = dm_board_poll_fds(&l->board, p, 2);
+		for (unsigned i = 0; i < n; i++)
+			fds[i] = p[i].fd;
+		return n;
+	}
 	fds[0] = l->chan.ev_fd;
 	fds[1] = l->ctl;
 	return 2;
@@ -584,9 +606,10 @@ unsigned dm_link_wake_fds(const struct dm_link *l, int *fds)
 
 void dm_link_woken(struct dm_link *l)
 {
-	if (l->inprocess || l->failed)
+	if (l->failed)
 		return;
-	ioreq_vmm_events_ack(&l->chan);
+	if (!l->inprocess)
+		ioreq_vmm_events_ack(&l->chan);
 	dm_link_poll(l);
 }
 

@@ -96,7 +96,8 @@ int dm_link_start(struct dm_link *l, const struct dm_link_options *o,
 /* Stops it (SHUTDOWN, then SIGKILL if it lingers) and frees it. */
 void dm_link_stop(struct dm_link *l);
 
-/* Applies what the dm queued on its own (events after host input). */
+/* Applies what the dm queued on its own (events after host input); in
+ * process, reads the board's host input. */
 void dm_link_poll(struct dm_link *l);
 
 /* End of a burst: buffered writes consumed and their events applied, so
@@ -106,11 +107,12 @@ void dm_link_sync(struct dm_link *l);
 /* Devices back to power-on state (system reset). */
 void dm_link_reset(struct dm_link *l);
 
-/* Descriptors that wake a halted vCPU for this dm (events, its death):
- * returns how many it wrote (at most 2). */
-unsigned dm_link_wake_fds(const struct dm_link *l, int *fds);
-/* After a sleep that its events descriptor ended (the first of
- * dm_link_wake_fds()): takes the signal, then applies the events. */
+/* Descriptors that wake a halted vCPU for this dm (events and its
+ * death; in process, the board's host input): returns how many it wrote
+ * (at most 2). */
+unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
+/* After a sleep that the first of dm_link_wake_fds() ended: takes the
+ * signal, then applies the events (in process: reads the input). */
 void dm_link_woken(struct dm_link *l);
 
 /* The device model behind a window of the vmm's port space, or NULL when

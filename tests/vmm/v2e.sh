@@ -115,5 +115,16 @@ for mode in "-icount" "" "-jit off"; do
 	[ "$st" = 0 ]; ok $? "SIGTERM ends v2e within 1 s while the guest spins with IF=0 ${mode:-(real time)} (status $st after ${waited}00 ms)"
 done
 
+# Ctrl-A X on the terminal (script(1) gives v2e a pty) ends v2e, with the
+# device models out of process and in process alike.
+if command -v script >/dev/null 2>&1; then
+	for dm in process inprocess; do
+		(sleep 2; printf '\001x') | timeout -k 2 15 script -qec \
+			"$v2e -dm $dm -nographic -kernel $k/spin.mb -append cli" /dev/null >/dev/null 2>&1
+		st=$?
+		[ $st -eq 0 ]; ok $? "-dm $dm -nographic: the terminal is read, Ctrl-A X quits (status $st)"
+	done
+fi
+
 echo "1..$n"
 exit $fail
