@@ -102,7 +102,10 @@ static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
 	if (c->n_serial == CONFIG_MAX_SERIAL)
 		return fail(err, n, "-serial: at most %d ports (COM1-COM4)", CONFIG_MAX_SERIAL);
 	s = &c->serial[c->n_serial];
-	if (!strcmp(arg, "stdio") || !strcmp(arg, "mon:stdio")) {
+	if (!strcmp(arg, "mon:stdio"))
+		return fail(err, n, "-serial mon:stdio: v2e has no monitor yet; use -serial stdio "
+			    "(Ctrl-A X quits, Ctrl-A H lists the keys)");
+	if (!strcmp(arg, "stdio")) {
 		s->kind = SERIAL_STDIO;
 	} else if (!strcmp(arg, "none") || !strcmp(arg, "null")) {
 		s->kind = SERIAL_NONE;
@@ -304,6 +307,33 @@ static int opt_S(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
+/* -accel tcg: the only accelerator v2e has is its own emulator, which
+ * is what a TCG user expects (no KVM yet). */
+static int opt_accel(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	size_t len = strcspn(arg, ",");
+	if (!strncmp(arg, "accel=", 6))
+		return opt_accel(c, arg + 6, err, n);
+	if (len == 3 && !strncmp(arg, "tcg", 3))
+		return 0;
+	return fail(err, n, "-accel %s: v2e runs guests on its own emulator only "
+		    "('tcg'); hardware virtualization is not supported yet", arg);
+}
+
+/* -M / -machine pc[,...]: the only machine (QEMU's i440FX PC). */
+static int opt_machine(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	size_t len = strcspn(arg, ",");
+	if (!strncmp(arg, "type=", 5))
+		return opt_machine(c, arg + 5, err, n);
+	if (!strcmp(arg, "help"))
+		return fail(err, n, "-machine: v2e has one machine, 'pc'");
+	if (len != 2 || strncmp(arg, "pc", 2) || arg[len])
+		return fail(err, n, "-machine %s: v2e has one machine, 'pc' (no machine "
+			    "properties yet)", arg);
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -337,6 +367,12 @@ static const struct option_row options[] = {
 #ifdef V2E_TEST_DEVICES
 	{"dm-hostile", ARG, opt_dm_hostile, 0},
 #endif
+	{"accel", ARG, opt_accel, 0},
+	{"M", ARG, opt_machine, 0},
+	{"machine", ARG, opt_machine, 0},
+	{"name", ARG, NULL, STR(name)},
+	{"pidfile", ARG, NULL, STR(pidfile)},
+	{"nodefaults", NO_ARG, NULL, 0},
 	{"nographic", NO_ARG, NULL, 0},
 	{"no-reboot", NO_ARG, NULL, 0},
 	{"perfmap", NO_ARG, NULL, 0},
@@ -351,6 +387,16 @@ static const char *const not_yet[] = {
 	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
 	"chardev", "vga", "usb", "rtc", "global", "object",
+	"nic", "snapshot", "daemonize", "k", "hdc", "hdd", "fda", "fdb", "sd",
+	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs", "usbdevice",
+	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
+	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
+	"L", "option-rom", "fw_cfg", "smbios", "acpitable", "uuid", "incoming",
+	"loadvm", "watchdog", "watchdog-action", "runas", "chroot", "sandbox",
+	"singlestep", "trace", "plugin", "qtest", "semihosting", "tpmdev",
+	"add-fd", "parallel", "virtioconsole", "mon", "debugcon", "no-acpi",
+	"no-hpet", "no-shutdown", "action", "enable-fips", "msg", "readconfig",
+	"writeconfig", "nodefconfig", "no-user-config", "smp-opts",
 };
 
 static const struct option_row *find_option(const char *name)
@@ -408,6 +454,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 				return r;
 		} else if (o->arg == ARG) {
 			*(const char **)((char *)c + o->str_field) = val;
+		} else if (!strcmp(name, "nodefaults")) {
+			c->nodefaults = true;
 		} else if (!strcmp(name, "nographic")) {
 			c->nographic = true;
 		} else if (!strcmp(name, "no-reboot")) {
@@ -425,8 +473,14 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			    "or -gdb (v2e has no monitor yet)");
 	if ((c->initrd || c->append) && !c->kernel)
 		return fail(err, errlen, "-%s needs -kernel", c->initrd ? "initrd" : "append");
+	/* No display exists yet: without any display or serial choice,
+	 * behave as -nographic (main says so) rather than print nothing. */
+	if (!c->nographic && !c->display_none && c->n_serial == 0 && !c->nodefaults) {
+		c->nographic = true;
+		c->implied_nographic = true;
+	}
 	/* QEMU: -nographic puts the first serial port on the terminal. */
-	if (c->nographic) {
+	if (c->nographic && !c->nodefaults) {
 		c->display_none = true;
 		if (c->n_serial == 0) {
 			c->serial[0].kind = SERIAL_STDIO;
@@ -445,7 +499,12 @@ const char *config_usage(void)
 	       "  -initrd FILE         initial ramdisk (Linux)\n"
 	       "  -append CMDLINE      kernel command line\n"
 	       "  -serial DEV          stdio | file:PATH | none (COM1..COM4 in order)\n"
-	       "  -nographic           no display; serial on the terminal\n"
+	       "  -nographic           no display; serial on the terminal (also the\n"
+	       "                       default: v2e has no display yet)\n"
+	       "  -nodefaults          no default devices (no COM1 without -serial)\n"
+	       "  -name NAME           the guest's name\n"
+	       "  -pidfile FILE        write v2e's process ID to FILE\n"
+	       "  -accel tcg, -M pc    the only accelerator and machine there are\n"
 	       "  -display none        no display\n"
 	       "  -no-reboot           exit instead of resetting\n"
 	       "  -icount [shift=]N    deterministic clock, 2^N ns per instruction\n"

@@ -55,6 +55,10 @@ struct vm_config {
 	unsigned log_mask;
 	bool log_help;
 	const char *log_file;
+	const char *name;        /* -name: the guest's name (the process title) */
+	const char *pidfile;     /* -pidfile: v2e's PID written there */
+	bool nodefaults;         /* -nodefaults: no COM1 unless -serial asks */
+	bool implied_nographic;  /* no display option: -nographic assumed */
 };
 
 /* Fills `c` from argv (argv[0] is the program). Returns 0, or -EINVAL

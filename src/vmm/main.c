@@ -1,7 +1,9 @@
 /* v2e: the vmm program. Parses the command line, builds the VM, loads the
  * kernel, runs it, and turns the way it ended into the exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -27,8 +29,58 @@ static int signals_to_fd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* A -kernel or -initrd the user named must be a regular file v2e can
+ * read: said now, as the user's error (status 2), not later by a device
+ * model that cannot read it. */
+static int check_guest_file(const char *opt, const char *path)
+{
+	struct stat st;
+	int fd;
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%s %s: not a regular file (%s)", opt, path,
+			  S_ISDIR(st.st_mode) ? "a directory" : "a device or special file");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* -pidfile: v2e's PID, locked while it runs (a second v2e on the same
+ * file is refused, as QEMU does); removed at the end. Returns the
+ * descriptor holding the lock, or -1 with the reason printed. */
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int n, fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("-pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (lockf(fd, F_TLOCK, 0) < 0) {
+		log_error("-pidfile %s: %s (another v2e holds it?)", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
+		log_error("-pidfile %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
+	int pidfd = -1;
 	struct vm_config cfg;
 	struct vm vm;
 	char err[256];
@@ -52,14 +104,27 @@ int main(int argc, char **argv)
 		printf("v2e version " V2E_VERSION "\n");
 		return 0;
 	}
+	if (check_guest_file("-kernel", cfg.kernel) < 0 ||
+	    check_guest_file("-initrd", cfg.initrd) < 0)
+		return V2E_EXIT_USAGE;
+	if (cfg.pidfile && (pidfd = write_pidfile(cfg.pidfile)) < 0)
+		return V2E_EXIT_USAGE;
 	r = vm_create(&vm, &cfg);
 	if (r < 0) {
 		if (vm.exit_reason[0])
 			log_error("%s", vm.exit_reason);
 		else
 			log_error("cannot create the VM: %s", strerror(-r));
+		if (pidfd >= 0)
+			unlink(cfg.pidfile);
 		return vm.exit_status ? vm.exit_status : V2E_EXIT_HOST;
 	}
+	if (cfg.implied_nographic)
+		fprintf(stderr, "v2e: no display yet: the guest's serial console is on this "
+			"terminal, as with -nographic\n");
+	if (vm.term_open && vm.term.tty)
+		fprintf(stderr, "v2e: %s%sCtrl-A X quits, Ctrl-A H lists the keys\n",
+			cfg.name ? cfg.name : "", cfg.name ? ": " : "");
 	vm.sigfd = signals_to_fd();
 	status = vm_load_kernel(&vm);
 	if (status == 0)
@@ -70,5 +135,9 @@ int main(int argc, char **argv)
 	if (vm.sigfd >= 0)
 		close(vm.sigfd);
 	vm_destroy(&vm);
+	if (pidfd >= 0) {
+		unlink(cfg.pidfile);
+		close(pidfd);
+	}
 	return status;
 }

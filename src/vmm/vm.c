@@ -619,7 +619,7 @@ static int board_wire(struct vm *vm)
 	/* Everything else lives in device models. The terminal's mode is
 	 * the vmm's, so it is restored on every exit path, whatever
 	 * becomes of a device model. */
-	vm->n_com = cfg->n_serial ? cfg->n_serial : 1;
+	vm->n_com = cfg->n_serial ? cfg->n_serial : cfg->nodefaults ? 0 : 1;
 	for (unsigned i = 0; i < cfg->n_serial; i++)
 		if (cfg->serial[i].kind == SERIAL_STDIO) {
 			r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);

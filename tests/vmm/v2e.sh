@@ -126,5 +126,30 @@ if command -v script >/dev/null 2>&1; then
 	done
 fi
 
+# What a user types: their file errors are theirs (status 2, named),
+# QEMU's options either work or are refused the same way.
+err=$("$v2e" -kernel "$k" 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "not a regular file (a directory)"; ok $? "-kernel DIR: status 2, named ($st: $err)"
+err=$("$v2e" -kernel "$k/hello.mb" -initrd /dev/null 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "initrd /dev/null: not a regular file"; ok $? "-initrd a device: status 2, named ($st: $err)"
+for o in -nic -snapshot -daemonize -k; do
+	err=$("$v2e" $o x 2>&1); st=$?
+	[ $st -eq 2 ] && echo "$err" | grep -q -- "option $o is not supported by v2e yet"; ok $? "$o: refused as not supported yet ($err)"
+done
+err=$("$v2e" -kernel "$k/hello.mb" -serial mon:stdio 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "no monitor"; ok $? "-serial mon:stdio refused until a monitor exists ($err)"
+pf=$(mktemp -u)
+out=$("$v2e" -kernel "$k/hello.mb" -name guest1 -accel tcg -M pc -pidfile "$pf" -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q "hello from COM1" && echo "$out" | grep -q "as with -nographic" && [ ! -e "$pf" ]
+ok $? "-name, -accel tcg, -M pc, -pidfile accepted; no display option: serial on the terminal, said once ($st: $out)"
+"$v2e" -kernel "$k/spin.mb" -append cli -pidfile "$pf" $dx </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 1
+[ "$(cat "$pf" 2>/dev/null)" = "$pid" ]; ok $? "-pidfile holds v2e's PID while it runs"
+kill -TERM $pid; wait $pid
+[ ! -e "$pf" ]; ok $? "-pidfile is removed at the end"
+out=$("$v2e" -kernel "$k/hello.mb" -nodefaults -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && [ -z "$out" ]; ok $? "-nodefaults: no COM1, nothing printed ($st: $out)"
+
 echo "1..$n"
 exit $fail

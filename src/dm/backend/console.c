@@ -122,12 +122,21 @@ size_t console_filter(struct console *c, const uint8_t *in, size_t n,
 		uint8_t b = in[i];
 		if (c->escape) {
 			c->escape = false;
-			if (b == 'x' || b == 'X')
+			if (b == 'x' || b == 'X') {
 				c->quit = true;
-			else if (b == CTRL_A)
+			} else if (b == CTRL_A) {
 				out[o++] = CTRL_A;
-			/* Other escapes (QEMU's monitor and help) do not
-			 * exist here: the pair is dropped. */
+			} else if (b == 'h' || b == 'H' || b == '?') {
+				/* The terminal is raw: \r\n line ends. */
+				static const char help[] =
+					"\r\nv2e: Ctrl-A H  this help\r\n"
+					"v2e: Ctrl-A X  quit (the guest is stopped)\r\n"
+					"v2e: Ctrl-A Ctrl-A  sends Ctrl-A to the guest\r\n";
+				console_flush(c);
+				write_all(c, (const uint8_t *)help, sizeof(help) - 1);
+			}
+			/* Other escapes (QEMU's monitor, timestamps, break)
+			 * do not exist here: the pair is dropped. */
 			continue;
 		}
 		if (b == CTRL_A && c->escapes) {
