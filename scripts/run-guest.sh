@@ -5,7 +5,8 @@
 set -e
 v2e=${1:?usage: run-guest.sh PATH-TO-V2E}
 cd "$(dirname "$0")/.."
-scripts/fetch-guest.sh >/dev/null
+# Its progress shows on the terminal (the first run downloads).
+scripts/fetch-guest.sh >&2
 eval "$(scripts/fetch-guest.sh --paths)"
 exec "$v2e" -m 256 -kernel "$V2E_KERNEL" -initrd "$V2E_INITRD" \
 	-append console=ttyS0 -nographic
