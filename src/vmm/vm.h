@@ -46,11 +46,15 @@ struct vm {
 	timer_t kick_timer;
 	bool kick_timer_ok;
 	uint64_t kick_armed;    /* virtual deadline it is armed for, or NEVER */
+	bool woke;              /* the vCPU slept: the next burst is a short one */
+	bool wake_burst;        /* that burst runs: no host timer for it */
 	uint64_t idle_ns;       /* deterministic mode: halted time jumped over */
 	bool stop;
 	int exit_status;
 	char exit_reason[512];
 	int sigfd;              /* SIGINT/SIGTERM, read between bursts; -1 if none */
+	bool sig_ready;         /* a sleep saw the signalfd readable */
+	unsigned sig_bursts;    /* bursts since the signalfd was last read */
 	bool signalled;
 	/* The ISA interrupt lines devices drive, into both the PIC pair and
 	 * the IOAPIC (IRQ 0 on pin 2). The PIC's INT goes to the LAPIC's
