@@ -140,6 +140,7 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 
 	if (errlen)
 		err[0] = 0;
+	out->ram_needed = 0;
 	if (!linux_boot_probe(img, len))
 		return ld_fail(err, errlen, -ENOEXEC, "no Linux setup header (\"HdrS\" at 0x202)");
 	version = ld_rd16(img + HDR_VERSION);
@@ -219,6 +220,11 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	} else if (pm_len <= UINT32_MAX / 4) {
 		init_size = (uint32_t)(pm_len * 4);
 	}
+	kernel_end = LINUX_KERNEL_ADDR + pm_len;
+	if (run_at + init_size > kernel_end)
+		kernel_end = run_at + init_size;
+	/* RAM enough for the kernel and, a page aligned, the initrd above it. */
+	out->ram_needed = kernel_end + ((initrd_len + 0xfff) & ~0xfffull);
 	if (run_at > gm->low_end || init_size > gm->low_end - run_at ||
 	    pm_len > gm->low_end - LINUX_KERNEL_ADDR)
 		return ld_fail(err, errlen, -EFAULT,
@@ -226,9 +232,6 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 			    "bytes at %#x); RAM below 4 GiB ends at %#llx", init_size,
 			    (unsigned long long)run_at, (unsigned long long)pm_len,
 			    LINUX_KERNEL_ADDR, (unsigned long long)gm->low_end);
-	kernel_end = LINUX_KERNEL_ADDR + pm_len;
-	if (run_at + init_size > kernel_end)
-		kernel_end = run_at + init_size;
 
 	/* The initrd as high as allowed, page aligned, above the kernel. */
 	if (initrd && initrd_len) {
@@ -243,6 +246,7 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 				    (unsigned long long)top);
 		ramdisk = (top - initrd_len) & ~0xfffull;
 	}
+	out->ram_needed = 0;
 
 	/* The command line: at most cmdline_size bytes (without the NUL);
 	 * the kernel would cut a longer one where it stops reading, so it

@@ -33,6 +33,10 @@ struct linux_entry {
 	uint32_t esi;       /* struct boot_params */
 	uint32_t gdt_base;
 	uint16_t gdt_limit;
+	/* When linux_boot_load() fails for lack of RAM (-EFAULT): the
+	 * smallest RAM below 4 GiB that would have held the kernel and the
+	 * initrd (0 otherwise), so the user can be told the -m that fits. */
+	uint64_t ram_needed;
 };
 
 /* Returns 1 if `img` carries a setup header ("HdrS" at 0x202): it is a

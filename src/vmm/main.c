@@ -126,9 +126,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "v2e: %s%sCtrl-A X quits, Ctrl-A H lists the keys\n",
 			cfg.name ? cfg.name : "", cfg.name ? ": " : "");
 	vm.sigfd = signals_to_fd();
-	status = vm_load_kernel(&vm);
-	if (status == 0)
-		status = vm_run(&vm);
+	status = vm_run(&vm);
 	/* isa-debug-exit's statuses are the guest's words, not ours. */
 	if ((status != 0 && !(status & 1)) || vm.signalled)
 		log_error("%s", vm.exit_reason);

@@ -639,7 +639,6 @@ static int board_wire(struct vm *vm)
 	/* Everything else lives in device models. The terminal's mode is
 	 * the vmm's, so it is restored on every exit path, whatever
 	 * becomes of a device model. */
-	vm->n_com = cfg->n_serial ? cfg->n_serial : cfg->nodefaults ? 0 : 1;
 	for (unsigned i = 0; i < cfg->n_serial; i++)
 		if (cfg->serial[i].kind == SERIAL_STDIO) {
 			r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);
@@ -719,6 +718,8 @@ static int gdb_open(struct vm *vm)
 	return r;
 }
 
+static void firmware_handover(struct vm *vm);
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct cpu_bus bus = {
@@ -733,7 +734,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		.tsc_now = bus_tsc_now,
 	};
 	struct cpu_model model;
-	int r;
+	int r, st;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
@@ -774,9 +775,20 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		qlog_cpu_sink(&vm->qlog, &sink);
 		cpu_set_log(vm->cpu, cfg->log_mask, &sink);
 	}
+	/* The guest's files before any device model starts: a kernel or
+	 * initrd that cannot be loaded is the user's error (status 2, with
+	 * the -m that fits), not a device model's failure. */
+	vm->n_com = cfg->n_serial ? cfg->n_serial : cfg->nodefaults ? 0 : 1;
+	st = vm_load_kernel(vm);
+	if (st) {
+		vm->exit_status = st;
+		r = -EINVAL;
+		goto fail_board;
+	}
 	r = board_wire(vm);
 	if (r < 0)
 		goto fail_board;
+	firmware_handover(vm);
 	r = gdb_open(vm);
 	if (r < 0)
 		goto fail_board;
@@ -854,6 +866,14 @@ static void linux_cpu_state(struct vm *vm, const struct linux_entry *e)
 	cpu_set_state(vm->cpu, &s);
 }
 
+/* What firmware does before it starts a kernel above 1 MiB: A20 on,
+ * through port 0x92 (a device model's) so the port reads back what it
+ * did. */
+static void firmware_handover(struct vm *vm)
+{
+	iospace_write(&vm->ports, 0x92, 1, 0x02);
+}
+
 int vm_load_kernel(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -915,8 +935,15 @@ int vm_load_kernel(struct vm *vm)
 	free(img);
 	free(initrd);
 	if (r < 0) {
-		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %.250s",
-			 cfg->kernel, err);
+		if (is_linux && le.ram_needed > cfg->ram_bytes)
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+				 "-kernel %.100s%s%.100s: %.200s; -m %lluM or more holds them",
+				 cfg->kernel, cfg->initrd ? " with -initrd " : "",
+				 cfg->initrd ? cfg->initrd : "", err,
+				 (unsigned long long)((le.ram_needed + (1 << 20) - 1) >> 20));
+		else
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %.250s",
+				 cfg->kernel, err);
 		return V2E_EXIT_USAGE;
 	}
 	/* The firmware's ACPI tables, in the BIOS area both loaders'
@@ -930,9 +957,6 @@ int vm_load_kernel(struct vm *vm)
 			 strerror(-r));
 		return V2E_EXIT_USAGE;
 	}
-	/* What firmware does before it starts a kernel above 1 MiB: A20 on,
-	 * through port 0x92 so the port reads back what it did. */
-	iospace_write(&vm->ports, 0x92, 1, 0x02);
 	if (is_linux)
 		linux_cpu_state(vm, &le);
 	else
@@ -950,9 +974,13 @@ static int vm_reset(struct vm *vm)
 	pic_reset(&vm->pic);
 	pit_reset(&vm->pit);
 	acpi_pm_reset(&vm->acpi_pm);
+	int st;
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		dm_link_reset(&vm->dm[d]);
-	return vm_load_kernel(vm);
+	st = vm_load_kernel(vm);
+	if (st == 0)
+		firmware_handover(vm);
+	return st;
 }
 
 /* Sleeps until `ns` pass (-1: no limit), terminal input arrives, or a

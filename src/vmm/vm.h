@@ -89,8 +89,9 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg) must_check;
 void vm_destroy(struct vm *vm);
 
-/* Loads -kernel (and its modules) and sets the boot CPU state. Returns 0,
- * or a V2E_EXIT_* with vm->exit_reason filled. */
+/* Loads -kernel (and its modules) and sets the boot CPU state (vm_create()
+ * does, before any device model starts, and a system reset again).
+ * Returns 0, or a V2E_EXIT_* with vm->exit_reason filled. */
 int vm_load_kernel(struct vm *vm);
 
 /* Runs until the guest ends the VM; returns the exit status, with

@@ -31,6 +31,15 @@ boot() {
 	echo $? >"$out/$1.rc"
 }
 
+# A user's initrd that does not fit is the user's error, before anything
+# starts, with the -m that holds it.
+head -c 40000000 /dev/zero >"$out/big.img"
+err=$("$v2e" -m 32 -kernel "$V2E_KERNEL" -initrd "$out/big.img" -display none </dev/null 2>&1)
+rc=$?
+check '[ "$rc" = 2 ] && echo "$err" | grep -q -- "-m [0-9]*M or more holds them"' \
+	"an initrd too big for -m 32: status 2 and the -m that fits ($rc: $err)"
+rm -f "$out/big.img"
+
 boot run1
 rc=$(cat "$out/run1.rc")
 check '[ "$rc" = 0 ]' "v2e exits 0 after the guest powers off (got $rc: $(tail -1 "$out/run1.err"))"

@@ -234,9 +234,11 @@ int main(void)
 	       "initrd_addr_max inside the kernel's init_size: %s", err);
 	huge = calloc(1, 48 * MiB);
 	make_bzimage(img);
-	tap_ok(&t, huge && linux_boot_load(&gm, img, IMG_LEN, huge, 48 * MiB, "", &e, err,
-					   sizeof(err)) == -EFAULT,
-	       "initrd too big for RAM: %s", err);
+	ok = huge && linux_boot_load(&gm, img, IMG_LEN, huge, 48 * MiB, "", &e, err,
+				     sizeof(err)) == -EFAULT;
+	tap_ok(&t, ok && e.ram_needed == 0x1800000 + 48 * MiB,
+	       "initrd too big for RAM: %s (RAM that holds both: %#llx)", err,
+	       (unsigned long long)e.ram_needed);
 	free(huge);
 
 	/* An old 2.06 header: no init_size, pref_address; still loads. */
