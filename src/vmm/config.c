@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RAM_DEFAULT (128ull << 20) /* QEMU's default for PC machines */
 #define RAM_MIN (2ull << 20)
@@ -334,6 +335,48 @@ static int opt_machine(struct vm_config *c, const char *arg, char *err, size_t n
 	return 0;
 }
 
+/* -rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew].
+ * DATE is 2006-06-17T16:01:21 or 2006-06-17, UTC. v2e's RTC always counts
+ * the VM's own clock (the host's while the guest runs, stopped while a
+ * debugger holds it; instructions under -icount), which is what every
+ * clock= gives a running guest; the interrupt catch-up of driftfix=slew is
+ * not needed, as no tick is ever lost. */
+static int opt_rtc(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	char buf[128], *save, *tok;
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, n, "-rtc: argument too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "base=utc")) {
+			c->rtc_base = RTC_BASE_UTC;
+		} else if (!strcmp(tok, "base=localtime")) {
+			c->rtc_base = RTC_BASE_LOCALTIME;
+		} else if (!strncmp(tok, "base=", 5)) {
+			struct tm tm;
+			const char *end;
+			memset(&tm, 0, sizeof(tm));
+			end = strptime(tok + 5, "%Y-%m-%dT%H:%M:%S", &tm);
+			if (!end || *end) {
+				memset(&tm, 0, sizeof(tm));
+				end = strptime(tok + 5, "%Y-%m-%d", &tm);
+			}
+			if (!end || *end || tm.tm_year < 70)
+				return fail(err, n, "-rtc %s: base is utc, localtime, or a date "
+					    "such as 2006-06-17T16:01:21 or 2006-06-17 (1970 on)",
+					    tok);
+			c->rtc_base = RTC_BASE_DATE;
+			c->rtc_date = (int64_t)timegm(&tm);
+		} else if (strcmp(tok, "clock=host") && strcmp(tok, "clock=rt") &&
+			   strcmp(tok, "clock=vm") && strcmp(tok, "driftfix=none") &&
+			   strcmp(tok, "driftfix=slew")) {
+			return fail(err, n, "-rtc: unknown or unsupported '%s' (base=utc|localtime|"
+				    "DATE, clock=host|rt|vm, driftfix=none|slew)", tok);
+		}
+	}
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -373,6 +416,8 @@ static const struct option_row options[] = {
 	{"name", ARG, NULL, STR(name)},
 	{"pidfile", ARG, NULL, STR(pidfile)},
 	{"nodefaults", NO_ARG, NULL, 0},
+	{"daemonize", NO_ARG, NULL, 0},
+	{"rtc", ARG, opt_rtc, 0},
 	{"nographic", NO_ARG, NULL, 0},
 	{"no-reboot", NO_ARG, NULL, 0},
 	{"perfmap", NO_ARG, NULL, 0},
@@ -386,8 +431,8 @@ static const struct option_row options[] = {
 static const char *const not_yet[] = {
 	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"chardev", "vga", "usb", "rtc", "global", "object",
-	"nic", "snapshot", "daemonize", "k", "hdc", "hdd", "fda", "fdb", "sd",
+	"chardev", "vga", "usb", "global", "object",
+	"nic", "snapshot", "k", "hdc", "hdd", "fda", "fdb", "sd",
 	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs", "usbdevice",
 	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
 	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
@@ -454,6 +499,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 				return r;
 		} else if (o->arg == ARG) {
 			*(const char **)((char *)c + o->str_field) = val;
+		} else if (!strcmp(name, "daemonize")) {
+			c->daemonize = true;
 		} else if (!strcmp(name, "nodefaults")) {
 			c->nodefaults = true;
 		} else if (!strcmp(name, "nographic")) {
@@ -478,6 +525,20 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	if (!c->nographic && !c->display_none && c->n_serial == 0 && !c->nodefaults) {
 		c->nographic = true;
 		c->implied_nographic = true;
+	}
+	if (c->daemonize) {
+		/* A daemon has no terminal (QEMU refuses the same). */
+		if (c->implied_nographic)
+			return fail(err, errlen, "-daemonize: no display yet, and a daemon has no "
+				    "terminal: give -display none (and -serial file:PATH or none)");
+		if (c->nographic)
+			return fail(err, errlen, "-nographic cannot be used with -daemonize");
+		for (unsigned i = 0; i < c->n_serial; i++)
+			if (c->serial[i].kind == SERIAL_STDIO)
+				return fail(err, errlen, "-serial stdio cannot be used with -daemonize");
+		if (c->gdb_wait)
+			return fail(err, errlen, "-S with -daemonize: start the debugger first, "
+				    "or run in the foreground");
 	}
 	/* QEMU: -nographic puts the first serial port on the terminal. */
 	if (c->nographic && !c->nodefaults) {
@@ -505,6 +566,8 @@ const char *config_usage(void)
 	       "  -name NAME           the guest's name\n"
 	       "  -pidfile FILE        write v2e's process ID to FILE\n"
 	       "  -accel tcg, -M pc    the only accelerator and machine there are\n"
+	       "  -rtc base=utc|localtime|DATE[,clock=host|rt|vm]  where the RTC starts\n"
+	       "  -daemonize           detach once the VM is set up (needs -display none)\n"
 	       "  -display none        no display\n"
 	       "  -no-reboot           exit instead of resetting\n"
 	       "  -icount [shift=]N    deterministic clock, 2^N ns per instruction\n"

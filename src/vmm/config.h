@@ -59,6 +59,11 @@ struct vm_config {
 	const char *pidfile;     /* -pidfile: v2e's PID written there */
 	bool nodefaults;         /* -nodefaults: no COM1 unless -serial asks */
 	bool implied_nographic;  /* no display option: -nographic assumed */
+	bool daemonize;          /* -daemonize: detach once the VM is set up */
+	/* -rtc base=: where the RTC starts (RTC_BASE_DATE: rtc_date, seconds
+	 * since the epoch, UTC) */
+	enum { RTC_BASE_UTC, RTC_BASE_LOCALTIME, RTC_BASE_DATE } rtc_base;
+	int64_t rtc_date;
 };
 
 /* Fills `c` from argv (argv[0] is the program). Returns 0, or -EINVAL

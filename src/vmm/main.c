@@ -1,6 +1,7 @@
 /* v2e: the vmm program. Parses the command line, builds the VM, loads the
  * kernel, runs it, and turns the way it ended into the exit status. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -78,8 +79,60 @@ static int write_pidfile(const char *path)
 	return fd;
 }
 
+/* -daemonize, as QEMU: the parent waits until the VM is set up (its
+ * errors still on the user's terminal) and exits with the status the
+ * daemon reports; the daemon leaves the session. Returns the descriptor
+ * the daemon reports on, or -1. */
+static int daemon_start(void)
+{
+	int p[2];
+	pid_t pid;
+	uint8_t st;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &st, 1) != 1)
+			_exit(V2E_EXIT_HOST); /* it died before it could say */
+		_exit(st);
+	}
+	close(p[0]);
+	setsid();
+	return p[1];
+}
+
+/* The daemon is set up: the parent exits with `status`; on success the
+ * daemon lets go of the terminal and the working folder. */
+static void daemon_ready(int fd, int status)
+{
+	uint8_t st = (uint8_t)status;
+	int null;
+	if (write(fd, &st, 1) != 1)
+		log_warn("-daemonize: cannot tell the parent");
+	close(fd);
+	if (status)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (chdir("/") < 0)
+		log_warn("-daemonize: cannot leave the working folder");
+}
+
 int main(int argc, char **argv)
 {
+	int ready_fd = -1;
 	int pidfd = -1;
 	struct vm_config cfg;
 	struct vm vm;
@@ -107,18 +160,30 @@ int main(int argc, char **argv)
 	if (check_guest_file("-kernel", cfg.kernel) < 0 ||
 	    check_guest_file("-initrd", cfg.initrd) < 0)
 		return V2E_EXIT_USAGE;
-	if (cfg.pidfile && (pidfd = write_pidfile(cfg.pidfile)) < 0)
+	if (cfg.daemonize && (ready_fd = daemon_start()) < 0) {
+		log_error("-daemonize: %s", strerror(errno));
+		return V2E_EXIT_HOST;
+	}
+	if (cfg.pidfile && (pidfd = write_pidfile(cfg.pidfile)) < 0) {
+		if (ready_fd >= 0)
+			daemon_ready(ready_fd, V2E_EXIT_USAGE);
 		return V2E_EXIT_USAGE;
+	}
 	r = vm_create(&vm, &cfg);
 	if (r < 0) {
+		status = vm.exit_status ? vm.exit_status : V2E_EXIT_HOST;
 		if (vm.exit_reason[0])
 			log_error("%s", vm.exit_reason);
 		else
 			log_error("cannot create the VM: %s", strerror(-r));
 		if (pidfd >= 0)
 			unlink(cfg.pidfile);
-		return vm.exit_status ? vm.exit_status : V2E_EXIT_HOST;
+		if (ready_fd >= 0)
+			daemon_ready(ready_fd, status);
+		return status;
 	}
+	if (ready_fd >= 0)
+		daemon_ready(ready_fd, 0);
 	if (cfg.implied_nographic)
 		fprintf(stderr, "v2e: no display yet: the guest's serial console is on this "
 			"terminal, as with -nographic\n");

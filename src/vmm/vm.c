@@ -330,6 +330,22 @@ static struct acpi_config board_acpi(const struct vm *vm)
  * so the RTC reads the same in every run. */
 #define ICOUNT_EPOCH 1767225600
 
+/* Where the RTC starts (-rtc base=): a date given wins, else the fixed
+ * epoch under -icount, else the host's time, in UTC or local time. */
+static int64_t rtc_start(const struct vm_config *cfg)
+{
+	time_t now;
+	struct tm tm;
+	if (cfg->rtc_base == RTC_BASE_DATE)
+		return cfg->rtc_date;
+	if (cfg->icount)
+		return ICOUNT_EPOCH;
+	now = time(NULL);
+	if (cfg->rtc_base == RTC_BASE_LOCALTIME && localtime_r(&now, &tm))
+		return (int64_t)now + tm.tm_gmtoff;
+	return (int64_t)now;
+}
+
 static const uint16_t com_base[CONFIG_MAX_SERIAL] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 static const unsigned com_irq[CONFIG_MAX_SERIAL] = {4, 3, 4, 3};
 
@@ -629,8 +645,7 @@ static int board_wire(struct vm *vm)
 	if (r)
 		return r;
 
-	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock,
-		 cfg->icount ? ICOUNT_EPOCH : (int64_t)time(NULL));
+	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock, rtc_start(cfg));
 	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
 	r = iospace_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
 	if (r)

@@ -151,5 +151,24 @@ kill -TERM $pid; wait $pid
 out=$("$v2e" -kernel "$k/hello.mb" -nodefaults -icount $dx </dev/null 2>&1); st=$?
 [ $st -eq 1 ] && [ -z "$out" ]; ok $? "-nodefaults: no COM1, nothing printed ($st: $out)"
 
+out=$("$v2e" -kernel "$k/hello.mb" -serial stdio -icount -rtc base=2006-06-17T16:01:21,clock=host $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q "^rtc 06-06-17$"; ok $? "-rtc base=DATE sets the RTC, under -icount too ($st: $out)"
+out=$("$v2e" -kernel "$k/hello.mb" -serial stdio -rtc base=localtime,clock=vm,driftfix=slew $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ]; ok $? "-rtc base=localtime,clock=vm,driftfix=slew accepted ($st)"
+err=$("$v2e" -kernel "$k/hello.mb" -rtc base=yesterday 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "base is utc, localtime, or a date"; ok $? "-rtc with a bad base refused ($err)"
+
+err=$("$v2e" -kernel "$k/hello.mb" -daemonize 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "daemon has no terminal"; ok $? "-daemonize without -display none refused ($err)"
+pf=$(mktemp -u)
+"$v2e" -kernel "$k/spin.mb" -append cli -display none -daemonize -pidfile "$pf" $dx </dev/null >/dev/null 2>&1; st=$?
+pid=$(cat "$pf" 2>/dev/null)
+[ $st -eq 0 ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; ok $? "-daemonize: the parent exits 0 once the VM runs, the daemon's PID in -pidfile ($st, ${pid:-none})"
+[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -e "$pf" ] || break; sleep 0.1; done
+[ ! -e "$pf" ]; ok $? "-daemonize: SIGTERM ends the daemon, its pidfile removed"
+err=$("$v2e" -kernel "$0" -display none -daemonize 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "neither a Multiboot kernel nor a Linux bzImage"; ok $? "-daemonize: the daemon's error setting up the VM reaches the user and the status ($st: $err)"
+
 echo "1..$n"
 exit $fail
