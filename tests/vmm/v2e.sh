@@ -132,7 +132,7 @@ err=$("$v2e" -kernel "$k" 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "not a regular file (a directory)"; ok $? "-kernel DIR: status 2, named ($st: $err)"
 err=$("$v2e" -kernel "$k/hello.mb" -initrd /dev/null 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "initrd /dev/null: not a regular file"; ok $? "-initrd a device: status 2, named ($st: $err)"
-for o in -nic -snapshot -daemonize -k; do
+for o in -nic -snapshot -monitor -k; do
 	err=$("$v2e" $o x 2>&1); st=$?
 	[ $st -eq 2 ] && echo "$err" | grep -q -- "option $o is not supported by v2e yet"; ok $? "$o: refused as not supported yet ($err)"
 done
