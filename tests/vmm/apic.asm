@@ -9,7 +9,6 @@
 ; FADT's reset register (under -no-reboot status 0; otherwise the second
 ; boot, counted in CMOS byte 0x41, exits with 5 -> 11).
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	MB_ARGS

@@ -6,7 +6,6 @@
 ; over its instruction and prints a letter on COM1: "PBGU", then the
 ; value the unclaimed port read back.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	lgdt [gdtr]

@@ -2,7 +2,6 @@
 ; SSE2 (sqrt, multiply, a correctly rounded 1/3) with CR0/CR4 set up as an
 ; OS does; prints the results on COM1 for the test to check.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	mov eax, cr0
@@ -59,22 +58,7 @@ start:
 	call putc
 	EXIT 0
 
-puts:	lodsb
-	test al, al
-	jz .done
-	call putc
-	jmp puts
-.done:	ret
-
-putc:	push eax
-	mov dx, COM1 + 5
-.wait:	in al, dx
-	test al, 0x20
-	jz .wait
-	pop eax
-	mov dx, COM1
-	out dx, al
-	ret
+SERIAL_PUTS
 
 ; EAX in decimal
 putdec:	mov ecx, 10

@@ -2,7 +2,6 @@
 ; date (BCD registers 9, 8, 7) and exits: with -icount the date is v2e's
 ; fixed deterministic epoch, 2026-01-01.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	mov esi, msg
@@ -21,22 +20,7 @@ start:
 	call putc
 	EXIT 0
 
-puts:	lodsb
-	test al, al
-	jz .done
-	call putc
-	jmp puts
-.done:	ret
-
-putc:	push eax
-	mov dx, COM1 + 5
-.wait:	in al, dx
-	test al, 0x20          ; THRE
-	jz .wait
-	pop eax
-	mov dx, COM1
-	out dx, al
-	ret
+SERIAL_PUTS
 
 ; prints CMOS register AL as two hex digits
 cmos_hex:

@@ -3,7 +3,6 @@
 ; times; then the count on COM1. Under -icount the halts are idle time
 ; jumped over, so this finishes at once and the same way every run.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	lgdt [gdtr]
@@ -70,22 +69,7 @@ rtc_isr:
 	pop eax
 	iret
 
-puts:	lodsb
-	test al, al
-	jz .done
-	call putc
-	jmp puts
-.done:	ret
-
-putc:	push eax
-	mov dx, COM1 + 5
-.w:	in al, dx
-	test al, 0x20
-	jz .w
-	pop eax
-	mov dx, COM1
-	out dx, al
-	ret
+SERIAL_PUTS
 
 	align 8
 gdt:	dq 0

@@ -3,7 +3,6 @@
 ; 2 gated through port 0x61 in mode 0 must raise OUT2 (port 0x61 bit 5)
 ; once its count has run out. Prints both results on COM1.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	lgdt [gdtr]

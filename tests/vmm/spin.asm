@@ -5,7 +5,6 @@
 ; prints and exits. With -append cli it spins with interrupts off, for
 ; ever: only a signal to v2e ends it.
 %include "mb.inc"
-COM1 equ 0x3f8
 start:
 	mov esp, stack_top
 	lgdt [gdtr]
@@ -80,22 +79,7 @@ pit_isr:
 	call putc
 	EXIT 0
 
-puts:	lodsb
-	test al, al
-	jz .done
-	call putc
-	jmp puts
-.done:	ret
-
-putc:	push eax
-	mov dx, COM1 + 5
-.w:	in al, dx
-	test al, 0x20
-	jz .w
-	pop eax
-	mov dx, COM1
-	out dx, al
-	ret
+SERIAL_PUTS
 
 	align 8
 gdt:	dq 0
