@@ -39,7 +39,8 @@ static int check_guest_file(const char *opt, const char *path)
 	int fd;
 	if (!path)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		log_error("%s %s: %s", opt, path, strerror(errno));
 		return -1;

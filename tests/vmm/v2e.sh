@@ -130,6 +130,10 @@ fi
 # QEMU's options either work or are refused the same way.
 err=$("$v2e" -kernel "$k" 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "not a regular file (a directory)"; ok $? "-kernel DIR: status 2, named ($st: $err)"
+fifo=$(mktemp -u); mkfifo "$fifo"
+err=$(timeout -k 2 10 "$v2e" -kernel "$fifo" 2>&1); st=$?
+rm -f "$fifo"
+[ $st -eq 2 ] && echo "$err" | grep -q "not a regular file"; ok $? "-kernel a FIFO: status 2 at once, not a hang ($st: $err)"
 err=$("$v2e" -kernel "$k/hello.mb" -initrd /dev/null 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "initrd /dev/null: not a regular file"; ok $? "-initrd a device: status 2, named ($st: $err)"
 for o in -nic -snapshot -monitor -k; do
