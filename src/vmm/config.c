@@ -259,17 +259,31 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
  * meaning); without a value v2e's default shift. */
 static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
 {
+	char buf[64], *save, *tok;
 	uint64_t v;
 	c->icount = true;
 	if (!arg)
 		return 0;
-	if (!strncmp(arg, "shift=", 6))
-		arg += 6;
-	if (!strcmp(arg, "auto"))
-		return fail(err, n, "-icount auto: v2e's icount is always deterministic; give a shift");
-	if (parse_num(arg, 10, &v) < 0)
-		return fail(err, n, "-icount: invalid shift '%s' (0..10)", arg);
-	c->icount_shift = (unsigned)v;
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, n, "-icount: argument too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		/* v2e's deterministic clock jumps over idle time: QEMU's
+		 * sleep=off. */
+		if (!strcmp(tok, "sleep=off"))
+			continue;
+		if (!strcmp(tok, "sleep=on"))
+			return fail(err, n, "-icount sleep=on: not supported by v2e yet (its "
+				    "deterministic clock jumps over idle time, as sleep=off)");
+		if (!strncmp(tok, "shift=", 6))
+			tok += 6;
+		if (!strcmp(tok, "auto"))
+			return fail(err, n, "-icount auto: v2e's icount is always deterministic; "
+				    "give a shift");
+		if (parse_num(tok, 10, &v) < 0)
+			return fail(err, n, "-icount: invalid '%s' (shift=0..10, sleep=off)", tok);
+		c->icount_shift = (unsigned)v;
+	}
 	return 0;
 }
 
@@ -570,7 +584,8 @@ const char *config_usage(void)
 	       "  -daemonize           detach once the VM is set up (needs -display none)\n"
 	       "  -display none        no display\n"
 	       "  -no-reboot           exit instead of resetting\n"
-	       "  -icount [shift=]N    deterministic clock, 2^N ns per instruction\n"
+	       "  -icount [shift=]N[,sleep=off]  deterministic clock, 2^N ns per\n"
+	       "                       instruction, jumping over idle time\n"
 	       "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
 	       "                       writing V to the port exits with (V << 1) | 1\n"
 	       "  -dm process|inprocess  device models in a sandboxed v2e-dm process\n"

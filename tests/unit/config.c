@@ -68,6 +68,10 @@ int main(void)
 	tap_ok(&t, parse(&c, err, "-icount -no-reboot") == 0 && c.icount && c.no_reboot,
 	       "-icount without a value, -no-reboot");
 	tap_ok(&t, parse(&c, err, "-icount shift=5") == 0 && c.icount_shift == 5, "-icount shift=5");
+	tap_ok(&t, parse(&c, err, "-icount shift=4,sleep=off") == 0 && c.icount_shift == 4,
+	       "-icount shift=4,sleep=off (QEMU's spelling of what v2e does)");
+	tap_ok(&t, parse(&c, err, "-icount shift=4,sleep=on") < 0 && strstr(err, "sleep=on"),
+	       "-icount sleep=on refused by name: %s", err);
 	tap_ok(&t, parse(&c, err, "-smp 2") < 0 && strstr(err, "-smp"), "-smp 2 refused: %s", err);
 	tap_ok(&t, parse(&c, err, "-vnc :0") < 0 && strstr(err, "-vnc") && strstr(err, "not supported"),
 	       "known QEMU option not supported yet: %s", err);
