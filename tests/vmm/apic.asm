@@ -14,12 +14,7 @@ start:
 	MB_ARGS
 	mov al, [esi]
 	mov [mode], al
-	lgdt [gdtr]
-	jmp 0x08:.flush
-.flush:	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
+	FLAT_SEGMENTS
 	mov eax, lapic_isr
 	mov edi, 0x40
 	call set_gate

@@ -8,12 +8,7 @@
 %include "mb.inc"
 start:
 	mov esp, stack_top
-	lgdt [gdtr]
-	jmp 0x08:.flush
-.flush:	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
+	FLAT_SEGMENTS
 	mov eax, pf_handler
 	mov ebx, 14
 	call set_gate

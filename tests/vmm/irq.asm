@@ -5,39 +5,12 @@
 %include "mb.inc"
 start:
 	mov esp, stack_top
-	lgdt [gdtr]
-	jmp 0x08:.flush
-.flush:	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
+	FLAT_SEGMENTS
 	; IDT: vector 0x28 (IRQ 8 after remapping) -> rtc_isr
-	mov eax, rtc_isr
-	mov [idt + 0x28 * 8], ax
-	mov word [idt + 0x28 * 8 + 2], 0x08
-	mov word [idt + 0x28 * 8 + 4], 0x8e00      ; present, 32-bit interrupt gate
-	shr eax, 16
-	mov [idt + 0x28 * 8 + 6], ax
+	INTR_GATE 0x28, rtc_isr
 	lidt [idtr]
 	; PICs: vectors 0x20 and 0x28, cascade on IR2, 8086 mode
-	mov al, 0x11
-	out 0x20, al
-	out 0xa0, al
-	mov al, 0x20
-	out 0x21, al
-	mov al, 0x28
-	out 0xa1, al
-	mov al, 4
-	out 0x21, al
-	mov al, 2
-	out 0xa1, al
-	mov al, 1
-	out 0x21, al
-	out 0xa1, al
-	mov al, 0xfb               ; master: only the cascade
-	out 0x21, al
-	mov al, 0xfe               ; slave: only IRQ 8
-	out 0xa1, al
+	PIC_REMAP 0xfb, 0xfe
 	; RTC: periodic interrupt on (register B PIE), 1024 Hz (register A)
 	mov al, 0x0b
 	out 0x70, al

@@ -5,37 +5,10 @@
 %include "mb.inc"
 start:
 	mov esp, stack_top
-	lgdt [gdtr]
-	jmp 0x08:.flush
-.flush:	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov eax, pit_isr
-	mov [idt + 0x20 * 8], ax
-	mov word [idt + 0x20 * 8 + 2], 0x08
-	mov word [idt + 0x20 * 8 + 4], 0x8e00
-	shr eax, 16
-	mov [idt + 0x20 * 8 + 6], ax
+	FLAT_SEGMENTS
+	INTR_GATE 0x20, pit_isr
 	lidt [idtr]
-	mov al, 0x11
-	out 0x20, al
-	out 0xa0, al
-	mov al, 0x20
-	out 0x21, al
-	mov al, 0x28
-	out 0xa1, al
-	mov al, 4
-	out 0x21, al
-	mov al, 2
-	out 0xa1, al
-	mov al, 1
-	out 0x21, al
-	out 0xa1, al
-	mov al, 0xfe               ; master: only IRQ 0
-	out 0x21, al
-	mov al, 0xff
-	out 0xa1, al
+	PIC_REMAP 0xfe, 0xff
 	mov al, 0x34               ; counter 0, LSB then MSB, mode 2
 	out 0x43, al
 	mov ax, 1193
