@@ -82,6 +82,16 @@ int qlog_open(struct qlog *q, unsigned mask, const char *path)
 
 	memset(q, 0, sizeof(*q));
 	if (path) {
+		/* As QEMU: a %d in the name is the process ID (one log per
+		 * run when several run side by side). */
+		const char *pct = strstr(path, "%d");
+		char named[4096];
+		if (pct) {
+			if (snprintf(named, sizeof(named), "%.*s%d%s", (int)(pct - path), path,
+				     (int)getpid(), pct + 2) >= (int)sizeof(named))
+				return -ENAMETOOLONG;
+			path = named;
+		}
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	} else {
 		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

@@ -106,6 +106,11 @@ run df dlog.mb -d int,guest_errors -D "$t/log"
 has "$t/log" 'v=0e e=0002' && has "$t/log" 'unclaimed port' && [ ! -s "$t/df.err" ]
 ok $? "-D FILE: the log goes to the file, nothing to stderr"
 
+"$v2e" -kernel "$k/dlog.mb" -serial none -icount $dx -d int -D "$t/pid-%d.log" </dev/null &
+pid=$!
+wait $pid
+has "$t/pid-$pid.log" 'v=0e e=0002'; ok $? "-D FILE-%d.log: %d is v2e's process ID, as QEMU"
+
 err=$("$v2e" -kernel "$k/dlog.mb" -d int -D "$t/no/such/dir/log" 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "no/such/dir"; ok $? "-D into a missing folder: status 2, named ($st: $err)"
 
