@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -28,31 +27,6 @@ static int signals_to_fd(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-/* A -kernel or -initrd the user named must be a regular file v2e can
- * read: said now, as the user's error (status 2), not later by a device
- * model that cannot read it. */
-static int check_guest_file(const char *opt, const char *path)
-{
-	struct stat st;
-	int fd;
-	if (!path)
-		return 0;
-	/* O_NONBLOCK: a FIFO given by mistake must not hang the open. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		log_error("%s %s: %s", opt, path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_error("%s %s: not a regular file (%s)", opt, path,
-			  S_ISDIR(st.st_mode) ? "a directory" : "a device or special file");
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 /* -pidfile: v2e's PID, locked while it runs (a second v2e on the same
@@ -158,9 +132,6 @@ int main(int argc, char **argv)
 		printf("v2e version " V2E_VERSION "\n");
 		return 0;
 	}
-	if (check_guest_file("-kernel", cfg.kernel) < 0 ||
-	    check_guest_file("-initrd", cfg.initrd) < 0)
-		return V2E_EXIT_USAGE;
 	if (cfg.daemonize && (ready_fd = daemon_start()) < 0) {
 		log_error("-daemonize: %s", strerror(errno));
 		return V2E_EXIT_HOST;

@@ -834,29 +834,38 @@ void vm_destroy(struct vm *vm)
 }
 
 /* Reads a whole file of at most MAX_IMAGE bytes; NULL with errno set. */
-static uint8_t *read_file(const char *path, size_t *len)
+static uint8_t *read_file(const char *path, size_t *len, char *why, size_t n)
 {
 	struct stat st;
 	uint8_t *buf;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the open. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, n, "%s", strerror(errno));
 		return NULL;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_IMAGE) {
+		if (!S_ISREG(st.st_mode))
+			snprintf(why, n, "not a regular file (%s)",
+				 S_ISDIR(st.st_mode) ? "a directory" : "a device or special file");
+		else
+			snprintf(why, n, "larger than %u MiB", MAX_IMAGE >> 20);
 		close(fd);
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		return NULL;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf)
+		snprintf(why, n, "%s", strerror(ENOMEM));
 	while (buf && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0) {
+			snprintf(why, n, "%s", r < 0 ? strerror(errno) : "shorter than its size");
 			free(buf);
 			buf = NULL;
-			errno = n < 0 ? errno : EIO;
 			break;
 		}
-		got += (size_t)n;
+		got += (size_t)r;
 	}
 	close(fd);
 	*len = got;
@@ -907,10 +916,10 @@ int vm_load_kernel(struct vm *vm)
 			 "no -kernel given (firmware boot is not supported yet)");
 		return V2E_EXIT_USAGE;
 	}
-	img = read_file(cfg->kernel, &len);
+	img = read_file(cfg->kernel, &len, err, sizeof(err));
 	if (!img) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %s",
-			 cfg->kernel, strerror(errno));
+			 cfg->kernel, err);
 		return V2E_EXIT_USAGE;
 	}
 	is_linux = !multiboot_probe(img, len) && linux_boot_probe(img, len);
@@ -922,11 +931,11 @@ int vm_load_kernel(struct vm *vm)
 		return V2E_EXIT_USAGE;
 	}
 	if (cfg->initrd) {
-		initrd = read_file(cfg->initrd, &ilen);
+		initrd = read_file(cfg->initrd, &ilen, err, sizeof(err));
 		if (!initrd) {
 			free(img);
 			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-				 "-initrd %.200s: %s", cfg->initrd, strerror(errno));
+				 "-initrd %.200s: %s", cfg->initrd, err);
 			return V2E_EXIT_USAGE;
 		}
 		mod = (struct mb_module){initrd, ilen, cfg->initrd};
