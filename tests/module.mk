@@ -10,4 +10,10 @@ $(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) $(LIBS_VMM) -lm -lutil
 
+# The shell tests source the TAP helper from beside themselves.
+TESTS += $(B)/tests/tap.sh
+$(B)/tests/tap.sh: tests/tap.sh
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
 include $(wildcard tests/*/module.mk)

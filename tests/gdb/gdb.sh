@@ -9,9 +9,7 @@ dir=$(dirname "$0")
 v2e="$dir/../v2e"
 kel="$dir/gdb/kernel.elf"
 rsp="$dir/gdb/rsp.pl"
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/tap.sh"
 dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -135,5 +133,4 @@ out=$(timeout 60 gdb -nx -batch -ex "target remote $sock" -ex 'stepi 200' \
 st=$(v2e_status)
 [ "$st" = "$a" ] && [ $((a & 1)) -eq 1 ]; ok $? "-icount: 200 steps under gdb, then the same result as without ($a, $st)"
 
-echo "1..$n"
-exit $fail
+tap_done

@@ -13,9 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 v2e=${1:-$here/../v2e}
 root=$(cd "$here/../../.." && pwd)
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/tap.sh"
 has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 
 command -v gdb >/dev/null && command -v xz >/dev/null && command -v readelf >/dev/null || {
@@ -52,7 +50,7 @@ if [ -n "$boff" ]; then
 	done)
 fi
 [ -n "$entry" ] && [ -n "$bphys" ]; ok $? "the kernel's entry ($(printf '%#x' "${entry:-0}")) and linux_banner ($bphys) found in the image"
-[ -n "$bphys" ] || { echo "1..$n"; exit 1; }
+[ -n "$bphys" ] || tap_done
 bvirt=$(printf '0x%x' $((bphys + 0xc0000000)))
 
 sock="$tmp/gdb.sock"
@@ -77,6 +75,5 @@ pc1=$(printf '%s\n' "$out" | sed -n 's/^\$3 = (void (\*)()) \(0x[0-9a-f]*\).*/\1
 pc2=$(printf '%s\n' "$out" | sed -n 's/^\$4 = (void (\*)()) \(0x[0-9a-f]*\).*/\1/p')
 [ -n "$pc1" ] && [ -n "$pc2" ] && [ "$pc1" != "$pc2" ]; ok $? "stepi moves the kernel on ($pc1 -> $pc2)"
 [ "$st" = 0 ]; ok $? "kill ends v2e with status 0 ($st)"
-[ $fail -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
-echo "1..$n"
-exit $fail
+[ $tap_failed -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
+tap_done

@@ -11,16 +11,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 v2e=${1:-$here/../v2e}
 root=$(cd "$here/../../.." && pwd)
-n=0
-fails=0
-check() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else fails=$((fails + 1)); echo "not ok $n - $2"; fi
-}
+. "$here/tap.sh"
 
 paths=$("$root/scripts/fetch-guest.sh" --paths 2>/dev/null) || {
-	echo "1..0 # SKIP guest material could not be fetched from Debian's archive"
-	exit 0
+	skip_all "guest material could not be fetched from Debian's archive"
 }
 eval "$paths"
 out=$(mktemp -d)
@@ -79,6 +73,5 @@ wait $pid
 rc=$?
 pid=
 check '[ "$rc" = 0 ]' "'poweroff' powers the guest off and v2e exits 0 (got $rc)"
-[ $fails = 0 ] || { echo "# the console:"; tr -d '\r' <"$out/log" | tail -30 | sed 's/^/# /'; }
-echo "1..$n"
-[ $fails = 0 ]
+[ $tap_failed = 0 ] || { echo "# the console:"; tr -d '\r' <"$out/log" | tail -30 | sed 's/^/# /'; }
+tap_done

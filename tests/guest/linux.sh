@@ -10,15 +10,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 v2e=${1:-$here/../v2e}
 root=$(cd "$here/../../.." && pwd)
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
+. "$here/tap.sh"
 
 paths=$("$root/scripts/fetch-guest.sh" --paths 2>/dev/null) || {
-	echo "1..0 # SKIP guest material could not be fetched from Debian's archive"
-	exit 0
+	skip_all "guest material could not be fetched from Debian's archive"
 }
 eval "$paths"
 out=$(mktemp -d)
@@ -132,5 +127,4 @@ check '! grep -q "clocksource.*unstable" "$out/run1.log"' "no clocksource is mar
 
 boot run2
 check 'cmp -s "$out/run1.log" "$out/run2.log"' "a second run prints the same bytes"
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

@@ -5,9 +5,7 @@
 dir=$(dirname "$0")
 v2e="$dir/../v2e"
 k="$dir/vmm"
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/tap.sh"
 dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
@@ -141,5 +139,4 @@ for kern in dlog irq clock pit apic; do
 	ok $? "-icount, $kern.mb: -d int,in_asm,exec,cpu,... and -d all with -jit off leave output, status and every interrupt's icount as without ($(cat "$t/a-$kern.rc"), $(wc -l <"$t/a-$kern.int") interrupts)"
 done
 
-echo "1..$n"
-exit $fail
+tap_done

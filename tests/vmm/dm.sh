@@ -8,9 +8,7 @@
 dir=$(dirname "$0")
 v2e="$dir/../v2e"
 k="$dir/vmm"
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/tap.sh"
 dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 probe="-device test-sandbox,iobase=0x700"
 escape=/tmp/v2e-sandbox-escape
@@ -66,5 +64,4 @@ err=$("$v2e" -kernel "$k/hello.mb" -dm frobnicate 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "inprocess"; ok $? "-dm with a wrong mode: status 2, the choices named"
 
 rm -f "$escape"
-echo "1..$n"
-exit $fail
+tap_done

@@ -4,9 +4,7 @@
 dir=$(dirname "$0")
 v2e="$dir/../v2e"
 k="$dir/vmm"
-n=0
-fail=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/tap.sh"
 dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 
 "$v2e" -kernel "$k/exit42.mb" -append hello $dx 2>/dev/null; st=$?
@@ -174,5 +172,4 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -e "$pf" ] || break; sleep 0.1; done
 err=$("$v2e" -kernel "$0" -display none -daemonize 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "neither a Multiboot kernel nor a Linux bzImage"; ok $? "-daemonize: the daemon's error setting up the VM reaches the user and the status ($st: $err)"
 
-echo "1..$n"
-exit $fail
+tap_done
