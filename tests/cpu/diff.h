@@ -137,6 +137,42 @@ static inline const char *diff_vector_name(int v)
 #define DIFF_PDPT 0x5000ull
 #define DIFF_PD 0x6000ull
 
+/* Flat segments for `s`: CS 0x08 with the code attributes `cs_ar`,
+ * every data segment 0x10, base 0, limit 4 GiB; the GDT and IDT
+ * registers on diff.h's tables (three descriptors, DIFF_NVEC gates). */
+static inline void diff_flat_segments(struct x86_state *s, uint32_t cs_ar)
+{
+	s->gdtr.base = DIFF_GDT;
+	s->gdtr.limit = 3 * 8 - 1;
+	s->idtr.base = DIFF_IDT;
+	s->idtr.limit = DIFF_NVEC * 8 - 1;
+	for (int i = 0; i < S_NR; i++) {
+		s->seg[i].selector = 0x10;
+		s->seg[i].base = 0;
+		s->seg[i].limit = 0xffffffff;
+		s->seg[i].ar = AR_P | AR_S | AR_TYPE_WRITABLE |
+			       AR_TYPE_ACCESSED | AR_DB | AR_G;
+	}
+	s->seg[S_CS].selector = 0x08;
+	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
+			  AR_TYPE_ACCESSED | cs_ar;
+}
+
+/* Puts guest RAM and `s` (read from a fresh vCPU) into flat 32-bit
+ * protected mode at CPL 0, paging off: the GDT (0x08 code, 0x10 data),
+ * the IDT of diff_idt_install() and CR0.PE|ET plus `cr0`. The unit tests
+ * of every instruction group start from here. */
+static inline void diff_flat32(uint8_t *ram, struct x86_state *s, uint32_t cr0)
+{
+	diff_gdt_set(ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
+				 AR_TYPE_READABLE | AR_DB | AR_G);
+	diff_gdt_set(ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
+				 AR_DB | AR_G);
+	diff_idt_install(ram, 0x08);
+	s->cr0 = CR0_PE | CR0_ET | cr0;
+	diff_flat_segments(s, AR_DB | AR_G);
+}
+
 /* Puts guest RAM and `s` (read from a fresh vCPU) into 64-bit long mode as
  * the differential tests run it: identity paging, the GDT (0x08 64-bit
  * code, 0x10 data) and the IDT of diff_idt_install(), flat segments.
@@ -160,22 +196,8 @@ static inline void diff_long_mode(uint8_t *ram, struct x86_state *s)
 	s->cr4 = CR4_PAE;
 	s->cr3 = DIFF_PML4;
 	s->efer = EFER_LME | EFER_LMA;
-	s->gdtr.base = DIFF_GDT;
-	s->gdtr.limit = 3 * 8 - 1;
-	s->idtr.base = DIFF_IDT;
-	s->idtr.limit = DIFF_NVEC * 8 - 1;
-	for (int i = 0; i < S_NR; i++) {
-		s->seg[i].selector = 0x10;
-		s->seg[i].base = 0;
-		s->seg[i].limit = 0xffffffff;
-		s->seg[i].ar = AR_P | AR_S | AR_TYPE_WRITABLE |
-			       AR_TYPE_ACCESSED | AR_DB | AR_G;
-	}
-	s->seg[S_CS].selector = 0x08;
-	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
-			  AR_TYPE_ACCESSED | AR_L | AR_G;
+	diff_flat_segments(s, AR_L | AR_G);
 }
-
 
 /* The host side of a differential test: 8 KiB of data and a 4 KiB
  * executable page at fixed addresses (the same numbers the emulator sees),

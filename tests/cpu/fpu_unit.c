@@ -63,31 +63,12 @@ static void real_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 	s->rip = 0x0c00;
 }
 
-/* 32-bit flat protected mode, CS=0x08 DS=0x10, IDT as diff.h builds it. */
+/* 32-bit flat protected mode (diff.h), the stack and code of these tests. */
 static void prot_mode(struct ut *u, struct x86_state *s, uint32_t cr0)
 {
 	cpu_reset(u->tb.cpu);
-	diff_gdt_set(u->tb.ram, 1, 0, 0xfffff, AR_P | AR_S | AR_TYPE_CODE |
-			     AR_TYPE_READABLE | AR_DB | AR_G);
-	diff_gdt_set(u->tb.ram, 2, 0, 0xfffff, AR_P | AR_S | AR_TYPE_WRITABLE |
-			     AR_DB | AR_G);
-	diff_idt_install(u->tb.ram, 0x08);
 	cpu_get_state(u->tb.cpu, s);
-	s->cr0 = CR0_PE | CR0_ET | cr0;
-	s->gdtr.base = DIFF_GDT;
-	s->gdtr.limit = 3 * 8 - 1;
-	s->idtr.base = DIFF_IDT;
-	s->idtr.limit = DIFF_NVEC * 8 - 1;
-	for (int i = 0; i < S_NR; i++) {
-		s->seg[i].selector = 0x10;
-		s->seg[i].base = 0;
-		s->seg[i].limit = 0xffffffff;
-		s->seg[i].ar = AR_P | AR_S | AR_TYPE_WRITABLE |
-			       AR_TYPE_ACCESSED | AR_DB | AR_G;
-	}
-	s->seg[S_CS].selector = 0x08;
-	s->seg[S_CS].ar = AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_READABLE |
-			  AR_TYPE_ACCESSED | AR_DB | AR_G;
+	diff_flat32(u->tb.ram, s, cr0);
 	s->gpr[R_SP] = 0x9000;
 	s->rip = CODE32;
 }
