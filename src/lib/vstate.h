@@ -94,8 +94,9 @@ int vs_save(const struct vs_desc *d, const void *obj, struct vs_buf *b) must_che
 
 /* Loads a state written by vs_save() (any version of the same kind) into
  * obj. Nothing of obj changes unless the whole state is valid: the fields
- * are decoded into a copy of obj first. 0, or -EINVAL / -EPROTO with err
- * naming d->name and the field. Calls d->post_load on success. */
+ * are decoded into a copy of obj first and d->check sees that copy.
+ * 0, or -EINVAL / -EPROTO with err naming d->name and the field. Calls
+ * d->post_load once the fields are in obj. */
 int vs_load(const struct vs_desc *d, void *obj, size_t obj_size, const void *data,
 	    size_t len, char *err, size_t n) must_check;
 
