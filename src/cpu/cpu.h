@@ -90,6 +90,17 @@ void cpu_set_a20(struct cpu *cpu, bool enabled);
 void cpu_get_state(struct cpu *cpu, struct x86_state *out);
 void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
 
+/* Versioned state (lib/vstate.h, cpu_vstate.c): the whole state above
+ * plus the live interrupt shadow, INTR, A20 and the step count, appended
+ * to `b`. 0 or -ENOMEM. Between cpu_run() calls only. */
+struct vs_buf;
+int cpu_save_state(struct cpu *cpu, struct vs_buf *b);
+/* Loads a state written by cpu_save_state(): all of it, or nothing, with
+ * err naming the field at fault (-EINVAL, -EPROTO). Drops the TLB and
+ * decoded code and recomputes the mode as cpu_set_state() does. */
+int cpu_load_state(struct cpu *cpu, const void *data, size_t len, char *err,
+		   size_t n);
+
 /* The native code generator (jit.c): hot straight-line code of 32-bit
  * flat protected mode runs as host code compiled from its decoded
  * instructions, everything else in the interpreter. On by default on an

@@ -46,6 +46,15 @@ void vtimer_arm(struct vclock *c, struct vtimer *t, uint64_t deadline)
 	*pp = t;
 }
 
+void vtimer_restore(struct vclock *c, struct vtimer *t)
+{
+	uint64_t deadline = t->deadline;
+	/* Not VCLOCK_NEVER, so that cancel unlinks it if it is linked. */
+	t->deadline = 0;
+	vtimer_cancel(c, t);
+	vtimer_arm(c, t, deadline);
+}
+
 uint64_t vclock_next_deadline(const struct vclock *c)
 {
 	return c->armed ? c->armed->deadline : VCLOCK_NEVER;

@@ -44,6 +44,11 @@ static inline bool vtimer_armed(const struct vtimer *t)
 	return t->deadline != VCLOCK_NEVER;
 }
 
+/* After a state load wrote t->deadline directly (a saved deadline):
+ * links the timer for that deadline, wherever it was linked before, or
+ * leaves it unarmed for VCLOCK_NEVER. */
+void vtimer_restore(struct vclock *c, struct vtimer *t);
+
 /* The earliest armed deadline, or VCLOCK_NEVER. */
 uint64_t vclock_next_deadline(const struct vclock *c);
 

@@ -40,10 +40,19 @@ struct vs_desc {
 	uint16_t version;  /* the newest `since` of its fields */
 	const struct vs_field *fields;
 	unsigned n_fields;
-	/* After a successful load: rebuild what is derived from the fields.
-	 * 0, or -EINVAL with err saying which combination is impossible. */
+	/* Optional: on the decoded copy, before anything of the object
+	 * changes. 0, or -EINVAL with err (naming the device and the field)
+	 * for a combination of fields the device cannot be in. */
+	int (*check)(const void *obj, char *err, size_t n);
+	/* Optional: after the loaded fields are in the object: rebuild what
+	 * is derived from them (re-arm timers, re-drive lines). 0, or
+	 * -errno with err; the fields stay loaded. */
 	int (*post_load)(void *obj, char *err, size_t n);
 };
+
+/* Bytes of one element of a type in the object. */
+#define vs_type_size_(ty)                                                     \
+	((ty) == VS_U16 ? 2 : (ty) == VS_U32 ? 4 : (ty) == VS_U64 ? 8 : 1)
 
 /* Field descriptions. T is the object's struct type, m the member; the
  * member's size is checked against the type at compile time. */
@@ -55,13 +64,21 @@ struct vs_desc {
 #define VS_U64(T, m) {#m, VS_U64, 1, VS_OFF_(T, m, 8), 1, 0, 0}
 #define VS_BOOL(T, m) {#m, VS_BOOL, 1, VS_OFF_(T, m, sizeof(bool)), 1, 0, 0}
 /* An array member of n elements of type ty (VS_U8 .. VS_U64, VS_BOOL). */
-#define VS_ARRAY(T, m, ty, n) {#m, ty, 1, offsetof(T, m), n, 0, 0}
+#define VS_ARRAY(T, m, ty, n)                                                 \
+	{#m, ty, 1, VS_OFF_(T, m, vs_type_size_(ty) * (n)), n, 0, 0}
 /* A member saved as its raw bytes (the whole member). */
 #define VS_BYTES(T, m) {#m, VS_BYTES, 1, offsetof(T, m), sizeof(((T *)0)->m), 0, 0}
 /* The general form: a field added in version `since`, with the largest
  * value a load accepts and each element's default for older states. */
 #define VS_FIELD(T, m, ty, n, since_, max_, dflt_)                            \
-	{#m, ty, since_, offsetof(T, m), n, max_, dflt_}
+	{#m, ty, since_, VS_OFF_(T, m, vs_type_size_(ty) * (n)), n, max_, dflt_}
+/* A scalar member with a bound: the common case of VS_FIELD. */
+#define VS_MAX(T, m, ty, max_) VS_FIELD(T, m, ty, 1, 1, max_, 0)
+
+/* The encoding (vstate.c has the grammar): "V2ES", the body's length,
+ * the kind name, the version, then per field its name, type, element
+ * count and elements, all little-endian. States can be concatenated:
+ * vs_next() walks such a list. */
 
 /* A growing output buffer. */
 struct vs_buf {
@@ -77,9 +94,16 @@ int vs_save(const struct vs_desc *d, const void *obj, struct vs_buf *b) must_che
 
 /* Loads a state written by vs_save() (any version of the same kind) into
  * obj. Nothing of obj changes unless the whole state is valid: the fields
- * are decoded into a copy of obj first. 0, or -EINVAL / -EPROTO with err
- * naming d->name and the field. Calls d->post_load on success. */
+ * are decoded into a copy of obj first and d->check sees that copy.
+ * 0, or -EINVAL / -EPROTO with err naming d->name and the field. Calls
+ * d->post_load once the fields are in obj. */
 int vs_load(const struct vs_desc *d, void *obj, size_t obj_size, const void *data,
 	    size_t len, char *err, size_t n) must_check;
+
+/* The first state in data[0..len): its kind name (NUL-terminated into
+ * name[0..name_n)) and its encoded length. 0, or -EPROTO when it is not
+ * a whole state header. */
+int vs_next(const void *data, size_t len, char *name, size_t name_n,
+	    size_t *state_len) must_check;
 
 #endif

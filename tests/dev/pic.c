@@ -3,19 +3,8 @@
  * poll, ELCR level inputs re-asserting, the cascade, special fully nested
  * mode, spurious IRQ 7 and 15, IRR/ISR reads, hostile writes. */
 #include "vmm/platform/pic.h"
+#include "tests/dev/irqrec.h"
 #include "tests/tap.h"
-
-struct cpu {
-	bool level;
-	unsigned changes;
-};
-
-static void cpu_intr(void *opaque, unsigned pin, bool level)
-{
-	struct cpu *c = opaque;
-	c->level = level;
-	c->changes++;
-}
 
 static const struct io_ops *ops_for(unsigned port, uint64_t *off)
 {
@@ -88,10 +77,10 @@ static void edge(struct pic *p, unsigned irq)
 	pic_set_irq(p, irq, false);
 }
 
-static void setup(struct pic *p, struct cpu *c, bool aeoi)
+static void setup(struct pic *p, struct irqrec *c, bool aeoi)
 {
-	struct irq_line l = {cpu_intr, c, 0};
-	*c = (struct cpu){0};
+	struct irq_line l = {irqrec_set, c, 0};
+	*c = (struct irqrec){0};
 	pic_init(p, &l);
 	linux_init(p, aeoi);
 }
@@ -99,10 +88,10 @@ static void setup(struct pic *p, struct cpu *c, bool aeoi)
 static void test_init(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
-	struct irq_line l = {cpu_intr, &c, 0};
+	struct irqrec c;
+	struct irq_line l = {irqrec_set, &c, 0};
 
-	c = (struct cpu){0};
+	c = (struct irqrec){0};
 	pic_init(&p, &l);
 	edge(&p, 0);
 	tap_ok(t, !c.level, "power-on: every input masked");
@@ -122,7 +111,7 @@ static void test_init(struct tap *t)
 	edge(&p, 9);
 	tap_ok(t, c.level && pic_intack(&p) == 0x39, "IRQ 9 -> vector 0x39 via the slave");
 
-	c = (struct cpu){0};
+	c = (struct irqrec){0};
 	pic_init(&p, &l);
 	seabios_init(&p);
 	tap_ok(t, in(&p, 0x21) == 0xfb && in(&p, 0xa1) == 0xff, "SeaBIOS init: masks");
@@ -143,7 +132,7 @@ static void test_init(struct tap *t)
 static void test_priority(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	edge(&p, 3);
@@ -199,7 +188,7 @@ static void test_priority(struct tap *t)
 static void test_aeoi(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, true);
 	edge(&p, 4);
@@ -225,7 +214,7 @@ static void test_aeoi(struct tap *t)
 static void test_masks(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	out(&p, 0x21, 0x10);
@@ -273,7 +262,7 @@ static void test_masks(struct tap *t)
 static void test_poll(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	out(&p, 0x20, 0x0c);
@@ -300,7 +289,7 @@ static void test_poll(struct tap *t)
 static void test_elcr(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	out(&p, 0x4d0, 0xff);
@@ -338,7 +327,7 @@ static void test_elcr(struct tap *t)
 static void test_cascade(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	edge(&p, 12);
@@ -393,7 +382,7 @@ static void test_cascade(struct tap *t)
 static void test_spurious(struct tap *t)
 {
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 
 	setup(&p, &c, false);
 	out(&p, 0x4d0, 0x20); /* IRQ 5 level */
@@ -426,7 +415,7 @@ static void test_hostile(struct tap *t)
 {
 	static const unsigned ports[] = {0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1};
 	struct pic p;
-	struct cpu c;
+	struct irqrec c;
 	unsigned n = 0;
 
 	setup(&p, &c, false);

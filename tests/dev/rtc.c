@@ -4,22 +4,10 @@
  * times, register C, divider reset, NVRAM and its checksum, and hostile
  * accesses. */
 #include "vmm/platform/rtc.h"
+#include "tests/dev/irqrec.h"
 #include "tests/tap.h"
 
 #define SEC 1000000000ull
-
-struct irqrec {
-	bool level;
-	unsigned rises;
-};
-
-static void irq_rec(void *opaque, unsigned pin, bool level)
-{
-	struct irqrec *q = opaque;
-	if (level && !q->level)
-		q->rises++;
-	q->level = level;
-}
 
 static uint8_t rd(struct rtc *r, unsigned idx)
 {
@@ -71,7 +59,7 @@ static void test_time(struct tap *t)
 {
 	struct vclock c;
 	struct irqrec q = {0};
-	struct irq_line line = {irq_rec, &q, 8};
+	struct irq_line line = {irqrec_set, &q, 8};
 	struct rtc r;
 
 	vclock_init(&c, 0);
@@ -150,7 +138,7 @@ static void test_uip_and_divider(struct tap *t)
 {
 	struct vclock c;
 	struct irqrec q = {0};
-	struct irq_line line = {irq_rec, &q, 8};
+	struct irq_line line = {irqrec_set, &q, 8};
 	struct rtc r;
 
 	vclock_init(&c, 1000);
@@ -204,7 +192,7 @@ static void test_interrupts(struct tap *t)
 {
 	struct vclock c;
 	struct irqrec q = {0};
-	struct irq_line line = {irq_rec, &q, 8};
+	struct irq_line line = {irqrec_set, &q, 8};
 	struct rtc r;
 	uint64_t d;
 
@@ -395,7 +383,7 @@ static void test_hostile(struct tap *t)
 {
 	struct vclock c;
 	struct irqrec q = {0};
-	struct irq_line line = {irq_rec, &q, 8};
+	struct irq_line line = {irqrec_set, &q, 8};
 	struct rtc r;
 	bool ok = true;
 

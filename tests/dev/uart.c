@@ -4,22 +4,10 @@
  * clock, flow control, overrun, interrupt priorities and IIR codes, OUT2
  * gating, modem status in loopback, break, hostile register writes. */
 #include "dm/hw/uart.h"
+#include "tests/dev/irqrec.h"
 #include "tests/tap.h"
 
 #include <string.h>
-
-struct irqrec {
-	bool level;
-	unsigned rises;
-};
-
-static void irq_rec(void *opaque, unsigned pin, bool level)
-{
-	struct irqrec *q = opaque;
-	if (level && !q->level)
-		q->rises++;
-	q->level = level;
-}
 
 struct sink {
 	uint8_t buf[4096];
@@ -53,7 +41,7 @@ static void rig_init(struct rig *g)
 	struct chardev cd;
 	memset(g, 0, sizeof(*g));
 	vclock_init(&g->c, 1000);
-	g->line = (struct irq_line){irq_rec, &g->q, 4};
+	g->line = (struct irq_line){irqrec_set, &g->q, 4};
 	cd = (struct chardev){sink_write, &g->s, sink_ready};
 	uart_init(&g->u, &g->line, &g->c, &cd);
 }

@@ -20,8 +20,49 @@
 #include "dm/hw/fw_cfg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+static struct fw_cfg_item *lookup(const struct fw_cfg *fw, uint16_t key);
+
+/* What the guest moves: the selector, the offset in the selected item
+ * and the DMA address register. The items are the board's configuration
+ * (the same on both sides of a load); the selected item is found again. */
+static const struct vs_field fw_cfg_fields[] = {
+	VS_U16(struct fw_cfg, selector),
+	VS_U32(struct fw_cfg, offset),
+	VS_U64(struct fw_cfg, dma_addr),
+};
+
+static int fw_cfg_state_check(const void *obj, char *err, size_t n)
+{
+	const struct fw_cfg *fw = obj;
+	const struct fw_cfg_item *it = lookup(fw, fw->selector);
+	uint32_t len = it ? it->len : 0;
+	if (fw->offset > len) {
+		snprintf(err, n, "fw_cfg: field 'offset' is %u, past the end (%u) "
+			 "of item 0x%x", fw->offset, len, fw->selector);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fw_cfg_post_load(void *obj, char *err, size_t n)
+{
+	struct fw_cfg *fw = obj;
+	(void)err;
+	(void)n;
+	fw->cur = lookup(fw, fw->selector);
+	return 0;
+}
+
+const struct vs_desc fw_cfg_state = {
+	"fw_cfg", 1, fw_cfg_fields, ARRAY_SIZE(fw_cfg_fields),
+	fw_cfg_state_check, fw_cfg_post_load,
+};
 
 static void put_be16(uint8_t *p, uint16_t v)
 {

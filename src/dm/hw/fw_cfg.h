@@ -35,6 +35,7 @@
 #include "dev/device.h"
 #include "dev/dma.h"
 #include "lib/compiler.h"
+#include "lib/vstate.h"
 
 #define FW_CFG_IO_BASE 0x510
 #define FW_CFG_IO_LEN 2
@@ -171,5 +172,9 @@ const struct fw_cfg_item *fw_cfg_find_file(const struct fw_cfg *fw,
 
 extern const struct io_ops fw_cfg_io_ops;  /* FW_CFG_IO_LEN ports */
 extern const struct io_ops fw_cfg_dma_ops; /* FW_CFG_DMA_LEN ports */
+
+/* Saved state (lib/vstate.h): selector, offset and DMA address; the
+ * items are configuration and must be the same where it is loaded. */
+extern const struct vs_desc fw_cfg_state;
 
 #endif

@@ -24,7 +24,67 @@
  * keyboard's timing (replies and the BAT arrive at once). */
 #include "dm/hw/i8042.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "lib/vstate.h"
+
+/* ---- saved state ---- */
+
+/* The controller (RAM, status, output buffer and port, pending command,
+ * its reply queue), the keyboard (queue, mode) and the output levels. */
+static const struct vs_field i8042_fields[] = {
+	VS_BYTES(struct i8042, ram),
+	VS_U8(struct i8042, status),
+	VS_U8(struct i8042, obuf),
+	VS_U8(struct i8042, outport),
+	VS_U8(struct i8042, cmd),
+	VS_BYTES(struct i8042, cq),
+	VS_BYTES(struct i8042, cq_str),
+	VS_MAX(struct i8042, cq_head, VS_U8, I8042_QUEUE - 1),
+	VS_MAX(struct i8042, cq_len, VS_U8, I8042_QUEUE),
+	VS_BOOL(struct i8042, xlate_f0),
+	VS_BYTES(struct i8042, kq),
+	VS_MAX(struct i8042, kq_head, VS_U8, I8042_QUEUE - 1),
+	VS_MAX(struct i8042, kq_len, VS_U8, I8042_QUEUE),
+	VS_U8(struct i8042, kbd_cmd),
+	VS_FIELD(struct i8042, kbd_set, VS_U8, 1, 1, 2, 0),
+	VS_MAX(struct i8042, kbd_leds, VS_U8, 7),
+	VS_U8(struct i8042, kbd_typematic),
+	VS_U8(struct i8042, kbd_last),
+	VS_BOOL(struct i8042, kbd_scanning),
+	VS_BOOL(struct i8042, irq1_level),
+	VS_BOOL(struct i8042, irq12_level),
+	VS_BOOL(struct i8042, a20_level),
+};
+
+static int i8042_state_check(const void *obj, char *err, size_t n)
+{
+	const struct i8042 *k = obj;
+	if (k->kbd_set < 1) {
+		snprintf(err, n, "i8042: field 'kbd_set' is %u, not 1 or 2",
+			 k->kbd_set);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int i8042_post_load(void *obj, char *err, size_t n)
+{
+	struct i8042 *k = obj;
+	(void)err;
+	(void)n;
+	irq_set(&k->irq1, k->irq1_level);
+	irq_set(&k->irq12, k->irq12_level);
+	irq_set(&k->a20, k->a20_level);
+	return 0;
+}
+
+const struct vs_desc i8042_state = {
+	"i8042", 1, i8042_fields, ARRAY_SIZE(i8042_fields), i8042_state_check,
+	i8042_post_load,
+};
 
 /* Keyboard replies */
 #define KBD_ACK 0xfa

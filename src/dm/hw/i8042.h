@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "lib/vstate.h"
 
 /* Status register (read at 0x64) */
 #define I8042_STR_OBF 0x01     /* output buffer full */
@@ -91,5 +92,9 @@ void i8042_key(struct i8042 *k, const uint8_t *set2_scancode, size_t n);
 
 extern const struct io_ops i8042_data_ops; /* 1 port (0x60), opaque = struct i8042 */
 extern const struct io_ops i8042_cmd_ops;  /* 1 port (0x64), opaque = struct i8042 */
+
+/* Saved state (lib/vstate.h); a load drives IRQ 1, IRQ 12 and A20 to the
+ * loaded levels. */
+extern const struct vs_desc i8042_state;
 
 #endif

@@ -1,6 +1,27 @@
 /* System control port A (see port92.h). */
 #include "dm/hw/port92.h"
 
+#include "lib/compiler.h"
+
+/* Saved state: the A20 bit (the reset bit never stays set). */
+static const struct vs_field port92_fields[] = {
+	VS_MAX(struct port92, value, VS_U8, 0x02),
+};
+
+static int port92_post_load(void *obj, char *err, size_t n)
+{
+	struct port92 *p = obj;
+	(void)err;
+	(void)n;
+	irq_set(&p->a20, (p->value & 0x02) != 0);
+	return 0;
+}
+
+const struct vs_desc port92_state = {
+	"port92", 1, port92_fields, ARRAY_SIZE(port92_fields), NULL,
+	port92_post_load,
+};
+
 #define P92_RESET 0x01
 #define P92_A20 0x02
 

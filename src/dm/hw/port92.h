@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "lib/vstate.h"
 
 struct port92 {
 	uint8_t value;           /* bits 0-1 as last written */
@@ -20,5 +21,8 @@ void port92_init(struct port92 *p, const struct irq_line *a20,
 		 const struct irq_line *reset);
 
 extern const struct io_ops port92_ops; /* 1 port, opaque = struct port92 */
+
+/* Saved state (lib/vstate.h); a load drives A20 to the loaded level. */
+extern const struct vs_desc port92_state;
 
 #endif

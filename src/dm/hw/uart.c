@@ -39,7 +39,86 @@
  * counts as 65536; DMA mode (FCR3, RXRDY/TXRDY pins) is stored only. */
 #include "dm/hw/uart.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "lib/vstate.h"
+
+/* ---- saved state ---- */
+
+static void uart_update(struct uart *u);
+
+/* The registers, both FIFOs with their indices, the transmitter's times
+ * and both timers' deadlines. Not state: the wiring, the backend and
+ * instant_tx (the board's choice for the port, set again on the new one). */
+static const struct vs_field uart_fields[] = {
+	VS_MAX(struct uart, ier, VS_U8, 0x0f),
+	VS_U8(struct uart, lcr),
+	VS_MAX(struct uart, mcr, VS_U8, 0x1f),
+	VS_U8(struct uart, scr),
+	VS_U8(struct uart, fcr),
+	VS_U16(struct uart, divisor),
+	VS_U8(struct uart, lsr_err),
+	VS_MAX(struct uart, msr_delta, VS_U8, 0x0f),
+	VS_U8(struct uart, modem_in),
+	VS_U8(struct uart, msr_lines),
+	VS_BOOL(struct uart, thri),
+	VS_BOOL(struct uart, irq_level),
+	VS_BYTES(struct uart, rx_buf),
+	VS_BYTES(struct uart, rx_err),
+	VS_MAX(struct uart, rx_head, VS_U8, UART_FIFO_SIZE - 1),
+	VS_MAX(struct uart, rx_count, VS_U8, UART_FIFO_SIZE),
+	VS_U8(struct uart, rbr),
+	VS_BOOL(struct uart, rx_refused),
+	VS_U64(struct uart, rx_last_ns),
+	VS_BYTES(struct uart, tx_buf),
+	VS_MAX(struct uart, tx_head, VS_U8, UART_FIFO_SIZE - 1),
+	VS_MAX(struct uart, tx_count, VS_U8, UART_FIFO_SIZE),
+	VS_BOOL(struct uart, tsr_busy),
+	VS_U8(struct uart, tsr),
+	VS_U64(struct uart, tsr_end_ns),
+	VS_U64(struct uart, tx_start_ns),
+	VS_U64(struct uart, tx_timer.deadline),
+	VS_U64(struct uart, rx_timer.deadline),
+};
+
+static int uart_state_check(const void *obj, char *err, size_t n)
+{
+	const struct uart *u = obj;
+	if (u->fcr & ~(UART_FCR_ENABLE | UART_FCR_DMA | UART_FCR_TRIGGER)) {
+		snprintf(err, n, "uart: field 'fcr' has bits a write never keeps");
+		return -EINVAL;
+	}
+	if (!(u->fcr & UART_FCR_ENABLE) && (u->rx_count > 1 || u->tx_count > 1)) {
+		snprintf(err, n, "uart: field '%s' above 1 with the FIFOs off",
+			 u->rx_count > 1 ? "rx_count" : "tx_count");
+		return -EINVAL;
+	}
+	if (u->modem_in & 0x0f || u->msr_lines & 0x0f) {
+		snprintf(err, n, "uart: field '%s' has bits below the MSR lines",
+			 u->modem_in & 0x0f ? "modem_in" : "msr_lines");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int uart_post_load(void *obj, char *err, size_t n)
+{
+	struct uart *u = obj;
+	(void)err;
+	(void)n;
+	vtimer_restore(u->clock, &u->tx_timer);
+	vtimer_restore(u->clock, &u->rx_timer);
+	irq_set(&u->irq, u->irq_level);
+	uart_update(u);
+	return 0;
+}
+
+const struct vs_desc uart_state = {
+	"uart", 1, uart_fields, ARRAY_SIZE(uart_fields), uart_state_check,
+	uart_post_load,
+};
 
 #define UART_TIMEOUT_CHARS 4
 

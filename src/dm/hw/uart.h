@@ -11,6 +11,7 @@
 #include "dev/chardev.h"
 #include "dev/device.h"
 #include "dev/vclock.h"
+#include "lib/vstate.h"
 
 /* Register offsets */
 #define UART_RBR 0 /* read, DLAB = 0 */
@@ -123,6 +124,10 @@ void uart_init(struct uart *u, const struct irq_line *irq, struct vclock *clock,
 	       const struct chardev *out);
 
 extern const struct io_ops uart_ops; /* 8 ports, opaque = struct uart */
+
+/* Saved state (lib/vstate.h); a load re-arms the timers and drives the
+ * interrupt line to the loaded level. */
+extern const struct vs_desc uart_state;
 
 /* Input from the backend: takes as many bytes as the receiver has room
  * for now and returns that count; the caller keeps the rest and offers

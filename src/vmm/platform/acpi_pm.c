@@ -4,6 +4,43 @@
  * of one byte never touch the other's. */
 #include "vmm/platform/acpi_pm.h"
 
+#include "lib/vstate.h"
+
+/* ---- saved state ---- */
+
+static void update_sci(struct acpi_pm *pm);
+
+/* Status, enable and control registers, the reset register, the timer's
+ * status epoch and its vtimer's deadline, and the SCI level. Not state:
+ * tmr_32bit (the board's choice, in the FADT the guest read). */
+static const struct vs_field acpi_pm_fields[] = {
+	VS_U16(struct acpi_pm, pm1_sts),
+	VS_U16(struct acpi_pm, pm1_en),
+	VS_U16(struct acpi_pm, pm1_cnt),
+	VS_U16(struct acpi_pm, gpe_sts),
+	VS_U16(struct acpi_pm, gpe_en),
+	VS_MAX(struct acpi_pm, rst_cnt, VS_U8, ACPI_RST_SYS | ACPI_RST_FULL),
+	VS_U64(struct acpi_pm, tmr_epoch),
+	VS_BOOL(struct acpi_pm, sci_level),
+	VS_U64(struct acpi_pm, tmr_timer.deadline),
+};
+
+static int acpi_pm_post_load(void *obj, char *err, size_t n)
+{
+	struct acpi_pm *pm = obj;
+	(void)err;
+	(void)n;
+	vtimer_restore(pm->clock, &pm->tmr_timer);
+	irq_set(&pm->sci, pm->sci_level);
+	update_sci(pm);
+	return 0;
+}
+
+const struct vs_desc acpi_pm_state = {
+	"acpi_pm", 1, acpi_pm_fields, ARRAY_SIZE(acpi_pm_fields), NULL,
+	acpi_pm_post_load,
+};
+
 #include <string.h>
 
 /* PM1 status bits that raise an SCI when enabled. */

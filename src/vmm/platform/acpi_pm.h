@@ -32,6 +32,7 @@
 
 #include "dev/device.h"
 #include "dev/vclock.h"
+#include "lib/vstate.h"
 
 #define ACPI_PM_BASE 0x600
 #define ACPI_PM_EVT_LEN 4
@@ -100,5 +101,9 @@ extern const struct io_ops acpi_pm_cnt_ops;
 extern const struct io_ops acpi_pm_tmr_ops;
 extern const struct io_ops acpi_pm_gpe_ops;
 extern const struct io_ops acpi_pm_reset_ops;
+
+/* Saved state (lib/vstate.h); a load re-arms the timer and drives the
+ * SCI to the loaded level. */
+extern const struct vs_desc acpi_pm_state;
 
 #endif

@@ -2,7 +2,45 @@
  * entries with edge and level triggering, Remote IRR and the EOI paths. */
 #include "vmm/platform/ioapic.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+/* The ID, the register select, the input levels and the entries (with
+ * Remote IRR). Messages already sent are the LAPIC's state, so a load
+ * sends nothing. */
+static const struct vs_field ioapic_fields[] = {
+	VS_MAX(struct ioapic, id, VS_U32, 0x0f000000u),
+	VS_U8(struct ioapic, regsel),
+	VS_MAX(struct ioapic, lines, VS_U32, (1u << IOAPIC_PINS) - 1),
+	VS_ARRAY(struct ioapic, rte, VS_U64, IOAPIC_PINS),
+};
+
+/* Bits an entry can hold: the writable ones and Remote IRR. */
+#define RTE_KEPT (0x0001afffull | 0xff00000000000000ull | IOAPIC_RTE_REMOTE_IRR)
+
+static int ioapic_state_check(const void *obj, char *err, size_t n)
+{
+	const struct ioapic *io = obj;
+	if (io->id & ~0x0f000000u) {
+		snprintf(err, n, "ioapic: field 'id' has bits outside 24-27");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < IOAPIC_PINS; i++)
+		if (io->rte[i] & ~RTE_KEPT) {
+			snprintf(err, n, "ioapic: field 'rte'[%u] has read-only "
+				 "bits set", i);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+const struct vs_desc ioapic_state = {
+	"ioapic", 1, ioapic_fields, ARRAY_SIZE(ioapic_fields),
+	ioapic_state_check, NULL,
+};
 
 /* Writable bits of an entry's low half: vector, delivery mode,
  * destination mode, polarity, trigger mode, mask (delivery status and

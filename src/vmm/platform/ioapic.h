@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "lib/vstate.h"
 #include "vmm/platform/lapic.h"
 
 #define IOAPIC_BASE 0xfec00000u
@@ -73,5 +74,8 @@ void ioapic_set_irq(void *ioapic, unsigned pin, bool level);
 void ioapic_eoi(void *ioapic, uint8_t vector);
 
 extern const struct io_ops ioapic_ops;
+
+/* Saved state (lib/vstate.h): entries, input levels, registers. */
+extern const struct vs_desc ioapic_state;
 
 #endif

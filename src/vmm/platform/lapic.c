@@ -5,7 +5,71 @@
  * and the timer computed from the virtual clock. */
 #include "vmm/platform/lapic.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+static void update_intr(struct lapic *l);
+static unsigned dcr_shift(uint32_t dcr);
+
+/* Every register, the IRR/ISR/TMR vectors, the LINT levels, and the
+ * timer: its count, reference time, last firing and vtimer deadline.
+ * Not state: div_shift (from the divide configuration) and the wiring. */
+static const struct vs_field lapic_fields[] = {
+	VS_MAX(struct lapic, id, VS_U32, 0xff000000u),
+	VS_MAX(struct lapic, tpr, VS_U32, 0xff),
+	VS_U32(struct lapic, ldr),
+	VS_U32(struct lapic, dfr),
+	VS_MAX(struct lapic, svr, VS_U32, 0x3ff),
+	VS_MAX(struct lapic, esr, VS_U32, 0xff),
+	VS_MAX(struct lapic, esr_pending, VS_U32, 0xff),
+	VS_U32(struct lapic, icr_lo),
+	VS_U32(struct lapic, icr_hi),
+	VS_FIELD(struct lapic, lvt, VS_U32, LAPIC_NR_LVT, 1, 0x3ffff, 0),
+	VS_ARRAY(struct lapic, irr, VS_U32, 8),
+	VS_ARRAY(struct lapic, isr, VS_U32, 8),
+	VS_ARRAY(struct lapic, tmr, VS_U32, 8),
+	VS_ARRAY(struct lapic, lint_level, VS_BOOL, 2),
+	VS_BOOL(struct lapic, extint_pending),
+	VS_BOOL(struct lapic, intr_level),
+	VS_U32(struct lapic, timer_icr),
+	VS_MAX(struct lapic, timer_dcr, VS_U32, 0x0b),
+	VS_BOOL(struct lapic, timer_running),
+	VS_U64(struct lapic, timer_start),
+	VS_U64(struct lapic, timer_last_fire),
+	VS_BOOL(struct lapic, timer_fired),
+	VS_U64(struct lapic, timer.deadline),
+};
+
+static int lapic_state_check(const void *obj, char *err, size_t n)
+{
+	const struct lapic *l = obj;
+	if (l->timer_running && l->timer_icr == 0) {
+		snprintf(err, n, "lapic: field 'timer_running' set with a "
+			 "'timer_icr' of 0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int lapic_post_load(void *obj, char *err, size_t n)
+{
+	struct lapic *l = obj;
+	(void)err;
+	(void)n;
+	l->div_shift = dcr_shift(l->timer_dcr);
+	vtimer_restore(l->clock, &l->timer);
+	irq_set(&l->intr, l->intr_level);
+	update_intr(l);
+	return 0;
+}
+
+const struct vs_desc lapic_state = {
+	"lapic", 1, lapic_fields, ARRAY_SIZE(lapic_fields), lapic_state_check,
+	lapic_post_load,
+};
 
 #define LVT_TIMER 0
 #define LVT_THERMAL 1

@@ -38,6 +38,7 @@
 
 #include "dev/device.h"
 #include "dev/vclock.h"
+#include "lib/vstate.h"
 
 #define LAPIC_BASE 0xfee00000u
 #define LAPIC_SIZE 0x1000u
@@ -164,5 +165,9 @@ static inline bool lapic_intr(const struct lapic *l)
 }
 
 extern const struct io_ops lapic_ops;
+
+/* Saved state (lib/vstate.h); a load re-arms the timer and drives INTR
+ * to the loaded level. */
+extern const struct vs_desc lapic_state;
 
 #endif

@@ -4,7 +4,73 @@
  * special fully nested mode, poll, automatic EOI. */
 #include "vmm/platform/pic.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+static void pic_update(struct pic *p);
+
+/* Both chips' registers, modes and input levels, and INTR. Not state:
+ * elcr_mask, which the chip's place fixes. */
+#define PIC_CHIP_FIELDS(i)                                                    \
+	VS_U8(struct pic, chip[i].irr), VS_U8(struct pic, chip[i].isr),      \
+	VS_U8(struct pic, chip[i].imr), VS_U8(struct pic, chip[i].lines),    \
+	VS_U8(struct pic, chip[i].elcr),                                      \
+	VS_U8(struct pic, chip[i].vector_base),                               \
+	VS_U8(struct pic, chip[i].icw3),                                      \
+	VS_MAX(struct pic, chip[i].init_step, VS_U8, 4),                      \
+	VS_MAX(struct pic, chip[i].lowest, VS_U8, 7),                         \
+	VS_BOOL(struct pic, chip[i].ltim), VS_BOOL(struct pic, chip[i].sngl), \
+	VS_BOOL(struct pic, chip[i].ic4), VS_BOOL(struct pic, chip[i].upm),   \
+	VS_BOOL(struct pic, chip[i].aeoi), VS_BOOL(struct pic, chip[i].buf),  \
+	VS_BOOL(struct pic, chip[i].ms), VS_BOOL(struct pic, chip[i].sfnm),   \
+	VS_BOOL(struct pic, chip[i].rotate_aeoi),                             \
+	VS_BOOL(struct pic, chip[i].read_isr),                                \
+	VS_BOOL(struct pic, chip[i].poll), VS_BOOL(struct pic, chip[i].smm)
+
+static const struct vs_field pic_fields[] = {
+	PIC_CHIP_FIELDS(0),
+	PIC_CHIP_FIELDS(1),
+	VS_BOOL(struct pic, intr_level),
+};
+
+static int pic_state_check(const void *obj, char *err, size_t n)
+{
+	const struct pic *p = obj;
+	for (unsigned i = 0; i < 2; i++) {
+		const struct pic_chip *c = &p->chip[i];
+		const char *bad = NULL;
+		if (c->elcr & ~c->elcr_mask)
+			bad = "elcr";
+		else if (c->vector_base & 7)
+			bad = "vector_base";
+		else if (c->init_step == 1)
+			bad = "init_step";
+		if (bad) {
+			snprintf(err, n, "pic: field 'chip[%u].%s' has a value "
+				 "the chip cannot hold", i, bad);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int pic_post_load(void *obj, char *err, size_t n)
+{
+	struct pic *p = obj;
+	(void)err;
+	(void)n;
+	irq_set(&p->intr, p->intr_level);
+	pic_update(p);
+	return 0;
+}
+
+const struct vs_desc pic_state = {
+	"pic", 1, pic_fields, ARRAY_SIZE(pic_fields), pic_state_check,
+	pic_post_load,
+};
 
 /* ICW1 / OCW bits */
 #define ICW1_IC4 0x01

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "lib/vstate.h"
 
 #define PIC_MASTER 0
 #define PIC_SLAVE 1
@@ -88,5 +89,9 @@ static inline bool pic_intr(const struct pic *pic)
 extern const struct io_ops pic_master_ops;
 extern const struct io_ops pic_slave_ops;
 extern const struct io_ops pic_elcr_ops;
+
+/* Saved state (lib/vstate.h): both chips and the input levels; a load
+ * drives INTR to the loaded level. */
+extern const struct vs_desc pic_state;
 
 #endif

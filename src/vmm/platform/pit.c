@@ -5,7 +5,79 @@
  * count and OUT level is computed from the virtual clock. */
 #include "vmm/platform/pit.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+/* Each counter's programming, count register, flip-flops, latches, GATE
+ * and counting phase (in input clock ticks of the virtual clock); port
+ * 0x61; IRQ 0's level and the vtimer's deadline (virtual ns). */
+#define PIT_COUNTER_FIELDS(i)                                                 \
+	VS_MAX(struct pit, c[i].ctrl, VS_U8, 0x3f),                           \
+	VS_MAX(struct pit, c[i].mode, VS_U8, 5),                              \
+	VS_MAX(struct pit, c[i].rw, VS_U8, 3), VS_BOOL(struct pit, c[i].bcd), \
+	VS_BOOL(struct pit, c[i].gate),                                       \
+	VS_MAX(struct pit, c[i].state, VS_U8, PIT_PAUSED),                    \
+	VS_U16(struct pit, c[i].cr), VS_U8(struct pit, c[i].cr_lsb),          \
+	VS_BOOL(struct pit, c[i].cr_valid),                                   \
+	VS_BOOL(struct pit, c[i].write_msb),                                  \
+	VS_BOOL(struct pit, c[i].read_msb),                                   \
+	VS_BOOL(struct pit, c[i].count_latched),                              \
+	VS_BOOL(struct pit, c[i].status_latched),                             \
+	VS_U16(struct pit, c[i].latch), VS_U8(struct pit, c[i].status),       \
+	VS_MAX(struct pit, c[i].n, VS_U32, 65536),                            \
+	VS_U64(struct pit, c[i].start), VS_U64(struct pit, c[i].offset),      \
+	VS_U64(struct pit, c[i].reload_at),                                   \
+	VS_U64(struct pit, c[i].null_until),                                  \
+	VS_MAX(struct pit, c[i].ce_idle, VS_U32, 65536),                      \
+	VS_BOOL(struct pit, c[i].out_idle)
+
+static const struct vs_field pit_fields[] = {
+	PIT_COUNTER_FIELDS(0),
+	PIT_COUNTER_FIELDS(1),
+	PIT_COUNTER_FIELDS(2),
+	VS_MAX(struct pit, port61, VS_U8, 0x0f),
+	VS_BOOL(struct pit, irq0_level),
+	VS_U64(struct pit, timer.deadline),
+};
+
+static int pit_state_check(const void *obj, char *err, size_t n)
+{
+	const struct pit *p = obj;
+	for (unsigned i = 0; i < 3; i++) {
+		const struct pit_counter *c = &p->c[i];
+		const char *bad = NULL;
+		if (c->rw == 0)
+			bad = "rw";
+		else if (c->state != PIT_IDLE && c->n == 0)
+			bad = "n";
+		else if (c->bcd && c->n > 10000)
+			bad = "n";
+		if (bad) {
+			snprintf(err, n, "pit: field 'c[%u].%s' is impossible "
+				 "in this counter's state", i, bad);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int pit_post_load(void *obj, char *err, size_t n)
+{
+	struct pit *p = obj;
+	(void)err;
+	(void)n;
+	vtimer_restore(p->clock, &p->timer);
+	irq_set(&p->irq0, p->irq0_level);
+	return 0;
+}
+
+const struct vs_desc pit_state = {
+	"pit", 1, pit_fields, ARRAY_SIZE(pit_fields), pit_state_check,
+	pit_post_load,
+};
 
 #define NEVER VCLOCK_NEVER
 

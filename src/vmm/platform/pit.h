@@ -21,6 +21,7 @@
 
 #include "dev/device.h"
 #include "dev/vclock.h"
+#include "lib/vstate.h"
 
 #define PIT_HZ 1193182
 
@@ -79,5 +80,9 @@ bool pit_out(struct pit *pit, unsigned i);
 
 extern const struct io_ops pit_ops;        /* 0x40-0x43 */
 extern const struct io_ops pit_port61_ops; /* 0x61 */
+
+/* Saved state (lib/vstate.h); a load re-arms the timer and drives IRQ 0
+ * to the loaded level. */
+extern const struct vs_desc pit_state;
 
 #endif

@@ -29,7 +29,68 @@
  * - SQWE is stored; the SQW pin is not connected on the PC. */
 #include "vmm/platform/rtc.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- saved state ---- */
+
+static void rtc_update_irq(struct rtc *r);
+
+/* The CMOS bytes (alarms, A, B, NVRAM), the index and NMI mask, the
+ * pending flags, the clock (seconds and the divider's phase, both as
+ * two's complement in u64 fields) up to its sync time, and the vtimer's
+ * deadline: the periodic, update and alarm interrupts share it. */
+static const struct vs_field rtc_fields[] = {
+	VS_BYTES(struct rtc, cmos),
+	VS_MAX(struct rtc, index, VS_U8, 0x7f),
+	VS_BOOL(struct rtc, nmi_masked),
+	VS_MAX(struct rtc, flags, VS_U8, RTC_C_PF | RTC_C_AF | RTC_C_UF),
+	VS_BOOL(struct rtc, irq_level),
+	VS_MAX(struct rtc, wday_adj, VS_U8, 6),
+	VS_U64(struct rtc, sec),
+	VS_U64(struct rtc, sync_ns),
+	VS_U64(struct rtc, div_origin),
+	VS_U64(struct rtc, timer.deadline),
+};
+
+/* Far beyond any date a guest sets (about 34,000 years either way), and
+ * far from where the calendar and time arithmetic would overflow. */
+#define RTC_SEC_LIMIT (INT64_C(1) << 40)
+#define RTC_NS_LIMIT (INT64_C(1) << 62)
+
+static int rtc_state_check(const void *obj, char *err, size_t n)
+{
+	const struct rtc *r = obj;
+	const char *bad = NULL;
+	if (r->sec > RTC_SEC_LIMIT || r->sec < -RTC_SEC_LIMIT)
+		bad = "sec";
+	else if (r->div_origin > RTC_NS_LIMIT || r->div_origin < -RTC_NS_LIMIT)
+		bad = "div_origin";
+	else if (r->sync_ns > (uint64_t)RTC_NS_LIMIT)
+		bad = "sync_ns";
+	if (bad) {
+		snprintf(err, n, "rtc: field '%s' is out of range", bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int rtc_post_load(void *obj, char *err, size_t n)
+{
+	struct rtc *r = obj;
+	(void)err;
+	(void)n;
+	vtimer_restore(r->clock, &r->timer);
+	irq_set(&r->irq, r->irq_level);
+	rtc_update_irq(r);
+	return 0;
+}
+
+const struct vs_desc rtc_state = {
+	"rtc", 1, rtc_fields, ARRAY_SIZE(rtc_fields), rtc_state_check,
+	rtc_post_load,
+};
 
 #include "vmm/guest_mem.h"
 

@@ -13,6 +13,7 @@
 
 #include "dev/device.h"
 #include "dev/vclock.h"
+#include "lib/vstate.h"
 
 /* Register indices (MC146818 datasheet, PC CMOS map). */
 #define RTC_SECONDS 0x00
@@ -103,6 +104,10 @@ void rtc_init(struct rtc *r, const struct irq_line *irq, struct vclock *clock,
 extern const struct io_ops rtc_ops; /* ports 0x70-0x71, opaque = struct rtc */
 
 bool rtc_nmi_masked(const struct rtc *r);
+
+/* Saved state (lib/vstate.h); a load re-arms the timer and drives IRQ 8
+ * to the loaded level. */
+extern const struct vs_desc rtc_state;
 
 /* Board access to the 128 bytes, without the guest's index register.
  * Writing 0x10..0x2d recomputes the checksum at 0x2e/0x2f. Indices below
