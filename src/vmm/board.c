@@ -410,11 +410,19 @@ void vm_board_unwire(struct vm *vm)
  * the device models reset theirs. */
 void vm_board_reset(struct vm *vm)
 {
-	lapic_reset(&vm->lapic);
-	ioapic_reset(&vm->ioapic);
-	pic_reset(&vm->pic);
-	pit_reset(&vm->pit);
-	acpi_pm_reset(&vm->acpi_pm);
+	/* The platform core by kind (the RTC keeps its time and CMOS). */
+	const struct {
+		const char *kind;
+		void *dev;
+	} core[] = {
+		{"lapic", &vm->lapic}, {"ioapic", &vm->ioapic}, {"i8259", &vm->pic},
+		{"i8254", &vm->pit},   {"acpi-pm", &vm->acpi_pm}, {"mc146818rtc", &vm->rtc},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(core); i++) {
+		const struct dev_kind *k = dev_kind_find(core[i].kind);
+		if (k && k->where == DEV_IN_VMM && k->reset)
+			k->reset(core[i].dev);
+	}
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		dm_link_reset(&vm->dm[d]);
 }
