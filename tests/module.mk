@@ -5,7 +5,7 @@ unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c
 TESTS += $(unit_TESTS)
 
 # Linked with every device (LINK_DEVS): the command line reads the kind table.
-UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a
+UNIT_LIBS = $(B)/libvmm.a $(B)/libdm.a $(B)/libdmbackend.a $(B)/libioreq.a
 $(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libdmhw.a $(B)/libplatform.a \
 		$(B)/libdev.a $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)

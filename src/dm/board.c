@@ -123,8 +123,12 @@ void dm_spec_to_msg(const struct dm_device_spec *s, struct ctl_device *m)
 	ctl_set_name(m->kind, k->name);
 	ctl_set_name(m->id, s->id[0] ? s->id : k->name);
 	m->n_fds = s->n_fds;
+	/* Only the properties given: the dm applies the kind's defaults. */
 	for (unsigned i = 0; i < k->n_props && i < CTL_MAX_PROPS; i++) {
-		struct ctl_prop *p = &m->prop[m->n_props++];
+		struct ctl_prop *p;
+		if (!(s->props.given & (1u << i)))
+			continue;
+		p = &m->prop[m->n_props++];
 		ctl_set_name(p->name, k->props[i].name);
 		p->num = s->props.num[i];
 		memcpy(p->str, s->props.str[i], CTL_STR_LEN);
