@@ -33,6 +33,12 @@ objs = $(patsubst %.c,$(B)/%.o,$(filter %.c,$(1))) \
 # Programs link the emulator library whole: the opcode table names every
 # handler, and nothing may be left to archive-member selection.
 LINK_CPU = -Wl,--whole-archive $(B)/libcpu.a -Wl,--no-whole-archive $(B)/liblib.a
+# Likewise the device libraries: each device's kind row (dev/kind.h) is
+# reached only through the table, never by a symbol, so archive-member
+# selection would drop it. LINK_DMHW: a device model's devices;
+# LINK_DEVS: those and the vmm's platform core.
+LINK_DMHW = -Wl,--whole-archive $(B)/libdmhw.a -Wl,--no-whole-archive
+LINK_DEVS = -Wl,--whole-archive $(B)/libdmhw.a $(B)/libplatform.a -Wl,--no-whole-archive
 
 # Filled in by the fragments.
 PROGRAMS :=

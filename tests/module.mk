@@ -4,11 +4,14 @@
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
-UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a
-$(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libcpu.a $(B)/liblib.a
+# Linked with every device (LINK_DEVS): the command line reads the kind table.
+UNIT_LIBS = $(B)/libvmm.a $(B)/libdm.a $(B)/libdmbackend.a $(B)/libioreq.a
+$(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libdmhw.a $(B)/libplatform.a \
+		$(B)/libdev.a $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) $(LIBS_VMM) -lm -lutil
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_DEVS) $(B)/libdmbackend.a \
+		$(B)/libdev.a $(LINK_CPU) $(LIBS_VMM) -lm -lutil
 
 # The shell tests source the TAP helper from beside themselves.
 TESTS += $(B)/tests/tap.sh

@@ -81,16 +81,17 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	struct dm_link_host host;
 	struct dm_link_options o = {inprocess ? "dm-inprocess" : "dm0", dm_path,
 				    inprocess, 5000000000ull, 0};
-	struct dm_device_spec specs[2] = {
-		{"uart", "com1", 0x3f8, 0, 4, 0, {-1, -1, -1, -1}, 0},
-		{"post", "post", 0x80, 1, 0, 0, {-1, -1, -1, -1}, 0},
-	};
+	static struct dm_device_spec specs[2] = {{.id = "com1"}, {.id = "post"}};
 	struct dm_link l;
 	uint64_t *lat = calloc(iters, sizeof(uint64_t));
 	uint64_t t0, t1, bytes = 0;
 	char err[512];
 
 	memset(&vm, 0, sizeof(vm));
+	/* COM1 (index 0: 0x3f8, IRQ 4, nothing behind it) and port 0x80. */
+	dev_props_init(&specs[0].props, dev_kind_find("isa-serial"));
+	dev_props_init(&specs[1].props, dev_kind_find("post"));
+	specs[0].n_fds = specs[1].n_fds = 0;
 	iospace_init(&vm.ports, "port");
 	iospace_init(&vm.mmio, "mmio");
 	vclock_init(&vm.clock, 0);

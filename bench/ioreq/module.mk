@@ -6,4 +6,4 @@ BENCHES += $(B)/bench/ioreqbench
 $(B)/bench/ioreqbench: $(B)/bench/ioreq/ioreqbench.o $(DM_LIBS) $(B)/v2e-dm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(DM_LIBS) -lseccomp -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(DM_LINK) -lseccomp -lm

@@ -1,5 +1,7 @@
-/* A device model's board (see board.h): one table of device kinds, each
- * with what it needs from its spec, its windows and its lines. */
+/* A device model's board (see board.h): it creates each device from the
+ * kind table (dev/kind.h), gives it a context (claims, lines, exit), and
+ * runs the table's operations for reset, host input and teardown. It
+ * knows no kind by name. */
 #include "dm/board.h"
 
 #include <errno.h>
@@ -9,14 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dm/backend/console.h"
-#include "dm/hw/fw_cfg.h"
-#include "dm/hw/fw_cfg_pc.h"
-#include "dm/hw/i8042.h"
-#include "dm/hw/port92.h"
-#include "dm/hw/uart.h"
-#include "dm/test_devices.h"
-#include "vmm/guest_mem.h"
+_Static_assert((int)DEV_LINE_ISA0 == (int)IOREQ_LINE_ISA0 &&
+	       (int)DEV_LINE_A20 == (int)IOREQ_LINE_A20,
+	       "the kinds' line numbers are the protocol's");
+_Static_assert((int)DEV_SPACE_PIO == (int)CTL_SPACE_PIO &&
+	       (int)DEV_SPACE_MMIO == (int)CTL_SPACE_MMIO &&
+	       DEV_CLAIM_BUFFERED == CTL_CLAIM_BUFFERED, "claims as the protocol's");
+_Static_assert(CTL_STR_LEN == DEV_STR_MAX && CTL_MAX_PROPS == DEV_MAX_PROPS &&
+	       CTL_NAME_LEN == DEV_NAME_MAX && DM_MAX_DEV_FDS == DEV_MAX_FDS,
+	       "a DEVICE message holds a kind's properties");
 
 /* One source of a board line: the device's irq_line points here, and the
  * board ORs the sources of each line. */
@@ -27,24 +30,16 @@ struct dm_line_src {
 };
 
 struct dm_device {
-	char kind[CTL_NAME_LEN];
-	char id[CTL_NAME_LEN];
-	int fds[DM_MAX_DEV_FDS];
-	unsigned n_fds;
-	struct dm_line_src src[4];
-	struct irq_line line[4];
+	struct dev_ctx ctx; /* first: the context's callbacks find the device */
+	const struct dev_kind *kind;
 	struct dm_board *b;
-	int exit_status_base; /* isa-debug-exit */
-	/* one of */
-	struct uart uart;
-	struct console cons;
-	uint8_t rx_held[256];
-	size_t rx_held_len;
-	struct i8042 kbd;
-	struct port92 p92;
-	struct test_device test;
-	struct fw_cfg fwcfg;
-	bool fwcfg_live;
+	char id[DEV_NAME_MAX];
+	int fds[DEV_MAX_FDS];
+	unsigned n_fds;
+	struct dm_line_src src[DEV_MAX_LINES];
+	struct irq_line line[DEV_MAX_LINES];
+	unsigned n_lines;
+	void *dev; /* the kind's instance, kind->size bytes */
 };
 
 static int fail(char *err, size_t n, int r, const char *fmt, ...)
@@ -82,301 +77,95 @@ static void reset_src_set(void *opaque, unsigned pin, bool level)
 	b->reset_level = level;
 }
 
-/* Device d's k-th line, driving board line `line`. */
-static const struct irq_line *dev_line(struct dm_device *d, unsigned k,
-				       unsigned line)
+/* ---- what a device gets from the board ---- */
+
+static const struct irq_line *ctx_line(const struct dev_ctx *c, unsigned line)
 {
+	struct dm_device *d = (struct dm_device *)c;
 	struct dm_board *b = d->b;
-	d->src[k] = (struct dm_line_src){b, line, 1u << (b->n_sources++ % 32)};
-	d->line[k] = (struct irq_line){line_src_set, &d->src[k], line};
+	unsigned k = d->n_lines;
+
+	if (k >= DEV_MAX_LINES || line >= DEV_LINE_COUNT)
+		return NULL;
+	d->n_lines++;
+	if (line == DEV_LINE_RESET) {
+		d->src[k] = (struct dm_line_src){b, 0, 0};
+		d->line[k] = (struct irq_line){reset_src_set, &d->src[k], 0};
+	} else {
+		d->src[k] = (struct dm_line_src){b, line, 1u << (b->n_sources++ % 32)};
+		d->line[k] = (struct irq_line){line_src_set, &d->src[k], line};
+	}
 	return &d->line[k];
 }
 
-static const struct irq_line *dev_reset_line(struct dm_device *d, unsigned k)
+static int ctx_claim(const struct dev_ctx *c, unsigned space, uint64_t base,
+		     uint64_t len, unsigned flags, const struct io_ops *ops, void *opaque)
 {
-	d->src[k] = (struct dm_line_src){d->b, 0, 0};
-	d->line[k] = (struct irq_line){reset_src_set, &d->src[k], 0};
-	return &d->line[k];
-}
-
-/* ---- device kinds ---- */
-
-static int claim(struct dm_device *d, unsigned space, uint64_t base, uint64_t len,
-		 unsigned flags, const struct io_ops *ops, void *dev)
-{
+	struct dm_device *d = (struct dm_device *)c;
 	return d->b->host->claim(d->b->host_opaque, space, base, len, flags, ops,
-				 dev, d->id);
+				 opaque, d->id);
 }
 
-/* uart: base, irq; fds: [output[, input]]; param bit 0: the input is
- * the vmm's terminal (Ctrl-A escapes). */
-static int uart_add(struct dm_device *d, const struct dm_device_spec *s,
-		    char *err, size_t n)
+static void ctx_exit(const struct dev_ctx *c, int status, const char *why)
 {
-	struct chardev out = {console_write, &d->cons, NULL};
-	int in = s->n_fds > 1 ? s->fds[1] : -1, outfd = s->n_fds > 0 ? s->fds[0] : -1;
-	int r;
-
-	if (s->irq >= 16 || s->base > 0xfff8)
-		return fail(err, n, -EINVAL, "uart %s: base %#llx / irq %u out of range",
-			    d->id, (unsigned long long)s->base, s->irq);
-	r = console_attach(&d->cons, in, outfd, s->param & 1);
-	if (r < 0)
-		return fail(err, n, r, "uart %s: console: %s", d->id, strerror(-r));
-	uart_init(&d->uart, dev_line(d, 0, IOREQ_LINE_ISA0 + s->irq), d->b->clock, &out);
-	uart_set_instant_tx(&d->uart, true);
-	return claim(d, CTL_SPACE_PIO, s->base, 8, 0, &uart_ops, &d->uart);
+	struct dm_device *d = (struct dm_device *)c;
+	d->b->host->exit(d->b->host_opaque, status, why);
 }
 
-static void uart_reset(struct dm_device *d)
+/* ---- DEVICE messages ---- */
+
+void dm_spec_to_msg(const struct dm_device_spec *s, struct ctl_device *m)
 {
-	struct chardev out = {console_write, &d->cons, NULL};
-	uart_init(&d->uart, &d->line[0], d->b->clock, &out);
-	uart_set_instant_tx(&d->uart, true);
-}
+	const struct dev_kind *k = s->props.kind;
 
-/* Terminal input to the UART, as much as it takes now. */
-static void uart_input(struct dm_device *d)
-{
-	size_t took;
-	if (d->rx_held_len == 0)
-		d->rx_held_len = console_read(&d->cons, d->rx_held, sizeof(d->rx_held));
-	if (d->cons.quit) {
-		d->cons.quit = false;
-		d->b->host->exit(d->b->host_opaque, 0, "QEMU: Terminated (Ctrl-A X)");
-		return;
-	}
-	if (d->rx_held_len == 0)
-		return;
-	took = uart_receive(&d->uart, d->rx_held, d->rx_held_len);
-	memmove(d->rx_held, d->rx_held + took, d->rx_held_len - took);
-	d->rx_held_len -= took;
-}
-
-static int i8042_add(struct dm_device *d, const struct dm_device_spec *s,
-		     char *err, size_t n)
-{
-	int r;
-	i8042_init(&d->kbd, dev_line(d, 0, IOREQ_LINE_ISA0 + 1),
-		   dev_line(d, 1, IOREQ_LINE_ISA0 + 12),
-		   dev_line(d, 2, IOREQ_LINE_A20), dev_reset_line(d, 3));
-	r = claim(d, CTL_SPACE_PIO, 0x60, 1, 0, &i8042_data_ops, &d->kbd);
-	if (!r)
-		r = claim(d, CTL_SPACE_PIO, 0x64, 1, 0, &i8042_cmd_ops, &d->kbd);
-	return r;
-}
-
-static void i8042_reset_dev(struct dm_device *d)
-{
-	i8042_init(&d->kbd, &d->line[0], &d->line[1], &d->line[2], &d->line[3]);
-}
-
-static int port92_add(struct dm_device *d, const struct dm_device_spec *s,
-		      char *err, size_t n)
-{
-	port92_init(&d->p92, dev_line(d, 0, IOREQ_LINE_A20), dev_reset_line(d, 1));
-	return claim(d, CTL_SPACE_PIO, 0x92, 1, 0, &port92_ops, &d->p92);
-}
-
-static void port92_reset(struct dm_device *d)
-{
-	port92_init(&d->p92, &d->line[0], &d->line[1]);
-}
-
-/* Port 0x80, the POST diagnostic port: firmware and kernels write it as a
- * delay (Linux's outb_p); nothing listens, so its writes are buffered. */
-static uint64_t post_read(void *opaque, uint64_t off, unsigned size)
-{
-	return 0xff;
-}
-
-static void post_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
-{
-}
-
-static const struct io_ops post_ops = {post_read, post_write, IO_SIZE_1, IO_SIZE_1};
-
-static int post_add(struct dm_device *d, const struct dm_device_spec *s,
-		    char *err, size_t n)
-{
-	return claim(d, CTL_SPACE_PIO, 0x80, 1, CTL_CLAIM_BUFFERED, &post_ops, d);
-}
-
-/* isa-debug-exit (QEMU's): a write of V ends the VM with (V << 1) | 1. */
-static uint64_t debug_exit_read(void *opaque, uint64_t off, unsigned size)
-{
-	return 0;
-}
-
-static void debug_exit_write(void *opaque, uint64_t off, unsigned size,
-			     uint64_t v)
-{
-	struct dm_device *d = opaque;
-	char why[64];
-	snprintf(why, sizeof(why), "isa-debug-exit: guest wrote %#llx",
-		 (unsigned long long)v);
-	d->b->host->exit(d->b->host_opaque, (int)(((v << 1) | 1) & 0xff), why);
-}
-
-static const struct io_ops debug_exit_ops = {
-	debug_exit_read, debug_exit_write,
-	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-};
-
-static int debug_exit_add(struct dm_device *d, const struct dm_device_spec *s,
-			  char *err, size_t n)
-{
-	if (s->size == 0 || s->size > 8 || s->base + s->size > 0x10000)
-		return fail(err, n, -EINVAL, "isa-debug-exit: iobase %#llx iosize %#llx",
-			    (unsigned long long)s->base, (unsigned long long)s->size);
-	return claim(d, CTL_SPACE_PIO, s->base, s->size, 0, &debug_exit_ops, d);
-}
-
-/* Reads a whole host file handed over as a descriptor (at most `max`). */
-static uint8_t *slurp(int fd, size_t max, size_t *len)
-{
-	size_t cap = 1 << 16, got = 0;
-	uint8_t *buf = malloc(cap);
-	while (buf) {
-		ssize_t n;
-		if (got == cap) {
-			uint8_t *nb;
-			if (cap >= max) {
-				free(buf);
-				return NULL;
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-		n = pread(fd, buf + got, cap - got, (off_t)got);
-		if (n < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*len = got;
-	return buf;
-}
-
-/* fw_cfg (QEMU's firmware interface): size = RAM bytes; fds: the kernel,
- * the initrd and a memfd with the command line, each present when param
- * bit 1, 2, 3 says so; bit 0: -nographic. */
-
-static int fwcfg_add(struct dm_device *d, const struct dm_device_spec *s,
-		     char *err, size_t n)
-{
-	uint64_t below = s->size < GM_PCI_HOLE ? s->size : GM_PCI_HOLE;
-	struct fw_cfg_e820_entry map[2] = {
-		{0, below, FW_CFG_E820_RAM},
-		{GM_4G, s->size - below, FW_CFG_E820_RAM},
-	};
-	struct fw_cfg_pc pc = {below, s->size - below, 1, 1,
-			       (s->param & DM_FWCFG_NOGRAPHIC) != 0, false, map,
-			       s->size > below ? 2 : 1};
-	uint8_t *file[3] = {NULL, NULL, NULL};
-	size_t len[3] = {0, 0, 0};
-	unsigned fd_i = 0;
-	int r;
-
-	if (s->size < GM_VGA_END || (s->size & 0xfff))
-		return fail(err, n, -EINVAL, "fw_cfg: RAM size %#llx", (unsigned long long)s->size);
-	r = fw_cfg_init(&d->fwcfg, &d->b->dma);
-	if (r < 0)
-		return r;
-	d->fwcfg_live = true;
-	r = fw_cfg_pc_fill(&d->fwcfg, &pc);
-	for (unsigned k = 0; !r && k < 3; k++) {
-		if (!(s->param & (DM_FWCFG_KERNEL << k)))
+	memset(m, 0, sizeof(*m));
+	m->h = (struct ctl_hdr){CTL_DEVICE, sizeof(*m), 0, 0};
+	ctl_set_name(m->kind, k->name);
+	ctl_set_name(m->id, s->id[0] ? s->id : k->name);
+	m->n_fds = s->n_fds;
+	/* Only the properties given: the dm applies the kind's defaults. */
+	for (unsigned i = 0; i < k->n_props && i < CTL_MAX_PROPS; i++) {
+		struct ctl_prop *p;
+		if (!(s->props.given & (1u << i)))
 			continue;
-		if (fd_i >= s->n_fds)
-			return fail(err, n, -EINVAL, "fw_cfg: a file descriptor is missing");
-		file[k] = slurp(s->fds[fd_i++], 512u << 20, &len[k]);
-		if (!file[k])
-			r = -EIO;
+		p = &m->prop[m->n_props++];
+		ctl_set_name(p->name, k->props[i].name);
+		p->num = s->props.num[i];
+		memcpy(p->str, s->props.str[i], CTL_STR_LEN);
+		p->str[CTL_STR_LEN - 1] = 0;
 	}
-	if (!r && file[0]) {
-		char *cmdline = calloc(1, len[2] + 1);
-		if (!cmdline) {
-			r = -ENOMEM;
-		} else {
-			memcpy(cmdline, file[2] ? (char *)file[2] : "", len[2]);
-			r = fw_cfg_pc_add_linux(&d->fwcfg, &pc, file[0], len[0], file[1],
-						len[1], cmdline, err, n);
-			free(cmdline);
-			/* A Multiboot kernel is no bzImage: v2e loads it itself,
-			 * and QEMU's items for it need the MBI it builds. */
-			if (r == -ENOEXEC) {
-				err[0] = 0;
-				r = 0;
-			}
-		}
+}
+
+int dm_spec_from_msg(struct dm_device_spec *s, struct ctl_device *m, char *err,
+		     size_t n)
+{
+	const struct dev_kind *k = dev_kind_find(ctl_name(m->kind));
+	uint32_t seen = 0;
+
+	if (!k || k->where != DEV_IN_DM)
+		return fail(err, n, -ENOENT, "no device kind '%s' in a device model",
+			    ctl_name(m->kind));
+	if (m->n_props > CTL_MAX_PROPS || m->n_fds > DEV_MAX_FDS)
+		return fail(err, n, -EINVAL, "%s: %u properties, %u descriptors", k->name,
+			    m->n_props, m->n_fds);
+	memset(s, 0, sizeof(*s));
+	ctl_set_name(s->id, ctl_name(m->id));
+	dev_props_init(&s->props, k);
+	for (unsigned i = 0; i < m->n_props; i++) {
+		struct ctl_prop *p = &m->prop[i];
+		int j = dev_prop_find(k, ctl_name(p->name));
+		if (j < 0 || (seen & (1u << j)))
+			return fail(err, n, -EINVAL, "%s: property '%s' unknown or repeated",
+				    k->name, ctl_name(p->name));
+		if (!memchr(p->str, 0, CTL_STR_LEN))
+			return fail(err, n, -EINVAL, "%s: property '%s' unterminated", k->name,
+				    ctl_name(p->name));
+		seen |= 1u << j;
+		s->props.num[j] = p->num;
+		memcpy(s->props.str[j], p->str, CTL_STR_LEN);
+		s->props.given |= 1u << j;
 	}
-	for (unsigned k = 0; k < 3; k++)
-		free(file[k]);
-	if (r < 0)
-		return *err ? r : fail(err, n, r, "fw_cfg: %s", strerror(-r));
-	r = claim(d, CTL_SPACE_PIO, FW_CFG_IO_BASE, FW_CFG_IO_LEN, 0, &fw_cfg_io_ops,
-		  &d->fwcfg);
-	if (!r)
-		r = claim(d, CTL_SPACE_PIO, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN, 0,
-			  &fw_cfg_dma_ops, &d->fwcfg);
-	return r;
-}
-
-static void fwcfg_reset(struct dm_device *d)
-{
-	fw_cfg_reset(&d->fwcfg);
-}
-
-static int test_add(struct dm_device *d, const struct dm_device_spec *s,
-		    char *err, size_t n)
-{
-	const struct io_ops *ops;
-	int r = test_device_init(&d->test, d->kind, &d->b->dma,
-				 dev_line(d, 0, IOREQ_LINE_ISA0 + (s->irq & 15)), &ops);
-	if (r < 0)
-		return fail(err, n, r, "%s: not in this build", d->kind);
-	return claim(d, CTL_SPACE_PIO, s->base, 8, 0, ops, &d->test);
-}
-
-struct dm_kind {
-	const char *name;
-	int (*add)(struct dm_device *d, const struct dm_device_spec *s, char *err,
-		   size_t n);
-	void (*reset)(struct dm_device *d);
-	void (*input)(struct dm_device *d);
-};
-
-static const struct dm_kind kinds[] = {
-	{"uart", uart_add, uart_reset, uart_input},
-	{"i8042", i8042_add, i8042_reset_dev, NULL},
-	{"port92", port92_add, port92_reset, NULL},
-	{"post", post_add, NULL, NULL},
-	{"isa-debug-exit", debug_exit_add, NULL, NULL},
-	{"fw_cfg", fwcfg_add, fwcfg_reset, NULL},
-	{"test-sandbox", test_add, NULL, NULL},
-	{"test-dma", test_add, NULL, NULL},
-};
-
-static const struct dm_kind *kind_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(kinds[i].name, name))
-			return &kinds[i];
-	return NULL;
-}
-
-const char *dm_board_kinds(void)
-{
-	return "uart, i8042, port92, post, isa-debug-exit, fw_cfg";
+	return dev_props_check(&s->props, err, n);
 }
 
 /* ---- the board ---- */
@@ -392,32 +181,52 @@ void dm_board_init(struct dm_board *b, const struct dm_host_ops *host,
 	b->dma = *dma;
 }
 
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < DEV_MAX_FDS; i++)
+		if (fds[i] > STDERR_FILENO)
+			close(fds[i]);
+}
+
 int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 		 size_t errlen)
 {
-	const struct dm_kind *k = kind_find(s->kind);
+	const struct dev_kind *k = s->props.kind;
 	struct dm_device *d;
 	int r;
 
-	if (!k || b->n_dev >= DM_MAX_DEVICES || s->n_fds > DM_MAX_DEV_FDS) {
-		for (unsigned i = 0; i < s->n_fds && i < DM_MAX_DEV_FDS; i++)
-			if (s->fds[i] >= 0)
-				close(s->fds[i]);
-		if (!k)
-			return fail(err, errlen, -ENOENT, "unknown device kind '%s' (known: %s)",
-				    s->kind, dm_board_kinds());
+	if (!k || k->where != DEV_IN_DM) {
+		char names[512];
+		close_fds(s->fds, s->n_fds);
+		dev_kind_names(names, sizeof(names), DEV_IN_DM, false);
+		return fail(err, errlen, -ENOENT, "'%s' is not a device-model kind (known: %s)",
+			    k ? k->name : "?", names);
+	}
+	if (b->n_dev >= DM_MAX_DEVICES || s->n_fds > DEV_MAX_FDS) {
+		close_fds(s->fds, s->n_fds);
 		return fail(err, errlen, -E2BIG, "too many devices or descriptors");
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+	r = dev_props_check(&s->props, err, errlen);
+	if (!r && k->check)
+		r = k->check(&s->props, err, errlen);
+	d = r < 0 ? NULL : calloc(1, sizeof(*d));
+	if (d)
+		d->dev = calloc(1, k->size ? k->size : 1);
+	if (!d || !d->dev) {
+		close_fds(s->fds, s->n_fds);
+		if (d)
+			free(d);
+		return r < 0 ? r : fail(err, errlen, -ENOMEM, "out of memory");
+	}
 	d->b = b;
-	ctl_set_name(d->kind, s->kind);
-	ctl_set_name(d->id, s->id && *s->id ? s->id : s->kind);
+	d->kind = k;
+	ctl_set_name(d->id, s->id[0] ? s->id : k->name);
 	d->n_fds = s->n_fds;
 	memcpy(d->fds, s->fds, sizeof(int) * s->n_fds);
+	d->ctx = (struct dev_ctx){d->id, b->clock, &b->dma, d->fds, d->n_fds, b,
+				  ctx_claim, ctx_line, ctx_exit};
 	b->dev[b->n_dev++] = d;
-	r = k->add(d, s, err, errlen);
+	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)
 		fail(err, errlen, r, "%s: %s", d->id, strerror(-r));
 	return r;
@@ -426,8 +235,8 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 void dm_board_flush(struct dm_board *b)
 {
 	for (unsigned i = 0; i < b->n_dev; i++)
-		if (!strcmp(b->dev[i]->kind, "uart"))
-			console_flush(&b->dev[i]->cons);
+		if (b->dev[i]->kind->flush)
+			b->dev[i]->kind->flush(b->dev[i]->dev);
 }
 
 void dm_board_destroy(struct dm_board *b)
@@ -435,11 +244,10 @@ void dm_board_destroy(struct dm_board *b)
 	dm_board_flush(b);
 	for (unsigned i = b->n_dev; i-- > 0;) {
 		struct dm_device *d = b->dev[i];
-		for (unsigned f = 0; f < d->n_fds; f++)
-			if (d->fds[f] > STDERR_FILENO)
-				close(d->fds[f]);
-		if (d->fwcfg_live)
-			fw_cfg_destroy(&d->fwcfg);
+		if (d->kind->destroy)
+			d->kind->destroy(d->dev);
+		close_fds(d->fds, d->n_fds);
+		free(d->dev);
 		free(d);
 	}
 	b->n_dev = 0;
@@ -447,11 +255,9 @@ void dm_board_destroy(struct dm_board *b)
 
 void dm_board_reset(struct dm_board *b)
 {
-	for (unsigned i = 0; i < b->n_dev; i++) {
-		const struct dm_kind *k = kind_find(b->dev[i]->kind);
-		if (k && k->reset)
-			k->reset(b->dev[i]);
-	}
+	for (unsigned i = 0; i < b->n_dev; i++)
+		if (b->dev[i]->kind->reset)
+			b->dev[i]->kind->reset(b->dev[i]->dev);
 }
 
 unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max)
@@ -459,12 +265,9 @@ unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max)
 	unsigned n = 0;
 	for (unsigned i = 0; i < b->n_dev && n < max; i++) {
 		struct dm_device *d = b->dev[i];
-		if (strcmp(d->kind, "uart") || d->cons.eof)
-			continue;
-		/* Held input waits for room in the FIFO, not for the fd. */
-		if (d->rx_held_len && !uart_can_receive(&d->uart))
-			continue;
-		p[n++] = (struct pollfd){d->cons.in_fd, POLLIN, 0};
+		int fd = d->kind->input_fd ? d->kind->input_fd(d->dev) : -1;
+		if (fd >= 0)
+			p[n++] = (struct pollfd){fd, POLLIN, 0};
 	}
 	return n;
 }
@@ -474,17 +277,15 @@ unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n)
 	unsigned served = 0;
 	for (unsigned i = 0; i < b->n_dev; i++) {
 		struct dm_device *d = b->dev[i];
-		if (strcmp(d->kind, "uart") || d->cons.eof)
+		int fd;
+		bool readable = false;
+		if (!d->kind->input)
 			continue;
-		for (unsigned j = 0; j < n; j++) {
-			if (p[j].fd == d->cons.in_fd && p[j].revents) {
-				uart_input(d);
-				served++;
-			}
-		}
-		/* Held bytes go in as the guest makes room. */
-		if (d->rx_held_len && uart_can_receive(&d->uart))
-			uart_input(d);
+		fd = d->kind->input_fd ? d->kind->input_fd(d->dev) : -1;
+		for (unsigned j = 0; fd >= 0 && j < n; j++)
+			if (p[j].fd == fd && p[j].revents)
+				readable = true;
+		served += d->kind->input(d->dev, readable);
 	}
 	return served;
 }

@@ -1,6 +1,7 @@
 /* A device model's board: the devices one dm runs, created from a list of
- * specs (kind, id, base, IRQ, host fds), with their windows claimed and
- * their lines wired through a small host contract. The same board runs
+ * specs (a kind from dev/kind.h with its properties, an id, host fds),
+ * with their windows claimed and their lines wired through a small host
+ * contract. The same board runs
  * inside `v2e-dm` behind the ioreq channel and inside the vmm for the
  * in-process transport; neither the board nor its devices know which. */
 #ifndef V2E_DM_BOARD_H
@@ -13,9 +14,11 @@
 
 #include "dev/device.h"
 #include "dev/dma.h"
+#include "dev/kind.h"
 #include "dev/vclock.h"
 #include "ioreq/ctl.h"
 #include "ioreq/ioreq.h"
+#include "lib/compiler.h"
 
 /* What the board needs from whoever hosts it. */
 struct dm_host_ops {
@@ -36,14 +39,18 @@ struct dm_host_ops {
 #define DM_MAX_DEV_FDS 4
 
 struct dm_device_spec {
-	const char *kind;
-	const char *id;
-	uint64_t base, size;
-	uint32_t irq;
-	uint64_t param;
+	char id[DEV_NAME_MAX];   /* "" : the kind's name */
+	struct dev_props props;  /* props.kind is the kind (DEV_IN_DM) */
 	int fds[DM_MAX_DEV_FDS]; /* host resources; the board takes ownership */
 	unsigned n_fds;
 };
+
+/* A spec as a DEVICE message (the vmm's side), and back (the dm's side:
+ * the message is hostile input; every name, count, number and string is
+ * checked against the kind). 0, or -errno with err saying why. */
+void dm_spec_to_msg(const struct dm_device_spec *s, struct ctl_device *m);
+int dm_spec_from_msg(struct dm_device_spec *s, struct ctl_device *m, char *err,
+		     size_t n) must_check;
 
 struct dm_device;
 
@@ -79,15 +86,5 @@ void dm_board_flush(struct dm_board *b);
  * a call after poll() with their revents; returns how many it served. */
 unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max);
 unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n);
-
-/* fw_cfg's param bits (board.c): -nographic, and which of the kernel,
- * initrd and command-line descriptors follow, in that order. */
-#define DM_FWCFG_NOGRAPHIC 0x1
-#define DM_FWCFG_KERNEL 0x2
-#define DM_FWCFG_INITRD 0x4
-#define DM_FWCFG_CMDLINE 0x8
-
-/* The kinds this build knows, for messages: "uart, i8042, ...". */
-const char *dm_board_kinds(void);
 
 #endif

@@ -137,7 +137,6 @@ int dm_setup(struct dm *dm, int ctl)
 	unsigned nfd;
 	struct dma_space dma;
 	struct dm_device_spec specs[DM_MAX_DEVICES];
-	char names[DM_MAX_DEVICES][2][CTL_NAME_LEN];
 	unsigned n_specs = 0;
 	char err[256];
 	ssize_t n;
@@ -191,11 +190,17 @@ int dm_setup(struct dm *dm, int ctl)
 			return -EPROTO;
 		}
 		s = &specs[n_specs];
-		ctl_set_name(names[n_specs][0], ctl_name(m.d.kind));
-		ctl_set_name(names[n_specs][1], ctl_name(m.d.id));
-		*s = (struct dm_device_spec){names[n_specs][0], names[n_specs][1],
-					     m.d.base, m.d.size, m.d.irq, m.d.param,
-					     {-1, -1, -1, -1}, nfd};
+		r = dm_spec_from_msg(s, &m.d, err, sizeof(err));
+		if (r < 0) {
+			for (unsigned i = 0; i < nfd; i++)
+				close(fds[i]);
+			for (unsigned j = 0; j < n_specs; j++)
+				for (unsigned f = 0; f < specs[j].n_fds; f++)
+					close(specs[j].fds[f]);
+			dm_fatal(dm, "DEVICE: %s", err);
+			return r;
+		}
+		s->n_fds = nfd;
 		memcpy(s->fds, fds, sizeof(int) * nfd);
 		n_specs++;
 	}

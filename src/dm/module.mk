@@ -8,8 +8,11 @@ include $(wildcard src/dm/*/module.mk)
 
 DM_LIBS = $(B)/libdm.a $(B)/libdmhw.a $(B)/libdmbackend.a $(B)/libsandbox.a \
 	$(B)/libioreq.a $(B)/libvmm.a $(B)/libdev.a $(B)/liblib.a
+# The same, with the devices linked whole (their kind rows).
+DM_LINK = $(B)/libdm.a $(LINK_DMHW) $(B)/libdmbackend.a $(B)/libsandbox.a \
+	$(B)/libioreq.a $(B)/libvmm.a $(B)/libdev.a $(B)/liblib.a
 PROGRAMS += $(B)/v2e-dm
 $(B)/v2e-dm: $(B)/src/dm/main.o $(DM_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DM_LIBS) -lseccomp -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DM_LINK) -lseccomp -lm

@@ -68,19 +68,32 @@ struct ctl_setup {
 	char name[CTL_NAME_LEN]; /* the dm's name in messages */
 };
 
-/* One device to create. `kind` names it in the dm's device table; the
- * numbers mean what that kind says (a base port, an IRQ, a size). The
- * message's fds are its host resources, in the order the kind expects. */
+/* One device to create. `kind` names it in the dm's kind table
+ * (dev/kind.h); each property is named and carries a number (numbers,
+ * bools) or a NUL-terminated string, and the dm checks every one against
+ * the kind (unknown, repeated, out of range or unterminated: refused).
+ * Properties not sent take the kind's defaults. The message's fds are
+ * the device's host resources, in the order the kind expects. */
+#define CTL_MAX_PROPS 8
+#define CTL_STR_LEN 256
+
+struct ctl_prop {
+	char name[CTL_NAME_LEN];
+	uint64_t num;
+	char str[CTL_STR_LEN];
+};
+
 struct ctl_device {
 	struct ctl_hdr h;
 	char kind[CTL_NAME_LEN];
 	char id[CTL_NAME_LEN];
-	uint64_t base;
-	uint64_t size;
-	uint32_t irq;
 	uint32_t n_fds;
-	uint64_t param;
+	uint32_t n_props;
+	struct ctl_prop prop[CTL_MAX_PROPS];
 };
+
+_Static_assert(sizeof(struct ctl_prop) == 296, "ctl_prop layout");
+_Static_assert(sizeof(struct ctl_device) == 16 + 64 + 8 + 8 * 296, "ctl_device layout");
 
 enum ctl_space {
 	CTL_SPACE_PIO = 0,

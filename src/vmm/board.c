@@ -108,9 +108,6 @@ static int64_t rtc_start(const struct vm_config *cfg)
 	return (int64_t)now;
 }
 
-static const uint16_t com_base[CONFIG_MAX_SERIAL] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
-static const unsigned com_irq[CONFIG_MAX_SERIAL] = {4, 3, 4, 3};
-
 /* ---- the device models ---- */
 
 static uint64_t dmh_now(void *opaque)
@@ -196,28 +193,6 @@ static void dm_program(char *buf, size_t n)
 	snprintf(slash ? slash + 1 : buf, n - (size_t)(slash ? slash + 1 - buf : 0), "v2e-dm");
 }
 
-static int dup_fd(int fd)
-{
-	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
-}
-
-/* A memfd holding `s`: how a string reaches a sandboxed device model. */
-static int string_fd(const char *s)
-{
-	int fd = memfd_create("v2e-cmdline", MFD_CLOEXEC);
-	size_t len = strlen(s);
-	if (fd >= 0 && write(fd, s, len) != (ssize_t)len) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void add_fd(struct dm_device_spec *s, int fd)
-{
-	s->fds[s->n_fds++] = fd;
-}
-
 static bool split_here(const struct vm_config *cfg, const char *kind)
 {
 	for (unsigned i = 0; i < cfg->n_dm_split; i++)
@@ -234,89 +209,83 @@ static void close_specs(struct dm_device_spec *specs, unsigned n)
 				close(specs[i].fds[f]);
 }
 
-/* Every device that is not platform core, in one list, with the host
- * resources each needs as descriptors; then one device model for them
- * (two with -dm-split). Returns 0 or -errno with vm->exit_reason set. */
+/* The device models' own devices on every PC: the keyboard controller,
+ * port 0x92, the POST port and fw_cfg. The command line's follow (COM
+ * ports first, then each -device). */
+static const char *const dm_board_devices[] = {"i8042", "port92", "post", "fw_cfg"};
+
+/* Every device that is not platform core, in one list: kinds from the
+ * table with their properties, and the host resources each kind opens
+ * (host_open) as descriptors; then one device model for them (two with
+ * -dm-split). Returns 0 or -errno with vm->exit_reason set. */
 static int dm_wire(struct vm *vm)
 {
-	static const char *const com_id[CONFIG_MAX_SERIAL] = {"com1", "com2", "com3", "com4"};
 	const struct vm_config *cfg = vm->cfg;
-	struct dm_device_spec specs[2][DM_LINK_MAX_SPECS], all[DM_LINK_MAX_SPECS];
+	const unsigned n_board = ARRAY_SIZE(dm_board_devices);
+	struct dm_device_spec *all, *specs[2];
+	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
+				cfg->nographic, vm->term.tty};
 	unsigned n_all = 0, n[2] = {0, 0};
 	char path[4096], err[600];
-	int r;
+	int r = 0;
 
 	vm->dm_host = (struct dm_link_host){
 		&vm->ports, &vm->mmio, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi,
 	};
-	memset(all, 0, sizeof(all));
-	for (unsigned i = 0; i < vm->n_com; i++) {
-		const struct serial_config *sc = &cfg->serial[i];
-		struct dm_device_spec *s = &all[n_all++];
-		*s = (struct dm_device_spec){"uart", com_id[i], com_base[i], 8, com_irq[i], 0,
-					     {-1, -1, -1, -1}, 0};
-		switch (i < cfg->n_serial ? sc->kind : SERIAL_NONE) {
-		case SERIAL_STDIO:
-			add_fd(s, dup_fd(STDOUT_FILENO));
-			add_fd(s, dup_fd(STDIN_FILENO));
-			s->param = vm->term.tty; /* Ctrl-A escapes on a terminal */
-			vm->term_input = true;
-			break;
-		case SERIAL_FILE:
-			add_fd(s, open(sc->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-			if (s->fds[0] < 0) {
-				r = -errno;
+	if (n_board + cfg->n_dev > DM_LINK_MAX_SPECS) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "%u devices: at most %u in device models", n_board + cfg->n_dev,
+			 DM_LINK_MAX_SPECS);
+		vm->exit_status = V2E_EXIT_USAGE;
+		return -E2BIG;
+	}
+	all = calloc(3 * DM_LINK_MAX_SPECS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	specs[0] = all + DM_LINK_MAX_SPECS;
+	specs[1] = all + 2 * DM_LINK_MAX_SPECS;
+	for (unsigned i = 0; i < n_board + cfg->n_dev; i++) {
+		struct dm_device_spec *s = &all[n_all];
+		char why[300] = "";
+		const struct dev_kind *k;
+
+		if (i < n_board) {
+			k = dev_kind_find(dm_board_devices[i]);
+			if (!k) {
 				snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-					 "-serial file:%.200s: %s", sc->path, strerror(-r));
-				vm->exit_status = V2E_EXIT_USAGE;
-				close_specs(all, n_all);
-				return r;
+					 "no device kind %s in this build", dm_board_devices[i]);
+				r = -ENOENT;
+				break;
 			}
-			break;
-		default:
+			dev_props_init(&s->props, k);
+		} else {
+			const struct dev_config *d = &cfg->dev[i - n_board];
+			k = d->props.kind;
+			s->props = d->props;
+			memcpy(s->id, d->id, sizeof(s->id));
+		}
+		if (k->host_open)
+			r = k->host_open(&s->props, &m, s->fds, &s->n_fds, why, sizeof(why));
+		n_all++;
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s %.32s: %.400s",
+				 k->name, s->id[0] ? s->id : k->name, why);
 			break;
 		}
+		for (unsigned j = 0; j < k->n_props; j++)
+			if (k->props[j].type == DEV_PROP_CHARDEV && !strcmp(s->props.str[j], "stdio"))
+				vm->term_input = true;
 	}
-	all[n_all++] = (struct dm_device_spec){"i8042", "i8042", 0x60, 5, 1, 0, {-1, -1, -1, -1}, 0};
-	all[n_all++] = (struct dm_device_spec){"port92", "port92", 0x92, 1, 0, 0, {-1, -1, -1, -1}, 0};
-	all[n_all++] = (struct dm_device_spec){"post", "post", 0x80, 1, 0, 0, {-1, -1, -1, -1}, 0};
-	if (cfg->debug_exit)
-		all[n_all++] = (struct dm_device_spec){"isa-debug-exit", "isa-debug-exit",
-						       cfg->debug_exit_base, cfg->debug_exit_size,
-						       0, 0, {-1, -1, -1, -1}, 0};
-	{
-		/* fw_cfg: the kernel, initrd and command line as descriptors
-		 * (a file that does not open is the loader's to report). */
-		struct dm_device_spec *s = &all[n_all++];
-		int kfd = cfg->kernel ? open(cfg->kernel, O_RDONLY | O_CLOEXEC) : -1;
-		int ifd = cfg->initrd ? open(cfg->initrd, O_RDONLY | O_CLOEXEC) : -1;
-		int cfd = kfd >= 0 && cfg->append ? string_fd(cfg->append) : -1;
-		*s = (struct dm_device_spec){"fw_cfg", "fw_cfg", 0x510, cfg->ram_bytes, 0,
-					     cfg->nographic ? DM_FWCFG_NOGRAPHIC : 0,
-					     {-1, -1, -1, -1}, 0};
-		if (kfd >= 0) {
-			add_fd(s, kfd);
-			s->param |= DM_FWCFG_KERNEL;
-			if (ifd >= 0) {
-				add_fd(s, ifd);
-				s->param |= DM_FWCFG_INITRD;
-			}
-			if (cfd >= 0) {
-				add_fd(s, cfd);
-				s->param |= DM_FWCFG_CMDLINE;
-			}
-		} else if (ifd >= 0) {
-			close(ifd);
-		}
+	if (r < 0) {
+		vm->exit_status = V2E_EXIT_USAGE;
+		close_specs(all, n_all);
+		free(all);
+		return r;
 	}
-	for (unsigned i = 0; i < cfg->n_test_devices; i++)
-		all[n_all++] = (struct dm_device_spec){cfg->test_device[i], cfg->test_device[i],
-						       cfg->test_device_base[i], 8, 5, 0,
-						       {-1, -1, -1, -1}, 0};
 	for (unsigned i = 0; i < n_all; i++) {
-		unsigned which = split_here(cfg, all[i].kind) ? 1 : 0;
+		unsigned which = split_here(cfg, all[i].props.kind->name) ? 1 : 0;
 		specs[which][n[which]++] = all[i];
 	}
 
@@ -334,11 +303,12 @@ static int dm_wire(struct vm *vm)
 			vm->exit_status = V2E_EXIT_DM_FAILURE;
 			if (d == 0)
 				close_specs(specs[1], n[1]);
-			return r;
+			break;
 		}
 		vm->n_dm = d + 1;
 	}
-	return 0;
+	free(all);
+	return r < 0 ? r : 0;
 }
 
 /* The board: every device with its ports and interrupt line, in one
@@ -416,13 +386,12 @@ int vm_board_wire(struct vm *vm)
 	/* Everything else lives in device models. The terminal's mode is
 	 * the vmm's, so it is restored on every exit path, whatever
 	 * becomes of a device model. */
-	for (unsigned i = 0; i < cfg->n_serial; i++)
-		if (cfg->serial[i].kind == SERIAL_STDIO) {
-			r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);
-			if (r < 0)
-				return r;
-			vm->term_open = true;
-		}
+	if (cfg->stdio_dev) {
+		r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);
+		if (r < 0)
+			return r;
+		vm->term_open = true;
+	}
 	return dm_wire(vm);
 }
 
@@ -441,11 +410,19 @@ void vm_board_unwire(struct vm *vm)
  * the device models reset theirs. */
 void vm_board_reset(struct vm *vm)
 {
-	lapic_reset(&vm->lapic);
-	ioapic_reset(&vm->ioapic);
-	pic_reset(&vm->pic);
-	pit_reset(&vm->pit);
-	acpi_pm_reset(&vm->acpi_pm);
+	/* The platform core by kind (the RTC keeps its time and CMOS). */
+	const struct {
+		const char *kind;
+		void *dev;
+	} core[] = {
+		{"lapic", &vm->lapic}, {"ioapic", &vm->ioapic}, {"i8259", &vm->pic},
+		{"i8254", &vm->pit},   {"acpi-pm", &vm->acpi_pm}, {"mc146818rtc", &vm->rtc},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(core); i++) {
+		const struct dev_kind *k = dev_kind_find(core[i].kind);
+		if (k && k->where == DEV_IN_VMM && k->reset)
+			k->reset(core[i].dev);
+	}
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		dm_link_reset(&vm->dm[d]);
 }

@@ -131,27 +131,6 @@ static int opt_display(struct vm_config *c, const char *arg, char *err, size_t n
 	return 0;
 }
 
-#ifdef V2E_TEST_DEVICES
-/* -device test-sandbox|test-dma,iobase=N: test builds only (dm/test_devices.h). */
-static int opt_test_device(struct vm_config *c, const char *arg, const char *kind,
-			   char *save, char *err, size_t n)
-{
-	uint64_t base = 0;
-	char *tok;
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (strncmp(tok, "iobase=", 7) || parse_num(tok + 7, 0xfff8, &base) < 0)
-			return fail(err, n, "-device %s: invalid property '%s'", kind, tok);
-	}
-	if (!base || c->n_test_devices == CONFIG_MAX_TEST_DEVICES)
-		return fail(err, n, "-device %s: needs iobase=N (at most %d test devices)",
-			    arg, CONFIG_MAX_TEST_DEVICES);
-	c->test_device[c->n_test_devices] = !strcmp(kind, "test-dma") ? "test-dma"
-								       : "test-sandbox";
-	c->test_device_base[c->n_test_devices++] = (uint16_t)base;
-	return 0;
-}
-#endif
-
 /* -dm process|inprocess */
 static int opt_dm(struct vm_config *c, const char *arg, char *err, size_t n)
 {
@@ -164,26 +143,29 @@ static int opt_dm(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
-/* -dm-split DEV[,DEV...]: these devices in a second device model. */
+/* -dm-split KIND[,KIND...]: the devices of these kinds in a second
+ * device model (any kind that runs in one). */
 static int opt_dm_split(struct vm_config *c, const char *arg, char *err, size_t n)
 {
-	static const char *const known[] = {"uart", "i8042", "port92", "post",
-					    "isa-debug-exit", "test-sandbox", "test-dma"};
 	const char *p = arg;
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		bool found = false;
-		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
-			if (strlen(known[k]) == len && !strncmp(known[k], p, len)) {
-				if (c->n_dm_split == CONFIG_MAX_DM_SPLIT)
-					return fail(err, n, "-dm-split: too many devices");
-				c->dm_split[c->n_dm_split++] = known[k];
-				found = true;
-			}
+		char name[DEV_NAME_MAX];
+		const struct dev_kind *k = NULL;
+		if (len < sizeof(name)) {
+			memcpy(name, p, len);
+			name[len] = 0;
+			k = dev_kind_find(name);
 		}
-		if (!found)
-			return fail(err, n, "-dm-split: unknown device '%.*s' (devices: uart, "
-				    "i8042, port92, post, isa-debug-exit)", (int)len, p);
+		if (!k || k->where != DEV_IN_DM) {
+			char known[512];
+			dev_kind_names(known, sizeof(known), DEV_IN_DM, false);
+			return fail(err, n, "-dm-split: unknown device '%.*s' (devices: %s)",
+				    (int)len, p, known);
+		}
+		if (c->n_dm_split == CONFIG_MAX_DM_SPLIT)
+			return fail(err, n, "-dm-split: too many devices");
+		c->dm_split[c->n_dm_split++] = k->name;
 		p += len + (p[len] == ',');
 	}
 	return 0;
@@ -217,41 +199,59 @@ static int opt_dm_hostile(struct vm_config *c, const char *arg, char *err, size_
 }
 #endif
 
-/* -device isa-debug-exit[,iobase=N][,iosize=N] */
+/* -device NAME[,id=ID][,PROP=VALUE...] | help | NAME,help: any kind the
+ * table lets a user create, its properties parsed by the table. */
 static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 {
-	char buf[256];
-	char *save, *tok;
-	uint64_t base = 0x501, size = 0x02; /* QEMU's defaults */
+	char buf[1024], msg[300];
+	char *save, *tok, *name;
+	const struct dev_kind *k;
+	struct dev_config *d;
 
 	if (strlen(arg) >= sizeof(buf))
 		return fail(err, n, "-device: argument too long");
 	strcpy(buf, arg);
-	tok = strtok_r(buf, ",", &save);
-#ifdef V2E_TEST_DEVICES
-	if (tok && (!strcmp(tok, "test-sandbox") || !strcmp(tok, "test-dma")))
-		return opt_test_device(c, arg, tok, save, err, n);
-#endif
-	if (!tok || strcmp(tok, "isa-debug-exit"))
-		return fail(err, n, "-device %s: unsupported device (supported: isa-debug-exit)", arg);
+	name = strtok_r(buf, ",", &save);
+	if (!name || !strcmp(name, "help") || !strcmp(name, "?")) {
+		c->device_help = true;
+		return 0;
+	}
+	k = dev_kind_find(name);
+	if (!k)
+		return fail(err, n, "-device %s: unknown device '%s' (-device help lists them)",
+			    arg, name);
+	if (strstr(arg, ",help") || strstr(arg, ",?")) {
+		c->device_props = k;
+		return 0;
+	}
+	if (!k->user)
+		return fail(err, n, "-device %s: the board creates %s itself; -device cannot",
+			    arg, name);
+	if (c->n_dev == CONFIG_MAX_DEVICES)
+		return fail(err, n, "-device %s: at most %d devices", arg, CONFIG_MAX_DEVICES);
+	for (unsigned i = 0; k->unique && i < c->n_dev; i++)
+		if (c->dev[i].props.kind == k)
+			return fail(err, n, "-device %s: given twice (one per machine)", name);
+	d = &c->dev[c->n_dev];
+	memset(d->id, 0, sizeof(d->id));
+	dev_props_init(&d->props, k);
 	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (!strncmp(tok, "iobase=", 7)) {
-			if (parse_num(tok + 7, 0xffff, &base) < 0)
-				return fail(err, n, "-device isa-debug-exit: invalid %s", tok);
-		} else if (!strncmp(tok, "iosize=", 7)) {
-			if (parse_num(tok + 7, 4, &size) < 0 || size == 0 || size == 3)
-				return fail(err, n, "-device isa-debug-exit: invalid %s (1, 2 or 4)", tok);
-		} else {
-			return fail(err, n, "-device isa-debug-exit: unknown property '%s'", tok);
+		char *eq = strchr(tok, '=');
+		if (eq)
+			*eq = 0;
+		if (!strcmp(tok, "id") && eq) {
+			if (strlen(eq + 1) >= sizeof(d->id) || !eq[1])
+				return fail(err, n, "-device %s: id=%s: 1 to %zu characters", arg,
+					    eq + 1, sizeof(d->id) - 1);
+			strcpy(d->id, eq + 1);
+		} else if (dev_prop_parse(&d->props, tok, eq ? eq + 1 : NULL, true, msg,
+					  sizeof(msg)) < 0) {
+			return fail(err, n, "-device %s", msg);
 		}
 	}
-	if (base + size > 0x10000)
-		return fail(err, n, "-device isa-debug-exit: ports beyond 0xffff");
-	if (c->debug_exit)
-		return fail(err, n, "-device isa-debug-exit: given twice");
-	c->debug_exit = true;
-	c->debug_exit_base = (uint16_t)base;
-	c->debug_exit_size = (uint16_t)size;
+	if (k->check && k->check(&d->props, msg, sizeof(msg)) < 0)
+		return fail(err, n, "-device %s", msg);
+	c->n_dev++;
 	return 0;
 }
 
@@ -391,6 +391,87 @@ static int opt_rtc(struct vm_config *c, const char *arg, char *err, size_t n)
 	return 0;
 }
 
+static bool is_serial(const struct dev_config *d)
+{
+	return !strcmp(d->props.kind->name, "isa-serial");
+}
+
+/* The COM ports: -serial's in order as isa-serial devices ahead of
+ * -device's (QEMU's serial_hd(i) is COM i + 1), the default COM1 with
+ * nothing behind it when neither -serial, -device isa-serial nor
+ * -nodefaults is given; an isa-serial without index= takes the first
+ * free one. At most one port on the terminal. */
+static int serial_devices(struct vm_config *c, bool user_serials, char *err, size_t n)
+{
+	const struct dev_kind *k = dev_kind_find("isa-serial");
+	unsigned want = c->n_serial ? c->n_serial : c->nodefaults || user_serials ? 0 : 1;
+	unsigned taken = 0, stdio = 0;
+	char msg[300];
+
+	if (!k)
+		return want ? fail(err, n, "-serial: no isa-serial in this build") : 0;
+	if (c->n_dev + want > CONFIG_MAX_DEVICES)
+		return fail(err, n, "-serial: at most %d devices in all", CONFIG_MAX_DEVICES);
+	memmove(c->dev + want, c->dev, c->n_dev * sizeof(c->dev[0]));
+	c->n_dev += want;
+	for (unsigned i = 0; i < want; i++) {
+		struct dev_config *d = &c->dev[i];
+		const struct serial_config *sc = &c->serial[i];
+		char be[DEV_STR_MAX + 8] = "null", index[12];
+		if (i < c->n_serial && sc->kind == SERIAL_STDIO)
+			strcpy(be, "stdio");
+		else if (i < c->n_serial && sc->kind == SERIAL_FILE)
+			snprintf(be, sizeof(be), "file:%.*s", DEV_STR_MAX, sc->path);
+		memset(d->id, 0, sizeof(d->id));
+		dev_props_init(&d->props, k);
+		snprintf(index, sizeof(index), "%u", i);
+		if (dev_prop_parse(&d->props, "index", index, false, msg, sizeof(msg)) < 0 ||
+		    dev_prop_parse(&d->props, "chardev", be, false, msg, sizeof(msg)) < 0)
+			return fail(err, n, "-serial %s: %s", be, msg);
+	}
+	for (unsigned pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < c->n_dev; i++) {
+			struct dev_config *d = &c->dev[i];
+			int ix = dev_prop_find(k, "index");
+			unsigned bit;
+			if (!is_serial(d) || ix < 0 ||
+			    (pass == 0) != ((d->props.given & (1u << ix)) != 0))
+				continue;
+			if (pass == 1) {
+				unsigned free_ix = 0;
+				while (free_ix < 4 && (taken & (1u << free_ix)))
+					free_ix++;
+				if (free_ix == 4)
+					return fail(err, n, "-device isa-serial: all four COM ports "
+						    "are taken");
+				d->props.num[ix] = free_ix;
+				d->props.given |= 1u << ix;
+			}
+			bit = 1u << d->props.num[ix];
+			if (taken & bit)
+				return fail(err, n, "isa-serial: COM%u given twice",
+					    (unsigned)d->props.num[ix] + 1);
+			taken |= bit;
+			if (!d->id[0])
+				snprintf(d->id, sizeof(d->id), "com%u", (unsigned)d->props.num[ix] + 1);
+		}
+	}
+	for (unsigned i = 0; i < c->n_dev; i++) {
+		const struct dev_kind *dk = c->dev[i].props.kind;
+		c->n_com += is_serial(&c->dev[i]);
+		for (unsigned p = 0; p < dk->n_props; p++)
+			if (dk->props[p].type == DEV_PROP_CHARDEV &&
+			    !strcmp(c->dev[i].props.str[p], "stdio"))
+				stdio++;
+	}
+	c->stdio_dev = stdio != 0;
+	if (stdio > 1)
+		return fail(err, n, "-serial stdio: only one port can use the terminal");
+	if (stdio && c->daemonize)
+		return fail(err, n, "-serial stdio cannot be used with -daemonize");
+	return 0;
+}
+
 enum arg_kind { NO_ARG, ARG, OPT_ARG };
 
 struct option_row {
@@ -477,12 +558,12 @@ static bool is_not_yet(const char *name)
 int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 		 size_t errlen)
 {
+	bool user_serials = false;
+
 	memset(c, 0, sizeof(*c));
 	c->ram_bytes = RAM_DEFAULT;
 	c->smp = 1;
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
-	c->debug_exit_base = 0x501;
-	c->debug_exit_size = 2;
 	c->dm_timeout_ms = 10000;
 
 	for (int i = 1; i < argc; i++) {
@@ -529,6 +610,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->help = true;
 		}
 	}
+	for (unsigned i = 0; i < c->n_dev; i++)
+		user_serials |= is_serial(&c->dev[i]);
 	if (c->gdb_wait && !c->gdb)
 		return fail(err, errlen, "-S waits for a debugger to start the guest: give -s "
 			    "or -gdb (v2e has no monitor yet)");
@@ -557,12 +640,12 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	/* QEMU: -nographic puts the first serial port on the terminal. */
 	if (c->nographic && !c->nodefaults) {
 		c->display_none = true;
-		if (c->n_serial == 0) {
+		if (c->n_serial == 0 && !user_serials) {
 			c->serial[0].kind = SERIAL_STDIO;
 			c->n_serial = 1;
 		}
 	}
-	return 0;
+	return serial_devices(c, user_serials, err, errlen);
 }
 
 const char *config_usage(void)
@@ -586,12 +669,14 @@ const char *config_usage(void)
 	       "  -no-reboot           exit instead of resetting\n"
 	       "  -icount [shift=]N[,sleep=off]  deterministic clock, 2^N ns per\n"
 	       "                       instruction, jumping over idle time\n"
-	       "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
-	       "                       writing V to the port exits with (V << 1) | 1\n"
+	       "  -device NAME[,id=ID][,PROP=V...]  add a device (-device help lists\n"
+	       "                       them, -device NAME,help their properties), e.g.\n"
+	       "                       isa-debug-exit[,iobase=N][,iosize=N]: writing V to\n"
+	       "                       the port exits with (V << 1) | 1\n"
 	       "  -dm process|inprocess  device models in a sandboxed v2e-dm process\n"
 	       "                       (default) or called inside v2e\n"
-	       "  -dm-split DEV[,DEV]  these devices in a second v2e-dm (uart, i8042,\n"
-	       "                       port92, post, isa-debug-exit)\n"
+	       "  -dm-split KIND[,KIND]  the devices of these kinds in a second v2e-dm\n"
+	       "                       (isa-serial, i8042, port92, ...: -device help)\n"
 	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"

@@ -8,9 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dev/kind.h"
+
 #define CONFIG_MAX_SERIAL 4
 #define CONFIG_MAX_DM_SPLIT 8
-#define CONFIG_MAX_TEST_DEVICES 4
+#define CONFIG_MAX_DEVICES 16
 
 enum serial_kind {
 	SERIAL_NONE,  /* the port exists, output goes nowhere */
@@ -21,6 +23,13 @@ enum serial_kind {
 struct serial_config {
 	enum serial_kind kind;
 	const char *path;
+};
+
+/* One device the command line asks for (-device, -serial, the default
+ * COM1): a kind from the table with its properties. */
+struct dev_config {
+	char id[DEV_NAME_MAX];  /* "" : the board names it */
+	struct dev_props props; /* props.kind: the kind */
 };
 
 struct vm_config {
@@ -36,18 +45,20 @@ struct vm_config {
 	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
 	bool no_jit;           /* -jit off: the emulator interprets only */
 	bool perf_map;         /* -perfmap: /tmp/perf-PID.map for perf */
-	bool debug_exit;
-	uint16_t debug_exit_base, debug_exit_size;
+	/* Devices besides the board's own: the COM ports of -serial (and the
+	 * default COM1) first, then each -device in order. */
+	struct dev_config dev[CONFIG_MAX_DEVICES];
+	unsigned n_dev;
+	unsigned n_com;                      /* isa-serial devices among them */
+	bool stdio_dev;                      /* one of them is on the terminal */
+	bool device_help;                    /* -device help */
+	const struct dev_kind *device_props; /* -device NAME,help */
 	/* Device models (v2e's own options; QEMU has no such boundary). */
 	bool dm_inprocess;       /* -dm inprocess: devices called directly */
 	const char *dm_split[CONFIG_MAX_DM_SPLIT]; /* -dm-split: to a second dm */
 	unsigned n_dm_split;
 	uint64_t dm_timeout_ms;  /* -dm-timeout: longest wait for an answer */
 	uint64_t dm_hostile;     /* -dm-hostile N (test builds) */
-	/* -device test-sandbox|test-dma,iobase=N (test builds) */
-	const char *test_device[CONFIG_MAX_TEST_DEVICES];
-	uint16_t test_device_base[CONFIG_MAX_TEST_DEVICES];
-	unsigned n_test_devices;
 	const char *gdb;         /* -gdb DEV / -s: the GDB stub listens there */
 	bool gdb_wait;           /* -S: the vCPU waits for the debugger */
 	bool help, version;

@@ -423,11 +423,8 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 	nfd = 1 + ioreq_chan_fds(&l->chan, fds + 1);
 	r = ctl_send(l->ctl, &su, fds, nfd);
 	for (unsigned i = 0; !r && i < n_specs; i++) {
-		struct ctl_device d = {{CTL_DEVICE, sizeof(d), 0, 0}, {0}, {0},
-				       specs[i].base, specs[i].size, specs[i].irq,
-				       specs[i].n_fds, specs[i].param};
-		ctl_set_name(d.kind, specs[i].kind);
-		ctl_set_name(d.id, specs[i].id ? specs[i].id : specs[i].kind);
+		struct ctl_device d;
+		dm_spec_to_msg(&specs[i], &d);
 		r = ctl_send(l->ctl, &d, specs[i].fds, specs[i].n_fds);
 	}
 	close_spec_fds(specs, n_specs); /* the dm has its own copies now */

@@ -124,6 +124,14 @@ int main(int argc, char **argv)
 		qlog_print_help(stdout);
 		return 0;
 	}
+	if (cfg.device_props) {
+		dev_kind_help(stdout, cfg.device_props);
+		return 0;
+	}
+	if (cfg.device_help) {
+		dev_kinds_help(stdout);
+		return 0;
+	}
 	if (cfg.help) {
 		fputs(config_usage(), stdout);
 		return 0;

@@ -13,6 +13,6 @@ VMM_LIBS = $(B)/libvmm.a $(B)/libplatform.a $(B)/libdm.a $(B)/libdmhw.a \
 $(B)/v2e: $(B)/src/vmm/main.o $(VMM_LIBS) $(B)/libcpu.a $(B)/liblib.a $(B)/v2e-dm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS) $(LINK_CPU) $(LIBS_VMM) -lseccomp -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_DEVS) $(VMM_LIBS) $(LINK_CPU) $(LIBS_VMM) -lseccomp -lm
 
 include $(wildcard src/vmm/*/module.mk)

@@ -136,7 +136,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	/* The guest's files before any device model starts: a kernel or
 	 * initrd that cannot be loaded is the user's error (status 2, with
 	 * the -m that fits), not a device model's failure. */
-	vm->n_com = cfg->n_serial ? cfg->n_serial : cfg->nodefaults ? 0 : 1;
+	vm->n_com = cfg->n_com;
 	st = vm_load_kernel(vm);
 	if (st) {
 		vm->exit_status = st;

@@ -6,6 +6,14 @@
 #include "tests/tap.h"
 #include "vmm/config.h"
 
+static const struct dev_config *find_dev(const struct vm_config *c, const char *kind)
+{
+	for (unsigned i = 0; i < c->n_dev; i++)
+		if (!strcmp(c->dev[i].props.kind->name, kind))
+			return &c->dev[i];
+	return NULL;
+}
+
 static int parse(struct vm_config *c, char *err, const char *line)
 {
 	char buf[512];
@@ -26,6 +34,7 @@ int main(void)
 	struct tap t = {0};
 	struct vm_config c;
 	char err[256];
+	const struct dev_config *d;
 	uint64_t v;
 
 	tap_ok(&t, parse(&c, err, "") == 0 && c.ram_bytes == 128ull << 20 && c.smp == 1,
@@ -56,15 +65,55 @@ int main(void)
 	tap_ok(&t, parse(&c, err, "-serial tcp:1:2") < 0 && strstr(err, "-serial"),
 	       "unsupported serial backend named: %s", err);
 	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iobase=0xf4,iosize=0x04") == 0 &&
-		       c.debug_exit && c.debug_exit_base == 0xf4 && c.debug_exit_size == 4,
+		       (d = find_dev(&c, "isa-debug-exit")) && d->props.num[0] == 0xf4 &&
+		       d->props.num[1] == 4,
 	       "-device isa-debug-exit,iobase=0xf4,iosize=0x04");
 	tap_ok(&t, parse(&c, err, "-device isa-debug-exit") == 0 &&
-		       c.debug_exit_base == 0x501 && c.debug_exit_size == 2,
+		       (d = find_dev(&c, "isa-debug-exit")) && d->props.num[0] == 0x501 &&
+		       d->props.num[1] == 2,
 	       "isa-debug-exit defaults as QEMU's");
 	tap_ok(&t, parse(&c, err, "-device e1000") < 0 && strstr(err, "e1000"),
 	       "unsupported device named: %s", err);
 	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,foo=1") < 0 && strstr(err, "foo"),
 	       "unknown property named: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iobase=0x10000") < 0 &&
+		       strstr(err, "iobase") && strstr(err, "0xffff"),
+	       "a number out of range names the property and the range: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iobase=12z") < 0 && strstr(err, "12z"),
+	       "a bad number names the value: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iosize=3") < 0 && strstr(err, "iosize"),
+	       "the kind's own check refuses iosize=3: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debug-exit,iobase") < 0 && strstr(err, "value"),
+	       "a property without a value: %s", err);
+	tap_ok(&t, parse(&c, err, "-device i8042") < 0 && strstr(err, "i8042"),
+	       "a kind the board creates itself is refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-device help") == 0 && c.device_help, "-device help");
+	tap_ok(&t, parse(&c, err, "-device isa-serial,help") == 0 && c.device_props &&
+		       !strcmp(c.device_props->name, "isa-serial"), "-device isa-serial,help");
+	tap_ok(&t, parse(&c, err, "-display none") == 0 && c.n_dev == 1 && c.n_com == 1 &&
+		       !strcmp(c.dev[0].props.kind->name, "isa-serial") &&
+		       !strcmp(c.dev[0].props.str[3], "null") && !strcmp(c.dev[0].id, "com1"),
+	       "the default COM1, with nothing behind it");
+	tap_ok(&t, parse(&c, err, "-display none -nodefaults") == 0 && c.n_dev == 0 && c.n_com == 0,
+	       "-nodefaults: no COM1");
+	tap_ok(&t, parse(&c, err, "-serial file:/tmp/x -serial stdio -display none "
+			 "-device isa-debug-exit") == 0 && c.n_dev == 3 && c.n_com == 2 &&
+		       c.stdio_dev && !strcmp(c.dev[0].props.str[3], "file:/tmp/x") &&
+		       c.dev[1].props.num[0] == 1 && !strcmp(c.dev[1].props.str[3], "stdio") &&
+		       !strcmp(c.dev[2].props.kind->name, "isa-debug-exit"),
+	       "-serial makes isa-serial devices COM1, COM2 ahead of -device's");
+	tap_ok(&t, parse(&c, err, "-serial null -device isa-serial,chardev=file:/tmp/y -display none")
+		       == 0 && c.n_com == 2 && c.dev[1].props.num[0] == 1 && !strcmp(c.dev[1].id, "com2"),
+	       "-device isa-serial takes the next free COM port");
+	tap_ok(&t, parse(&c, err, "-device isa-serial,index=1 -display none") == 0 && c.n_com == 1 &&
+		       c.dev[0].props.num[0] == 1,
+	       "-device isa-serial replaces the default COM1 (QEMU's rule)");
+	tap_ok(&t, parse(&c, err, "-serial stdio -device isa-serial,index=0") < 0 &&
+		       strstr(err, "COM1"), "a COM port given twice: %s", err);
+	tap_ok(&t, parse(&c, err, "-serial stdio -device isa-serial,chardev=stdio") < 0 &&
+		       strstr(err, "terminal"), "two ports on the terminal: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-serial,chardev=tcp:1") < 0 && strstr(err, "chardev"),
+	       "an unknown backend: %s", err);
 	tap_ok(&t, parse(&c, err, "-icount -no-reboot") == 0 && c.icount && c.no_reboot,
 	       "-icount without a value, -no-reboot");
 	tap_ok(&t, parse(&c, err, "-icount shift=5") == 0 && c.icount_shift == 5, "-icount shift=5");

@@ -172,4 +172,25 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -e "$pf" ] || break; sleep 0.1; done
 err=$("$v2e" -kernel "$0" -display none -daemonize 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "neither a Multiboot kernel nor a Linux bzImage"; ok $? "-daemonize: the daemon's error setting up the VM reaches the user and the status ($st: $err)"
 
+# The device kinds: -device help lists every one of them (the platform
+# core, the device models' and, in test builds, the test devices),
+# -device NAME,help its properties, and a -device isa-serial is a COM port.
+out=$("$v2e" -device help 2>&1); st=$?
+missing=""
+for kind in isa-serial isa-debug-exit i8042 port92 post fw_cfg i8259 ioapic lapic i8254 \
+	mc146818rtc acpi-pm test-sandbox test-dma; do
+	echo "$out" | grep -q "^name \"$kind\"" || missing="$missing $kind"
+done
+[ $st -eq 0 ] && [ -z "$missing" ] && echo "$out" | grep -q "^Input devices:"
+ok $? "-device help lists every kind, grouped (missing:${missing:-none})"
+out=$("$v2e" -device isa-debug-exit,help 2>&1); st=$?
+[ $st -eq 0 ] && echo "$out" | grep -q "iobase=.*default: 0x501" && echo "$out" | grep -q "iosize=.*default: 0x2"
+ok $? "-device isa-debug-exit,help: properties with QEMU's defaults"
+err=$("$v2e" -device isa-debug-exit,iobase=0x10000 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "iobase"; ok $? "a bad property value: status 2, named ($err)"
+err=$("$v2e" -device vga 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "'vga'"; ok $? "an unknown device: status 2, named ($err)"
+out=$("$v2e" -kernel "$k/hello.mb" -display none -device isa-serial,chardev=stdio -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q "hello from COM1"; ok $? "-device isa-serial,chardev=stdio is COM1 ($st)"
+
 tap_done

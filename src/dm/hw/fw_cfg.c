@@ -567,3 +567,206 @@ const struct io_ops fw_cfg_dma_ops = {
 	fw_cfg_dma_read, fw_cfg_dma_write,
 	IO_SIZE_4 | IO_SIZE_8, IO_SIZE_4 | IO_SIZE_8,
 };
+
+/* ---- the kind (dev/kind.h): the PC's fw_cfg, with the guest's kernel,
+ * initrd and command line for firmware that boots them ---- */
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dev/kind.h"
+#include "dm/hw/fw_cfg_pc.h"
+#include "vmm/guest_mem.h"
+
+struct fw_cfg_dev {
+	struct fw_cfg fw; /* first: the device's state is fw_cfg's */
+	bool live;        /* fw_cfg_init() succeeded: destroy frees it */
+};
+
+/* All set by the board (host_open): fw_cfg is never a -device. */
+enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE };
+
+static const struct dev_prop fw_cfg_props[] = {
+	[P_RAM] = {"ram-size", DEV_PROP_NUM, true, 0, 1ull << 40, 0, NULL, "guest RAM bytes"},
+	[P_NOGRAPHIC] = {"nographic", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "-nographic"},
+	[P_KERNEL] = {"kernel", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "a kernel descriptor follows"},
+	[P_INITRD] = {"initrd", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "an initrd descriptor follows"},
+	[P_CMDLINE] = {"cmdline", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
+		       "a command-line descriptor follows"},
+};
+
+/* A memfd holding `s`: how a string reaches a sandboxed device model. */
+static int string_fd(const char *s)
+{
+	int fd = memfd_create("v2e-cmdline", MFD_CLOEXEC);
+	size_t len = strlen(s);
+	if (fd >= 0 && write(fd, s, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* In the vmm: the kernel, initrd and command line as descriptors (a file
+ * that does not open is the loader's to report). */
+static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
+			    unsigned *n_fds, char *err, size_t n)
+{
+	int kfd = m->kernel ? open(m->kernel, O_RDONLY | O_CLOEXEC) : -1;
+	int ifd = m->initrd ? open(m->initrd, O_RDONLY | O_CLOEXEC) : -1;
+	int cfd = kfd >= 0 && m->append ? string_fd(m->append) : -1;
+
+	p->num[P_RAM] = m->ram_bytes;
+	p->num[P_NOGRAPHIC] = m->nographic;
+	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC;
+	if (kfd >= 0) {
+		fds[(*n_fds)++] = kfd;
+		p->num[P_KERNEL] = 1;
+		if (ifd >= 0) {
+			fds[(*n_fds)++] = ifd;
+			p->num[P_INITRD] = 1;
+		}
+		if (cfd >= 0) {
+			fds[(*n_fds)++] = cfd;
+			p->num[P_CMDLINE] = 1;
+		}
+		p->given |= 1u << P_KERNEL | 1u << P_INITRD | 1u << P_CMDLINE;
+	} else if (ifd >= 0) {
+		close(ifd);
+	}
+	return 0;
+}
+
+/* Reads a whole host file handed over as a descriptor (at most `max`). */
+static uint8_t *slurp(int fd, size_t max, size_t *len)
+{
+	size_t cap = 1 << 16, got = 0;
+	uint8_t *buf = malloc(cap);
+	while (buf) {
+		ssize_t n;
+		if (got == cap) {
+			uint8_t *nb;
+			if (cap >= max) {
+				free(buf);
+				return NULL;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = pread(fd, buf + got, cap - got, (off_t)got);
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	return buf;
+}
+
+static int fw_cfg_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			 char *err, size_t n)
+{
+	struct fw_cfg_dev *d = dev;
+	uint64_t ram = p->num[P_RAM];
+	uint64_t below = ram < GM_PCI_HOLE ? ram : GM_PCI_HOLE;
+	struct fw_cfg_e820_entry map[2] = {
+		{0, below, FW_CFG_E820_RAM},
+		{GM_4G, ram - below, FW_CFG_E820_RAM},
+	};
+	struct fw_cfg_pc pc = {below, ram - below, 1, 1, p->num[P_NOGRAPHIC] != 0, false,
+			       map, ram > below ? 2 : 1};
+	uint8_t *file[3] = {NULL, NULL, NULL};
+	size_t len[3] = {0, 0, 0};
+	unsigned fd_i = 0;
+	int r;
+
+	if (ram < GM_VGA_END || (ram & 0xfff)) {
+		snprintf(err, n, "fw_cfg: RAM size %#llx", (unsigned long long)ram);
+		return -EINVAL;
+	}
+	r = fw_cfg_init(&d->fw, c->dma);
+	if (r < 0)
+		return r;
+	d->live = true;
+	r = fw_cfg_pc_fill(&d->fw, &pc);
+	for (unsigned k = 0; !r && k < 3; k++) {
+		if (!p->num[P_KERNEL + k])
+			continue;
+		if (fd_i >= c->n_fds) {
+			snprintf(err, n, "fw_cfg: a file descriptor is missing");
+			r = -EINVAL;
+			break;
+		}
+		file[k] = slurp(c->fds[fd_i++], 512u << 20, &len[k]);
+		if (!file[k])
+			r = -EIO;
+	}
+	if (!r && file[0]) {
+		char *cmdline = calloc(1, len[2] + 1);
+		if (!cmdline) {
+			r = -ENOMEM;
+		} else {
+			memcpy(cmdline, file[2] ? (char *)file[2] : "", len[2]);
+			r = fw_cfg_pc_add_linux(&d->fw, &pc, file[0], len[0], file[1], len[1],
+						cmdline, err, n);
+			free(cmdline);
+			/* A Multiboot kernel is no bzImage: v2e loads it itself,
+			 * and QEMU's items for it need the MBI it builds. */
+			if (r == -ENOEXEC) {
+				err[0] = 0;
+				r = 0;
+			}
+		}
+	}
+	for (unsigned k = 0; k < 3; k++)
+		free(file[k]);
+	if (r < 0) {
+		if (!*err)
+			snprintf(err, n, "fw_cfg: %s", strerror(-r));
+		return r;
+	}
+	r = c->claim(c, DEV_SPACE_PIO, FW_CFG_IO_BASE, FW_CFG_IO_LEN, 0, &fw_cfg_io_ops, &d->fw);
+	if (!r)
+		r = c->claim(c, DEV_SPACE_PIO, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN, 0,
+			     &fw_cfg_dma_ops, &d->fw);
+	return r;
+}
+
+static void fw_cfg_dev_reset(void *dev)
+{
+	struct fw_cfg_dev *d = dev;
+	if (d->live)
+		fw_cfg_reset(&d->fw);
+}
+
+static void fw_cfg_dev_destroy(void *dev)
+{
+	struct fw_cfg_dev *d = dev;
+	if (d->live)
+		fw_cfg_destroy(&d->fw);
+	d->live = false;
+}
+
+DEV_KIND(fw_cfg) = {
+	.name = "fw_cfg",
+	.help = "QEMU's firmware configuration interface (0x510, DMA at 0x514)",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_MISC,
+	DEV_PROPS(fw_cfg_props),
+	.size = sizeof(struct fw_cfg_dev),
+	.host_open = fw_cfg_host_open,
+	.create = fw_cfg_create,
+	.reset = fw_cfg_dev_reset,
+	.destroy = fw_cfg_dev_destroy,
+	.state = &fw_cfg_state,
+};

@@ -550,3 +550,44 @@ const struct io_ops i8042_data_ops = {
 const struct io_ops i8042_cmd_ops = {
 	i8042_cmd_read, i8042_cmd_write, IO_SIZE_1, IO_SIZE_1,
 };
+
+/* ---- the kind (dev/kind.h) ---- */
+
+#include <errno.h>
+
+#include "dev/kind.h"
+
+static int i8042_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			char *err, size_t n)
+{
+	const struct irq_line *irq1 = c->line(c, DEV_LINE_ISA0 + 1);
+	const struct irq_line *irq12 = c->line(c, DEV_LINE_ISA0 + 12);
+	const struct irq_line *a20 = c->line(c, DEV_LINE_A20);
+	const struct irq_line *reset = c->line(c, DEV_LINE_RESET);
+	int r;
+	if (!irq1 || !irq12 || !a20 || !reset)
+		return -ENODEV;
+	i8042_init(dev, irq1, irq12, a20, reset);
+	r = c->claim(c, DEV_SPACE_PIO, 0x60, 1, 0, &i8042_data_ops, dev);
+	if (!r)
+		r = c->claim(c, DEV_SPACE_PIO, 0x64, 1, 0, &i8042_cmd_ops, dev);
+	return r;
+}
+
+static void i8042_reset(void *dev)
+{
+	struct i8042 *k = dev;
+	struct irq_line irq1 = k->irq1, irq12 = k->irq12, a20 = k->a20, reset = k->reset;
+	i8042_init(k, &irq1, &irq12, &a20, &reset);
+}
+
+DEV_KIND(i8042) = {
+	.name = "i8042",
+	.help = "8042 keyboard controller with a PS/2 keyboard (0x60, 0x64; IRQ 1, 12)",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_INPUT,
+	.size = sizeof(struct i8042),
+	.create = i8042_create,
+	.reset = i8042_reset,
+	.state = &i8042_state,
+};

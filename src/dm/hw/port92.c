@@ -57,3 +57,38 @@ static void port92_write(void *opaque, uint64_t off, unsigned size,
 const struct io_ops port92_ops = {
 	port92_read, port92_write, IO_SIZE_1, IO_SIZE_1,
 };
+
+/* ---- the kind (dev/kind.h) ---- */
+
+#include <errno.h>
+
+#include "dev/kind.h"
+
+static int port92_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			 char *err, size_t n)
+{
+	const struct irq_line *a20 = c->line(c, DEV_LINE_A20);
+	const struct irq_line *reset = c->line(c, DEV_LINE_RESET);
+	if (!a20 || !reset)
+		return -ENODEV;
+	port92_init(dev, a20, reset);
+	return c->claim(c, DEV_SPACE_PIO, 0x92, 1, 0, &port92_ops, dev);
+}
+
+static void port92_reset(void *dev)
+{
+	struct port92 *p = dev;
+	struct irq_line a20 = p->a20, reset = p->reset;
+	port92_init(p, &a20, &reset);
+}
+
+DEV_KIND(port92) = {
+	.name = "port92",
+	.help = "system control port A (0x92): fast A20 gate and reset",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct port92),
+	.create = port92_create,
+	.reset = port92_reset,
+	.state = &port92_state,
+};

@@ -573,3 +573,180 @@ void uart_init(struct uart *u, const struct irq_line *irq, struct vclock *clock,
 	u->rx_last_ns = vclock_now(clock);
 	irq_lower(&u->irq);
 }
+
+/* ---- the kind (dev/kind.h): isa-serial, a COM port with its console ---- */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "dev/kind.h"
+#include "dm/backend/console.h"
+
+struct isa_serial {
+	struct uart uart; /* first: the device's state is the UART's */
+	struct console cons;
+	uint8_t rx_held[256]; /* terminal input the FIFO had no room for */
+	size_t rx_held_len;
+	const struct dev_ctx *ctx;
+};
+
+enum { P_INDEX, P_IOBASE, P_IRQ, P_CHARDEV, P_ESCAPES };
+
+static const struct dev_prop serial_props[] = {
+	[P_INDEX] = {"index", DEV_PROP_NUM, false, 0, 3, 0, NULL,
+		     "COM port number - 1 (the next free one when not given)"},
+	[P_IOBASE] = {"iobase", DEV_PROP_NUM, false, 0, 0xfff8, 0x3f8, NULL,
+		      "first of its 8 ports (by index: 0x3f8, 0x2f8, 0x3e8, 0x2e8)"},
+	[P_IRQ] = {"irq", DEV_PROP_NUM, false, 0, 15, 4, NULL,
+		   "ISA IRQ (by index: 4, 3, 4, 3)"},
+	[P_CHARDEV] = {"chardev", DEV_PROP_CHARDEV, false, 0, 0, 0, "null",
+		       "backend: stdio, null or file:PATH (as -serial)"},
+	[P_ESCAPES] = {"escapes", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
+		       "the input is the vmm's terminal: Ctrl-A escapes"},
+};
+
+/* The COM port's place when only the index is given. */
+static void serial_place(struct dev_props *p)
+{
+	static const uint16_t com_base[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+	static const uint8_t com_irq[4] = {4, 3, 4, 3};
+	unsigned i = (unsigned)(p->num[P_INDEX] & 3);
+	if (!(p->given & (1u << P_IOBASE)))
+		p->num[P_IOBASE] = com_base[i];
+	if (!(p->given & (1u << P_IRQ)))
+		p->num[P_IRQ] = com_irq[i];
+	p->given |= 1u << P_IOBASE | 1u << P_IRQ;
+}
+
+/* In the vmm: the terminal (output, input) or the file behind the port. */
+static int serial_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
+			    unsigned *n_fds, char *err, size_t n)
+{
+	const char *be = p->str[P_CHARDEV];
+	int r;
+
+	serial_place(p);
+	if (!strcmp(be, "stdio")) {
+		int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		int in = out < 0 ? -1 : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (in < 0) {
+			r = -errno;
+			if (out >= 0)
+				close(out);
+			snprintf(err, n, "chardev=stdio: %s", strerror(-r));
+			return r;
+		}
+		fds[(*n_fds)++] = out;
+		fds[(*n_fds)++] = in;
+		p->num[P_ESCAPES] = m->tty; /* Ctrl-A escapes on a terminal */
+		p->given |= 1u << P_ESCAPES;
+	} else if (!strncmp(be, "file:", 5)) {
+		int fd = open(be + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			r = -errno;
+			snprintf(err, n, "%.220s: %s", be, strerror(-r));
+			return r;
+		}
+		fds[(*n_fds)++] = fd;
+	}
+	return 0;
+}
+
+static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			 char *err, size_t n)
+{
+	struct isa_serial *s = dev;
+	struct dev_props at = *p;
+	struct chardev out = {console_write, &s->cons, NULL};
+	const struct irq_line *irq;
+	int r;
+
+	serial_place(&at);
+	irq = c->line(c, DEV_LINE_ISA0 + (unsigned)at.num[P_IRQ]);
+	if (!irq)
+		return -ENODEV;
+	s->ctx = c;
+	r = console_attach(&s->cons, c->n_fds > 1 ? c->fds[1] : -1,
+			   c->n_fds > 0 ? c->fds[0] : -1, at.num[P_ESCAPES] != 0);
+	if (r < 0) {
+		snprintf(err, n, "isa-serial %s: console: %s", c->id, strerror(-r));
+		return r;
+	}
+	uart_init(&s->uart, irq, c->clock, &out);
+	uart_set_instant_tx(&s->uart, true);
+	return c->claim(c, DEV_SPACE_PIO, at.num[P_IOBASE], 8, 0, &uart_ops, &s->uart);
+}
+
+static void serial_reset(void *dev)
+{
+	struct isa_serial *s = dev;
+	struct chardev out = {console_write, &s->cons, NULL};
+	struct irq_line irq = s->uart.irq;
+	uart_init(&s->uart, &irq, s->ctx->clock, &out);
+	uart_set_instant_tx(&s->uart, true);
+}
+
+/* Terminal input to the UART, as much as it takes now. */
+static void serial_take(struct isa_serial *s)
+{
+	size_t took;
+	if (s->rx_held_len == 0)
+		s->rx_held_len = console_read(&s->cons, s->rx_held, sizeof(s->rx_held));
+	if (s->cons.quit) {
+		s->cons.quit = false;
+		s->ctx->exit(s->ctx, 0, "QEMU: Terminated (Ctrl-A X)");
+		return;
+	}
+	if (s->rx_held_len == 0)
+		return;
+	took = uart_receive(&s->uart, s->rx_held, s->rx_held_len);
+	memmove(s->rx_held, s->rx_held + took, s->rx_held_len - took);
+	s->rx_held_len -= took;
+}
+
+static int serial_input_fd(void *dev)
+{
+	struct isa_serial *s = dev;
+	/* Held input waits for room in the FIFO, not for the fd. */
+	if (s->cons.eof || (s->rx_held_len && !uart_can_receive(&s->uart)))
+		return -1;
+	return s->cons.in_fd;
+}
+
+static bool serial_input(void *dev, bool readable)
+{
+	struct isa_serial *s = dev;
+	if (s->cons.eof)
+		return false;
+	if (readable)
+		serial_take(s);
+	/* Held bytes go in as the guest makes room. */
+	if (s->rx_held_len && uart_can_receive(&s->uart))
+		serial_take(s);
+	return readable;
+}
+
+static void serial_flush(void *dev)
+{
+	struct isa_serial *s = dev;
+	console_flush(&s->cons);
+}
+
+DEV_KIND(isa_serial) = {
+	.name = "isa-serial",
+	.help = "16550A UART on the ISA bus (a COM port)",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_INPUT,
+	.user = true,
+	DEV_PROPS(serial_props),
+	.size = sizeof(struct isa_serial),
+	.host_open = serial_host_open,
+	.create = serial_create,
+	.reset = serial_reset,
+	.input_fd = serial_input_fd,
+	.input = serial_input,
+	.flush = serial_flush,
+	.state = &uart_state,
+};

@@ -271,3 +271,25 @@ void acpi_pm_init(struct acpi_pm *pm, struct vclock *clock, bool tmr_32bit,
 	vtimer_init(&pm->tmr_timer, tmr_fire, pm);
 	acpi_pm_reset(pm);
 }
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+static void acpi_pm_kind_reset(void *dev)
+{
+	acpi_pm_reset(dev);
+}
+
+DEV_KIND(acpi_pm) = {
+	.name = "acpi-pm",
+	.help = "ACPI fixed hardware: PM1 blocks, PM timer, GPE0, SCI on IRQ 9, 0xcf9 reset",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct acpi_pm),
+	.reset = acpi_pm_kind_reset,
+	.state = &acpi_pm_state,
+};

@@ -209,3 +209,25 @@ void ioapic_init(struct ioapic *io, uint8_t id,
 	io->opaque = opaque;
 	ioapic_reset(io);
 }
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+static void ioapic_kind_reset(void *dev)
+{
+	ioapic_reset(dev);
+}
+
+DEV_KIND(ioapic) = {
+	.name = "ioapic",
+	.help = "I/O APIC, 24 pins (0xfec00000)",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct ioapic),
+	.reset = ioapic_kind_reset,
+	.state = &ioapic_state,
+};

@@ -686,3 +686,25 @@ void lapic_init(struct lapic *l, uint8_t id, struct vclock *clock,
 	vtimer_init(&l->timer, timer_fire, l);
 	lapic_reset(l);
 }
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+static void lapic_kind_reset(void *dev)
+{
+	lapic_reset(dev);
+}
+
+DEV_KIND(lapic) = {
+	.name = "lapic",
+	.help = "the vCPU's local APIC in xAPIC mode (0xfee00000)",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct lapic),
+	.reset = lapic_kind_reset,
+	.state = &lapic_state,
+};

@@ -447,3 +447,25 @@ const struct io_ops pic_slave_ops = {
 const struct io_ops pic_elcr_ops = {
 	elcr_read, elcr_write, IO_SIZE_1, IO_SIZE_1,
 };
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+static void pic_kind_reset(void *dev)
+{
+	pic_reset(dev);
+}
+
+DEV_KIND(pic) = {
+	.name = "i8259",
+	.help = "the cascaded 8259A interrupt controllers (0x20, 0xa0) and the ELCR (0x4d0)",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct pic),
+	.reset = pic_kind_reset,
+	.state = &pic_state,
+};

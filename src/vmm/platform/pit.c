@@ -598,3 +598,25 @@ const struct io_ops pit_ops = {
 const struct io_ops pit_port61_ops = {
 	port61_read, port61_write, IO_SIZE_1, IO_SIZE_1,
 };
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+static void pit_kind_reset(void *dev)
+{
+	pit_reset(dev);
+}
+
+DEV_KIND(pit) = {
+	.name = "i8254",
+	.help = "8254 interval timer (0x40-0x43; IRQ 0) and port 0x61",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct pit),
+	.reset = pit_kind_reset,
+	.state = &pit_state,
+};

@@ -589,3 +589,19 @@ void rtc_init(struct rtc *r, const struct irq_line *irq, struct vclock *clock,
 	rtc_checksum(r);
 	irq_lower(&r->irq);
 }
+
+/* ---- the kind (dev/kind.h) ----
+ * The vmm's board creates and wires the platform core itself (their
+ * links to each other and to the vCPU are not board lines); the row
+ * names the device for -device help and gives the board its reset. */
+
+#include "dev/kind.h"
+
+DEV_KIND(rtc) = {
+	.name = "mc146818rtc",
+	.help = "MC146818 real-time clock and CMOS memory (0x70; IRQ 8)",
+	.where = DEV_IN_VMM,
+	.category = DEV_CAT_PLATFORM,
+	.size = sizeof(struct rtc),
+	.state = &rtc_state,
+};

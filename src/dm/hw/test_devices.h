@@ -11,8 +11,8 @@
  * test-dma (8 ports): base+0 (4 bytes) holds a guest-physical address,
  * writing 4 bytes to base+4 stores them there through the DMA contract;
  * base+4 reads 0 if the last store was accepted, else 0xffffffff. */
-#ifndef V2E_DM_TEST_DEVICES_H
-#define V2E_DM_TEST_DEVICES_H
+#ifndef V2E_DM_HW_TEST_DEVICES_H
+#define V2E_DM_HW_TEST_DEVICES_H
 
 #include <stdint.h>
 
@@ -25,11 +25,5 @@ struct test_device {
 	uint32_t reg[2];
 	uint32_t result;
 };
-
-/* 0 with *ops set, or -ENOTSUP in a build without test devices or for a
- * kind that is not one of them. */
-int test_device_init(struct test_device *t, const char *kind,
-		     const struct dma_space *dma, const struct irq_line *irq,
-		     const struct io_ops **ops);
 
 #endif

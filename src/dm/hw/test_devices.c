@@ -1,5 +1,5 @@
 /* Test-only devices (see test_devices.h). */
-#include "dm/test_devices.h"
+#include "dm/hw/test_devices.h"
 
 #include <errno.h>
 #include <string.h>
@@ -78,29 +78,67 @@ static const struct io_ops dma_ops = {
 	dma_reg_read, dma_reg_write, IO_SIZE_4, IO_SIZE_4,
 };
 
-int test_device_init(struct test_device *t, const char *kind,
-		     const struct dma_space *dma, const struct irq_line *irq,
-		     const struct io_ops **ops)
+/* ---- the kinds (dev/kind.h) ---- */
+
+#include <stdio.h>
+
+#include "dev/kind.h"
+
+static const struct dev_prop test_props[] = {
+	{"iobase", DEV_PROP_NUM, false, 0, 0xfff8, 0, NULL, "first of its 8 ports (required)"},
+};
+
+static int test_create(void *dev, const struct dev_ctx *c, const struct io_ops *ops,
+		       const struct dev_props *p, char *err, size_t n)
 {
-	memset(t, 0, sizeof(*t));
-	t->dma = dma;
-	t->irq = irq;
-	if (!strcmp(kind, "test-sandbox"))
-		*ops = &sandbox_ops;
-	else if (!strcmp(kind, "test-dma"))
-		*ops = &dma_ops;
-	else
-		return -ENOTSUP;
-	return 0;
+	struct test_device *t = dev;
+	t->dma = c->dma;
+	t->irq = c->line(c, DEV_LINE_ISA0 + 5);
+	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, 0, ops, t);
 }
 
-#else
-
-int test_device_init(struct test_device *t, const char *kind,
-		     const struct dma_space *dma, const struct irq_line *irq,
-		     const struct io_ops **ops)
+static int test_check(const struct dev_props *p, char *err, size_t n)
 {
-	return -ENOTSUP;
+	if (p->num[0])
+		return 0;
+	snprintf(err, n, "%s: needs iobase=N", p->kind->name);
+	return -EINVAL;
 }
+
+static int sandbox_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			  char *err, size_t n)
+{
+	return test_create(dev, c, &sandbox_ops, p, err, n);
+}
+
+static int dma_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+		      char *err, size_t n)
+{
+	return test_create(dev, c, &dma_ops, p, err, n);
+}
+
+DEV_KIND(test_sandbox) = {
+	.name = "test-sandbox",
+	.help = "tries what the sandbox forbids when the guest asks",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_TEST,
+	.user = true,
+	DEV_PROPS(test_props),
+	.size = sizeof(struct test_device),
+	.check = test_check,
+	.create = sandbox_create,
+};
+
+DEV_KIND(test_dma) = {
+	.name = "test-dma",
+	.help = "stores a word the guest gives at a guest-physical address",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_TEST,
+	.user = true,
+	DEV_PROPS(test_props),
+	.size = sizeof(struct test_device),
+	.check = test_check,
+	.create = dma_create,
+};
 
 #endif
