@@ -153,7 +153,8 @@ struct dev_kind {
 	bool (*input)(void *dev, bool readable);
 	/* Writes out output held back (when the device model goes idle). */
 	void (*flush)(void *dev);
-	/* Versioned state (lib/vstate.h); NULL until the device has one. */
+	/* Versioned state (lib/vstate.h): the instance starts with the struct it
+	 * describes. Every kind has one (a stateless one with no fields). */
 	const struct vs_desc *state;
 };
 

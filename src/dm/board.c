@@ -253,6 +253,48 @@ void dm_board_destroy(struct dm_board *b)
 	b->n_dev = 0;
 }
 
+int dm_board_save(const struct dm_board *b, unsigned i, const char **id,
+		  struct vs_buf *out)
+{
+	const struct dm_device *d;
+	if (i >= b->n_dev)
+		return -ENOENT;
+	d = b->dev[i];
+	*id = d->id;
+	return d->kind->state ? vs_save(d->kind->state, d->dev, out) : 0;
+}
+
+int dm_board_load(struct dm_board *b, const char *id, const void *data, size_t len,
+		  bool apply, char *err, size_t n)
+{
+	for (unsigned i = 0; i < b->n_dev; i++) {
+		struct dm_device *d = b->dev[i];
+		struct vs_desc check_only;
+		void *scratch;
+		int r;
+		if (strcmp(d->id, id))
+			continue;
+		if (!d->kind->state)
+			return fail(err, n, -EINVAL, "%s: a %s keeps no state", id,
+				    d->kind->name);
+		if (apply)
+			return vs_load(d->kind->state, d->dev, d->kind->size, data, len,
+				       err, n);
+		/* A check decodes into a copy and re-arms nothing: the copy's
+		 * timers and lines must not reach the clock or the board. */
+		check_only = *d->kind->state;
+		check_only.post_load = NULL;
+		scratch = malloc(d->kind->size);
+		if (!scratch)
+			return fail(err, n, -ENOMEM, "out of memory");
+		memcpy(scratch, d->dev, d->kind->size);
+		r = vs_load(&check_only, scratch, d->kind->size, data, len, err, n);
+		free(scratch);
+		return r;
+	}
+	return fail(err, n, -ENOENT, "no device '%.64s' on this board", id);
+}
+
 void dm_board_reset(struct dm_board *b)
 {
 	for (unsigned i = 0; i < b->n_dev; i++)

@@ -18,6 +18,7 @@
 #include "dev/vclock.h"
 #include "ioreq/ctl.h"
 #include "ioreq/ioreq.h"
+#include "lib/vstate.h"
 #include "lib/compiler.h"
 
 /* What the board needs from whoever hosts it. */
@@ -75,6 +76,16 @@ void dm_board_init(struct dm_board *b, const struct dm_host_ops *host,
 int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 		 size_t errlen);
 void dm_board_destroy(struct dm_board *b);
+
+/* Device state (lib/vstate.h), device by device: the i-th device's id,
+ * and its encoded state appended to out (nothing for a kind without
+ * state). 0, -ENOENT past the last device, or -ENOMEM. */
+int dm_board_save(const struct dm_board *b, unsigned i, const char **id,
+		  struct vs_buf *out);
+/* A state for the device named `id`: checked only (nothing changes), or
+ * loaded when `apply`. 0, or -errno with err naming the device and field. */
+int dm_board_load(struct dm_board *b, const char *id, const void *data, size_t len,
+		  bool apply, char *err, size_t n);
 
 /* Devices back to their power-on state (a system reset). */
 void dm_board_reset(struct dm_board *b);

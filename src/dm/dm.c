@@ -220,6 +220,9 @@ int dm_setup(struct dm *dm, int ctl)
 
 void dm_destroy(struct dm *dm)
 {
+	for (unsigned i = 0; i < dm->n_staged; i++)
+		free(dm->staged[i].data);
+	dm->n_staged = 0;
 	dm_board_destroy(&dm->board);
 	iospace_destroy(&dm->mmio);
 	iospace_destroy(&dm->ports);
@@ -405,6 +408,82 @@ static unsigned serve_pending(struct dm *dm)
 	return n;
 }
 
+/* SAVE: one STATE per device with state, then the empty end marker. */
+static bool save_states(struct dm *dm)
+{
+	struct ctl_state end = {{CTL_STATE, sizeof(end), 0, 0}, {0}, 0, 0};
+	const char *id;
+	int r = 0;
+
+	for (unsigned i = 0; r == 0; i++) {
+		struct vs_buf b = {0};
+		struct ctl_state *m;
+		size_t len;
+		r = dm_board_save(&dm->board, i, &id, &b);
+		if (r == -ENOENT) {
+			r = 0;
+			break;
+		}
+		if (r == 0 && b.len == 0)
+			continue;
+		len = sizeof(*m) + b.len;
+		m = r == 0 && len <= CTL_MAX_MSG ? calloc(1, len) : NULL;
+		if (!m) {
+			dm_fatal(dm, "device %s: its state (%zu bytes) cannot be sent", id, b.len);
+			vs_buf_free(&b);
+			return false;
+		}
+		*m = (struct ctl_state){{CTL_STATE, (uint32_t)len, 0, 0}, {0}, 0, 0};
+		ctl_set_name(m->id, id);
+		memcpy(m->data, b.data, b.len);
+		r = ctl_send(dm->ctl, m, NULL, 0);
+		free(m);
+		vs_buf_free(&b);
+	}
+	return r == 0 && ctl_send(dm->ctl, &end, NULL, 0) == 0;
+}
+
+/* STATE from the vmm: held until LOAD, which applies all or none. */
+static bool stage_state(struct dm *dm, const struct ctl_state *m, size_t len)
+{
+	struct dm_staged_state *st;
+	if (len < sizeof(*m) || len != m->h.len || !memchr(m->id, 0, sizeof(m->id)) ||
+	    dm->n_staged >= DM_MAX_DEVICES) {
+		dm_fatal(dm, "a malformed device state from the vmm");
+		return false;
+	}
+	st = &dm->staged[dm->n_staged];
+	st->data = malloc(len - sizeof(*m) + 1);
+	if (!st->data) {
+		dm_fatal(dm, "out of memory for a device state");
+		return false;
+	}
+	memcpy(st->id, m->id, sizeof(st->id));
+	memcpy(st->data, m->data, len - sizeof(*m));
+	st->len = len - sizeof(*m);
+	dm->n_staged++;
+	return true;
+}
+
+/* LOAD: every staged state checked first, then all applied, so a bad
+ * one leaves every device as it was. 0 or -errno (said on stderr). */
+static int load_states(struct dm *dm)
+{
+	char err[256] = "";
+	int r = 0;
+
+	for (unsigned pass = 0; pass < 2 && r == 0; pass++)
+		for (unsigned i = 0; i < dm->n_staged && r == 0; i++)
+			r = dm_board_load(&dm->board, dm->staged[i].id, dm->staged[i].data,
+					  dm->staged[i].len, pass == 1, err, sizeof(err));
+	if (r < 0)
+		log_error("%s: state not loaded: %s", dm->name, err);
+	for (unsigned i = 0; i < dm->n_staged; i++)
+		free(dm->staged[i].data);
+	dm->n_staged = 0;
+	return r;
+}
+
 /* A control message while serving. Returns false when the dm should end. */
 static bool control(struct dm *dm)
 {
@@ -428,19 +507,14 @@ static bool control(struct dm *dm)
 		return false; /* the vmm is gone */
 	}
 	switch (m->h.type) {
-	case CTL_SAVE: {
-		/* No device of this build keeps state beyond its registers
-		 * yet: the answer is the end marker alone. Devices add their
-		 * versioned records here as save/restore arrives. */
-		struct ctl_state end = {{CTL_STATE, sizeof(end), 0, 0}, {0}, 0, 0};
-		go_on = ctl_send(dm->ctl, &end, NULL, 0) == 0;
+	case CTL_SAVE:
+		go_on = save_states(dm);
 		break;
-	}
 	case CTL_STATE:
-		/* A record to load: no device here takes one yet. */
+		go_on = stage_state(dm, &m->s, (size_t)n);
 		break;
 	case CTL_LOAD: {
-		struct ctl_hdr r = {CTL_LOAD_RESULT, sizeof(r), 0, 0};
+		struct ctl_hdr r = {CTL_LOAD_RESULT, sizeof(r), load_states(dm), 0};
 		go_on = ctl_send(dm->ctl, &r, NULL, 0) == 0;
 		break;
 	}

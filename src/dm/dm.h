@@ -15,6 +15,13 @@
 
 #define DM_PCI_SLOTS 32
 
+/* A device state received from the vmm, waiting for LOAD. */
+struct dm_staged_state {
+	char id[CTL_NAME_LEN];
+	uint8_t *data;
+	size_t len;
+};
+
 struct dm {
 	char name[CTL_NAME_LEN];
 	int ctl;                 /* control socket to the vmm */
@@ -24,6 +31,8 @@ struct dm {
 	struct iospace ports, mmio;
 	struct io_window pci[DM_PCI_SLOTS]; /* config space by slot on bus 0 */
 	struct dm_board board;
+	struct dm_staged_state staged[DM_MAX_DEVICES];
+	unsigned n_staged;
 	bool icount;
 	uint64_t start_host_ns;
 	bool in_request;         /* events go out with the reply: no kick */

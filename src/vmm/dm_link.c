@@ -589,6 +589,97 @@ void dm_link_reset(struct dm_link *l)
 		link_fail(l, "no answer to a system reset");
 }
 
+int dm_link_save(struct dm_link *l, dm_state_fn *fn, void *opaque)
+{
+	struct ctl_hdr save = {CTL_SAVE, sizeof(save), 0, 0};
+	union {
+		struct ctl_hdr h;
+		struct ctl_state s;
+		uint8_t raw[CTL_MAX_MSG];
+	} *m;
+	int r = 0;
+
+	if (l->failed)
+		return -EIO;
+	if (l->inprocess) {
+		const char *id;
+		for (unsigned i = 0; r == 0; i++) {
+			struct vs_buf b = {0};
+			r = dm_board_save(&l->board, i, &id, &b);
+			if (r == 0 && b.len)
+				r = fn(opaque, id, b.data, b.len);
+			vs_buf_free(&b);
+		}
+		return r == -ENOENT ? 0 : r;
+	}
+	dm_link_sync(l);
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if (l->failed || ctl_send(l->ctl, &save, NULL, 0) < 0)
+		r = -EIO;
+	while (r == 0) {
+		ssize_t n = setup_recv(l, m, sizeof(*m));
+		/* A dm's record: its own type, a length that is the packet's,
+		 * an id that ends inside its field. */
+		if (n < (ssize_t)sizeof(m->s) || m->h.type != CTL_STATE ||
+		    m->h.len != (size_t)n || !memchr(m->s.id, 0, sizeof(m->s.id))) {
+			link_fail(l, "a malformed device state");
+			r = -EIO;
+			break;
+		}
+		if (!m->s.id[0])
+			break;
+		r = fn(opaque, m->s.id, m->s.data, (size_t)n - sizeof(m->s));
+	}
+	free(m);
+	return r;
+}
+
+int dm_link_load(struct dm_link *l, const struct dm_state_rec *recs, unsigned n)
+{
+	struct ctl_hdr load = {CTL_LOAD, sizeof(load), 0, 0};
+	union {
+		struct ctl_hdr h;
+		struct ctl_text t;
+	} reply;
+	char err[256];
+	int r = 0;
+
+	if (l->failed)
+		return -EIO;
+	if (l->inprocess) {
+		/* All checked, then all applied: a bad one changes nothing. */
+		for (unsigned pass = 0; pass < 2 && r == 0; pass++)
+			for (unsigned i = 0; i < n && r == 0; i++)
+				r = dm_board_load(&l->board, recs[i].id, recs[i].data,
+						  recs[i].len, pass == 1, err, sizeof(err));
+		if (r < 0)
+			log_error("%s: state not loaded: %s", l->name, err);
+		return r;
+	}
+	dm_link_sync(l);
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		size_t len = sizeof(struct ctl_state) + recs[i].len;
+		struct ctl_state *m = len <= CTL_MAX_MSG ? calloc(1, len) : NULL;
+		if (!m)
+			return -E2BIG;
+		*m = (struct ctl_state){{CTL_STATE, (uint32_t)len, 0, 0}, {0}, 0, 0};
+		ctl_set_name(m->id, recs[i].id);
+		memcpy(m->data, recs[i].data, recs[i].len);
+		if (ctl_send(l->ctl, m, NULL, 0) < 0)
+			r = -EIO;
+		free(m);
+	}
+	if (r == 0 && (ctl_send(l->ctl, &load, NULL, 0) < 0 ||
+		       setup_recv(l, &reply, sizeof(reply)) != sizeof(reply.h) ||
+		       reply.h.type != CTL_LOAD_RESULT || reply.h.result > 0)) {
+		link_fail(l, "no answer to a device-state load");
+		r = -EIO;
+	}
+	return r ? r : reply.h.result;
+}
+
 unsigned dm_link_wake_fds(struct dm_link *l, int *fds)
 {
 	if (l->failed)

@@ -116,6 +116,20 @@ unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
 void dm_link_woken(struct dm_link *l);
 
 
+/* Device state (lib/vstate.h) of the dm's devices. Save calls fn for
+ * each device with state (its id and encoded state) and returns 0, fn's
+ * non-zero value, or -EIO when the dm failed (the link is then cut).
+ * Load hands the records over and returns 0, the dm's -errno when it
+ * refused one (then no device changed), or -EIO. */
+typedef int dm_state_fn(void *opaque, const char *id, const void *data, size_t len);
+int dm_link_save(struct dm_link *l, dm_state_fn *fn, void *opaque);
+struct dm_state_rec {
+	const char *id;
+	const void *data;
+	size_t len;
+};
+int dm_link_load(struct dm_link *l, const struct dm_state_rec *recs, unsigned n);
+
 /* Round-trip and buffered-write primitives, for the benchmark. */
 uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size);
 

@@ -39,7 +39,7 @@ int main(void)
 	struct dm_device_spec s, back;
 	struct ctl_device m;
 	char err[300], *help;
-	bool rows_ok = true, listed = true;
+	bool rows_ok = true, states_ok = true, listed = true;
 
 	tap_ok(&t, n >= 12 && n <= MAX, "the table holds every kind linked in (%zu)", n);
 	for (size_t i = 0; i < n && i < MAX; i++) {
@@ -55,7 +55,15 @@ int main(void)
 			tap_diag("kind %s: malformed row or defaults out of range", r->name);
 			rows_ok = false;
 		}
+		/* Save/restore and a device model's restart take every
+		 * device's state; a stateless one says so with no fields. */
+		if (!r->state || !r->state->name || !r->state->version ||
+		    (r->state->n_fields && !r->state->fields)) {
+			tap_diag("kind %s: no versioned state", r->name);
+			states_ok = false;
+		}
 	}
+	tap_ok(&t, states_ok, "every kind has a versioned state description");
 	tap_ok(&t, rows_ok, "every row: a unique name, help, size, a place, create in a dm, "
 	       "defaults in range, sorted");
 

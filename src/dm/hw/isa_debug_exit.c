@@ -6,6 +6,7 @@
 
 #include "dev/device.h"
 #include "dev/kind.h"
+#include "lib/vstate.h"
 
 struct isa_debug_exit {
 	const struct dev_ctx *ctx;
@@ -63,6 +64,9 @@ static int debug_exit_create(void *dev, const struct dev_ctx *c, const struct de
 			&debug_exit_ops, d);
 }
 
+/* A write ends the VM; there is nothing to carry: an empty state. */
+static const struct vs_desc debug_exit_state = {.name = "isa-debug-exit", .version = 1};
+
 DEV_KIND(isa_debug_exit) = {
 	.name = "isa-debug-exit",
 	.help = "writing V to its port ends the VM with status (V << 1) | 1",
@@ -74,4 +78,5 @@ DEV_KIND(isa_debug_exit) = {
 	.size = sizeof(struct isa_debug_exit),
 	.check = debug_exit_check,
 	.create = debug_exit_create,
+	.state = &debug_exit_state,
 };

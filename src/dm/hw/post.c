@@ -4,6 +4,7 @@
 
 #include "dev/device.h"
 #include "dev/kind.h"
+#include "lib/vstate.h"
 
 struct post {
 	uint8_t unused;
@@ -28,6 +29,9 @@ static int post_create(void *dev, const struct dev_ctx *c, const struct dev_prop
 	return c->claim(c, DEV_SPACE_PIO, 0x80, 1, DEV_CLAIM_BUFFERED, &post_ops, dev);
 }
 
+/* Nothing a guest can see survives a write: an empty state. */
+static const struct vs_desc post_state = {.name = "post", .version = 1};
+
 DEV_KIND(post) = {
 	.name = "post",
 	.help = "POST diagnostic port 0x80 (writes ignored)",
@@ -35,4 +39,5 @@ DEV_KIND(post) = {
 	.category = DEV_CAT_PLATFORM,
 	.size = sizeof(struct post),
 	.create = post_create,
+	.state = &post_state,
 };

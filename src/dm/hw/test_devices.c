@@ -83,6 +83,7 @@ static const struct io_ops dma_ops = {
 #include <stdio.h>
 
 #include "dev/kind.h"
+#include "lib/vstate.h"
 
 static const struct dev_prop test_props[] = {
 	{"iobase", DEV_PROP_NUM, false, 0, 0xfff8, 0, NULL, "first of its 8 ports (required)"},
@@ -117,6 +118,18 @@ static int dma_create(void *dev, const struct dev_ctx *c, const struct dev_props
 	return test_create(dev, c, &dma_ops, p, err, n);
 }
 
+static const struct vs_field test_fields[] = {
+	VS_ARRAY(struct test_device, reg, VS_U32, 2),
+	VS_U32(struct test_device, result),
+};
+
+static const struct vs_desc test_state = {
+	.name = "test-device",
+	.version = 1,
+	.fields = test_fields,
+	.n_fields = ARRAY_SIZE(test_fields),
+};
+
 DEV_KIND(test_sandbox) = {
 	.name = "test-sandbox",
 	.help = "tries what the sandbox forbids when the guest asks",
@@ -127,6 +140,7 @@ DEV_KIND(test_sandbox) = {
 	.size = sizeof(struct test_device),
 	.check = test_check,
 	.create = sandbox_create,
+	.state = &test_state,
 };
 
 DEV_KIND(test_dma) = {
@@ -139,6 +153,7 @@ DEV_KIND(test_dma) = {
 	.size = sizeof(struct test_device),
 	.check = test_check,
 	.create = dma_create,
+	.state = &test_state,
 };
 
 #endif
