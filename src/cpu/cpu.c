@@ -7,6 +7,7 @@
 #include "cpu/codecache.h"
 #include "cpu/handlers.h"
 #include "cpu/jit.h"
+#include "cpu/ops.h"
 
 void cpu_model_default(struct cpu_model *m)
 {
@@ -832,6 +833,7 @@ static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
 	/* A compare fused with the Jcc left out runs alone. */
 	if (part->insns[n - 1].flags & INSN_FUSED) {
 		part->insns[n - 1].run = op_thunk;
+		part->insns[n - 1].form = FORM_THUNK;
 		part->insns[n - 1].flags &= (uint8_t)~INSN_FUSED;
 	}
 	/* The flags are live where the copy ends. */

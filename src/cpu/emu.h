@@ -42,10 +42,18 @@ struct insn {
 	uint8_t rex;
 	uint8_t sse_pfx; /* 0, 0x66, 0xf3 or 0xf2: the mandatory-prefix class */
 	int32_t disp;
-	uint16_t imm2;   /* ENTER's level, far pointer selector */
+	uint8_t op;      /* enum op_id (ops.h): what the instruction does */
+	uint8_t form;    /* enum insn_form (ops.h): which entry runs it */
 	uint16_t off;    /* offset from the start of its block */
-	uint64_t imm;    /* immediate, sign- or zero-extended as the form says */
+	/* Immediate, sign- or zero-extended as the form says; a far
+	 * pointer's selector or ENTER's level above bit 32 (insn_imm2()). */
+	uint64_t imm;
 };
+
+static inline uint16_t insn_imm2(const struct insn *in)
+{
+	return (uint16_t)(in->imm >> 32);
+}
 
 #define REG_NONE 0xff
 #define PFX_REP 1
@@ -57,6 +65,7 @@ struct insn {
 #define INSN_ADDR_OVR 0x08
 #define INSN_END 0x10    /* the block ends after this instruction */
 #define INSN_FUSED 0x20  /* run also does the next instruction (a Jcc) */
+#define INSN_NOFLAGS 0x40 /* run is the entry that leaves dead flags alone */
 
 #define MEMCHK_DR 0x01
 #define MEMCHK_AC 0x02
@@ -88,7 +97,7 @@ enum {
 };
 
 struct op_entry {
-	insn_fn fn;
+	uint8_t op;      /* enum op_id: its handler and facts are op_info's */
 	uint32_t flags;
 	const struct op_entry *group; /* 8 entries when OPF_GROUP */
 };
@@ -100,7 +109,7 @@ extern const struct op_entry optable64[256];
 
 enum { FAST_ANY, FAST_REG, FAST_MEM };
 struct fast_form {
-	insn_fn generic;
+	uint8_t op;     /* enum op_id */
 	uint8_t opsize;
 	uint8_t kind; /* FAST_ANY, FAST_REG or FAST_MEM */
 	insn_fn fast;
