@@ -2,8 +2,10 @@
  * and immediates (SDM vol. 2, chapter 2), into a struct insn whose memory
  * operand is a uniform base + index*scale + disp. Works from a byte buffer
  * so it never faults; the caller supplies the bytes. */
-#include "cpu/codecache.h"
+#include "cpu/insn.h"
+#include "cpu/mode.h"
 #include "cpu/ops.h"
+#include "cpu/vcpu.h"
 
 /* Makes `in` an instruction that runs op's generic handler through its
  * thunk. */
@@ -267,15 +269,14 @@ prefixes_done:
 		insn_set_op(in, OP_UD);
 		in->flags |= INSN_END;
 	}
-	if (!in->run)
-		in->run = (in->flags & INSN_END) ? op_thunk_end : op_thunk;
+	/* A form without a threaded entry leaves run NULL: the engine
+	 * runs it through a thunk. */
 	return pos;
 
 too_long:
 	/* More than 15 bytes: #GP(0) when executed (SDM vol. 2, 2.3.11). */
 	in->len = 15;
 	insn_set_op(in, OP_GP_TOO_LONG);
-	in->run = op_thunk_end;
 	in->flags |= INSN_END;
 	return 15;
 }

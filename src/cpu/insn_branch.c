@@ -2,7 +2,7 @@
  * A target beyond the code segment limit is #GP(0) before anything is
  * committed (SDM vol. 2, JMP/CALL/RET "Operation"). */
 #include "cpu/codecache.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/ops.h"
 
 /* Sets the branch target, truncated to the operand size, after the limit

@@ -2,7 +2,7 @@
  * RET, IRET, INT n/INTO/INT3/INT1, BOUND; vol. 3, 5.8 call gates, 7.3 task
  * switching, 20.3 virtual-8086 interrupts). Every check that can fault
  * runs before any architectural state is written. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/seg.h"
 #include "cpu/task.h"
 

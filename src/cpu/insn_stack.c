@@ -1,7 +1,7 @@
 /* Stack instructions: PUSH/POP of registers, memory and immediates, PUSHA
  * and POPA, ENTER and LEAVE, PUSHF and POPF (with the IOPL and v86 rules
  * of SDM vol. 2 and vol. 3, 20.2.7). */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 void op_push_r(struct cpu *cpu, const struct insn *in)
 {

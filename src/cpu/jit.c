@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cpu/codecache.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/jit.h"
 #include "cpu/ops.h"
 

@@ -9,7 +9,8 @@
 #ifndef V2E_CPU_OPS_H
 #define V2E_CPU_OPS_H
 
-#include "cpu/emu.h"
+#include "cpu/insn.h"
+#include "cpu/state.h"
 
 /* One id per operation of the opcode table, named after its generic
  * handler (OP_ADD_EG is op_add_EG: ADD in its E,G encoding). Fast forms

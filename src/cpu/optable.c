@@ -2,8 +2,11 @@
  * with a ModRM.reg sub-table for each group (SDM vol. 2, appendix A), each
  * naming an operation (ops.h). An instruction is added here, in ops.c and
  * in its insn_*.c file, nowhere else. */
+#include <stddef.h>
+
 #include "cpu/handlers.h"
 #include "cpu/ops.h"
+#include "lib/compiler.h"
 
 #define E(op_, fl_) { .op = (op_), .flags = (fl_) }
 #define G(grp_, fl_) { .op = OP_NONE, .flags = OPF_GROUP | (fl_), .group = grp_ }

@@ -5,6 +5,9 @@
  * operation whose row states what the code generator does with it, so a
  * fast form cannot be added, or renamed, past the code generator
  * unnoticed. The table claims no form the decoder never makes. */
+#include <string.h>
+
+#include "cpu/cpu.h"
 #include "cpu/ops.h"
 #include "tests/tap.h"
 
