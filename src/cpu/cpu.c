@@ -151,9 +151,6 @@ static void log_block_entry(struct cpu *cpu, const struct block *b,
 	cpu->log.block(cpu->log.opaque, cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU), &e);
 }
 
-_Static_assert(offsetof(struct cpu, s.gpr) ==
-		       offsetof(struct cpu, zero_reg) + sizeof(uint64_t),
-	       "fast_ea() reads zero_reg as gpr[-1]");
 
 /* Instructions of the running block that completed before the current
  * one. */

@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__)
 
+#include "cpu/offsets.h"
 #include "cpu/x64asm.h"
 
 #define JIT_SIZE (32u << 20)
@@ -513,15 +514,7 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 
 /* ---- the compiler ---- */
 
-#define GPR_OFF(g) ((int32_t)(offsetof(struct cpu, s.gpr) + 8 * (unsigned)(g)))
-#define LF_OFF(f) ((int32_t)offsetof(struct cpu, lf.f))
-#define RFLAGS_OFF ((int32_t)offsetof(struct cpu, s.rflags))
-#define TLBD_OFF(k) ((int32_t)(offsetof(struct cpu, tlb_data) + 8 * (k)))
-#define RUN_OFF ((int32_t)offsetof(struct insn, run))
-
-_Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == 16,
-	       "the generated TLB lookup indexes 256 entries of 16 bytes");
-_Static_assert(offsetof(struct tlb_entry, addend) == 8, "addend at 8");
+/* The offsets of the fields it uses: offsets.h. */
 
 /* Host registers for guest registers: the caller-saved ones first, which
  * need no saving. RAX, RCX and RDX are scratch, RDI holds the vCPU. */
@@ -843,8 +836,6 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 	return (c->hf & need[cc >> 1]) == need[cc >> 1];
 }
 
-#define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
-#define BLOCK_OFF(f) ((int32_t)offsetof(struct block, f))
 
 /* The block's way out to the block at cur_block_rip + `off` (link slot
  * `slot`): block_chain() inline when the link holds it and the chain may
@@ -1046,10 +1037,9 @@ static void emit_call(struct jcomp *c, unsigned idx)
 	x_mem(a, 0, 0x89, RDX, RDI, CPU_OFF(ras_top));
 	x_alu_ri(a, 0, 4, RAX, RAS_SIZE - 1);
 	x_shift_ri(a, 4, RAX, 4);
-	_Static_assert(sizeof(struct ras_entry) == 16, "ras_entry is 16 bytes");
 	x_rm(a, X_W, 0x89, RCX, RDI, RAX, 0, CPU_OFF(ras));
 	x_mov_ri64(a, RDX, (uint64_t)(uintptr_t)c->block);
-	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + 8);
+	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	emit_chain(c, idx, LINK_TAKEN, in->disp, false, op_jcc_taken_t);
 }
 
@@ -1585,7 +1575,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		 * its pushes and pops (stack32_fast()). */
 		struct bail *b = new_bail(c);
 		x_mem(&c->a, 0, 0x80, 7, RDI,
-		      (int32_t)offsetof(struct cpu, stack_size));
+		      CPU_OFF(stack_size));
 		x_b(&c->a, 4);
 		b->site = x_jcc(&c->a, CC_NE);
 		b->idx = first;
