@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cpu/codecache.h"
+#include "cpu/dispatch.h"
 #include "cpu/jit.h"
 
 #define HASH_BITS 15
@@ -179,6 +180,17 @@ static void log_decoded(struct cpu *cpu, uint64_t lin, uint64_t paddr,
 	cpu->log.block(cpu->log.opaque, CPU_LOG_IN_ASM, &e);
 }
 
+/* decode_insn(), with the thunk for an instruction without a threaded
+ * entry of its own. */
+static unsigned decode_one(const struct cpu *cpu, const uint8_t *p,
+			   unsigned len, struct insn *in)
+{
+	unsigned got = decode_insn(cpu, p, len, in);
+	if (got && !in->run)
+		in->run = (in->flags & INSN_END) ? op_thunk_end : op_thunk;
+	return got;
+}
+
 struct block *codecache_get(struct cpu *cpu, struct insn *single)
 {
 	struct code_cache *cc = cpu->cc;
@@ -231,7 +243,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 			src = local;
 			avail = k;
 		}
-		got = decode_insn(cpu, src, avail < 15 ? avail : 15, &tmp[n]);
+		got = decode_one(cpu, src, avail < 15 ? avail : 15, &tmp[n]);
 		if (!got) {
 			if (n > 0)
 				break;
@@ -245,7 +257,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 					lim_n = (unsigned)(cpu->s.seg[S_CS].limit - rip + 1);
 				memset(buf, 0, sizeof(buf));
 				fetch_slow(cpu, lin, buf, lim_n);
-				if (!decode_insn(cpu, buf, lim_n, single)) {
+				if (!decode_one(cpu, buf, lim_n, single)) {
 					/* Runs past the limit: #GP. */
 					cpu_fault(cpu, EXC_GP, 0);
 				}

@@ -4,33 +4,11 @@
 #ifndef V2E_CPU_CODECACHE_H
 #define V2E_CPU_CODECACHE_H
 
-#include "cpu/emu.h"
-
-#define BLOCK_MAX_INSNS 64
-
-/* Links: a branch whose target lies in the same linear page as its block
- * starts may go straight to the target's block. The page, and so its
- * mapping, is the one the running block came from, and a write to it drops
- * both blocks at once: a link needs no check beyond the target RIP. Slot 0
- * is the branch taken, 1 the fall-through. */
-#define LINK_TAKEN 0
-#define LINK_NEXT 1
-
-struct block {
-	uint64_t paddr;
-	struct block *hash_next;
-	struct block *page_next;
-	struct block *link[2];
-	uint64_t link_rip[2];
-	/* The same for a target in another page, whose mapping is checked
-	 * each time (branch_unlinked()). */
-	struct block *far[2];
-	uint64_t far_rip[2];
-	uint32_t mode;
-	uint16_t n;
-	bool valid;
-	struct insn insns[];
-};
+#include "cpu/block.h"
+#include "cpu/insn.h"
+#include "cpu/mem.h"
+#include "cpu/mode.h"
+#include "cpu/vcpu.h"
 
 /* Goes on from the running block into `nb` when the budget allows all of
  * it and nothing wants the run loop; otherwise leaves it to the run loop
@@ -160,11 +138,6 @@ static inline void codecache_note_write(struct cpu *cpu, uint64_t paddr,
 					unsigned size);
 void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage);
 
-/* Decoder (decode.c): decodes one instruction from `len` bytes at `p` in
- * the current mode. Returns its length, or 0 if more bytes than `len` are
- * needed. Invalid encodings decode to a handler that raises #UD. */
-unsigned decode_insn(const struct cpu *cpu, const uint8_t *p, unsigned len,
-		     struct insn *in);
 
 
 static inline void codecache_note_write(struct cpu *cpu, uint64_t paddr,

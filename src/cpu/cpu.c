@@ -1,12 +1,16 @@
-/* The emulator engine: creation, reset, the run loop over decoded blocks,
- * fault unwinding and double-fault rules, interrupt acceptance, single-step
- * and debug-register traps, and state transfer for V2E. */
+/* The emulator engine: creation, reset, the run loop over decoded blocks
+ * and the threaded dispatch that runs them, where a fault lands,
+ * interrupt acceptance, single-step and debug-register traps, and state
+ * transfer for V2E. Faults and their delivery are fault.c, the mode
+ * mode.c. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cpu/codecache.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/jit.h"
+#include "cpu/ops.h"
 
 void cpu_model_default(struct cpu_model *m)
 {
@@ -147,130 +151,12 @@ static void log_block_entry(struct cpu *cpu, const struct block *b,
 	cpu->log.block(cpu->log.opaque, cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU), &e);
 }
 
-_Static_assert(offsetof(struct cpu, s.gpr) ==
-		       offsetof(struct cpu, zero_reg) + sizeof(uint64_t),
-	       "fast_ea() reads zero_reg as gpr[-1]");
-
-/* The fast path's exclusive end for an expand-up segment the access may
- * use (seg_fast.end_r/end_w). */
-static void seg_fast_ends(struct seg_fast *f)
-{
-	bool up = f->lo == 0;
-	f->end_r = up && f->ok_read ? f->hi + 1 : 0;
-	f->end_w = up && f->ok_write ? f->hi + 1 : 0;
-}
-
-static void seg_fast_set(const struct cpu *cpu, const struct x86_segment *s,
-			 struct seg_fast *f)
-{
-	if (!cpu_protected(cpu)) {
-		/* Real and v86 mode: the cached limit still applies (big
-		 * real mode), types are not checked. */
-		f->lo = 0;
-		f->hi = s->limit;
-		f->ok_read = f->ok_write = 1;
-		return;
-	}
-	if (s->ar & AR_UNUSABLE) {
-		f->lo = 1;
-		f->hi = 0;
-		f->ok_read = f->ok_write = 0;
-		return;
-	}
-	if (s->ar & AR_TYPE_CODE) {
-		f->ok_read = (s->ar & AR_TYPE_READABLE) != 0;
-		f->ok_write = 0;
-		f->lo = 0;
-		f->hi = s->limit;
-		return;
-	}
-	f->ok_read = 1;
-	f->ok_write = (s->ar & AR_TYPE_WRITABLE) != 0;
-	if (s->ar & AR_TYPE_EXPDOWN) {
-		f->lo = (uint64_t)s->limit + 1;
-		f->hi = (s->ar & AR_DB) ? 0xffffffffull : 0xffff;
-	} else {
-		f->lo = 0;
-		f->hi = s->limit;
-	}
-}
-
-/* Keeps flat_segs right for `sreg`; decoded blocks depend on it, so a
- * change ends the running one. */
-static void seg_flat_update(struct cpu *cpu, int sreg)
-{
-	const struct seg_fast *f = &cpu->sf[sreg];
-	bool flat = !cpu_long64(cpu) && f->base == 0 &&
-		    f->end_r == 0x100000000ull && f->end_w == 0x100000000ull;
-	uint8_t m = (uint8_t)((cpu->flat_segs & ~(1u << sreg)) |
-			      ((unsigned)flat << sreg));
-	if (m != cpu->flat_segs) {
-		cpu->flat_segs = m;
-		cpu->end_block = true;
-	}
-}
-
-void seg_fast_update(struct cpu *cpu, int sreg)
-{
-	const struct x86_segment *s = &cpu->s.seg[sreg];
-	struct seg_fast *f = &cpu->sf[sreg];
-
-	if (cpu_long64(cpu)) {
-		f->lo = 0;
-		f->hi = ~0ull;
-		f->ok_read = f->ok_write = 1;
-		/* No limits: an access wrapping the top of the address space
-		 * misses the TLB compare and takes the slow path. */
-		f->end_r = f->end_w = ~0ull;
-	} else {
-		seg_fast_set(cpu, s, f);
-		seg_fast_ends(f);
-	}
-	f->base = s->base;
-	seg_flat_update(cpu, sreg);
-}
-
-void cpu_update_mode(struct cpu *cpu)
-{
-	const struct x86_segment *cs = &cpu->s.seg[S_CS];
-	bool lma = (cpu->s.efer & EFER_LMA) != 0;
-
-	if (!cpu_pe(cpu))
-		cpu->cpl = 0;
-	else if (cpu_vm86(cpu))
-		cpu->cpl = 3;
-	if (lma && (cs->ar & AR_L) && cpu_protected(cpu))
-		cpu->code_size = 8;
-	else if (cpu_vm86(cpu))
-		cpu->code_size = 2;
-	else
-		cpu->code_size = (cs->ar & AR_DB) ? 4 : 2;
-	if (cpu->code_size == 8)
-		cpu->stack_size = 8;
-	else if (cpu_vm86(cpu))
-		cpu->stack_size = 2;
-	else
-		cpu->stack_size = (cpu->s.seg[S_SS].ar & AR_DB) ? 4 : 2;
-	cpu->ip_mask = size_mask(cpu->code_size);
-	cpu->lin_mask = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
-	cpu->code_limit = cpu->code_size == 8 ? ~0ull : cs->limit;
-	cpu_ac_update(cpu);
-	tlb_select(cpu); /* the CPL may have changed */
-	for (int i = 0; i < S_NR; i++)
-		seg_fast_update(cpu, i);
-	cpu->end_block = true;
-}
 
 /* Instructions of the running block that completed before the current
  * one. */
 static unsigned block_done(const struct cpu *cpu)
 {
 	return (unsigned)(cpu->cur_insn - cpu->cur_block->insns);
-}
-
-uint64_t cpu_icount_now(const struct cpu *cpu)
-{
-	return cpu->icount + (cpu->cur_block ? block_done(cpu) : 0);
 }
 
 static bool runs_through_thunk(const struct insn *in)
@@ -292,64 +178,6 @@ static void block_abandon(struct cpu *cpu)
 		cpu->s.rip = (cpu->cur_block_rip + in->off) & cpu->ip_mask;
 	cpu->icount += block_done(cpu);
 	cpu->cur_block = NULL;
-}
-
-/* ---- faults ---- */
-
-static bool vector_has_error(int v)
-{
-	return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS ||
-	       v == EXC_GP || v == EXC_PF || v == EXC_AC;
-}
-
-void cpu_fault(struct cpu *cpu, int vector, uint32_t error)
-{
-	block_abandon(cpu);
-	cpu->fault_vector = (uint8_t)vector;
-	cpu->fault_error = error;
-	longjmp(cpu->fault_jmp, 1);
-}
-
-void cpu_fault_noerr(struct cpu *cpu, int vector)
-{
-	cpu_fault(cpu, vector, 0);
-}
-
-static bool contributory(int v)
-{
-	return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
-}
-
-/* Delivers the fault recorded by cpu_fault(), applying the double-fault
- * rules (SDM vol. 3, table 6-5) when it happened while delivering
- * another. */
-static void handle_fault(struct cpu *cpu)
-{
-	int v = cpu->fault_vector;
-	uint32_t err = cpu->fault_error;
-
-	/* A delivery counts as a step of the budget and of the deterministic
-	 * clock, so a guest looping on faults still lets time pass and
-	 * cpu_run() return. */
-	cpu->icount++;
-	cpu->end_block = true;
-	if (cpu->delivering) {
-		int first = cpu->first_exc;
-		if (first == EXC_DF) {
-			cpu->delivering = 0;
-			cpu->s.ev.shutdown = 1;
-			return;
-		}
-		if ((contributory(first) && contributory(v)) ||
-		    (first == EXC_PF && (contributory(v) || v == EXC_PF))) {
-			v = EXC_DF;
-			err = 0;
-		}
-	}
-	cpu->delivering = 1;
-	cpu->first_exc = (uint8_t)v;
-	intr_deliver(cpu, v, INTR_EXC, vector_has_error(v), err, cpu->s.rip);
-	cpu->delivering = 0;
 }
 
 /* ---- interrupts ---- */
@@ -772,7 +600,7 @@ void op_block_tail(struct cpu *cpu, const struct insn *in)
 #define CHAIN_INSNS 4096
 
 /* Runs a block's chain; the step count is added once at the end (a fault
- * in between settles it in block_abandon()). */
+ * in between settles it in block_abandon(), where cpu_run() lands). */
 static inline void run_block(struct cpu *cpu, struct block *b)
 {
 	cpu->cur_block = b;
@@ -832,6 +660,7 @@ static void run_block_part(struct cpu *cpu, const struct block *b, unsigned n)
 	/* A compare fused with the Jcc left out runs alone. */
 	if (part->insns[n - 1].flags & INSN_FUSED) {
 		part->insns[n - 1].run = op_thunk;
+		part->insns[n - 1].form = FORM_THUNK;
 		part->insns[n - 1].flags &= (uint8_t)~INSN_FUSED;
 	}
 	/* The flags are live where the copy ends. */
@@ -902,7 +731,9 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns)
 	uint64_t end = cpu->icount + max_insns;
 
 	if (setjmp(cpu->fault_jmp)) {
-		handle_fault(cpu);
+		/* Nothing ran since cpu_fault(): the block is as it was. */
+		block_abandon(cpu);
+		fault_deliver(cpu);
 		if (cpu->s.ev.shutdown)
 			return CPU_EXIT_SHUTDOWN;
 		/* A step that faulted ends in the handler. */
@@ -1022,36 +853,4 @@ void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len)
 	for (uint64_t pg = first; pg <= last; pg++)
 		if (codecache_page_has_code(cpu, pg << 12))
 			codecache_invalidate_page(cpu, pg << 12);
-}
-
-void op_ud(struct cpu *cpu, const struct insn *in)
-{
-	UD(cpu);
-}
-
-void cpu_log_no_insn(struct cpu *cpu, const struct insn *in, unsigned opcode)
-{
-	struct cpu_log_note nt = {
-		.item = CPU_LOG_UNIMP,
-		.kind = CPU_NOTE_NO_INSN,
-		.value = opcode,
-		.value2 = in->sse_pfx,
-		.cs = cpu->s.seg[S_CS].selector,
-		.rip = cpu->s.rip,
-	};
-	cpu->log.note(cpu->log.opaque, &nt);
-}
-
-/* An opcode the emulator has no handler for: #UD, as for an invalid
- * one, but the model may well have it (CPU_LOG_UNIMP). */
-void op_ud_nohandler(struct cpu *cpu, const struct insn *in)
-{
-	if (unlikely(cpu->log_mask & CPU_LOG_UNIMP))
-		cpu_log_no_insn(cpu, in, (unsigned)in->imm);
-	UD(cpu);
-}
-
-void op_gp_too_long(struct cpu *cpu, const struct insn *in)
-{
-	GP0(cpu);
 }

@@ -2,11 +2,20 @@
  * and immediates (SDM vol. 2, chapter 2), into a struct insn whose memory
  * operand is a uniform base + index*scale + disp. Works from a byte buffer
  * so it never faults; the caller supplies the bytes. */
-#include "cpu/codecache.h"
+#include "cpu/insn.h"
+#include "cpu/mode.h"
+#include "cpu/ops.h"
+#include "cpu/vcpu.h"
 
-void op_ud(struct cpu *cpu, const struct insn *in);
-void op_ud_nohandler(struct cpu *cpu, const struct insn *in);
-void op_gp_too_long(struct cpu *cpu, const struct insn *in);
+/* Makes `in` an instruction that runs op's generic handler through its
+ * thunk. */
+static void insn_set_op(struct insn *in, unsigned op)
+{
+	in->op = (uint8_t)op;
+	in->fn = op_info[op].fn;
+	in->run = NULL;
+	in->form = FORM_THUNK;
+}
 
 /* 16-bit addressing: ModRM.rm -> base, index (SDM vol. 2, table 2-1). */
 static const uint8_t rm16_base[8] = {R_BX, R_BX, R_BP, R_BP, R_SI, R_DI, R_BP, R_BX};
@@ -234,17 +243,16 @@ prefixes_done:
 			unsigned n2 = (f & OPF_ENTER) ? 1 : 2;
 			if (pos + n2 > len)
 				return 0;
-			in->imm2 = (uint16_t)rd_le(p + pos, n2);
+			in->imm |= rd_le(p + pos, n2) << 32;
 			pos += n2;
 		}
 	}
 	if (pos > 15)
 		goto too_long;
 	in->len = pos;
-	in->fn = e->fn;
+	insn_set_op(in, e->op);
 	if (f & OPF_END)
 		in->flags |= INSN_END;
-	in->run = NULL;
 	fast_form_select(in, code, has_modrm && in->mod != 3,
 			 (cpu->flat_segs >> in->seg) & 1);
 
@@ -252,26 +260,23 @@ prefixes_done:
 	if (!in->fn) {
 		/* Its opcode, for the report (op_ud_nohandler()). */
 		in->imm = (uint64_t)map << 8 | b;
-		in->fn = op_ud_nohandler;
-		in->run = NULL;
+		insn_set_op(in, OP_UD_NOHANDLER);
 		in->flags |= INSN_END;
 	} else if (((in->flags & INSN_LOCK) && (!(f & OPF_LOCK) || in->mod == 3)) ||
 		   ((f & OPF_MEM) && in->mod == 3) ||
 		   ((f & OPF_REG) && in->mod != 3) ||
 		   ((f & OPF_NO64) && code == 8)) {
-		in->fn = op_ud;
-		in->run = NULL;
+		insn_set_op(in, OP_UD);
 		in->flags |= INSN_END;
 	}
-	if (!in->run)
-		in->run = (in->flags & INSN_END) ? op_thunk_end : op_thunk;
+	/* A form without a threaded entry leaves run NULL: the engine
+	 * runs it through a thunk. */
 	return pos;
 
 too_long:
 	/* More than 15 bytes: #GP(0) when executed (SDM vol. 2, 2.3.11). */
 	in->len = 15;
-	in->fn = op_gp_too_long;
-	in->run = op_thunk_end;
+	insn_set_op(in, OP_GP_TOO_LONG);
 	in->flags |= INSN_END;
 	return 15;
 }

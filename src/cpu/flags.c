@@ -1,7 +1,8 @@
 /* Lazy arithmetic flags: the last operation and its operands are kept, and
  * each flag is worked out only when something reads it (SDM vol. 1,
  * appendix A, says which flags each operation defines). */
-#include "cpu/emu.h"
+#include "cpu/flags.h"
+#include "cpu/mem.h"
 
 static inline uint64_t sign_bit(unsigned size)
 {

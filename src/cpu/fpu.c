@@ -11,7 +11,9 @@
  * (FXSAVE, FNINIT) follow the one under test, so an unmasked exception it
  * raises stays pending until FNINIT clears it; the host control word is
  * restored after each instruction, so no host FPU state leaks either way. */
+#include "cpu/fault.h"
 #include "cpu/fpu.h"
+#include "cpu/mem.h"
 
 /* Stores the status word as is: the registers are already in the stack
  * order of its TOP. */

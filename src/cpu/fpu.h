@@ -7,7 +7,7 @@
 #ifndef V2E_CPU_FPU_H
 #define V2E_CPU_FPU_H
 
-#include "cpu/emu.h"
+#include "cpu/vcpu.h"
 
 /* Offsets in the FXSAVE image (SDM vol. 1, table 10-2, 32-bit format). */
 #define FX_FCW 0

@@ -1,13 +1,15 @@
-/* Every instruction handler the opcode table (optable.c) names. One
- * signature: void op_x(struct cpu *, const struct insn *). Each lives in
- * the insn_*.c file of its group, named in the comment above it. */
+/* Every instruction handler the opcode table (optable.c, ops.c) names.
+ * One signature: void op_x(struct cpu *, const struct insn *). Each lives
+ * in the insn_*.c file of its group, named in the comment above it; what
+ * a handler may use to do its work is exec.h. Declarations only, so that
+ * the decoder can name handlers without depending on the engine. */
 #ifndef V2E_CPU_HANDLERS_H
 #define V2E_CPU_HANDLERS_H
 
-#include "cpu/emu.h"
+#include "cpu/insn.h"
 
 #define H(name) void name(struct cpu *cpu, const struct insn *in)
-/* A fast form and its threaded entry (FAST_HANDLER in emu.h). */
+/* A fast form and its threaded entry (FAST_HANDLER in dispatch.h). */
 #define HF(name) H(name); H(name##_t)
 /* ... with a memory operand (FAST_MEM_HANDLER). */
 #define HM(name) H(name); H(name##_t); H(name##_tb)

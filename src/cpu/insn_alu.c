@@ -1,7 +1,7 @@
 /* Integer arithmetic and logic: ADD OR ADC SBB AND SUB XOR CMP, TEST, INC,
  * DEC, NOT, NEG, and the flag instructions CMC CLC STC CLD STD SAHF LAHF
  * SALC. Results leave lazy flags behind (flags.c). */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 

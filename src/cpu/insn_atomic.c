@@ -4,7 +4,7 @@
  * before anything is read or committed, since the processor always writes
  * the destination (CMPXCHG writes the old value back when the compare
  * fails). */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 void op_xadd(struct cpu *cpu, const struct insn *in)
 {

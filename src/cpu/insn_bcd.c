@@ -7,7 +7,7 @@
  * and SF and set ZF and PF from the final AL; AAM sets SF/ZF/PF from AL
  * and clears OF, AF and CF; AAD's flags are those of the 8-bit addition
  * AL + AH * imm8 that forms the result. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 static inline uint64_t szp8(uint8_t v)
 {

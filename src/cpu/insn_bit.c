@@ -8,7 +8,7 @@
  * (the other flags are undefined; hardware keeps them). BSF/BSR leave the
  * destination unchanged and set ZF on a zero source; hardware clears CF,
  * OF, SF and AF and sets PF from the result, and so does this. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 

@@ -2,7 +2,8 @@
  * A target beyond the code segment limit is #GP(0) before anything is
  * committed (SDM vol. 2, JMP/CALL/RET "Operation"). */
 #include "cpu/codecache.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
+#include "cpu/ops.h"
 
 /* Sets the branch target, truncated to the operand size, after the limit
  * check of the current mode. */
@@ -341,35 +342,32 @@ FUSED(8) FUSED(9) FUSED(a) FUSED(b) FUSED(c) FUSED(d) FUSED(e) FUSED(f)
 
 void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 {
+	/* The compares that have fused forms, by operation and form. */
 	static const struct {
-		insn_fn plain;
+		uint8_t op, form;
 		insn_fn fused[16];
 	} pairs[] = {
-		{ op_cmp_EG_r32_t, FUSED_ROW(op_cmpEG) },
-		{ op_cmp_EI_r32_t, FUSED_ROW(op_cmpEI) },
-		{ op_test_EG_r32_t, FUSED_ROW(op_testEG) },
-		{ op_cmp_GE_m32_t, FUSED_ROW(op_cmpGEm) },
-		{ op_cmp_GE_m32_tb, FUSED_ROW(op_cmpGEm) },
-		{ op_cmp_EG_m32_t, FUSED_ROW(op_cmpEGm) },
-		{ op_cmp_EG_m32_tb, FUSED_ROW(op_cmpEGm) },
-		{ op_cmp_GE_m32_tf, FUSED_ROW(op_cmpGEmf) },
-		{ op_cmp_GE_m32_tbf, FUSED_ROW(op_cmpGEmf) },
-		{ op_cmp_EG_m32_tf, FUSED_ROW(op_cmpEGmf) },
-		{ op_cmp_EG_m32_tbf, FUSED_ROW(op_cmpEGmf) },
-		{ op_dec_r32_t, FUSED_ROW(op_dec) },
-		{ op_add_EI_r32_t, FUSED_ROW(op_addEI) },
+		{ OP_CMP_EG, FORM_REG, FUSED_ROW(op_cmpEG) },
+		{ OP_CMP_EI, FORM_REG, FUSED_ROW(op_cmpEI) },
+		{ OP_TEST_EG, FORM_REG, FUSED_ROW(op_testEG) },
+		{ OP_CMP_GE, FORM_MEM, FUSED_ROW(op_cmpGEm) },
+		{ OP_CMP_EG, FORM_MEM, FUSED_ROW(op_cmpEGm) },
+		{ OP_CMP_GE, FORM_FLAT, FUSED_ROW(op_cmpGEmf) },
+		{ OP_CMP_EG, FORM_FLAT, FUSED_ROW(op_cmpEGmf) },
+		{ OP_DEC_R, FORM_FIXED, FUSED_ROW(op_dec) },
+		{ OP_ADD_EI, FORM_REG, FUSED_ROW(op_addEI) },
 	};
 	unsigned cc = jcc->opcode & 0xf;
 	/* The fused forms take the Jcc's target from branch_target_prepare(). */
-	if (jcc->fn != op_jcc || jcc->run == op_thunk_end)
+	if (jcc->op != OP_JCC || jcc->form == FORM_THUNK)
 		return;
 	/* After DEC and ADD, OF and the signed conditions need flag_of():
 	 * those pairs stay apart (cond_try() would give -1). */
-	if ((cmp->run == op_dec_r32_t || cmp->run == op_add_EI_r32_t) &&
+	if ((cmp->op == OP_DEC_R || cmp->op == OP_ADD_EI) &&
 	    (cc >> 1 == 0 || cc >> 1 >= 6))
 		return;
 	for (unsigned i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (cmp->run == pairs[i].plain) {
+		if (cmp->op == pairs[i].op && cmp->form == pairs[i].form) {
 			cmp->run = pairs[i].fused[jcc->opcode & 0xf];
 			cmp->flags |= INSN_FUSED;
 			return;
@@ -380,14 +378,16 @@ void insn_fuse_jcc(struct insn *cmp, const struct insn *jcc)
 void branch_target_prepare(struct insn *in)
 {
 	int64_t t;
-	if (in->run == op_thunk_end ||
-	    (in->fn != op_jcc && in->fn != op_jmp_rel && in->fn != op_call_rel32))
+	/* The relative branches with a threaded entry (fast_form_select()). */
+	if (in->form == FORM_THUNK ||
+	    (in->op != OP_JCC && in->op != OP_JMP_REL && in->op != OP_CALL_REL))
 		return;
 	/* Offsets within 32 bits wrap with the mode's IP mask; beyond, only
 	 * 64-bit targets are meant and the thunk computes them. */
 	t = (int64_t)in->off + in->len + (int64_t)in->imm;
 	if (t != (int32_t)t) {
 		in->run = op_thunk_end;
+		in->form = FORM_THUNK;
 		return;
 	}
 	in->disp = (int32_t)t;

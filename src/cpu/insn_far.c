@@ -2,7 +2,7 @@
  * RET, IRET, INT n/INTO/INT3/INT1, BOUND; vol. 3, 5.8 call gates, 7.3 task
  * switching, 20.3 virtual-8086 interrupts). Every check that can fault
  * runs before any architectural state is written. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/seg.h"
 #include "cpu/task.h"
 
@@ -317,12 +317,12 @@ static void call_far(struct cpu *cpu, uint16_t sel, uint64_t eip,
 
 void op_jmp_far(struct cpu *cpu, const struct insn *in)
 {
-	jmp_far(cpu, in->imm2, in->imm & size_mask(in->opsize));
+	jmp_far(cpu, insn_imm2(in), in->imm & size_mask(in->opsize));
 }
 
 void op_call_far(struct cpu *cpu, const struct insn *in)
 {
-	call_far(cpu, in->imm2, in->imm & size_mask(in->opsize), in->opsize);
+	call_far(cpu, insn_imm2(in), in->imm & size_mask(in->opsize), in->opsize);
 }
 
 /* The m16:16 / m16:32 operand of an indirect far JMP/CALL. */

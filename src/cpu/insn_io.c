@@ -2,7 +2,7 @@
  * permission check they share with INS/OUTS (SDM vol. 1, 18.5). A port
  * access may change what the platform asks of the CPU (an interrupt line,
  * A20, an exit request), so each one ends the decoded block. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/io.h"
 #include "cpu/seg.h"
 

@@ -5,6 +5,7 @@
  * SSE and SSE2 instruction makes before it touches anything are here too:
  * CR0.EM is #UD, CR4.OSFXSR clear is #UD for SSE/SSE2, CR0.TS is #NM, and
  * an MMX register operand first reports a pending x87 exception (#MF). */
+#include "cpu/fault.h"
 #include "cpu/sse.h"
 
 void mmx_enter(struct cpu *cpu)

@@ -1,6 +1,6 @@
 /* Data movement: MOV, LEA, XCHG, MOVZX/MOVSX, CBW/CWDE, CWD/CDQ, CMOVcc,
  * SETcc, BSWAP, XLAT and the NOP forms. None of them touches flags. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 FAST_HANDLER(op_mov_EG, insn_next_checked)
 {

@@ -7,7 +7,7 @@
  * leaves CF and OF, sets AF and clears SF, ZF and PF, and so does this.
  * A zero divisor or a quotient that does not fit (including the most
  * negative dividend divided by -1) raises #DE with nothing written. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 static inline int64_t sext(uint64_t v, unsigned size)
 {

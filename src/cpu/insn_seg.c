@@ -1,7 +1,7 @@
 /* Segment-register instructions (SDM vol. 2): MOV to and from segment
  * registers, PUSH/POP Sreg, LDS LES LFS LGS LSS, and the protected-mode
  * descriptor probes ARPL, LAR, LSL, VERR and VERW. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/seg.h"
 
 static void set_zf(struct cpu *cpu, bool zf)

@@ -9,7 +9,7 @@
  * shifts proper and untouched by the rotates, and 16-bit SHLD/SHRD with a
  * count above 16 shift the 48-bit value dest:src:src (src:src:dest) and
  * clear CF; from a count of 16 SHLD's OF copies CF. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 /* Flags set to `arith` in full: the arithmetic flags stop being lazy. */
 static inline void flags_put(struct cpu *cpu, uint64_t arith)

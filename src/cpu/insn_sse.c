@@ -9,7 +9,7 @@
  * post-computation ones. Faults come before any state changes: operands
  * are read, alignment (#GP for 16-byte forms) and stores probed first. */
 #include "cpu/sse.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 static unsigned pfx_index(const struct insn *in)
 {

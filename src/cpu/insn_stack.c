@@ -1,7 +1,7 @@
 /* Stack instructions: PUSH/POP of registers, memory and immediates, PUSHA
  * and POPA, ENTER and LEAVE, PUSHF and POPF (with the IOPL and v86 rules
  * of SDM vol. 2 and vol. 3, 20.2.7). */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 void op_push_r(struct cpu *cpu, const struct insn *in)
 {
@@ -129,7 +129,7 @@ void op_popa(struct cpu *cpu, const struct insn *in)
 void op_enter(struct cpu *cpu, const struct insn *in)
 {
 	unsigned size = in->opsize;
-	unsigned level = in->imm2 & 31;
+	unsigned level = insn_imm2(in) & 31;
 	uint64_t frame_size = in->imm & 0xffff;
 	uint64_t sp = stack_sp(cpu);
 	uint64_t bp = cpu->s.gpr[R_BP] & stack_ptr_mask(cpu);

@@ -13,7 +13,7 @@
  * pointers when nothing (breakpoints, limits, unmapped pages) needs the
  * per-element path; REP INS and REP OUTS hand such runs to the bus as one
  * transfer when it offers one (bus.pio_string). */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/io.h"
 
 #define STR_BATCH 1024

@@ -4,7 +4,7 @@
  * control and debug registers, INVLPG INVD WBINVD, CPUID, RDTSC, RDMSR
  * WRMSR, RDPMC, SYSENTER SYSEXIT, WAIT, and the x87 escape until the FPU
  * exists. */
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/seg.h"
 
 static unsigned cur_iopl(const struct cpu *cpu)

@@ -7,7 +7,7 @@
  * forms run on the host's x87 through fpu.c; this file decides what each
  * encoding is, moves its memory operand, and keeps the bookkeeping. */
 #include "cpu/fpu.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 
 /* What a memory form does with its operand. */
 enum mkind {

@@ -2,7 +2,13 @@
  * IDT with interrupt, trap and task gates, privilege changes through the
  * TSS stacks, and exits from virtual-8086 mode (SDM vol. 3, 6.12-6.14 and
  * 20.3). */
+#include "cpu/block.h"
+#include "cpu/fault.h"
+#include "cpu/flags.h"
+#include "cpu/mem.h"
+#include "cpu/mode.h"
 #include "cpu/seg.h"
+#include "cpu/stack.h"
 #include "cpu/task.h"
 
 static void deliver_real(struct cpu *cpu, int vector, uint64_t ret)

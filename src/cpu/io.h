@@ -4,7 +4,7 @@
 #ifndef V2E_CPU_IO_H
 #define V2E_CPU_IO_H
 
-#include "cpu/emu.h"
+#include "cpu/vcpu.h"
 
 /* Returns if an access of `size` bytes at `port` is allowed in the current
  * mode, else raises #GP(0). */

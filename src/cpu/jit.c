@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "cpu/codecache.h"
-#include "cpu/handlers.h"
+#include "cpu/exec.h"
 #include "cpu/jit.h"
+#include "cpu/ops.h"
 
 #if defined(__x86_64__)
 
+#include "cpu/offsets.h"
 #include "cpu/x64asm.h"
 
 #define JIT_SIZE (32u << 20)
@@ -126,8 +128,6 @@ enum jflags {
 	F_KEEP,   /* ... and where that can be seen: they read the rest */
 };
 
-enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
-
 struct jop {
 	uint8_t kind, flags;
 	uint8_t op;    /* ALU op, shift op (ModRM.reg), 0/1 inc/dec, ... */
@@ -140,35 +140,12 @@ struct jop {
 	uint32_t imm;
 };
 
-#define ALU_ROW(op)                                                       \
-	{ op_##op##_EG_r32_t, op_##op##_GE_r32_t, op_##op##_EI_r32_t,     \
-	  op_##op##_GE_m32_tf, op_##op##_GE_m32_tbf, op_##op##_EG_m32_tf, \
-	  op_##op##_EG_m32_tbf, op_##op##_EI_m32_tf, op_##op##_EI_m32_tbf }
-static const insn_fn alu_entries[8][9] = {
-	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
-	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
-};
-
 static int8_t reg8(unsigned r, bool *hi)
 {
 	/* Outside long mode there is no REX: byte registers 4-7 are AH..BH. */
 	*hi = r >= 4;
 	return (int8_t)(r & 3);
 }
-
-/* Generic entries of the ALU ops: E op= G, G op= E, E op= imm, and
- * AL/AX op= imm; TEST (op 8) has no G op= E form. */
-#define ALU_GENERIC(op) { op_##op##_EG_t, op_##op##_GE_t, op_##op##_EI_t, op_##op##_AI_t }
-static const insn_fn alu_generic[9][4] = {
-	ALU_GENERIC(add), ALU_GENERIC(or), ALU_GENERIC(adc), ALU_GENERIC(sbb),
-	ALU_GENERIC(and), ALU_GENERIC(sub), ALU_GENERIC(xor), ALU_GENERIC(cmp),
-	{ op_test_EG_t, NULL, op_test_EI_t, op_test_AI_t },
-};
-static const insn_fn alu_ai32[8] = {
-	op_add_AI_32_t, op_or_AI_32_t, op_adc_AI_32_t, op_sbb_AI_32_t,
-	op_and_AI_32_t, op_sub_AI_32_t, op_xor_AI_32_t, op_cmp_AI_32_t,
-};
-#define ALU_TEST 8
 
 /* Whether the memory operand of a generic handler may take the flat fast
  * path (the fast forms' entries say so themselves): 32-bit addressing in
@@ -209,49 +186,50 @@ static int8_t reg_operand(const struct insn *in, unsigned r, bool *hi)
 	return in->opsize == 1 ? reg8(r, hi) : (int8_t)r;
 }
 
-/* Generic entries at any size: ALU ops, TEST, INC/DEC, MOV, MOVSX. */
+/* Generic entries at any size (FORM_ANY; the accumulator's 32-bit form
+ * too): ALU ops, TEST, INC/DEC, MOV, MOVSX. */
 static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 {
-	insn_fn r = in->run;
+	const struct op_info *oi = insn_op(in);
 	j->size = in->opsize;
 	if (j->size != 1 && j->size != 2 && j->size != 4)
 		return false;
-	for (unsigned op = 0; op < 9; op++) {
-		const insn_fn *e = alu_generic[op];
-		unsigned form;
-		for (form = 0; form < 4 && r != e[form]; form++)
-			;
-		if (form == 4 && !(op < 8 && r == alu_ai32[op])) /* not this op */
-			continue;
-		j->kind = J_SALU, j->op = (uint8_t)op;
-		j->flags = op == ALU_ADC || op == ALU_SBB ? F_READ : F_WRITE;
-		if (form == 4 || form == 3) { /* AL/AX/EAX op= imm */
+	if (oi->alu != ALU_NONE) {
+		j->kind = J_SALU, j->op = oi->alu;
+		j->flags = oi->flags_in ? F_READ : F_WRITE;
+		switch (oi->shape) {
+		case SHAPE_AI: /* AL/AX/EAX op= imm */
 			j->dst = 0, j->src_imm = true;
-			j->size = form == 4 ? 4 : in->opsize;
+			j->size = in->form == FORM_FIXED ? 4 : in->opsize;
 			return true;
-		}
-		if (form == 1) { /* G op= E */
+		case SHAPE_GE:
 			j->dst = reg_operand(in, in->reg, &j->dst_hi);
 			return rm_operand(in, mode, j, false);
-		}
-		if (form == 0)
+		case SHAPE_EG:
 			j->src = reg_operand(in, in->reg, &j->src_hi);
-		else
+			return rm_operand(in, mode, j, true);
+		default:
 			j->src_imm = true;
-		return rm_operand(in, mode, j, true);
+			return rm_operand(in, mode, j, true);
+		}
 	}
-	if (r == op_inc_E_t || r == op_dec_E_t ||
-	    ((r == op_inc_r_t || r == op_dec_r_t) && in->opsize == 2)) {
+	switch (in->op) {
+	case OP_INC_R: case OP_DEC_R:
+		if (in->opsize != 2)
+			return false;
+		/* fall through */
+	case OP_INC_E: case OP_DEC_E:
 		j->kind = J_SINCDEC, j->flags = F_READ;
-		j->op = r == op_dec_E_t || r == op_dec_r_t;
-		if (r == op_inc_r_t || r == op_dec_r_t) {
+		j->op = in->op == OP_DEC_E || in->op == OP_DEC_R;
+		if (in->op == OP_INC_R || in->op == OP_DEC_R) {
 			j->dst = (int8_t)in->reg;
 			return true;
 		}
 		return rm_operand(in, mode, j, true);
-	}
-	if ((r == op_mov_EG_t || r == op_mov_GE_t) && in->opsize != 4) {
-		bool eg = r == op_mov_EG_t;
+	case OP_MOV_EG: case OP_MOV_GE: {
+		bool eg = in->op == OP_MOV_EG;
+		if (in->opsize == 4)
+			return false;
 		j->kind = J_SMOV;
 		if (eg)
 			j->src = reg_operand(in, in->reg, &j->src_hi);
@@ -259,16 +237,18 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 			j->dst = reg_operand(in, in->reg, &j->dst_hi);
 		return rm_operand(in, mode, j, eg);
 	}
-	if (r == op_mov_EI_t) {
+	case OP_MOV_EI:
 		j->kind = J_SMOV, j->src_imm = true;
 		return rm_operand(in, mode, j, true);
-	}
-	if (r == op_mov_rI_t && in->opsize != 4) {
+	case OP_MOV_RI:
+		if (in->opsize == 4)
+			return false;
 		j->kind = J_SMOV, j->src_imm = true;
 		j->dst = reg_operand(in, in->reg, &j->dst_hi);
 		return true;
-	}
-	if (r == op_movsx_t && in->opsize == 4) {
+	case OP_MOVSX:
+		if (in->opsize != 4)
+			return false;
 		j->kind = J_MOVSX, j->dst = (int8_t)in->reg;
 		j->size = (in->opcode & 1) ? 2 : 1; /* the source's */
 		if (in->mod == 3) {
@@ -280,189 +260,233 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 			return false;
 		j->mem = true;
 		return true;
-	}
-	return false;
-}
-
-/* CMOVcc r32, m32 through a flat segment, by condition. */
-#define CMOV_FLAT(cc) { op_cmov##cc##_m32_tf, op_cmov##cc##_m32_tbf }
-static const insn_fn cmov_m32_flat[16][2] = {
-	CMOV_FLAT(0), CMOV_FLAT(1), CMOV_FLAT(2), CMOV_FLAT(3),
-	CMOV_FLAT(4), CMOV_FLAT(5), CMOV_FLAT(6), CMOV_FLAT(7),
-	CMOV_FLAT(8), CMOV_FLAT(9), CMOV_FLAT(a), CMOV_FLAT(b),
-	CMOV_FLAT(c), CMOV_FLAT(d), CMOV_FLAT(e), CMOV_FLAT(f),
-};
-
-static bool is_flat(const struct insn *in, insn_fn tf, insn_fn tbf)
-{
-	return in->run == tf || in->run == tbf;
-}
-
-/* Fills *j for an instruction the compiler handles; false otherwise. */
-static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
-{
-	insn_fn r = in->run;
-	memset(j, 0, sizeof(*j));
-	j->dst = j->src = -1;
-	j->imm = (uint32_t)in->imm;
-	if (in->flags & INSN_LOCK)
+	default:
 		return false;
-
-	for (unsigned op = 0; op < 8; op++) {
-		const insn_fn *e = alu_entries[op];
-		bool reads_cf = op == ALU_ADC || op == ALU_SBB;
-		j->op = (uint8_t)op;
-		j->flags = reads_cf ? F_READ : F_WRITE;
-		j->size = 4;
-		if (r == e[0]) {
-			j->kind = J_ALU_RR, j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
-			return true;
-		}
-		if (r == e[1]) {
-			j->kind = J_ALU_RR, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
-			return true;
-		}
-		if (r == e[2]) {
-			j->kind = J_ALU_RI, j->dst = (int8_t)in->rm;
-			return true;
-		}
-		if (r == e[3] || r == e[4]) {
-			j->kind = J_ALU_RM, j->dst = (int8_t)in->reg, j->mem = true;
-			return true;
-		}
-		if (r == e[5] || r == e[6]) {
-			j->kind = J_ALU_MR, j->src = (int8_t)in->reg, j->mem = true;
-			return true;
-		}
-		if (r == e[7] || r == e[8]) {
-			j->kind = J_ALU_MI, j->mem = true;
-			return true;
-		}
 	}
-	j->op = 0;
-	j->flags = F_NONE;
-	if (r == op_mov_EG_r32_t || r == op_mov_GE_r32_t) {
-		bool eg = r == op_mov_EG_r32_t;
+}
+
+/* A fast form at 32 bits with a register or flat-memory operand
+ * (FORM_FIXED, FORM_REG, FORM_FLAT; LEA's FORM_MEM). */
+static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
+{
+	const struct op_info *oi = insn_op(in);
+	bool flat = in->form == FORM_FLAT;
+	unsigned regop = (in->modrm >> 3) & 7;
+
+	if (oi->alu < ALU_TEST && oi->shape != SHAPE_AI) {
+		j->op = oi->alu;
+		j->flags = oi->flags_in ? F_READ : F_WRITE;
+		j->size = 4;
+		switch (oi->shape) {
+		case SHAPE_EG:
+			if (flat)
+				j->kind = J_ALU_MR, j->src = (int8_t)in->reg;
+			else
+				j->kind = J_ALU_RR, j->dst = (int8_t)in->rm,
+				j->src = (int8_t)in->reg;
+			break;
+		case SHAPE_GE:
+			if (flat)
+				j->kind = J_ALU_RM, j->dst = (int8_t)in->reg;
+			else
+				j->kind = J_ALU_RR, j->dst = (int8_t)in->reg,
+				j->src = (int8_t)in->rm;
+			break;
+		default:
+			if (flat)
+				j->kind = J_ALU_MI;
+			else
+				j->kind = J_ALU_RI, j->dst = (int8_t)in->rm;
+			break;
+		}
+		j->mem = flat;
+		return true;
+	}
+	switch (in->op) {
+	case OP_MOV_EG: case OP_MOV_GE:
+		if (flat) {
+			bool eg = in->op == OP_MOV_EG;
+			j->kind = eg ? J_STORE : J_LOAD, j->size = in->opsize;
+			if (in->opsize == 1) {
+				if (eg)
+					j->src = reg8(in->reg, &j->src_hi);
+				else
+					j->dst = reg8(in->reg, &j->dst_hi);
+			} else if (eg) {
+				j->src = (int8_t)in->reg;
+			} else {
+				j->dst = (int8_t)in->reg;
+				j->zx = in->opsize == 4;
+			}
+			break;
+		}
 		j->kind = J_MOV_RR;
-		j->dst = (int8_t)(eg ? in->rm : in->reg);
-		j->src = (int8_t)(eg ? in->reg : in->rm);
-	} else if (r == op_mov_rI_32_t) {
-		j->kind = J_MOV_RI, j->dst = (int8_t)in->reg;
-	} else if (r == op_movzx_r32_t) {
-		j->kind = J_MOVZX_R, j->dst = (int8_t)in->reg;
-		j->size = (in->opcode & 1) ? 2 : 1;
-		if (j->size == 1)
-			j->src = reg8(in->rm, &j->src_hi);
+		if (in->op == OP_MOV_EG)
+			j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
 		else
-			j->src = (int8_t)in->rm;
-	} else if (r == op_test_EG_r32_t) {
+			j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		break;
+	case OP_MOV_RI:
+		j->kind = J_MOV_RI, j->dst = (int8_t)in->reg;
+		break;
+	case OP_MOV_EI:
+		j->kind = J_STORE_I, j->size = 4;
+		break;
+	case OP_MOVZX:
+		j->dst = (int8_t)in->reg;
+		j->size = (in->opcode & 1) ? 2 : 1;
+		if (flat) {
+			j->kind = J_LOAD, j->zx = true;
+		} else {
+			j->kind = J_MOVZX_R;
+			if (j->size == 1)
+				j->src = reg8(in->rm, &j->src_hi);
+			else
+				j->src = (int8_t)in->rm;
+		}
+		break;
+	case OP_TEST_EG:
 		j->kind = J_TEST_RR, j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
 		j->flags = F_WRITE;
-	} else if (r == op_inc_r32_t || r == op_dec_r32_t) {
+		break;
+	case OP_INC_R: case OP_DEC_R:
 		j->kind = J_INCDEC_R, j->dst = (int8_t)in->reg;
-		j->op = r == op_dec_r32_t;
+		j->op = in->op == OP_DEC_R;
 		j->flags = F_READ;
-	} else if (r == op_not_r32_t) {
-		j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
-	} else if (r == op_neg_E_t && in->mod == 3 && in->opsize == 4) {
-		j->kind = J_NEG_R, j->dst = (int8_t)in->rm;
-		j->flags = F_WRITE;
-	} else if (r == op_shl_I_r32_t || r == op_shr_I_r32_t ||
-		   r == op_sar_I_r32_t || r == op_shift_E1_r32_t) {
-		unsigned op = (in->modrm >> 3) & 7;
-		if (op < 4)
+		break;
+	case OP_INC_E: case OP_DEC_E:
+		j->kind = J_UNARY_M, j->size = 4;
+		j->op = in->op == OP_DEC_E;
+		j->flags = F_READ;
+		break;
+	case OP_NOT_E:
+		if (flat)
+			j->kind = J_UNARY_M, j->size = 4, j->op = 2;
+		else
+			j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
+		break;
+	case OP_SHIFT_E1: case OP_SHIFT_EI:
+		if (in->opsize != 4)
+			return false;
+		if (regop >= 4) {
+			j->kind = J_SHIFT_RI, j->dst = (int8_t)in->rm;
+			j->op = (uint8_t)(regop == 6 ? 4 : regop);
+			j->imm = in->op == OP_SHIFT_E1 ? 1 : (uint32_t)(in->imm & 0x1f);
+			j->flags = j->imm ? F_WRITE : F_NONE;
+		} else if (in->op == OP_SHIFT_EI && regop <= 1 &&
+			   (in->flags & INSN_NOFLAGS)) {
+			/* ROL, ROR whose flags are dead. */
+			j->kind = J_ROT_RI, j->dst = (int8_t)in->rm;
+			j->op = (uint8_t)regop;
+			j->imm = (uint32_t)(in->imm & 0x1f);
+		} else {
 			return false; /* rotates through the full path */
-		j->kind = J_SHIFT_RI, j->dst = (int8_t)in->rm;
-		j->op = (uint8_t)(op == 6 ? 4 : op);
-		j->imm = r == op_shift_E1_r32_t ? 1 : (uint32_t)(in->imm & 0x1f);
-		j->flags = j->imm ? F_WRITE : F_NONE;
-	} else if (r == op_rol_I_r32_nf_t || r == op_ror_I_r32_nf_t) {
-		j->kind = J_ROT_RI, j->dst = (int8_t)in->rm;
-		j->op = r == op_ror_I_r32_nf_t;
-		j->imm = (uint32_t)(in->imm & 0x1f);
-	} else if (r == op_imul_GE_r32_t || r == op_imul_GE_r32_nf_t) {
-		j->kind = J_IMUL_RR, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		}
+		break;
+	case OP_IMUL_GE:
+		j->dst = (int8_t)in->reg;
 		j->flags = F_DEAD;
-	} else if (r == op_imul_GEI_r32_t || r == op_imul_GEI_r32_nf_t) {
+		if (flat)
+			j->kind = J_IMUL_RM, j->size = 4;
+		else
+			j->kind = J_IMUL_RR, j->src = (int8_t)in->rm;
+		break;
+	case OP_IMUL_GEI:
 		j->kind = J_IMUL_RRI, j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
 		j->flags = F_DEAD;
-	} else if (in->fn == op_cmov && in->mod == 3 && in->opsize == 4 &&
-		   r != op_thunk) {
-		j->kind = J_CMOV, j->op = in->opcode & 0xf;
-		j->dst = (int8_t)in->reg, j->src = (int8_t)in->rm;
+		break;
+	case OP_CMOV:
+		j->op = in->opcode & 0xf;
+		j->dst = (int8_t)in->reg;
 		j->flags = F_READ;
-	} else if (in->fn == op_setcc && in->mod == 3 && r != op_thunk &&
-		   r != op_setcc_t) {
+		if (flat)
+			j->kind = J_CMOV_M, j->size = 4;
+		else
+			j->kind = J_CMOV, j->src = (int8_t)in->rm;
+		break;
+	case OP_SETCC:
 		j->kind = J_SETCC, j->op = in->opcode & 0xf;
 		j->dst = reg8(in->rm, &j->dst_hi);
 		j->flags = F_READ;
-	} else if ((r == op_push_r32_t || r == op_pop_r32_t) &&
-		   ((mode >> 16) & (1u << S_SS))) {
-		j->kind = r == op_push_r32_t ? J_PUSH : J_POP;
+		break;
+	case OP_PUSH_R: case OP_POP_R:
+		if (!((mode >> 16) & (1u << S_SS)))
+			return false;
+		j->kind = in->op == OP_PUSH_R ? J_PUSH : J_POP;
 		if (j->kind == J_PUSH)
 			j->src = (int8_t)in->reg;
 		else
 			j->dst = (int8_t)in->reg;
 		j->size = 4;
-	} else if (r == op_jmp_rel_t) {
-		j->kind = J_JMP;
-	} else if (r == op_call_rel32_t && ((mode >> 16) & (1u << S_SS))) {
+		break;
+	case OP_CALL_REL:
+		if (!((mode >> 16) & (1u << S_SS)))
+			return false;
 		j->kind = J_CALL;
-	} else if (in->fn == op_jcc && r != op_thunk_end) {
+		break;
+	case OP_JCC:
 		/* (A threaded Jcc: its target is prepared.) */
 		j->kind = J_JCC, j->op = in->opcode & 0xf;
 		j->flags = F_READ;
-	} else if (r == op_lea_32_t || r == op_lea_32_tb) {
+		break;
+	case OP_LEA:
 		j->kind = J_LEA, j->dst = (int8_t)in->reg;
-	} else if ((in->fn == op_mul_E || in->fn == op_imul_E) &&
-		   in->opsize == 4 && !(in->flags & INSN_LOCK)) {
-		j->kind = J_MUL, j->op = in->fn == op_imul_E;
+		break;
+	default:
+		return false;
+	}
+	j->mem = j->mem || j->kind >= J_LOAD;
+	return true;
+}
+
+/* Fills *j for an instruction the compiler handles; false otherwise. The
+ * op table's facts (ops.c) say which forms of an operation it takes. */
+static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
+{
+	const struct op_info *oi = insn_op(in);
+	memset(j, 0, sizeof(*j));
+	j->dst = j->src = -1;
+	j->imm = (uint32_t)in->imm;
+	j->size = 4;
+	if ((in->flags & INSN_LOCK) || !(oi->jit & JIT_FORM(in->form)))
+		return false;
+
+	switch (in->form) {
+	case FORM_THUNK: /* MUL, IMUL: no fast form */
+		if (in->opsize != 4)
+			return false;
+		j->kind = J_MUL, j->op = in->op == OP_IMUL_E;
 		j->flags = F_DEAD;
 		if (in->mod == 3) {
 			j->src = (int8_t)in->rm;
-		} else {
-			if (!flat_mem(in, mode))
-				return false;
-			j->mem = true, j->size = 4;
+			return true;
 		}
-	} else if (is_flat(in, op_mov_GE_m32_tf, op_mov_GE_m32_tbf)) {
-		j->kind = J_LOAD, j->dst = (int8_t)in->reg, j->size = 4, j->zx = true;
-	} else if (is_flat(in, op_movzxb_m32_tf, op_movzxb_m32_tbf) ||
-		   is_flat(in, op_movzxw_m32_tf, op_movzxw_m32_tbf)) {
-		j->kind = J_LOAD, j->dst = (int8_t)in->reg, j->zx = true;
-		j->size = is_flat(in, op_movzxb_m32_tf, op_movzxb_m32_tbf) ? 1 : 2;
-	} else if (is_flat(in, op_mov_GE_m8_tf, op_mov_GE_m8_tbf)) {
-		j->kind = J_LOAD, j->size = 1;
-		j->dst = reg8(in->reg, &j->dst_hi);
-	} else if (is_flat(in, op_mov_GE_m16_tf, op_mov_GE_m16_tbf)) {
-		j->kind = J_LOAD, j->size = 2, j->dst = (int8_t)in->reg;
-	} else if (is_flat(in, op_mov_EG_m32_tf, op_mov_EG_m32_tbf)) {
-		j->kind = J_STORE, j->size = 4, j->src = (int8_t)in->reg;
-	} else if (is_flat(in, op_mov_EG_m16_tf, op_mov_EG_m16_tbf)) {
-		j->kind = J_STORE, j->size = 2, j->src = (int8_t)in->reg;
-	} else if (is_flat(in, op_mov_EG_m8_tf, op_mov_EG_m8_tbf)) {
-		j->kind = J_STORE, j->size = 1;
-		j->src = reg8(in->reg, &j->src_hi);
-	} else if (is_flat(in, op_mov_EI_m32_tf, op_mov_EI_m32_tbf)) {
-		j->kind = J_STORE_I, j->size = 4;
-	} else if (is_flat(in, op_inc_m32_tf, op_inc_m32_tbf) ||
-		   is_flat(in, op_dec_m32_tf, op_dec_m32_tbf)) {
-		j->kind = J_UNARY_M, j->size = 4;
-		j->op = is_flat(in, op_dec_m32_tf, op_dec_m32_tbf);
-		j->flags = F_READ;
-	} else if (is_flat(in, op_not_m32_tf, op_not_m32_tbf)) {
-		j->kind = J_UNARY_M, j->size = 4, j->op = 2;
-	} else if (is_flat(in, cmov_m32_flat[in->opcode & 0xf][0],
-			   cmov_m32_flat[in->opcode & 0xf][1])) {
-		j->kind = J_CMOV_M, j->op = in->opcode & 0xf;
-		j->dst = (int8_t)in->reg, j->size = 4;
-		j->flags = F_READ;
-	} else if (is_flat(in, op_imul_GE_m32_tf, op_imul_GE_m32_tbf)) {
-		j->kind = J_IMUL_RM, j->size = 4, j->dst = (int8_t)in->reg;
-		j->flags = F_DEAD;
-	} else if (!classify_sized(in, mode, j)) {
-		return false;
+		if (!flat_mem(in, mode))
+			return false;
+		j->mem = true, j->size = 4;
+		return true;
+	case FORM_ANY:
+		if (in->op == OP_NEG_E) {
+			if (in->mod != 3 || in->opsize != 4)
+				return false;
+			j->kind = J_NEG_R, j->dst = (int8_t)in->rm;
+			j->flags = F_WRITE;
+			return true;
+		}
+		if (in->op == OP_JMP_REL) {
+			j->kind = J_JMP;
+			return true;
+		}
+		break;
+	case FORM_FIXED:
+		if (oi->shape == SHAPE_AI)
+			break; /* the accumulator's 32-bit form, below */
+		return classify_fast(in, mode, j);
+	default:
+		return classify_fast(in, mode, j);
 	}
+	if (!classify_sized(in, mode, j))
+		return false;
 	j->mem = j->mem || j->kind >= J_LOAD;
 	return true;
 }
@@ -490,15 +514,7 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 
 /* ---- the compiler ---- */
 
-#define GPR_OFF(g) ((int32_t)(offsetof(struct cpu, s.gpr) + 8 * (unsigned)(g)))
-#define LF_OFF(f) ((int32_t)offsetof(struct cpu, lf.f))
-#define RFLAGS_OFF ((int32_t)offsetof(struct cpu, s.rflags))
-#define TLBD_OFF(k) ((int32_t)(offsetof(struct cpu, tlb_data) + 8 * (k)))
-#define RUN_OFF ((int32_t)offsetof(struct insn, run))
-
-_Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == 16,
-	       "the generated TLB lookup indexes 256 entries of 16 bytes");
-_Static_assert(offsetof(struct tlb_entry, addend) == 8, "addend at 8");
+/* The offsets of the fields it uses: offsets.h. */
 
 /* Host registers for guest registers: the caller-saved ones first, which
  * need no saving. RAX, RCX and RDX are scratch, RDI holds the vCPU. */
@@ -820,8 +836,6 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 	return (c->hf & need[cc >> 1]) == need[cc >> 1];
 }
 
-#define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
-#define BLOCK_OFF(f) ((int32_t)offsetof(struct block, f))
 
 /* The block's way out to the block at cur_block_rip + `off` (link slot
  * `slot`): block_chain() inline when the link holds it and the chain may
@@ -1023,10 +1037,9 @@ static void emit_call(struct jcomp *c, unsigned idx)
 	x_mem(a, 0, 0x89, RDX, RDI, CPU_OFF(ras_top));
 	x_alu_ri(a, 0, 4, RAX, RAS_SIZE - 1);
 	x_shift_ri(a, 4, RAX, 4);
-	_Static_assert(sizeof(struct ras_entry) == 16, "ras_entry is 16 bytes");
 	x_rm(a, X_W, 0x89, RCX, RDI, RAX, 0, CPU_OFF(ras));
 	x_mov_ri64(a, RDX, (uint64_t)(uintptr_t)c->block);
-	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + 8);
+	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	emit_chain(c, idx, LINK_TAKEN, in->disp, false, op_jcc_taken_t);
 }
 
@@ -1562,7 +1575,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		 * its pushes and pops (stack32_fast()). */
 		struct bail *b = new_bail(c);
 		x_mem(&c->a, 0, 0x80, 7, RDI,
-		      (int32_t)offsetof(struct cpu, stack_size));
+		      CPU_OFF(stack_size));
 		x_b(&c->a, 4);
 		b->site = x_jcc(&c->a, CC_NE);
 		b->idx = first;

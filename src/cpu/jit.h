@@ -21,7 +21,7 @@
 
 #include <stdbool.h>
 
-#include "cpu/emu.h"
+#include "cpu/insn.h"
 
 struct block;
 struct jit;

@@ -4,7 +4,8 @@
  * with writes. */
 #include <errno.h>
 
-#include "cpu/emu.h"
+#include "cpu/mem.h"
+#include "cpu/mode.h"
 #include "cpu/codecache.h"
 
 #define PTE_P 0x001ull

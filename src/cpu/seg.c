@@ -1,5 +1,9 @@
 /* Segment descriptors and segment-register loads (SDM vol. 3, 3.4-3.5 and
  * 5.5-5.8; the checks of MOV/POP Sreg in vol. 2). */
+#include "cpu/fault.h"
+#include "cpu/flags.h"
+#include "cpu/mem.h"
+#include "cpu/mode.h"
 #include "cpu/seg.h"
 
 bool desc_read(struct cpu *cpu, uint16_t sel, struct desc *d)

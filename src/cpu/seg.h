@@ -5,7 +5,7 @@
 #ifndef V2E_CPU_SEG_H
 #define V2E_CPU_SEG_H
 
-#include "cpu/emu.h"
+#include "cpu/vcpu.h"
 
 struct desc {
 	uint32_t lo, hi;
@@ -55,5 +55,11 @@ void seg_set_null(struct cpu *cpu, int sreg, uint16_t sel);
 void seg_null_invalid_after_return(struct cpu *cpu);
 
 static inline uint32_t sel_err(uint16_t sel) { return sel & 0xfffc; }
+
+/* Loads a segment register with the protection checks of the current mode
+ * (seg.c). `sreg` S_CS is not loaded through here. */
+void seg_load(struct cpu *cpu, int sreg, uint16_t sel);
+/* Real/v86-mode load: base = sel << 4, limit and attributes kept. */
+void seg_load_real(struct cpu *cpu, int sreg, uint16_t sel);
 
 #endif

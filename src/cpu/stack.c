@@ -1,6 +1,7 @@
 /* The stack: pushes and pops through SS at the stack's address size
  * (SS.B: SP or ESP; RSP in 64-bit mode). */
-#include "cpu/emu.h"
+#include "cpu/mem.h"
+#include "cpu/stack.h"
 
 void stack_set_sp(struct cpu *cpu, uint64_t sp)
 {

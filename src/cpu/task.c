@@ -2,6 +2,10 @@
  * TSS, load the incoming one, with the busy-bit, NT and back-link rules of
  * JMP, CALL, interrupts and IRET. Errors after the commit point are raised
  * in the context of the new task, as the SDM specifies. */
+#include "cpu/fault.h"
+#include "cpu/flags.h"
+#include "cpu/mem.h"
+#include "cpu/mode.h"
 #include "cpu/task.h"
 
 static void tss_w(struct cpu *cpu, uint64_t base, unsigned off, unsigned size,

@@ -1,0 +1,49 @@
+/* A decoded block's layout: the unit the engine runs and the code cache
+ * keeps. Only data, so that the services that must know how far the
+ * running block has got (a fault, the step count) need not depend on
+ * the engine that runs it. */
+#ifndef V2E_CPU_BLOCK_H
+#define V2E_CPU_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/insn.h"
+#include "cpu/vcpu.h"
+
+#define BLOCK_MAX_INSNS 64
+
+/* Links: a branch whose target lies in the same linear page as its block
+ * starts may go straight to the target's block. The page, and so its
+ * mapping, is the one the running block came from, and a write to it drops
+ * both blocks at once: a link needs no check beyond the target RIP. Slot 0
+ * is the branch taken, 1 the fall-through. */
+#define LINK_TAKEN 0
+#define LINK_NEXT 1
+
+struct block {
+	uint64_t paddr;
+	struct block *hash_next;
+	struct block *page_next;
+	struct block *link[2];
+	uint64_t link_rip[2];
+	/* The same for a target in another page, whose mapping is checked
+	 * each time (branch_unlinked()). */
+	struct block *far[2];
+	uint64_t far_rip[2];
+	uint32_t mode;
+	uint16_t n;
+	bool valid;
+	struct insn insns[];
+};
+
+/* icount including the instructions of the running block completed before
+ * the current one. */
+static inline uint64_t cpu_icount_now(const struct cpu *cpu)
+{
+	return cpu->icount +
+	       (cpu->cur_block ? (unsigned)(cpu->cur_insn - cpu->cur_block->insns)
+			       : 0);
+}
+
+#endif
