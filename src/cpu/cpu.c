@@ -802,6 +802,9 @@ void cpu_get_state(struct cpu *cpu, struct x86_state *out)
 {
 	flags_get(cpu);
 	*out = cpu->s;
+	/* The live shadow (STI, MOV SS): an engine taking the vCPU over
+	 * must hold interrupts off for the same next instruction. */
+	out->ev.interrupt_shadow = cpu->inhibit_irq;
 	/* From a bus callback in the middle of a block: RIP is worked out
 	 * from the running instruction. */
 	if (cpu->cur_block && !runs_through_thunk(cpu->cur_insn))

@@ -121,9 +121,6 @@ static void cpu_vstate_get(struct cpu *cpu, struct cpu_vstate *v)
 {
 	memset(v, 0, sizeof(*v));
 	cpu_get_state(cpu, &v->s);
-	/* The live shadow is the engine's; the state's copy is only set on
-	 * the way in. */
-	v->s.ev.interrupt_shadow = cpu->inhibit_irq;
 	v->icount = cpu_icount(cpu);
 	v->a20 = cpu->a20_mask == ~0ull;
 	v->intr = cpu->intr_line != 0;
