@@ -4,10 +4,18 @@
 unit_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%.t,$(wildcard tests/unit/*.c))
 TESTS += $(unit_TESTS)
 
-UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a
+UNIT_LIBS = $(B)/libvmm.a $(B)/libdmbackend.a $(B)/libioreq.a $(B)/libdev.a \
+	$(B)/libmem.a
 $(B)/tests/%.t: $(B)/tests/unit/%.o $(UNIT_LIBS) $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(LINK_CPU) $(LIBS_VMM) -lm -lutil
 
 include $(wildcard tests/*/module.mk)
+
+# The process map, checked on the sources (tests/layers.sh).
+TESTS += $(B)/tests/layers.t
+$(B)/tests/layers.t: tests/layers.sh tests/module.mk src/dm/module.mk
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nsrc=%s\ndm_libs="%s"\n' "$(CURDIR)" "$(DM_LIBS)" >$@ && \
+		cat $< >>$@ && chmod +x $@

@@ -16,7 +16,7 @@
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "dm/test_devices.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 /* One source of a board line: the device's irq_line points here, and the
  * board ORs the sources of each line. */

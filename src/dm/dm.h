@@ -11,7 +11,7 @@
 #include "dev/vclock.h"
 #include "dm/board.h"
 #include "ioreq/chan.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define DM_PCI_SLOTS 32
 

@@ -21,7 +21,7 @@
 #include "dm/sandbox/sandbox.h"
 #include "ioreq/chan.h"
 #include "lib/compiler.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 struct dm_link_host {
 	struct iospace *ports, *mmio;

@@ -15,7 +15,7 @@
 #include "vmm/config.h"
 #include "vmm/dm_link.h"
 #include "dm/backend/console.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 #include "vmm/platform/acpi_pm.h"
 #include "vmm/platform/ioapic.h"
 #include "vmm/platform/lapic.h"

@@ -31,7 +31,7 @@
 
 #include <string.h>
 
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define NS_PER_SEC 1000000000ll
 #define RTC_HZ 32768u
