@@ -34,6 +34,13 @@ struct io_ops {
 		      uint64_t value);
 	uint8_t valid_sizes;
 	uint8_t impl_sizes;
+	/* Optional: REP INS (in) or REP OUTS of `count` elements of `size`
+	 * bytes between the window at `offset` and guest RAM at `paddr` (one
+	 * page, downwards when `down`) as one transfer, for a window behind
+	 * which a round trip is dear (a device model's). Returns the elements
+	 * done; 0 leaves every element to read/write. */
+	uint32_t (*string)(void *opaque, uint64_t offset, unsigned size, bool in,
+			   uint64_t paddr, uint32_t count, bool down);
 };
 
 /* An interrupt line: a device drives its level; whoever wired the board

@@ -238,21 +238,25 @@ static void fwd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 
 /* The vmm does not split what it forwards: the dm's own port space
  * applies each device's access sizes. */
+static uint32_t fwd_string(void *opaque, uint64_t off, unsigned size, bool in,
+			   uint64_t gpa, uint32_t count, bool down)
+{
+	struct dm_claim *c = opaque;
+	return dm_link_pio_string(c->link, (uint16_t)(c->base + off), size, in, gpa,
+				  count, down);
+}
+
 static const struct io_ops fwd_pio_ops = {
-	fwd_read, fwd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	.read = fwd_read,
+	.write = fwd_write,
+	.valid_sizes = IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	.impl_sizes = IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	.string = fwd_string,
 };
 static const struct io_ops fwd_mmio_ops = {
 	fwd_read, fwd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
 	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
 };
-
-struct dm_link *dm_link_of_window(const struct io_window *w)
-{
-	if (!w || w->ops != &fwd_pio_ops)
-		return NULL;
-	return ((const struct dm_claim *)w->opaque)->link;
-}
 
 /* A dm's claim, checked and entered into the vmm's space. */
 static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t n)

@@ -115,10 +115,6 @@ unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
  * signal, then applies the events (in process: reads the input). */
 void dm_link_woken(struct dm_link *l);
 
-/* The device model behind a window of the vmm's port space, or NULL when
- * the window is not a forwarded one (a platform device, the in-process
- * transport). */
-struct dm_link *dm_link_of_window(const struct io_window *w);
 
 /* Round-trip and buffered-write primitives, for the benchmark. */
 uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size);

@@ -184,18 +184,19 @@ void qlog_dump_state(struct qlog *q, const struct x86_state *s)
 void qlog_unclaimed(struct qlog *q, const char *space, uint64_t addr,
 		    unsigned size, bool write, uint64_t value, struct cpu *cpu)
 {
-	uint16_t cs;
-	uint64_t rip;
+	uint16_t cs = 0;
+	uint64_t rip = 0;
 	if (!q->f || !(q->mask & CPU_LOG_GUEST))
 		return;
-	cpu_log_where(cpu, &cs, &rip);
+	if (cpu)
+		cpu_log_where(cpu, &cs, &rip);
 	if (write)
 		fprintf(q->f, "unclaimed %s write: addr 0x%" PRIx64 " size %u value 0x%" PRIx64,
 			space, addr, size, value);
 	else
 		fprintf(q->f, "unclaimed %s read: addr 0x%" PRIx64 " size %u", space, addr, size);
 	fprintf(q->f, " at %04x:%08" PRIx64 " (icount %" PRIu64 ")\n", cs, rip,
-		cpu_icount(cpu));
+		cpu ? cpu_icount(cpu) : 0);
 }
 
 /* ---- the engine's sink ---- */

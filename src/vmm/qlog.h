@@ -40,7 +40,8 @@ static inline bool qlog_on(const struct qlog *q, unsigned item)
 	return (q->mask & item) != 0;
 }
 
-/* guest_errors: an access nothing claims (`space` "port" or "mmio"). */
+/* guest_errors: an access nothing claims (`space` "port" or "mmio"), at
+ * the instruction `cpu` is on (NULL: an engine without an emulator). */
 void qlog_unclaimed(struct qlog *q, const char *space, uint64_t addr,
 		    unsigned size, bool write, uint64_t value, struct cpu *cpu);
 

@@ -1,6 +1,8 @@
 /* One virtual machine in the vmm: guest RAM, the vCPU on its engine, the
  * virtual clock, the port and MMIO spaces with their devices, and the
- * loop that runs them. */
+ * loop that runs them. Its files: vm.c (lifetime and reset), vcpu_loop.c
+ * (the engine-neutral run loop), io.c (the I/O dispatch every engine
+ * calls), board.c (the devices and device models), boot.c (the kernel). */
 #ifndef V2E_VMM_VM_H
 #define V2E_VMM_VM_H
 
@@ -9,9 +11,11 @@
 #include <time.h>
 
 #include "cpu/cpu.h"
+#include "vmm/engine.h"
 #include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
+#include "vmm/acpi.h"
 #include "vmm/config.h"
 #include "vmm/dm_link.h"
 #include "dm/backend/console.h"
@@ -37,7 +41,7 @@ enum v2e_exit {
 struct vm {
 	const struct vm_config *cfg;
 	struct guest_mem gm;
-	struct cpu *cpu;
+	struct vcpu vcpu;       /* the vCPU on its engine (engine.h) */
 	struct vclock clock;
 	struct iospace ports, mmio;
 	uint64_t start_host_ns; /* real-time mode: host time at clock 0 */
@@ -102,5 +106,36 @@ int vm_run(struct vm *vm);
  * signal handling). */
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- between the VM's own files ---- */
+
+/* The virtual time now (vcpu_loop.c): retired instructions (plus idle
+ * time jumped over) under -icount, the host's monotonic clock otherwise. */
+uint64_t vm_clock_source(const struct vm *vm);
+/* After a device access armed an earlier timer: the real-time host timer
+ * follows (vcpu_loop.c). */
+void vm_kick_check(struct vm *vm);
+
+/* The machine as an engine sees it (io.c). The vm_io_* calls are what
+ * an emulated access or a hardware exit hands to the devices: each first
+ * brings the clock to the current instruction. */
+void vm_io_bus(struct vm *vm, struct cpu_bus *bus);
+void vm_clock_catch_up(struct vm *vm);
+uint32_t vm_io_pio_in(struct vm *vm, uint16_t port, unsigned size);
+void vm_io_pio_out(struct vm *vm, uint16_t port, unsigned size, uint32_t v);
+uint64_t vm_io_mmio_read(struct vm *vm, uint64_t paddr, unsigned size);
+void vm_io_mmio_write(struct vm *vm, uint64_t paddr, unsigned size, uint64_t v);
+
+/* The board (board.c): wired once after the kernel is loaded, returned
+ * to power-on state by a reset, unwired in reverse by vm_destroy(). */
+int vm_board_wire(struct vm *vm);
+void vm_board_reset(struct vm *vm);
+void vm_board_unwire(struct vm *vm);
+struct acpi_config vm_board_acpi(const struct vm *vm);
+
+/* What firmware does before it starts the kernel (boot.c). */
+void vm_firmware_handover(struct vm *vm);
+/* A system reset: board, then boot (vm.c). 0 or a V2E_EXIT_*. */
+int vm_reset(struct vm *vm);
 
 #endif

@@ -1,0 +1,451 @@
+/* The vmm's board (vm.h): the platform-core devices wired to each other
+ * and to the vCPU, and the device models with the devices they run. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static void cpu_intr_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	vcpu_set_intr(&vm->vcpu, level);
+}
+
+static void cpu_nmi_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level)
+		vcpu_raise_nmi(&vm->vcpu);
+}
+
+/* ---- devices of the board ---- */
+
+static void a20_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	vcpu_set_a20(&vm->vcpu, level);
+}
+
+/* A system reset requested by the guest (port 0x92, the keyboard
+ * controller, 0xcf9): handled by the run loop after the burst. */
+static void reset_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level) {
+		vm->reset_pending = true;
+		vcpu_request_exit(&vm->vcpu);
+	}
+}
+
+/* The chipset's S5 output: the guest powered itself off through ACPI. */
+static void power_off_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	if (level)
+		vm_request_stop(vm, V2E_EXIT_OK, "guest powered off (ACPI S5)");
+}
+
+/* An ISA IRQ line feeds both interrupt controllers, as on a PC with an
+ * IOAPIC: the 8259A pin of the same number and IOAPIC pin n (IRQ 0, the
+ * PIT, on pin 2: pin 0 carries the 8259A's INT). */
+static void isa_irq_set(void *opaque, unsigned irq, bool level)
+{
+	struct vm *vm = opaque;
+	pic_set_irq(&vm->pic, irq, level);
+	ioapic_set_irq(&vm->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+/* The 8259A's INT: LINT0 of the LAPIC (ExtINT in virtual-wire mode) and
+ * IOAPIC pin 0. */
+static void pic_intr_set(void *opaque, unsigned pin, bool level)
+{
+	struct vm *vm = opaque;
+	lapic_set_lint(&vm->lapic, 0, level);
+	ioapic_set_irq(&vm->ioapic, 0, level);
+}
+
+static uint8_t pic_extint_ack(void *opaque)
+{
+	struct vm *vm = opaque;
+	return pic_intack(&vm->pic);
+}
+
+static void ioapic_to_lapic(void *opaque, const struct apic_msg *m)
+{
+	struct vm *vm = opaque;
+	lapic_deliver(&vm->lapic, m);
+}
+
+/* The ACPI tables a firmware would leave for this board. */
+struct acpi_config vm_board_acpi(const struct vm *vm)
+{
+	return (struct acpi_config){.pm_tmr_32bit = false, .n_com = vm->n_com};
+}
+
+/* A fixed wall-clock start for deterministic runs (2026-01-01 00:00 UTC),
+ * so the RTC reads the same in every run. */
+#define ICOUNT_EPOCH 1767225600
+
+/* Where the RTC starts (-rtc base=): a date given wins, else the fixed
+ * epoch under -icount, else the host's time, in UTC or local time. */
+static int64_t rtc_start(const struct vm_config *cfg)
+{
+	time_t now;
+	struct tm tm;
+	if (cfg->rtc_base == RTC_BASE_DATE)
+		return cfg->rtc_date;
+	if (cfg->icount)
+		return ICOUNT_EPOCH;
+	now = time(NULL);
+	if (cfg->rtc_base == RTC_BASE_LOCALTIME && localtime_r(&now, &tm))
+		return (int64_t)now + tm.tm_gmtoff;
+	return (int64_t)now;
+}
+
+static const uint16_t com_base[CONFIG_MAX_SERIAL] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+static const unsigned com_irq[CONFIG_MAX_SERIAL] = {4, 3, 4, 3};
+
+/* ---- the device models ---- */
+
+static uint64_t dmh_now(void *opaque)
+{
+	struct vm *vm = opaque;
+	vm_clock_catch_up(vm);
+	return vclock_now(&vm->clock);
+}
+
+static void dmh_set_line(void *opaque, unsigned line, bool level)
+{
+	struct vm *vm = opaque;
+	if (line < 16)
+		irq_set(&vm->isa_irq[line], level);
+	else if (line == IOREQ_LINE_A20)
+		vcpu_set_a20(&vm->vcpu, level);
+}
+
+static void dmh_exit(void *opaque, int status, const char *why)
+{
+	vm_request_stop(opaque, status, "%s", why);
+}
+
+static void dmh_reset(void *opaque)
+{
+	reset_set(opaque, 0, true);
+}
+
+static void dmh_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = opaque;
+	vcpu_invalidate_code(&vm->vcpu, gpa, len);
+}
+
+/* An MSI (SDM vol. 3, "Message Signalled Interrupts"): the address
+ * carries the destination and its mode, the data the vector, delivery
+ * mode and trigger. */
+static void dmh_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	struct apic_msg m = {
+		.vector = (uint8_t)data,
+		.mode = (uint8_t)((data >> 8) & 7),
+		.dest = (uint8_t)(addr >> 12),
+		.logical = (addr >> 2) & 1,
+		.level = (data >> 15) & 1,
+	};
+	lapic_deliver(&vm->lapic, &m);
+}
+
+static void dmh_failed(void *opaque, const char *why)
+{
+	vm_request_stop(opaque, V2E_EXIT_DM_FAILURE, "%s", why);
+}
+
+/* The in-process board's DMA: guest RAM, and decoded code dropped. */
+static int ram_dma_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	return guest_mem_read(&vm->gm, gpa, buf, n);
+}
+
+static int ram_dma_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	int r = guest_mem_write(&vm->gm, gpa, buf, n);
+	if (r == 0)
+		vcpu_invalidate_code(&vm->vcpu, gpa, n);
+	return r;
+}
+
+/* v2e-dm lives beside v2e. */
+static void dm_program(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
+	char *slash;
+	if (len <= 0) {
+		snprintf(buf, n, "v2e-dm");
+		return;
+	}
+	buf[len] = 0;
+	slash = strrchr(buf, '/');
+	snprintf(slash ? slash + 1 : buf, n - (size_t)(slash ? slash + 1 - buf : 0), "v2e-dm");
+}
+
+static int dup_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* A memfd holding `s`: how a string reaches a sandboxed device model. */
+static int string_fd(const char *s)
+{
+	int fd = memfd_create("v2e-cmdline", MFD_CLOEXEC);
+	size_t len = strlen(s);
+	if (fd >= 0 && write(fd, s, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void add_fd(struct dm_device_spec *s, int fd)
+{
+	s->fds[s->n_fds++] = fd;
+}
+
+static bool split_here(const struct vm_config *cfg, const char *kind)
+{
+	for (unsigned i = 0; i < cfg->n_dm_split; i++)
+		if (!strcmp(cfg->dm_split[i], kind))
+			return true;
+	return false;
+}
+
+static void close_specs(struct dm_device_spec *specs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned f = 0; f < specs[i].n_fds; f++)
+			if (specs[i].fds[f] >= 0)
+				close(specs[i].fds[f]);
+}
+
+/* Every device that is not platform core, in one list, with the host
+ * resources each needs as descriptors; then one device model for them
+ * (two with -dm-split). Returns 0 or -errno with vm->exit_reason set. */
+static int dm_wire(struct vm *vm)
+{
+	static const char *const com_id[CONFIG_MAX_SERIAL] = {"com1", "com2", "com3", "com4"};
+	const struct vm_config *cfg = vm->cfg;
+	struct dm_device_spec specs[2][DM_LINK_MAX_SPECS], all[DM_LINK_MAX_SPECS];
+	unsigned n_all = 0, n[2] = {0, 0};
+	char path[4096], err[600];
+	int r;
+
+	vm->dm_host = (struct dm_link_host){
+		&vm->ports, &vm->mmio, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
+		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
+		dmh_reset, dmh_dirty, dmh_failed, dmh_msi,
+	};
+	memset(all, 0, sizeof(all));
+	for (unsigned i = 0; i < vm->n_com; i++) {
+		const struct serial_config *sc = &cfg->serial[i];
+		struct dm_device_spec *s = &all[n_all++];
+		*s = (struct dm_device_spec){"uart", com_id[i], com_base[i], 8, com_irq[i], 0,
+					     {-1, -1, -1, -1}, 0};
+		switch (i < cfg->n_serial ? sc->kind : SERIAL_NONE) {
+		case SERIAL_STDIO:
+			add_fd(s, dup_fd(STDOUT_FILENO));
+			add_fd(s, dup_fd(STDIN_FILENO));
+			s->param = vm->term.tty; /* Ctrl-A escapes on a terminal */
+			vm->term_input = true;
+			break;
+		case SERIAL_FILE:
+			add_fd(s, open(sc->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+			if (s->fds[0] < 0) {
+				r = -errno;
+				snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+					 "-serial file:%.200s: %s", sc->path, strerror(-r));
+				vm->exit_status = V2E_EXIT_USAGE;
+				close_specs(all, n_all);
+				return r;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	all[n_all++] = (struct dm_device_spec){"i8042", "i8042", 0x60, 5, 1, 0, {-1, -1, -1, -1}, 0};
+	all[n_all++] = (struct dm_device_spec){"port92", "port92", 0x92, 1, 0, 0, {-1, -1, -1, -1}, 0};
+	all[n_all++] = (struct dm_device_spec){"post", "post", 0x80, 1, 0, 0, {-1, -1, -1, -1}, 0};
+	if (cfg->debug_exit)
+		all[n_all++] = (struct dm_device_spec){"isa-debug-exit", "isa-debug-exit",
+						       cfg->debug_exit_base, cfg->debug_exit_size,
+						       0, 0, {-1, -1, -1, -1}, 0};
+	{
+		/* fw_cfg: the kernel, initrd and command line as descriptors
+		 * (a file that does not open is the loader's to report). */
+		struct dm_device_spec *s = &all[n_all++];
+		int kfd = cfg->kernel ? open(cfg->kernel, O_RDONLY | O_CLOEXEC) : -1;
+		int ifd = cfg->initrd ? open(cfg->initrd, O_RDONLY | O_CLOEXEC) : -1;
+		int cfd = kfd >= 0 && cfg->append ? string_fd(cfg->append) : -1;
+		*s = (struct dm_device_spec){"fw_cfg", "fw_cfg", 0x510, cfg->ram_bytes, 0,
+					     cfg->nographic ? DM_FWCFG_NOGRAPHIC : 0,
+					     {-1, -1, -1, -1}, 0};
+		if (kfd >= 0) {
+			add_fd(s, kfd);
+			s->param |= DM_FWCFG_KERNEL;
+			if (ifd >= 0) {
+				add_fd(s, ifd);
+				s->param |= DM_FWCFG_INITRD;
+			}
+			if (cfd >= 0) {
+				add_fd(s, cfd);
+				s->param |= DM_FWCFG_CMDLINE;
+			}
+		} else if (ifd >= 0) {
+			close(ifd);
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_test_devices; i++)
+		all[n_all++] = (struct dm_device_spec){cfg->test_device[i], cfg->test_device[i],
+						       cfg->test_device_base[i], 8, 5, 0,
+						       {-1, -1, -1, -1}, 0};
+	for (unsigned i = 0; i < n_all; i++) {
+		unsigned which = split_here(cfg, all[i].kind) ? 1 : 0;
+		specs[which][n[which]++] = all[i];
+	}
+
+	dm_program(path, sizeof(path));
+	for (unsigned d = 0; d < 2; d++) {
+		struct dm_link_options o = {d ? "dm1" : "dm0", path, cfg->dm_inprocess,
+					    cfg->dm_timeout_ms * 1000000ull, cfg->dm_hostile};
+		if (d == 1 && n[1] == 0)
+			break;
+		r = dm_link_start(&vm->dm[d], &o, &vm->dm_host, specs[d], n[d], err,
+				  sizeof(err));
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+				 "device model %s: %.450s", o.name, err);
+			vm->exit_status = V2E_EXIT_DM_FAILURE;
+			if (d == 0)
+				close_specs(specs[1], n[1]);
+			return r;
+		}
+		vm->n_dm = d + 1;
+	}
+	return 0;
+}
+
+/* The board: every device with its ports and interrupt line, in one
+ * list; vm_destroy() undoes it in reverse. */
+int vm_board_wire(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int r;
+
+	/* Interrupts: ISA lines -> 8259A pair and IOAPIC; 8259A INT ->
+	 * LAPIC LINT0 and IOAPIC pin 0; IOAPIC messages -> LAPIC; LAPIC ->
+	 * the vCPU's INTR and NMI, answering its acknowledge cycle. */
+	vm->cpu_intr = (struct irq_line){cpu_intr_set, vm, 0};
+	vm->cpu_nmi = (struct irq_line){cpu_nmi_set, vm, 0};
+	lapic_init(&vm->lapic, 0, &vm->clock, &vm->cpu_intr, &vm->cpu_nmi,
+		   ioapic_eoi, &vm->ioapic, pic_extint_ack, vm);
+	ioapic_init(&vm->ioapic, 1, ioapic_to_lapic, vm);
+	vm->pic_intr = (struct irq_line){pic_intr_set, vm, 0};
+	pic_init(&vm->pic, &vm->pic_intr);
+	for (unsigned i = 0; i < 16; i++)
+		vm->isa_irq[i] = (struct irq_line){isa_irq_set, vm, i};
+	r = iospace_claim(&vm->mmio, LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &vm->lapic,
+			  "lapic");
+	if (!r)
+		r = iospace_claim(&vm->mmio, IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops,
+				  &vm->ioapic, "ioapic");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0xa0, 2, &pic_slave_ops, &vm->pic, "pic2");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x4d0, 2, &pic_elcr_ops, &vm->pic, "elcr");
+	if (r)
+		return r;
+
+	pit_init(&vm->pit, &vm->isa_irq[0], &vm->clock);
+	r = iospace_claim(&vm->ports, 0x40, 4, &pit_ops, &vm->pit, "pit");
+	if (!r)
+		r = iospace_claim(&vm->ports, 0x61, 1, &pit_port61_ops, &vm->pit,
+				  "port61");
+	if (r)
+		return r;
+
+	vm->a20_line = (struct irq_line){a20_set, vm, 0};
+	vm->reset_line = (struct irq_line){reset_set, vm, 0};
+
+	/* ACPI fixed hardware: SCI on ISA IRQ 9, S5 ends the VM, 0xcf9
+	 * resets it like port 0x92. */
+	vm->power_off_line = (struct irq_line){power_off_set, vm, 0};
+	acpi_pm_init(&vm->acpi_pm, &vm->clock, vm_board_acpi(vm).pm_tmr_32bit,
+		     &vm->isa_irq[ACPI_SCI_IRQ], &vm->power_off_line, &vm->reset_line);
+	r = iospace_claim(&vm->ports, ACPI_PM_BASE, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
+			  &vm->acpi_pm, "pm1-evt");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_CNT_OFF, ACPI_PM_CNT_LEN,
+				  &acpi_pm_cnt_ops, &vm->acpi_pm, "pm1-cnt");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_TMR_OFF, ACPI_PM_TMR_LEN,
+				  &acpi_pm_tmr_ops, &vm->acpi_pm, "pm-tmr");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
+				  &vm->acpi_pm, "gpe0");
+	if (!r)
+		r = iospace_claim(&vm->ports, ACPI_RESET_PORT, 1, &acpi_pm_reset_ops,
+				  &vm->acpi_pm, "reset-control");
+	if (r)
+		return r;
+
+	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock, rtc_start(cfg));
+	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
+	r = iospace_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
+	if (r)
+		return r;
+
+	/* Everything else lives in device models. The terminal's mode is
+	 * the vmm's, so it is restored on every exit path, whatever
+	 * becomes of a device model. */
+	for (unsigned i = 0; i < cfg->n_serial; i++)
+		if (cfg->serial[i].kind == SERIAL_STDIO) {
+			r = console_open(&vm->term, STDIN_FILENO, STDOUT_FILENO);
+			if (r < 0)
+				return r;
+			vm->term_open = true;
+		}
+	return dm_wire(vm);
+}
+
+void vm_board_unwire(struct vm *vm)
+{
+	for (unsigned d = vm->n_dm; d-- > 0;)
+		dm_link_stop(&vm->dm[d]);
+	vm->n_dm = 0;
+	if (vm->term_open)
+		console_close(&vm->term);
+	vm->term_open = false;
+}
+
+
+/* The chipset's devices back to their power-on state (a system reset);
+ * the device models reset theirs. */
+void vm_board_reset(struct vm *vm)
+{
+	lapic_reset(&vm->lapic);
+	ioapic_reset(&vm->ioapic);
+	pic_reset(&vm->pic);
+	pit_reset(&vm->pit);
+	acpi_pm_reset(&vm->acpi_pm);
+	for (unsigned d = 0; d < vm->n_dm; d++)
+		dm_link_reset(&vm->dm[d]);
+}
