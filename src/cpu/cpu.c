@@ -1024,6 +1024,12 @@ void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len)
 			codecache_invalidate_page(cpu, pg << 12);
 }
 
+void cpu_flush_tlb(struct cpu *cpu)
+{
+	tlb_flush(cpu, true);
+	cpu->end_block = true;
+}
+
 void op_ud(struct cpu *cpu, const struct insn *in)
 {
 	UD(cpu);
