@@ -344,6 +344,9 @@ static int test_add(struct dm_device *d, const struct dm_device_spec *s,
 				 dev_line(d, 0, IOREQ_LINE_ISA0 + (s->irq & 15)), &ops);
 	if (r < 0)
 		return fail(err, n, r, "%s: not in this build", d->kind);
+	d->test.host = d->b->host;
+	d->test.host_opaque = d->b->host_opaque;
+	d->test.base = s->base;
 	return claim(d, CTL_SPACE_PIO, s->base, 8, 0, ops, &d->test);
 }
 

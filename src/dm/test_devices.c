@@ -40,17 +40,44 @@ static int try_forbidden(unsigned what)
 	return 0;
 }
 
+static uint64_t extra_read(void *opaque, uint64_t off, unsigned size)
+{
+	return 0xa5;
+}
+
+static void extra_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+}
+
+static const struct io_ops extra_ops = {extra_read, extra_write, IO_SIZE_1, IO_SIZE_1};
+
 static uint64_t sandbox_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct test_device *t = opaque;
-	return off == 0 ? t->result : 0;
+	return off == 0 ? t->result : off == 4 ? t->base : 0;
 }
 
 static void sandbox_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
 	struct test_device *t = opaque;
-	if (off == 0)
+	uint16_t port = (uint16_t)v;
+
+	if (off == 0) {
 		t->result = (uint32_t)try_forbidden((unsigned)v);
+	} else if (off == 4 && t->host) {
+		/* A refused move (onto another window) leaves it where it is. */
+		if (t->host->window(t->host_opaque, CTL_SPACE_PIO, t->base, IOREQ_WIN_MOVE,
+				    port) == 0)
+			t->base = port;
+	} else if (off == 6 && t->host) {
+		if (t->extra && t->host->window(t->host_opaque, CTL_SPACE_PIO, t->extra,
+						IOREQ_WIN_REMOVE, 0) == 0)
+			t->extra = 0;
+		if (port && !t->extra &&
+		    t->host->claim(t->host_opaque, CTL_SPACE_PIO, port, 1, 0, &extra_ops, t,
+				   "test-sandbox.extra") == 0)
+			t->extra = port;
+	}
 }
 
 static const struct io_ops sandbox_ops = {

@@ -36,6 +36,7 @@ void region_map_destroy(struct region_map *m)
 	m->reg = NULL;
 	m->flat = NULL;
 	m->by_port = NULL;
+	m->hint = NULL;
 	m->n_reg = m->cap_reg = m->n_flat = 0;
 }
 
@@ -123,6 +124,7 @@ static int flatten(struct region_map *m)
 	}
 	free(edges);
 	free(m->flat);
+	m->hint = NULL;
 	m->flat = flat;
 	m->n_flat = n;
 	if (m->by_port) {
@@ -163,6 +165,18 @@ const struct region_flat *region_find(const struct region_map *m, uint64_t addr)
 	if (lo < m->n_flat && m->flat[lo].start <= addr)
 		return &m->flat[lo];
 	return NULL;
+}
+
+/* region_find() for the access paths: the last range found first. */
+static inline const struct region_flat *find_hinted(struct region_map *m, uint64_t addr)
+{
+	const struct region_flat *f = m->hint;
+	if (f && addr - f->start < f->end - f->start)
+		return f;
+	f = region_find(m, addr);
+	if (f && !m->by_port)
+		m->hint = f;
+	return f;
 }
 
 /* ---- changes ---- */
@@ -237,6 +251,22 @@ int region_add(struct region_map *m, const struct region_desc *d,
 	if (out)
 		*out = r;
 	return 0;
+}
+
+int region_claim(struct region_map *m, uint64_t base, uint64_t len,
+		 const struct io_ops *ops, void *opaque, const char *name)
+{
+	struct region_desc d = {.name = name, .kind = REGION_IO, .base = base,
+				.size = len, .enabled = true, .ops = ops, .opaque = opaque};
+	int r = region_add(m, &d, NULL);
+	const struct region *o;
+
+	if (r == -EBUSY && (o = region_overlap(m, base, len, 0, NULL)) != NULL)
+		log_error("%s %#llx-%#llx for %s overlaps %#llx-%#llx of %s", m->name,
+			  (unsigned long long)base, (unsigned long long)(base + len - 1), name,
+			  (unsigned long long)o->d.base,
+			  (unsigned long long)(o->d.base + o->d.size - 1), o->d.name);
+	return r;
 }
 
 int region_move(struct region_map *m, struct region *r, uint64_t base)
@@ -377,7 +407,7 @@ void region_mark_dirty(struct region_map *m, uint64_t addr, uint64_t len)
 
 uint8_t *region_ram_page(struct region_map *m, uint64_t paddr, bool write)
 {
-	const struct region_flat *f = region_find(m, paddr);
+	const struct region_flat *f = find_hinted(m, paddr);
 	struct region *r;
 	uint64_t off;
 
@@ -516,7 +546,7 @@ static void flat_write(struct region_map *m, const struct region_flat *f,
 
 uint64_t region_read(struct region_map *m, uint64_t addr, unsigned size)
 {
-	const struct region_flat *f = region_find(m, addr);
+	const struct region_flat *f = find_hinted(m, addr);
 	uint64_t v = 0;
 
 	if (likely(f && size <= f->end - addr && accepts(f, size)))
@@ -545,7 +575,7 @@ uint64_t region_read(struct region_map *m, uint64_t addr, unsigned size)
 
 void region_write(struct region_map *m, uint64_t addr, unsigned size, uint64_t v)
 {
-	const struct region_flat *f = region_find(m, addr);
+	const struct region_flat *f = find_hinted(m, addr);
 
 	if (likely(f && size <= f->end - addr && accepts(f, size))) {
 		flat_write(m, f, addr, size, v);

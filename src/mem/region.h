@@ -98,6 +98,9 @@ struct region_map {
 	/* A port space (limit <= 64 Ki): 1 + flat index by address, 0 where
 	 * nothing is, so finding a port's range is one load. */
 	uint32_t *by_port;
+	/* A memory space: the range the last lookup found, tried first (a
+	 * TLB miss is usually in the RAM range the last one was). */
+	const struct region_flat *hint;
 	uint64_t generation;
 	uint64_t unclaimed_reads, unclaimed_writes;
 	struct region_listener listener;
@@ -122,6 +125,12 @@ int region_move(struct region_map *m, struct region *r, uint64_t base) must_chec
 int region_set_enabled(struct region_map *m, struct region *r, bool on) must_check;
 /* 0, or -EBUSY while aliases show it. */
 int region_remove(struct region_map *m, struct region *r) must_check;
+
+/* A device's register window at priority 0, enabled: what a board
+ * claims at setup. 0, or -errno as region_add() (an overlap is logged
+ * with the window it hit). */
+int region_claim(struct region_map *m, uint64_t base, uint64_t len,
+		 const struct io_ops *ops, void *opaque, const char *name) must_check;
 
 /* An enabled region other than `self` of `priority` that [base, base +
  * size) overlaps, or NULL: what a refusal collided with. */
