@@ -48,6 +48,7 @@ BENCHES :=
 include src/lib/module.mk
 include src/cpu/module.mk
 include src/dev/module.mk
+include src/mem/module.mk
 include src/ioreq/module.mk
 include src/vmm/module.mk
 include src/dm/module.mk

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 #include "vmm/multiboot.h"
 
 #define RAM_SIZE (128u << 20)

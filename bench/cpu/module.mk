@@ -3,10 +3,10 @@
 BENCH_KERNELS := $(patsubst bench/cpu/%.asm,$(B)/bench/cpu/%.mb,$(wildcard bench/cpu/*.asm))
 BENCHES += $(B)/bench/cpubench $(BENCH_KERNELS)
 
-$(B)/bench/cpubench: $(B)/bench/cpu/cpubench.o $(B)/libvmm.a $(B)/libcpu.a $(B)/liblib.a
+$(B)/bench/cpubench: $(B)/bench/cpu/cpubench.o $(B)/libvmm.a $(B)/libmem.a $(B)/libcpu.a $(B)/liblib.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(LINK_CPU) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libvmm.a $(B)/libmem.a $(LINK_CPU) -lm
 
 $(B)/bench/cpu/%.mb: bench/cpu/%.asm bench/cpu/mb.inc
 	@mkdir -p $(dir $@)

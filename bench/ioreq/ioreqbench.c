@@ -22,7 +22,7 @@ static uint64_t mono_ns(void)
 }
 
 struct bench_vm {
-	struct iospace ports, mmio;
+	struct region_map ports, mem;
 	struct vclock clock;
 	struct guest_mem gm;
 	bool failed;
@@ -92,14 +92,17 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	dev_props_init(&specs[0].props, dev_kind_find("isa-serial"));
 	dev_props_init(&specs[1].props, dev_kind_find("post"));
 	specs[0].n_fds = specs[1].n_fds = 0;
-	iospace_init(&vm.ports, "port");
-	iospace_init(&vm.mmio, "mmio");
+	if (region_map_init(&vm.ports, "port", 0x10000) < 0 ||
+	    region_map_init(&vm.mem, "mmio", 0) < 0) {
+		fprintf(stderr, "ioreqbench: out of memory\n");
+		return;
+	}
 	vclock_init(&vm.clock, 0);
 	if (!lat || guest_mem_create(&vm.gm, 16u << 20) < 0) {
 		fprintf(stderr, "ioreqbench: out of memory\n");
 		exit(1);
 	}
-	host = (struct dm_link_host){&vm.ports, &vm.mmio, &vm.clock, &vm.gm,
+	host = (struct dm_link_host){&vm.ports, &vm.mem, &vm.clock, &vm.gm,
 				     {dma_rd, dma_wr, &vm}, false, mono_ns(), &vm,
 				     h_now, h_line, h_exit, h_reset, h_dirty, h_failed, NULL};
 	if (dm_link_start(&l, &o, &host, specs, 2, err, sizeof(err)) < 0) {
@@ -108,10 +111,10 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	}
 	/* PIO read round trips: the UART's scratch register. */
 	for (unsigned i = 0; i < iters / 10; i++)
-		iospace_read(&vm.ports, 0x3ff, 1);
+		region_read(&vm.ports, 0x3ff, 1);
 	for (unsigned i = 0; i < iters; i++) {
 		t0 = mono_ns();
-		iospace_read(&vm.ports, 0x3ff, 1);
+		region_read(&vm.ports, 0x3ff, 1);
 		lat[i] = mono_ns() - t0;
 	}
 	qsort(lat, iters, sizeof(uint64_t), cmp_u64);
@@ -121,7 +124,7 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	/* Buffered writes: port 0x80, then the flush a burst end does. */
 	t0 = mono_ns();
 	for (unsigned i = 0; i < iters * 10; i++)
-		iospace_write(&vm.ports, 0x80, 1, i & 0xff);
+		region_write(&vm.ports, 0x80, 1, i & 0xff);
 	dm_link_sync(&l);
 	t1 = mono_ns();
 	printf("%-12s buffered writes: %8.2f M/s\n", inprocess ? "in-process" : "v2e-dm",
@@ -141,8 +144,8 @@ static void run(const char *dm_path, bool inprocess, unsigned iters)
 	}
 	dm_link_stop(&l);
 	guest_mem_destroy(&vm.gm);
-	iospace_destroy(&vm.mmio);
-	iospace_destroy(&vm.ports);
+	region_map_destroy(&vm.mem);
+	region_map_destroy(&vm.ports);
 	free(lat);
 	if (vm.failed)
 		exit(1);

@@ -857,3 +857,9 @@ void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len)
 		if (codecache_page_has_code(cpu, pg << 12))
 			codecache_invalidate_page(cpu, pg << 12);
 }
+
+void cpu_flush_tlb(struct cpu *cpu)
+{
+	tlb_flush(cpu, true);
+	cpu->end_block = true;
+}

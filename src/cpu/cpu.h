@@ -119,6 +119,12 @@ uint64_t cpu_icount(const struct cpu *cpu);
 /* The vmm tells the engine that guest code may have been written behind
  * its back (DMA into RAM): drops decoded code for that physical range. */
 void cpu_invalidate_code(struct cpu *cpu, uint64_t paddr, uint64_t len);
+/* The vmm's guest-physical map changed (a region added, moved, enabled or
+ * removed) or it takes back the write mappings ram_page() handed out
+ * (dirty logging): drops every cached translation and RAM page, so the
+ * next access asks the bus again. Safe from a bus callback: the running
+ * instruction completes, the next one sees the new map. */
+void cpu_flush_tlb(struct cpu *cpu);
 
 /* Logging (the vmm's -d): what the engine reports to a sink the vmm
  * owns. Each kind is reported only while its bit is in the mask; with

@@ -22,7 +22,7 @@ static inline uint64_t size_mask_bytes(unsigned size)
 }
 
 /* One register window (I/O ports or MMIO). `offset` is relative to the
- * window's base. The dispatcher (dev/iospace.c), not the device, splits a
+ * window's base. The dispatcher (mem/region.c), not the device, splits a
  * guest access wider than `impl_sizes` into narrower ones and widens a
  * narrower one, so callbacks only ever see sizes they implement. An access
  * whose size is not in `valid_sizes` is split into byte accesses when

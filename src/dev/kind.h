@@ -106,7 +106,16 @@ struct dev_ctx {
 	const struct irq_line *(*line)(const struct dev_ctx *c, unsigned line);
 	/* Ends the VM with a status (isa-debug-exit, the console's quit key). */
 	void (*exit)(const struct dev_ctx *c, int status, const char *why);
+	/* Changes one of the device's windows while the guest runs, found by
+	 * its space and current base: op DEV_WIN_MOVE to new_base,
+	 * DEV_WIN_ENABLE, DEV_WIN_DISABLE, DEV_WIN_REMOVE (a claim after
+	 * setup adds one). 0 or -errno (-EBUSY: the move would overlap). The
+	 * guest's next instruction sees the change (PCI BARs, VGA windows). */
+	int (*window)(const struct dev_ctx *c, unsigned space, uint64_t base,
+		      unsigned op, uint64_t new_base);
 };
+
+enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE = 5 };
 
 enum { DEV_SPACE_PIO = 0, DEV_SPACE_MMIO = 1 };
 #define DEV_CLAIM_BUFFERED 0x1 /* writes need no reply */

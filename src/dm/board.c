@@ -14,6 +14,11 @@
 _Static_assert((int)DEV_LINE_ISA0 == (int)IOREQ_LINE_ISA0 &&
 	       (int)DEV_LINE_A20 == (int)IOREQ_LINE_A20,
 	       "the kinds' line numbers are the protocol's");
+_Static_assert((int)DEV_WIN_MOVE == (int)IOREQ_WIN_MOVE &&
+	       (int)DEV_WIN_ENABLE == (int)IOREQ_WIN_ENABLE &&
+	       (int)DEV_WIN_DISABLE == (int)IOREQ_WIN_DISABLE &&
+	       (int)DEV_WIN_REMOVE == (int)IOREQ_WIN_REMOVE,
+	       "window changes as the protocol's");
 _Static_assert((int)DEV_SPACE_PIO == (int)CTL_SPACE_PIO &&
 	       (int)DEV_SPACE_MMIO == (int)CTL_SPACE_MMIO &&
 	       DEV_CLAIM_BUFFERED == CTL_CLAIM_BUFFERED, "claims as the protocol's");
@@ -110,6 +115,13 @@ static void ctx_exit(const struct dev_ctx *c, int status, const char *why)
 {
 	struct dm_device *d = (struct dm_device *)c;
 	d->b->host->exit(d->b->host_opaque, status, why);
+}
+
+static int ctx_window(const struct dev_ctx *c, unsigned space, uint64_t base,
+		      unsigned op, uint64_t new_base)
+{
+	struct dm_device *d = (struct dm_device *)c;
+	return d->b->host->window(d->b->host_opaque, space, base, op, new_base);
 }
 
 /* ---- DEVICE messages ---- */
@@ -224,7 +236,7 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	d->n_fds = s->n_fds;
 	memcpy(d->fds, s->fds, sizeof(int) * s->n_fds);
 	d->ctx = (struct dev_ctx){d->id, b->clock, &b->dma, d->fds, d->n_fds, b,
-				  ctx_claim, ctx_line, ctx_exit};
+				  ctx_claim, ctx_line, ctx_exit, ctx_window};
 	b->dev[b->n_dev++] = d;
 	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)

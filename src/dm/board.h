@@ -34,6 +34,12 @@ struct dm_host_ops {
 	void (*exit)(void *opaque, int status, const char *why);
 	/* The guest asked for a system reset. */
 	void (*reset)(void *opaque);
+	/* Changes a window the board claimed, found by its space and current
+	 * base (op: IOREQ_WIN_MOVE to new_base, _ENABLE, _DISABLE, _REMOVE;
+	 * a claim while the guest runs is the ADD). 0 or -errno. The guest's
+	 * next instruction sees the change. */
+	int (*window)(void *opaque, unsigned space, uint64_t base, unsigned op,
+		      uint64_t new_base);
 };
 
 #define DM_MAX_DEVICES 16

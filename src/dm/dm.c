@@ -36,10 +36,17 @@ void dm_fatal(struct dm *dm, const char *fmt, ...)
 
 /* ---- what the board asks of its host ---- */
 
+static void post_event_raw(struct dm *dm, struct ioreq_event *e);
+
 static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
 {
 	struct ioreq_event e = {type, 0, a, b};
-	if (ioreq_dm_event(&dm->chan, &e, !dm->in_request, DM_EVENT_TIMEOUT_NS) < 0) {
+	post_event_raw(dm, &e);
+}
+
+static void post_event_raw(struct dm *dm, struct ioreq_event *e)
+{
+	if (ioreq_dm_event(&dm->chan, e, !dm->in_request, DM_EVENT_TIMEOUT_NS) < 0) {
 		dm_fatal(dm, "the vmm stopped taking events");
 		_exit(1); /* no exit handlers in the sandbox */
 	}
@@ -55,28 +62,46 @@ static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
 		struct ctl_hdr h;
 		struct ctl_text t;
 	} reply;
-	unsigned nfd;
+	struct region_desc d = {.name = name, .kind = REGION_IO, .base = base, .size = len,
+				.enabled = true, .ops = ops, .opaque = dev};
+	unsigned nfd, id = 0;
 	ssize_t n;
 	int r;
 
 	switch (space) {
 	case CTL_SPACE_PIO:
-		r = iospace_claim(&dm->ports, base, len, ops, dev, name);
-		break;
 	case CTL_SPACE_MMIO:
-		r = iospace_claim(&dm->mmio, base, len, ops, dev, name);
+		for (id = 0; id < DM_MAX_WINDOWS && dm->win[id].reg; id++)
+			;
+		if (id == DM_MAX_WINDOWS)
+			return -ENOSPC;
+		r = region_add(space == CTL_SPACE_PIO ? &dm->ports : &dm->mmio, &d,
+			       &dm->win[id].reg);
+		if (r < 0)
+			return r;
+		dm->win[id].space = space;
+		if (id >= dm->n_win)
+			dm->n_win = id + 1;
 		break;
 	case CTL_SPACE_PCI:
+		if (dm->serving)
+			return -ENOTSUP;
 		if (base >= DM_PCI_SLOTS || len != 1 || dm->pci[base].ops)
 			return -EBUSY;
-		dm->pci[base] = (struct io_window){base, 1, ops, dev, name};
+		dm->pci[base] = (struct dm_pci_fn){ops, dev, name};
 		r = 0;
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (r < 0)
-		return r;
+	if (dm->serving) {
+		/* The guest runs: the vmm learns of the window in order with
+		 * everything else this access causes. */
+		struct ioreq_event e = {IOREQ_EV_WINDOW,
+					IOREQ_WIN_ARG(IOREQ_WIN_ADD, space, flags, id), base, len};
+		post_event_raw(dm, &e);
+		return 0;
+	}
 	ctl_set_name(m.name, name);
 	r = ctl_send(dm->ctl, &m, NULL, 0);
 	if (r < 0)
@@ -86,6 +111,47 @@ static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
 		return -EPROTO;
 	/* A refusal's text is the vmm's to print: it has the whole story. */
 	return reply.h.result;
+}
+
+/* A device changes one of its windows: here first, then in the vmm, by
+ * an event in order with the others. */
+static int host_window(void *opaque, unsigned space, uint64_t base, unsigned op,
+		       uint64_t new_base)
+{
+	struct dm *dm = opaque;
+	struct region_map *sp = space == CTL_SPACE_PIO ? &dm->ports : &dm->mmio;
+	struct ioreq_event e = {IOREQ_EV_WINDOW, 0, new_base, 0};
+	int found = -1, r;
+
+	for (unsigned id = 0; id < dm->n_win; id++) {
+		const struct region *w = dm->win[id].reg;
+		if (w && dm->win[id].space == space && w->d.base == base &&
+		    (found < 0 || w->d.enabled))
+			found = (int)id;
+	}
+	if (found < 0)
+		return -ENOENT;
+	switch (op) {
+	case IOREQ_WIN_MOVE:
+		r = region_move(sp, dm->win[found].reg, new_base);
+		break;
+	case IOREQ_WIN_ENABLE:
+	case IOREQ_WIN_DISABLE:
+		r = region_set_enabled(sp, dm->win[found].reg, op == IOREQ_WIN_ENABLE);
+		break;
+	case IOREQ_WIN_REMOVE:
+		r = region_remove(sp, dm->win[found].reg);
+		if (r == 0)
+			dm->win[found].reg = NULL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	e.arg = IOREQ_WIN_ARG(op, space, 0, found);
+	post_event_raw(dm, &e);
+	return 0;
 }
 
 static void host_set_line(void *opaque, unsigned line, bool level)
@@ -106,7 +172,7 @@ static void host_reset(void *opaque)
 }
 
 static const struct dm_host_ops dm_host = {
-	host_claim, host_set_line, host_exit, host_reset,
+	host_claim, host_set_line, host_exit, host_reset, host_window,
 };
 
 static int dma_rd(void *opaque, uint64_t gpa, void *buf, size_t n)
@@ -169,8 +235,13 @@ int dm_setup(struct dm *dm, int ctl)
 		return r;
 	}
 	vclock_init(&dm->clock, 0);
-	iospace_init(&dm->ports, "port");
-	iospace_init(&dm->mmio, "mmio");
+	r = region_map_init(&dm->ports, "port", 0x10000);
+	if (r == 0)
+		r = region_map_init(&dm->mmio, "mmio", 0);
+	if (r < 0) {
+		dm_fatal(dm, "out of memory");
+		return r;
+	}
 	dma = (struct dma_space){dma_rd, dma_wr, dm};
 	dm_board_init(&dm->board, &dm_host, dm, &dm->clock, &dma);
 
@@ -215,6 +286,7 @@ int dm_setup(struct dm *dm, int ctl)
 			return r;
 		}
 	}
+	dm->serving = true;
 	return 0;
 }
 
@@ -224,8 +296,8 @@ void dm_destroy(struct dm *dm)
 		free(dm->staged[i].data);
 	dm->n_staged = 0;
 	dm_board_destroy(&dm->board);
-	iospace_destroy(&dm->mmio);
-	iospace_destroy(&dm->ports);
+	region_map_destroy(&dm->mmio);
+	region_map_destroy(&dm->ports);
 	ioreq_chan_close(&dm->chan);
 	guest_mem_destroy(&dm->gm);
 }
@@ -238,7 +310,7 @@ static void clock_to(struct dm *dm, uint64_t now)
 }
 
 /* A REP string access straight to or from guest RAM. */
-static void serve_string(struct dm *dm, struct iospace *sp, const struct ioreq *q)
+static void serve_string(struct dm *dm, struct region_map *sp, const struct ioreq *q)
 {
 	uint64_t span = (uint64_t)q->count * q->size;
 	uint64_t lo = q->df ? q->data - span + q->size : q->data;
@@ -253,11 +325,11 @@ static void serve_string(struct dm *dm, struct iospace *sp, const struct ioreq *
 				     : (uint64_t)i * q->size;
 		uint64_t v = 0;
 		if (q->dir == IOREQ_DIR_READ) {
-			v = iospace_read(sp, q->addr, q->size);
+			v = region_read(sp, q->addr, q->size);
 			memcpy(ram + off, &v, q->size);
 		} else {
 			memcpy(&v, ram + off, q->size);
-			iospace_write(sp, q->addr, q->size, v);
+			region_write(sp, q->addr, q->size, v);
 		}
 	}
 	if (q->dir == IOREQ_DIR_READ)
@@ -266,7 +338,7 @@ static void serve_string(struct dm *dm, struct iospace *sp, const struct ioreq *
 
 static uint64_t serve(struct dm *dm, const struct ioreq *q)
 {
-	struct iospace *sp = q->type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
+	struct region_map *sp = q->type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
 	uint64_t data = 0;
 
 	clock_to(dm, q->now_ns);
@@ -278,14 +350,14 @@ static uint64_t serve(struct dm *dm, const struct ioreq *q)
 		if (q->data_is_ptr) {
 			serve_string(dm, sp, q);
 		} else if (q->dir == IOREQ_DIR_READ) {
-			data = iospace_read(sp, q->addr, q->size);
+			data = region_read(sp, q->addr, q->size);
 		} else {
 			for (uint32_t i = 0; i < q->count && i < 4096; i++)
-				iospace_write(sp, q->addr, q->size, q->data);
+				region_write(sp, q->addr, q->size, q->data);
 		}
 		break;
 	case IOREQ_TYPE_PCI_CONFIG: {
-		const struct io_window *w = &dm->pci[IOREQ_PCI_SLOT(q->addr)];
+		const struct dm_pci_fn *w = &dm->pci[IOREQ_PCI_SLOT(q->addr)];
 		uint64_t reg = q->addr & IOREQ_PCI_REG_MASK;
 		if (!w->ops)
 			data = ~0ull;
@@ -374,10 +446,10 @@ static unsigned serve_buffered(struct dm *dm)
 	unsigned n = 0;
 
 	while (ioreq_dm_take_buffered(&dm->chan, &b)) {
-		struct iospace *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
+		struct region_map *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
 		clock_to(dm, b.now_ns);
 		if (b.size == 1 || b.size == 2 || b.size == 4 || b.size == 8)
-			iospace_write(sp, b.addr, b.size, b.data);
+			region_write(sp, b.addr, b.size, b.data);
 		n++;
 	}
 	return n;

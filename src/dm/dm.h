@@ -7,13 +7,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "dm/board.h"
 #include "ioreq/chan.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
+#include "mem/region.h"
 
 #define DM_PCI_SLOTS 32
+#define DM_MAX_WINDOWS 64 /* the vmm's DM_LINK_MAX_CLAIMS */
 
 /* A device state received from the vmm, waiting for LOAD. */
 struct dm_staged_state {
@@ -28,14 +29,26 @@ struct dm {
 	struct guest_mem gm;
 	struct ioreq_chan chan;
 	struct vclock clock;
-	struct iospace ports, mmio;
-	struct io_window pci[DM_PCI_SLOTS]; /* config space by slot on bus 0 */
+	struct region_map ports, mmio;
+	/* Its windows, numbered in claim order as the vmm numbers them
+	 * (ioreq.h, IOREQ_EV_WINDOW); NULL: a number not in use. */
+	struct dm_window {
+		struct region *reg;
+		unsigned space;
+	} win[DM_MAX_WINDOWS];
+	unsigned n_win;          /* numbers below this were used */
+	struct dm_pci_fn {       /* config space by slot on bus 0 */
+		const struct io_ops *ops;
+		void *opaque;
+		const char *name;
+	} pci[DM_PCI_SLOTS];
 	struct dm_board board;
 	struct dm_staged_state staged[DM_MAX_DEVICES];
 	unsigned n_staged;
 	bool icount;
 	uint64_t start_host_ns;
 	bool in_request;         /* events go out with the reply: no kick */
+	bool serving;            /* setup is over: claims become ADD events */
 	bool stop;
 	int exit_code;
 	/* test builds: misbehave after this many requests (0: never) */

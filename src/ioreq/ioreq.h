@@ -13,7 +13,8 @@
  * `data`, and stores NONE. Either side may spin briefly before it sleeps.
  *
  * Events back. Everything the dm tells the vmm outside a reply (interrupt
- * line changes, MSI messages, guest RAM it wrote, exit requests) goes into
+ * line changes, MSI messages, guest RAM it wrote, exit requests, changes
+ * to its windows) goes into
  * the event ring, in order, so a line lowered and raised within one
  * access still shows the vmm an edge. Events a request causes are in the
  * ring before its RESP_READY; the vmm drains the ring after every reply
@@ -39,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 1
+#define IOREQ_ABI_VERSION 2
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -122,7 +123,32 @@ enum ioreq_event_type {
 	IOREQ_EV_DIRTY = 3, /* a = guest-physical address, b = length: the dm wrote RAM */
 	IOREQ_EV_EXIT = 4,  /* a = exit status: end the VM (isa-debug-exit, quit key) */
 	IOREQ_EV_RESET = 5, /* the guest asked for a system reset */
+	IOREQ_EV_WINDOW = 6, /* arg = IOREQ_WIN_ARG(op, space, flags, window),
+			      * a = base (ADD, MOVE: the new one), b = length (ADD) */
 };
+
+/* A change to one of the dm's windows (a PCI BAR programmed, a VGA window
+ * switched). Windows are numbered in the order the dm claimed them at
+ * setup (0, 1, ...); ADD names a number not in use. space is enum
+ * ctl_space (PIO or MMIO), flags CTL_CLAIM_*. The vmm applies the change
+ * in order with the other events, before the vCPU's next instruction; a
+ * change to a window the dm does not have, or to an impossible range,
+ * cuts the dm off; one that would overlap another window is refused and
+ * the window stays as it was. */
+enum ioreq_window_op {
+	IOREQ_WIN_ADD = 1,
+	IOREQ_WIN_MOVE = 2,
+	IOREQ_WIN_ENABLE = 3,
+	IOREQ_WIN_DISABLE = 4,
+	IOREQ_WIN_REMOVE = 5,
+};
+#define IOREQ_WIN_ARG(op, space, flags, window) \
+	((uint32_t)(op) | (uint32_t)(space) << 8 | (uint32_t)(flags) << 16 | \
+	 (uint32_t)(window) << 24)
+#define IOREQ_WIN_OP(arg) ((arg) & 0xffu)
+#define IOREQ_WIN_SPACE(arg) (((arg) >> 8) & 0xffu)
+#define IOREQ_WIN_FLAGS(arg) (((arg) >> 16) & 0xffu)
+#define IOREQ_WIN_NUMBER(arg) ((arg) >> 24)
 
 /* Lines a dm drives. 0-15: ISA IRQs; then the board's other inputs. */
 enum ioreq_line {
@@ -133,7 +159,7 @@ enum ioreq_line {
 
 struct ioreq_event {
 	uint32_t type;
-	uint32_t pad;
+	uint32_t arg;        /* IOREQ_EV_WINDOW's; 0 for the others */
 	uint64_t a, b;
 };
 _Static_assert(sizeof(struct ioreq_event) == 24, "event size");

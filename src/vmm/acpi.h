@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "lib/compiler.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define ACPI_TABLES_BASE 0xf0000u
 #define ACPI_TABLES_MAX 0x2000u

@@ -139,6 +139,7 @@ static void dmh_reset(void *opaque)
 static void dmh_dirty(void *opaque, uint64_t gpa, uint64_t len)
 {
 	struct vm *vm = opaque;
+	region_mark_dirty(&vm->mem, gpa, len);
 	vcpu_invalidate_code(&vm->vcpu, gpa, len);
 }
 
@@ -174,8 +175,10 @@ static int ram_dma_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
 {
 	struct vm *vm = opaque;
 	int r = guest_mem_write(&vm->gm, gpa, buf, n);
-	if (r == 0)
+	if (r == 0) {
+		region_mark_dirty(&vm->mem, gpa, n);
 		vcpu_invalidate_code(&vm->vcpu, gpa, n);
+	}
 	return r;
 }
 
@@ -230,7 +233,7 @@ static int dm_wire(struct vm *vm)
 	int r = 0;
 
 	vm->dm_host = (struct dm_link_host){
-		&vm->ports, &vm->mmio, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
+		&vm->ports, &vm->mem, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi,
 	};
@@ -330,24 +333,24 @@ int vm_board_wire(struct vm *vm)
 	pic_init(&vm->pic, &vm->pic_intr);
 	for (unsigned i = 0; i < 16; i++)
 		vm->isa_irq[i] = (struct irq_line){isa_irq_set, vm, i};
-	r = iospace_claim(&vm->mmio, LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &vm->lapic,
+	r = region_claim(&vm->mem, LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &vm->lapic,
 			  "lapic");
 	if (!r)
-		r = iospace_claim(&vm->mmio, IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops,
+		r = region_claim(&vm->mem, IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops,
 				  &vm->ioapic, "ioapic");
 	if (!r)
-		r = iospace_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
+		r = region_claim(&vm->ports, 0x20, 2, &pic_master_ops, &vm->pic, "pic1");
 	if (!r)
-		r = iospace_claim(&vm->ports, 0xa0, 2, &pic_slave_ops, &vm->pic, "pic2");
+		r = region_claim(&vm->ports, 0xa0, 2, &pic_slave_ops, &vm->pic, "pic2");
 	if (!r)
-		r = iospace_claim(&vm->ports, 0x4d0, 2, &pic_elcr_ops, &vm->pic, "elcr");
+		r = region_claim(&vm->ports, 0x4d0, 2, &pic_elcr_ops, &vm->pic, "elcr");
 	if (r)
 		return r;
 
 	pit_init(&vm->pit, &vm->isa_irq[0], &vm->clock);
-	r = iospace_claim(&vm->ports, 0x40, 4, &pit_ops, &vm->pit, "pit");
+	r = region_claim(&vm->ports, 0x40, 4, &pit_ops, &vm->pit, "pit");
 	if (!r)
-		r = iospace_claim(&vm->ports, 0x61, 1, &pit_port61_ops, &vm->pit,
+		r = region_claim(&vm->ports, 0x61, 1, &pit_port61_ops, &vm->pit,
 				  "port61");
 	if (r)
 		return r;
@@ -360,26 +363,26 @@ int vm_board_wire(struct vm *vm)
 	vm->power_off_line = (struct irq_line){power_off_set, vm, 0};
 	acpi_pm_init(&vm->acpi_pm, &vm->clock, vm_board_acpi(vm).pm_tmr_32bit,
 		     &vm->isa_irq[ACPI_SCI_IRQ], &vm->power_off_line, &vm->reset_line);
-	r = iospace_claim(&vm->ports, ACPI_PM_BASE, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
+	r = region_claim(&vm->ports, ACPI_PM_BASE, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
 			  &vm->acpi_pm, "pm1-evt");
 	if (!r)
-		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_CNT_OFF, ACPI_PM_CNT_LEN,
+		r = region_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_CNT_OFF, ACPI_PM_CNT_LEN,
 				  &acpi_pm_cnt_ops, &vm->acpi_pm, "pm1-cnt");
 	if (!r)
-		r = iospace_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_TMR_OFF, ACPI_PM_TMR_LEN,
+		r = region_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_TMR_OFF, ACPI_PM_TMR_LEN,
 				  &acpi_pm_tmr_ops, &vm->acpi_pm, "pm-tmr");
 	if (!r)
-		r = iospace_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
+		r = region_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
 				  &vm->acpi_pm, "gpe0");
 	if (!r)
-		r = iospace_claim(&vm->ports, ACPI_RESET_PORT, 1, &acpi_pm_reset_ops,
+		r = region_claim(&vm->ports, ACPI_RESET_PORT, 1, &acpi_pm_reset_ops,
 				  &vm->acpi_pm, "reset-control");
 	if (r)
 		return r;
 
 	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock, rtc_start(cfg));
 	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
-	r = iospace_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
+	r = region_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
 	if (r)
 		return r;
 

@@ -80,7 +80,7 @@ static void linux_cpu_state(struct vm *vm, const struct linux_entry *e)
  * did. */
 void vm_firmware_handover(struct vm *vm)
 {
-	iospace_write(&vm->ports, 0x92, 1, 0x02);
+	region_write(&vm->ports, 0x92, 1, 0x02);
 }
 
 int vm_load_kernel(struct vm *vm)

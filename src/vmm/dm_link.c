@@ -89,6 +89,8 @@ static void link_fail(struct dm_link *l, const char *what)
 
 /* ---- events ---- */
 
+static void window_event(struct dm_link *l, const struct ioreq_event *e);
+
 static void apply_event(struct dm_link *l, const struct ioreq_event *e)
 {
 	const struct dm_link_host *h = l->host;
@@ -131,6 +133,9 @@ static void apply_event(struct dm_link *l, const struct ioreq_event *e)
 			return;
 		}
 		h->msi(h->opaque, e->a, (uint32_t)e->b);
+		return;
+	case IOREQ_EV_WINDOW:
+		window_event(l, e);
 		return;
 	default:
 		link_fail(l, "an event of an unknown type");
@@ -207,7 +212,7 @@ static void deadline_fire(void *opaque)
 static uint64_t fwd_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct dm_claim *c = opaque;
-	struct ioreq q = {.addr = c->base + off, .size = (uint8_t)size, .count = 1,
+	struct ioreq q = {.addr = c->reg->d.base + off, .size = (uint8_t)size, .count = 1,
 			  .dir = IOREQ_DIR_READ, .type = c->type};
 	if (!call(c->link, &q))
 		return ~0ull;
@@ -218,7 +223,7 @@ static void fwd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
 	struct dm_claim *c = opaque;
 	struct dm_link *l = c->link;
-	struct ioreq q = {.addr = c->base + off, .data = v, .size = (uint8_t)size,
+	struct ioreq q = {.addr = c->reg->d.base + off, .data = v, .size = (uint8_t)size,
 			  .count = 1, .dir = IOREQ_DIR_WRITE, .type = c->type};
 
 	if (l->failed)
@@ -227,7 +232,7 @@ static void fwd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 		char err[256];
 		struct ioreq_wait w = {l->timeout_ns, DM_LINK_SPIN_NS, l->ctl, drain, l,
 				       err, sizeof(err)};
-		struct ioreq_buffered b = {c->base + off, v, vclock_now(l->host->clock),
+		struct ioreq_buffered b = {c->reg->d.base + off, v, vclock_now(l->host->clock),
 					   (uint8_t)size, c->type, {0}};
 		if (ioreq_vmm_buffered(&l->chan, &b, &w) < 0)
 			link_fail(l, err);
@@ -242,7 +247,7 @@ static uint32_t fwd_string(void *opaque, uint64_t off, unsigned size, bool in,
 			   uint64_t gpa, uint32_t count, bool down)
 {
 	struct dm_claim *c = opaque;
-	return dm_link_pio_string(c->link, (uint16_t)(c->base + off), size, in, gpa,
+	return dm_link_pio_string(c->link, (uint16_t)(c->reg->d.base + off), size, in, gpa,
 				  count, down);
 }
 
@@ -258,17 +263,113 @@ static const struct io_ops fwd_mmio_ops = {
 	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
 };
 
+static struct region_map *space_map(struct dm_link *l, unsigned space)
+{
+	return space == CTL_SPACE_PIO ? l->host->ports : l->host->mem;
+}
+
+/* Whether [base, base + len) can be a window of `space` at all. */
+static bool window_range_ok(unsigned space, uint64_t base, uint64_t len)
+{
+	return len != 0 && base + len > base &&
+	       (space != CTL_SPACE_PIO || base + len <= 0x10000);
+}
+
+/* Window number `id` of the dm enters the vmm's space: forwarded to the
+ * dm, or in process the device's own ops. */
+static int add_window(struct dm_link *l, unsigned id, unsigned space, uint64_t base,
+		      uint64_t len, bool buffered, const struct io_ops *ops, void *dev)
+{
+	struct dm_claim *c = &l->claim[id];
+	struct region_desc d = {.name = c->name, .kind = REGION_IO, .base = base,
+				.size = len, .enabled = true, .owner = l};
+	int r;
+
+	c->link = l;
+	c->space = (uint8_t)space;
+	c->type = space == CTL_SPACE_PIO ? IOREQ_TYPE_PIO : IOREQ_TYPE_MMIO;
+	c->buffered = buffered;
+	d.ops = ops ? ops : space == CTL_SPACE_PIO ? &fwd_pio_ops : &fwd_mmio_ops;
+	d.opaque = ops ? dev : c;
+	r = region_add(space_map(l, space), &d, &c->reg);
+	if (r < 0) {
+		c->reg = NULL;
+		return r;
+	}
+	if (id >= l->n_claims)
+		l->n_claims = id + 1;
+	return 0;
+}
+
+/* A change to window `id` (ioreq.h, IOREQ_EV_WINDOW), from the dm's event
+ * or in process from the board. Returns 0, -EBUSY when it would overlap
+ * another window (the window stays as it was), or -EINVAL when the dm has
+ * no such window or the range is impossible: a dm that sends that is
+ * broken or hostile. */
+static int window_change(struct dm_link *l, unsigned id, unsigned op, unsigned space,
+			 unsigned flags, uint64_t base, uint64_t len)
+{
+	struct dm_claim *c = id < DM_LINK_MAX_CLAIMS ? &l->claim[id] : NULL;
+	struct region_map *sp;
+	int r;
+
+	if (!c || (space != CTL_SPACE_PIO && space != CTL_SPACE_MMIO))
+		return -EINVAL;
+	sp = space_map(l, space);
+	if (op == IOREQ_WIN_ADD) {
+		if (c->reg || (flags & ~CTL_CLAIM_BUFFERED) || !window_range_ok(space, base, len))
+			return -EINVAL;
+		snprintf(c->name, sizeof(c->name), "%.24s.w%u", l->name, id);
+		return add_window(l, id, space, base, len, flags & CTL_CLAIM_BUFFERED, NULL, NULL);
+	}
+	if (!c->reg || c->space != space)
+		return -EINVAL;
+	switch (op) {
+	case IOREQ_WIN_MOVE:
+		if (!window_range_ok(space, base, c->reg->d.size))
+			return -EINVAL;
+		return region_move(sp, c->reg, base);
+	case IOREQ_WIN_ENABLE:
+	case IOREQ_WIN_DISABLE:
+		return region_set_enabled(sp, c->reg, op == IOREQ_WIN_ENABLE);
+	case IOREQ_WIN_REMOVE:
+		r = region_remove(sp, c->reg);
+		if (r == 0)
+			c->reg = NULL;
+		return r;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void window_event(struct dm_link *l, const struct ioreq_event *e)
+{
+	unsigned op = IOREQ_WIN_OP(e->arg), id = IOREQ_WIN_NUMBER(e->arg);
+	int r = window_change(l, id, op, IOREQ_WIN_SPACE(e->arg), IOREQ_WIN_FLAGS(e->arg),
+			      e->a, e->b);
+
+	if (r == -EBUSY)
+		log_warn("%s: window %u: %s to %#llx refused, it would overlap another; "
+			 "left as it was", l->name, id, op == IOREQ_WIN_ADD ? "adding" :
+			 op == IOREQ_WIN_MOVE ? "moving" : "enabling",
+			 (unsigned long long)e->a);
+	else if (r < 0)
+		link_fail(l, r == -ENOMEM ? "out of memory for its window" :
+			  "a change to a window it does not have, or to an impossible range");
+}
+
 /* A dm's claim, checked and entered into the vmm's space. */
 static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t n)
 {
 	struct dm_claim *c;
-	struct iospace *sp;
+	struct region_map *sp;
+	const struct region *o;
+	const struct region_flat *f;
 	int r;
 
 	if (l->n_claims >= DM_LINK_MAX_CLAIMS)
 		return errf(err, n, -ENOSPC, "too many claims");
-	if (m->len == 0 || m->base + m->len < m->base ||
-	    (m->space == CTL_SPACE_PIO && m->base + m->len > 0x10000))
+	if (!window_range_ok(m->space, m->base, m->len))
 		return errf(err, n, -EINVAL, "claim %s: range %#llx+%#llx is impossible",
 			    ctl_name(m->name), (unsigned long long)m->base,
 			    (unsigned long long)m->len);
@@ -278,28 +379,22 @@ static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t 
 	if (m->space != CTL_SPACE_PIO && m->space != CTL_SPACE_MMIO)
 		return errf(err, n, -EINVAL, "claim %s: unknown space %u",
 			    ctl_name(m->name), m->space);
-	if (m->space == CTL_SPACE_MMIO && guest_mem_offset(l->host->gm, m->base) >= 0)
+	sp = space_map(l, m->space);
+	f = region_find(sp, m->base);
+	if (m->space == CTL_SPACE_MMIO && f && f->r->d.kind == REGION_RAM)
 		return errf(err, n, -EINVAL, "claim %s: MMIO at %#llx is guest RAM",
 			    ctl_name(m->name), (unsigned long long)m->base);
 	c = &l->claim[l->n_claims];
-	*c = (struct dm_claim){l, m->base,
-			       m->space == CTL_SPACE_PIO ? IOREQ_TYPE_PIO : IOREQ_TYPE_MMIO,
-			       (m->flags & CTL_CLAIM_BUFFERED) != 0, {0}};
 	ctl_set_name(c->name, ctl_name(m->name));
-	sp = m->space == CTL_SPACE_PIO ? l->host->ports : l->host->mmio;
-	r = iospace_claim(sp, m->base, m->len,
-			  m->space == CTL_SPACE_PIO ? &fwd_pio_ops : &fwd_mmio_ops, c,
-			  c->name);
+	r = add_window(l, l->n_claims, m->space, m->base, m->len,
+		       (m->flags & CTL_CLAIM_BUFFERED) != 0, NULL, NULL);
 	if (r < 0) {
-		const struct io_window *w = iospace_find(sp, m->base);
-		for (uint64_t a = m->base; !w && a < m->base + m->len && a - m->base < 0x10000; a++)
-			w = iospace_find(sp, a);
+		o = region_overlap(sp, m->base, m->len, 0, NULL);
 		return errf(err, n, r, "%s of %s claims %s %#llx-%#llx, which overlaps %s",
 			    c->name, l->name, sp->name, (unsigned long long)m->base,
 			    (unsigned long long)(m->base + m->len - 1),
-			    w ? w->name : "another claim");
+			    o ? o->d.name : "another claim");
 	}
-	l->n_claims++;
 	return 0;
 }
 
@@ -310,10 +405,46 @@ static int inproc_claim(void *opaque, unsigned space, uint64_t base, uint64_t le
 			const char *name)
 {
 	struct dm_link *l = opaque;
+	const struct region *o;
+	unsigned id;
+	int r;
+
 	if (space == CTL_SPACE_PCI)
 		return -ENOTSUP;
-	return iospace_claim(space == CTL_SPACE_PIO ? l->host->ports : l->host->mmio,
-			     base, len, ops, dev, name);
+	if (space != CTL_SPACE_PIO && space != CTL_SPACE_MMIO)
+		return -EINVAL;
+	for (id = 0; id < DM_LINK_MAX_CLAIMS && l->claim[id].reg; id++)
+		;
+	if (id == DM_LINK_MAX_CLAIMS)
+		return -ENOSPC;
+	ctl_set_name(l->claim[id].name, name);
+	r = add_window(l, id, space, base, len, false, ops, dev);
+	if (r == -EBUSY && (o = region_overlap(space_map(l, space), base, len, 0, NULL)))
+		log_error("%s %#llx-%#llx for %s overlaps %#llx-%#llx of %s",
+			  space_map(l, space)->name, (unsigned long long)base,
+			  (unsigned long long)(base + len - 1), name,
+			  (unsigned long long)o->d.base,
+			  (unsigned long long)(o->d.base + o->d.size - 1), o->d.name);
+	return r;
+}
+
+/* In process, a window is found by its space and base among the board's
+ * own (an enabled one first). */
+static int inproc_window(void *opaque, unsigned space, uint64_t base, unsigned op,
+			 uint64_t new_base)
+{
+	struct dm_link *l = opaque;
+	int found = -1;
+
+	for (unsigned id = 0; id < l->n_claims; id++) {
+		const struct region *r = l->claim[id].reg;
+		if (r && l->claim[id].space == space && r->d.base == base &&
+		    (found < 0 || r->d.enabled))
+			found = (int)id;
+	}
+	if (found < 0 || op == IOREQ_WIN_ADD)
+		return -ENOENT;
+	return window_change(l, (unsigned)found, op, space, 0, new_base, 0);
 }
 
 static void inproc_set_line(void *opaque, unsigned line, bool level)
@@ -335,7 +466,7 @@ static void inproc_reset(void *opaque)
 }
 
 static const struct dm_host_ops inproc_ops = {
-	inproc_claim, inproc_set_line, inproc_exit, inproc_reset,
+	inproc_claim, inproc_set_line, inproc_exit, inproc_reset, inproc_window,
 };
 
 static int start_inprocess(struct dm_link *l, struct dm_device_spec *specs,
@@ -710,7 +841,7 @@ uint64_t dm_link_pio_read(struct dm_link *l, uint16_t port, unsigned size)
 	struct ioreq q = {.addr = port, .size = (uint8_t)size, .count = 1,
 			  .dir = IOREQ_DIR_READ, .type = IOREQ_TYPE_PIO};
 	if (l->inprocess)
-		return iospace_read(l->host->ports, port, size);
+		return region_read(l->host->ports, port, size);
 	return call(l, &q) ? q.data : ~0ull;
 }
 

@@ -15,16 +15,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "dm/board.h"
 #include "dm/sandbox/sandbox.h"
 #include "ioreq/chan.h"
 #include "lib/compiler.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
+#include "mem/region.h"
 
 struct dm_link_host {
-	struct iospace *ports, *mmio;
+	struct region_map *ports, *mem;
 	struct vclock *clock;
 	struct guest_mem *gm;
 	struct dma_space dma;      /* for the in-process board */
@@ -50,11 +50,13 @@ struct dm_link_host {
 
 struct dm_link;
 
-/* One claimed window in the vmm's space, forwarded to its dm. */
+/* One of a dm's windows in the vmm's space (forwarded to the dm, or in
+ * process the device's own ops), numbered as the dm claimed them. */
 struct dm_claim {
 	struct dm_link *link;
-	uint64_t base;
-	uint8_t type;  /* IOREQ_TYPE_PIO or IOREQ_TYPE_MMIO */
+	struct region *reg;  /* NULL: no window by this number */
+	uint8_t space;       /* CTL_SPACE_PIO or CTL_SPACE_MMIO */
+	uint8_t type;        /* IOREQ_TYPE_PIO or IOREQ_TYPE_MMIO */
 	bool buffered;
 	char name[CTL_NAME_LEN];
 };
@@ -80,7 +82,7 @@ struct dm_link {
 	struct vtimer deadline; /* the dm's next timer, as a TIMER request */
 	uint64_t deadline_at;
 	struct dm_claim claim[DM_LINK_MAX_CLAIMS];
-	unsigned n_claims;
+	unsigned n_claims;       /* numbers below this were used */
 	uint64_t requests;
 	/* in process */
 	struct dm_board board;

@@ -34,6 +34,9 @@ struct vcpu_engine {
 	uint64_t (*icount)(const void *e);
 	/* Guest RAM changed behind the vCPU's back (DMA, a loader). */
 	void (*invalidate_code)(void *e, uint64_t paddr, uint64_t len);
+	/* The guest-physical map changed, or write mappings are taken back
+	 * (dirty logging): no cached translation may be used again. */
+	void (*flush_tlb)(void *e);
 	int (*set_debug)(void *e, const struct cpu_debug *d);
 	void (*debug_stop)(const void *e, struct cpu_debug_stop *out);
 	int (*debug_rw)(void *e, uint64_t lin, void *buf, size_t len, bool write);
@@ -64,6 +67,7 @@ static inline void vcpu_invalidate_code(struct vcpu *v, uint64_t paddr, uint64_t
 {
 	v->ops->invalidate_code(v->e, paddr, len);
 }
+static inline void vcpu_flush_tlb(struct vcpu *v) { v->ops->flush_tlb(v->e); }
 static inline struct cpu *vcpu_emulator(struct vcpu *v)
 {
 	return v->ops->emulator ? v->ops->emulator(v->e) : NULL;

@@ -36,6 +36,8 @@ static void emu_invalidate_code(void *e, uint64_t paddr, uint64_t len)
 	cpu_invalidate_code(e, paddr, len);
 }
 
+static void emu_flush_tlb(void *e) { cpu_flush_tlb(e); }
+
 static int emu_set_debug(void *e, const struct cpu_debug *d)
 {
 	return cpu_set_debug(e, d);
@@ -64,6 +66,7 @@ static struct cpu *emu_emulator(void *e) { return e; }
 	.raise_nmi = emu_raise_nmi, .set_a20 = emu_set_a20,                   \
 	.get_state = emu_get_state, .set_state = emu_set_state,               \
 	.icount = emu_icount, .invalidate_code = emu_invalidate_code,         \
+	.flush_tlb = emu_flush_tlb,                                           \
 	.set_debug = emu_set_debug, .debug_stop = emu_debug_stop,             \
 	.debug_rw = emu_debug_rw, .set_log = emu_set_log,                     \
 	.emulator = emu_emulator

@@ -2,7 +2,7 @@
  * An emulated access and a hardware-virtualization exit reach devices
  * through the same functions: the clock is brought to the access's
  * instruction, then the port or MMIO space routes it to a platform
- * device or a device model. */
+ * device or a device model; RAM pages come from the same memory map. */
 #include "vmm/vm.h"
 
 /* Devices read the virtual clock: bring it to this instruction before any
@@ -15,22 +15,22 @@ void vm_clock_catch_up(struct vm *vm)
 
 /* -d guest_errors: an access the space answered as unclaimed (its
  * counters moved). */
-static uint64_t io_read_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
+static uint64_t io_read_logged(struct vm *vm, struct region_map *sp, uint64_t addr,
 			       unsigned size)
 {
 	uint64_t misses = sp->unclaimed_reads;
-	uint64_t v = iospace_read(sp, addr, size);
+	uint64_t v = region_read(sp, addr, size);
 	if (sp->unclaimed_reads != misses)
 		qlog_unclaimed(&vm->qlog, sp->name, addr, size, false, 0,
 			       vcpu_emulator(&vm->vcpu));
 	return v;
 }
 
-static void io_write_logged(struct vm *vm, struct iospace *sp, uint64_t addr,
+static void io_write_logged(struct vm *vm, struct region_map *sp, uint64_t addr,
 			    unsigned size, uint64_t v)
 {
 	uint64_t misses = sp->unclaimed_writes;
-	iospace_write(sp, addr, size, v);
+	region_write(sp, addr, size, v);
 	if (sp->unclaimed_writes != misses)
 		qlog_unclaimed(&vm->qlog, sp->name, addr, size, true, v,
 			       vcpu_emulator(&vm->vcpu));
@@ -40,17 +40,17 @@ uint64_t vm_io_mmio_read(struct vm *vm, uint64_t paddr, unsigned size)
 {
 	vm_clock_catch_up(vm);
 	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
-		return io_read_logged(vm, &vm->mmio, paddr, size);
-	return iospace_read(&vm->mmio, paddr, size);
+		return io_read_logged(vm, &vm->mem, paddr, size);
+	return region_read(&vm->mem, paddr, size);
 }
 
 void vm_io_mmio_write(struct vm *vm, uint64_t paddr, unsigned size, uint64_t v)
 {
 	vm_clock_catch_up(vm);
 	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
-		io_write_logged(vm, &vm->mmio, paddr, size, v);
+		io_write_logged(vm, &vm->mem, paddr, size, v);
 	else
-		iospace_write(&vm->mmio, paddr, size, v);
+		region_write(&vm->mem, paddr, size, v);
 	vm_kick_check(vm);
 }
 
@@ -59,7 +59,7 @@ uint32_t vm_io_pio_in(struct vm *vm, uint16_t port, unsigned size)
 	vm_clock_catch_up(vm);
 	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
 		return (uint32_t)io_read_logged(vm, &vm->ports, port, size);
-	return (uint32_t)iospace_read(&vm->ports, port, size);
+	return (uint32_t)region_read(&vm->ports, port, size);
 }
 
 void vm_io_pio_out(struct vm *vm, uint16_t port, unsigned size, uint32_t v)
@@ -68,7 +68,7 @@ void vm_io_pio_out(struct vm *vm, uint16_t port, unsigned size, uint32_t v)
 	if (unlikely(qlog_on(&vm->qlog, CPU_LOG_GUEST)))
 		io_write_logged(vm, &vm->ports, port, size, v);
 	else
-		iospace_write(&vm->ports, port, size, v);
+		region_write(&vm->ports, port, size, v);
 	vm_kick_check(vm);
 }
 
@@ -77,7 +77,7 @@ void vm_io_pio_out(struct vm *vm, uint16_t port, unsigned size, uint32_t v)
 static uint8_t *bus_ram_page(void *opaque, uint64_t paddr, bool write)
 {
 	struct vm *vm = opaque;
-	return guest_mem_ptr(&vm->gm, paddr, 4096);
+	return region_ram_page(&vm->mem, paddr, write);
 }
 
 static uint64_t bus_mmio_read(void *opaque, uint64_t paddr, unsigned size)
@@ -106,12 +106,14 @@ static uint32_t bus_pio_string(void *opaque, uint16_t port, unsigned size, bool 
 			       uint64_t paddr, uint32_t count, bool down)
 {
 	struct vm *vm = opaque;
-	const struct io_window *w = iospace_find(&vm->ports, port);
+	const struct region_flat *f = region_find(&vm->ports, port);
+	const struct region *r = f ? f->r : NULL;
 
-	if (!w || !w->ops->string || port + size > w->base + w->len)
+	if (!r || r->d.kind != REGION_IO || !r->d.ops->string || port + size > f->end)
 		return 0;
 	vm_clock_catch_up(vm);
-	return w->ops->string(w->opaque, port - w->base, size, in, paddr, count, down);
+	return r->d.ops->string(r->d.opaque, f->off + (port - f->start), size, in, paddr,
+				count, down);
 }
 
 static uint8_t bus_intr_ack(void *opaque)

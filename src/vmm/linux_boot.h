@@ -21,7 +21,7 @@
 
 #include "cpu/state.h"
 #include "lib/compiler.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define LINUX_GDT_ADDR 0x6000u
 #define LINUX_BOOT_PARAMS_ADDR 0x7000u

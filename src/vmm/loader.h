@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cpu/state.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 static inline uint16_t ld_rd16(const uint8_t *p)
 {

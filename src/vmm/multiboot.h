@@ -11,7 +11,7 @@
 
 #include "cpu/state.h"
 #include "lib/compiler.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define MB_BOOTLOADER_MAGIC 0x2BADB002u
 

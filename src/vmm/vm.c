@@ -84,6 +84,51 @@ static int gdb_open(struct vm *vm)
 	return r;
 }
 
+/* Guest RAM as regions of the memory map, the PC's layout (guest_mem.h):
+ * below the VGA window, from 0xC0000 to the PCI hole, and above 4 GiB.
+ * Platform windows and device models' windows sit beside them at the
+ * same priority, so none can overlap RAM. */
+static int ram_regions(struct vm *vm)
+{
+	struct gm_range ram[4];
+	size_t n = guest_mem_ranges(&vm->gm, ram, 4);
+
+	for (size_t i = 0; i < n; i++) {
+		struct region_desc d = {
+			.name = "ram", .kind = REGION_RAM, .base = ram[i].start,
+			.size = ram[i].len, .enabled = true,
+			.host = vm->gm.host + guest_mem_offset(&vm->gm, ram[i].start),
+		};
+		int r = region_add(&vm->mem, &d, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The memory map changed: the vCPU's translations and the code decoded
+ * from the range are stale before its next instruction. */
+static void mem_changed(void *opaque, uint64_t start, uint64_t end)
+{
+	struct vm *vm = opaque;
+	vcpu_flush_tlb(&vm->vcpu);
+	vcpu_invalidate_code(&vm->vcpu, start, end - start);
+}
+
+/* Dirty bits were cleared: the next write to each page must miss. */
+static void mem_revoke_writes(void *opaque)
+{
+	struct vm *vm = opaque;
+	vcpu_flush_tlb(&vm->vcpu);
+}
+
+/* A store that reached RAM through the MMIO path (a page a window cuts). */
+static void mem_ram_written(void *opaque, uint64_t addr, uint64_t len)
+{
+	struct vm *vm = opaque;
+	vcpu_invalidate_code(&vm->vcpu, addr, len);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	const struct vcpu_engine *engine = cfg->no_jit ? &vcpu_engine_interp
@@ -98,8 +143,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	r = guest_mem_create(&vm->gm, cfg->ram_bytes);
 	if (r < 0)
 		return r;
-	iospace_init(&vm->ports, "port");
-	iospace_init(&vm->mmio, "mmio");
+	r = region_map_init(&vm->ports, "port", 0x10000);
+	if (r == 0)
+		r = region_map_init(&vm->mem, "mmio", 0);
+	if (r == 0)
+		r = ram_regions(vm);
+	if (r < 0)
+		goto fail_mem;
 	vclock_init(&vm->clock, 0);
 	vm->start_host_ns = mono_ns();
 	/* The default CPU, with the local APIC it now has (CPUID.1:EDX.APIC). */
@@ -112,6 +162,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = -ENOMEM;
 		goto fail_mem;
 	}
+	region_map_set_listener(&vm->mem, &(struct region_listener){
+		vm, mem_changed, mem_revoke_writes, mem_ram_written});
 	if (cfg->perf_map) {
 		struct cpu *emu = vcpu_emulator(&vm->vcpu);
 		char path[64];
@@ -158,8 +210,8 @@ fail_board:
 fail_log:
 	engine->destroy(vm->vcpu.e);
 fail_mem:
-	iospace_destroy(&vm->mmio);
-	iospace_destroy(&vm->ports);
+	region_map_destroy(&vm->mem);
+	region_map_destroy(&vm->ports);
 	guest_mem_destroy(&vm->gm);
 	return r;
 }
@@ -171,8 +223,8 @@ void vm_destroy(struct vm *vm)
 	vm_board_unwire(vm);
 	qlog_close(&vm->qlog);
 	vm->vcpu.ops->destroy(vm->vcpu.e);
-	iospace_destroy(&vm->mmio);
-	iospace_destroy(&vm->ports);
+	region_map_destroy(&vm->mem);
+	region_map_destroy(&vm->ports);
 	guest_mem_destroy(&vm->gm);
 }
 

@@ -12,14 +12,14 @@
 
 #include "cpu/cpu.h"
 #include "vmm/engine.h"
-#include "dev/iospace.h"
 #include "dev/vclock.h"
 #include "lib/compiler.h"
 #include "vmm/acpi.h"
 #include "vmm/config.h"
 #include "vmm/dm_link.h"
 #include "dm/backend/console.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
+#include "mem/region.h"
 #include "vmm/platform/acpi_pm.h"
 #include "vmm/platform/ioapic.h"
 #include "vmm/platform/lapic.h"
@@ -43,7 +43,9 @@ struct vm {
 	struct guest_mem gm;
 	struct vcpu vcpu;       /* the vCPU on its engine (engine.h) */
 	struct vclock clock;
-	struct iospace ports, mmio;
+	/* The port space and guest-physical memory (RAM, platform MMIO,
+	 * device models' windows) as region maps. */
+	struct region_map ports, mem;
 	uint64_t start_host_ns; /* real-time mode: host time at clock 0 */
 	/* Real-time mode: a host timer at the next virtual deadline ends
 	 * the vCPU's burst, so guest timers are not late by a burst. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev/iospace.h"
+#include "mem/region.h"
 #include "dm/hw/fw_cfg.h"
 #include "dm/hw/fw_cfg_pc.h"
 #include "tests/tap.h"
@@ -59,7 +59,7 @@ struct rig {
 	struct ram ram;
 	struct dma_space dma;
 	struct fw_cfg fw;
-	struct iospace ports;
+	struct region_map ports;
 	uint8_t *snap;
 };
 
@@ -71,17 +71,17 @@ static void rig_init(struct rig *g)
 	g->dma = (struct dma_space){ram_read, ram_write, &g->ram};
 	if (!g->ram.mem || !g->snap || fw_cfg_init(&g->fw, &g->dma))
 		abort();
-	iospace_init(&g->ports, "port");
-	if (iospace_claim(&g->ports, FW_CFG_IO_BASE, FW_CFG_IO_LEN,
+	if (region_map_init(&g->ports, "port", 0x10000) < 0 ||
+	    region_claim(&g->ports, FW_CFG_IO_BASE, FW_CFG_IO_LEN,
 			  &fw_cfg_io_ops, &g->fw, "fw_cfg") ||
-	    iospace_claim(&g->ports, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN,
+	    region_claim(&g->ports, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN,
 			  &fw_cfg_dma_ops, &g->fw, "fw_cfg-dma"))
 		abort();
 }
 
 static void rig_destroy(struct rig *g)
 {
-	iospace_destroy(&g->ports);
+	region_map_destroy(&g->ports);
 	fw_cfg_destroy(&g->fw);
 	free(g->ram.mem);
 	free(g->snap);
@@ -103,12 +103,12 @@ static size_t changed(const struct rig *g)
 
 static void sel(struct rig *g, uint16_t key)
 {
-	iospace_write(&g->ports, FW_CFG_IO_BASE, 2, key);
+	region_write(&g->ports, FW_CFG_IO_BASE, 2, key);
 }
 
 static uint8_t rd(struct rig *g)
 {
-	return (uint8_t)iospace_read(&g->ports, FW_CFG_IO_BASE + 1, 1);
+	return (uint8_t)region_read(&g->ports, FW_CFG_IO_BASE + 1, 1);
 }
 
 static void rdn(struct rig *g, void *buf, size_t n)
@@ -170,9 +170,9 @@ static void desc_put(struct rig *g, uint64_t desc, uint32_t control,
 static uint32_t dma_go(struct rig *g, uint64_t desc)
 {
 	if (desc >> 32)
-		iospace_write(&g->ports, FW_CFG_DMA_BASE, 4,
+		region_write(&g->ports, FW_CFG_DMA_BASE, 4,
 			      __builtin_bswap32((uint32_t)(desc >> 32)));
-	iospace_write(&g->ports, FW_CFG_DMA_BASE + 4, 4,
+	region_write(&g->ports, FW_CFG_DMA_BASE + 4, 4,
 		      __builtin_bswap32((uint32_t)desc));
 	return ram_ok(desc, 4) ? (uint32_t)be(g->ram.mem + desc, 4) : 0xdeadbeef;
 }
@@ -232,13 +232,13 @@ static void test_traditional(struct tap *t)
 	       "ID: traditional interface and DMA");
 	read_item(&g, FW_CFG_SIGNATURE | FW_CFG_WRITE_CHANNEL, b, 4);
 	tap_ok(t, !memcmp(b, "QEMU", 4), "the write-channel bit is ignored when selecting");
-	tap_ok(t, iospace_read(&g.ports, FW_CFG_DMA_BASE, 4) == 0x554d4551 &&
-	       iospace_read(&g.ports, FW_CFG_DMA_BASE + 4, 4) == 0x47464320,
+	tap_ok(t, region_read(&g.ports, FW_CFG_DMA_BASE, 4) == 0x554d4551 &&
+	       region_read(&g.ports, FW_CFG_DMA_BASE + 4, 4) == 0x47464320,
 	       "the DMA address register reads \"QEMU CFG\" in port order");
-	tap_ok(t, iospace_read(&g.ports, FW_CFG_DMA_BASE, 8) == 0x47464320554d4551ull,
+	tap_ok(t, region_read(&g.ports, FW_CFG_DMA_BASE, 8) == 0x47464320554d4551ull,
 	       "and as one 64-bit read");
-	tap_ok(t, iospace_read(&g.ports, FW_CFG_DMA_BASE, 2) == 0xffff &&
-	       iospace_read(&g.ports, FW_CFG_DMA_BASE, 1) == 0xff,
+	tap_ok(t, region_read(&g.ports, FW_CFG_DMA_BASE, 2) == 0xffff &&
+	       region_read(&g.ports, FW_CFG_DMA_BASE, 1) == 0xff,
 	       "8- and 16-bit accesses to the DMA register are refused");
 
 	tap_ok(t, fw_cfg_add_u16(&g.fw, FW_CFG_NB_CPUS, 0x1234) == 0 &&
@@ -270,8 +270,8 @@ static void test_traditional(struct tap *t)
 		ok &= rd(&g) == 0;
 	tap_ok(t, ok, "reads past the end give 0, however many");
 	sel(&g, FW_CFG_KERNEL_ADDR);
-	tap_ok(t, (uint8_t)iospace_read(&g.ports, FW_CFG_IO_BASE, 1) == 0xef &&
-	       iospace_read(&g.ports, FW_CFG_IO_BASE, 2) == 0xadbe,
+	tap_ok(t, (uint8_t)region_read(&g.ports, FW_CFG_IO_BASE, 1) == 0xef &&
+	       region_read(&g.ports, FW_CFG_IO_BASE, 2) == 0xadbe,
 	       "byte reads at the selector port and 16-bit reads also take data bytes");
 	sel(&g, 0x3000);
 	tap_ok(t, rd(&g) == 0 && rd(&g) == 0, "an absent key reads zeros");
@@ -279,13 +279,13 @@ static void test_traditional(struct tap *t)
 	tap_ok(t, rd(&g) == 0, "key 0xffff reads zeros");
 
 	sel(&g, FW_CFG_NB_CPUS);
-	iospace_write(&g.ports, FW_CFG_IO_BASE + 1, 1, 0x55);
-	iospace_write(&g.ports, FW_CFG_IO_BASE, 1, FW_CFG_SIGNATURE);
+	region_write(&g.ports, FW_CFG_IO_BASE + 1, 1, 0x55);
+	region_write(&g.ports, FW_CFG_IO_BASE, 1, FW_CFG_SIGNATURE);
 	tap_ok(t, rd(&g) == 0x34 && rd(&g) == 0x12 &&
 	       read_int(&g, FW_CFG_NB_CPUS, 2) == 0x1234,
 	       "byte writes change neither the item nor the selection");
 	sel(&g, FW_CFG_SIGNATURE);
-	iospace_write(&g.ports, FW_CFG_IO_BASE, 4, FW_CFG_NB_CPUS);
+	region_write(&g.ports, FW_CFG_IO_BASE, 4, FW_CFG_NB_CPUS);
 	tap_ok(t, g.fw.selector == FW_CFG_SIGNATURE && rd(&g) == 'Q',
 	       "a 32-bit write is split into ignored bytes");
 
@@ -506,7 +506,7 @@ static void test_dma(struct tap *t)
 	tap_ok(t, changed(&g) == 0 && g.ram.writes == 0, "a descriptor wrapping past 2^64: nothing done");
 	memset(g.ram.mem + RAM_SIZE - 8, 0, 8);
 	put_be(g.ram.mem + RAM_SIZE - 8, FW_CFG_DMA_READ, 4);
-	iospace_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(RAM_SIZE - 8));
+	region_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(RAM_SIZE - 8));
 	tap_ok(t, be(g.ram.mem + RAM_SIZE - 8, 4) == FW_CFG_DMA_ERROR,
 	       "a descriptor running past RAM: ERROR in its control word");
 
@@ -525,21 +525,21 @@ static void test_dma(struct tap *t)
 	       FW_CFG_DMA_READ, 4);
 	put_be(g.ram.mem + 0x1004, 4, 4);
 	put_be(g.ram.mem + 0x1008, 0x2000, 8);
-	iospace_write(&g.ports, FW_CFG_DMA_BASE, 8, __builtin_bswap64(0x1000));
+	region_write(&g.ports, FW_CFG_DMA_BASE, 8, __builtin_bswap64(0x1000));
 	tap_ok(t, be(g.ram.mem + 0x1000, 4) == 0 && !memcmp(g.ram.mem + 0x2000, "QEMU", 4),
 	       "a 64-bit write starts the transfer");
 	memset(g.ram.mem + 0x2000, 0, 4);
 	put_be(g.ram.mem + 0x1000, (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_SELECT |
 	       FW_CFG_DMA_READ, 4);
-	iospace_write(&g.ports, FW_CFG_DMA_BASE, 4, 0);
+	region_write(&g.ports, FW_CFG_DMA_BASE, 4, 0);
 	tap_ok(t, be(g.ram.mem + 0x1000, 4) != 0, "writing the high half alone starts nothing");
-	iospace_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(0x1000));
+	region_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(0x1000));
 	tap_ok(t, be(g.ram.mem + 0x1000, 4) == 0 && !memcmp(g.ram.mem + 0x2000, "QEMU", 4),
 	       "the low half starts it");
-	iospace_write(&g.ports, FW_CFG_DMA_BASE, 4, __builtin_bswap32(1));
-	iospace_write(&g.ports, FW_CFG_DMA_BASE, 4, 0);
+	region_write(&g.ports, FW_CFG_DMA_BASE, 4, __builtin_bswap32(1));
+	region_write(&g.ports, FW_CFG_DMA_BASE, 4, 0);
 	put_be(g.ram.mem + 0x1000, FW_CFG_DMA_READ, 4);
-	iospace_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(0x1000));
+	region_write(&g.ports, FW_CFG_DMA_BASE + 4, 4, __builtin_bswap32(0x1000));
 	tap_ok(t, be(g.ram.mem + 0x1000, 4) == 0, "a second high-half write replaces the first");
 	rig_destroy(&g);
 }

@@ -1,6 +1,7 @@
-/* Register-window dispatch: claims and overlaps, the size rules (split,
- * widen, byte-wise for unaccepted sizes), unclaimed accesses, straddles. */
-#include "dev/iospace.h"
+/* Register-window dispatch (the I/O windows of a region map, as a port
+ * space): claims and overlaps, the size rules (split, widen, byte-wise for
+ * unaccepted sizes), unclaimed accesses, straddles. */
+#include "mem/region.h"
 #include <errno.h>
 #include "tests/tap.h"
 
@@ -42,55 +43,56 @@ static const struct io_ops words_only = {
 int main(void)
 {
 	struct tap t = {0};
-	struct iospace s;
+	struct region_map s;
 	struct regs a = {0}, b = {0}, c = {0};
 	uint64_t v;
 
-	iospace_init(&s, "port");
-	tap_ok(&t, iospace_claim(&s, 0x20, 2, &bytes_only, &a, "a") == 0, "claim a");
-	tap_ok(&t, iospace_claim(&s, 0x40, 8, &dword_impl, &b, "b") == 0, "claim b");
-	tap_ok(&t, iospace_claim(&s, 0x10, 4, &words_only, &c, "c") == 0, "claim c before a");
-	tap_ok(&t, iospace_claim(&s, 0x21, 1, &bytes_only, &a, "x") == -EBUSY,
+	if (region_map_init(&s, "port", 0x10000) < 0)
+		return 1;
+	tap_ok(&t, region_claim(&s, 0x20, 2, &bytes_only, &a, "a") == 0, "claim a");
+	tap_ok(&t, region_claim(&s, 0x40, 8, &dword_impl, &b, "b") == 0, "claim b");
+	tap_ok(&t, region_claim(&s, 0x10, 4, &words_only, &c, "c") == 0, "claim c before a");
+	tap_ok(&t, region_claim(&s, 0x21, 1, &bytes_only, &a, "x") == -EBUSY,
 	       "an overlapping claim is refused");
-	tap_ok(&t, iospace_claim(&s, 0x3f, 2, &bytes_only, &a, "x") == -EBUSY,
+	tap_ok(&t, region_claim(&s, 0x3f, 2, &bytes_only, &a, "x") == -EBUSY,
 	       "overlapping the start of a window is refused");
-	tap_ok(&t, iospace_claim(&s, 0, 0, &bytes_only, &a, "x") == -EINVAL,
+	tap_ok(&t, region_claim(&s, 0, 0, &bytes_only, &a, "x") == -EINVAL,
 	       "an empty range is refused");
 
-	iospace_write(&s, 0x20, 2, 0xbbaa);
+	region_write(&s, 0x20, 2, 0xbbaa);
 	tap_ok(&t, a.b[0] == 0xaa && a.b[1] == 0xbb && a.last_size == 1,
 	       "a word to a byte device becomes two byte cycles");
 	b.calls = 0;
-	iospace_write(&s, 0x41, 1, 0x5a);
+	region_write(&s, 0x41, 1, 0x5a);
 	tap_ok(&t, b.b[1] == 0x5a && b.calls == 2 && b.last_size == 4,
 	       "a byte to a dword-implemented window is read, merged, written");
-	v = iospace_read(&s, 0x42, 2);
+	v = region_read(&s, 0x42, 2);
 	tap_ok(&t, v == 0 && b.last_size == 4, "a word read is widened to a dword");
-	iospace_write(&s, 0x40, 8, 0x1122334455667788ull);
+	region_write(&s, 0x40, 8, 0x1122334455667788ull);
 	tap_ok(&t, b.b[0] == 0x88 && b.b[3] == 0x55 && b.b[4] == 0x44 &&
 		       b.b[7] == 0x11 && b.last_size == 4,
 	       "a qword the window does not accept goes byte by byte (each widened)");
-	v = iospace_read(&s, 0x80, 4);
+	v = region_read(&s, 0x80, 4);
 	tap_ok(&t, v == 0xffffffffu && s.unclaimed_reads == 1,
 	       "an unclaimed read is all-ones at its width, counted once");
-	iospace_write(&s, 0x80, 1, 0);
+	region_write(&s, 0x80, 1, 0);
 	tap_ok(&t, s.unclaimed_writes == 1, "unclaimed writes are counted");
 	a.calls = 0;
-	v = iospace_read(&s, 0x1f, 2);
+	v = region_read(&s, 0x1f, 2);
 	tap_ok(&t, v == 0xffff && a.calls == 0,
 	       "a word read at an unclaimed port is ignored whole, not split onto "
 	       "the next port's device (%#llx, %u calls)", (unsigned long long)v, a.calls);
-	iospace_write(&s, 0x1e, 4, 0x11223344);
+	region_write(&s, 0x1e, 4, 0x11223344);
 	tap_ok(&t, a.calls == 0 && a.b[0] == 0xaa && a.b[1] == 0xbb && s.unclaimed_writes == 2,
 	       "so is a dword write (out dx, eax at 0xcf8 never reaches 0xcf9)");
-	v = iospace_read(&s, 0x21, 2);
+	v = region_read(&s, 0x21, 2);
 	tap_ok(&t, v == 0xffbb, "a read straddling out of a window: its byte, then all-ones (%#llx)",
 	       (unsigned long long)v);
 	c.calls = 0;
-	v = iospace_read(&s, 0x10, 1);
+	v = region_read(&s, 0x10, 1);
 	tap_ok(&t, v == 0xff && c.calls == 0,
 	       "a byte read of a word-only window is unclaimed");
-	tap_ok(&t, iospace_find(&s, 0x47) && !iospace_find(&s, 0x48), "find at the edges");
-	iospace_destroy(&s);
+	tap_ok(&t, region_find(&s, 0x47) && !region_find(&s, 0x48), "find at the edges");
+	region_map_destroy(&s);
 	return tap_done(&t);
 }

@@ -15,7 +15,7 @@
 #include "vmm/dm_link.h"
 
 struct fake_vm {
-	struct iospace ports, mmio;
+	struct region_map ports, mem;
 	struct vclock clock;
 	struct guest_mem gm;
 	bool failed;
@@ -104,12 +104,13 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	memset(&vm, 0, sizeof(vm));
 	dev_props_init(&specs[0].props, dev_kind_find("isa-serial"));
 	dev_props_init(&specs[1].props, dev_kind_find("i8042"));
-	iospace_init(&vm.ports, "port");
-	iospace_init(&vm.mmio, "mmio");
+	if (region_map_init(&vm.ports, "port", 0x10000) < 0 ||
+	    region_map_init(&vm.mem, "mmio", 0) < 0)
+		exit(1);
 	vclock_init(&vm.clock, 0);
 	if (guest_mem_create(&vm.gm, 16u << 20) < 0)
 		exit(1);
-	host = (struct dm_link_host){&vm.ports, &vm.mmio, &vm.clock, &vm.gm,
+	host = (struct dm_link_host){&vm.ports, &vm.mem, &vm.clock, &vm.gm,
 				     {dma_rd, dma_wr, &vm}, true, 0, &vm,
 				     h_now, h_line, h_exit, h_reset, h_dirty, h_failed, NULL};
 	r = dm_link_start(&l, &o, &host, specs, 2, err, sizeof(err));
@@ -120,10 +121,10 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 
 	/* The UART's scratch register and line control; the i8042's
 	 * command byte (0x60 command, then its value). */
-	iospace_write(&vm.ports, 0x3ff, 1, 0x5a);
-	iospace_write(&vm.ports, 0x3fb, 1, 0x1b);
-	iospace_write(&vm.ports, 0x64, 1, 0x60);
-	iospace_write(&vm.ports, 0x60, 1, 0x45);
+	region_write(&vm.ports, 0x3ff, 1, 0x5a);
+	region_write(&vm.ports, 0x3fb, 1, 0x1b);
+	region_write(&vm.ports, 0x64, 1, 0x60);
+	region_write(&vm.ports, 0x60, 1, 0x45);
 	r = dm_link_save(&l, collect, &s);
 	com = find(&s, "com1");
 	kbd = find(&s, "kbd");
@@ -132,10 +133,10 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	if (com < 0 || kbd < 0)
 		exit(1);
 
-	iospace_write(&vm.ports, 0x3ff, 1, 0x11);
-	iospace_write(&vm.ports, 0x3fb, 1, 0x03);
-	iospace_write(&vm.ports, 0x64, 1, 0x60);
-	iospace_write(&vm.ports, 0x60, 1, 0x01);
+	region_write(&vm.ports, 0x3ff, 1, 0x11);
+	region_write(&vm.ports, 0x3fb, 1, 0x03);
+	region_write(&vm.ports, 0x64, 1, 0x60);
+	region_write(&vm.ports, 0x60, 1, 0x01);
 
 	/* A state cut short, next to a good one: refused, and neither
 	 * device changes (all or none). */
@@ -144,9 +145,9 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	r = dm_link_load(&l, rec, 2);
 	tap_ok(t, r < 0 && r != -EIO && !vm.failed,
 	       "%s: a truncated state is refused, the dm lives on (%d)", how, r);
-	iospace_write(&vm.ports, 0x64, 1, 0x20);
-	tap_ok(t, iospace_read(&vm.ports, 0x3ff, 1) == 0x11 &&
-		  iospace_read(&vm.ports, 0x60, 1) == 0x01,
+	region_write(&vm.ports, 0x64, 1, 0x20);
+	tap_ok(t, region_read(&vm.ports, 0x3ff, 1) == 0x11 &&
+		  region_read(&vm.ports, 0x60, 1) == 0x01,
 	       "%s: after a refused load no device changed", how);
 
 	rec[0] = (struct dm_state_rec){"nobody", s.data[com], s.len[com]};
@@ -162,11 +163,11 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	rec[1] = (struct dm_state_rec){"kbd", s.data[kbd], s.len[kbd]};
 	r = dm_link_load(&l, rec, 2);
 	tap_ok(t, r == 0, "%s: the saved states load (%d)", how, r);
-	tap_ok(t, iospace_read(&vm.ports, 0x3ff, 1) == 0x5a &&
-		  iospace_read(&vm.ports, 0x3fb, 1) == 0x1b,
+	tap_ok(t, region_read(&vm.ports, 0x3ff, 1) == 0x5a &&
+		  region_read(&vm.ports, 0x3fb, 1) == 0x1b,
 	       "%s: the UART reads back what was saved", how);
-	iospace_write(&vm.ports, 0x64, 1, 0x20);
-	tap_ok(t, iospace_read(&vm.ports, 0x60, 1) == 0x45,
+	region_write(&vm.ports, 0x64, 1, 0x20);
+	tap_ok(t, region_read(&vm.ports, 0x60, 1) == 0x45,
 	       "%s: the i8042's command byte is the saved one", how);
 	tap_ok(t, !vm.failed, "%s: the link never failed (%s)", how,
 	       vm.failed ? vm.why : "ok");
@@ -174,8 +175,8 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	saved_free(&s);
 	dm_link_stop(&l);
 	guest_mem_destroy(&vm.gm);
-	iospace_destroy(&vm.mmio);
-	iospace_destroy(&vm.ports);
+	region_map_destroy(&vm.mem);
+	region_map_destroy(&vm.ports);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tests/tap.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 int main(void)
 {

@@ -4,7 +4,8 @@
 # model that tries to reach the host, the vmm names the dead dm and exits
 # with the device-model-failure status (6), nothing on the host changes; a
 # hostile dm's random and malformed answers stop the guest cleanly; claims
-# that overlap are refused by name; a second dm serves chosen devices.
+# that overlap are refused by name; a second dm serves chosen devices; a
+# dm's windows move while the guest runs (winmove.asm).
 dir=$(dirname "$0")
 v2e="$dir/../v2e"
 k="$dir/vmm"
@@ -35,6 +36,15 @@ for mode in process inprocess; do
 	out=$("$v2e" -kernel "$k/dmprobe.mb" -append s -serial stdio -dm $mode $dx -icount </dev/null 2>&1); st=$?
 	[ $st -eq 67 ] && [ "$out" = "rep outsb to COM1" ]
 	ok $? "REP OUTSB and REP INSB through the device model ($mode) ($st: $out)"
+done
+
+for mode in process inprocess; do
+	for clock in -icount ""; do
+		out=$(timeout 60 "$v2e" -kernel "$k/winmove.mb" $dx -device test-sandbox,iobase=0x720 \
+			-dm $mode $clock </dev/null 2>&1); st=$?
+		[ $st -eq 67 ]
+		ok $? "a device model moves, adds and removes its windows under the running guest ($mode${clock:+, $clock}; status $st: $out)"
+	done
 done
 
 out=$("$v2e" -kernel "$k/dmprobe.mb" -append l $dx -icount </dev/null 2>&1); st=$?

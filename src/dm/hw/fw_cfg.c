@@ -578,7 +578,7 @@ const struct io_ops fw_cfg_dma_ops = {
 
 #include "dev/kind.h"
 #include "dm/hw/fw_cfg_pc.h"
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 struct fw_cfg_dev {
 	struct fw_cfg fw; /* first: the device's state is fw_cfg's */

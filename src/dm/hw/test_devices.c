@@ -1,6 +1,8 @@
 /* Test-only devices (see test_devices.h). */
 #include "dm/hw/test_devices.h"
 
+#include "dev/kind.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -40,17 +42,42 @@ static int try_forbidden(unsigned what)
 	return 0;
 }
 
+static uint64_t extra_read(void *opaque, uint64_t off, unsigned size)
+{
+	return 0xa5;
+}
+
+static void extra_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+}
+
+static const struct io_ops extra_ops = {extra_read, extra_write, IO_SIZE_1, IO_SIZE_1};
+
 static uint64_t sandbox_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct test_device *t = opaque;
-	return off == 0 ? t->result : 0;
+	return off == 0 ? t->result : off == 4 ? t->base : 0;
 }
 
 static void sandbox_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
 	struct test_device *t = opaque;
-	if (off == 0)
+	const struct dev_ctx *c = t->ctx;
+	uint16_t port = (uint16_t)v;
+
+	if (off == 0) {
 		t->result = (uint32_t)try_forbidden((unsigned)v);
+	} else if (off == 4 && c) {
+		/* A refused move (onto another window) leaves it where it is. */
+		if (c->window(c, DEV_SPACE_PIO, t->base, DEV_WIN_MOVE, port) == 0)
+			t->base = port;
+	} else if (off == 6 && c) {
+		if (t->extra && c->window(c, DEV_SPACE_PIO, t->extra, DEV_WIN_REMOVE, 0) == 0)
+			t->extra = 0;
+		if (port && !t->extra &&
+		    c->claim(c, DEV_SPACE_PIO, port, 1, 0, &extra_ops, t) == 0)
+			t->extra = port;
+	}
 }
 
 static const struct io_ops sandbox_ops = {
@@ -82,7 +109,6 @@ static const struct io_ops dma_ops = {
 
 #include <stdio.h>
 
-#include "dev/kind.h"
 #include "lib/vstate.h"
 
 static const struct dev_prop test_props[] = {
@@ -95,6 +121,8 @@ static int test_create(void *dev, const struct dev_ctx *c, const struct io_ops *
 	struct test_device *t = dev;
 	t->dma = c->dma;
 	t->irq = c->line(c, DEV_LINE_ISA0 + 5);
+	t->ctx = c;
+	t->base = p->num[0];
 	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, 0, ops, t);
 }
 

@@ -7,6 +7,10 @@
  * 3 socket(AF_INET), 4 ptrace(PTRACE_TRACEME), 5 create a file in /tmp.
  * If the attempt returns instead of killing the process, base+0 reads
  * back the errno it failed with (0: it succeeded, the sandbox leaked).
+ * It also moves its own window while the guest runs: base+4 reads the
+ * window's base, and a write of P (2 or 4 bytes) moves the window to
+ * port P; a write of P to base+6 adds a one-port window at P that reads
+ * 0xa5 (0 removes it again).
  *
  * test-dma (8 ports): base+0 (4 bytes) holds a guest-physical address,
  * writing 4 bytes to base+4 stores them there through the DMA contract;
@@ -19,11 +23,16 @@
 #include "dev/device.h"
 #include "dev/dma.h"
 
+struct dev_ctx;
+
 struct test_device {
 	const struct dma_space *dma;
 	const struct irq_line *irq;
 	uint32_t reg[2];
 	uint32_t result;
+	/* test-sandbox's windows: where they are now */
+	const struct dev_ctx *ctx;
+	uint64_t base, extra;
 };
 
 #endif

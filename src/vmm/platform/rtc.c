@@ -92,7 +92,7 @@ const struct vs_desc rtc_state = {
 	rtc_post_load,
 };
 
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #define NS_PER_SEC 1000000000ll
 #define RTC_HZ 32768u

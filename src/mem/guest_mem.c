@@ -1,6 +1,6 @@
 /* Guest RAM on a memfd (see guest_mem.h). The memfd holds RAM bytes
  * contiguously; guest-physical addresses map onto it around the holes. */
-#include "vmm/guest_mem.h"
+#include "mem/guest_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * legacy VGA window at 640 KiB, the 0xC0000-0xFFFFF area as RAM (the
  * firmware shadows itself there), RAM up to the PCI hole below 4 GiB, and
  * the rest above 4 GiB. Nothing else (MMIO, the hole) is RAM. */
-#ifndef V2E_VMM_GUEST_MEM_H
-#define V2E_VMM_GUEST_MEM_H
+#ifndef V2E_MEM_GUEST_MEM_H
+#define V2E_MEM_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
