@@ -6,21 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
+
 /* Bounds of the section DEV_KIND fills; weak, so a program without any
  * device still links (its table is empty). */
 extern const struct dev_kind *const __start_v2e_dev_kinds[] __attribute__((weak));
 extern const struct dev_kind *const __stop_v2e_dev_kinds[] __attribute__((weak));
-
-static int fail(char *err, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -119,39 +110,39 @@ int dev_prop_parse(struct dev_props *p, const char *key, const char *val,
 	unsigned long long v;
 
 	if (i < 0 || (user && k->props[i].internal))
-		return fail(err, n, "%s: no property '%s' (%s,help lists them)", k->name,
+		return err_say(err, n, -EINVAL, "%s: no property '%s' (%s,help lists them)", k->name,
 			    key, k->name);
 	d = &k->props[i];
 	if (!val)
-		return fail(err, n, "%s: property '%s' needs a value (%s=...)", k->name,
+		return err_say(err, n, -EINVAL, "%s: property '%s' needs a value (%s=...)", k->name,
 			    key, key);
 	switch (d->type) {
 	case DEV_PROP_NUM:
 		errno = 0;
 		v = strtoull(val, &end, 0);
 		if (!*val || *val == '-' || errno || *end || v < d->min || v > d->max)
-			return fail(err, n, "%s: %s=%s: a number from %#llx to %#llx", k->name,
+			return err_say(err, n, -EINVAL, "%s: %s=%s: a number from %#llx to %#llx", k->name,
 				    key, val, (unsigned long long)d->min,
 				    (unsigned long long)d->max);
 		p->num[i] = v;
 		break;
 	case DEV_PROP_BOOL:
 		if (!parse_bool(val, &p->num[i]))
-			return fail(err, n, "%s: %s=%s: on or off", k->name, key, val);
+			return err_say(err, n, -EINVAL, "%s: %s=%s: on or off", k->name, key, val);
 		break;
 	case DEV_PROP_CHARDEV:
 		if (!chardev_ok(val))
-			return fail(err, n, "%s: %s=%s: stdio, null or file:PATH", k->name, key,
+			return err_say(err, n, -EINVAL, "%s: %s=%s: stdio, null or file:PATH", k->name, key,
 				    val);
 		/* fall through */
 	case DEV_PROP_STR:
 		if (strlen(val) >= DEV_STR_MAX)
-			return fail(err, n, "%s: %s: longer than %d bytes", k->name, key,
+			return err_say(err, n, -EINVAL, "%s: %s: longer than %d bytes", k->name, key,
 				    DEV_STR_MAX - 1);
 		snprintf(p->str[i], DEV_STR_MAX, "%s", val);
 		break;
 	default:
-		return fail(err, n, "%s: property '%s' has no type", k->name, key);
+		return err_say(err, n, -EINVAL, "%s: property '%s' has no type", k->name, key);
 	}
 	p->given |= 1u << i;
 	return 0;
@@ -161,7 +152,7 @@ int dev_props_parse(struct dev_props *p, const char *list, char *err, size_t n)
 {
 	char buf[1024], *save, *tok;
 	if (strlen(list) >= sizeof(buf))
-		return fail(err, n, "%s: properties too long", p->kind->name);
+		return err_say(err, n, -EINVAL, "%s: properties too long", p->kind->name);
 	strcpy(buf, list);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -182,13 +173,13 @@ int dev_props_check(const struct dev_props *p, char *err, size_t n)
 		const struct dev_prop *d = &k->props[i];
 		uint64_t v = p->num[i];
 		if (d->type == DEV_PROP_NUM && (v < d->min || v > d->max))
-			return fail(err, n, "%s: %s=%#llx out of range", k->name, d->name,
+			return err_say(err, n, -EINVAL, "%s: %s=%#llx out of range", k->name, d->name,
 				    (unsigned long long)v);
 		if (d->type == DEV_PROP_BOOL && v > 1)
-			return fail(err, n, "%s: %s is not a bool", k->name, d->name);
+			return err_say(err, n, -EINVAL, "%s: %s is not a bool", k->name, d->name);
 		if ((d->type == DEV_PROP_STR || d->type == DEV_PROP_CHARDEV) &&
 		    !memchr(p->str[i], 0, DEV_STR_MAX))
-			return fail(err, n, "%s: %s is not a string", k->name, d->name);
+			return err_say(err, n, -EINVAL, "%s: %s is not a string", k->name, d->name);
 	}
 	return 0;
 }

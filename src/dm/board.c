@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+
 _Static_assert((int)DEV_LINE_ISA0 == (int)IOREQ_LINE_ISA0 &&
 	       (int)DEV_LINE_A20 == (int)IOREQ_LINE_A20,
 	       "the kinds' line numbers are the protocol's");
@@ -46,17 +48,6 @@ struct dm_device {
 	unsigned n_lines;
 	void *dev; /* the kind's instance, kind->size bytes */
 };
-
-static int fail(char *err, size_t n, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t n, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* ---- lines ---- */
 
@@ -155,10 +146,10 @@ int dm_spec_from_msg(struct dm_device_spec *s, struct ctl_device *m, char *err,
 	uint32_t seen = 0;
 
 	if (!k || k->where != DEV_IN_DM)
-		return fail(err, n, -ENOENT, "no device kind '%s' in a device model",
+		return err_say(err, n, -ENOENT, "no device kind '%s' in a device model",
 			    ctl_name(m->kind));
 	if (m->n_props > CTL_MAX_PROPS || m->n_fds > DEV_MAX_FDS)
-		return fail(err, n, -EINVAL, "%s: %u properties, %u descriptors", k->name,
+		return err_say(err, n, -EINVAL, "%s: %u properties, %u descriptors", k->name,
 			    m->n_props, m->n_fds);
 	memset(s, 0, sizeof(*s));
 	ctl_set_name(s->id, ctl_name(m->id));
@@ -167,10 +158,10 @@ int dm_spec_from_msg(struct dm_device_spec *s, struct ctl_device *m, char *err,
 		struct ctl_prop *p = &m->prop[i];
 		int j = dev_prop_find(k, ctl_name(p->name));
 		if (j < 0 || (seen & (1u << j)))
-			return fail(err, n, -EINVAL, "%s: property '%s' unknown or repeated",
+			return err_say(err, n, -EINVAL, "%s: property '%s' unknown or repeated",
 				    k->name, ctl_name(p->name));
 		if (!memchr(p->str, 0, CTL_STR_LEN))
-			return fail(err, n, -EINVAL, "%s: property '%s' unterminated", k->name,
+			return err_say(err, n, -EINVAL, "%s: property '%s' unterminated", k->name,
 				    ctl_name(p->name));
 		seen |= 1u << j;
 		s->props.num[j] = p->num;
@@ -211,12 +202,12 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 		char names[512];
 		close_fds(s->fds, s->n_fds);
 		dev_kind_names(names, sizeof(names), DEV_IN_DM, false);
-		return fail(err, errlen, -ENOENT, "'%s' is not a device-model kind (known: %s)",
+		return err_say(err, errlen, -ENOENT, "'%s' is not a device-model kind (known: %s)",
 			    k ? k->name : "?", names);
 	}
 	if (b->n_dev >= DM_MAX_DEVICES || s->n_fds > DEV_MAX_FDS) {
 		close_fds(s->fds, s->n_fds);
-		return fail(err, errlen, -E2BIG, "too many devices or descriptors");
+		return err_say(err, errlen, -E2BIG, "too many devices or descriptors");
 	}
 	r = dev_props_check(&s->props, err, errlen);
 	if (!r && k->check)
@@ -228,7 +219,7 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 		close_fds(s->fds, s->n_fds);
 		if (d)
 			free(d);
-		return r < 0 ? r : fail(err, errlen, -ENOMEM, "out of memory");
+		return r < 0 ? r : err_say(err, errlen, -ENOMEM, "out of memory");
 	}
 	d->b = b;
 	d->kind = k;
@@ -240,7 +231,7 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	b->dev[b->n_dev++] = d;
 	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)
-		fail(err, errlen, r, "%s: %s", d->id, strerror(-r));
+		err_say(err, errlen, r, "%s: %s", d->id, strerror(-r));
 	return r;
 }
 
@@ -287,7 +278,7 @@ int dm_board_load(struct dm_board *b, const char *id, const void *data, size_t l
 		if (strcmp(d->id, id))
 			continue;
 		if (!d->kind->state)
-			return fail(err, n, -EINVAL, "%s: a %s keeps no state", id,
+			return err_say(err, n, -EINVAL, "%s: a %s keeps no state", id,
 				    d->kind->name);
 		if (apply)
 			return vs_load(d->kind->state, d->dev, d->kind->size, data, len,
@@ -298,13 +289,13 @@ int dm_board_load(struct dm_board *b, const char *id, const void *data, size_t l
 		check_only.post_load = NULL;
 		scratch = malloc(d->kind->size);
 		if (!scratch)
-			return fail(err, n, -ENOMEM, "out of memory");
+			return err_say(err, n, -ENOMEM, "out of memory");
 		memcpy(scratch, d->dev, d->kind->size);
 		r = vs_load(&check_only, scratch, d->kind->size, data, len, err, n);
 		free(scratch);
 		return r;
 	}
-	return fail(err, n, -ENOENT, "no device '%.64s' on this board", id);
+	return err_say(err, n, -ENOENT, "no device '%.64s' on this board", id);
 }
 
 void dm_board_reset(struct dm_board *b)

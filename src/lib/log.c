@@ -46,3 +46,12 @@ void log_info(const char *fmt, ...)
 	log_line("", fmt, ap);
 	va_end(ap);
 }
+
+int err_say(char *err, size_t n, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return r;
+}

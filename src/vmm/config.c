@@ -4,6 +4,7 @@
 #include "vmm/config.h"
 #include "vmm/qlog.h"
 #include "vmm/gdbstub.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,17 +17,6 @@
 #define RAM_DEFAULT (128ull << 20) /* QEMU's default for PC machines */
 #define RAM_MIN (2ull << 20)
 #define RAM_MAX (64ull << 30)
-
-static int fail(char *err, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 {
@@ -76,11 +66,11 @@ static int opt_m(struct vm_config *c, const char *arg, char *err, size_t n)
 	if (!strncmp(arg, "size=", 5))
 		arg += 5;
 	if (strchr(arg, ','))
-		return fail(err, n, "-m: only a size is supported (no slots or maxmem): '%s'", arg);
+		return err_say(err, n, -EINVAL, "-m: only a size is supported (no slots or maxmem): '%s'", arg);
 	if (config_parse_size(arg, 1ull << 20, &v) < 0)
-		return fail(err, n, "-m: invalid size '%s'", arg);
+		return err_say(err, n, -EINVAL, "-m: invalid size '%s'", arg);
 	if (v < RAM_MIN || v > RAM_MAX)
-		return fail(err, n, "-m: %s is outside 2M..64G", arg);
+		return err_say(err, n, -EINVAL, "-m: %s is outside 2M..64G", arg);
 	c->ram_bytes = (v + 0xfff) & ~0xfffull;
 	return 0;
 }
@@ -90,9 +80,9 @@ static int opt_smp(struct vm_config *c, const char *arg, char *err, size_t n)
 	uint64_t v;
 	const char *num = !strncmp(arg, "cpus=", 5) ? arg + 5 : arg;
 	if (strchr(num, ',') || parse_num(num, 4096, &v) < 0 || v == 0)
-		return fail(err, n, "-smp: invalid '%s'", arg);
+		return err_say(err, n, -EINVAL, "-smp: invalid '%s'", arg);
 	if (v != 1)
-		return fail(err, n, "-smp %s: v2e runs one vCPU so far", arg);
+		return err_say(err, n, -EINVAL, "-smp %s: v2e runs one vCPU so far", arg);
 	c->smp = (unsigned)v;
 	return 0;
 }
@@ -101,10 +91,10 @@ static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	struct serial_config *s;
 	if (c->n_serial == CONFIG_MAX_SERIAL)
-		return fail(err, n, "-serial: at most %d ports (COM1-COM4)", CONFIG_MAX_SERIAL);
+		return err_say(err, n, -EINVAL, "-serial: at most %d ports (COM1-COM4)", CONFIG_MAX_SERIAL);
 	s = &c->serial[c->n_serial];
 	if (!strcmp(arg, "mon:stdio"))
-		return fail(err, n, "-serial mon:stdio: v2e has no monitor yet; use -serial stdio "
+		return err_say(err, n, -EINVAL, "-serial mon:stdio: v2e has no monitor yet; use -serial stdio "
 			    "(Ctrl-A X quits, Ctrl-A H lists the keys)");
 	if (!strcmp(arg, "stdio")) {
 		s->kind = SERIAL_STDIO;
@@ -114,11 +104,11 @@ static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
 		s->kind = SERIAL_FILE;
 		s->path = arg + 5;
 	} else {
-		return fail(err, n, "-serial %s: supported are stdio, file:PATH and none", arg);
+		return err_say(err, n, -EINVAL, "-serial %s: supported are stdio, file:PATH and none", arg);
 	}
 	for (unsigned i = 0; i < c->n_serial; i++)
 		if (s->kind == SERIAL_STDIO && c->serial[i].kind == SERIAL_STDIO)
-			return fail(err, n, "-serial stdio: only one port can use the terminal");
+			return err_say(err, n, -EINVAL, "-serial stdio: only one port can use the terminal");
 	c->n_serial++;
 	return 0;
 }
@@ -126,7 +116,7 @@ static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
 static int opt_display(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	if (strcmp(arg, "none"))
-		return fail(err, n, "-display %s: only 'none' is supported so far", arg);
+		return err_say(err, n, -EINVAL, "-display %s: only 'none' is supported so far", arg);
 	c->display_none = true;
 	return 0;
 }
@@ -139,7 +129,7 @@ static int opt_dm(struct vm_config *c, const char *arg, char *err, size_t n)
 	else if (!strcmp(arg, "process"))
 		c->dm_inprocess = false;
 	else
-		return fail(err, n, "-dm %s: 'process' (default) or 'inprocess'", arg);
+		return err_say(err, n, -EINVAL, "-dm %s: 'process' (default) or 'inprocess'", arg);
 	return 0;
 }
 
@@ -160,11 +150,11 @@ static int opt_dm_split(struct vm_config *c, const char *arg, char *err, size_t 
 		if (!k || k->where != DEV_IN_DM) {
 			char known[512];
 			dev_kind_names(known, sizeof(known), DEV_IN_DM, false);
-			return fail(err, n, "-dm-split: unknown device '%.*s' (devices: %s)",
+			return err_say(err, n, -EINVAL, "-dm-split: unknown device '%.*s' (devices: %s)",
 				    (int)len, p, known);
 		}
 		if (c->n_dm_split == CONFIG_MAX_DM_SPLIT)
-			return fail(err, n, "-dm-split: too many devices");
+			return err_say(err, n, -EINVAL, "-dm-split: too many devices");
 		c->dm_split[c->n_dm_split++] = k->name;
 		p += len + (p[len] == ',');
 	}
@@ -174,7 +164,7 @@ static int opt_dm_split(struct vm_config *c, const char *arg, char *err, size_t 
 static int opt_dm_timeout(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	if (parse_num(arg, 3600000, &c->dm_timeout_ms) < 0 || !c->dm_timeout_ms)
-		return fail(err, n, "-dm-timeout %s: milliseconds, 1..3600000", arg);
+		return err_say(err, n, -EINVAL, "-dm-timeout %s: milliseconds, 1..3600000", arg);
 	return 0;
 }
 
@@ -186,7 +176,7 @@ static int opt_jit(struct vm_config *c, const char *arg, char *err, size_t n)
 	else if (!strcmp(arg, "off"))
 		c->no_jit = true;
 	else
-		return fail(err, n, "-jit %s: 'on' (default) or 'off'", arg);
+		return err_say(err, n, -EINVAL, "-jit %s: 'on' (default) or 'off'", arg);
 	return 0;
 }
 
@@ -194,7 +184,7 @@ static int opt_jit(struct vm_config *c, const char *arg, char *err, size_t n)
 static int opt_dm_hostile(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	if (parse_num(arg, 1000000000, &c->dm_hostile) < 0 || !c->dm_hostile)
-		return fail(err, n, "-dm-hostile %s: a request count", arg);
+		return err_say(err, n, -EINVAL, "-dm-hostile %s: a request count", arg);
 	return 0;
 }
 #endif
@@ -209,7 +199,7 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 	struct dev_config *d;
 
 	if (strlen(arg) >= sizeof(buf))
-		return fail(err, n, "-device: argument too long");
+		return err_say(err, n, -EINVAL, "-device: argument too long");
 	strcpy(buf, arg);
 	name = strtok_r(buf, ",", &save);
 	if (!name || !strcmp(name, "help") || !strcmp(name, "?")) {
@@ -218,20 +208,20 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 	}
 	k = dev_kind_find(name);
 	if (!k)
-		return fail(err, n, "-device %s: unknown device '%s' (-device help lists them)",
+		return err_say(err, n, -EINVAL, "-device %s: unknown device '%s' (-device help lists them)",
 			    arg, name);
 	if (strstr(arg, ",help") || strstr(arg, ",?")) {
 		c->device_props = k;
 		return 0;
 	}
 	if (!k->user)
-		return fail(err, n, "-device %s: the board creates %s itself; -device cannot",
+		return err_say(err, n, -EINVAL, "-device %s: the board creates %s itself; -device cannot",
 			    arg, name);
 	if (c->n_dev == CONFIG_MAX_DEVICES)
-		return fail(err, n, "-device %s: at most %d devices", arg, CONFIG_MAX_DEVICES);
+		return err_say(err, n, -EINVAL, "-device %s: at most %d devices", arg, CONFIG_MAX_DEVICES);
 	for (unsigned i = 0; k->unique && i < c->n_dev; i++)
 		if (c->dev[i].props.kind == k)
-			return fail(err, n, "-device %s: given twice (one per machine)", name);
+			return err_say(err, n, -EINVAL, "-device %s: given twice (one per machine)", name);
 	d = &c->dev[c->n_dev];
 	memset(d->id, 0, sizeof(d->id));
 	dev_props_init(&d->props, k);
@@ -241,16 +231,16 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 			*eq = 0;
 		if (!strcmp(tok, "id") && eq) {
 			if (strlen(eq + 1) >= sizeof(d->id) || !eq[1])
-				return fail(err, n, "-device %s: id=%s: 1 to %zu characters", arg,
+				return err_say(err, n, -EINVAL, "-device %s: id=%s: 1 to %zu characters", arg,
 					    eq + 1, sizeof(d->id) - 1);
 			strcpy(d->id, eq + 1);
 		} else if (dev_prop_parse(&d->props, tok, eq ? eq + 1 : NULL, true, msg,
 					  sizeof(msg)) < 0) {
-			return fail(err, n, "-device %s", msg);
+			return err_say(err, n, -EINVAL, "-device %s", msg);
 		}
 	}
 	if (k->check && k->check(&d->props, msg, sizeof(msg)) < 0)
-		return fail(err, n, "-device %s", msg);
+		return err_say(err, n, -EINVAL, "-device %s", msg);
 	c->n_dev++;
 	return 0;
 }
@@ -265,7 +255,7 @@ static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
 	if (!arg)
 		return 0;
 	if (strlen(arg) >= sizeof(buf))
-		return fail(err, n, "-icount: argument too long");
+		return err_say(err, n, -EINVAL, "-icount: argument too long");
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		/* v2e's deterministic clock jumps over idle time: QEMU's
@@ -273,15 +263,15 @@ static int opt_icount(struct vm_config *c, const char *arg, char *err, size_t n)
 		if (!strcmp(tok, "sleep=off"))
 			continue;
 		if (!strcmp(tok, "sleep=on"))
-			return fail(err, n, "-icount sleep=on: not supported by v2e yet (its "
+			return err_say(err, n, -EINVAL, "-icount sleep=on: not supported by v2e yet (its "
 				    "deterministic clock jumps over idle time, as sleep=off)");
 		if (!strncmp(tok, "shift=", 6))
 			tok += 6;
 		if (!strcmp(tok, "auto"))
-			return fail(err, n, "-icount auto: v2e's icount is always deterministic; "
+			return err_say(err, n, -EINVAL, "-icount auto: v2e's icount is always deterministic; "
 				    "give a shift");
 		if (parse_num(tok, 10, &v) < 0)
-			return fail(err, n, "-icount: invalid '%s' (shift=0..10, sleep=off)", tok);
+			return err_say(err, n, -EINVAL, "-icount: invalid '%s' (shift=0..10, sleep=off)", tok);
 		c->icount_shift = (unsigned)v;
 	}
 	return 0;
@@ -304,7 +294,7 @@ static int opt_d(struct vm_config *c, const char *arg, char *err, size_t n)
 static int opt_gdb(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	if (gdbstub_check_spec(arg) < 0)
-		return fail(err, n, "-gdb %s: tcp::PORT, tcp:HOST:PORT or unix:PATH"
+		return err_say(err, n, -EINVAL, "-gdb %s: tcp::PORT, tcp:HOST:PORT or unix:PATH"
 			    "[,server=on,wait=off]", arg);
 	c->gdb = arg;
 	return 0;
@@ -331,7 +321,7 @@ static int opt_accel(struct vm_config *c, const char *arg, char *err, size_t n)
 		return opt_accel(c, arg + 6, err, n);
 	if (len == 3 && !strncmp(arg, "tcg", 3))
 		return 0;
-	return fail(err, n, "-accel %s: v2e runs guests on its own emulator only "
+	return err_say(err, n, -EINVAL, "-accel %s: v2e runs guests on its own emulator only "
 		    "('tcg'); hardware virtualization is not supported yet", arg);
 }
 
@@ -342,9 +332,9 @@ static int opt_machine(struct vm_config *c, const char *arg, char *err, size_t n
 	if (!strncmp(arg, "type=", 5))
 		return opt_machine(c, arg + 5, err, n);
 	if (!strcmp(arg, "help"))
-		return fail(err, n, "-machine: v2e has one machine, 'pc'");
+		return err_say(err, n, -EINVAL, "-machine: v2e has one machine, 'pc'");
 	if (len != 2 || strncmp(arg, "pc", 2) || arg[len])
-		return fail(err, n, "-machine %s: v2e has one machine, 'pc' (no machine "
+		return err_say(err, n, -EINVAL, "-machine %s: v2e has one machine, 'pc' (no machine "
 			    "properties yet)", arg);
 	return 0;
 }
@@ -359,7 +349,7 @@ static int opt_rtc(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	char buf[128], *save, *tok;
 	if (strlen(arg) >= sizeof(buf))
-		return fail(err, n, "-rtc: argument too long");
+		return err_say(err, n, -EINVAL, "-rtc: argument too long");
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "base=utc")) {
@@ -376,7 +366,7 @@ static int opt_rtc(struct vm_config *c, const char *arg, char *err, size_t n)
 				end = strptime(tok + 5, "%Y-%m-%d", &tm);
 			}
 			if (!end || *end || tm.tm_year < 70)
-				return fail(err, n, "-rtc %s: base is utc, localtime, or a date "
+				return err_say(err, n, -EINVAL, "-rtc %s: base is utc, localtime, or a date "
 					    "such as 2006-06-17T16:01:21 or 2006-06-17 (1970 on)",
 					    tok);
 			c->rtc_base = RTC_BASE_DATE;
@@ -384,7 +374,7 @@ static int opt_rtc(struct vm_config *c, const char *arg, char *err, size_t n)
 		} else if (strcmp(tok, "clock=host") && strcmp(tok, "clock=rt") &&
 			   strcmp(tok, "clock=vm") && strcmp(tok, "driftfix=none") &&
 			   strcmp(tok, "driftfix=slew")) {
-			return fail(err, n, "-rtc: unknown or unsupported '%s' (base=utc|localtime|"
+			return err_say(err, n, -EINVAL, "-rtc: unknown or unsupported '%s' (base=utc|localtime|"
 				    "DATE, clock=host|rt|vm, driftfix=none|slew)", tok);
 		}
 	}
@@ -409,9 +399,9 @@ static int serial_devices(struct vm_config *c, bool user_serials, char *err, siz
 	char msg[300];
 
 	if (!k)
-		return want ? fail(err, n, "-serial: no isa-serial in this build") : 0;
+		return want ? err_say(err, n, -EINVAL, "-serial: no isa-serial in this build") : 0;
 	if (c->n_dev + want > CONFIG_MAX_DEVICES)
-		return fail(err, n, "-serial: at most %d devices in all", CONFIG_MAX_DEVICES);
+		return err_say(err, n, -EINVAL, "-serial: at most %d devices in all", CONFIG_MAX_DEVICES);
 	memmove(c->dev + want, c->dev, c->n_dev * sizeof(c->dev[0]));
 	c->n_dev += want;
 	for (unsigned i = 0; i < want; i++) {
@@ -427,7 +417,7 @@ static int serial_devices(struct vm_config *c, bool user_serials, char *err, siz
 		snprintf(index, sizeof(index), "%u", i);
 		if (dev_prop_parse(&d->props, "index", index, false, msg, sizeof(msg)) < 0 ||
 		    dev_prop_parse(&d->props, "chardev", be, false, msg, sizeof(msg)) < 0)
-			return fail(err, n, "-serial %s: %s", be, msg);
+			return err_say(err, n, -EINVAL, "-serial %s: %s", be, msg);
 	}
 	for (unsigned pass = 0; pass < 2; pass++) {
 		for (unsigned i = 0; i < c->n_dev; i++) {
@@ -442,14 +432,14 @@ static int serial_devices(struct vm_config *c, bool user_serials, char *err, siz
 				while (free_ix < 4 && (taken & (1u << free_ix)))
 					free_ix++;
 				if (free_ix == 4)
-					return fail(err, n, "-device isa-serial: all four COM ports "
+					return err_say(err, n, -EINVAL, "-device isa-serial: all four COM ports "
 						    "are taken");
 				d->props.num[ix] = free_ix;
 				d->props.given |= 1u << ix;
 			}
 			bit = 1u << d->props.num[ix];
 			if (taken & bit)
-				return fail(err, n, "isa-serial: COM%u given twice",
+				return err_say(err, n, -EINVAL, "isa-serial: COM%u given twice",
 					    (unsigned)d->props.num[ix] + 1);
 			taken |= bit;
 			if (!d->id[0])
@@ -466,9 +456,9 @@ static int serial_devices(struct vm_config *c, bool user_serials, char *err, siz
 	}
 	c->stdio_dev = stdio != 0;
 	if (stdio > 1)
-		return fail(err, n, "-serial stdio: only one port can use the terminal");
+		return err_say(err, n, -EINVAL, "-serial stdio: only one port can use the terminal");
 	if (stdio && c->daemonize)
-		return fail(err, n, "-serial stdio cannot be used with -daemonize");
+		return err_say(err, n, -EINVAL, "-serial stdio cannot be used with -daemonize");
 	return 0;
 }
 
@@ -573,17 +563,17 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 		int r;
 
 		if (a[0] != '-' || !a[1])
-			return fail(err, errlen, "unexpected argument '%s' (options start with -)", a);
+			return err_say(err, errlen, -EINVAL, "unexpected argument '%s' (options start with -)", a);
 		name = a[1] == '-' ? a + 2 : a + 1;
 		o = find_option(name);
 		if (!o) {
 			if (is_not_yet(name))
-				return fail(err, errlen, "option -%s is not supported by v2e yet", name);
-			return fail(err, errlen, "unknown option -%s", name);
+				return err_say(err, errlen, -EINVAL, "option -%s is not supported by v2e yet", name);
+			return err_say(err, errlen, -EINVAL, "unknown option -%s", name);
 		}
 		if (o->arg == ARG) {
 			if (i + 1 >= argc)
-				return fail(err, errlen, "option -%s needs an argument", name);
+				return err_say(err, errlen, -EINVAL, "option -%s needs an argument", name);
 			val = argv[++i];
 		} else if (o->arg == OPT_ARG && i + 1 < argc && argv[i + 1][0] != '-') {
 			val = argv[++i];
@@ -613,10 +603,10 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	for (unsigned i = 0; i < c->n_dev; i++)
 		user_serials |= is_serial(&c->dev[i]);
 	if (c->gdb_wait && !c->gdb)
-		return fail(err, errlen, "-S waits for a debugger to start the guest: give -s "
+		return err_say(err, errlen, -EINVAL, "-S waits for a debugger to start the guest: give -s "
 			    "or -gdb (v2e has no monitor yet)");
 	if ((c->initrd || c->append) && !c->kernel)
-		return fail(err, errlen, "-%s needs -kernel", c->initrd ? "initrd" : "append");
+		return err_say(err, errlen, -EINVAL, "-%s needs -kernel", c->initrd ? "initrd" : "append");
 	/* No display exists yet: without any display or serial choice,
 	 * behave as -nographic (main says so) rather than print nothing. */
 	if (!c->nographic && !c->display_none && c->n_serial == 0 && !c->nodefaults) {
@@ -626,15 +616,15 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	if (c->daemonize) {
 		/* A daemon has no terminal (QEMU refuses the same). */
 		if (c->implied_nographic)
-			return fail(err, errlen, "-daemonize: no display yet, and a daemon has no "
+			return err_say(err, errlen, -EINVAL, "-daemonize: no display yet, and a daemon has no "
 				    "terminal: give -display none (and -serial file:PATH or none)");
 		if (c->nographic)
-			return fail(err, errlen, "-nographic cannot be used with -daemonize");
+			return err_say(err, errlen, -EINVAL, "-nographic cannot be used with -daemonize");
 		for (unsigned i = 0; i < c->n_serial; i++)
 			if (c->serial[i].kind == SERIAL_STDIO)
-				return fail(err, errlen, "-serial stdio cannot be used with -daemonize");
+				return err_say(err, errlen, -EINVAL, "-serial stdio cannot be used with -daemonize");
 		if (c->gdb_wait)
-			return fail(err, errlen, "-S with -daemonize: start the debugger first, "
+			return err_say(err, errlen, -EINVAL, "-S with -daemonize: start the debugger first, "
 				    "or run in the foreground");
 	}
 	/* QEMU: -nographic puts the first serial port on the terminal. */

@@ -18,17 +18,6 @@
 /* Setup messages: a dm that says nothing for this long is dead. */
 #define DM_LINK_SETUP_MS 10000
 
-static int errf(char *err, size_t n, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t n, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /* ---- failure ---- */
 
 /* The FATAL text a dm may have left on its control socket. */
@@ -368,21 +357,21 @@ static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t 
 	int r;
 
 	if (l->n_claims >= DM_LINK_MAX_CLAIMS)
-		return errf(err, n, -ENOSPC, "too many claims");
+		return err_say(err, n, -ENOSPC, "too many claims");
 	if (!window_range_ok(m->space, m->base, m->len))
-		return errf(err, n, -EINVAL, "claim %s: range %#llx+%#llx is impossible",
+		return err_say(err, n, -EINVAL, "claim %s: range %#llx+%#llx is impossible",
 			    ctl_name(m->name), (unsigned long long)m->base,
 			    (unsigned long long)m->len);
 	if (m->space == CTL_SPACE_PCI)
-		return errf(err, n, -ENOTSUP, "claim %s: PCI slots need the PCI host "
+		return err_say(err, n, -ENOTSUP, "claim %s: PCI slots need the PCI host "
 			    "bridge, which v2e does not have yet", ctl_name(m->name));
 	if (m->space != CTL_SPACE_PIO && m->space != CTL_SPACE_MMIO)
-		return errf(err, n, -EINVAL, "claim %s: unknown space %u",
+		return err_say(err, n, -EINVAL, "claim %s: unknown space %u",
 			    ctl_name(m->name), m->space);
 	sp = space_map(l, m->space);
 	f = region_find(sp, m->base);
 	if (m->space == CTL_SPACE_MMIO && f && f->r->d.kind == REGION_RAM)
-		return errf(err, n, -EINVAL, "claim %s: MMIO at %#llx is guest RAM",
+		return err_say(err, n, -EINVAL, "claim %s: MMIO at %#llx is guest RAM",
 			    ctl_name(m->name), (unsigned long long)m->base);
 	c = &l->claim[l->n_claims];
 	ctl_set_name(c->name, ctl_name(m->name));
@@ -390,7 +379,7 @@ static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t 
 		       (m->flags & CTL_CLAIM_BUFFERED) != 0, NULL, NULL);
 	if (r < 0) {
 		o = region_overlap(sp, m->base, m->len, 0, NULL);
-		return errf(err, n, r, "%s of %s claims %s %#llx-%#llx, which overlaps %s",
+		return err_say(err, n, r, "%s of %s claims %s %#llx-%#llx, which overlaps %s",
 			    c->name, l->name, sp->name, (unsigned long long)m->base,
 			    (unsigned long long)(m->base + m->len - 1),
 			    o ? o->d.name : "another claim");
@@ -527,7 +516,7 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
 		close_spec_fds(specs, n_specs);
-		return errf(err, errlen, r, "control socket: %s", strerror(-r));
+		return err_say(err, errlen, r, "control socket: %s", strerror(-r));
 	}
 	l->ctl = sv[0];
 	if (o->hostile_after) {
@@ -542,12 +531,12 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 	close(sv[1]);
 	if (r < 0) {
 		close_spec_fds(specs, n_specs);
-		return errf(err, errlen, r, "cannot start %s: %s", o->dm_path, strerror(-r));
+		return err_say(err, errlen, r, "cannot start %s: %s", o->dm_path, strerror(-r));
 	}
 	r = ioreq_chan_create(&l->chan, 1);
 	if (r < 0) {
 		close_spec_fds(specs, n_specs);
-		return errf(err, errlen, r, "ioreq channel: %s", strerror(-r));
+		return err_say(err, errlen, r, "ioreq channel: %s", strerror(-r));
 	}
 	ctl_set_name(su.name, l->name);
 	fds[0] = l->host->gm->fd;
@@ -564,7 +553,7 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 	if (r < 0) {
 		char said[300];
 		fatal_text(l, said, sizeof(said));
-		return errf(err, errlen, r, "setup of %s: %s%s", l->name, strerror(-r), said);
+		return err_say(err, errlen, r, "setup of %s: %s%s", l->name, strerror(-r), said);
 	}
 	for (;;) {
 		union {
@@ -579,19 +568,19 @@ static int start_process(struct dm_link *l, const struct dm_link_options *o,
 			char how[96] = "went away";
 			if (sandbox_reap(&l->child, &status, true) == 1)
 				sandbox_describe_status(status, how, sizeof(how));
-			return errf(err, errlen, -EPIPE, "%s %s during setup", l->name, how);
+			return err_say(err, errlen, -EPIPE, "%s %s during setup", l->name, how);
 		}
 		if (m.h.type == CTL_READY)
 			break;
 		if (m.h.type == CTL_FATAL && n == sizeof(m.t))
-			return errf(err, errlen, -EIO, "%s", ctl_text_str(&m.t));
+			return err_say(err, errlen, -EIO, "%s", ctl_text_str(&m.t));
 		if (m.h.type != CTL_CLAIM || n != sizeof(m.c))
-			return errf(err, errlen, -EPROTO, "%s sent message %u during setup",
+			return err_say(err, errlen, -EPROTO, "%s sent message %u during setup",
 				    l->name, m.h.type);
 		r = take_claim(l, &m.c, res.text, sizeof(res.text));
 		res.h.result = r;
 		if (ctl_send(l->ctl, &res, NULL, 0) < 0 || r < 0)
-			return errf(err, errlen, r < 0 ? r : -EPIPE, "%s", res.text);
+			return err_say(err, errlen, r < 0 ? r : -EPIPE, "%s", res.text);
 	}
 	vtimer_init(&l->deadline, deadline_fire, l);
 	l->deadline_at = IOREQ_NEVER;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
+
 #define E820_RECORD 20
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -114,20 +116,6 @@ int fw_cfg_pc_fill(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
 #define CMDLINE_SIZE_OLD 255
 #define CMDLINE_LIMIT 0x9fc00u /* the EBDA */
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 /* Every item as a little-endian u32 followed by its bytes. */
 static int add_part(struct fw_cfg *fw, uint16_t addr_key, uint32_t addr,
 		    uint16_t size_key, uint16_t data_key, const void *data,
@@ -157,27 +145,27 @@ int fw_cfg_pc_add_linux(struct fw_cfg *fw, const struct fw_cfg_pc *pc,
 	int r;
 
 	if (len < HDR_VERSION + 2 || memcmp(img + HDR_HEADER, "HdrS", 4))
-		return fail(err, errlen, -ENOEXEC, "not a Linux kernel (no HdrS setup header)");
+		return err_say(err, errlen, -ENOEXEC, "not a Linux kernel (no HdrS setup header)");
 	version = get_le(img + HDR_VERSION, 2);
 	if (version < VERSION_MIN)
-		return fail(err, errlen, -ENOEXEC,
+		return err_say(err, errlen, -ENOEXEC,
 			    "Linux boot protocol %u.%02u is older than 2.02",
 			    version >> 8, version & 0xff);
 	sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : SETUP_SECTS_DEFAULT;
 	if (sects > SETUP_SECTS_MAX)
-		return fail(err, errlen, -ENOEXEC, "%u setup sectors (at most %u)",
+		return err_say(err, errlen, -ENOEXEC, "%u setup sectors (at most %u)",
 			    sects, SETUP_SECTS_MAX);
 	/* At least 2 sectors: every header field read below is inside. */
 	setup_len = (sects + 1) * 512u;
 	if (setup_len >= len)
-		return fail(err, errlen, -ENOEXEC,
+		return err_say(err, errlen, -ENOEXEC,
 			    "kernel of %zu bytes has no body after %zu bytes of setup",
 			    len, setup_len);
 	if (!(img[HDR_LOADFLAGS] & LOADFLAGS_LOADED_HIGH))
-		return fail(err, errlen, -ENOEXEC, "a zImage (not loaded high)");
+		return err_say(err, errlen, -ENOEXEC, "a zImage (not loaded high)");
 	body_len = len - setup_len;
 	if (body_len > UINT32_MAX - FW_CFG_PC_KERNEL_ADDR)
-		return fail(err, errlen, -ENOEXEC, "kernel body of %zu bytes", body_len);
+		return err_say(err, errlen, -ENOEXEC, "kernel body of %zu bytes", body_len);
 
 	/* The command line, cut where the kernel would cut it. */
 	cl_max = version >= 0x206 ? get_le(img + HDR_CMDLINE_SIZE, 4) : CMDLINE_SIZE_OLD;
@@ -196,7 +184,7 @@ int fw_cfg_pc_add_linux(struct fw_cfg *fw, const struct fw_cfg_pc *pc,
 		else
 			initrd_max = INITRD_MAX_OLD;
 		if (pc->ram_below_4g <= FW_CFG_PC_FIRMWARE_RESERVE)
-			return fail(err, errlen, -EFBIG, "no RAM for the initrd");
+			return err_say(err, errlen, -EFBIG, "no RAM for the initrd");
 		limit = pc->ram_below_4g - FW_CFG_PC_FIRMWARE_RESERVE;
 		if (initrd_max >= limit)
 			initrd_max = limit - 1;
@@ -206,7 +194,7 @@ int fw_cfg_pc_add_linux(struct fw_cfg *fw, const struct fw_cfg_pc *pc,
 			kernel_end = FW_CFG_PC_KERNEL_ADDR + (uint64_t)get_le(img + HDR_INIT_SIZE, 4);
 		if (initrd_len >= initrd_max ||
 		    ((initrd_max - initrd_len) & ~0xfffull) < kernel_end)
-			return fail(err, errlen, -EFBIG,
+			return err_say(err, errlen, -EFBIG,
 				    "initrd of %zu bytes does not fit between the kernel's end %#llx and %#llx",
 				    initrd_len, (unsigned long long)kernel_end,
 				    (unsigned long long)initrd_max);
@@ -216,7 +204,7 @@ int fw_cfg_pc_add_linux(struct fw_cfg *fw, const struct fw_cfg_pc *pc,
 	setup = malloc(setup_len);
 	cl = malloc(cl_len + 1);
 	if (!setup || !cl) {
-		r = fail(err, errlen, -ENOMEM, "out of memory");
+		r = err_say(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(cl, cmdline ? cmdline : "", cl_len);
@@ -245,7 +233,7 @@ int fw_cfg_pc_add_linux(struct fw_cfg *fw, const struct fw_cfg_pc *pc,
 			     FW_CFG_INITRD_DATA, initrd, initrd_len);
 added:
 	if (r)
-		fail(err, errlen, r, "cannot register the kernel's fw_cfg items: %s",
+		err_say(err, errlen, r, "cannot register the kernel's fw_cfg items: %s",
 		     strerror(-r));
 out:
 	free(cl);
