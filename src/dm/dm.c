@@ -357,14 +357,16 @@ static uint64_t serve(struct dm *dm, const struct ioreq *q)
 		}
 		break;
 	case IOREQ_TYPE_PCI_CONFIG: {
+		/* The slot's config space sees function << 8 | register,
+		 * as the vmm's bus calls its own functions (dev/pci.h). */
 		const struct dm_pci_fn *w = &dm->pci[IOREQ_PCI_SLOT(q->addr)];
-		uint64_t reg = q->addr & IOREQ_PCI_REG_MASK;
-		if (!w->ops)
+		uint64_t reg = q->addr & IOREQ_PCI_REG_MASK, off = q->addr & 0x7ff;
+		if (!w->ops || (q->addr >> 16) || q->size > 4 || reg + q->size > 256)
 			data = ~0ull;
 		else if (q->dir == IOREQ_DIR_READ)
-			data = w->ops->read(w->opaque, reg, q->size);
+			data = w->ops->read(w->opaque, off, q->size);
 		else
-			w->ops->write(w->opaque, reg, q->size, q->data);
+			w->ops->write(w->opaque, off, q->size, q->data);
 		break;
 	}
 	default:

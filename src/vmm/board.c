@@ -235,7 +235,7 @@ static int dm_wire(struct vm *vm)
 	vm->dm_host = (struct dm_link_host){
 		&vm->ports, &vm->mem, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
-		dmh_reset, dmh_dirty, dmh_failed, dmh_msi,
+		dmh_reset, dmh_dirty, dmh_failed, dmh_msi, &vm->pci,
 	};
 	if (n_board + cfg->n_dev > DM_LINK_MAX_SPECS) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
@@ -374,9 +374,21 @@ int vm_board_wire(struct vm *vm)
 	if (!r)
 		r = region_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
 				  &vm->acpi_pm, "gpe0");
+	if (r)
+		return r;
+
+	/* PCI: the i440FX host bridge (config ports 0xcf8-0xcff, passing a
+	 * byte at 0xcf9 to the reset control register; PAM over guest RAM's
+	 * 0xc0000-0xfffff, all DRAM without firmware) and the PIIX3 ISA
+	 * bridge routing PIRQs onto the ISA lines. */
+	r = i440fx_init(&vm->i440fx, &vm->pci, &vm->mem,
+			guest_mem_ptr(&vm->gm, I440FX_PAM_BASE, I440FX_PAM_SIZE), !cfg->kernel,
+			&acpi_pm_reset_ops, &vm->acpi_pm);
 	if (!r)
-		r = region_claim(&vm->ports, ACPI_RESET_PORT, 1, &acpi_pm_reset_ops,
-				  &vm->acpi_pm, "reset-control");
+		r = piix3_init(&vm->piix3, &vm->pci, vm->isa_irq);
+	if (!r)
+		r = region_claim(&vm->ports, I440FX_CONFIG_PORT, I440FX_CONFIG_LEN,
+				  &i440fx_cf8_ops, &vm->i440fx, "pci-config");
 	if (r)
 		return r;
 
@@ -420,6 +432,7 @@ void vm_board_reset(struct vm *vm)
 	} core[] = {
 		{"lapic", &vm->lapic}, {"ioapic", &vm->ioapic}, {"i8259", &vm->pic},
 		{"i8254", &vm->pit},   {"acpi-pm", &vm->acpi_pm}, {"mc146818rtc", &vm->rtc},
+		{"i440FX", &vm->i440fx}, {"PIIX3", &vm->piix3},
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(core); i++) {
 		const struct dev_kind *k = dev_kind_find(core[i].kind);

@@ -252,6 +252,58 @@ static const struct io_ops fwd_mmio_ops = {
 	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4 | IO_SIZE_8,
 };
 
+/* A config cycle to one of the dm's slots: off = function << 8 |
+ * register, as pci_bus calls it. */
+static uint64_t fwd_pci_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct dm_pci_claim *p = opaque;
+	struct ioreq q = {.addr = IOREQ_PCI_ADDR(0, p->slot, off >> 8, off & 0xff),
+			  .size = (uint8_t)size, .count = 1, .dir = IOREQ_DIR_READ,
+			  .type = IOREQ_TYPE_PCI_CONFIG};
+	if (!call(p->link, &q))
+		return ~0ull;
+	return q.data;
+}
+
+static void fwd_pci_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	struct dm_pci_claim *p = opaque;
+	struct ioreq q = {.addr = IOREQ_PCI_ADDR(0, p->slot, off >> 8, off & 0xff),
+			  .data = v, .size = (uint8_t)size, .count = 1,
+			  .dir = IOREQ_DIR_WRITE, .type = IOREQ_TYPE_PCI_CONFIG};
+	call(p->link, &q);
+}
+
+static const struct io_ops fwd_pci_ops = {
+	fwd_pci_read, fwd_pci_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+};
+
+/* A dm's claim of PCI slot `slot` on bus 0: free (not the chipset's, not
+ * another dm's). Its config cycles go to `ops` in process, else are
+ * forwarded. 0 or -errno with err saying why. */
+static int pci_claim(struct dm_link *l, uint64_t slot, uint64_t len,
+		     const struct io_ops *ops, void *dev, const char *name, char *err,
+		     size_t n)
+{
+	struct pci_bus *bus = l->host->pci;
+	struct dm_pci_claim *p;
+
+	if (!bus)
+		return err_say(err, n, -ENOTSUP, "claim %s: this board has no PCI bus", name);
+	if (slot >= PCI_SLOTS || len != 1)
+		return err_say(err, n, -EINVAL, "claim %s: PCI slot %llu is impossible", name,
+			    (unsigned long long)slot);
+	if (bus->slot[slot].ops)
+		return err_say(err, n, -EBUSY, "%s of %s claims PCI slot %llu, which is %s's",
+			    name, l->name, (unsigned long long)slot, bus->slot[slot].owner);
+	p = &l->pci[slot];
+	*p = (struct dm_pci_claim){l, (uint8_t)slot, {0}};
+	ctl_set_name(p->name, name);
+	return pci_bus_claim(bus, (unsigned)slot, ops ? ops : &fwd_pci_ops, ops ? dev : p,
+			     p->name);
+}
+
 static struct region_map *space_map(struct dm_link *l, unsigned space)
 {
 	return space == CTL_SPACE_PIO ? l->host->ports : l->host->mem;
@@ -363,8 +415,7 @@ static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t 
 			    ctl_name(m->name), (unsigned long long)m->base,
 			    (unsigned long long)m->len);
 	if (m->space == CTL_SPACE_PCI)
-		return err_say(err, n, -ENOTSUP, "claim %s: PCI slots need the PCI host "
-			    "bridge, which v2e does not have yet", ctl_name(m->name));
+		return pci_claim(l, m->base, m->len, NULL, NULL, ctl_name(m->name), err, n);
 	if (m->space != CTL_SPACE_PIO && m->space != CTL_SPACE_MMIO)
 		return err_say(err, n, -EINVAL, "claim %s: unknown space %u",
 			    ctl_name(m->name), m->space);
@@ -398,8 +449,13 @@ static int inproc_claim(void *opaque, unsigned space, uint64_t base, uint64_t le
 	unsigned id;
 	int r;
 
-	if (space == CTL_SPACE_PCI)
-		return -ENOTSUP;
+	if (space == CTL_SPACE_PCI) {
+		char err[200];
+		r = pci_claim(l, base, len, ops, dev, name, err, sizeof(err));
+		if (r < 0)
+			log_error("%s", err);
+		return r;
+	}
 	if (space != CTL_SPACE_PIO && space != CTL_SPACE_MMIO)
 		return -EINVAL;
 	for (id = 0; id < DM_LINK_MAX_CLAIMS && l->claim[id].reg; id++)
@@ -616,6 +672,10 @@ int dm_link_start(struct dm_link *l, const struct dm_link_options *o,
 
 void dm_link_stop(struct dm_link *l)
 {
+	/* Its slots read all-ones from now on. */
+	for (unsigned s = 0; s < PCI_SLOTS && l->host && l->host->pci; s++)
+		if (l->pci[s].link == l)
+			l->host->pci->slot[s] = (struct pci_slot){0};
 	if (l->inprocess) {
 		dm_board_destroy(&l->board);
 		return;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dev/pci.h"
 #include "dev/vclock.h"
 #include "dm/board.h"
 #include "dm/sandbox/sandbox.h"
@@ -43,6 +44,10 @@ struct dm_link_host {
 	/* An MSI write (address in 0xfee00000-0xfeefffff, 32-bit data);
 	 * NULL: the board has no MSI target, and a dm sending one is broken. */
 	void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+	/* PCI bus 0: a dm's slot claims take free slots here, and config
+	 * cycles to them are forwarded as IOREQ_TYPE_PCI_CONFIG. NULL: no
+	 * PCI, slot claims are refused. */
+	struct pci_bus *pci;
 };
 
 #define DM_LINK_MAX_CLAIMS 64
@@ -83,6 +88,12 @@ struct dm_link {
 	uint64_t deadline_at;
 	struct dm_claim claim[DM_LINK_MAX_CLAIMS];
 	unsigned n_claims;       /* numbers below this were used */
+	/* PCI slots on bus 0 this dm owns (link NULL: not this dm's). */
+	struct dm_pci_claim {
+		struct dm_link *link;
+		uint8_t slot;
+		char name[CTL_NAME_LEN];
+	} pci[PCI_SLOTS];
 	uint64_t requests;
 	/* in process */
 	struct dm_board board;

@@ -85,7 +85,8 @@ static int gdb_open(struct vm *vm)
 }
 
 /* Guest RAM as regions of the memory map, the PC's layout (guest_mem.h):
- * below the VGA window, from 0xC0000 to the PCI hole, and above 4 GiB.
+ * below the VGA window, from 1 MiB to the PCI hole, and above 4 GiB;
+ * 0xC0000-0xFFFFF is the i440FX's to show or hide (PAM, board.c).
  * Platform windows and device models' windows sit beside them at the
  * same priority, so none can overlap RAM. */
 static int ram_regions(struct vm *vm)
@@ -94,14 +95,25 @@ static int ram_regions(struct vm *vm)
 	size_t n = guest_mem_ranges(&vm->gm, ram, 4);
 
 	for (size_t i = 0; i < n; i++) {
-		struct region_desc d = {
-			.name = "ram", .kind = REGION_RAM, .base = ram[i].start,
-			.size = ram[i].len, .enabled = true,
-			.host = vm->gm.host + guest_mem_offset(&vm->gm, ram[i].start),
-		};
-		int r = region_add(&vm->mem, &d, NULL);
-		if (r < 0)
-			return r;
+		/* 0xc0000-0xfffff is the i440FX's PAM segments (i440fx.h):
+		 * the part of this range below and above them. */
+		uint64_t cut_lo = I440FX_PAM_BASE, cut_hi = I440FX_PAM_BASE + I440FX_PAM_SIZE;
+		uint64_t start = ram[i].start, end = ram[i].start + ram[i].len;
+		uint64_t part[2][2] = {{start, end < cut_lo ? end : cut_lo},
+				       {start > cut_hi ? start : cut_hi, end}};
+		for (unsigned k = 0; k < 2; k++) {
+			struct region_desc d = {
+				.name = "ram", .kind = REGION_RAM, .base = part[k][0],
+				.size = part[k][1] - part[k][0], .enabled = true,
+				.host = vm->gm.host + guest_mem_offset(&vm->gm, part[k][0]),
+			};
+			int r;
+			if (part[k][1] <= part[k][0])
+				continue;
+			r = region_add(&vm->mem, &d, NULL);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }

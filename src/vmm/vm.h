@@ -20,10 +20,13 @@
 #include "dm/backend/console.h"
 #include "mem/guest_mem.h"
 #include "mem/region.h"
+#include "dev/pci.h"
 #include "vmm/platform/acpi_pm.h"
+#include "vmm/platform/i440fx.h"
 #include "vmm/platform/ioapic.h"
 #include "vmm/platform/lapic.h"
 #include "vmm/platform/pic.h"
+#include "vmm/platform/piix3.h"
 #include "vmm/platform/pit.h"
 #include "vmm/platform/rtc.h"
 #include "vmm/qlog.h"
@@ -76,6 +79,11 @@ struct vm {
 	struct irq_line a20_line, reset_line;
 	bool reset_pending;     /* the guest asked for a system reset */
 	struct rtc rtc;
+	/* PCI bus 0 behind the i440FX (00:00.0, PAM) and the PIIX3 ISA
+	 * bridge (00:01.0, PIRQ routing); device models own other slots. */
+	struct pci_bus pci;
+	struct i440fx i440fx;
+	struct piix3 piix3;
 	/* The device models (dm_link.h): dm0, and dm1 with -dm-split. They
 	 * run COM1-COM4 (one UART per -serial, COM1 always), the i8042,
 	 * port 0x92, the POST port, isa-debug-exit and fw_cfg. */

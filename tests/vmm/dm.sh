@@ -47,6 +47,24 @@ for mode in process inprocess; do
 	done
 done
 
+exp="00:00.0 8086:1237
+00:01.0 8086:7000
+00:05.0 1234:0005"
+for mode in process inprocess; do
+	out=$(timeout 60 "$v2e" -kernel "$k/pci.mb" -serial stdio $dx -device test-pci \
+		-dm $mode -icount </dev/null 2>&1); st=$?
+	[ $st -eq 67 ] && [ "$out" = "$exp" ]
+	ok $? "PCI bus 0 through 0xcf8/0xcfc: chipset ids, a device model's function, BAR sizing and its window moving, PAM ($mode; $st: $out)"
+done
+for slot in 0 1; do
+	out=$(timeout 60 "$v2e" -kernel "$k/pci.mb" $dx -device test-pci,addr=$slot -icount </dev/null 2>&1); st=$?
+	[ $st -eq 6 ] && echo "$out" | grep -q "PCI slot $slot, which is"
+	ok $? "a device model's claim of chipset slot $slot is refused by name ($st: $out)"
+done
+out=$(timeout 60 "$v2e" -kernel "$k/pci.mb" $dx -device test-pci -device test-pci -icount </dev/null 2>&1); st=$?
+[ $st -eq 6 ] && echo "$out" | grep -q "PCI slot 5 refused"
+ok $? "two functions cannot share a slot ($st: $out)"
+
 out=$("$v2e" -kernel "$k/dmprobe.mb" -append l $dx -icount </dev/null 2>&1); st=$?
 [ $st -eq 67 ]; ok $? "100000 port round trips to the device model ($st)"
 

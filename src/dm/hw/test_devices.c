@@ -184,4 +184,140 @@ DEV_KIND(test_dma) = {
 	.state = &test_state,
 };
 
+/* ---- test-pci: a PCI function with one I/O BAR (test_devices.h) ---- */
+
+#include "dev/pci.h"
+
+#define TEST_PCI_BAR_SIZE 16
+
+struct test_pci {
+	struct pci_fn fn;           /* first: the saved state's base */
+	const struct dev_ctx *ctx;
+	uint64_t win;               /* where its window is (0: none yet) */
+	bool win_on;
+};
+
+static uint64_t test_pci_io_read(void *opaque, uint64_t off, unsigned size)
+{
+	return 0x7e570000u | (uint32_t)off;
+}
+
+static void test_pci_io_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+}
+
+static const struct io_ops test_pci_io_ops = {
+	test_pci_io_read, test_pci_io_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+};
+
+/* BAR 0 moved, appeared or went: the window follows, claimed the first
+ * time it decodes, then moved, enabled and disabled. */
+static void test_pci_bar(void *opaque, struct pci_fn *f, unsigned bar, uint64_t old,
+			 uint64_t now)
+{
+	struct test_pci *t = opaque;
+	const struct dev_ctx *c = t->ctx;
+
+	if (now == PCI_BAR_NONE) {
+		if (t->win && t->win_on && c->window(c, DEV_SPACE_PIO, t->win,
+						      DEV_WIN_DISABLE, 0) == 0)
+			t->win_on = false;
+		return;
+	}
+	if (!t->win) {
+		if (c->claim(c, DEV_SPACE_PIO, now, TEST_PCI_BAR_SIZE, 0, &test_pci_io_ops,
+			     t) == 0) {
+			t->win = now;
+			t->win_on = true;
+		}
+		return;
+	}
+	if (t->win != now && c->window(c, DEV_SPACE_PIO, t->win, DEV_WIN_MOVE, now) == 0)
+		t->win = now;
+	if (!t->win_on && t->win == now &&
+	    c->window(c, DEV_SPACE_PIO, t->win, DEV_WIN_ENABLE, 0) == 0)
+		t->win_on = true;
+}
+
+static uint64_t test_pci_cfg_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct test_pci *t = opaque;
+	return off >> 8 ? ~0ull : pci_fn_read(&t->fn, (unsigned)off, size);
+}
+
+static void test_pci_cfg_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	struct test_pci *t = opaque;
+	if (!(off >> 8))
+		pci_fn_write(&t->fn, (unsigned)off, size, (uint32_t)v);
+}
+
+static const struct io_ops test_pci_cfg_ops = {
+	test_pci_cfg_read, test_pci_cfg_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+};
+
+static const struct dev_prop test_pci_props[] = {
+	{"addr", DEV_PROP_NUM, false, 0, 31, 5, NULL, "its slot on bus 0"},
+};
+
+static int test_pci_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			   char *err, size_t n)
+{
+	static const struct pci_id id = {.vendor = 0x1234, .device = 0x0005,
+					 .class_code = 0xff0000, .revision = 1,
+					 .int_pin = 1};
+	struct test_pci *t = dev;
+	int r;
+
+	t->ctx = c;
+	pci_fn_init(&t->fn, &id, test_pci_bar, t);
+	r = pci_fn_bar(&t->fn, 0, PCI_BAR_TYPE_IO, TEST_PCI_BAR_SIZE);
+	if (!r)
+		r = c->claim(c, DEV_SPACE_PCI, p->num[0], 1, 0, &test_pci_cfg_ops, t);
+	if (r)
+		snprintf(err, n, "%s: PCI slot %llu refused", p->kind->name,
+			 (unsigned long long)p->num[0]);
+	return r;
+}
+
+static void test_pci_reset(void *dev)
+{
+	struct test_pci *t = dev;
+	pci_fn_reset(&t->fn);
+}
+
+static int test_pci_post_load(void *obj, char *err, size_t n)
+{
+	struct test_pci *t = obj;
+	pci_fn_update_bars(&t->fn);
+	return 0;
+}
+
+static const struct vs_field test_pci_fields[] = {
+	VS_BYTES(struct test_pci, fn.cfg),
+};
+
+static const struct vs_desc test_pci_state = {
+	.name = "test-pci",
+	.version = 1,
+	.fields = test_pci_fields,
+	.n_fields = ARRAY_SIZE(test_pci_fields),
+	.post_load = test_pci_post_load,
+};
+
+DEV_KIND(test_pci) = {
+	.name = "test-pci",
+	.help = "a PCI function (1234:0005) whose 16-port I/O BAR 0 moves its window",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_TEST,
+	.user = true,
+	DEV_PROPS(test_pci_props),
+	.size = sizeof(struct test_pci),
+	.create = test_pci_create,
+	.reset = test_pci_reset,
+	.state = &test_pci_state,
+};
+
 #endif

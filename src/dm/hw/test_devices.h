@@ -14,7 +14,12 @@
  *
  * test-dma (8 ports): base+0 (4 bytes) holds a guest-physical address,
  * writing 4 bytes to base+4 stores them there through the DMA contract;
- * base+4 reads 0 if the last store was accepted, else 0xffffffff. */
+ * base+4 reads 0 if the last store was accepted, else 0xffffffff.
+ *
+ * test-pci (addr=SLOT, default 5): a PCI function 1234:0005 in a slot of
+ * bus 0, with one 16-port I/O BAR whose window follows what the guest
+ * programs (claimed when it first decodes, then moved, enabled and
+ * disabled); each port reads 0x7e570000 | its offset. */
 #ifndef V2E_DM_HW_TEST_DEVICES_H
 #define V2E_DM_HW_TEST_DEVICES_H
 

@@ -1,0 +1,140 @@
+/* PCI functions and bus 0's slots, after the PCI Local Bus Specification
+ * 3.0, chapter 6 (configuration space). A function is its 256-byte
+ * type-0 header and device-specific space with a write mask and a
+ * write-1-to-clear mask per byte; its BARs (I/O or 32-bit memory, sizes
+ * a power of two) decode where the guest put them once the command
+ * register enables their space, and a callback tells the device when a
+ * BAR's decoded window appears, moves or goes (so it can move its
+ * window: dev_ctx.window). Devices keep device-specific registers in the
+ * same bytes and look at them after pci_fn_write().
+ *
+ * A bus is 32 slots, each a config-space io_ops (offset = function << 8
+ * | register, 1, 2 or 4 bytes inside one function's 256) that the host
+ * bridge calls: a vmm-resident function, or a device model's forwarder. */
+#ifndef V2E_DEV_PCI_H
+#define V2E_DEV_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dev/device.h"
+#include "lib/compiler.h"
+
+/* Configuration header registers (type 0). */
+#define PCI_VENDOR_ID 0x00
+#define PCI_DEVICE_ID 0x02
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_IO 0x0001
+#define PCI_COMMAND_MEMORY 0x0002
+#define PCI_COMMAND_MASTER 0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS 0x06
+#define PCI_REVISION_ID 0x08
+#define PCI_CLASS_PROG 0x09
+#define PCI_CLASS_DEVICE 0x0a
+#define PCI_CACHE_LINE_SIZE 0x0c
+#define PCI_LATENCY_TIMER 0x0d
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_HEADER_MULTI 0x80
+#define PCI_BAR0 0x10
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID 0x2e
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+
+#define PCI_BAR_IO 0x1          /* bit 0 of an I/O BAR */
+#define PCI_BAR_COUNT 6
+#define PCI_BAR_NONE UINT64_MAX /* a BAR that decodes nothing */
+
+#define PCI_SLOTS 32
+#define PCI_FNS 8
+#define PCI_CFG_SIZE 256
+
+enum pci_bar_type { PCI_BAR_UNUSED = 0, PCI_BAR_TYPE_IO, PCI_BAR_TYPE_MEM32 };
+
+struct pci_id {
+	uint16_t vendor, device;
+	uint32_t class_code;    /* base class << 16 | sub-class << 8 | prog-if */
+	uint8_t revision;
+	uint16_t subsys_vendor, subsys;
+	bool multi_function;    /* the header type's bit 7 (function 0) */
+	uint8_t int_pin;        /* 0: none, 1-4: INTA#-INTD# */
+};
+
+struct pci_fn;
+/* BAR `bar` now decodes at `addr` (PCI_BAR_NONE: nowhere), having decoded
+ * at `old` before. */
+typedef void pci_bar_fn(void *opaque, struct pci_fn *f, unsigned bar, uint64_t old,
+			uint64_t addr);
+
+struct pci_fn {
+	uint8_t cfg[PCI_CFG_SIZE];
+	uint8_t wmask[PCI_CFG_SIZE];  /* bits the guest may write */
+	uint8_t w1c[PCI_CFG_SIZE];    /* bits a 1 clears (status) */
+	struct pci_bar {
+		uint8_t type;         /* enum pci_bar_type */
+		uint32_t size;
+		uint64_t decoded;     /* where it decodes now, or PCI_BAR_NONE */
+	} bar[PCI_BAR_COUNT];
+	pci_bar_fn *bar_changed;      /* optional */
+	void *opaque;
+};
+
+/* The header from `id`: command, status and BARs clear, everything
+ * read-only but the command register, the cache line size, the latency
+ * timer and the interrupt line (the device opens more with
+ * pci_fn_writable()). */
+void pci_fn_init(struct pci_fn *f, const struct pci_id *id, pci_bar_fn *changed,
+		 void *opaque);
+/* BAR n of `size` bytes (a power of two; I/O at least 4, memory at least
+ * 16). 0, or -EINVAL. */
+int pci_fn_bar(struct pci_fn *f, unsigned n, enum pci_bar_type type,
+	       uint32_t size) must_check;
+/* Lets the guest write `mask` bits of the `len` bytes from `reg`
+ * (device-specific registers). */
+void pci_fn_writable(struct pci_fn *f, unsigned reg, unsigned len, uint32_t mask);
+/* Power-on state: every writable and write-1-to-clear bit 0, BARs
+ * decoding nothing (the callback hears of windows that go). */
+void pci_fn_reset(struct pci_fn *f);
+
+/* A configuration access of 1, 2 or 4 bytes at `reg` (bytes past 255
+ * read all-ones and drop writes). */
+uint32_t pci_fn_read(const struct pci_fn *f, unsigned reg, unsigned size);
+void pci_fn_write(struct pci_fn *f, unsigned reg, unsigned size, uint32_t v);
+
+/* The BARs' decoded windows follow the command register and the BARs
+ * (pci_fn_write() calls it; after a state load too). */
+void pci_fn_update_bars(struct pci_fn *f);
+
+static inline uint16_t pci_cfg16(const struct pci_fn *f, unsigned reg)
+{
+	return (uint16_t)(f->cfg[reg] | f->cfg[reg + 1] << 8);
+}
+
+static inline uint32_t pci_cfg32(const struct pci_fn *f, unsigned reg)
+{
+	return (uint32_t)pci_cfg16(f, reg) | (uint32_t)pci_cfg16(f, reg + 2) << 16;
+}
+
+/* ---- bus 0 ---- */
+
+struct pci_bus {
+	struct pci_slot {
+		const struct io_ops *ops; /* config space: off = fn << 8 | reg */
+		void *opaque;
+		const char *owner;        /* for messages */
+	} slot[PCI_SLOTS];
+};
+
+/* Slot `dev` to whoever answers its config cycles. 0, -EINVAL (no such
+ * slot), -EBUSY (taken: the owner is in bus->slot[dev].owner). */
+int pci_bus_claim(struct pci_bus *b, unsigned dev, const struct io_ops *ops,
+		  void *opaque, const char *owner) must_check;
+/* A config cycle to bus 0: all-ones from an empty slot (writes dropped).
+ * `size` bytes at `reg` must lie in one function's 256. */
+uint32_t pci_bus_read(struct pci_bus *b, unsigned dev, unsigned fn, unsigned reg,
+		      unsigned size);
+void pci_bus_write(struct pci_bus *b, unsigned dev, unsigned fn, unsigned reg,
+		   unsigned size, uint32_t v);
+
+#endif
