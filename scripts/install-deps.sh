@@ -2,7 +2,7 @@
 # Installs the Debian packages that building and testing v2e need, once.
 set -e
 PKGS="build-essential nasm gcc-multilib qemu-user qemu-utils liburing-dev \
-libzstd-dev zlib1g-dev libseccomp-dev libcapstone-dev perl gdb"
+libzstd-dev zlib1g-dev libseccomp-dev libcapstone-dev perl gdb seabios"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -129,6 +129,7 @@ struct dev_machine {
 	const char *kernel, *initrd, *append; /* NULL when not given */
 	bool nographic;
 	bool tty;                             /* stdin is a terminal */
+	uint32_t boot_fail_wait;              /* -boot reboot-timeout (ms) */
 };
 
 struct dev_kind {

@@ -227,7 +227,7 @@ static int dm_wire(struct vm *vm)
 	const unsigned n_board = ARRAY_SIZE(dm_board_devices);
 	struct dm_device_spec *all, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
-				cfg->nographic, vm->term.tty};
+				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot_fail_wait};
 	unsigned n_all = 0, n[2] = {0, 0};
 	char path[4096], err[600];
 	int r = 0;

@@ -1,6 +1,7 @@
 /* Booting (vm.h): the guest's kernel read and loaded as a firmware
  * would, with the ACPI tables a firmware leaves and the CPU state it
- * hands over. */
+ * hands over; or, without -kernel, the firmware itself mapped where a PC
+ * has it and started at the reset vector. */
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +82,158 @@ static void linux_cpu_state(struct vm *vm, const struct linux_entry *e)
  * did. */
 void vm_firmware_handover(struct vm *vm)
 {
+	if (!vm->cfg->kernel)
+		return;
 	region_write(&vm->ports, 0x92, 1, 0x02);
+}
+
+/* ---- firmware (no -kernel) ---- */
+
+/* Where -bios NAME is looked for after the -L folders: SeaBIOS's own
+ * package, then QEMU's data folder. */
+static const char *const bios_dirs[] = {"/usr/share/seabios", "/usr/share/qemu"};
+
+/* The image QEMU's PC machines load when no -bios is given. */
+#define BIOS_DEFAULT "bios-256k.bin"
+/* QEMU maps the image's last 128 KiB (all of it when smaller) below
+ * 1 MiB too, where real-mode code reaches it. */
+#define BIOS_ISA_MAX (128u << 10)
+/* The stand-in for PAM shadow RAM (firmware_map). */
+#define SHADOW_BASE 0xc0000u
+#define SHADOW_SIZE (0x100000u - SHADOW_BASE)
+#define BIOS_MIN (64u << 10)
+#define BIOS_MAX (16u << 20)
+
+/* The path of the firmware image, as QEMU finds it: the name as given
+ * when it is readable, else in each -L folder, then the system's. */
+static int bios_path(const struct vm_config *cfg, char *path, size_t n)
+{
+	const char *name = cfg->bios ? cfg->bios : BIOS_DEFAULT;
+	if (access(name, R_OK) == 0 || strchr(name, '/')) {
+		snprintf(path, n, "%s", name);
+		return 0;
+	}
+	for (unsigned i = 0; i < cfg->n_bios_dirs + ARRAY_SIZE(bios_dirs); i++) {
+		const char *dir = i < cfg->n_bios_dirs ? cfg->bios_dirs[i]
+						       : bios_dirs[i - cfg->n_bios_dirs];
+		if ((size_t)snprintf(path, n, "%s/%s", dir, name) < n && access(path, R_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Maps the firmware: a ROM ending at 4 GiB, read at the reset vector,
+ * and its last 128 KiB as an alias ending at 1 MiB. The alias sits above
+ * guest RAM's region (priority 1 over 0), so the BIOS area reads the
+ * firmware wherever the chipset's shadow RAM is off.
+ *
+ * Until the i440FX's PAM registers exist, a stand-in for them: shadow RAM
+ * over 0xC0000-0xFFFFF (priority 2: guest RAM at the same addresses)
+ * readable and writable as if PAM were 3 from power-on, holding what
+ * SeaBIOS would copy there once it had unlocked it: the image's last
+ * 256 KiB (its 32-bit code starts below 0xE0000). SeaBIOS finds no bridge
+ * to unlock, says so, and runs on in the copy. */
+static int firmware_map(struct vm *vm, const uint8_t *img, size_t len)
+{
+	size_t isa = len < BIOS_ISA_MAX ? len : BIOS_ISA_MAX;
+	uint8_t *rom = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct region_desc d = {
+		.name = "bios", .kind = REGION_ROM, .base = GM_4G - len, .size = len,
+		.enabled = true, .host = rom,
+	};
+	int r;
+
+	if (rom == MAP_FAILED)
+		return -ENOMEM;
+	vm->bios = rom;
+	vm->bios_len = len;
+	r = region_add(&vm->mem, &d, &vm->bios_rom);
+	if (r == 0)
+		r = region_rom_write(vm->bios_rom, 0, img, len);
+	if (r == 0) {
+		struct region_desc a = {
+			.name = "isa-bios", .kind = REGION_ALIAS, .base = 0x100000 - isa,
+			.size = isa, .priority = 1, .enabled = true,
+			.target = vm->bios_rom, .offset = len - isa,
+		};
+		r = region_add(&vm->mem, &a, &vm->bios_isa);
+	}
+	if (r == 0) {
+		struct region_desc sh = {
+			.name = "bios-shadow", .kind = REGION_RAM, .base = SHADOW_BASE,
+			.size = SHADOW_SIZE, .priority = 2, .enabled = true,
+			.host = vm->gm.host + guest_mem_offset(&vm->gm, SHADOW_BASE),
+		};
+		r = region_add(&vm->mem, &sh, &vm->bios_shadow);
+	}
+	return r;
+}
+
+/* Power-on contents of the shadow stand-in: the firmware's copy. */
+static int firmware_shadow_fill(struct vm *vm)
+{
+	uint64_t n = vm->bios_len < SHADOW_SIZE ? vm->bios_len : SHADOW_SIZE;
+	if (!vm->bios_shadow)
+		return 0;
+	return region_rom_write(vm->bios_shadow, SHADOW_SIZE - n, vm->bios + vm->bios_len - n, n);
+}
+
+void vm_unload_firmware(struct vm *vm)
+{
+	if (vm->bios)
+		munmap(vm->bios, vm->bios_len);
+	vm->bios = NULL;
+	vm->bios_rom = vm->bios_isa = vm->bios_shadow = NULL;
+}
+
+/* The firmware's image mapped and the vCPU at the reset vector. */
+static int vm_load_firmware(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	char path[4096], err[256];
+	const char *opt = cfg->bios ? "-bios" : "firmware";
+	uint8_t *img;
+	size_t len;
+	int r;
+
+	if (vm->bios) {
+		vcpu_reset(&vm->vcpu);
+		return firmware_shadow_fill(vm) < 0 ? V2E_EXIT_HOST : 0;
+	}
+	if (bios_path(cfg, path, sizeof(path)) < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "%s %.200s: not found (as given, in -L folders, /usr/share/seabios "
+			 "or /usr/share/qemu: install Debian's seabios, or give -kernel)",
+			 opt, cfg->bios ? cfg->bios : BIOS_DEFAULT);
+		return V2E_EXIT_USAGE;
+	}
+	img = read_file(path, &len, err, sizeof(err));
+	if (!img) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s %.200s: %s", opt, path,
+			 err);
+		return V2E_EXIT_USAGE;
+	}
+	/* QEMU's rule: whole 64 KiB blocks (v2e: at most 16 MiB, below the
+	 * IOAPIC's and LAPIC's windows). */
+	if (len < BIOS_MIN || len > BIOS_MAX || len % BIOS_MIN) {
+		free(img);
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "%s %.200s: %zu bytes; a firmware image is a multiple of 64 KiB, "
+			 "from 64 KiB to 16 MiB", opt, path, len);
+		return V2E_EXIT_USAGE;
+	}
+	r = firmware_map(vm, img, len);
+	if (r == 0)
+		r = firmware_shadow_fill(vm);
+	free(img);
+	if (r < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "%s %.200s: cannot map it below 4 GiB: %s", opt, path, strerror(-r));
+		return V2E_EXIT_HOST;
+	}
+	vcpu_reset(&vm->vcpu);
+	return 0;
 }
 
 int vm_load_kernel(struct vm *vm)
@@ -96,11 +249,8 @@ int vm_load_kernel(struct vm *vm)
 	char err[256];
 	int r, is_linux;
 
-	if (!cfg->kernel) {
-		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-			 "no -kernel given (firmware boot is not supported yet)");
-		return V2E_EXIT_USAGE;
-	}
+	if (!cfg->kernel)
+		return vm_load_firmware(vm);
 	img = read_file(cfg->kernel, &len, err, sizeof(err));
 	if (!img) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "-kernel %.200s: %s",

@@ -189,9 +189,29 @@ static int opt_dm_hostile(struct vm_config *c, const char *arg, char *err, size_
 }
 #endif
 
-/* -device NAME[,id=ID][,PROP=VALUE...] | help | NAME,help: any kind the
- * table lets a user create, its properties parsed by the table. */
+/* A chardev= value: the id of a -chardev, or a backend spelled out
+ * (stdio, null, file:PATH). */
+static const char *chardev_resolve(const struct vm_config *c, const char *val)
+{
+	for (unsigned i = 0; i < c->n_chardev; i++)
+		if (!strcmp(c->chardev[i].id, val))
+			return c->chardev[i].spec;
+	return val;
+}
+
+/* -device NAME[,id=ID][,PROP=VALUE...] | help | NAME,help: kept until
+ * every -chardev is known (device_parse). */
 static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (c->n_device_arg == CONFIG_MAX_DEVICES)
+		return err_say(err, n, -EINVAL, "-device %s: at most %d devices", arg, CONFIG_MAX_DEVICES);
+	c->device_arg[c->n_device_arg++] = arg;
+	return 0;
+}
+
+/* One -device: any kind the table lets a user create, its properties
+ * parsed by the table. */
+static int device_parse(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	char buf[1024], msg[300];
 	char *save, *tok, *name;
@@ -227,21 +247,141 @@ static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 	dev_props_init(&d->props, k);
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : NULL;
+		int pi;
 		if (eq)
 			*eq = 0;
+		pi = dev_prop_find(k, tok);
+		if (val && pi >= 0 && k->props[pi].type == DEV_PROP_CHARDEV)
+			val = chardev_resolve(c, val);
 		if (!strcmp(tok, "id") && eq) {
 			if (strlen(eq + 1) >= sizeof(d->id) || !eq[1])
 				return err_say(err, n, -EINVAL, "-device %s: id=%s: 1 to %zu characters", arg,
 					    eq + 1, sizeof(d->id) - 1);
 			strcpy(d->id, eq + 1);
-		} else if (dev_prop_parse(&d->props, tok, eq ? eq + 1 : NULL, true, msg,
-					  sizeof(msg)) < 0) {
+		} else if (dev_prop_parse(&d->props, tok, val, true, msg, sizeof(msg)) < 0) {
 			return err_say(err, n, -EINVAL, "-device %s", msg);
 		}
 	}
 	if (k->check && k->check(&d->props, msg, sizeof(msg)) < 0)
 		return err_say(err, n, -EINVAL, "-device %s", msg);
 	c->n_dev++;
+	return 0;
+}
+
+/* -chardev file,id=ID,path=PATH | stdio,id=ID | null,id=ID (QEMU's
+ * spelling; other properties QEMU knows, such as signal=off or
+ * mux=off, change nothing here). */
+static int opt_chardev(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	char buf[DEV_STR_MAX + 64], *save, *tok, *backend;
+	const char *id = NULL, *path = NULL;
+	struct chardev_config *cd;
+
+	if (strlen(arg) >= sizeof(buf))
+		return err_say(err, n, -EINVAL, "-chardev: argument too long");
+	if (c->n_chardev == CONFIG_MAX_CHARDEVS)
+		return err_say(err, n, -EINVAL, "-chardev %s: at most %d", arg, CONFIG_MAX_CHARDEVS);
+	strcpy(buf, arg);
+	backend = strtok_r(buf, ",", &save);
+	if (!backend || (strcmp(backend, "file") && strcmp(backend, "stdio") &&
+			 strcmp(backend, "null")))
+		return err_say(err, n, -EINVAL, "-chardev %s: v2e supports the backends file, stdio "
+			    "and null", arg);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(tok, "id=", 3))
+			id = tok + 3;
+		else if (!strncmp(tok, "path=", 5))
+			path = tok + 5;
+		else if (strcmp(tok, "signal=off") && strcmp(tok, "signal=on") &&
+			 strcmp(tok, "mux=off") && strcmp(tok, "append=off"))
+			return err_say(err, n, -EINVAL, "-chardev %s: '%s' is not supported (id=, "
+				    "path= for file)", arg, tok);
+	}
+	if (!id || !*id || strlen(id) >= DEV_NAME_MAX)
+		return err_say(err, n, -EINVAL, "-chardev %s: needs id=ID (1 to %d characters)", arg,
+			    DEV_NAME_MAX - 1);
+	if (!strcmp(backend, "file") && (!path || !*path))
+		return err_say(err, n, -EINVAL, "-chardev %s: a file needs path=PATH", arg);
+	if (strcmp(backend, "file") && path)
+		return err_say(err, n, -EINVAL, "-chardev %s: path= is for the file backend", arg);
+	for (unsigned i = 0; i < c->n_chardev; i++)
+		if (!strcmp(c->chardev[i].id, id))
+			return err_say(err, n, -EINVAL, "-chardev %s: id %s given twice", arg, id);
+	cd = &c->chardev[c->n_chardev++];
+	snprintf(cd->id, sizeof(cd->id), "%s", id);
+	if (path)
+		snprintf(cd->spec, sizeof(cd->spec), "file:%s", path);
+	else
+		snprintf(cd->spec, sizeof(cd->spec), "%s", backend);
+	return 0;
+}
+
+/* -debugcon file:PATH | stdio | null | none | chardev:ID: QEMU's debug
+ * console, an isa-debugcon at port 0xe9. */
+static int opt_debugcon(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (c->n_debugcon_arg == CONFIG_MAX_DEVICES)
+		return err_say(err, n, -EINVAL, "-debugcon: at most %d", CONFIG_MAX_DEVICES);
+	c->debugcon_arg[c->n_debugcon_arg++] = arg;
+	return 0;
+}
+
+static int debugcon_parse(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	const struct dev_kind *k = dev_kind_find("isa-debugcon");
+	const char *be = !strncmp(arg, "chardev:", 8) ? chardev_resolve(c, arg + 8) : arg;
+	struct dev_config *d;
+	char msg[300];
+
+	if (!k)
+		return err_say(err, n, -EINVAL, "-debugcon: no isa-debugcon in this build");
+	if (c->n_dev == CONFIG_MAX_DEVICES)
+		return err_say(err, n, -EINVAL, "-debugcon %s: at most %d devices in all", arg,
+			    CONFIG_MAX_DEVICES);
+	if (!strncmp(arg, "chardev:", 8) && be == arg + 8)
+		return err_say(err, n, -EINVAL, "-debugcon %s: no -chardev with id=%s", arg, arg + 8);
+	d = &c->dev[c->n_dev];
+	memset(d->id, 0, sizeof(d->id));
+	dev_props_init(&d->props, k);
+	if (dev_prop_parse(&d->props, "chardev", be, false, msg, sizeof(msg)) < 0)
+		return err_say(err, n, -EINVAL, "-debugcon %s: file:PATH, stdio, null or chardev:ID",
+			    arg);
+	c->n_dev++;
+	return 0;
+}
+
+/* -bios FILE, -L DIR: the firmware without -kernel. */
+static int opt_L(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	if (c->n_bios_dirs == CONFIG_MAX_BIOS_DIRS)
+		return err_say(err, n, -EINVAL, "-L %s: at most %d folders", arg, CONFIG_MAX_BIOS_DIRS);
+	c->bios_dirs[c->n_bios_dirs++] = arg;
+	return 0;
+}
+
+/* -boot reboot-timeout=MS: the firmware's wait after no device booted,
+ * -1 (the default) waits for ever; other -boot choices need disks. */
+static int opt_boot(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	char buf[128], *save, *tok;
+	if (strlen(arg) >= sizeof(buf))
+		return err_say(err, n, -EINVAL, "-boot: argument too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+		if (!strcmp(tok, "reboot-timeout=-1")) {
+			c->boot_fail_wait = -1;
+		} else if (!strncmp(tok, "reboot-timeout=", 15)) {
+			/* QEMU's bound: the firmware stores it in 16 bits of ms. */
+			if (parse_num(tok + 15, 0xffff, &v) < 0)
+				return err_say(err, n, -EINVAL, "-boot %s: milliseconds, -1..65535", tok);
+			c->boot_fail_wait = (int64_t)v;
+		} else {
+			return err_say(err, n, -EINVAL, "-boot %s: only reboot-timeout= is supported "
+				    "by v2e yet (no disks to order)", tok);
+		}
+	}
 	return 0;
 }
 
@@ -482,6 +622,11 @@ static const struct option_row options[] = {
 	{"serial", ARG, opt_serial, 0},
 	{"display", ARG, opt_display, 0},
 	{"device", ARG, opt_device, 0},
+	{"chardev", ARG, opt_chardev, 0},
+	{"debugcon", ARG, opt_debugcon, 0},
+	{"bios", ARG, NULL, STR(bios)},
+	{"L", ARG, opt_L, 0},
+	{"boot", ARG, opt_boot, 0},
 	{"icount", OPT_ARG, opt_icount, 0},
 	{"dm", ARG, opt_dm, 0},
 	{"dm-split", ARG, opt_dm_split, 0},
@@ -514,17 +659,17 @@ static const struct option_row options[] = {
 /* QEMU options users will try that v2e does not have yet: refused with
  * a reason rather than "unknown". */
 static const char *const not_yet[] = {
-	"bios", "drive", "hda", "hdb", "cdrom", "boot", "vnc", "qmp",
+	"drive", "hda", "hdb", "cdrom", "vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"chardev", "vga", "usb", "global", "object",
+	"vga", "usb", "global", "object",
 	"nic", "snapshot", "k", "hdc", "hdd", "fda", "fdb", "sd",
 	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs", "usbdevice",
 	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
 	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
-	"L", "option-rom", "fw_cfg", "smbios", "acpitable", "uuid", "incoming",
+	"option-rom", "fw_cfg", "smbios", "acpitable", "uuid", "incoming",
 	"loadvm", "watchdog", "watchdog-action", "runas", "chroot", "sandbox",
 	"singlestep", "trace", "plugin", "qtest", "semihosting", "tpmdev",
-	"add-fd", "parallel", "virtioconsole", "mon", "debugcon", "no-acpi",
+	"add-fd", "parallel", "virtioconsole", "mon", "no-acpi",
 	"no-hpet", "no-shutdown", "action", "enable-fips", "msg", "readconfig",
 	"writeconfig", "nodefconfig", "no-user-config", "smp-opts",
 };
@@ -555,6 +700,7 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	c->smp = 1;
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
 	c->dm_timeout_ms = 10000;
+	c->boot_fail_wait = -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *name;
@@ -600,8 +746,21 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->help = true;
 		}
 	}
+	for (unsigned i = 0; i < c->n_device_arg; i++) {
+		int r = device_parse(c, c->device_arg[i], err, errlen);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned i = 0; i < c->n_debugcon_arg; i++) {
+		int r = debugcon_parse(c, c->debugcon_arg[i], err, errlen);
+		if (r < 0)
+			return r;
+	}
 	for (unsigned i = 0; i < c->n_dev; i++)
 		user_serials |= is_serial(&c->dev[i]);
+	if (c->bios && c->kernel)
+		return err_say(err, errlen, -EINVAL, "-bios with -kernel: v2e boots a -kernel directly, "
+			    "without firmware");
 	if (c->gdb_wait && !c->gdb)
 		return err_say(err, errlen, -EINVAL, "-S waits for a debugger to start the guest: give -s "
 			    "or -gdb (v2e has no monitor yet)");
@@ -646,6 +805,15 @@ const char *config_usage(void)
 	       "  -kernel FILE         Linux bzImage or Multiboot kernel\n"
 	       "  -initrd FILE         initial ramdisk (Linux)\n"
 	       "  -append CMDLINE      kernel command line\n"
+	       "  -bios FILE           firmware image without -kernel (default SeaBIOS's\n"
+	       "                       bios-256k.bin), 64 KiB to 16 MiB\n"
+	       "  -L DIR               folder searched for the firmware image\n"
+	       "  -boot reboot-timeout=MS  firmware's wait before it resets when nothing\n"
+	       "                       boots (-1: for ever)\n"
+	       "  -debugcon DEV        QEMU's debug console at port 0xe9: file:PATH,\n"
+	       "                       stdio, null or chardev:ID\n"
+	       "  -chardev file,id=ID,path=PATH | stdio,id=ID | null,id=ID  a backend a\n"
+	       "                       device names (chardev=ID)\n"
 	       "  -serial DEV          stdio | file:PATH | none (COM1..COM4 in order)\n"
 	       "  -nographic           no display; serial on the terminal (also the\n"
 	       "                       default: v2e has no display yet)\n"

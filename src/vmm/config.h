@@ -13,6 +13,8 @@
 #define CONFIG_MAX_SERIAL 4
 #define CONFIG_MAX_DM_SPLIT 8
 #define CONFIG_MAX_DEVICES 16
+#define CONFIG_MAX_CHARDEVS 8
+#define CONFIG_MAX_BIOS_DIRS 4
 
 enum serial_kind {
 	SERIAL_NONE,  /* the port exists, output goes nowhere */
@@ -32,10 +34,35 @@ struct dev_config {
 	struct dev_props props; /* props.kind: the kind */
 };
 
+/* -chardev BACKEND,id=ID[,path=PATH]: a named backend a device's
+ * chardev= property may give, as the spelling a property takes
+ * ("file:PATH", "stdio", "null"). */
+struct chardev_config {
+	char id[DEV_NAME_MAX];
+	char spec[DEV_STR_MAX];
+};
+
 struct vm_config {
 	uint64_t ram_bytes;
 	unsigned smp;
 	const char *kernel, *initrd, *append;
+	/* Without -kernel: the firmware image (-bios, by default SeaBIOS's
+	 * bios-256k.bin), looked up as given, then in the -L folders, then
+	 * in the system's firmware folders. */
+	const char *bios;
+	const char *bios_dirs[CONFIG_MAX_BIOS_DIRS];
+	unsigned n_bios_dirs;
+	/* -boot reboot-timeout=MS: how long the firmware waits after "no
+	 * bootable device" before it resets (-1, QEMU's default: never). */
+	int64_t boot_fail_wait;
+	struct chardev_config chardev[CONFIG_MAX_CHARDEVS];
+	unsigned n_chardev;
+	/* -device and -debugcon arguments, parsed once every -chardev is
+	 * known (QEMU lets -chardev follow the device that names it). */
+	const char *device_arg[CONFIG_MAX_DEVICES];
+	unsigned n_device_arg;
+	const char *debugcon_arg[CONFIG_MAX_DEVICES];
+	unsigned n_debugcon_arg;
 	struct serial_config serial[CONFIG_MAX_SERIAL];
 	unsigned n_serial;     /* -serial options given */
 	bool nographic;

@@ -224,6 +224,7 @@ fail_log:
 fail_mem:
 	region_map_destroy(&vm->mem);
 	region_map_destroy(&vm->ports);
+	vm_unload_firmware(vm);
 	guest_mem_destroy(&vm->gm);
 	return r;
 }
@@ -237,11 +238,13 @@ void vm_destroy(struct vm *vm)
 	vm->vcpu.ops->destroy(vm->vcpu.e);
 	region_map_destroy(&vm->mem);
 	region_map_destroy(&vm->ports);
+	vm_unload_firmware(vm);
 	guest_mem_destroy(&vm->gm);
 }
 
 /* A system reset: the board's devices to their power-on state, then the
- * boot again (direct kernel boot plays the firmware's part). */
+ * boot again: the firmware from its reset vector, or the kernel again
+ * (direct kernel boot plays the firmware's part). */
 int vm_reset(struct vm *vm)
 {
 	int st;

@@ -94,6 +94,12 @@ struct vm {
 	struct console term;    /* the terminal's raw mode, owned here */
 	bool term_open;
 	bool term_input;        /* a COM port reads the terminal */
+	/* Without -kernel: the firmware image, a ROM ending at 4 GiB, its
+	 * alias ending at 1 MiB, and shadow RAM over the alias standing in
+	 * for the chipset's PAM registers (boot.c). */
+	uint8_t *bios;
+	size_t bios_len;
+	struct region *bios_rom, *bios_isa, *bios_shadow;
 	struct qlog qlog;       /* -d and -D */
 	struct gdbstub *gdb;    /* -gdb/-s: the GDB stub, or NULL */
 };
@@ -104,9 +110,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg) must_check;
 void vm_destroy(struct vm *vm);
 
 /* Loads -kernel (and its modules) and sets the boot CPU state (vm_create()
- * does, before any device model starts, and a system reset again).
- * Returns 0, or a V2E_EXIT_* with vm->exit_reason filled. */
+ * does, before any device model starts, and a system reset again);
+ * without -kernel, maps the firmware (once) and puts the vCPU at the
+ * reset vector. Returns 0, or a V2E_EXIT_* with vm->exit_reason filled. */
 int vm_load_kernel(struct vm *vm);
+/* Frees the firmware's image once its regions are gone (boot.c). */
+void vm_unload_firmware(struct vm *vm);
 
 /* Runs until the guest ends the VM; returns the exit status, with
  * vm->exit_reason saying why when it is not 0. */

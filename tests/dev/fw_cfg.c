@@ -581,7 +581,7 @@ static void test_pc(struct tap *t)
 	struct fw_cfg_pc pc = {
 		.ram_below_4g = 0x8000000, .ram_above_4g = 0x40000000,
 		.nb_cpus = 1, .max_cpus = 4, .nographic = true,
-		.e820 = map, .n_e820 = 4,
+		.e820 = map, .n_e820 = 4, .boot_fail_wait = 0xffffffff, .sercon_port = 0x3f8,
 	};
 	struct fw_cfg_e820_entry many[FW_CFG_E820_LEGACY_SLOTS + 1];
 	struct rig g;
@@ -599,6 +599,14 @@ static void test_pc(struct tap *t)
 	       "NB_CPUS and MAX_CPUS, u16");
 	tap_ok(t, read_int(&g, FW_CFG_NOGRAPHIC, 2) == 1 && read_int(&g, FW_CFG_BOOT_MENU, 2) == 0,
 	       "NOGRAPHIC and BOOT_MENU, u16");
+	key = dir_lookup(&g, "etc/boot-fail-wait", &size);
+	tap_ok(t, key && size == 4 && read_int(&g, key, 4) == 0xffffffff,
+	       "etc/boot-fail-wait: u32, for ever by default");
+	key = dir_lookup(&g, "etc/sercon-port", &size);
+	tap_ok(t, key && size == 2 && read_int(&g, key, 2) == 0x3f8,
+	       "etc/sercon-port: u16 0x3f8 with no display");
+	key = dir_lookup(&g, "bootorder", &size);
+	tap_ok(t, key && size == 0, "bootorder: present and empty");
 	key = dir_lookup(&g, "etc/e820", &size);
 	b = calloc(1, 512);
 	read_item(&g, key, b, size);

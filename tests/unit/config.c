@@ -175,6 +175,39 @@ int main(void)
 		       parse(&c, err, "-gdb unix:") < 0 && parse(&c, err, "-gdb unix:/x,wait=on") < 0 &&
 		       parse(&c, err, "-gdb stdio") < 0 && strstr(err, "-gdb stdio"),
 	       "bad -gdb devices refused by name: %s", err);
+	tap_ok(&t, parse(&c, err, "-display none") == 0 && !c.kernel && !c.bios &&
+		       c.boot_fail_wait == -1,
+	       "no -kernel: the default firmware, waiting for ever when nothing boots");
+	tap_ok(&t, parse(&c, err, "-bios my.bin -L /a -L /b -boot reboot-timeout=100") == 0 &&
+		       !strcmp(c.bios, "my.bin") && c.n_bios_dirs == 2 &&
+		       !strcmp(c.bios_dirs[1], "/b") && c.boot_fail_wait == 100,
+	       "-bios FILE, -L DIR twice, -boot reboot-timeout=MS");
+	tap_ok(&t, parse(&c, err, "-boot order=c") < 0 && strstr(err, "order=c") &&
+		       parse(&c, err, "-boot reboot-timeout=70000") < 0,
+	       "-boot choices v2e lacks, and a timeout past 65535, refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-bios x.bin -kernel k") < 0 && strstr(err, "-bios"),
+	       "-bios with -kernel refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-device isa-debugcon,iobase=0x402,chardev=dbg "
+				  "-chardev file,id=dbg,path=/tmp/fw.log -display none") == 0 &&
+		       (d = find_dev(&c, "isa-debugcon")) && d->props.num[0] == 0x402 &&
+		       !strcmp(d->props.str[1], "file:/tmp/fw.log"),
+	       "-device isa-debugcon,chardev=ID with a -chardev given after it");
+	tap_ok(&t, parse(&c, err, "-debugcon file:/tmp/e9.log -display none") == 0 &&
+		       (d = find_dev(&c, "isa-debugcon")) && d->props.num[0] == 0xe9 &&
+		       !strcmp(d->props.str[1], "file:/tmp/e9.log"),
+	       "-debugcon file:PATH: an isa-debugcon at 0xe9");
+	tap_ok(&t, parse(&c, err, "-chardev stdio,id=t -debugcon chardev:t -display none") == 0 &&
+		       (d = find_dev(&c, "isa-debugcon")) && !strcmp(d->props.str[1], "stdio") &&
+		       c.stdio_dev,
+	       "-debugcon chardev:ID on the terminal");
+	tap_ok(&t, parse(&c, err, "-chardev socket,id=s") < 0 && strstr(err, "socket") &&
+		       parse(&c, err, "-chardev file,id=f") < 0 && strstr(err, "path") &&
+		       parse(&c, err, "-chardev null") < 0 && strstr(err, "id=") &&
+		       parse(&c, err, "-device isa-debugcon,chardev=nosuch") < 0 &&
+		       strstr(err, "nosuch"),
+	       "bad -chardev and unknown chardev ids refused by name: %s", err);
+	tap_ok(&t, parse(&c, err, "-nographic -debugcon stdio") < 0 && strstr(err, "terminal"),
+	       "-debugcon stdio with the serial port on the terminal refused: %s", err);
 	tap_ok(&t, config_parse_size("4k", 1, &v) == 0 && v == 4096 &&
 		       config_parse_size("-1", 1, &v) < 0 &&
 		       config_parse_size("99999999999999999999", 1, &v) < 0,

@@ -193,4 +193,21 @@ err=$("$v2e" -device vga 2>&1); st=$?
 out=$("$v2e" -kernel "$k/hello.mb" -display none -device isa-serial,chardev=stdio -icount $dx </dev/null 2>&1); st=$?
 [ $st -eq 1 ] && echo "$out" | grep -q "hello from COM1"; ok $? "-device isa-serial,chardev=stdio is COM1 ($st)"
 
+# Firmware: a hand-written 64 KiB ROM from the reset vector, its log on
+# the debug console; images v2e cannot map refused by name.
+out=$(timeout -k 5 20 "$v2e" -bios "$k/hello.rom" -debugcon stdio -display none -icount $dx </dev/null 2>&1); st=$?
+[ $st -eq 67 ] && [ "$out" = "hello from the reset vector" ]
+ok $? "-bios ROM: reset vector at 4 GiB, far jump to 0xf0000, -debugcon stdio, readback 0xe9 ($st: $out)"
+f=$(mktemp)
+timeout -k 5 20 "$v2e" -bios "$k/hello.rom" -device isa-debugcon,iobase=0xe9,chardev=log \
+	-chardev file,id=log,path="$f" -display none -icount $dx </dev/null >/dev/null 2>&1; st=$?
+[ $st -eq 67 ] && [ "$(cat "$f")" = "hello from the reset vector" ]
+ok $? "-device isa-debugcon,chardev=ID with -chardev file ($st)"
+head -c 1000 /dev/zero >"$f"
+err=$("$v2e" -bios "$f" -display none 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q -- "-bios $f: 1000 bytes"; ok $? "-bios of 1000 bytes: status 2, named ($err)"
+rm -f "$f"
+err=$("$v2e" -bios no-such-bios.bin -L /nonexistent -display none 2>&1); st=$?
+[ $st -eq 2 ] && echo "$err" | grep -q "no-such-bios.bin: not found"; ok $? "a missing -bios: status 2, named ($err)"
+
 tap_done

@@ -586,7 +586,7 @@ struct fw_cfg_dev {
 };
 
 /* All set by the board (host_open): fw_cfg is never a -device. */
-enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE };
+enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE, P_BOOT_FAIL_WAIT };
 
 static const struct dev_prop fw_cfg_props[] = {
 	[P_RAM] = {"ram-size", DEV_PROP_NUM, true, 0, 1ull << 40, 0, NULL, "guest RAM bytes"},
@@ -595,6 +595,8 @@ static const struct dev_prop fw_cfg_props[] = {
 	[P_INITRD] = {"initrd", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "an initrd descriptor follows"},
 	[P_CMDLINE] = {"cmdline", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
 		       "a command-line descriptor follows"},
+	[P_BOOT_FAIL_WAIT] = {"boot-fail-wait", DEV_PROP_NUM, true, 0, UINT32_MAX, UINT32_MAX,
+			      NULL, "ms the firmware waits before a reset when nothing boots"},
 };
 
 /* A memfd holding `s`: how a string reaches a sandboxed device model. */
@@ -620,7 +622,8 @@ static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, in
 
 	p->num[P_RAM] = m->ram_bytes;
 	p->num[P_NOGRAPHIC] = m->nographic;
-	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC;
+	p->num[P_BOOT_FAIL_WAIT] = m->boot_fail_wait;
+	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC | 1u << P_BOOT_FAIL_WAIT;
 	if (kfd >= 0) {
 		fds[(*n_fds)++] = kfd;
 		p->num[P_KERNEL] = 1;
@@ -683,8 +686,10 @@ static int fw_cfg_create(void *dev, const struct dev_ctx *c, const struct dev_pr
 		{0, below, FW_CFG_E820_RAM},
 		{GM_4G, ram - below, FW_CFG_E820_RAM},
 	};
+	/* No display: SeaBIOS's text screen on COM1, as QEMU sets it. */
 	struct fw_cfg_pc pc = {below, ram - below, 1, 1, p->num[P_NOGRAPHIC] != 0, false,
-			       map, ram > below ? 2 : 1};
+			       map, ram > below ? 2 : 1, (uint32_t)p->num[P_BOOT_FAIL_WAIT],
+			       p->num[P_NOGRAPHIC] ? 0x3f8 : 0};
 	uint8_t *file[3] = {NULL, NULL, NULL};
 	size_t len[3] = {0, 0, 0};
 	unsigned fd_i = 0;

@@ -67,6 +67,22 @@ static int add_e820(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
 	return r;
 }
 
+/* What SeaBIOS reads to reach its boot menu, as QEMU provides it. */
+static int add_boot(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
+{
+	uint8_t wait[4], port[2];
+	int r;
+
+	put_le(wait, pc->boot_fail_wait, 4);
+	put_le(port, pc->sercon_port, 2);
+	if ((r = fw_cfg_add_file(fw, "bootorder", "", 0, 0)) ||
+	    (r = fw_cfg_add_file(fw, "etc/boot-fail-wait", wait, sizeof(wait), 0)))
+		return r;
+	if (pc->sercon_port)
+		r = fw_cfg_add_file(fw, "etc/sercon-port", port, sizeof(port), 0);
+	return r;
+}
+
 int fw_cfg_pc_fill(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
 {
 	int r;
@@ -80,7 +96,8 @@ int fw_cfg_pc_fill(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
 	    (r = fw_cfg_add_u16(fw, FW_CFG_NOGRAPHIC, pc->nographic)) ||
 	    (r = fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, pc->nb_cpus)) ||
 	    (r = fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, pc->max_cpus)) ||
-	    (r = fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, pc->boot_menu)))
+	    (r = fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, pc->boot_menu)) ||
+	    (r = add_boot(fw, pc)))
 		return r;
 	return add_e820(fw, pc);
 }

@@ -51,12 +51,20 @@ struct fw_cfg_pc {
 	 * for the BIOS areas): QEMU gives RAM [0, ram_below_4g) whole. */
 	const struct fw_cfg_e820_entry *e820;
 	size_t n_e820;
+	/* How long SeaBIOS waits after "No bootable device" before it
+	 * resets, in ms; 0xffffffff (QEMU's default) waits for ever. */
+	uint32_t boot_fail_wait;
+	/* The UART port SeaBIOS mirrors its text screen on (sercon), 0 for
+	 * none: QEMU's 0x3f8 when there is no display (-nographic). */
+	uint16_t sercon_port;
 };
 
 /* Registers RAM_SIZE (u64, all RAM), NOGRAPHIC, NB_CPUS, MAX_CPUS and
  * BOOT_MENU (u16), the file "etc/e820" (every entry) and the legacy
  * FW_CFG_E820_TABLE (u32 count and FW_CFG_E820_LEGACY_SLOTS records, the
- * non-RAM entries only). 0, -EINVAL (no CPUs, RAM split impossible),
+ * non-RAM entries only); for SeaBIOS the files "bootorder" (empty: no
+ * device has a boot index yet), "etc/boot-fail-wait" (u32) and, when
+ * sercon_port is set, "etc/sercon-port" (u16), little-endian. 0, -EINVAL (no CPUs, RAM split impossible),
  * -E2BIG (more than FW_CFG_E820_LEGACY_SLOTS reservations), or an error
  * of fw_cfg_add_*(). */
 int fw_cfg_pc_fill(struct fw_cfg *fw, const struct fw_cfg_pc *pc) must_check;
