@@ -16,6 +16,7 @@
 #include "vmm/acpi.h"
 #include "vmm/linux_boot.h"
 #include "vmm/multiboot.h"
+#include "vmm/platform/i440fx.h"
 
 /* Largest kernel or module file accepted: more than any PC kernel. */
 #define MAX_IMAGE (512u << 20)
@@ -98,9 +99,6 @@ static const char *const bios_dirs[] = {"/usr/share/seabios", "/usr/share/qemu"}
 /* QEMU maps the image's last 128 KiB (all of it when smaller) below
  * 1 MiB too, where real-mode code reaches it. */
 #define BIOS_ISA_MAX (128u << 10)
-/* The stand-in for PAM shadow RAM (firmware_map). */
-#define SHADOW_BASE 0xc0000u
-#define SHADOW_SIZE (0x100000u - SHADOW_BASE)
 #define BIOS_MIN (64u << 10)
 #define BIOS_MAX (16u << 20)
 
@@ -123,16 +121,11 @@ static int bios_path(const struct vm_config *cfg, char *path, size_t n)
 }
 
 /* Maps the firmware: a ROM ending at 4 GiB, read at the reset vector,
- * and its last 128 KiB as an alias ending at 1 MiB. The alias sits above
- * guest RAM's region (priority 1 over 0), so the BIOS area reads the
- * firmware wherever the chipset's shadow RAM is off.
- *
- * Until the i440FX's PAM registers exist, a stand-in for them: shadow RAM
- * over 0xC0000-0xFFFFF (priority 2: guest RAM at the same addresses)
- * readable and writable as if PAM were 3 from power-on, holding what
- * SeaBIOS would copy there once it had unlocked it: the image's last
- * 256 KiB (its 32-bit code starts below 0xE0000). SeaBIOS finds no bridge
- * to unlock, says so, and runs on in the copy. */
+ * and its last 128 KiB as an alias ending at 1 MiB. Guest RAM leaves
+ * 0xC0000-0xFFFFF to the chipset: the alias sits under the i440FX's PAM
+ * shadow RAM (I440FX_PAM_PRIORITY), so the BIOS area reads the firmware
+ * wherever PAM has the shadow off, as it is at power-on; the firmware
+ * turns it on and copies itself there. */
 static int firmware_map(struct vm *vm, const uint8_t *img, size_t len)
 {
 	size_t isa = len < BIOS_ISA_MAX ? len : BIOS_ISA_MAX;
@@ -154,29 +147,12 @@ static int firmware_map(struct vm *vm, const uint8_t *img, size_t len)
 	if (r == 0) {
 		struct region_desc a = {
 			.name = "isa-bios", .kind = REGION_ALIAS, .base = 0x100000 - isa,
-			.size = isa, .priority = 1, .enabled = true,
+			.size = isa, .priority = I440FX_PAM_PRIORITY - 1, .enabled = true,
 			.target = vm->bios_rom, .offset = len - isa,
 		};
 		r = region_add(&vm->mem, &a, &vm->bios_isa);
 	}
-	if (r == 0) {
-		struct region_desc sh = {
-			.name = "bios-shadow", .kind = REGION_RAM, .base = SHADOW_BASE,
-			.size = SHADOW_SIZE, .priority = 2, .enabled = true,
-			.host = vm->gm.host + guest_mem_offset(&vm->gm, SHADOW_BASE),
-		};
-		r = region_add(&vm->mem, &sh, &vm->bios_shadow);
-	}
 	return r;
-}
-
-/* Power-on contents of the shadow stand-in: the firmware's copy. */
-static int firmware_shadow_fill(struct vm *vm)
-{
-	uint64_t n = vm->bios_len < SHADOW_SIZE ? vm->bios_len : SHADOW_SIZE;
-	if (!vm->bios_shadow)
-		return 0;
-	return region_rom_write(vm->bios_shadow, SHADOW_SIZE - n, vm->bios + vm->bios_len - n, n);
 }
 
 void vm_unload_firmware(struct vm *vm)
@@ -184,7 +160,7 @@ void vm_unload_firmware(struct vm *vm)
 	if (vm->bios)
 		munmap(vm->bios, vm->bios_len);
 	vm->bios = NULL;
-	vm->bios_rom = vm->bios_isa = vm->bios_shadow = NULL;
+	vm->bios_rom = vm->bios_isa = NULL;
 }
 
 /* The firmware's image mapped and the vCPU at the reset vector. */
@@ -199,7 +175,7 @@ static int vm_load_firmware(struct vm *vm)
 
 	if (vm->bios) {
 		vcpu_reset(&vm->vcpu);
-		return firmware_shadow_fill(vm) < 0 ? V2E_EXIT_HOST : 0;
+		return 0;
 	}
 	if (bios_path(cfg, path, sizeof(path)) < 0) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
@@ -224,8 +200,6 @@ static int vm_load_firmware(struct vm *vm)
 		return V2E_EXIT_USAGE;
 	}
 	r = firmware_map(vm, img, len);
-	if (r == 0)
-		r = firmware_shadow_fill(vm);
 	free(img);
 	if (r < 0) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),

@@ -94,12 +94,12 @@ struct vm {
 	struct console term;    /* the terminal's raw mode, owned here */
 	bool term_open;
 	bool term_input;        /* a COM port reads the terminal */
-	/* Without -kernel: the firmware image, a ROM ending at 4 GiB, its
-	 * alias ending at 1 MiB, and shadow RAM over the alias standing in
-	 * for the chipset's PAM registers (boot.c). */
+	/* Without -kernel: the firmware image, a ROM ending at 4 GiB, and
+	 * its alias ending at 1 MiB under the i440FX's PAM shadow RAM
+	 * (boot.c). */
 	uint8_t *bios;
 	size_t bios_len;
-	struct region *bios_rom, *bios_isa, *bios_shadow;
+	struct region *bios_rom, *bios_isa;
 	struct qlog qlog;       /* -d and -D */
 	struct gdbstub *gdb;    /* -gdb/-s: the GDB stub, or NULL */
 };
