@@ -262,6 +262,45 @@ static size_t res_end(uint8_t *p)
 	return 2;
 }
 
+/* Address space descriptors (6.4.3.5.2-3) for a bridge's windows: the
+ * ranges it forwards (a producer; the minimum and maximum fixed). Type 0
+ * memory, 1 I/O, 2 bus numbers. */
+#define RES_MEM 0
+#define RES_IO 1
+#define RES_BUS 2
+
+static size_t res_word(uint8_t *p, uint8_t type, uint8_t type_flags, uint16_t min,
+		       uint16_t max)
+{
+	p[0] = 0x88;
+	put16(p + 1, 13);
+	p[3] = type;
+	p[4] = 0x0c; /* _MIF, _MAF; positive decode; producer */
+	p[5] = type_flags;
+	put16(p + 6, 0);             /* granularity */
+	put16(p + 8, min);
+	put16(p + 10, max);
+	put16(p + 12, 0);            /* translation */
+	put16(p + 14, (uint16_t)(max - min + 1));
+	return 16;
+}
+
+static size_t res_dword(uint8_t *p, uint8_t type, uint8_t type_flags, uint32_t min,
+			uint32_t max)
+{
+	p[0] = 0x87;
+	put16(p + 1, 23);
+	p[3] = type;
+	p[4] = 0x0c;
+	p[5] = type_flags;
+	put32(p + 6, 0);
+	put32(p + 10, min);
+	put32(p + 14, max);
+	put32(p + 18, 0);
+	put32(p + 22, max - min + 1);
+	return 26;
+}
+
 /* Device(name) { _HID, _UID (if uid), _CRS } */
 static void aml_isa_device(struct aml *a, const char *name, const char *hid,
 			   unsigned uid, const uint8_t *crs, size_t crs_len)
@@ -287,7 +326,7 @@ static void dsdt_aml(const struct acpi_config *c, struct aml *a)
 {
 	static const uint64_t s0[4] = {ACPI_PM_SLP_TYP_S0, ACPI_PM_SLP_TYP_S0, 0, 0};
 	static const uint64_t s5[4] = {ACPI_PM_SLP_TYP_S5, ACPI_PM_SLP_TYP_S5, 0, 0};
-	uint8_t crs[32];
+	uint8_t crs[32], pci[128];
 	size_t n, at;
 
 	aml_name_package(a, "\\_S0", s0, 4);
@@ -296,6 +335,20 @@ static void dsdt_aml(const struct acpi_config *c, struct aml *a)
 	aml_byte(a, AML_SCOPE);
 	at = aml_open(a);
 	aml_namestring(a, "\\_SB");
+
+	/* The PCI root bridge (the i440FX): bus 0, the configuration ports,
+	 * and the windows it forwards to PCI: I/O but for those ports, the
+	 * legacy VGA window, and the hole from the end of low RAM to the
+	 * IOAPIC, so an OS takes the firmware's assignments inside them. */
+	n = res_word(pci, RES_BUS, 0, 0x00, 0xff);
+	n += res_io(pci + n, 0xcf8, 8);
+	n += res_word(pci + n, RES_IO, 0x03, 0x0000, 0x0cf7);
+	n += res_word(pci + n, RES_IO, 0x03, 0x0d00, 0xffff);
+	n += res_dword(pci + n, RES_MEM, 0x03, 0xa0000, 0xbffff);
+	if (c->pci_hole_start && c->pci_hole_start < 0xfec00000u)
+		n += res_dword(pci + n, RES_MEM, 0x03, c->pci_hole_start, 0xfebfffff);
+	n += res_end(pci + n);
+	aml_isa_device(a, "PCI0", "PNP0A03", 0, pci, n);
 
 	n = res_io(crs, 0x70, 2);
 	n += res_irq(crs + n, 8);

@@ -7,8 +7,9 @@
  * I/O APIC (ID 1, GSI 0-23) with ISA IRQ 0 on GSI 2 and the SCI (IRQ 9)
  * level-triggered active high, LINT1 as NMI, the 8259A pair present; the
  * ACPI PM registers of acpi_pm.h with 0xcf9 as reset register; a DSDT
- * with \_S0 and \_S5 and the ISA devices (RTC, keyboard controller, the
- * COM ports) under \_SB with _HID and _CRS.
+ * with \_S0 and \_S5, the PCI root bridge (PNP0A03, its bus, I/O and
+ * memory windows in _CRS) and the ISA devices (RTC, keyboard controller,
+ * the COM ports) under \_SB with _HID and _CRS.
  *
  * The tables sit in the BIOS area at 0xf0000, which the boot loaders'
  * memory maps reserve; the RSDP is there too, on a 16-byte boundary where
@@ -29,6 +30,7 @@
 struct acpi_config {
 	bool pm_tmr_32bit;   /* the PM timer is 32 bits wide (TMR_VAL_EXT) */
 	unsigned n_com;      /* COM1.. present (0-4), listed in the DSDT */
+	uint32_t pci_hole_start; /* where PCI memory starts below 4 GiB (0: none) */
 };
 
 /* Builds every table into buf[cap] as the guest will see it at

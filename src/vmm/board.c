@@ -85,7 +85,8 @@ static void ioapic_to_lapic(void *opaque, const struct apic_msg *m)
 /* The ACPI tables a firmware would leave for this board. */
 struct acpi_config vm_board_acpi(const struct vm *vm)
 {
-	return (struct acpi_config){.pm_tmr_32bit = false, .n_com = vm->n_com};
+	return (struct acpi_config){.pm_tmr_32bit = false, .n_com = vm->n_com,
+				    .pci_hole_start = (uint32_t)vm->gm.low_end};
 }
 
 /* A fixed wall-clock start for deterministic runs (2026-01-01 00:00 UTC),

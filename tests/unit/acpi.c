@@ -171,7 +171,7 @@ struct found {
 	int kind; /* 'I' integer, 'P' package, 'B' buffer */
 	uint64_t v[8];
 	unsigned n;
-	uint8_t buf[64];
+	uint8_t buf[160];
 	size_t blen;
 };
 
@@ -313,10 +313,53 @@ static bool crs_decode(const struct found *f, unsigned *io, unsigned *iolen,
 	return end && i == f->blen;
 }
 
+/* The root bridge's _CRS: the bus range, the configuration ports, and
+ * each window (a word or dword address space descriptor: its type and
+ * [min, max], with the length matching) in the order v2e writes them. */
+static bool pci_crs_ok(const struct found *f, uint32_t hole)
+{
+	static const struct {
+		uint8_t tag, type;
+		uint32_t min, max;
+	} want[] = {
+		{0x88, 2, 0, 0xff},          {0x47, 0, 0xcf8, 8},
+		{0x88, 1, 0, 0xcf7},         {0x88, 1, 0xd00, 0xffff},
+		{0x87, 0, 0xa0000, 0xbffff}, {0x87, 0, 0, 0xfebfffff},
+	};
+	size_t i = 0;
+	if (!f || f->kind != 'B')
+		return false;
+	for (unsigned k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		const uint8_t *d = f->buf + i;
+		uint32_t min = k == 5 ? hole : want[k].min;
+		if (i + 8 > f->blen || d[0] != want[k].tag)
+			return false;
+		if (d[0] == 0x47) {
+			if (r16(d + 2) != min || r16(d + 4) != min || d[7] != want[k].max)
+				return false;
+			i += 8;
+		} else if (d[0] == 0x88) {
+			if (i + 16 > f->blen || r16(d + 1) != 13 || d[3] != want[k].type ||
+			    r16(d + 8) != min || r16(d + 10) != want[k].max ||
+			    r16(d + 14) != (uint16_t)(want[k].max - min + 1))
+				return false;
+			i += 16;
+		} else {
+			if (i + 26 > f->blen || r16(d + 1) != 23 || d[3] != want[k].type ||
+			    r32(d + 10) != min || r32(d + 14) != want[k].max ||
+			    r32(d + 22) != want[k].max - min + 1)
+				return false;
+			i += 26;
+		}
+	}
+	return i + 2 == f->blen && f->buf[i] == 0x79;
+}
+
 static void test_tables(struct tap *t, unsigned n_com)
 {
 	static uint8_t buf[ACPI_TABLES_MAX];
-	struct acpi_config c = {.pm_tmr_32bit = false, .n_com = n_com};
+	struct acpi_config c = {.pm_tmr_32bit = false, .n_com = n_com,
+				.pci_hole_start = 0x8000000};
 	uint32_t rsdp = 0;
 	long len = acpi_build(&c, ACPI_TABLES_BASE, buf, sizeof(buf), &rsdp);
 	struct img m = {buf, ACPI_TABLES_BASE, len > 0 ? (size_t)len : 0};
@@ -469,8 +512,15 @@ static void test_tables(struct tap *t, unsigned n_com)
 		       "\\_S5 = Package {5, 5, 0, 0}: the SLP_TYP PM1_CNT decodes as S5");
 		tap_ok(t, s0 && s0->kind == 'P' && s0->n == 4 && s0->v[0] == 0,
 		       "\\_S0 = Package {0, 0, 0, 0}");
-		tap_ok(t, o.devices == 3 + n_com, "%u devices under \\_SB (%u)", 3 + n_com,
+		tap_ok(t, o.devices == 4 + n_com, "%u devices under \\_SB (%u)", 4 + n_com,
 		       o.devices);
+		{
+			const struct found *h = lookup(&o, "\\_SB_.PCI0._HID");
+			tap_ok(t, h && h->v[0] == 0x030ad041 &&
+				  pci_crs_ok(lookup(&o, "\\_SB_.PCI0._CRS"), 0x8000000),
+			       "PCI0 PNP0A03: bus 0-0xff, 0xcf8/8, I/O and memory windows "
+			       "(the hole from the end of low RAM to 0xfebfffff)");
+		}
 		{
 			const struct found *h = lookup(&o, "\\_SB_.RTC_._HID");
 			crs_decode(lookup(&o, "\\_SB_.RTC_._CRS"), &io, &iolen, &io2, &irq);
