@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -162,4 +163,31 @@ size_t console_read(struct console *c, uint8_t *buf, size_t cap)
 	if (n < 0)
 		return 0;
 	return console_filter(c, raw, (size_t)n, buf);
+}
+
+int console_open_backend(const char *spec, bool input, int *fds, unsigned *n_fds,
+			 char *err, size_t n)
+{
+	int out = -1, in = -1, r;
+
+	if (!strcmp(spec, "stdio")) {
+		out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (out >= 0 && input)
+			in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else if (!strncmp(spec, "file:", 5)) {
+		out = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	} else {
+		return 0;
+	}
+	if (out < 0 || (input && in < 0 && !strcmp(spec, "stdio"))) {
+		r = -errno;
+		if (out >= 0)
+			close(out);
+		snprintf(err, n, "chardev=%.220s: %s", spec, strerror(-r));
+		return r;
+	}
+	fds[(*n_fds)++] = out;
+	if (in >= 0)
+		fds[(*n_fds)++] = in;
+	return 0;
 }

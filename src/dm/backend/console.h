@@ -30,6 +30,15 @@ struct console {
  * device model also flushes whenever it goes idle). */
 #define CONSOLE_FLUSH_NS 2000000
 
+/* In the vmm, before a device model starts: the descriptors a console
+ * backend named by a device's chardev needs, appended to fds: for
+ * "stdio", standard output (and standard input when `input`); for
+ * "file:PATH", the file created or truncated for writing; nothing for
+ * any other name ("null", none). 0, or -errno with err naming the
+ * backend. */
+int console_open_backend(const char *spec, bool input, int *fds, unsigned *n_fds,
+			 char *err, size_t n);
+
 /* 0 or -errno. Raw mode only if in_fd is a terminal; in_fd becomes
  * non-blocking. */
 int console_open(struct console *c, int in_fd, int out_fd);

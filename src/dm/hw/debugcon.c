@@ -59,22 +59,7 @@ static const struct dev_prop debugcon_props[] = {
 static int debugcon_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
 			      unsigned *n_fds, char *err, size_t n)
 {
-	const char *be = p->str[P_CHARDEV];
-	int fd = -1;
-
-	if (!strcmp(be, "stdio"))
-		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	else if (!strncmp(be, "file:", 5))
-		fd = open(be + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	else
-		return 0;
-	if (fd < 0) {
-		int r = -errno;
-		snprintf(err, n, "chardev=%.220s: %s", be, strerror(-r));
-		return r;
-	}
-	fds[(*n_fds)++] = fd;
-	return 0;
+	return console_open_backend(p->str[P_CHARDEV], false, fds, n_fds, err, n);
 }
 
 static int debugcon_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,

@@ -628,30 +628,12 @@ static int serial_host_open(struct dev_props *p, const struct dev_machine *m, in
 	int r;
 
 	serial_place(p);
-	if (!strcmp(be, "stdio")) {
-		int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-		int in = out < 0 ? -1 : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-		if (in < 0) {
-			r = -errno;
-			if (out >= 0)
-				close(out);
-			snprintf(err, n, "chardev=stdio: %s", strerror(-r));
-			return r;
-		}
-		fds[(*n_fds)++] = out;
-		fds[(*n_fds)++] = in;
+	r = console_open_backend(be, true, fds, n_fds, err, n);
+	if (r == 0 && !strcmp(be, "stdio")) {
 		p->num[P_ESCAPES] = m->tty; /* Ctrl-A escapes on a terminal */
 		p->given |= 1u << P_ESCAPES;
-	} else if (!strncmp(be, "file:", 5)) {
-		int fd = open(be + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			r = -errno;
-			snprintf(err, n, "%.220s: %s", be, strerror(-r));
-			return r;
-		}
-		fds[(*n_fds)++] = fd;
 	}
-	return 0;
+	return r;
 }
 
 static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
