@@ -118,7 +118,8 @@ static inline struct block *codecache_lookup(struct cpu *cpu)
 	if (!b || jc->lin != lin || jc->mode != jc_mode(cpu) || !b->valid)
 		return NULL;
 	te = tlb_entry_for(cpu, lin, ACC_EXEC, cpu->cpl == 3);
-	if (te->tag != (lin & ~0xfffull))
+	if (te->tag != (lin & ~0xfffull) &&
+	    !tlb_refill(cpu, lin, ACC_EXEC, cpu->cpl == 3))
 		return NULL;
 	ppage = tlb_meta_for(cpu, lin, ACC_EXEC, cpu->cpl == 3)->paddr;
 	if (ppage != (b->paddr & ~0xfffull))

@@ -43,6 +43,20 @@ struct tlb_meta {
 	bool global;
 };
 
+/* Beside each direct-mapped table, a few entries it evicted (kernel code
+ * and data 8 MiB apart share an index, and an idle Linux tick touches
+ * dozens of such pairs) and translations of pages the fast path cannot
+ * use (MMIO such as the local APIC): a miss looks here before walking the
+ * page tables. Flushed with the TLB; entries keep the A/D bits their walk
+ * set, as the TLB's own do. */
+#define TLB_VICTIMS 16
+struct tlb_victim {
+	uint64_t tag;        /* linear page, or TLB_INVALID */
+	uintptr_t addend;    /* fast entries: as the TLB's */
+	struct tlb_meta meta;
+	bool fast;           /* RAM the fast path may use: goes back into the TLB */
+};
+
 /* Lazy flags: the last flag-setting operation and its operands, with CF
  * worked out at once (one compare, and what ADC, SBB, INC, DEC and the
  * conditions want most). LF_NONE means rflags holds the arithmetic
@@ -201,6 +215,10 @@ struct cpu {
 	bool dbg_in_step;  /* an instruction runs under debug_step() */
 	bool dbg_watch_hit; /* ... and touched a watched range */
 	struct cpu_debug_stop dbg_stop;
+	/* The TLB's victims (translate_fill()), [user?][access kind], and
+	 * where each table puts the next one. */
+	struct tlb_victim tlb_victim[2][3][TLB_VICTIMS];
+	uint8_t tlb_victim_next[2][3];
 };
 
 
