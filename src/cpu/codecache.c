@@ -24,7 +24,7 @@ struct code_cache *codecache_create(void)
 	cc->code_bitmap = calloc(BITMAP_PAGES / 8, 1);
 	cc->hash = calloc(1u << HASH_BITS, sizeof(*cc->hash));
 	cc->page_hash = calloc(1u << PAGE_HASH_BITS, sizeof(*cc->page_hash));
-	cc->arena = malloc(ARENA_SIZE);
+	cc->arena = aligned_alloc(BLOCK_ALIGN, ARENA_SIZE);
 	cc->arena_size = ARENA_SIZE;
 	cc->cur_page = ~0ull;
 	if (!cc->code_bitmap || !cc->hash || !cc->page_hash || !cc->arena) {
@@ -149,7 +149,7 @@ static void *arena_alloc(struct cpu *cpu, size_t n)
 {
 	struct code_cache *cc = cpu->cc;
 	void *p;
-	n = (n + 15) & ~(size_t)15;
+	n = (n + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1);
 	if (cc->arena_used + n > cc->arena_size || jit_full(cpu->jit))
 		codecache_flush(cpu);
 	p = cc->arena + cc->arena_used;
