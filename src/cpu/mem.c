@@ -110,17 +110,18 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
-	struct tlb_victim *v = &cpu->tlb_victim[0][0][0];
+	uint64_t *vt = &cpu->tlb_victim_tag[0][0][0];
+	const struct tlb_victim *v = &cpu->tlb_victim[0][0][0];
 	for (int w = 0; w < 2; w++)
 		for (unsigned i = 0; i < PHYS_CACHE_SIZE; i++)
 			cpu->phys_cache[w][i].page = TLB_INVALID;
 	for (unsigned i = 0; i < TLB_ENTRIES; i++)
 		if (include_global || !m[i].global)
 			e[i].tag = TLB_INVALID;
-	for (unsigned i = 0; i < 2 * 3; i++, v += TLB_VICTIMS)
+	for (unsigned i = 0; i < 2 * 3; i++, v += TLB_VICTIMS, vt += TLB_VICTIMS)
 		for (unsigned j = 0; j < TLB_VICTIMS; j++)
 			if (include_global || !v[j].meta.global)
-				v[j].tag = TLB_INVALID;
+				vt[j] = TLB_INVALID;
 }
 
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
@@ -140,11 +141,10 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 	for (int u = 0; u < 2; u++)
 		for (int k = 0; k < 3; k++)
 			for (unsigned i = 0; i < TLB_VICTIMS; i++) {
-				struct tlb_victim *v = &cpu->tlb_victim[u][k][i];
-				uint64_t mask = ~v->meta.large_mask;
-				if (v->tag != TLB_INVALID &&
-				    (v->tag & mask) == (page & mask))
-					v->tag = TLB_INVALID;
+				uint64_t *vt = &cpu->tlb_victim_tag[u][k][i];
+				uint64_t mask = ~cpu->tlb_victim[u][k][i].meta.large_mask;
+				if (*vt != TLB_INVALID && (*vt & mask) == (page & mask))
+					*vt = TLB_INVALID;
 			}
 }
 
@@ -157,7 +157,7 @@ void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
 	for (int u = 0; u < 2; u++)
 		for (unsigned i = 0; i < TLB_VICTIMS; i++)
 			if (cpu->tlb_victim[u][ACC_WRITE][i].meta.paddr == paddr_page)
-				cpu->tlb_victim[u][ACC_WRITE][i].tag = TLB_INVALID;
+				cpu->tlb_victim_tag[u][ACC_WRITE][i] = TLB_INVALID;
 }
 
 /* ---- page walk ---- */
@@ -359,16 +359,24 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 			   r & 0xffff);
 }
 
-/* Keeps a translation among the victims of table [user][k], over the
- * oldest one. */
+/* The victims' slot for linear page `page`: bits above the TLB's index
+ * folded in, so that pages sharing a TLB slot get different ones. */
+static unsigned victim_slot(uint64_t page)
+{
+	uint64_t pn = page >> 12;
+	return (unsigned)((pn ^ (pn >> 5) ^ (pn >> 8) ^ (pn >> 11)) &
+			  (TLB_VICTIMS - 1));
+}
+
+/* Keeps a translation among the victims of table [user][k], over what
+ * its slot held. */
 static void victim_put(struct cpu *cpu, enum access_kind k, bool user,
 		       uint64_t tag, uintptr_t addend,
 		       const struct tlb_meta *meta, bool fast)
 {
-	uint8_t *next = &cpu->tlb_victim_next[user][k];
-	struct tlb_victim *v = &cpu->tlb_victim[user][k][*next];
-	*next = (uint8_t)((*next + 1) % TLB_VICTIMS);
-	v->tag = tag;
+	unsigned i = victim_slot(tag);
+	struct tlb_victim *v = &cpu->tlb_victim[user][k][i];
+	cpu->tlb_victim_tag[user][k][i] = tag;
 	v->addend = addend;
 	v->meta = *meta;
 	v->fast = fast;
@@ -381,17 +389,13 @@ static bool victim_take(struct cpu *cpu, uint64_t lin, enum access_kind k,
 			bool user, uint64_t *paddr)
 {
 	uint64_t page = lin & ~0xfffull;
-	struct tlb_victim *v = cpu->tlb_victim[user][k];
+	unsigned i = victim_slot(page);
+	struct tlb_victim *v = &cpu->tlb_victim[user][k][i];
 	struct tlb_entry *e, old_e;
 	struct tlb_meta *m, old_m;
-	unsigned i;
 
-	for (i = 0; i < TLB_VICTIMS; i++)
-		if (v[i].tag == page)
-			break;
-	if (i == TLB_VICTIMS)
+	if (cpu->tlb_victim_tag[user][k][i] != page)
 		return false;
-	v += i;
 	*paddr = v->meta.paddr | (lin & 0xfff);
 	if (!v->fast)
 		return true;
@@ -402,9 +406,10 @@ static bool victim_take(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	e->addend = v->addend;
 	*m = v->meta;
 	e->tag = page;
-	v->tag = old_e.tag;
-	v->addend = old_e.addend;
-	v->meta = old_m;
+	/* The entry it displaces goes to its own slot. */
+	cpu->tlb_victim_tag[user][k][i] = TLB_INVALID;
+	if (old_e.tag != TLB_INVALID)
+		victim_put(cpu, k, user, old_e.tag, old_e.addend, &old_m, true);
 	return true;
 }
 
