@@ -24,7 +24,7 @@ struct code_cache *codecache_create(void)
 	cc->code_bitmap = calloc(BITMAP_PAGES / 8, 1);
 	cc->hash = calloc(1u << HASH_BITS, sizeof(*cc->hash));
 	cc->page_hash = calloc(1u << PAGE_HASH_BITS, sizeof(*cc->page_hash));
-	cc->arena = malloc(ARENA_SIZE);
+	cc->arena = aligned_alloc(BLOCK_ALIGN, ARENA_SIZE);
 	cc->arena_size = ARENA_SIZE;
 	cc->cur_page = ~0ull;
 	if (!cc->code_bitmap || !cc->hash || !cc->page_hash || !cc->arena) {
@@ -51,6 +51,8 @@ void codecache_flush(struct cpu *cpu)
 	memset(cc->code_bitmap, 0, cc->bitmap_pages / 8);
 	memset(cc->hash, 0, (1u << HASH_BITS) * sizeof(*cc->hash));
 	memset(cc->page_hash, 0, (1u << PAGE_HASH_BITS) * sizeof(*cc->page_hash));
+	for (unsigned i = 0; i < STRADDLE_SIZE; i++)
+		cc->straddle[i].valid = false;
 	cc->arena_used = 0;
 	jit_reset(cpu->jit);
 	jump_cache_clear(cpu);
@@ -109,6 +111,11 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 			pp = &b->page_next;
 		}
 	}
+	for (unsigned i = 0; i < STRADDLE_SIZE; i++) {
+		struct straddle *st = &cc->straddle[i];
+		if ((st->paddr & ~0xfffull) == ppage || st->page2 == ppage)
+			st->valid = false;
+	}
 	if (pg < cc->bitmap_pages)
 		cc->code_bitmap[pg >> 3] &= (uint8_t)~(1u << (pg & 7));
 	if (cc->cur_page == ppage)
@@ -120,11 +127,29 @@ static uint32_t decode_mode(const struct cpu *cpu)
 	return codecache_mode(cpu);
 }
 
+/* Marks a physical page as holding decoded code: its writes leave the
+ * fast path, so the first one drops what was decoded from it. */
+static void mark_code_page(struct cpu *cpu, uint64_t ppage)
+{
+	struct code_cache *cc = cpu->cc;
+	uint64_t pg = ppage >> 12;
+	if (codecache_page_has_code(cpu, ppage))
+		return;
+	if (pg < cc->bitmap_pages)
+		cc->code_bitmap[pg >> 3] |= (uint8_t)(1u << (pg & 7));
+	tlb_drop_writes_to(cpu, ppage);
+}
+
+static struct straddle *straddle_slot(struct code_cache *cc, uint64_t paddr)
+{
+	return &cc->straddle[(paddr ^ (paddr >> 12)) & (STRADDLE_SIZE - 1)];
+}
+
 static void *arena_alloc(struct cpu *cpu, size_t n)
 {
 	struct code_cache *cc = cpu->cc;
 	void *p;
-	n = (n + 15) & ~(size_t)15;
+	n = (n + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1);
 	if (cc->arena_used + n > cc->arena_size || jit_full(cpu->jit))
 		codecache_flush(cpu);
 	p = cc->arena + cc->arena_used;
@@ -191,6 +216,30 @@ static unsigned decode_one(const struct cpu *cpu, const uint8_t *p,
 	return got;
 }
 
+/* Keeps a page-straddling instruction just decoded into `in` from RAM
+ * (`page` the host page of its first byte, `avail` its bytes there). */
+static void straddle_keep(struct cpu *cpu, uint64_t lin, uint64_t paddr,
+			  const uint8_t *page, unsigned avail, uint32_t mode,
+			  const struct insn *in)
+{
+	struct straddle *st;
+	uint64_t page2;
+
+	/* Cut by the CS limit rather than the page, or not RAM. */
+	if (!page || avail != 4096 - (paddr & 0xfff) || in->len <= avail)
+		return;
+	if (!lin_fetch_page(cpu, lin + avail, &page2))
+		return;
+	st = straddle_slot(cpu->cc, paddr);
+	st->paddr = paddr;
+	st->page2 = page2;
+	st->mode = mode;
+	st->in = *in;
+	st->valid = true;
+	mark_code_page(cpu, paddr & ~0xfffull);
+	mark_code_page(cpu, page2);
+}
+
 struct block *codecache_get(struct cpu *cpu, struct insn *single)
 {
 	struct code_cache *cc = cpu->cc;
@@ -214,6 +263,28 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	page = lin_fetch_page(cpu, lin, &ppage);
 	off = lin & 0xfff;
 	paddr = ppage | off;
+	/* The jump cache again, now that the TLB holds the page (a miss in
+	 * codecache_lookup() is most often the TLB's): no hash walk. */
+	b = jc->b;
+	if (b && jc->lin == lin && jc->mode == jmode && b->valid &&
+	    b->paddr == paddr)
+		goto found;
+	/* A page-straddling instruction decoded before: both pages as they
+	 * were then (the second translated as fetching it would, faults
+	 * included) and within the CS limit. */
+	if (off > 4096 - 15 && page) {
+		struct straddle *st = straddle_slot(cc, paddr);
+		if (st->valid && st->paddr == paddr && st->mode == mode &&
+		    (cpu_long64(cpu) ||
+		     cpu->s.seg[S_CS].limit - rip >= (uint64_t)st->in.len - 1)) {
+			uint64_t page2;
+			if (lin_fetch_page(cpu, lin + (4096 - off), &page2) &&
+			    page2 == st->page2 && st->valid) {
+				*single = st->in;
+				return NULL;
+			}
+		}
+	}
 	h = hash_of(paddr, mode);
 	for (b = cc->hash[h]; b; b = b->hash_next)
 		if (b->paddr == paddr && b->mode == mode && b->valid)
@@ -262,6 +333,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 					cpu_fault(cpu, EXC_GP, 0);
 				}
 			}
+			straddle_keep(cpu, lin, paddr, page, avail, mode, single);
 			if (unlikely(cpu->log_mask & CPU_LOG_IN_ASM))
 				log_decoded(cpu, lin, paddr, buf, single->len, 1);
 			return NULL;
@@ -301,12 +373,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	head = &cc->page_hash[page_hash_of(ppage)];
 	b->page_next = *head;
 	*head = b;
-	if (!codecache_page_has_code(cpu, ppage)) {
-		uint64_t pg = ppage >> 12;
-		if (pg < cc->bitmap_pages)
-			cc->code_bitmap[pg >> 3] |= (uint8_t)(1u << (pg & 7));
-		tlb_drop_writes_to(cpu, ppage);
-	}
+	mark_code_page(cpu, ppage);
 found:
 	cc->cur_page = ppage;
 	jc->lin = lin;

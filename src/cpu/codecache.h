@@ -70,7 +70,22 @@ static inline __attribute__((always_inline)) void branch_link(
 	branch_unlinked(cpu, in, target, slot);
 }
 
+/* An instruction that straddles two pages, decoded: it is not part of a
+ * block (a block's code lies in one page, which is what its links and
+ * its invalidation rely on), so it runs alone, but its decoding is kept,
+ * by the physical address of its first byte and the physical page of the
+ * rest, and dropped when either page is written. */
+#define STRADDLE_SIZE 64
+struct straddle {
+	uint64_t paddr;  /* the first byte */
+	uint64_t page2;  /* the physical page holding the rest */
+	uint32_t mode;   /* codecache_mode() */
+	bool valid;
+	struct insn in;
+};
+
 struct code_cache {
+	struct straddle straddle[STRADDLE_SIZE];
 	uint8_t *code_bitmap; /* one bit per 4 KiB physical page */
 	uint64_t bitmap_pages;
 	struct block **hash;
@@ -118,7 +133,8 @@ static inline struct block *codecache_lookup(struct cpu *cpu)
 	if (!b || jc->lin != lin || jc->mode != jc_mode(cpu) || !b->valid)
 		return NULL;
 	te = tlb_entry_for(cpu, lin, ACC_EXEC, cpu->cpl == 3);
-	if (te->tag != (lin & ~0xfffull))
+	if (te->tag != (lin & ~0xfffull) &&
+	    !tlb_refill(cpu, lin, ACC_EXEC, cpu->cpl == 3))
 		return NULL;
 	ppage = tlb_meta_for(cpu, lin, ACC_EXEC, cpu->cpl == 3)->paddr;
 	if (ppage != (b->paddr & ~0xfffull))

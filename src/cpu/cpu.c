@@ -521,7 +521,8 @@ static struct block *far_link(struct cpu *cpu, const struct block *owner,
 
 	if (!nb || owner->far_rip[slot] != target || !nb->valid ||
 	    nb->mode != codecache_mode(cpu) || target > cpu->code_limit ||
-	    tlb_entry_for(cpu, lin, ACC_EXEC, user)->tag != (lin & ~0xfffull) ||
+	    (tlb_entry_for(cpu, lin, ACC_EXEC, user)->tag != (lin & ~0xfffull) &&
+	     !tlb_refill(cpu, lin, ACC_EXEC, user)) ||
 	    tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr !=
 		    (nb->paddr & ~0xfffull))
 		return NULL;

@@ -110,12 +110,18 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
+	uint64_t *vt = &cpu->tlb_victim_tag[0][0][0];
+	const struct tlb_victim *v = &cpu->tlb_victim[0][0][0];
 	for (int w = 0; w < 2; w++)
 		for (unsigned i = 0; i < PHYS_CACHE_SIZE; i++)
 			cpu->phys_cache[w][i].page = TLB_INVALID;
 	for (unsigned i = 0; i < TLB_ENTRIES; i++)
 		if (include_global || !m[i].global)
 			e[i].tag = TLB_INVALID;
+	for (unsigned i = 0; i < 2 * 3; i++, v += TLB_VICTIMS, vt += TLB_VICTIMS)
+		for (unsigned j = 0; j < TLB_VICTIMS; j++)
+			if (include_global || !v[j].meta.global)
+				vt[j] = TLB_INVALID;
 }
 
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
@@ -132,6 +138,14 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 		if (tag == page || (tag & ~m[i].large_mask) == (page & ~m[i].large_mask))
 			e[i].tag = TLB_INVALID;
 	}
+	for (int u = 0; u < 2; u++)
+		for (int k = 0; k < 3; k++)
+			for (unsigned i = 0; i < TLB_VICTIMS; i++) {
+				uint64_t *vt = &cpu->tlb_victim_tag[u][k][i];
+				uint64_t mask = ~cpu->tlb_victim[u][k][i].meta.large_mask;
+				if (*vt != TLB_INVALID && (*vt & mask) == (page & mask))
+					*vt = TLB_INVALID;
+			}
 }
 
 void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
@@ -140,6 +154,10 @@ void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			if (cpu->tlb_meta[u][ACC_WRITE][i].paddr == paddr_page)
 				cpu->tlb[u][ACC_WRITE][i].tag = TLB_INVALID;
+	for (int u = 0; u < 2; u++)
+		for (unsigned i = 0; i < TLB_VICTIMS; i++)
+			if (cpu->tlb_victim[u][ACC_WRITE][i].meta.paddr == paddr_page)
+				cpu->tlb_victim_tag[u][ACC_WRITE][i] = TLB_INVALID;
 }
 
 /* ---- page walk ---- */
@@ -341,18 +359,89 @@ static void page_walk(struct cpu *cpu, uint64_t lin, enum access_kind k,
 			   r & 0xffff);
 }
 
+/* The victims' slot for linear page `page`: bits above the TLB's index
+ * folded in, so that pages sharing a TLB slot get different ones. */
+static unsigned victim_slot(uint64_t page)
+{
+	uint64_t pn = page >> 12;
+	return (unsigned)((pn ^ (pn >> 5) ^ (pn >> 8) ^ (pn >> 11)) &
+			  (TLB_VICTIMS - 1));
+}
+
+/* Keeps a translation among the victims of table [user][k], over what
+ * its slot held. */
+static void victim_put(struct cpu *cpu, enum access_kind k, bool user,
+		       uint64_t tag, uintptr_t addend,
+		       const struct tlb_meta *meta, bool fast)
+{
+	unsigned i = victim_slot(tag);
+	struct tlb_victim *v = &cpu->tlb_victim[user][k][i];
+	cpu->tlb_victim_tag[user][k][i] = tag;
+	v->addend = addend;
+	v->meta = *meta;
+	v->fast = fast;
+}
+
+/* A miss that a victim answers: a RAM entry trades places with the one
+ * the TLB holds at its index; an MMIO one only gives the address. True
+ * with *paddr set when found. */
+static bool victim_take(struct cpu *cpu, uint64_t lin, enum access_kind k,
+			bool user, uint64_t *paddr)
+{
+	uint64_t page = lin & ~0xfffull;
+	unsigned i = victim_slot(page);
+	struct tlb_victim *v = &cpu->tlb_victim[user][k][i];
+	struct tlb_entry *e, old_e;
+	struct tlb_meta *m, old_m;
+
+	if (cpu->tlb_victim_tag[user][k][i] != page)
+		return false;
+	*paddr = v->meta.paddr | (lin & 0xfff);
+	if (!v->fast)
+		return true;
+	e = tlb_entry_for(cpu, lin, k, user);
+	m = tlb_meta_for(cpu, lin, k, user);
+	old_e = *e;
+	old_m = *m;
+	e->addend = v->addend;
+	*m = v->meta;
+	e->tag = page;
+	/* The entry it displaces goes to its own slot. */
+	cpu->tlb_victim_tag[user][k][i] = TLB_INVALID;
+	if (old_e.tag != TLB_INVALID)
+		victim_put(cpu, k, user, old_e.tag, old_e.addend, &old_m, true);
+	return true;
+}
+
+bool tlb_refill(struct cpu *cpu, uint64_t lin, enum access_kind k, bool user)
+{
+	uint64_t pa;
+	if (!(cpu->s.cr0 & CR0_PG) || !victim_take(cpu, lin, k, user, &pa))
+		return false;
+	return tlb_entry_for(cpu, lin, k, user)->tag == (lin & ~0xfffull);
+}
+
 /* Translates and, when the page is RAM the access may use directly, fills
- * the TLB entry of that access kind. */
+ * the TLB entry of that access kind; the entry it replaces becomes a
+ * victim. */
 static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 			       enum access_kind k, bool user)
 {
 	struct walk w;
 	struct tlb_entry *e;
 	struct tlb_meta *m;
-	uint64_t ppage;
+	uint64_t ppage, pa;
 	uint8_t *host;
 
+	e = tlb_entry_for(cpu, lin, k, user);
+	m = tlb_meta_for(cpu, lin, k, user);
+	/* The slow paths (descriptor-table reads, MMIO neighbours, generic
+	 * handlers) come here too: what the TLB holds needs no walk. */
+	if (e->tag == (lin & ~0xfffull))
+		return m->paddr | (lin & 0xfff);
 	if (cpu->s.cr0 & CR0_PG) {
+		if (victim_take(cpu, lin, k, user, &pa))
+			return pa;
 		page_walk(cpu, lin, k, user, &w);
 	} else {
 		w.paddr = lin & 0xffffffffull;
@@ -363,13 +452,27 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 	w.paddr &= cpu->a20_mask;
 	ppage = w.paddr & ~0xfffull;
 
-	e = tlb_entry_for(cpu, lin, k, user);
-	m = tlb_meta_for(cpu, lin, k, user);
-	e->tag = TLB_INVALID;
-	if (k == ACC_WRITE && codecache_page_has_code(cpu, ppage))
+	if (k == ACC_WRITE && codecache_page_has_code(cpu, ppage)) {
+		e->tag = TLB_INVALID;
 		return w.paddr | (lin & 0xfff);
+	}
 	host = phys_page(cpu, ppage, k == ACC_WRITE);
-	if (host) {
+	if (!host) {
+		/* MMIO: the entry at this index stays (unless it is this
+		 * page's, now stale); the translation is a victim. */
+		if (e->tag == (lin & ~0xfffull))
+			e->tag = TLB_INVALID;
+		if (cpu->s.cr0 & CR0_PG) {
+			struct tlb_meta nm = {ppage, w.large_mask, w.global};
+			victim_put(cpu, k, user, lin & ~0xfffull, 0, &nm, false);
+		}
+		return w.paddr | (lin & 0xfff);
+	}
+	if ((cpu->s.cr0 & CR0_PG) && e->tag != TLB_INVALID &&
+	    e->tag != (lin & ~0xfffull))
+		victim_put(cpu, k, user, e->tag, e->addend, m, true);
+	e->tag = TLB_INVALID;
+	{
 		e->addend = (uintptr_t)host - (lin & ~0xfffull);
 		m->paddr = ppage;
 		m->global = w.global;

@@ -59,6 +59,10 @@ static inline uint8_t *tlb_host_ptr(struct cpu *cpu, uint64_t lin, int kind)
 	return (uint8_t *)(uintptr_t)(lin + e->addend);
 }
 void tlb_flush_page(struct cpu *cpu, uint64_t lin);
+/* After a miss: puts the entry for `lin` back from the TLB's victims
+ * (struct tlb_victim), without a page walk. True if the TLB now holds it
+ * for the fast path. */
+bool tlb_refill(struct cpu *cpu, uint64_t lin, enum access_kind k, bool user);
 /* Forces writes to a physical page back through the slow path (the page
  * now holds decoded code). */
 void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page);

@@ -21,8 +21,8 @@
 #define OFF_INSN_run 8
 #define INSN_SIZE 48
 /* struct block: its links and the records after it. */
-#define OFF_BLOCK_link 24
-#define OFF_BLOCK_link_rip 40
+#define OFF_BLOCK_link 16
+#define OFF_BLOCK_link_rip 32
 #define OFF_BLOCK_n 92   /* 16 bits */
 #define OFF_BLOCK_insns 96
 /* struct tlb_entry: the tag, then the host addend; 2^TLB_BITS of them. */
@@ -45,7 +45,9 @@ _Static_assert(offsetof(struct block, link) == OFF_BLOCK_link &&
 	       offsetof(struct block, link_rip) == OFF_BLOCK_link_rip &&
 	       offsetof(struct block, n) == OFF_BLOCK_n &&
 	       sizeof(((struct block *)0)->n) == 2 &&
-	       offsetof(struct block, insns) == OFF_BLOCK_insns,
+	       offsetof(struct block, insns) == OFF_BLOCK_insns &&
+	       offsetof(struct block, paddr) / BLOCK_ALIGN ==
+		       OFF_BLOCK_insns / BLOCK_ALIGN,
 	       "struct block layout");
 _Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == TLB_ENTRY_SIZE &&
 	       offsetof(struct tlb_entry, addend) == OFF_TLB_ENTRY_addend,

@@ -43,6 +43,20 @@ struct tlb_meta {
 	bool global;
 };
 
+/* Beside each direct-mapped table, entries it evicted (kernel code and
+ * data 8 MiB apart share an index, and an idle Linux tick touches dozens
+ * of such pairs) and translations of pages the fast path cannot use
+ * (MMIO such as the local APIC), in a second direct-mapped table indexed
+ * by a hash of the page's higher bits too (victim_slot()): a miss looks
+ * at one slot there before walking the page tables. Flushed with the
+ * TLB; entries keep the A/D bits their walk set, as the TLB's own do. */
+#define TLB_VICTIMS 32
+struct tlb_victim {
+	uintptr_t addend;    /* fast entries: as the TLB's */
+	struct tlb_meta meta;
+	bool fast;           /* RAM the fast path may use: goes back into the TLB */
+};
+
 /* Lazy flags: the last flag-setting operation and its operands, with CF
  * worked out at once (one compare, and what ADC, SBB, INC, DEC and the
  * conditions want most). LF_NONE means rflags holds the arithmetic
@@ -201,6 +215,10 @@ struct cpu {
 	bool dbg_in_step;  /* an instruction runs under debug_step() */
 	bool dbg_watch_hit; /* ... and touched a watched range */
 	struct cpu_debug_stop dbg_stop;
+	/* The TLB's victims (translate_fill()), [user?][access kind], with
+	 * their tags (linear page, or TLB_INVALID) apart. */
+	uint64_t tlb_victim_tag[2][3][TLB_VICTIMS];
+	struct tlb_victim tlb_victim[2][3][TLB_VICTIMS];
 };
 
 
