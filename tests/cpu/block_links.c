@@ -5,20 +5,6 @@
  * there now. */
 #include "insn_util.h"
 
-#define PDIR 0x20000
-#define PTAB 0x21000
-
-/* tcpu_pm32() with paging: the first 1 MiB mapped to itself. */
-static void pm32_paged(struct testbus *tb, struct x86_state *s)
-{
-	tcpu_pm32(tb, s, 0, 0);
-	memset(tb->ram + PDIR, 0, 4096);
-	t_put32(tb, PDIR, PTAB | 3);
-	for (unsigned i = 0; i < 256; i++)
-		t_put32(tb, PTAB + i * 4, i * 0x1000 | 3);
-	s->cr3 = PDIR;
-	s->cr0 |= CR0_PG;
-}
 
 int main(void)
 {
@@ -49,7 +35,7 @@ int main(void)
 		};
 		static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
 		static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
-		pm32_paged(&tb, &s);
+		tcpu_pm32_paged(&tb, &s, 256);
 		memcpy(tb.ram + 0x5000, f1, sizeof(f1));
 		memcpy(tb.ram + 0x6000, f2, sizeof(f2));
 		vec = tcpu_run(&tb, &s, code, sizeof(code));
@@ -82,7 +68,7 @@ int main(void)
 			0x0f, 0x01, 0x3d, 0x00, 0x30, 0x00, 0x00, /* invlpg [0x3000] */
 			0xc3,                         /* r: ret */
 		};
-		pm32_paged(&tb, &s);
+		tcpu_pm32_paged(&tb, &s, 256);
 		memcpy(tb.ram + 0x3000, caller, sizeof(caller));
 		memcpy(tb.ram + 0x4000, caller, sizeof(caller));
 		tb.ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */

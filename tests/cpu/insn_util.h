@@ -188,6 +188,23 @@ struct tvec {
 	uint32_t ra, rc, rd, rb, rf;
 };
 
+/* tcpu_pm32() at CPL 0 with paging on: a page directory at T_PDIR whose
+ * first table (T_PTAB) maps `n_ptes` pages, page i to physical page
+ * i mod 256: the first MiB to itself, any further MiB onto it again. */
+#define T_PDIR 0x20000
+#define T_PTAB 0x21000
+static inline void tcpu_pm32_paged(struct testbus *tb, struct x86_state *s,
+				   unsigned n_ptes)
+{
+	tcpu_pm32(tb, s, 0, 0);
+	memset(tb->ram + T_PDIR, 0, 4096);
+	t_put32(tb, T_PDIR, T_PTAB | 3);
+	for (unsigned i = 0; i < n_ptes && i < 1024; i++)
+		t_put32(tb, T_PTAB + i * 4, (i & 255) * 0x1000 | 3);
+	s->cr3 = T_PDIR;
+	s->cr0 |= CR0_PG;
+}
+
 /* Runs every vector in real mode and in 32-bit protected mode; one TAP
  * line per mode summarizing the table, with each mismatch as a diagnostic. */
 static inline void tvec_run(struct tap *t, struct testbus *tb, const char *what,

@@ -7,22 +7,7 @@
  * a CR3 load. */
 #include "insn_util.h"
 
-#define PDIR 0x20000
-#define PTAB 0x21000
 #define STRADDLE 0x2ffe /* mov eax, imm32: two bytes in page 2, three in 3 */
-
-/* tcpu_pm32() with paging: the first 1 MiB mapped to itself, and the
- * second MiB to the first (linear 0x100000 + x is x). */
-static void pm32_paged(struct testbus *tb, struct x86_state *s)
-{
-	tcpu_pm32(tb, s, 0, 0);
-	memset(tb->ram + PDIR, 0, 4096);
-	t_put32(tb, PDIR, PTAB | 3);
-	for (unsigned i = 0; i < 512; i++)
-		t_put32(tb, PTAB + i * 4, (i & 255) * 0x1000 | 3);
-	s->cr3 = PDIR;
-	s->cr0 |= CR0_PG;
-}
 
 static unsigned decodes; /* blocks decoded at STRADDLE */
 
@@ -63,7 +48,7 @@ int main(void)
 			0x49,                         /* b: dec ecx */
 			0x75, 0xde,                   /* jnz L */
 		};
-		pm32_paged(&tb, &s);
+		tcpu_pm32_paged(&tb, &s, 512);
 		memcpy(tb.ram + STRADDLE, routine, sizeof(routine));
 		decodes = 0;
 		vec = tcpu_run(&tb, &s, code, sizeof(code));
@@ -90,7 +75,7 @@ int main(void)
 			0x49,                         /* b: dec ecx */
 			0x75, 0xe0,                   /* jnz L */
 		};
-		pm32_paged(&tb, &s);
+		tcpu_pm32_paged(&tb, &s, 512);
 		memcpy(tb.ram + STRADDLE, routine, sizeof(routine));
 		memcpy(tb.ram + 0x4000, tb.ram + 0x3000, 16);
 		tb.ram[0x4001] = 0x30; /* the immediate becomes 0x00300001 */
@@ -124,7 +109,7 @@ int main(void)
 			0x8b, 0x05, 0x00, 0x50, 0x00, 0x00, /* mov eax, [0x5000] */
 			0x8b, 0x35, 0x00, 0x50, 0x10, 0x00, /* mov esi, [0x105000] */
 		};
-		pm32_paged(&tb, &s);
+		tcpu_pm32_paged(&tb, &s, 512);
 		t_put32(&tb, 0x5000, 0x55);
 		t_put32(&tb, 0x6000, 0x66);
 		t_put32(&tb, 0x7000, 0x77);
@@ -148,8 +133,8 @@ int main(void)
 			0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, /* invlpg [0x5000] */
 			0x8b, 0x15, 0x00, 0x50, 0x00, 0x00, /* mov edx, [0x5000] */
 		};
-		pm32_paged(&tb, &s);
-		t_put32(&tb, PTAB + 5 * 4, 0x40000003); /* 1 GiB: nothing there */
+		tcpu_pm32_paged(&tb, &s, 512);
+		t_put32(&tb, T_PTAB + 5 * 4, 0x40000003); /* 1 GiB: nothing there */
 		t_put32(&tb, 0x6000, 0x66);
 		vec = tcpu_run(&tb, &s, code, sizeof(code));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_AX] == 0xffffffffu &&
