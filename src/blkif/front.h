@@ -29,6 +29,7 @@
 #define V2E_BLKIF_FRONT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define BLKF_SECTOR 512u
@@ -138,8 +139,7 @@ static inline void blkf_close(struct blk_front *f)
 
 /* The real front: attaches to the ring whose descriptors the vmm handed
  * a device (blk_host_connect(): the ring's memfd, the request eventfd,
- * the response eventfd, in that order), with guest RAM's size for the
- * checks it makes before the backend does. Takes the descriptors. */
+ * the response eventfd, in that order). Takes the descriptors. */
 int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 		char *err, size_t errlen);
 
