@@ -17,6 +17,10 @@ struct dma_space {
 	int (*read)(void *opaque, uint64_t gpa, void *buf, size_t n);
 	int (*write)(void *opaque, uint64_t gpa, const void *buf, size_t n);
 	void *opaque;
+	/* [gpa, gpa + n) of RAM was written on the device's behalf by
+	 * someone else (the block backend moving a disk read into guest RAM):
+	 * decoded code there is stale. NULL: nothing to tell. */
+	void (*wrote)(void *opaque, uint64_t gpa, uint64_t n);
 };
 
 static inline int dma_read(const struct dma_space *d, uint64_t gpa, void *buf,
@@ -29,6 +33,13 @@ static inline int dma_write(const struct dma_space *d, uint64_t gpa,
 			    const void *buf, size_t n)
 {
 	return d->write(d->opaque, gpa, buf, n);
+}
+
+/* Call after the RAM at [gpa, gpa + n) changed behind the space's back. */
+static inline void dma_wrote(const struct dma_space *d, uint64_t gpa, uint64_t n)
+{
+	if (d->wrote)
+		d->wrote(d->opaque, gpa, n);
 }
 
 #endif

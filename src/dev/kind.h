@@ -117,9 +117,9 @@ struct dev_ctx {
 
 enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE = 5 };
 
-/* DEV_SPACE_PCI: a slot on PCI bus 0 (base = device number, len 1), its
- * config space behind the ops (offset = function << 8 | register,
- * dev/pci.h); claimed at setup only. */
+/* DEV_SPACE_PCI: functions on PCI bus 0 (base = PCI_DEVFN(slot, fn),
+ * len = how many, within the slot), their config space behind the ops
+ * (offset = function << 8 | register, dev/pci.h); claimed at setup only. */
 enum { DEV_SPACE_PIO = 0, DEV_SPACE_MMIO = 1, DEV_SPACE_PCI = 2 };
 #define DEV_CLAIM_BUFFERED 0x1 /* writes need no reply */
 

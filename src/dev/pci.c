@@ -124,15 +124,40 @@ void pci_fn_write(struct pci_fn *f, unsigned reg, unsigned size, uint32_t v)
 
 /* ---- bus 0 ---- */
 
-int pci_bus_claim(struct pci_bus *b, unsigned dev, const struct io_ops *ops,
-		  void *opaque, const char *owner)
+static bool fns_ok(unsigned devfn, unsigned nfns)
 {
-	if (dev >= PCI_SLOTS || !ops)
+	return devfn < PCI_SLOTS * PCI_FNS && nfns >= 1 && (devfn & 7) + nfns <= PCI_FNS;
+}
+
+const char *pci_bus_owner(const struct pci_bus *b, unsigned devfn, unsigned nfns)
+{
+	if (!fns_ok(devfn, nfns))
+		return NULL;
+	for (unsigned i = devfn; i < devfn + nfns; i++)
+		if (b->fn[i].ops)
+			return b->fn[i].owner;
+	return NULL;
+}
+
+int pci_bus_claim(struct pci_bus *b, unsigned devfn, unsigned nfns,
+		  const struct io_ops *ops, void *opaque, const char *owner)
+{
+	if (!fns_ok(devfn, nfns) || !ops)
 		return -EINVAL;
-	if (b->slot[dev].ops)
-		return -EBUSY;
-	b->slot[dev] = (struct pci_slot){ops, opaque, owner};
+	for (unsigned i = devfn; i < devfn + nfns; i++)
+		if (b->fn[i].ops)
+			return -EBUSY;
+	for (unsigned i = devfn; i < devfn + nfns; i++)
+		b->fn[i] = (struct pci_slot){ops, opaque, owner};
 	return 0;
+}
+
+void pci_bus_release(struct pci_bus *b, unsigned devfn, unsigned nfns)
+{
+	if (!fns_ok(devfn, nfns))
+		return;
+	for (unsigned i = devfn; i < devfn + nfns; i++)
+		b->fn[i] = (struct pci_slot){0};
 }
 
 static bool cycle_ok(unsigned dev, unsigned fn, unsigned reg, unsigned size)
@@ -147,7 +172,7 @@ uint32_t pci_bus_read(struct pci_bus *b, unsigned dev, unsigned fn, unsigned reg
 	const struct pci_slot *s;
 	uint32_t ones = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
-	if (!cycle_ok(dev, fn, reg, size) || !(s = &b->slot[dev])->ops)
+	if (!cycle_ok(dev, fn, reg, size) || !(s = &b->fn[PCI_DEVFN(dev, fn)])->ops)
 		return ones;
 	return (uint32_t)s->ops->read(s->opaque, (uint64_t)fn << 8 | reg, size) & ones;
 }
@@ -156,7 +181,7 @@ void pci_bus_write(struct pci_bus *b, unsigned dev, unsigned fn, unsigned reg,
 		   unsigned size, uint32_t v)
 {
 	const struct pci_slot *s;
-	if (!cycle_ok(dev, fn, reg, size) || !(s = &b->slot[dev])->ops)
+	if (!cycle_ok(dev, fn, reg, size) || !(s = &b->fn[PCI_DEVFN(dev, fn)])->ops)
 		return;
 	s->ops->write(s->opaque, (uint64_t)fn << 8 | reg, size, v);
 }

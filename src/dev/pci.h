@@ -8,9 +8,12 @@
  * window: dev_ctx.window). Devices keep device-specific registers in the
  * same bytes and look at them after pci_fn_write().
  *
- * A bus is 32 slots, each a config-space io_ops (offset = function << 8
- * | register, 1, 2 or 4 bytes inside one function's 256) that the host
- * bridge calls: a vmm-resident function, or a device model's forwarder. */
+ * A bus is 32 slots of 8 functions. Whoever claims a run of functions
+ * (a whole device, or one function of it: the PIIX3's IDE in a device
+ * model beside its ISA bridge in the vmm) answers their config cycles
+ * through an io_ops (offset = function << 8 | register, 1, 2 or 4 bytes
+ * inside one function's 256) that the host bridge calls: a vmm-resident
+ * function, or a device model's forwarder. */
 #ifndef V2E_DEV_PCI_H
 #define V2E_DEV_PCI_H
 
@@ -48,6 +51,7 @@
 
 #define PCI_SLOTS 32
 #define PCI_FNS 8
+#define PCI_DEVFN(slot, fn) ((unsigned)(slot) << 3 | (unsigned)(fn))
 #define PCI_CFG_SIZE 256
 
 enum pci_bar_type { PCI_BAR_UNUSED = 0, PCI_BAR_TYPE_IO, PCI_BAR_TYPE_MEM32 };
@@ -123,13 +127,18 @@ struct pci_bus {
 		const struct io_ops *ops; /* config space: off = fn << 8 | reg */
 		void *opaque;
 		const char *owner;        /* for messages */
-	} slot[PCI_SLOTS];
+	} fn[PCI_SLOTS * PCI_FNS];        /* by PCI_DEVFN() */
 };
 
-/* Slot `dev` to whoever answers its config cycles. 0, -EINVAL (no such
- * slot), -EBUSY (taken: the owner is in bus->slot[dev].owner). */
-int pci_bus_claim(struct pci_bus *b, unsigned dev, const struct io_ops *ops,
-		  void *opaque, const char *owner) must_check;
+/* Functions devfn .. devfn + nfns - 1 (in one slot) to whoever answers
+ * their config cycles. 0, -EINVAL (impossible), -EBUSY (one is taken:
+ * pci_bus_owner() says by whom). */
+int pci_bus_claim(struct pci_bus *b, unsigned devfn, unsigned nfns,
+		  const struct io_ops *ops, void *opaque, const char *owner) must_check;
+/* Who has any of the functions devfn .. devfn + nfns - 1, or NULL. */
+const char *pci_bus_owner(const struct pci_bus *b, unsigned devfn, unsigned nfns);
+/* Gives the functions up (their cycles read all-ones again). */
+void pci_bus_release(struct pci_bus *b, unsigned devfn, unsigned nfns);
 /* A config cycle to bus 0: all-ones from an empty slot (writes dropped).
  * `size` bytes at `reg` must lie in one function's 256. */
 uint32_t pci_bus_read(struct pci_bus *b, unsigned dev, unsigned fn, unsigned reg,

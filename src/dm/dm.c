@@ -86,9 +86,13 @@ static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
 	case CTL_SPACE_PCI:
 		if (dm->serving)
 			return -ENOTSUP;
-		if (base >= DM_PCI_SLOTS || len != 1 || dm->pci[base].ops)
-			return -EBUSY;
-		dm->pci[base] = (struct dm_pci_fn){ops, dev, name};
+		if (base >= PCI_SLOTS * PCI_FNS || len < 1 || (base & 7) + len > PCI_FNS)
+			return -EINVAL;
+		for (uint64_t f = base; f < base + len; f++)
+			if (dm->pci[f].ops)
+				return -EBUSY;
+		for (uint64_t f = base; f < base + len; f++)
+			dm->pci[f] = (struct dm_pci_fn){ops, dev, name};
 		r = 0;
 		break;
 	default:
@@ -190,6 +194,11 @@ static int dma_wr(void *opaque, uint64_t gpa, const void *buf, size_t n)
 	return r;
 }
 
+static void dma_wrote_cb(void *opaque, uint64_t gpa, uint64_t n)
+{
+	post_event(opaque, IOREQ_EV_DIRTY, gpa, n);
+}
+
 /* ---- setup ---- */
 
 int dm_setup(struct dm *dm, int ctl)
@@ -242,7 +251,7 @@ int dm_setup(struct dm *dm, int ctl)
 		dm_fatal(dm, "out of memory");
 		return r;
 	}
-	dma = (struct dma_space){dma_rd, dma_wr, dm};
+	dma = (struct dma_space){dma_rd, dma_wr, dm, dma_wrote_cb};
 	dm_board_init(&dm->board, &dm_host, dm, &dm->clock, &dma);
 
 	/* All devices arrive before START; only then are they created, so
@@ -359,7 +368,7 @@ static uint64_t serve(struct dm *dm, const struct ioreq *q)
 	case IOREQ_TYPE_PCI_CONFIG: {
 		/* The slot's config space sees function << 8 | register,
 		 * as the vmm's bus calls its own functions (dev/pci.h). */
-		const struct dm_pci_fn *w = &dm->pci[IOREQ_PCI_SLOT(q->addr)];
+		const struct dm_pci_fn *w = &dm->pci[(q->addr >> 8) & 0xff];
 		uint64_t reg = q->addr & IOREQ_PCI_REG_MASK, off = q->addr & 0x7ff;
 		if (!w->ops || (q->addr >> 16) || q->size > 4 || reg + q->size > 256)
 			data = ~0ull;

@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dev/pci.h"
 #include "dev/vclock.h"
 #include "dm/board.h"
 #include "ioreq/chan.h"
 #include "mem/guest_mem.h"
 #include "mem/region.h"
 
-#define DM_PCI_SLOTS 32
 #define DM_MAX_WINDOWS 64 /* the vmm's DM_LINK_MAX_CLAIMS */
 
 /* A device state received from the vmm, waiting for LOAD. */
@@ -37,11 +37,11 @@ struct dm {
 		unsigned space;
 	} win[DM_MAX_WINDOWS];
 	unsigned n_win;          /* numbers below this were used */
-	struct dm_pci_fn {       /* config space by slot on bus 0 */
+	struct dm_pci_fn {       /* config space by function on bus 0 */
 		const struct io_ops *ops;
 		void *opaque;
 		const char *name;
-	} pci[DM_PCI_SLOTS];
+	} pci[PCI_SLOTS * PCI_FNS]; /* by PCI_DEVFN() */
 	struct dm_board board;
 	struct dm_staged_state staged[DM_MAX_DEVICES];
 	unsigned n_staged;

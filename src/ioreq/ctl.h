@@ -98,7 +98,7 @@ _Static_assert(sizeof(struct ctl_device) == 16 + 64 + 8 + 8 * 296, "ctl_device l
 enum ctl_space {
 	CTL_SPACE_PIO = 0,
 	CTL_SPACE_MMIO = 1,
-	CTL_SPACE_PCI = 2, /* base = PCI slot (device number on bus 0), len = 1 */
+	CTL_SPACE_PCI = 2, /* base = PCI_DEVFN(slot, fn) on bus 0, len = functions (in one slot) */
 };
 
 #define CTL_CLAIM_BUFFERED 0x1 /* writes need no reply */

@@ -62,7 +62,6 @@ enum ioreq_type {
 	(((uint64_t)(bus) << 16) | ((uint64_t)(dev) << 11) | \
 	 ((uint64_t)(fn) << 8) | (uint64_t)(reg))
 #define IOREQ_PCI_REG_MASK 0xffu
-#define IOREQ_PCI_SLOT(addr) (((addr) >> 11) & 0x1fu)
 
 enum ioreq_dir {
 	IOREQ_DIR_WRITE = 0,

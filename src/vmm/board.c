@@ -183,6 +183,13 @@ static int ram_dma_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
 	return r;
 }
 
+static void ram_dma_wrote(void *opaque, uint64_t gpa, uint64_t n)
+{
+	struct vm *vm = opaque;
+	region_mark_dirty(&vm->mem, gpa, n);
+	vcpu_invalidate_code(&vm->vcpu, gpa, n);
+}
+
 /* v2e-dm lives beside v2e. */
 static void dm_program(char *buf, size_t n)
 {
@@ -234,7 +241,7 @@ static int dm_wire(struct vm *vm)
 	int r = 0;
 
 	vm->dm_host = (struct dm_link_host){
-		&vm->ports, &vm->mem, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm},
+		&vm->ports, &vm->mem, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm, ram_dma_wrote},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi, &vm->pci,
 	};

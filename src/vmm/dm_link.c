@@ -279,29 +279,32 @@ static const struct io_ops fwd_pci_ops = {
 	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
 };
 
-/* A dm's claim of PCI slot `slot` on bus 0: free (not the chipset's, not
- * another dm's). Its config cycles go to `ops` in process, else are
- * forwarded. 0 or -errno with err saying why. */
-static int pci_claim(struct dm_link *l, uint64_t slot, uint64_t len,
+/* A dm's claim of PCI functions devfn .. devfn + len - 1 on bus 0: free
+ * (not the chipset's, not another dm's). Their config cycles go to `ops`
+ * in process, else are forwarded. 0 or -errno with err saying why. */
+static int pci_claim(struct dm_link *l, uint64_t devfn, uint64_t len,
 		     const struct io_ops *ops, void *dev, const char *name, char *err,
 		     size_t n)
 {
 	struct pci_bus *bus = l->host->pci;
 	struct dm_pci_claim *p;
+	const char *owner;
 
 	if (!bus)
 		return err_say(err, n, -ENOTSUP, "claim %s: this board has no PCI bus", name);
-	if (slot >= PCI_SLOTS || len != 1)
-		return err_say(err, n, -EINVAL, "claim %s: PCI slot %llu is impossible", name,
-			    (unsigned long long)slot);
-	if (bus->slot[slot].ops)
-		return err_say(err, n, -EBUSY, "%s of %s claims PCI slot %llu, which is %s's",
-			    name, l->name, (unsigned long long)slot, bus->slot[slot].owner);
-	p = &l->pci[slot];
-	*p = (struct dm_pci_claim){l, (uint8_t)slot, {0}};
+	if (devfn >= PCI_SLOTS * PCI_FNS || len < 1 || (devfn & 7) + len > PCI_FNS)
+		return err_say(err, n, -EINVAL, "claim %s: PCI %02llx.%llu+%llu is impossible",
+			    name, (unsigned long long)(devfn >> 3),
+			    (unsigned long long)(devfn & 7), (unsigned long long)len);
+	if ((owner = pci_bus_owner(bus, (unsigned)devfn, (unsigned)len)))
+		return err_say(err, n, -EBUSY, "%s of %s claims PCI %02llx.%llu, which is %s's",
+			    name, l->name, (unsigned long long)(devfn >> 3),
+			    (unsigned long long)(devfn & 7), owner);
+	p = &l->pci[devfn];
+	*p = (struct dm_pci_claim){l, (uint8_t)(devfn >> 3), (uint8_t)len, {0}};
 	ctl_set_name(p->name, name);
-	return pci_bus_claim(bus, (unsigned)slot, ops ? ops : &fwd_pci_ops, ops ? dev : p,
-			     p->name);
+	return pci_bus_claim(bus, (unsigned)devfn, (unsigned)len,
+			     ops ? ops : &fwd_pci_ops, ops ? dev : p, p->name);
 }
 
 static struct region_map *space_map(struct dm_link *l, unsigned space)
@@ -673,9 +676,9 @@ int dm_link_start(struct dm_link *l, const struct dm_link_options *o,
 void dm_link_stop(struct dm_link *l)
 {
 	/* Its slots read all-ones from now on. */
-	for (unsigned s = 0; s < PCI_SLOTS && l->host && l->host->pci; s++)
+	for (unsigned s = 0; s < PCI_SLOTS * PCI_FNS && l->host && l->host->pci; s++)
 		if (l->pci[s].link == l)
-			l->host->pci->slot[s] = (struct pci_slot){0};
+			pci_bus_release(l->host->pci, s, l->pci[s].nfns);
 	if (l->inprocess) {
 		dm_board_destroy(&l->board);
 		return;

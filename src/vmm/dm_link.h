@@ -88,12 +88,13 @@ struct dm_link {
 	uint64_t deadline_at;
 	struct dm_claim claim[DM_LINK_MAX_CLAIMS];
 	unsigned n_claims;       /* numbers below this were used */
-	/* PCI slots on bus 0 this dm owns (link NULL: not this dm's). */
+	/* PCI functions on bus 0 this dm owns, by the first function of
+	 * each claim (link NULL: no claim starts there). */
 	struct dm_pci_claim {
 		struct dm_link *link;
-		uint8_t slot;
+		uint8_t slot, nfns;
 		char name[CTL_NAME_LEN];
-	} pci[PCI_SLOTS];
+	} pci[PCI_SLOTS * PCI_FNS];
 	uint64_t requests;
 	/* in process */
 	struct dm_board board;

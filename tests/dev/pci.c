@@ -3,6 +3,7 @@
  * BAR callback, config accesses of every size at every offset, bus 0's
  * empty slots. */
 #include <errno.h>
+#include <string.h>
 
 #include "dev/pci.h"
 #include "tests/tap.h"
@@ -114,9 +115,23 @@ int main(void)
 	tap_ok(&t, f.bar[0].decoded == PCI_BAR_NONE && f.bar[1].decoded == PCI_BAR_NONE,
 	       "reset: nothing decodes");
 
-	tap_ok(&t, pci_bus_claim(&bus, 3, &fn_ops, &f, "f") == 0, "slot 3 claimed");
-	tap_ok(&t, pci_bus_claim(&bus, 3, &fn_ops, &f, "g") == -EBUSY &&
-		   pci_bus_claim(&bus, 32, &fn_ops, &f, "g") == -EINVAL, "taken or impossible slots refused");
+	tap_ok(&t, pci_bus_claim(&bus, PCI_DEVFN(3, 0), PCI_FNS, &fn_ops, &f, "f") == 0,
+	       "slot 3 claimed whole");
+	tap_ok(&t, pci_bus_claim(&bus, PCI_DEVFN(3, 2), 1, &fn_ops, &f, "g") == -EBUSY &&
+		   pci_bus_claim(&bus, PCI_DEVFN(32, 0), 1, &fn_ops, &f, "g") == -EINVAL &&
+		   pci_bus_claim(&bus, PCI_DEVFN(6, 7), 2, &fn_ops, &f, "g") == -EINVAL &&
+		   pci_bus_claim(&bus, PCI_DEVFN(6, 0), 0, &fn_ops, &f, "g") == -EINVAL,
+	       "taken or impossible functions refused");
+	tap_ok(&t, pci_bus_claim(&bus, PCI_DEVFN(5, 1), 1, &fn_ops, &f, "h") == 0 &&
+		   pci_bus_claim(&bus, PCI_DEVFN(5, 0), 1, &fn_ops, &f, "i") == 0 &&
+		   pci_bus_claim(&bus, PCI_DEVFN(5, 0), 2, &fn_ops, &f, "j") == -EBUSY,
+	       "one slot's functions have different owners");
+	tap_ok(&t, pci_bus_owner(&bus, PCI_DEVFN(5, 1), 1) &&
+		   !strcmp(pci_bus_owner(&bus, PCI_DEVFN(5, 1), 1), "h") &&
+		   !pci_bus_owner(&bus, PCI_DEVFN(5, 2), 6), "the owner of a function");
+	pci_bus_release(&bus, PCI_DEVFN(5, 1), 1);
+	tap_ok(&t, !pci_bus_owner(&bus, PCI_DEVFN(5, 1), 1) &&
+		   pci_bus_read(&bus, 5, 1, 0, 4) == 0xffffffff, "a released function reads all-ones");
 	tap_ok(&t, pci_bus_read(&bus, 3, 0, 0, 4) == 0x12348086, "a cycle to 3.0 reaches it");
 	tap_ok(&t, pci_bus_read(&bus, 3, 1, 0, 2) == 0xffff, "3.1 is no function");
 	tap_ok(&t, pci_bus_read(&bus, 4, 0, 0, 4) == 0xffffffff &&

@@ -275,7 +275,8 @@ static int test_pci_create(void *dev, const struct dev_ctx *c, const struct dev_
 	pci_fn_init(&t->fn, &id, test_pci_bar, t);
 	r = pci_fn_bar(&t->fn, 0, PCI_BAR_TYPE_IO, TEST_PCI_BAR_SIZE);
 	if (!r)
-		r = c->claim(c, DEV_SPACE_PCI, p->num[0], 1, 0, &test_pci_cfg_ops, t);
+		r = c->claim(c, DEV_SPACE_PCI, PCI_DEVFN(p->num[0], 0), PCI_FNS, 0,
+			     &test_pci_cfg_ops, t);
 	if (r)
 		snprintf(err, n, "%s: PCI slot %llu refused", p->kind->name,
 			 (unsigned long long)p->num[0]);

@@ -166,7 +166,7 @@ int i440fx_init(struct i440fx *h, struct pci_bus *bus, struct region_map *mem,
 		if (r)
 			return r;
 	}
-	r = pci_bus_claim(bus, 0, &i440fx_slot_ops, h, "i440FX");
+	r = pci_bus_claim(bus, PCI_DEVFN(0, 0), 1, &i440fx_slot_ops, h, "i440FX");
 	if (r)
 		return r;
 	i440fx_reset(h);

@@ -99,7 +99,7 @@ int piix3_init(struct piix3 *p, struct pci_bus *bus, const struct irq_line *isa)
 	for (unsigned i = 0; i < ARRAY_SIZE(piix3_regs); i++)
 		pci_fn_writable(&p->fn, piix3_regs[i].reg, 1, piix3_regs[i].wmask);
 	piix3_reset(p);
-	return pci_bus_claim(bus, PIIX3_SLOT, &piix3_slot_ops, p, "PIIX3");
+	return pci_bus_claim(bus, PCI_DEVFN(PIIX3_SLOT, 0), 1, &piix3_slot_ops, p, "PIIX3");
 }
 
 /* ---- saved state: the function's bytes and the PIRQ levels ---- */
