@@ -113,6 +113,10 @@ struct dev_ctx {
 	 * guest's next instruction sees the change (PCI BARs, VGA windows). */
 	int (*window)(const struct dev_ctx *c, unsigned space, uint64_t base,
 		      unsigned op, uint64_t new_base);
+	/* The clock is deterministic (-icount): what the guest sees must not
+	 * depend on the host, so work done by another process (a disk read)
+	 * is waited for at a virtual time the device chooses. */
+	bool icount;
 };
 
 enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE = 5 };

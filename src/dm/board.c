@@ -228,7 +228,7 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	d->n_fds = s->n_fds;
 	memcpy(d->fds, s->fds, sizeof(int) * s->n_fds);
 	d->ctx = (struct dev_ctx){d->id, b->clock, &b->dma, d->fds, d->n_fds, b,
-				  ctx_claim, ctx_line, ctx_exit, ctx_window};
+				  ctx_claim, ctx_line, ctx_exit, ctx_window, b->icount};
 	b->dev[b->n_dev++] = d;
 	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)

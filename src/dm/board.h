@@ -66,6 +66,7 @@ struct dm_board {
 	void *host_opaque;
 	struct vclock *clock;
 	struct dma_space dma;
+	bool icount;             /* the clock is deterministic (dev_ctx) */
 	struct dm_device *dev[DM_MAX_DEVICES];
 	unsigned n_dev;
 	/* Wired-OR of the sources driving each line (bit per source). */

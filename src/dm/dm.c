@@ -253,6 +253,7 @@ int dm_setup(struct dm *dm, int ctl)
 	}
 	dma = (struct dma_space){dma_rd, dma_wr, dm, dma_wrote_cb};
 	dm_board_init(&dm->board, &dm_host, dm, &dm->clock, &dma);
+	dm->board.icount = dm->icount;
 
 	/* All devices arrive before START; only then are they created, so
 	 * their claims (which wait for answers) do not cross the vmm's

@@ -521,6 +521,7 @@ static int start_inprocess(struct dm_link *l, struct dm_device_spec *specs,
 			   unsigned n_specs, char *err, size_t errlen)
 {
 	dm_board_init(&l->board, &inproc_ops, l, l->host->clock, &l->host->dma);
+	l->board.icount = l->host->icount;
 	for (unsigned i = 0; i < n_specs; i++) {
 		int r = dm_board_add(&l->board, &specs[i], err, errlen);
 		if (r < 0)
