@@ -134,6 +134,8 @@ struct dev_machine {
 	bool nographic;
 	bool tty;                             /* stdin is a terminal */
 	uint32_t boot_fail_wait;              /* -boot reboot-timeout (ms) */
+	bool boot_menu;                       /* -boot menu=on */
+	int32_t boot_menu_wait;               /* -boot splash-time (ms), -1: not given */
 };
 
 struct dev_kind {

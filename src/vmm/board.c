@@ -235,7 +235,8 @@ static int dm_wire(struct vm *vm)
 	const unsigned n_board = ARRAY_SIZE(dm_board_devices);
 	struct dm_device_spec *all, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
-				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot_fail_wait};
+				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
+				cfg->boot.menu, cfg->boot.splash_ms};
 	unsigned n_all = 0, n[2] = {0, 0};
 	char path[4096], err[600];
 	int r = 0;
@@ -245,6 +246,17 @@ static int dm_wire(struct vm *vm)
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi, &vm->pci,
 	};
+	for (unsigned i = 0; i < cfg->drives.n; i++) {
+		if (!cfg->drives.d[i].file[0])
+			continue;
+		/* Until the IDE controller and the block backend are on the
+		 * board, a disk would be silently missing. */
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+			 "drive %s (%.300s): disks are not supported by v2e yet",
+			 cfg->drives.d[i].id, cfg->drives.d[i].file);
+		vm->exit_status = V2E_EXIT_USAGE;
+		return -ENOTSUP;
+	}
 	if (n_board + cfg->n_dev > DM_LINK_MAX_SPECS) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
 			 "%u devices: at most %u in device models", n_board + cfg->n_dev,
@@ -320,6 +332,15 @@ static int dm_wire(struct vm *vm)
 	}
 	free(all);
 	return r < 0 ? r : 0;
+}
+
+/* SeaBIOS reads -boot's order from the CMOS (boot_cmos_order()). */
+void vm_set_boot_order(struct vm *vm, const char *order)
+{
+	unsigned char r3d, r38;
+	boot_cmos_order(order, &r3d, &r38);
+	rtc_cmos_set(&vm->rtc, 0x3d, r3d);
+	rtc_cmos_set(&vm->rtc, 0x38, (uint8_t)((rtc_cmos_get(&vm->rtc, 0x38) & 0x0f) | r38));
 }
 
 /* The board: every device with its ports and interrupt line, in one
@@ -402,6 +423,7 @@ int vm_board_wire(struct vm *vm)
 
 	rtc_init(&vm->rtc, &vm->isa_irq[8], &vm->clock, rtc_start(cfg));
 	rtc_cmos_set_memory(&vm->rtc, cfg->ram_bytes);
+	vm_set_boot_order(vm, cfg->boot.once[0] ? cfg->boot.once : cfg->boot.order);
 	r = region_claim(&vm->ports, 0x70, 2, &rtc_ops, &vm->rtc, "rtc");
 	if (r)
 		return r;

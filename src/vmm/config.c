@@ -364,25 +364,36 @@ static int opt_L(struct vm_config *c, const char *arg, char *err, size_t n)
  * -1 (the default) waits for ever; other -boot choices need disks. */
 static int opt_boot(struct vm_config *c, const char *arg, char *err, size_t n)
 {
-	char buf[128], *save, *tok;
-	if (strlen(arg) >= sizeof(buf))
-		return err_say(err, n, -EINVAL, "-boot: argument too long");
-	strcpy(buf, arg);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
-		if (!strcmp(tok, "reboot-timeout=-1")) {
-			c->boot_fail_wait = -1;
-		} else if (!strncmp(tok, "reboot-timeout=", 15)) {
-			/* QEMU's bound: the firmware stores it in 16 bits of ms. */
-			if (parse_num(tok + 15, 0xffff, &v) < 0)
-				return err_say(err, n, -EINVAL, "-boot %s: milliseconds, -1..65535", tok);
-			c->boot_fail_wait = (int64_t)v;
-		} else {
-			return err_say(err, n, -EINVAL, "-boot %s: only reboot-timeout= is supported "
-				    "by v2e yet (no disks to order)", tok);
-		}
-	}
-	return 0;
+	return boot_parse(&c->boot, arg, err, n);
+}
+
+static int opt_drive(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	return drive_parse(&c->drives, arg, err, n);
+}
+
+static int opt_cdrom(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	return drive_add_cdrom(&c->drives, arg, err, n);
+}
+
+/* -hda..-hdd and -fda/-fdb: the option's letter is the unit. */
+static int opt_hd(struct vm_config *c, const char *opt, const char *arg, char *err, size_t n)
+{
+	return drive_add_hd(&c->drives, (unsigned)(opt[2] - 'a'), arg, err, n);
+}
+
+static int opt_hda(struct vm_config *c, const char *a, char *e, size_t n) { return opt_hd(c, "hda", a, e, n); }
+static int opt_hdb(struct vm_config *c, const char *a, char *e, size_t n) { return opt_hd(c, "hdb", a, e, n); }
+static int opt_hdc(struct vm_config *c, const char *a, char *e, size_t n) { return opt_hd(c, "hdc", a, e, n); }
+static int opt_hdd(struct vm_config *c, const char *a, char *e, size_t n) { return opt_hd(c, "hdd", a, e, n); }
+static int opt_fda(struct vm_config *c, const char *a, char *e, size_t n)
+{
+	return drive_add_floppy(&c->drives, 0, a, e, n);
+}
+static int opt_fdb(struct vm_config *c, const char *a, char *e, size_t n)
+{
+	return drive_add_floppy(&c->drives, 1, a, e, n);
 }
 
 /* -icount [shift=]N: N virtual ns per instruction is 2^N (QEMU's
@@ -627,6 +638,15 @@ static const struct option_row options[] = {
 	{"bios", ARG, NULL, STR(bios)},
 	{"L", ARG, opt_L, 0},
 	{"boot", ARG, opt_boot, 0},
+	{"drive", ARG, opt_drive, 0},
+	{"hda", ARG, opt_hda, 0},
+	{"hdb", ARG, opt_hdb, 0},
+	{"hdc", ARG, opt_hdc, 0},
+	{"hdd", ARG, opt_hdd, 0},
+	{"cdrom", ARG, opt_cdrom, 0},
+	{"fda", ARG, opt_fda, 0},
+	{"fdb", ARG, opt_fdb, 0},
+	{"snapshot", NO_ARG, NULL, 0},
 	{"icount", OPT_ARG, opt_icount, 0},
 	{"dm", ARG, opt_dm, 0},
 	{"dm-split", ARG, opt_dm_split, 0},
@@ -659,10 +679,10 @@ static const struct option_row options[] = {
 /* QEMU options users will try that v2e does not have yet: refused with
  * a reason rather than "unknown". */
 static const char *const not_yet[] = {
-	"drive", "hda", "hdb", "cdrom", "vnc", "qmp",
+	"vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
 	"vga", "usb", "global", "object",
-	"nic", "snapshot", "k", "hdc", "hdd", "fda", "fdb", "sd",
+	"nic", "k", "sd",
 	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs", "usbdevice",
 	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
 	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
@@ -700,7 +720,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	c->smp = 1;
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
 	c->dm_timeout_ms = 10000;
-	c->boot_fail_wait = -1;
+	c->boot.fail_wait_ms = -1;
+	c->boot.splash_ms = -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *name;
@@ -738,6 +759,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->nographic = true;
 		} else if (!strcmp(name, "no-reboot")) {
 			c->no_reboot = true;
+		} else if (!strcmp(name, "snapshot")) {
+			c->drives.snapshot_all = true;
 		} else if (!strcmp(name, "perfmap")) {
 			c->perf_map = true;
 		} else if (!strcmp(name, "version")) {
@@ -766,6 +789,11 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			    "or -gdb (v2e has no monitor yet)");
 	if ((c->initrd || c->append) && !c->kernel)
 		return err_say(err, errlen, -EINVAL, "-%s needs -kernel", c->initrd ? "initrd" : "append");
+	{
+		int r = drive_finish(&c->drives, c->nodefaults, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	/* No display exists yet: without any display or serial choice,
 	 * behave as -nographic (main says so) rather than print nothing. */
 	if (!c->nographic && !c->display_none && c->n_serial == 0 && !c->nodefaults) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dev/kind.h"
+#include "vmm/drive.h"
 
 #define CONFIG_MAX_SERIAL 4
 #define CONFIG_MAX_DM_SPLIT 8
@@ -52,9 +53,12 @@ struct vm_config {
 	const char *bios;
 	const char *bios_dirs[CONFIG_MAX_BIOS_DIRS];
 	unsigned n_bios_dirs;
-	/* -boot reboot-timeout=MS: how long the firmware waits after "no
-	 * bootable device" before it resets (-1, QEMU's default: never). */
-	int64_t boot_fail_wait;
+	/* -boot: the order, menu, and how long the firmware waits after "no
+	 * bootable device" before it resets (fail_wait_ms -1, QEMU's
+	 * default: never). */
+	struct boot_config boot;
+	/* -drive, -hda.., -cdrom, -fda.., -snapshot */
+	struct drive_list drives;
 	struct chardev_config chardev[CONFIG_MAX_CHARDEVS];
 	unsigned n_chardev;
 	/* -device and -debugcon arguments, parsed once every -chardev is

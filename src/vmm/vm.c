@@ -250,6 +250,8 @@ int vm_reset(struct vm *vm)
 	int st;
 	vm->reset_pending = false;
 	vm_board_reset(vm);
+	/* -boot once= held for the first boot only (QEMU's meaning). */
+	vm_set_boot_order(vm, vm->cfg->boot.order);
 	st = vm_load_kernel(vm);
 	if (st == 0)
 		vm_firmware_handover(vm);

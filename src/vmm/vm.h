@@ -149,6 +149,8 @@ void vm_io_mmio_write(struct vm *vm, uint64_t paddr, unsigned size, uint64_t v);
  * to power-on state by a reset, unwired in reverse by vm_destroy(). */
 int vm_board_wire(struct vm *vm);
 void vm_board_reset(struct vm *vm);
+/* Puts -boot's device order ("cad", ...) where the firmware reads it. */
+void vm_set_boot_order(struct vm *vm, const char *order);
 void vm_board_unwire(struct vm *vm);
 struct acpi_config vm_board_acpi(const struct vm *vm);
 

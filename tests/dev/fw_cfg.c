@@ -582,6 +582,7 @@ static void test_pc(struct tap *t)
 		.ram_below_4g = 0x8000000, .ram_above_4g = 0x40000000,
 		.nb_cpus = 1, .max_cpus = 4, .nographic = true,
 		.e820 = map, .n_e820 = 4, .boot_fail_wait = 0xffffffff, .sercon_port = 0x3f8,
+		.boot_menu_wait = -1,
 	};
 	struct fw_cfg_e820_entry many[FW_CFG_E820_LEGACY_SLOTS + 1];
 	struct rig g;

@@ -176,15 +176,69 @@ int main(void)
 		       parse(&c, err, "-gdb stdio") < 0 && strstr(err, "-gdb stdio"),
 	       "bad -gdb devices refused by name: %s", err);
 	tap_ok(&t, parse(&c, err, "-display none") == 0 && !c.kernel && !c.bios &&
-		       c.boot_fail_wait == -1,
+		       c.boot.fail_wait_ms == -1,
 	       "no -kernel: the default firmware, waiting for ever when nothing boots");
 	tap_ok(&t, parse(&c, err, "-bios my.bin -L /a -L /b -boot reboot-timeout=100") == 0 &&
 		       !strcmp(c.bios, "my.bin") && c.n_bios_dirs == 2 &&
-		       !strcmp(c.bios_dirs[1], "/b") && c.boot_fail_wait == 100,
+		       !strcmp(c.bios_dirs[1], "/b") && c.boot.fail_wait_ms == 100,
 	       "-bios FILE, -L DIR twice, -boot reboot-timeout=MS");
-	tap_ok(&t, parse(&c, err, "-boot order=c") < 0 && strstr(err, "order=c") &&
+	tap_ok(&t, parse(&c, err, "-boot order=cx") < 0 && strstr(err, "order=cx") &&
+		       parse(&c, err, "-boot order=cc") < 0 &&
+		       parse(&c, err, "-boot bogus=1") < 0 && strstr(err, "bogus") &&
 		       parse(&c, err, "-boot reboot-timeout=70000") < 0,
-	       "-boot choices v2e lacks, and a timeout past 65535, refused: %s", err);
+	       "bad -boot orders, unknown keys, a timeout past 65535, refused: %s", err);
+	tap_ok(&t, parse(&c, err, "-boot order=dc,once=a,menu=on,strict=off -display none") == 0 &&
+		       !strcmp(c.boot.order, "dc") && !strcmp(c.boot.once, "a") && c.boot.menu &&
+		       !c.boot.strict && parse(&c, err, "-boot d -display none") == 0 &&
+		       !strcmp(c.boot.order, "d"),
+	       "-boot order=,once=,menu=, and the old -boot d");
+	{
+		unsigned char r3d, r38;
+		boot_cmos_order("", &r3d, &r38);
+		tap_ok(&t, r3d == 0x12 && r38 == 0x30, "the default order cad in CMOS: 0x3d=0x12, "
+		       "0x38=0x30 (%#x %#x)", r3d, r38);
+		boot_cmos_order("dc", &r3d, &r38);
+		tap_ok(&t, r3d == 0x23 && r38 == 0x00, "order=dc in CMOS (%#x %#x)", r3d, r38);
+	}
+	{
+		const struct drive_config *dr;
+		tap_ok(&t, parse(&c, err, "-hda a.img -hdb b.img -cdrom c.iso -display none") == 0 &&
+			       c.drives.n == 3 && (dr = drive_at(&c.drives, DRIVE_IF_IDE, 1)) &&
+			       !strcmp(dr->file, "b.img") && !strcmp(dr->id, "ide0-hd1") &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 2)) &&
+			       dr->media == DRIVE_MEDIA_CDROM && dr->read_only &&
+			       !strcmp(dr->id, "ide1-cd0"),
+		       "-hda, -hdb, -cdrom: units 0, 1, 2 with QEMU's names");
+		tap_ok(&t, parse(&c, err, "-display none") == 0 && c.drives.n == 1 &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 2)) && !dr->file[0] &&
+			       dr->media == DRIVE_MEDIA_CDROM &&
+			       parse(&c, err, "-display none -nodefaults") == 0 && c.drives.n == 0,
+		       "QEMU's default empty CD-ROM on ide1-cd0, none with -nodefaults");
+		tap_ok(&t, parse(&c, err, "-drive file=x,,y.img,format=qcow2,cache=unsafe "
+					  "-drive file=z,if=ide,bus=1,unit=1,media=disk -snapshot "
+					  "-display none") == 0 &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 0)) &&
+			       !strcmp(dr->file, "x,y.img") && !strcmp(dr->format, "qcow2") &&
+			       dr->cache == DRIVE_CACHE_UNSAFE && dr->snapshot &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 3)) && !strcmp(dr->file, "z"),
+		       "-drive with ',,', format, cache, bus/unit; -snapshot applies to all");
+		tap_ok(&t, parse(&c, err, "-drive file=a,if=scsi") < 0 && strstr(err, "if=scsi") &&
+			       parse(&c, err, "-drive file=a,format=vmdk") < 0 &&
+			       parse(&c, err, "-drive file=a,index=4") < 0 &&
+			       parse(&c, err, "-drive file=a,index=0,bus=0") < 0 &&
+			       parse(&c, err, "-drive file=a,werror=stop") < 0 && strstr(err, "werror") &&
+			       parse(&c, err, "-drive media=disk") < 0 &&
+			       parse(&c, err, "-drive a.img") < 0 &&
+			       parse(&c, err, "-hda a -drive file=b,index=0") < 0 &&
+			       strstr(err, "two drives") &&
+			       parse(&c, err, "-hda a -hdb b -hdc c -hdd d -drive file=e") < 0 &&
+			       strstr(err, "taken"),
+		       "bad drives refused by name: %s", err);
+		tap_ok(&t, parse(&c, err, "-fda f.img -drive if=floppy,index=1 -display none") == 0 &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_FLOPPY, 0)) && !strcmp(dr->id, "fda") &&
+			       (dr = drive_at(&c.drives, DRIVE_IF_FLOPPY, 1)) && !dr->file[0],
+		       "-fda and an empty floppy drive B");
+	}
 	tap_ok(&t, parse(&c, err, "-bios x.bin -kernel k") < 0 && strstr(err, "-bios"),
 	       "-bios with -kernel refused: %s", err);
 	tap_ok(&t, parse(&c, err, "-device isa-debugcon,iobase=0x402,chardev=dbg "

@@ -586,7 +586,8 @@ struct fw_cfg_dev {
 };
 
 /* All set by the board (host_open): fw_cfg is never a -device. */
-enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE, P_BOOT_FAIL_WAIT };
+enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE, P_BOOT_FAIL_WAIT, P_BOOT_MENU,
+       P_BOOT_MENU_WAIT };
 
 static const struct dev_prop fw_cfg_props[] = {
 	[P_RAM] = {"ram-size", DEV_PROP_NUM, true, 0, 1ull << 40, 0, NULL, "guest RAM bytes"},
@@ -597,6 +598,9 @@ static const struct dev_prop fw_cfg_props[] = {
 		       "a command-line descriptor follows"},
 	[P_BOOT_FAIL_WAIT] = {"boot-fail-wait", DEV_PROP_NUM, true, 0, UINT32_MAX, UINT32_MAX,
 			      NULL, "ms the firmware waits before a reset when nothing boots"},
+	[P_BOOT_MENU] = {"boot-menu", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "-boot menu=on"},
+	[P_BOOT_MENU_WAIT] = {"boot-menu-wait", DEV_PROP_NUM, true, 0, 0x10000, 0x10000, NULL,
+			      "ms the boot menu waits (65536: the firmware's default)"},
 };
 
 /* A memfd holding `s`: how a string reaches a sandboxed device model. */
@@ -623,7 +627,10 @@ static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, in
 	p->num[P_RAM] = m->ram_bytes;
 	p->num[P_NOGRAPHIC] = m->nographic;
 	p->num[P_BOOT_FAIL_WAIT] = m->boot_fail_wait;
-	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC | 1u << P_BOOT_FAIL_WAIT;
+	p->num[P_BOOT_MENU] = m->boot_menu;
+	p->num[P_BOOT_MENU_WAIT] = m->boot_menu_wait >= 0 ? (uint64_t)m->boot_menu_wait : 0x10000;
+	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC | 1u << P_BOOT_FAIL_WAIT | 1u << P_BOOT_MENU |
+		    1u << P_BOOT_MENU_WAIT;
 	if (kfd >= 0) {
 		fds[(*n_fds)++] = kfd;
 		p->num[P_KERNEL] = 1;
@@ -687,9 +694,12 @@ static int fw_cfg_create(void *dev, const struct dev_ctx *c, const struct dev_pr
 		{GM_4G, ram - below, FW_CFG_E820_RAM},
 	};
 	/* No display: SeaBIOS's text screen on COM1, as QEMU sets it. */
-	struct fw_cfg_pc pc = {below, ram - below, 1, 1, p->num[P_NOGRAPHIC] != 0, false,
-			       map, ram > below ? 2 : 1, (uint32_t)p->num[P_BOOT_FAIL_WAIT],
-			       p->num[P_NOGRAPHIC] ? 0x3f8 : 0};
+	struct fw_cfg_pc pc = {below, ram - below, 1, 1, p->num[P_NOGRAPHIC] != 0,
+			       p->num[P_BOOT_MENU] != 0, map, ram > below ? 2 : 1,
+			       (uint32_t)p->num[P_BOOT_FAIL_WAIT],
+			       p->num[P_NOGRAPHIC] ? 0x3f8 : 0,
+			       (int32_t)(p->num[P_BOOT_MENU_WAIT] > 0xffff ? -1
+						: (int64_t)p->num[P_BOOT_MENU_WAIT])};
 	uint8_t *file[3] = {NULL, NULL, NULL};
 	size_t len[3] = {0, 0, 0};
 	unsigned fd_i = 0;

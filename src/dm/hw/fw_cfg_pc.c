@@ -78,6 +78,13 @@ static int add_boot(struct fw_cfg *fw, const struct fw_cfg_pc *pc)
 	if ((r = fw_cfg_add_file(fw, "bootorder", "", 0, 0)) ||
 	    (r = fw_cfg_add_file(fw, "etc/boot-fail-wait", wait, sizeof(wait), 0)))
 		return r;
+	if (pc->boot_menu_wait >= 0) {
+		uint8_t menu_wait[2];
+		put_le(menu_wait, (uint64_t)pc->boot_menu_wait, 2);
+		r = fw_cfg_add_file(fw, "etc/boot-menu-wait", menu_wait, sizeof(menu_wait), 0);
+		if (r)
+			return r;
+	}
 	if (pc->sercon_port)
 		r = fw_cfg_add_file(fw, "etc/sercon-port", port, sizeof(port), 0);
 	return r;

@@ -57,13 +57,17 @@ struct fw_cfg_pc {
 	/* The UART port SeaBIOS mirrors its text screen on (sercon), 0 for
 	 * none: QEMU's 0x3f8 when there is no display (-nographic). */
 	uint16_t sercon_port;
+	/* -boot splash-time: how long the boot menu waits, in ms ("etc/
+	 * boot-menu-wait", u16); -1 leaves the firmware's own default. */
+	int32_t boot_menu_wait;
 };
 
 /* Registers RAM_SIZE (u64, all RAM), NOGRAPHIC, NB_CPUS, MAX_CPUS and
  * BOOT_MENU (u16), the file "etc/e820" (every entry) and the legacy
  * FW_CFG_E820_TABLE (u32 count and FW_CFG_E820_LEGACY_SLOTS records, the
  * non-RAM entries only); for SeaBIOS the files "bootorder" (empty: no
- * device has a boot index yet), "etc/boot-fail-wait" (u32) and, when
+ * device has a boot index yet), "etc/boot-fail-wait" (u32), "etc/boot-menu-wait" (u16) when
+ * boot_menu_wait >= 0, and, when
  * sercon_port is set, "etc/sercon-port" (u16), little-endian. 0, -EINVAL (no CPUs, RAM split impossible),
  * -E2BIG (more than FW_CFG_E820_LEGACY_SLOTS reservations), or an error
  * of fw_cfg_add_*(). */
