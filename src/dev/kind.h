@@ -53,7 +53,7 @@ enum dev_prop_type {
 	DEV_PROP_CHARDEV,  /* a character backend: stdio, null, none, file:PATH */
 };
 
-#define DEV_MAX_PROPS 8
+#define DEV_MAX_PROPS 12
 #define DEV_STR_MAX 256
 #define DEV_NAME_MAX 32 /* kind, id and property names, NUL included */
 #define DEV_MAX_FDS 4   /* host descriptors handed to one device */
@@ -127,6 +127,15 @@ enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE
 enum { DEV_SPACE_PIO = 0, DEV_SPACE_MMIO = 1, DEV_SPACE_PCI = 2 };
 #define DEV_CLAIM_BUFFERED 0x1 /* writes need no reply */
 
+/* A named blob the vmm built for the firmware (ACPI tables and their
+ * loader script): fw_cfg serves each as a file. */
+struct dev_fw_file {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+#define DEV_FW_FILES_MAX 8
+
 /* What the vmm knows of the machine, for a kind's host_open. */
 struct dev_machine {
 	uint64_t ram_bytes;
@@ -136,6 +145,8 @@ struct dev_machine {
 	uint32_t boot_fail_wait;              /* -boot reboot-timeout (ms) */
 	bool boot_menu;                       /* -boot menu=on */
 	int32_t boot_menu_wait;               /* -boot splash-time (ms), -1: not given */
+	const struct dev_fw_file *fw_files;
+	unsigned n_fw_files;
 };
 
 struct dev_kind {

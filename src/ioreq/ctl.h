@@ -74,7 +74,7 @@ struct ctl_setup {
  * the kind (unknown, repeated, out of range or unterminated: refused).
  * Properties not sent take the kind's defaults. The message's fds are
  * the device's host resources, in the order the kind expects. */
-#define CTL_MAX_PROPS 8
+#define CTL_MAX_PROPS 12
 #define CTL_STR_LEN 256
 
 struct ctl_prop {
@@ -93,7 +93,7 @@ struct ctl_device {
 };
 
 _Static_assert(sizeof(struct ctl_prop) == 296, "ctl_prop layout");
-_Static_assert(sizeof(struct ctl_device) == 16 + 64 + 8 + 8 * 296, "ctl_device layout");
+_Static_assert(sizeof(struct ctl_device) == 16 + 64 + 8 + 12 * 296, "ctl_device layout");
 
 enum ctl_space {
 	CTL_SPACE_PIO = 0,

@@ -592,6 +592,113 @@ long acpi_build(const struct acpi_config *c, uint32_t base, uint8_t *buf,
 	return (long)end;
 }
 
+/* ---- the firmware's table loader (QEMU's etc/table-loader) ---- */
+
+enum { LOADER_ALLOCATE = 1, LOADER_ADD_POINTER = 2, LOADER_ADD_CHECKSUM = 3 };
+enum { LOADER_ZONE_HIGH = 1, LOADER_ZONE_FSEG = 2 };
+
+#define FILE_RSDP "etc/acpi/rsdp"
+#define FILE_TABLES "etc/acpi/tables"
+
+static uint8_t *loader_cmd(struct acpi_blobs *b, uint32_t type)
+{
+	uint8_t *p = b->loader + b->loader_len;
+	if (b->loader_len + ACPI_LOADER_CMD_LEN > sizeof(b->loader))
+		return NULL;
+	b->loader_len += ACPI_LOADER_CMD_LEN;
+	memset(p, 0, ACPI_LOADER_CMD_LEN);
+	put32(p, type);
+	return p;
+}
+
+static int loader_allocate(struct acpi_blobs *b, const char *file, uint32_t align,
+			   uint8_t zone)
+{
+	uint8_t *p = loader_cmd(b, LOADER_ALLOCATE);
+	if (!p)
+		return -ENOSPC;
+	memcpy(p + 4, file, strlen(file));
+	put32(p + 4 + ACPI_LOADER_FILE_LEN, align);
+	p[8 + ACPI_LOADER_FILE_LEN] = zone;
+	return 0;
+}
+
+/* dest's `size`-byte field at `offset` gets src's address added. */
+static int loader_pointer(struct acpi_blobs *b, const char *dest, const char *src,
+			  uint32_t offset, uint8_t size)
+{
+	uint8_t *p = loader_cmd(b, LOADER_ADD_POINTER);
+	if (!p)
+		return -ENOSPC;
+	memcpy(p + 4, dest, strlen(dest));
+	memcpy(p + 4 + ACPI_LOADER_FILE_LEN, src, strlen(src));
+	put32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, offset);
+	p[8 + 2 * ACPI_LOADER_FILE_LEN] = size;
+	return 0;
+}
+
+/* The byte at `offset` is fixed so that [start, start + len) sums to 0. */
+static int loader_checksum(struct acpi_blobs *b, const char *file, uint32_t offset,
+			   uint32_t start, uint32_t len)
+{
+	uint8_t *p = loader_cmd(b, LOADER_ADD_CHECKSUM);
+	if (!p)
+		return -ENOSPC;
+	memcpy(p + 4, file, strlen(file));
+	put32(p + 4 + ACPI_LOADER_FILE_LEN, offset);
+	put32(p + 8 + ACPI_LOADER_FILE_LEN, start);
+	put32(p + 12 + ACPI_LOADER_FILE_LEN, len);
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int acpi_build_blobs(const struct acpi_config *c, struct acpi_blobs *out)
+{
+	uint8_t *buf = out->tables;
+	uint32_t rsdp, o_rsdt, o_xsdt, o_fadt, o_madt, o_dsdt;
+	long len;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* At address 0 every pointer in the tables is its target's offset. */
+	len = acpi_build(c, 0, buf, sizeof(out->tables), &rsdp);
+	if (len < 0)
+		return (int)len;
+	out->tables_len = (size_t)len;
+	memcpy(out->rsdp, buf + rsdp, sizeof(out->rsdp));
+	memset(buf + rsdp, 0, sizeof(out->rsdp)); /* one RSDP: the F-segment one */
+	o_rsdt = get32(out->rsdp + 16);
+	o_xsdt = get32(out->rsdp + 24);
+	o_fadt = get32(buf + o_rsdt + HDR_LEN);
+	o_madt = get32(buf + o_rsdt + HDR_LEN + 4);
+	o_dsdt = get32(buf + o_fadt + 40);
+
+	r = loader_allocate(out, FILE_TABLES, 64, LOADER_ZONE_HIGH);
+	r = r ? r : loader_allocate(out, FILE_RSDP, 16, LOADER_ZONE_FSEG);
+	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 36, 4); /* FACS */
+	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 40, 4); /* DSDT */
+	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 140, 8); /* X_DSDT */
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_fadt + 9, o_fadt, get32(buf + o_fadt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_madt + 9, o_madt, get32(buf + o_madt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_dsdt + 9, o_dsdt, get32(buf + o_dsdt + 4));
+	for (unsigned i = 0; i < 2 && !r; i++)
+		r = loader_pointer(out, FILE_TABLES, FILE_TABLES, o_rsdt + HDR_LEN + 4 * i, 4);
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_rsdt + 9, o_rsdt, get32(buf + o_rsdt + 4));
+	for (unsigned i = 0; i < 2 && !r; i++)
+		r = loader_pointer(out, FILE_TABLES, FILE_TABLES, o_xsdt + HDR_LEN + 8 * i, 8);
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_xsdt + 9, o_xsdt, get32(buf + o_xsdt + 4));
+	r = r ? r : loader_pointer(out, FILE_RSDP, FILE_TABLES, 16, 4);
+	r = r ? r : loader_pointer(out, FILE_RSDP, FILE_TABLES, 24, 8);
+	/* The 20-byte checksum first: the extended one covers its byte. */
+	r = r ? r : loader_checksum(out, FILE_RSDP, 8, 0, 20);
+	r = r ? r : loader_checksum(out, FILE_RSDP, 32, 0, 36);
+	return r;
+}
+
 int acpi_install(const struct acpi_config *c, const struct guest_mem *gm,
 		 uint32_t *rsdp)
 {

@@ -40,6 +40,27 @@ struct acpi_config {
 long acpi_build(const struct acpi_config *c, uint32_t base, uint8_t *buf,
 		size_t cap, uint32_t *rsdp) must_check;
 
+/* The same tables for firmware that places them itself (SeaBIOS through
+ * fw_cfg, as QEMU hands them over): the fw_cfg files "etc/acpi/rsdp",
+ * "etc/acpi/tables" (built at address 0, so every pointer field holds
+ * an offset) and "etc/table-loader", whose 128-byte commands tell the
+ * firmware to allocate the two (the RSDP in the F segment, where an OS
+ * scans for it; the tables high), add each file's address into the
+ * pointer fields, and recompute each checksum. */
+#define ACPI_LOADER_FILE_LEN 56
+#define ACPI_LOADER_CMD_LEN 128
+#define ACPI_LOADER_MAX_CMDS 24
+
+struct acpi_blobs {
+	uint8_t rsdp[36];
+	uint8_t tables[ACPI_TABLES_MAX];
+	size_t tables_len;
+	uint8_t loader[ACPI_LOADER_MAX_CMDS * ACPI_LOADER_CMD_LEN];
+	size_t loader_len;
+};
+
+int acpi_build_blobs(const struct acpi_config *c, struct acpi_blobs *out) must_check;
+
 /* Builds the tables at ACPI_TABLES_BASE in guest RAM. 0 or -errno. */
 int acpi_install(const struct acpi_config *c, const struct guest_mem *gm,
 		 uint32_t *rsdp) must_check;

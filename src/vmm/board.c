@@ -237,6 +237,9 @@ static int dm_wire(struct vm *vm)
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
 				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
 				cfg->boot.menu, cfg->boot.splash_ms};
+	struct acpi_config acfg = vm_board_acpi(vm);
+	struct acpi_blobs *acpi = NULL;
+	struct dev_fw_file fw_files[3];
 	unsigned n_all = 0, n[2] = {0, 0};
 	char path[4096], err[600];
 	int r = 0;
@@ -264,9 +267,29 @@ static int dm_wire(struct vm *vm)
 		vm->exit_status = V2E_EXIT_USAGE;
 		return -E2BIG;
 	}
+	/* The firmware gets the same ACPI tables a -kernel boot gets. */
+	if (!cfg->kernel) {
+		acpi = malloc(sizeof(*acpi));
+		if (!acpi)
+			return -ENOMEM;
+		r = acpi_build_blobs(&acfg, acpi);
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "ACPI tables: %s",
+				 strerror(-r));
+			free(acpi);
+			return r;
+		}
+		fw_files[0] = (struct dev_fw_file){"etc/acpi/rsdp", acpi->rsdp, sizeof(acpi->rsdp)};
+		fw_files[1] = (struct dev_fw_file){"etc/acpi/tables", acpi->tables, acpi->tables_len};
+		fw_files[2] = (struct dev_fw_file){"etc/table-loader", acpi->loader, acpi->loader_len};
+		m.fw_files = fw_files;
+		m.n_fw_files = 3;
+	}
 	all = calloc(3 * DM_LINK_MAX_SPECS, sizeof(*all));
-	if (!all)
+	if (!all) {
+		free(acpi);
 		return -ENOMEM;
+	}
 	specs[0] = all + DM_LINK_MAX_SPECS;
 	specs[1] = all + 2 * DM_LINK_MAX_SPECS;
 	for (unsigned i = 0; i < n_board + cfg->n_dev; i++) {
@@ -305,6 +328,7 @@ static int dm_wire(struct vm *vm)
 		vm->exit_status = V2E_EXIT_USAGE;
 		close_specs(all, n_all);
 		free(all);
+		free(acpi);
 		return r;
 	}
 	for (unsigned i = 0; i < n_all; i++) {
@@ -331,6 +355,7 @@ static int dm_wire(struct vm *vm)
 		vm->n_dm = d + 1;
 	}
 	free(all);
+	free(acpi);
 	return r < 0 ? r : 0;
 }
 

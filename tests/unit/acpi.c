@@ -628,6 +628,79 @@ static void test_in_ram(struct tap *t)
 	guest_mem_destroy(&gm);
 }
 
+/* Runs etc/table-loader as SeaBIOS's romfile loader does, with the tables
+ * placed at `tables_at` and the RSDP at `rsdp_at`, into one address space
+ * `mem` (based at 0): the result must be what acpi_build() makes for a
+ * firmware-less boot at the same place, byte for byte. */
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void test_loader(struct tap *t)
+{
+	static struct acpi_blobs b;
+	static uint8_t want[ACPI_TABLES_MAX], mem[0x100000];
+	const uint32_t tables_at = 0x7fe0000 & 0xfffff, rsdp_at = 0xf5a30 & 0xfffff;
+	struct acpi_config c = {.n_com = 2};
+	uint32_t rsdp, allocs = 0, pointers = 0, sums = 0;
+	bool known = true, sums_ok = true;
+	long n;
+
+	tap_ok(t, acpi_build_blobs(&c, &b) == 0 && b.loader_len % ACPI_LOADER_CMD_LEN == 0 &&
+		       b.tables_len > 0, "the loader's blobs build");
+	memcpy(mem + tables_at, b.tables, b.tables_len);
+	memcpy(mem + rsdp_at, b.rsdp, sizeof(b.rsdp));
+	for (size_t at = 0; at < b.loader_len; at += ACPI_LOADER_CMD_LEN) {
+		const uint8_t *cmd = b.loader + at;
+		const char *f = (const char *)cmd + 4;
+		uint32_t base = !strcmp(f, "etc/acpi/rsdp") ? rsdp_at : tables_at;
+		switch (le32(cmd)) {
+		case 1:
+			allocs++;
+			known &= (!strcmp(f, "etc/acpi/rsdp") && cmd[64] == 2) ||
+				 (!strcmp(f, "etc/acpi/tables") && cmd[64] == 1);
+			break;
+		case 2: {
+			const char *src = (const char *)cmd + 60;
+			uint32_t off = le32(cmd + 116), size = cmd[120];
+			uint64_t v = 0;
+			uint32_t src_at = !strcmp(src, "etc/acpi/rsdp") ? rsdp_at : tables_at;
+			pointers++;
+			for (unsigned i = 0; i < size; i++)
+				v |= (uint64_t)mem[base + off + i] << (8 * i);
+			v += src_at;
+			for (unsigned i = 0; i < size; i++)
+				mem[base + off + i] = (uint8_t)(v >> (8 * i));
+			break;
+		}
+		case 3: {
+			uint32_t off = le32(cmd + 60), start = le32(cmd + 64), len = le32(cmd + 68);
+			uint8_t sum = 0;
+			sums++;
+			for (uint32_t i = 0; i < len; i++)
+				sum = (uint8_t)(sum + mem[base + start + i]);
+			mem[base + off] = (uint8_t)(mem[base + off] - sum);
+			sum = 0;
+			for (uint32_t i = 0; i < len; i++)
+				sum = (uint8_t)(sum + mem[base + start + i]);
+			sums_ok &= sum == 0;
+			break;
+		}
+		default:
+			known = false;
+		}
+	}
+	tap_ok(t, known && allocs == 2 && pointers == 9 && sums == 7 && sums_ok,
+	       "two allocations (RSDP in the F segment, tables high), 9 pointers, 7 checksums "
+	       "(%u %u %u %d %d)", allocs, pointers, sums, known, sums_ok);
+	n = acpi_build(&c, tables_at, want, sizeof(want), &rsdp);
+	tap_ok(t, n == (long)b.tables_len && rsdp == tables_at &&
+		       !memcmp(mem + rsdp_at, want, 36) &&
+		       !memcmp(mem + tables_at + 36, want + 36, b.tables_len - 36),
+	       "the loaded tables equal those of a -kernel boot at the same address");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -637,6 +710,7 @@ int main(void)
 	test_tables(&t, 1);
 	test_tables(&t, 4);
 	test_in_ram(&t);
+	test_loader(&t);
 	tap_ok(&t, acpi_build(&(struct acpi_config){false, 4}, ACPI_TABLES_BASE, small,
 			      sizeof(small), &rsdp) == -ENOSPC,
 	       "a buffer too small: -ENOSPC");

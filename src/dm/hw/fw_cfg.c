@@ -18,6 +18,7 @@
  * (QEMU pads it to a fixed number of slots); a 16-bit read of the ports
  * returns two data bytes. */
 #include "dm/hw/fw_cfg.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -587,7 +588,7 @@ struct fw_cfg_dev {
 
 /* All set by the board (host_open): fw_cfg is never a -device. */
 enum { P_RAM, P_NOGRAPHIC, P_KERNEL, P_INITRD, P_CMDLINE, P_BOOT_FAIL_WAIT, P_BOOT_MENU,
-       P_BOOT_MENU_WAIT };
+       P_BOOT_MENU_WAIT, P_FILES };
 
 static const struct dev_prop fw_cfg_props[] = {
 	[P_RAM] = {"ram-size", DEV_PROP_NUM, true, 0, 1ull << 40, 0, NULL, "guest RAM bytes"},
@@ -601,7 +602,55 @@ static const struct dev_prop fw_cfg_props[] = {
 	[P_BOOT_MENU] = {"boot-menu", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "-boot menu=on"},
 	[P_BOOT_MENU_WAIT] = {"boot-menu-wait", DEV_PROP_NUM, true, 0, 0x10000, 0x10000, NULL,
 			      "ms the boot menu waits (65536: the firmware's default)"},
+	[P_FILES] = {"files", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
+		     "a descriptor with the vmm's firmware files follows"},
 };
+
+/* The vmm's firmware files travel in one memfd: for each, its name
+ * (FW_FILE_NAME_LEN bytes, NUL-padded) and its length (u32, host order),
+ * then its bytes. */
+#define FW_FILE_NAME_LEN 56
+#define FW_FILES_MAX_BYTES (4u << 20)
+
+static int files_fd(const struct dev_fw_file *f, unsigned n)
+{
+	int fd = memfd_create("v2e-fw-files", MFD_CLOEXEC);
+	for (unsigned i = 0; fd >= 0 && i < n; i++) {
+		char name[FW_FILE_NAME_LEN] = {0};
+		uint32_t len = (uint32_t)f[i].len;
+		snprintf(name, sizeof(name), "%s", f[i].name);
+		if (write(fd, name, sizeof(name)) != (ssize_t)sizeof(name) ||
+		    write(fd, &len, 4) != 4 || write(fd, f[i].data, len) != (ssize_t)len) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	return fd;
+}
+
+/* Adds each file of a files_fd() image; -EINVAL for a malformed one. */
+static int add_files(struct fw_cfg *fw, const uint8_t *b, size_t len)
+{
+	size_t at = 0;
+	while (at < len) {
+		char name[FW_FILE_NAME_LEN + 1];
+		uint32_t flen;
+		int r;
+		if (len - at < FW_FILE_NAME_LEN + 4)
+			return -EINVAL;
+		memcpy(name, b + at, FW_FILE_NAME_LEN);
+		name[FW_FILE_NAME_LEN] = 0;
+		memcpy(&flen, b + at + FW_FILE_NAME_LEN, 4);
+		at += FW_FILE_NAME_LEN + 4;
+		if (!name[0] || flen > len - at)
+			return -EINVAL;
+		r = fw_cfg_add_file(fw, name, b + at, flen, 0);
+		if (r)
+			return r;
+		at += flen;
+	}
+	return 0;
+}
 
 /* A memfd holding `s`: how a string reaches a sandboxed device model. */
 static int string_fd(const char *s)
@@ -630,7 +679,19 @@ static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, in
 	p->num[P_BOOT_MENU] = m->boot_menu;
 	p->num[P_BOOT_MENU_WAIT] = m->boot_menu_wait >= 0 ? (uint64_t)m->boot_menu_wait : 0x10000;
 	p->given |= 1u << P_RAM | 1u << P_NOGRAPHIC | 1u << P_BOOT_FAIL_WAIT | 1u << P_BOOT_MENU |
-		    1u << P_BOOT_MENU_WAIT;
+		    1u << P_BOOT_MENU_WAIT | 1u << P_FILES;
+	if (m->n_fw_files) {
+		int ffd = files_fd(m->fw_files, m->n_fw_files);
+		if (ffd < 0) {
+			int e = errno;
+			for (int fd_k = 0; fd_k < 3; fd_k++)
+				if ((fd_k == 0 ? kfd : fd_k == 1 ? ifd : cfd) >= 0)
+					close(fd_k == 0 ? kfd : fd_k == 1 ? ifd : cfd);
+			return err_say(err, n, -e, "fw_cfg: firmware files: %s", strerror(e));
+		}
+		fds[(*n_fds)++] = ffd;
+		p->num[P_FILES] = 1;
+	}
 	if (kfd >= 0) {
 		fds[(*n_fds)++] = kfd;
 		p->num[P_KERNEL] = 1;
@@ -714,6 +775,15 @@ static int fw_cfg_create(void *dev, const struct dev_ctx *c, const struct dev_pr
 		return r;
 	d->live = true;
 	r = fw_cfg_pc_fill(&d->fw, &pc);
+	if (!r && p->num[P_FILES]) {
+		/* First among the descriptors: host_open opened it first. */
+		uint8_t *files = c->n_fds ? slurp(c->fds[fd_i++], FW_FILES_MAX_BYTES, &len[0]) : NULL;
+		r = files ? add_files(&d->fw, files, len[0]) : -EINVAL;
+		free(files);
+		len[0] = 0;
+		if (r)
+			snprintf(err, n, "fw_cfg: the vmm's firmware files are malformed");
+	}
 	for (unsigned k = 0; !r && k < 3; k++) {
 		if (!p->num[P_KERNEL + k])
 			continue;
