@@ -16,19 +16,28 @@
 # A second run with everything in place downloads nothing and rebuilds
 # nothing; it only prints the paths.
 #
-# Usage: scripts/fetch-guest.sh [--refresh] [--paths]
+# Usage: scripts/fetch-guest.sh [--refresh] [--paths] [--modules] [--images]
 #   --refresh  ask the archive again for the newest packages
 #   --paths    print only KEY=VALUE lines (V2E_KERNEL, V2E_INITRD,
-#              V2E_INITRD_TEST), for scripts: eval "$(fetch-guest.sh --paths)"
+#              V2E_INITRD_TEST, V2E_BUSYBOX, and V2E_MODULES or V2E_IMAGES
+#              when asked for), for scripts: eval "$(fetch-guest.sh --paths)"
+#   --modules  also unpack the kernel package's modules (once, from the
+#              .deb kept in the cache) into guest/linux/lib/modules
+#   --images   also build the boot images (scripts/make-images.sh) into
+#              the cache's images folder, again whenever an input changed
 set -eu
 
 refresh=0
 paths_only=0
+want_modules=0
+want_images=0
 for a in "$@"; do
 	case "$a" in
 	--refresh) refresh=1 ;;
 	--paths) paths_only=1 ;;
-	-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--modules) want_modules=1 ;;
+	--images) want_modules=1; want_images=1 ;;
+	-h|--help) sed -n '/^set -eu/q; 2,$p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fetch-guest: unknown option: $a" >&2; exit 2 ;;
 	esac
 done
@@ -40,6 +49,7 @@ CACHE=$(cd "$CACHE" && pwd)
 APTDIR=$CACHE/apt
 DEBS=$CACHE/debs
 GUEST=$CACHE/guest
+IMAGES=$CACHE/images
 STAMP=$CACHE/fetch.stamp
 
 say() { [ "$paths_only" = 1 ] || echo "fetch-guest: $*"; }
@@ -188,7 +198,7 @@ if [ "$fetched" = 0 ]; then
 
 	# The kernel package is mostly modules (hundreds of MB unpacked) that an
 	# initramfs of busybox alone does not use: unpack /boot only. The .deb
-	# stays in $DEBS for whoever wants the modules later.
+	# stays in $DEBS for --modules.
 	rm -rf "$GUEST/linux" "$GUEST/busybox"
 	mkdir -p "$GUEST/linux" "$GUEST/busybox"
 	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$GUEST/linux" ./boot
@@ -206,6 +216,7 @@ if [ "$fetched" = 0 ]; then
 		echo "kernel_package=$(dpkg-deb -f "$kdeb" Package) $(dpkg-deb -f "$kdeb" Version)"
 		echo "busybox_package=$(dpkg-deb -f "$bdeb" Package) $(dpkg-deb -f "$bdeb" Version)"
 		echo "kernel=$kernel"
+		echo "kernel_deb=$kdeb"
 		echo "busybox=$busybox"
 	} > "$STAMP.new"
 	mv "$STAMP.new" "$STAMP"
@@ -223,14 +234,70 @@ if [ "$refresh" = 1 ] || [ "$(cat "$GUEST/initramfs.stamp" 2>/dev/null)" != "$in
 	echo "$inputs" > "$GUEST/initramfs.stamp"
 fi
 
+# --- the kernel's modules (--modules) ----------------------------------------
+# All of them (about 190 MB, a few seconds to unpack), once: which ones an
+# image needs is make-images.sh's business. Unpacked beside /boot, so
+# --refresh, which unpacks a new kernel, drops them too.
+kver=$(basename "$kernel" | sed 's/^vmlinuz-//')
+modules=$GUEST/linux/lib/modules/$kver
+if [ "$want_modules" = 1 ] && [ ! -f "$modules/.unpacked" ]; then
+	kdeb=$(stamp_get kernel_deb)
+	if [ -z "$kdeb" ]; then # a cache from before kernel_deb was recorded
+		kdeb=$(ls "$DEBS"/"$(stamp_get kernel_package | cut -d' ' -f1)"_*_i386.deb 2>/dev/null | head -n 1)
+	fi
+	[ -n "$kdeb" ] && [ -f "$kdeb" ] ||
+		{ log "the kernel package is gone from $DEBS: run with --refresh"; exit 1; }
+	say "unpacking the kernel's modules from $(basename "$kdeb")"
+	rm -rf "$GUEST/linux/lib"
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$GUEST/linux" ./lib/modules
+	[ -d "$modules/kernel" ] || { log "no lib/modules/$kver in $kdeb"; exit 1; }
+	: > "$modules/.unpacked"
+fi
+
+# --- the boot images (--images; rebuilt only when an input changed) ----------
+# The inputs: the scripts and guest files make-images.sh reads, the guest
+# material, and the versions of the Debian tools whose output lands in
+# the images. Always with make-images.sh's own SOURCE_DATE_EPOCH, so the
+# cache holds the images the tests expect; one build at a time (tests
+# running side by side may all ask).
+if [ "$want_images" = 1 ]; then
+	mkdir -p "$IMAGES"
+	exec 9>"$IMAGES/.lock"
+	flock 9
+	tools=$(dpkg-query -W -f='${Package} ${Version}\n' syslinux syslinux-common \
+		isolinux mtools dosfstools xorriso grub-pc-bin grub-common e2fsprogs \
+		fdisk qemu-utils nasm 2>/dev/null || :)
+	inputs=$( { sha256sum "$here/make-images.sh" "$here/make-initramfs.sh" \
+		    "$here"/../guest/* "$here/../tests/vmm/mb.inc" "$kernel" "$busybox" \
+		    "$GUEST/initramfs-interactive.cpio.gz" "$GUEST/initramfs-test.cpio.gz"
+		  stamp_get kernel_package; echo "$tools"; } |
+		sed 's/ .*//' | sha256sum | sed 's/ .*//')
+	if [ "$refresh" = 1 ] || [ "$(cat "$IMAGES/inputs.stamp" 2>/dev/null)" != "$inputs" ] ||
+	   ! (cd "$IMAGES" 2>/dev/null && sha256sum -c --quiet SHA256SUMS >/dev/null 2>&1); then
+		say "building the boot images into $IMAGES"
+		rm -f "$IMAGES/inputs.stamp"
+		V2E_KERNEL=$kernel V2E_BUSYBOX=$busybox V2E_MODULES=$modules \
+		V2E_INITRD=$GUEST/initramfs-interactive.cpio.gz \
+		V2E_INITRD_TEST=$GUEST/initramfs-test.cpio.gz \
+			env -u SOURCE_DATE_EPOCH "$here/make-images.sh" "$IMAGES" >&2
+		echo "$inputs" > "$IMAGES/inputs.stamp"
+	fi
+	exec 9>&-
+fi
+
 if [ "$paths_only" = 1 ]; then
 	echo "V2E_KERNEL=$kernel"
 	echo "V2E_INITRD=$GUEST/initramfs-interactive.cpio.gz"
 	echo "V2E_INITRD_TEST=$GUEST/initramfs-test.cpio.gz"
+	echo "V2E_BUSYBOX=$busybox"
+	[ "$want_modules" = 0 ] || echo "V2E_MODULES=$modules"
+	[ "$want_images" = 0 ] || echo "V2E_IMAGES=$IMAGES"
 else
 	echo "kernel:    $(stamp_get kernel_package)"
 	echo "busybox:   $(stamp_get busybox_package)"
 	echo "vmlinuz:   $kernel"
 	echo "initramfs: $GUEST/initramfs-interactive.cpio.gz (interactive shell)"
 	echo "initramfs: $GUEST/initramfs-test.cpio.gz (guest test)"
+	[ "$want_modules" = 0 ] || echo "modules:   $modules"
+	[ "$want_images" = 0 ] || echo "images:    $IMAGES (SHA256SUMS lists them)"
 fi

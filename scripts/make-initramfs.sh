@@ -4,8 +4,13 @@
 #   OUTDIR/initramfs-interactive.cpio.gz   /init = guest/init-interactive
 #   OUTDIR/initramfs-test.cpio.gz          /init = guest/init-test
 #
-# Usage: scripts/make-initramfs.sh BUSYBOX OUTDIR
-#   (scripts/fetch-guest.sh runs it with the busybox it fetched)
+# Usage: scripts/make-initramfs.sh BUSYBOX OUTDIR [NAME [TREE]]
+#        scripts/make-initramfs.sh --applets BUSYBOX
+#   (scripts/fetch-guest.sh runs it with the busybox it fetched; with NAME
+#   it builds OUTDIR/initramfs-NAME.cpio.gz alone, /init = guest/init-NAME,
+#   with every directory and file under TREE added at the same path, as
+#   scripts/make-images.sh does with kernel modules; --applets prints the
+#   applet names, one a line)
 #
 # Each image is a gzip-compressed cpio archive in the "newc" format that the
 # kernel unpacks into its rootfs. This script writes the archive itself
@@ -31,16 +36,29 @@
 # of needed applets and says so.
 set -eu
 
-[ $# -eq 2 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-busybox=$1
-outdir=$2
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+applets_only=0
+if [ "${1:-}" = --applets ]; then
+	[ $# -eq 2 ] || usage
+	applets_only=1
+	busybox=$2
+else
+	[ $# -ge 2 ] && [ $# -le 4 ] || usage
+	busybox=$1
+	outdir=$2
+	name=${3:-}
+	extra=${4:-}
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 guest=$here/../guest
 mtime=${SOURCE_DATE_EPOCH:-0}
 export LC_ALL=C
 
 [ -f "$busybox" ] || { echo "make-initramfs: no such file: $busybox" >&2; exit 1; }
-mkdir -p "$outdir"
+if [ -n "${extra:-}" ]; then
+	[ -d "$extra" ] || { echo "make-initramfs: no such directory: $extra" >&2; exit 1; }
+	extra=$(cd "$extra" && pwd)
+fi
 
 # The applets the init scripts (and the guest tests) use.
 needed="sh ash mount umount mkdir echo cat printf poweroff reboot uname date
@@ -74,10 +92,16 @@ if ! applets_ok "$list"; then
 	list=$(printf '%s\n' $needed | sort -u)
 fi
 list=$(printf '%s\n' "$list" | grep -vxF busybox)
+if [ "$applets_only" = 1 ]; then
+	printf '%s\n' "$list"
+	exit 0
+fi
+mkdir -p "$outdir"
 
 # --- newc writer ------------------------------------------------------------
 # Each entry: TYPE PATH [ARG]; d = directory, f = file (ARG: source, mode
-# 0755), l = symlink (ARG: target), c = character device (ARG: major,minor).
+# 0755), F = file (ARG: source, mode 0644), l = symlink (ARG: target),
+# c = character device (ARG: major,minor).
 ino=0
 pad4() { # $1 = byte count already written for this piece
 	p=$(( (4 - $1 % 4) % 4 ))
@@ -96,8 +120,9 @@ entry() { # type path [arg]
 	d)	mode=$((0040755)); [ "$2" = tmp ] && mode=$((0041777))
 		[ "$2" = root ] && mode=$((0040700))
 		header "$mode" 2 0 0 0 "$2" ;;
-	f)	size=$(wc -c < "$3")
-		header $((0100755)) 1 "$size" 0 0 "$2"
+	f|F)	size=$(wc -c < "$3")
+		mode=$((0100755)); [ "$1" = F ] && mode=$((0100644))
+		header "$mode" 1 "$size" 0 0 "$2"
 		cat "$3"; pad4 "$size" ;;
 	l)	header $((0120777)) 1 "${#3}" 0 0 "$2"
 		printf '%s' "$3"; pad4 "${#3}" ;;
@@ -107,7 +132,9 @@ entry() { # type path [arg]
 
 # The tree, one entry a line, sorted by path (a directory before its
 # contents); the busybox binary and the init script are passed by name.
-tree() { # init-script
+# TREE's entries come after the base ones of the same path (a directory
+# both have, such as etc, appears once); its files keep their execute bit.
+tree() { # init-script [extra-tree]
 	{
 		for d in bin dev etc mnt proc root sys tmp usr; do echo "d	$d"; done
 		echo "f	bin/busybox	$busybox"
@@ -117,15 +144,20 @@ tree() { # init-script
 		echo "l	sbin	bin"
 		echo "l	usr/bin	../bin"
 		echo "l	usr/sbin	../bin"
-	} | sort -t '	' -k 2,2
+		if [ -n "${2:-}" ]; then
+			(cd "$2" && find . -mindepth 1 \( -type d -printf 'd\t%P\n' \) -o \
+				\( -type f -perm -u+x -printf "f\t%P\t$2/%P\n" \) -o \
+				\( -type f -printf "F\t%P\t$2/%P\n" \) | sort)
+		fi
+	} | sort -s -t '	' -k 2,2 | awk -F '	' '!seen[$2]++'
 }
 
-build() { # variant
+build() { # variant [extra-tree]
 	init=$guest/init-$1
 	out=$outdir/initramfs-$1.cpio.gz
 	[ -f "$init" ] || { echo "make-initramfs: no $init" >&2; exit 1; }
 	ino=0
-	tree "$init" > "$outdir/.initramfs-$1.list"
+	tree "$init" "${2:-}" > "$outdir/.initramfs-$1.list"
 	{
 		while IFS='	' read -r type path arg; do
 			entry "$type" "$path" "$arg"
@@ -139,5 +171,9 @@ build() { # variant
 		"$(printf '%s\n' "$list" | wc -l) applets)"
 }
 
-build interactive
-build test
+if [ -n "$name" ]; then
+	build "$name" "$extra"
+else
+	build interactive
+	build test
+fi
