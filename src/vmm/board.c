@@ -359,6 +359,9 @@ static int dm_wire(struct vm *vm)
 	return r < 0 ? r : 0;
 }
 
+/* The PM1 blocks' offsets from the PIIX4's PMBA. */
+static const uint16_t pm_blk_off[3] = {0, ACPI_PM_CNT_OFF, ACPI_PM_TMR_OFF};
+
 /* SeaBIOS reads -boot's order from the CMOS (boot_cmos_order()). */
 void vm_set_boot_order(struct vm *vm, const char *order)
 {
@@ -417,14 +420,19 @@ int vm_board_wire(struct vm *vm)
 	vm->power_off_line = (struct irq_line){power_off_set, vm, 0};
 	acpi_pm_init(&vm->acpi_pm, &vm->clock, vm_board_acpi(vm).pm_tmr_32bit,
 		     &vm->isa_irq[ACPI_SCI_IRQ], &vm->power_off_line, &vm->reset_line);
-	r = region_claim(&vm->ports, ACPI_PM_BASE, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
-			  &vm->acpi_pm, "pm1-evt");
-	if (!r)
-		r = region_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_CNT_OFF, ACPI_PM_CNT_LEN,
-				  &acpi_pm_cnt_ops, &vm->acpi_pm, "pm1-cnt");
-	if (!r)
-		r = region_claim(&vm->ports, ACPI_PM_BASE + ACPI_PM_TMR_OFF, ACPI_PM_TMR_LEN,
-				  &acpi_pm_tmr_ops, &vm->acpi_pm, "pm-tmr");
+	/* The PM1 blocks decode where the PIIX4's PMBA puts them (piix4_pm.h). */
+	{
+		static const char *const names[3] = {"pm1-evt", "pm1-cnt", "pm-tmr"};
+		const struct io_ops *ops[3] = {&acpi_pm_evt_ops, &acpi_pm_cnt_ops,
+					       &acpi_pm_tmr_ops};
+		static const uint16_t len[3] = {ACPI_PM_EVT_LEN, ACPI_PM_CNT_LEN, ACPI_PM_TMR_LEN};
+		for (unsigned i = 0; i < 3 && !r; i++) {
+			struct region_desc d = {.name = names[i], .kind = REGION_IO,
+						.base = ACPI_PM_BASE + pm_blk_off[i], .size = len[i],
+						.enabled = true, .ops = ops[i], .opaque = &vm->acpi_pm};
+			r = region_add(&vm->ports, &d, &vm->pm_blk[i]);
+		}
+	}
 	if (!r)
 		r = region_claim(&vm->ports, ACPI_GPE0_BASE, ACPI_GPE0_LEN, &acpi_pm_gpe_ops,
 				  &vm->acpi_pm, "gpe0");
@@ -440,6 +448,8 @@ int vm_board_wire(struct vm *vm)
 			&acpi_pm_reset_ops, &vm->acpi_pm);
 	if (!r)
 		r = piix3_init(&vm->piix3, &vm->pci, vm->isa_irq);
+	if (!r)
+		r = piix4_pm_init(&vm->piix4_pm, &vm->pci, &vm->ports, vm->pm_blk, pm_blk_off);
 	if (!r)
 		r = region_claim(&vm->ports, I440FX_CONFIG_PORT, I440FX_CONFIG_LEN,
 				  &i440fx_cf8_ops, &vm->i440fx, "pci-config");
@@ -487,7 +497,7 @@ void vm_board_reset(struct vm *vm)
 	} core[] = {
 		{"lapic", &vm->lapic}, {"ioapic", &vm->ioapic}, {"i8259", &vm->pic},
 		{"i8254", &vm->pit},   {"acpi-pm", &vm->acpi_pm}, {"mc146818rtc", &vm->rtc},
-		{"i440FX", &vm->i440fx}, {"PIIX3", &vm->piix3},
+		{"i440FX", &vm->i440fx}, {"PIIX3", &vm->piix3}, {"PIIX4_PM", &vm->piix4_pm},
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(core); i++) {
 		const struct dev_kind *k = dev_kind_find(core[i].kind);

@@ -86,6 +86,8 @@ void vm_firmware_handover(struct vm *vm)
 	if (!vm->cfg->kernel)
 		return;
 	region_write(&vm->ports, 0x92, 1, 0x02);
+	/* What SeaBIOS does for the tables' PM1 blocks to answer. */
+	piix4_pm_enable(&vm->piix4_pm, ACPI_PM_BASE);
 }
 
 /* ---- firmware (no -kernel) ---- */

@@ -27,6 +27,7 @@
 #include "vmm/platform/lapic.h"
 #include "vmm/platform/pic.h"
 #include "vmm/platform/piix3.h"
+#include "vmm/platform/piix4_pm.h"
 #include "vmm/platform/pit.h"
 #include "vmm/platform/rtc.h"
 #include "vmm/qlog.h"
@@ -84,6 +85,8 @@ struct vm {
 	struct pci_bus pci;
 	struct i440fx i440fx;
 	struct piix3 piix3;
+	struct piix4_pm piix4_pm;
+	struct region *pm_blk[3];    /* PM1 event, control, timer (piix4_pm.h) */
 	/* The device models (dm_link.h): dm0, and dm1 with -dm-split. They
 	 * run COM1-COM4 (one UART per -serial, COM1 always), the i8042,
 	 * port 0x92, the POST port, isa-debug-exit and fw_cfg. */
