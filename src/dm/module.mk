@@ -1,5 +1,5 @@
 # src/dm: the device-model side. The dm core (board, server, test-only
-# devices) is libdm.a; each subfolder (hw/, block/, backend/, sandbox/)
+# devices) is libdm.a; each subfolder (hw/, backend/, sandbox/)
 # adds itself; v2e-dm is the program.
 dm_SRCS := $(filter-out src/dm/main.c,$(wildcard src/dm/*.c))
 $(B)/libdm.a: $(call objs,$(dm_SRCS))

@@ -27,8 +27,8 @@
  * Errors are 0 or -errno. Every offset and length from a guest or from an
  * image is checked before use (blk_check_request, and in each format).
  */
-#ifndef V2E_DM_BLOCK_BLOCK_H
-#define V2E_DM_BLOCK_BLOCK_H
+#ifndef V2E_BLOCK_BLOCK_H
+#define V2E_BLOCK_BLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
