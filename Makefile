@@ -50,6 +50,9 @@ include src/cpu/module.mk
 include src/dev/module.mk
 include src/mem/module.mk
 include src/ioreq/module.mk
+include src/block/module.mk
+include src/blkif/module.mk
+include src/blkback/module.mk
 include src/vmm/module.mk
 include src/dm/module.mk
 include tests/module.mk

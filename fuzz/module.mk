@@ -12,9 +12,9 @@ $(B)/tests/block-fuzz-replay.t: $(B)/tests/block-fuzz-replay
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_OUT := build/fuzz
-FUZZ_SRCS := fuzz/qcow2_fuzz.c $(wildcard src/dm/block/*.c) \
+FUZZ_SRCS := fuzz/qcow2_fuzz.c $(wildcard src/block/*.c) \
 	src/lib/log.c src/lib/event_loop.c
-$(FUZZ_OUT)/qcow2-fuzz: $(FUZZ_SRCS) $(wildcard src/dm/block/*.h)
+$(FUZZ_OUT)/qcow2-fuzz: $(FUZZ_SRCS) $(wildcard src/block/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRCS) \

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,5 +12,16 @@ case " $dm_libs " in
 */libvmm.a*) false ;;
 esac
 ok $? "v2e-dm links no vmm library ($dm_libs)"
+
+# The disk images belong to v2e-blk: a device model neither parses them
+# (no block layer) nor reaches the backend's insides.
+hits=$(grep -rlnE '^#include "(block|blkback)/' "$src/src/dm")
+[ -z "$hits" ]; ok $? "no file under src/dm includes a block/ or blkback/ header ($hits)"
+case " $dm_libs " in
+*/libblock.a*) false ;;
+esac
+ok $? "v2e-dm links no block layer ($dm_libs)"
+hits=$(grep -rlnE '^#include "(vmm|dm/hw|dm/board)' "$src/src/blkback")
+[ -z "$hits" ]; ok $? "no file under src/blkback includes a vmm or device header ($hits)"
 echo "1..$n"
 exit $fail

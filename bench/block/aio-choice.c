@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 #include "lib/event_loop.h"
 
 #define QD 32

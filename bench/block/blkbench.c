@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 #include "lib/event_loop.h"
 #include "lib/log.h"
 

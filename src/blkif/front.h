@@ -9,8 +9,13 @@
  *
  * The front is a small table of operations so a device's unit tests can
  * run on an in-memory fake; the real one (front.c) is a shared ring with
- * an eventfd each way, attached from the descriptors the vmm handed the
- * device (dev_ctx.fds).
+ * an event channel each way (blkif/ring.h), attached from the
+ * descriptors the vmm handed the device (dev_ctx.fds).
+ *
+ * A dead or misbehaving backend. The real front completes everything in
+ * flight with -EIO when the backend hangs up or answers nonsense, and
+ * every later request too; blkf_wait() gives up after BLKF_WAIT_TIMEOUT_MS
+ * and completes the request with -EIO (a late answer is then dropped).
  *
  * Completions. Callbacks run only inside blkf_poll() and blkf_wait(),
  * in the caller's thread, never re-entered. A device calls blkf_poll()
@@ -36,6 +41,8 @@
 #define BLKF_MAX_SEGS 64u      /* segments in one request */
 #define BLKF_MAX_DISKS 8u      /* disks one front serves */
 #define BLKF_BOUNCE_BYTES (256u << 10)
+#define BLKF_MAX_SECTORS 65536u /* in one read or write: an ATA LBA48 command's most */
+#define BLKF_WAIT_TIMEOUT_MS 30000u
 
 enum blkf_op {
 	BLKF_READ = 0,    /* image -> segments */
@@ -62,9 +69,11 @@ struct blkf_disk {
 	char serial[21];   /* a stable id for IDENTIFY, NUL-terminated */
 };
 
-/* Status: 0, -EIO (the image failed), -ENOSPC, -EROFS (a write to a
- * read-only disk), -EINVAL (out of range, malformed), -EFAULT (a segment
- * outside guest RAM or the bounce area). */
+/* Status: 0, -EIO (the image failed, or the backend is gone), -ENOSPC,
+ * -EROFS (a write to a read-only disk), -EINVAL (out of range,
+ * malformed), -EFAULT (a segment outside guest RAM or the bounce area),
+ * -EPERM (a write that would make an image whose format was probed as
+ * raw look like another format: QEMU's restriction on block 0). */
 typedef void blkf_done_fn(void *opaque, int status);
 
 struct blk_front;
@@ -72,7 +81,10 @@ struct blk_front;
 struct blk_front_ops {
 	/* Queues one request on disk `disk`; returns a handle >= 0 for
 	 * blkf_wait(), -EAGAIN when the ring is full (retry after a
-	 * completion), or -EINVAL (nothing queued, no callback). */
+	 * completion), or -EINVAL for a request malformed on its face
+	 * (nothing queued, no callback). The sector range and the segment
+	 * addresses are the backend's to check: their errors come as the
+	 * callback's status. */
 	int (*submit)(struct blk_front *f, unsigned disk, enum blkf_op op,
 		      uint64_t sector, uint32_t nr_sectors,
 		      const struct blkf_seg *seg, unsigned nseg,
@@ -80,7 +92,8 @@ struct blk_front_ops {
 	/* Runs the callbacks of completed requests; how many it ran. */
 	unsigned (*poll)(struct blk_front *f);
 	/* Blocks until request `handle` has completed, running its callback
-	 * (and any other completed ones). */
+	 * (and any other completed ones); at most BLKF_WAIT_TIMEOUT_MS. Not
+	 * from inside a callback. */
 	void (*wait)(struct blk_front *f, int handle);
 	/* Readable when completions are waiting; -1 for a front that
 	 * completes only in poll/wait. */
@@ -139,7 +152,9 @@ static inline void blkf_close(struct blk_front *f)
 
 /* The real front: attaches to the ring whose descriptors the vmm handed
  * a device (blk_host_connect(): the ring's memfd, the request eventfd,
- * the response eventfd, in that order). Takes the descriptors. */
+ * the response pipe's read end, in that order). Takes the descriptors,
+ * also on failure. Call it before sandbox_lockdown() (it maps the ring
+ * and checks its seals). */
 int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 		char *err, size_t errlen);
 

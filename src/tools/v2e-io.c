@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 #include "lib/event_loop.h"
 #include "lib/log.h"
 

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 
 static inline const char *tb_tmpdir(void)
 {

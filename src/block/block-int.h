@@ -1,10 +1,10 @@
 /* Between the generic block layer and the formats; not for devices. */
-#ifndef V2E_DM_BLOCK_BLOCK_INT_H
-#define V2E_DM_BLOCK_BLOCK_INT_H
+#ifndef V2E_BLOCK_BLOCK_INT_H
+#define V2E_BLOCK_BLOCK_INT_H
 
 #include <sys/types.h>
 
-#include "dm/block/block.h"
+#include "block/block.h"
 
 /* The images already open above this one, to catch loops by identity
  * (st_dev, st_ino), since names can alias through links. */

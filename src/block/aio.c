@@ -2,7 +2,7 @@
  * the backend's synchronous call; completions go back to the event loop's
  * thread through one eventfd, so callbacks never race with the device.
  * (Why a pool and not io_uring: see block.h.) */
-#include "dm/block/block.h"
+#include "block/block.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -10,7 +10,7 @@
  * marked corrupt opens read-only only; one left dirty by lazy refcounts has its refcounts rebuilt
  * (qcow2-repair.c) when opened for writing. We never set the dirty bit
  * ourselves: our refcounts are kept exact on disk. */
-#include "dm/block/qcow2.h"
+#include "block/qcow2.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * clusters and the backing chain), writes with cluster allocation and
  * copy-on-write (for clusters and L2 tables shared with snapshots),
  * discard and write-zeroes. Crash ordering: see qcow2-refcount.c. */
-#include "dm/block/qcow2.h"
+#include "block/qcow2.h"
 
 #include <errno.h>
 #include <stdlib.h>

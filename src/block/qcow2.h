@@ -2,13 +2,13 @@
  * shared by qcow2.c (header, open, read/write paths), qcow2-cluster.c
  * (L1/L2 mapping, allocation of guest clusters, copy-on-write) and
  * qcow2-refcount.c (refcounts, host cluster allocation). */
-#ifndef V2E_DM_BLOCK_QCOW2_H
-#define V2E_DM_BLOCK_QCOW2_H
+#ifndef V2E_BLOCK_QCOW2_H
+#define V2E_BLOCK_QCOW2_H
 
 #include <pthread.h>
 #include <stdint.h>
 
-#include "dm/block/block-int.h"
+#include "block/block-int.h"
 
 #define QCOW2_MAGIC 0x514649fbu
 #define QCOW2_MIN_CLUSTER_BITS 9

@@ -9,7 +9,7 @@
  * of the active tables are set where a count is exactly one, and only
  * then is the dirty bit cleared. A crash meanwhile leaves it set, so the
  * next open repairs again. The count array is bounded by the file size. */
-#include "dm/block/qcow2.h"
+#include "block/qcow2.h"
 
 #include <errno.h>
 #include <stdlib.h>

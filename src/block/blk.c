@@ -1,6 +1,6 @@
 /* Generic block layer: probing, opening chains, request checks, and the
  * checked synchronous entry points every caller goes through. */
-#include "dm/block/block-int.h"
+#include "block/block-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -27,8 +27,8 @@
  * Errors are 0 or -errno. Every offset and length from a guest or from an
  * image is checked before use (blk_check_request, and in each format).
  */
-#ifndef V2E_DM_BLOCK_BLOCK_H
-#define V2E_DM_BLOCK_BLOCK_H
+#ifndef V2E_BLOCK_BLOCK_H
+#define V2E_BLOCK_BLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -128,6 +128,13 @@ must_check int blk_open_fd(int fd, const struct blk_open_opts *opts,
 			   struct blk **out);
 void blk_close(struct blk *b);
 const char *blk_probe(int fd);	/* "qcow2" or "raw" */
+
+/* Makes the file on fd (writable; its contents are lost) an empty qcow2
+ * version 3 image of `size` bytes (a multiple of 512) with 64 KiB
+ * clusters, backed by `backing` in `backing_fmt` when not NULL (the
+ * -snapshot overlay's shape). Does not open it: blk_open_fd() does. */
+must_check int qcow2_create(int fd, uint64_t size, const char *backing,
+			    const char *backing_fmt);
 
 /* pread/pwrite with RWF_NOWAIT: 0 if all of it was done from the page
  * cache, -EAGAIN otherwise (including a short transfer), -EOPNOTSUPP if

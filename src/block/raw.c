@@ -1,7 +1,7 @@
 /* raw images: the guest's bytes at the same offsets in a regular file or a
  * block device. With O_DIRECT, unaligned requests go through an aligned
  * bounce buffer. */
-#include "dm/block/block-int.h"
+#include "block/block-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

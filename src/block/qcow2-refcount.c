@@ -8,7 +8,7 @@
  * a reference is removed on disk before its refcount drops (callers write
  * and sync the L2 table, then call qcow2_free_range). A crash can then
  * only leave refcounts too high: leaked clusters, which check tolerates. */
-#include "dm/block/qcow2.h"
+#include "block/qcow2.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,0 @@
-# src/dm/block: the block layer (generic part, thread pool, formats).
-block_SRCS := $(wildcard src/dm/block/*.c)
-$(B)/libblock.a: $(call objs,$(block_SRCS))
-BLOCK_LDLIBS := -lz -lzstd -lpthread
