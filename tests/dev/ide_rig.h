@@ -307,17 +307,18 @@ static inline int rig_window(const struct dev_ctx *c, unsigned space, uint64_t b
 	return -ENOENT;
 }
 
-/* units: the four unit strings. disk sizes in sectors (0: none). */
-static inline struct rig *rig_new(const char *const units[4], const uint64_t *sizes,
-				  unsigned n_disks, bool icount, bool defer, uint64_t now)
+/* Sets up r around the (zeroed) device `ide`: units are the four unit
+ * strings, sizes the disks' sizes in sectors. */
+static inline void rig_init(struct rig *r, struct piix3_ide *ide, const char *const units[4],
+			    const uint64_t *sizes, unsigned n_disks, bool icount, bool defer,
+			    uint64_t now)
 {
-	struct rig *r = calloc(1, sizeof(*r));
 	const struct dev_kind *k = dev_kind_find("piix3-ide");
 	struct dev_props p;
 	char err[256] = "";
 	static const char *const names[4] = {"unit0", "unit1", "unit2", "unit3"};
 
-	if (!r || !k)
+	if (!k)
 		abort();
 	vclock_init(&r->clk, now);
 	if (region_map_init(&r->ports, "port", 0x10000))
@@ -345,15 +346,25 @@ static inline struct rig *rig_new(const char *const units[4], const uint64_t *si
 	for (unsigned i = 0; i < 4; i++)
 		if (dev_prop_parse(&p, names[i], units[i], false, err, sizeof(err)))
 			abort();
-	r->ide = calloc(1, k->size);
+	r->ide = ide;
 	if (piix3_ide_setup(r->ide, &r->ctx, &p, &r->front.f, err, sizeof(err))) {
 		fprintf(stderr, "rig: %s\n", err);
 		abort();
 	}
+}
+
+static inline struct rig *rig_new(const char *const units[4], const uint64_t *sizes,
+				  unsigned n_disks, bool icount, bool defer, uint64_t now)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	struct piix3_ide *ide = calloc(1, sizeof(*ide));
+	if (!r || !ide)
+		abort();
+	rig_init(r, ide, units, sizes, n_disks, icount, defer, now);
 	return r;
 }
 
-static inline void rig_free(struct rig *r)
+static inline void rig_fini(struct rig *r)
 {
 	for (unsigned i = 0; i < 2; i++)
 		vtimer_cancel(&r->clk, &r->ide->ch[i].timer);
@@ -361,6 +372,11 @@ static inline void rig_free(struct rig *r)
 		free(r->front.disk[i].data);
 	region_map_destroy(&r->ports);
 	free(r->ram);
+}
+
+static inline void rig_free(struct rig *r)
+{
+	rig_fini(r);
 	free(r->ide);
 	free(r);
 }

@@ -439,11 +439,14 @@ static void ide_pio_next_block(struct ide_channel *ch)
 static void ide_pio_out_block(struct ide_channel *ch, bool irq)
 {
 	struct ide_unit *u = ide_active(ch);
-	uint64_t room = (uint64_t)ch->left * IDE_SECTOR - ch->end;
+	uint64_t total = (uint64_t)ch->left * IDE_SECTOR;
+	uint64_t room = total > ch->end ? total - ch->end : 0;
 	uint32_t blk = ch->drq_sectors * IDE_SECTOR;
 
 	if (blk > room)
 		blk = (uint32_t)room;
+	if (blk > IDE_BUF_BYTES - ch->end)
+		blk = IDE_BUF_BYTES - ch->end;
 	ch->end += blk;
 	ch->phase = PH_PIO_OUT;
 	u->status = ATA_DRDY | ATA_DSC | ATA_DRQ;
@@ -460,6 +463,10 @@ static void ide_pio_out_full(struct ide_channel *ch)
 
 	if (ch->end < total && ch->end + next <= IDE_BUF_BYTES) {
 		ide_pio_out_block(ch, true);
+		return;
+	}
+	if (ch->end < IDE_SECTOR || ch->end > IDE_BUF_BYTES) {
+		ide_abort(ch); /* only a state that was never a device's */
 		return;
 	}
 	memcpy(ide_bounce(ch), ch->buf, ch->end);
@@ -790,7 +797,7 @@ static void ata_identify(struct ide_channel *ch, struct ide_unit *u)
 
 	if (cyls > 16383)
 		cyls = 16383;
-	cur_cyls = u->sectors / ((uint64_t)u->heads * u->spt);
+	cur_cyls = u->heads && u->spt ? u->sectors / ((uint64_t)u->heads * u->spt) : 0;
 	if (cur_cyls > 65535)
 		cur_cyls = 65535;
 	ide_identify_common(ch, u, id, "V2E HARDDISK");

@@ -451,9 +451,12 @@ static int piix3_ide_state_check(const void *obj, char *err, size_t n)
 	for (unsigned i = 0; i < 2; i++) {
 		const struct ide_channel *ch = &s->ch[i];
 		const char *bad = NULL;
-		for (unsigned j = 0; j < 2; j++)
+		for (unsigned j = 0; j < 2; j++) {
 			if (ch->unit[j].kind != ch->unit[j].cfg_kind)
 				bad = "unit.kind (another drive here)";
+			if (ch->unit[j].kind == IDE_DISK && (!ch->unit[j].heads || !ch->unit[j].spt))
+				bad = "unit.heads";
+		}
 		if (ch->pos > ch->end)
 			bad = "pos";
 		else if (ch->phase == PH_PIO_IN && ch->end > ch->len)
@@ -463,6 +466,8 @@ static int piix3_ide_state_check(const void *obj, char *err, size_t n)
 		else if ((ch->phase == PH_PIO_IN || ch->phase == PH_PIO_OUT) && !ch->atapi &&
 			 !ch->drq_sectors)
 			bad = "drq_sectors";
+		else if (ch->phase == PH_PIO_OUT && ch->end > (uint64_t)ch->left * IDE_SECTOR)
+			bad = "end";
 		else if ((ch->req_kind == RQ_PIO_READ || ch->req_kind == RQ_PIO_WRITE) &&
 			 ch->req_sectors > IDE_BUF_BYTES / IDE_SECTOR)
 			bad = "req_sectors";
