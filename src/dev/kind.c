@@ -188,6 +188,7 @@ static const char *const category_name[] = {
 	[DEV_CAT_INPUT] = "Input devices",
 	[DEV_CAT_MISC] = "Misc devices",
 	[DEV_CAT_PLATFORM] = "Platform devices",
+	[DEV_CAT_STORAGE] = "Storage devices",
 	[DEV_CAT_TEST] = "Test devices (test builds only)",
 };
 

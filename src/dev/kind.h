@@ -43,6 +43,7 @@ enum dev_category {
 	DEV_CAT_INPUT = 1,
 	DEV_CAT_MISC,
 	DEV_CAT_PLATFORM,
+	DEV_CAT_STORAGE,
 	DEV_CAT_TEST,
 };
 
@@ -183,6 +184,10 @@ struct dev_kind {
 	bool (*input)(void *dev, bool readable);
 	/* Writes out output held back (when the device model goes idle). */
 	void (*flush)(void *dev);
+	/* Finishes work in flight in another process (a disk request), so
+	 * that the state is whole: the board calls it before saving.
+	 * Optional. */
+	void (*quiesce)(void *dev);
 	/* Versioned state (lib/vstate.h): the instance starts with the struct it
 	 * describes. Every kind has one (a stateless one with no fields). */
 	const struct vs_desc *state;

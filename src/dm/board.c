@@ -265,6 +265,9 @@ int dm_board_save(const struct dm_board *b, unsigned i, const char **id,
 		return -ENOENT;
 	d = b->dev[i];
 	*id = d->id;
+	/* A request in flight is not state: wait for it first. */
+	if (d->kind->quiesce)
+		d->kind->quiesce(d->dev);
 	return d->kind->state ? vs_save(d->kind->state, d->dev, out) : 0;
 }
 

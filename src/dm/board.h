@@ -86,7 +86,8 @@ void dm_board_destroy(struct dm_board *b);
 
 /* Device state (lib/vstate.h), device by device: the i-th device's id,
  * and its encoded state appended to out (nothing for a kind without
- * state). 0, -ENOENT past the last device, or -ENOMEM. */
+ * state), after the kind's quiesce has finished its work in flight.
+ * 0, -ENOENT past the last device, or -ENOMEM. */
 int dm_board_save(const struct dm_board *b, unsigned i, const char **id,
 		  struct vs_buf *out);
 /* A state for the device named `id`: checked only (nothing changes), or

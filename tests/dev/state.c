@@ -16,6 +16,7 @@
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "lib/vstate.h"
+#include "tests/dev/ide_rig.h"
 #include "tests/dev/irqrec.h"
 #include "tests/tap.h"
 #include "vmm/platform/acpi_pm.h"
@@ -702,6 +703,98 @@ static void acpi_run(void *env, struct log *log)
 			      ACPI_PM1_SLP_EN | ACPI_PM_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHIFT);
 }
 
+/* ---- PIIX3 IDE ---- */
+
+/* The rig (tests/dev/ide_rig.h) starts with its clock; the device is
+ * beside it. Both instances have the same disks. */
+struct ide_env {
+	struct rig r;
+	struct piix3_ide ide;
+};
+
+static void ide_env_init(void *env, uint64_t now)
+{
+	static const char *const units[4] = {"hd:0", "", "cd:1", ""};
+	static const uint64_t sizes[2] = {1024, 512};
+	struct ide_env *e = env;
+	rig_init(&e->r, &e->ide, units, sizes, 2, false, false, now);
+	rig_enable(&e->r);
+}
+
+static void ide_env_fini(void *env)
+{
+	rig_fini(&((struct ide_env *)env)->r);
+}
+
+static void ide_packet(struct rig *r, const uint8_t *cdb)
+{
+	outb(r, 0x176, 0xa0);
+	outb(r, 0x171, 0);
+	outb(r, 0x174, 0x00);
+	outb(r, 0x175, 0x08);
+	outb(r, 0x177, 0xa0);
+	for (unsigned i = 0; i < 12; i += 2)
+		outw(r, 0x170, (uint16_t)(cdb[i] | cdb[i + 1] << 8));
+}
+
+/* Mid-transfer: a 40-sector PIO read with a sector and a half read
+ * (the buffer holds a chunk, 8 sectors still on the disk); the CD
+ * locked with a unit attention pending and a media event; the bus
+ * master's registers set; the primary's interrupt pending. */
+static void ide_prep(void *env)
+{
+	struct rig *r = &((struct ide_env *)env)->r;
+	static const uint8_t lock[12] = {0x1e, 0, 0, 0, 1}, eject[12] = {0x1b, 0, 0, 0, 2},
+			     load[12] = {0x1b, 0, 0, 0, 3};
+
+	ide_packet(r, eject);
+	ide_packet(r, load);
+	ide_packet(r, lock);
+	outb(r, RIG_BM + 2, BM_ST_DMA0);
+	outl(r, RIG_BM + 4, 0x1000);
+	outb(r, 0x1f2, 40);
+	outb(r, 0x1f3, 100);
+	outb(r, 0x1f4, 0);
+	outb(r, 0x1f5, 0);
+	outb(r, 0x1f6, 0xe0);
+	outb(r, 0x1f7, 0x20);
+	blkf_poll(&r->front.f);
+	for (unsigned i = 0; i < 384; i++)
+		(void)inw(r, 0x1f0);
+}
+
+static void ide_run(void *env, struct log *log)
+{
+	struct rig *r = &((struct ide_env *)env)->r;
+	static const uint8_t tur[12] = {0}, rd[12] = {0x28, 0, 0, 0, 0, 5, 0, 0, 1};
+
+	for (unsigned i = 0; i < 40 * 256; i++) {
+		if (i % 256 == 0) {
+			blkf_poll(&r->front.f);
+			put(log, inb(r, 0x1f7));
+		}
+		uint16_t w = inw(r, 0x1f0);
+		if (i % 61 == 0)
+			put(log, w);
+	}
+	put(log, inb(r, 0x3f6));
+	put(log, inb(r, 0x1f3));
+	for (unsigned k = 0; k < 3; k++) {
+		ide_packet(r, k < 2 ? tur : rd);
+		blkf_poll(&r->front.f);
+		put(log, inb(r, 0x177));
+		put(log, inb(r, 0x171));
+		for (unsigned i = 0; i < 1024 && (inb(r, 0x376) & ATA_DRQ); i++) {
+			uint16_t w = inw(r, 0x170);
+			if (i % 97 == 0)
+				put(log, w);
+		}
+	}
+	put(log, inb(r, RIG_BM + 2));
+	put(log, inl(r, RIG_BM + 4));
+	advance(&r->clk, 1 * MS);
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -733,6 +826,9 @@ static const struct dev_case cases[] = {
 	     pit_run, "c[0].mode", 6, offsetof(struct pit_env, irq0)),
 	CASE("rtc", rtc_state, struct rtc_env, r, rtc_env_init, NULL, rtc_prep,
 	     rtc_run, "flags", 0x80, offsetof(struct rtc_env, irq8)),
+	CASE("piix3-ide", piix3_ide_state, struct ide_env, ide, ide_env_init, ide_env_fini,
+	     ide_prep, ide_run, "ch[0].phase", PH_COUNT,
+	     offsetof(struct ide_env, r.irq[0]), offsetof(struct ide_env, r.irq[1])),
 	CASE("acpi_pm", acpi_pm_state, struct acpi_env, pm, acpi_env_init, NULL,
 	     acpi_prep, acpi_run, "rst_cnt", 0x0b,
 	     offsetof(struct acpi_env, sci), offsetof(struct acpi_env, off),
