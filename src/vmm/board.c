@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/blk_host.h"
+
 static void cpu_intr_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
@@ -221,9 +223,95 @@ static void close_specs(struct dm_device_spec *specs, unsigned n)
 }
 
 /* The device models' own devices on every PC: the keyboard controller,
- * port 0x92, the POST port and fw_cfg. The command line's follow (COM
- * ports first, then each -device). */
-static const char *const dm_board_devices[] = {"i8042", "port92", "post", "fw_cfg"};
+ * port 0x92, the POST port, fw_cfg and the PIIX3's IDE. The command
+ * line's follow (COM ports first, then each -device). */
+static const char *const dm_board_devices[] = {"i8042", "port92", "post", "fw_cfg",
+					       "piix3-ide"};
+
+/* ---- disks ---- */
+
+static enum blkctl_cache blk_cache(enum drive_cache c)
+{
+	switch (c) {
+	case DRIVE_CACHE_WRITETHROUGH: return BLKCTL_CACHE_WRITETHROUGH;
+	case DRIVE_CACHE_NONE: return BLKCTL_CACHE_NONE;
+	case DRIVE_CACHE_UNSAFE: return BLKCTL_CACHE_UNSAFE;
+	default: return BLKCTL_CACHE_WRITEBACK;
+	}
+}
+
+/* One block backend opens every drive that has a file (blk_host.h); a
+ * refused image ends the start with status 2, its file named. Drive i of
+ * the command line is the backend's vm->blk_drive[i] (-1: no file). */
+static int disks_start(struct vm *vm)
+{
+	const struct drive_list *l = &vm->cfg->drives;
+	struct blk_drive_spec spec[DRIVE_MAX];
+	char err[600];
+	unsigned n = 0;
+	int r;
+
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct drive_config *d = &l->d[i];
+		vm->blk_drive[i] = -1;
+		if (!d->file[0])
+			continue;
+		spec[n] = (struct blk_drive_spec){d->id, d->file, d->format[0] ? d->format : NULL,
+						  NULL, d->read_only, d->snapshot,
+						  blk_cache(d->cache)};
+		vm->blk_drive[i] = (int)n++;
+	}
+	r = blk_host_start(&vm->blk, NULL, spec, n, &vm->gm, err, sizeof(err));
+	if (r < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%.500s", err);
+		vm->exit_status = V2E_EXIT_USAGE;
+	}
+	return r;
+}
+
+/* A disk controller's units: props "unit0".."unitN" (kind-specific
+ * prefixes: "hd:"/"cd:" for IDE, "fd:" for the floppy) naming its front's
+ * disk numbers, and the front's descriptors when any unit has a file. */
+static int disks_controller(struct vm *vm, struct dm_device_spec *s, enum drive_if iface,
+			    unsigned units, const char *prop_fmt, char *why, size_t n)
+{
+	const struct drive_list *l = &vm->cfg->drives;
+	unsigned drives[DRIVE_MAX], n_drives = 0;
+	int r;
+
+	for (unsigned u = 0; u < units; u++) {
+		const struct drive_config *d = drive_at(l, iface, u);
+		char key[16], val[32] = "";
+		int b = d ? vm->blk_drive[d - l->d] : -1;
+		if (d && iface == DRIVE_IF_IDE)
+			snprintf(val, sizeof(val), "%s", d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd");
+		else if (d)
+			snprintf(val, sizeof(val), "%s", b >= 0 ? "fd" : "empty");
+		if (b >= 0) {
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), ":%u", n_drives);
+			drives[n_drives++] = (unsigned)b;
+		}
+		snprintf(key, sizeof(key), prop_fmt, u);
+		r = dev_prop_parse(&s->props, key, val, false, why, n);
+		if (r < 0)
+			return r;
+	}
+	if (!n_drives)
+		return 0;
+	s->n_fds = DEV_MAX_FDS;
+	return blk_host_connect(vm->blk, drives, n_drives, s->fds, &s->n_fds, why, n);
+}
+
+/* The board's own settings of a device it always has. */
+static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm_device_spec *s,
+			      char *why, size_t n)
+{
+	if (!strcmp(k->name, "piix3-ide"))
+		return disks_controller(vm, s, DRIVE_IF_IDE, DRIVE_IDE_UNITS, "unit%u", why, n);
+	if (!strcmp(k->name, "isa-fdc"))
+		return disks_controller(vm, s, DRIVE_IF_FLOPPY, DRIVE_FLOPPY_UNITS, "drive%u", why, n);
+	return 0;
+}
 
 /* Every device that is not platform core, in one list: kinds from the
  * table with their properties, and the host resources each kind opens
@@ -249,17 +337,6 @@ static int dm_wire(struct vm *vm)
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi, &vm->pci,
 	};
-	for (unsigned i = 0; i < cfg->drives.n; i++) {
-		if (!cfg->drives.d[i].file[0])
-			continue;
-		/* Until the IDE controller and the block backend are on the
-		 * board, a disk would be silently missing. */
-		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-			 "drive %s (%.300s): disks are not supported by v2e yet",
-			 cfg->drives.d[i].id, cfg->drives.d[i].file);
-		vm->exit_status = V2E_EXIT_USAGE;
-		return -ENOTSUP;
-	}
 	if (n_board + cfg->n_dev > DM_LINK_MAX_SPECS) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
 			 "%u devices: at most %u in device models", n_board + cfg->n_dev,
@@ -286,9 +363,10 @@ static int dm_wire(struct vm *vm)
 		m.n_fw_files = 3;
 	}
 	all = calloc(3 * DM_LINK_MAX_SPECS, sizeof(*all));
-	if (!all) {
+	if (!all || disks_start(vm) < 0) {
+		free(all);
 		free(acpi);
-		return -ENOMEM;
+		return all ? -EINVAL : -ENOMEM;
 	}
 	specs[0] = all + DM_LINK_MAX_SPECS;
 	specs[1] = all + 2 * DM_LINK_MAX_SPECS;
@@ -306,13 +384,14 @@ static int dm_wire(struct vm *vm)
 				break;
 			}
 			dev_props_init(&s->props, k);
+			r = board_device_setup(vm, k, s, why, sizeof(why));
 		} else {
 			const struct dev_config *d = &cfg->dev[i - n_board];
 			k = d->props.kind;
 			s->props = d->props;
 			memcpy(s->id, d->id, sizeof(s->id));
 		}
-		if (k->host_open)
+		if (k->host_open && r == 0)
 			r = k->host_open(&s->props, &m, s->fds, &s->n_fds, why, sizeof(why));
 		n_all++;
 		if (r < 0) {
@@ -480,6 +559,9 @@ void vm_board_unwire(struct vm *vm)
 	for (unsigned d = vm->n_dm; d-- > 0;)
 		dm_link_stop(&vm->dm[d]);
 	vm->n_dm = 0;
+	/* After the device models: nothing asks for disk data any more. */
+	blk_host_stop(vm->blk);
+	vm->blk = NULL;
 	if (vm->term_open)
 		console_close(&vm->term);
 	vm->term_open = false;

@@ -32,6 +32,8 @@
 #include "vmm/platform/rtc.h"
 #include "vmm/qlog.h"
 
+struct blk_host;
+
 /* Exit statuses of `v2e` (README.md). isa-debug-exit's (value << 1) | 1
  * are odd; v2e's own reasons are even and non-zero. */
 enum v2e_exit {
@@ -86,6 +88,8 @@ struct vm {
 	struct i440fx i440fx;
 	struct piix3 piix3;
 	struct piix4_pm piix4_pm;
+	struct blk_host *blk;        /* the disks' backend (NULL: no disk files) */
+	int blk_drive[DRIVE_MAX];    /* drive i of the command line in it, or -1 */
 	struct region *pm_blk[3];    /* PM1 event, control, timer (piix4_pm.h) */
 	/* The device models (dm_link.h): dm0, and dm1 with -dm-split. They
 	 * run COM1-COM4 (one UART per -serial, COM1 always), the i8042,

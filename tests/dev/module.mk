@@ -1,6 +1,6 @@
 # tests/dev: unit tests of the device contract and of each device, linked
 # against every device library (platform core and device-model devices).
-DEV_LIBS := $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdmbackend.a $(B)/libdev.a \
+DEV_LIBS := $(B)/libplatform.a $(B)/libdmhw.a $(B)/libdmbackend.a $(B)/libblkif.a $(B)/libdev.a \
 	$(B)/libmem.a $(B)/liblib.a
 devtest_SRCS := $(wildcard tests/dev/*.c)
 TESTS += $(patsubst tests/dev/%.c,$(B)/tests/dev-%.t,$(devtest_SRCS))

@@ -30,11 +30,6 @@
 #define BMIBA_BAR 4
 #define BM_SIZE 16
 
-/* The real front lives with the block backend; until it is linked into
- * every program that links the devices, a program without it gets an
- * error at create rather than a link failure. */
-#pragma weak blkf_attach
-
 bool piix3_ide_decodes(const struct piix3_ide *s, unsigned ch)
 {
 	return (pci_cfg16(&s->fn, PCI_COMMAND) & PCI_COMMAND_IO) &&
@@ -299,10 +294,6 @@ static int piix3_ide_create(void *dev, const struct dev_ctx *c, const struct dev
 			snprintf(err, n, "%s: the disks need the block front's 3 descriptors "
 				 "(%u given)", c->id, c->n_fds);
 			return -EINVAL;
-		}
-		if (!blkf_attach) {
-			snprintf(err, n, "%s: no block front in this program", c->id);
-			return -ENOSYS;
 		}
 		for (unsigned i = 0; i < 3; i++) {
 			fds[i] = fcntl(c->fds[i], F_DUPFD_CLOEXEC, 3);
