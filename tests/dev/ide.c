@@ -986,6 +986,13 @@ static void test_async(struct tap *t)
 		   r->ide->ch[0].buf[0] == 0xee && alt(r, C0) == 0x50,
 	       "SRST: the request waited for, its data dropped, the drive ready");
 	lba28(r, P0, 0, 1, 61, 0x20);
+	{
+		unsigned subs = r->front.submits;
+		outb(r, P0 + 7, 0xec);
+		outb(r, P0 + 7, 0x20);
+		tap_ok(t, (alt(r, C0) & ATA_BSY) && r->front.submits == subs &&
+			   r->ide->ch[0].cmd == 0x20, "commands while BSY are ignored");
+	}
 	ff_wait(&r->front.f, r->ide->ch[0].handle);
 	pio_in(r, P0, b, 512);
 	tap_ok(t, disk_matches(b, 0, 61, 512), "the next command reads its own data");
