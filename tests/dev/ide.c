@@ -607,6 +607,59 @@ static void test_dma(struct tap *t)
 	bm_stop(r, 0);
 	(void)inb(r, P0 + 7);
 
+	/* Tiny entries for a write: gathered into the bounce area. */
+	for (unsigned i = 0; i < 128; i++) {
+		prd(r, 0x2000, i, 0x88000 + 16 * i, 4, i == 127);
+		memset(r->ram + 0x88000 + 16 * i, (int)i, 4);
+	}
+	lba28(r, P0, 0, 1, 90, 0xca);
+	bm_go(r, 0, 0x2000, false);
+	settle(r);
+	{
+		bool ok = alt(r, C0) == 0x50;
+		for (unsigned i = 0; i < 512; i++)
+			ok = ok && d[90 * 512 + i] == i / 4;
+		tap_ok(t, ok, "WRITE DMA from 4-byte entries: through the bounce area");
+	}
+	bm_stop(r, 0);
+	(void)inb(r, P0 + 7);
+
+	/* 2 MiB from 32 entries of 64 KiB (count 0): two requests of 1 MiB. */
+	for (unsigned i = 0; i < 32; i++)
+		prd(r, 0x3000, i, 0x40000, 0, i == 31);
+	r->front.submits = 0;
+	lba48(r, P0, 0, 4096, 0, 0x25);
+	bm_go(r, 0, 0x3000, true);
+	settle(r);
+	tap_ok(t, alt(r, C0) == 0x50 && r->front.submits == 2 && r->front.last_n == 2048 &&
+		   disk_matches(r->ram + 0x40000, 0, 31 * 128, 65536) &&
+		   inb(r, RIG_BM + 2) == BM_ST_INT,
+	       "READ DMA EXT of 2 MiB: count 0 is 64 KiB, requests of at most 1 MiB (%u)",
+	       r->front.submits);
+	bm_stop(r, 0);
+	(void)inb(r, P0 + 7);
+
+	/* Stopped mid-transfer: the drive waits, a restart goes on. */
+	r->front.defer = true;
+	prd(r, 0x3000, 0, 0x40000, 0, false);
+	prd(r, 0x3000, 1, 0x50000, 0, false);
+	for (unsigned i = 2; i < 32; i++)
+		prd(r, 0x3000, i, 0x40000, 0, i == 31);
+	lba48(r, P0, 0, 4096, 0, 0x25);
+	bm_go(r, 0, 0x3000, true);
+	bm_stop(r, 0);
+	ff_wait(&r->front.f, r->ide->ch[0].handle);
+	tap_ok(t, (alt(r, C0) & ATA_BSY) && r->ide->ch[0].req == RS_IDLE &&
+		   r->ide->ch[0].left == 4096 - 2048, "bus master stopped: the drive waits");
+	r->front.defer = false;
+	bm_go(r, 0, 0x3000, true);
+	settle(r);
+	tap_ok(t, alt(r, C0) == 0x50 && r->ide->ch[0].left == 0 &&
+		   (inb(r, RIG_BM + 2) & (BM_ST_INT | BM_ST_ACTIVE)) == (BM_ST_INT | BM_ST_ACTIVE),
+	       "restarted: the rest from the table's top (ACTIVE: table longer than the rest)");
+	bm_stop(r, 0);
+	(void)inb(r, P0 + 7);
+
 	/* Bus mastering off in PCI: nothing moves until it is on. */
 	cfg_wr(r, PCI_COMMAND, 2, PCI_COMMAND_IO);
 	prd(r, 0x1000, 0, 0x90000, 0x200, true);
@@ -917,6 +970,26 @@ static void test_atapi(struct tap *t)
 		tap_ok(t, inb(r, P1 + 4) == 0x14 && inb(r, P1 + 5) == 0xeb && r->irq[1].rises == 0,
 		       "DEVICE RESET: signature, no interrupt");
 	}
+	{
+		static const uint8_t c[12] = {0x28, 0, 0, 0, 0, 2, 0, 0, 1};
+		r->front.eio_sector = 9;
+		packet(r, c, 2048, &o);
+		r->front.eio_sector = -1;
+		tap_ok(t, check_sense(r, &o, 3, 0x11, 0), "a front I/O error: MEDIUM ERROR 11h");
+	}
+	{
+		/* A table too short for a packet command's reply. */
+		static const uint8_t c[12] = {0x12, 0, 0, 0, 36};
+		prd(r, 0x1000, 0, 0x22000, 0x10, true);
+		bm_go(r, 1, 0x1000, true);
+		outb(r, P1 + 1, 1);
+		outb(r, P1 + 7, 0xa0);
+		for (unsigned i = 0; i < 12; i += 2)
+			outw(r, P1, (uint16_t)(c[i] | c[i + 1] << 8));
+		tap_ok(t, (inb(r, RIG_BM + 10) & 7) == 0 && (alt(r, C1) & ATA_ERR),
+		       "INQUIRY by DMA into a 16-byte table: ends early");
+		bm_stop(r, 1);
+	}
 	tap_ok(t, r->front.violations == 0, "the front saw no malformed request");
 	rig_free(r);
 
@@ -986,6 +1059,13 @@ static void test_async(struct tap *t)
 		   r->ide->ch[0].buf[0] == 0xee && alt(r, C0) == 0x50,
 	       "SRST: the request waited for, its data dropped, the drive ready");
 	lba28(r, P0, 0, 1, 61, 0x20);
+	{
+		unsigned subs = r->front.submits;
+		outb(r, P0 + 7, 0xec);
+		outb(r, P0 + 7, 0x20);
+		tap_ok(t, (alt(r, C0) & ATA_BSY) && r->front.submits == subs &&
+			   r->ide->ch[0].cmd == 0x20, "commands while BSY are ignored");
+	}
 	ff_wait(&r->front.f, r->ide->ch[0].handle);
 	pio_in(r, P0, b, 512);
 	tap_ok(t, disk_matches(b, 0, 61, 512), "the next command reads its own data");
@@ -1002,6 +1082,49 @@ static void test_async(struct tap *t)
 	bm_stop(r, 0);
 	tap_ok(t, r->front.violations == 0, "the front saw no malformed request");
 	rig_free(r);
+
+	/* A full ring: the second channel's request waits for a slot. */
+	for (unsigned icount = 0; icount < 2; icount++) {
+		const struct dev_kind *k = dev_kind_find("piix3-ide");
+		static const uint8_t rd[12] = {0x28, 0, 0, 0, 0, 1, 0, 0, 1};
+		r = std_rig(icount, true);
+		r->front.cap = 1;
+		lba28(r, P0, 0, 1, 5, 0x20);
+		outb(r, P1 + 4, 0);
+		outb(r, P1 + 5, 8);
+		outb(r, P1 + 7, 0xa0);
+		for (unsigned i = 0; i < 12; i += 2)
+			outw(r, P1, (uint16_t)(rd[i] | rd[i + 1] << 8));
+		tap_ok(t, r->ide->ch[1].req == RS_QUEUED, "%s: ring full: the request is queued",
+		       icount ? "-icount" : "real time");
+		if (icount) {
+			vclock_advance_to(&r->clk, vclock_now(&r->clk) + 1000000);
+		} else {
+			ff_wait(&r->front.f, r->ide->ch[0].handle);
+			(void)k->input(r->ide, true);
+			ff_wait(&r->front.f, r->ide->ch[1].handle);
+		}
+		pio_in(r, P0, b, 512);
+		tap_ok(t, disk_matches(b, 0, 5, 512) && (alt(r, C1) & ATA_DRQ) &&
+			   inb(r, P1 + 4) == 0 && inb(r, P1 + 5) == 8,
+		       "%s: submitted once a slot is free, both complete",
+		       icount ? "-icount" : "real time");
+		/* Drain with one in flight and one queued. */
+		rig_enable(r);
+		(void)inb(r, P1 + 7);
+		for (unsigned i = 0; i < 1024; i++)
+			(void)inw(r, P1);
+		lba28(r, P0, 0, 1, 6, 0x20);
+		outb(r, P1 + 7, 0xa0);
+		for (unsigned i = 0; i < 12; i += 2)
+			outw(r, P1, (uint16_t)(rd[i] | rd[i + 1] << 8));
+		k->quiesce(r->ide);
+		tap_ok(t, r->ide->ch[0].req != RS_INFLIGHT && r->ide->ch[1].req != RS_INFLIGHT &&
+			   r->ide->ch[0].req != RS_QUEUED && r->ide->ch[1].req != RS_QUEUED,
+		       "%s: quiesce leaves nothing in flight or queued",
+		       icount ? "-icount" : "real time");
+		rig_free(r);
+	}
 }
 
 /* ---- the kind ---- */

@@ -48,6 +48,7 @@ struct fake_front {
 	} disk[RIG_DISKS];
 	unsigned n_disks;
 	bool defer;             /* complete only in wait */
+	unsigned cap;           /* requests the ring holds (0: RIG_REQS) */
 	int64_t eio_sector;     /* a read or write touching it fails: -EIO */
 	struct rig_req req[RIG_REQS];
 	unsigned submits, flushes, violations, completed;
@@ -187,6 +188,13 @@ static inline int ff_submit(struct blk_front *bf, unsigned disk, enum blkf_op op
 		/* The device checks ranges itself: any of these is its bug. */
 		f->violations++;
 		return -EINVAL;
+	}
+	{
+		unsigned used = 0;
+		for (unsigned k = 0; k < RIG_REQS; k++)
+			used += f->req[k].used;
+		if (f->cap && used >= f->cap)
+			return -EAGAIN;
 	}
 	for (i = 0; i < RIG_REQS && f->req[i].used; i++)
 		;
