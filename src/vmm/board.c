@@ -306,8 +306,12 @@ static int disks_controller(struct vm *vm, struct dm_device_spec *s, enum drive_
 static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm_device_spec *s,
 			      char *why, size_t n)
 {
-	if (!strcmp(k->name, "piix3-ide"))
-		return disks_controller(vm, s, DRIVE_IF_IDE, DRIVE_IDE_UNITS, "unit%u", why, n);
+	if (!strcmp(k->name, "piix3-ide")) {
+		/* No firmware to turn the channels' decoding on: start with it
+		 * on, as SeaBIOS leaves it. */
+		int r = vm->cfg->kernel ? dev_prop_parse(&s->props, "decode", "on", false, why, n) : 0;
+		return r ? r : disks_controller(vm, s, DRIVE_IF_IDE, DRIVE_IDE_UNITS, "unit%u", why, n);
+	}
 	if (!strcmp(k->name, "isa-fdc"))
 		return disks_controller(vm, s, DRIVE_IF_FLOPPY, DRIVE_FLOPPY_UNITS, "drive%u", why, n);
 	return 0;

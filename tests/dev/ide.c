@@ -224,7 +224,7 @@ static void test_identify(struct tap *t)
 	       "IDENTIFY: LBA28 and LBA48 capacities");
 	tap_ok(t, (w[49] & 0x0300) == 0x0300 && (w[83] & 0x0400) && (w[86] & 0x0400) &&
 		   (w[83] & 0x2000) && (w[83] & 0x1000), "IDENTIFY: LBA, DMA, 48-bit, FLUSH CACHE (EXT)");
-	tap_ok(t, w[47] == 0x8010 && w[59] == 0, "IDENTIFY: multiple up to 16, off");
+	tap_ok(t, w[47] == 0x8010 && w[59] == 0x0110, "IDENTIFY: multiple up to 16, on at 16 from power-on (as QEMU)");
 	tap_ok(t, w[63] == 0x0007 && w[88] == 0x003f && w[53] == 7,
 	       "IDENTIFY: MWDMA 0-2 and UDMA 0-5 supported, none selected");
 	tap_ok(t, (w[93] & 0xe000) == 0x6000, "IDENTIFY: 80-conductor cable (word 93)");

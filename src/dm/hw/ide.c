@@ -118,7 +118,10 @@ void ide_channel_reset(struct ide_channel *ch, bool power_on)
 		struct ide_unit *u = &ch->unit[i];
 		u->kind = u->cfg_kind;
 		if (power_on) {
-			u->mult = 0;
+			/* Multiple mode on at its largest, as QEMU's disks come
+			 * up (the spec leaves it to the device): Linux takes the
+			 * current setting and no longer sets one itself. */
+			u->mult = u->kind == IDE_DISK ? IDE_MAX_MULT : 0;
 			u->xfer_mode = 0;
 			u->wcache = true;
 			u->heads = 16;
