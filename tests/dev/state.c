@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dm/hw/fw_cfg.h"
+#include "dm/hw/i8237.h"
 #include "dm/hw/i8042.h"
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
@@ -702,6 +703,115 @@ static void acpi_run(void *env, struct log *log)
 			      ACPI_PM1_SLP_EN | ACPI_PM_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHIFT);
 }
 
+/* ---- i8237 ---- */
+
+/* 256 KiB of guest RAM behind the controller. */
+#define DMA_RAM (256u << 10)
+struct i8237_env {
+	struct vclock clk;
+	struct i8237 d;
+	struct dma_space dma;
+	uint8_t ram[DMA_RAM];
+};
+
+static int dmaenv_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct i8237_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(buf, e->ram + gpa, n);
+	return 0;
+}
+
+static int dmaenv_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct i8237_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(e->ram + gpa, buf, n);
+	return 0;
+}
+
+static void i8237_env_init(void *env, uint64_t now)
+{
+	struct i8237_env *e = env;
+	vclock_init(&e->clk, now);
+	e->dma = (struct dma_space){dmaenv_read, dmaenv_write, e};
+	i8237_init(&e->d, &e->dma);
+}
+
+static void dma_out(struct i8237_env *e, unsigned port, uint8_t v)
+{
+	if (port >= 0xc0)
+		i8237_hi_ops.write(&e->d, port - 0xc0, 1, v);
+	else if (port > 0x80)
+		i8237_page_ops.write(&e->d, port - 0x81, 1, v);
+	else
+		i8237_lo_ops.write(&e->d, port, 1, v);
+}
+
+static uint8_t dma_in(struct i8237_env *e, unsigned port)
+{
+	if (port >= 0xc0)
+		return (uint8_t)i8237_hi_ops.read(&e->d, port - 0xc0, 1);
+	if (port > 0x80)
+		return (uint8_t)i8237_page_ops.read(&e->d, port - 0x81, 1);
+	return (uint8_t)i8237_lo_ops.read(&e->d, port, 1);
+}
+
+static void i8237_prep(void *env)
+{
+	struct i8237_env *e = env;
+	uint8_t buf[0x30];
+	bool tc;
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(0x40 + i);
+	dma_out(e, 0xd6, 0xc0); /* cascade */
+	dma_out(e, 0xd4, 0x00);
+	dma_out(e, 0x0c, 0);
+	dma_out(e, 0x04, 0xf0); /* channel 2 at 0x1fff0, 0x40 bytes */
+	dma_out(e, 0x04, 0xff);
+	dma_out(e, 0x05, 0x3f);
+	dma_out(e, 0x05, 0x00);
+	dma_out(e, 0x81, 0x01);
+	dma_out(e, 0x0b, 0x56); /* auto-init, write, channel 2 */
+	dma_out(e, 0x0a, 0x02);
+	dma_out(e, 0x0b, 0x69); /* channel 1 decrement, read */
+	dma_out(e, 0xd6, 0x45); /* channel 5 write */
+	dma_out(e, 0x8b, 0x03);
+	dma_out(e, 0x85, 0x77); /* a scratch page register */
+	(void)i8237_transfer(&e->d, 2, buf, 0x30, true, &tc); /* wraps the block */
+	i8237_dreq(&e->d, 2, true);
+	dma_out(e, 0x09, 0x07); /* software request on 3 */
+	dma_out(e, 0x0c, 0);
+	(void)dma_in(e, 0x04); /* flip-flop left on the high byte */
+}
+
+static void i8237_run(void *env, struct log *log)
+{
+	struct i8237_env *e = env;
+	uint8_t buf[0x20];
+	bool tc;
+	put(log, dma_in(e, 0x04));
+	put(log, dma_in(e, 0x05));
+	put(log, dma_in(e, 0x05));
+	put(log, dma_in(e, 0x08));
+	put(log, dma_in(e, 0x0f));
+	put(log, dma_in(e, 0x85));
+	for (unsigned i = 0; i < 3; i++) {
+		memset(buf, (int)(0x10 * i + 1), sizeof(buf));
+		put(log, i8237_transfer(&e->d, 2, buf, sizeof(buf), true, &tc));
+		put(log, tc);
+		put(log, dma_in(e, 0x08));
+	}
+	put(log, i8237_ready(&e->d, 2));
+	put(log, i8237_residue(&e->d, 5));
+	for (unsigned a = 0x1ffe0; a < 0x20000; a++)
+		put(log, e->ram[a]);
+	for (unsigned a = 0x10000; a < 0x10030; a++)
+		put(log, e->ram[a]);
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -733,6 +843,8 @@ static const struct dev_case cases[] = {
 	     pit_run, "c[0].mode", 6, offsetof(struct pit_env, irq0)),
 	CASE("rtc", rtc_state, struct rtc_env, r, rtc_env_init, NULL, rtc_prep,
 	     rtc_run, "flags", 0x80, offsetof(struct rtc_env, irq8)),
+	CASE("i8237", i8237_state, struct i8237_env, d, i8237_env_init, NULL, i8237_prep,
+	     i8237_run, "chip[0].mask", 0x10),
 	CASE("acpi_pm", acpi_pm_state, struct acpi_env, pm, acpi_env_init, NULL,
 	     acpi_prep, acpi_run, "rst_cnt", 0x0b,
 	     offsetof(struct acpi_env, sci), offsetof(struct acpi_env, off),
