@@ -1,12 +1,14 @@
 /* The device-kind table (dev/kind.h): every row well formed, property
  * parsing and its errors, the help texts listing every kind, and the
  * DEVICE message a kind's properties travel in, refused when hostile. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dev/kind.h"
 #include "dm/board.h"
+#include "dm/hw/fdc.h"
 #include "tests/tap.h"
 
 #define MAX 64
@@ -32,17 +34,18 @@ static void all_help(FILE *f, const struct dev_kind *k)
 
 /* Which instance claimed a window, by device id: post and port92 claim
  * with their instance as the opaque. */
+#define MAX_CLAIMS 8
 struct claims {
 	unsigned n;
-	char id[4][DEV_NAME_MAX];
-	void *dev[4];
+	char id[MAX_CLAIMS][DEV_NAME_MAX];
+	void *dev[MAX_CLAIMS];
 };
 
 static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
 		      unsigned flags, const struct io_ops *ops, void *dev, const char *name)
 {
 	struct claims *c = opaque;
-	if (c->n < 4) {
+	if (c->n < MAX_CLAIMS) {
 		snprintf(c->id[c->n], DEV_NAME_MAX, "%s", name);
 		c->dev[c->n++] = dev;
 	}
@@ -78,14 +81,24 @@ static int host_window(void *opaque, unsigned space, uint64_t base, unsigned op,
 static const struct dm_host_ops host_ops = {host_claim, host_line, host_exit, host_reset,
 					    host_window};
 
-static int board_add(struct dm_board *b, const char *kind, const char *id)
+/* A device with at most one property set the board's way (internal
+ * ones too); err says why when refused. */
+static int board_add_prop(struct dm_board *b, const char *kind, const char *id,
+			  const char *key, const char *val, char *err, size_t n)
 {
 	struct dm_device_spec s;
-	char err[256];
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%s", id);
 	dev_props_init(&s.props, dev_kind_find(kind));
-	return dm_board_add(b, &s, err, sizeof(err));
+	if (key && dev_prop_parse(&s.props, key, val, false, err, n) < 0)
+		return -EINVAL;
+	return dm_board_add(b, &s, err, n);
+}
+
+static int board_add(struct dm_board *b, const char *kind, const char *id)
+{
+	char err[256];
+	return board_add_prop(b, kind, id, NULL, NULL, err, sizeof(err));
 }
 
 /* The board keeps each device's context first in its record (board.c),
@@ -123,6 +136,28 @@ static void test_board_peers(struct tap *t)
 	tap_ok(t, mid->peer(mid, "port92") == NULL && mid->peer(mid, "i8042") == NULL,
 	       "NULL for a kind the board has none of (but the caller)");
 	dm_board_destroy(&b);
+
+	/* The floppy controller finds the 8237 listed before it. */
+	{
+		char err[256];
+		void *dma8237, *fdc;
+		memset(&claims, 0, sizeof(claims));
+		dm_board_init(&b, &host_ops, &claims, &clock, &dma);
+		tap_ok(t, board_add(&b, "i8237", "dma") == 0 &&
+			       board_add_prop(&b, "isa-fdc", "fdc", "drive0", "empty", err,
+					      sizeof(err)) == 0,
+		       "a board of i8237 and isa-fdc (drive0=empty)");
+		dma8237 = claimed_by(&claims, "dma");
+		fdc = claimed_by(&claims, "fdc");
+		tap_ok(t, dma8237 && fdc &&
+			       board_ctx(&b, 1)->peer(board_ctx(&b, 1), "i8237") == dma8237 &&
+			       ((struct fdc *)fdc)->dma == dma8237,
+		       "isa-fdc took the board's i8237 at create");
+		tap_ok(t, board_add_prop(&b, "isa-fdc", "fdc2", "drive1", "fd:9", err,
+					 sizeof(err)) < 0 && strstr(err, "drive1"),
+		       "drive1=fd:9 refused: %s", err);
+		dm_board_destroy(&b);
+	}
 }
 
 int main(void)
