@@ -324,6 +324,14 @@ static void test_dma(struct tap *t)
 	tap_ok(t, n == 7 && r[0] == 0x40 && r[1] == 0x80 && r[3] == 3 && r[4] == 0 && r[5] == 1,
 	       "EOT without TC: ABNTERM, end of cylinder, next ID C3 R1");
 
+	/* EOT beyond the track, MT: the track ends at R18, head 1 goes on. */
+	seabios_dma(g, 0x38000, 3 * 512, false);
+	(void)CMD(g, 0xe6, 0x00, 2, 0, 17, 2, 19, 0x1b, 0xff);
+	n = result(g, r, 7);
+	tap_ok(t, n == 7 && (r[0] & 0xc0) == 0 && r[4] == 1 && r[5] == 2 &&
+		       pattern_at(g->ram + 0x38000, 2 * 36 + 16, 3),
+	       "EOT past the last sector with MT: R17, R18, then head 1 R1");
+
 	/* A DMA range that wraps the 64 KiB block goes through the bounce. */
 	seabios_dma(g, 0x4ff00, 2 * 512, false);
 	(void)CMD(g, 0xe6, 0x00, 2, 0, 1, 2, 2, 0x1b, 0xff);

@@ -16,7 +16,8 @@
  * direction and whole sectors fit before TC, and go through the bounce
  * area otherwise. A transfer ends at TC (normal termination) or after
  * the EOT sector of the last track (abnormal, ST1 EN, as the datasheet
- * says: PIO transfers always end so, having no TC). VERIFY reads
+ * says: PIO transfers always end so, having no TC); a track ends at
+ * EOT or at its last sector, whichever comes first. VERIFY reads
  * nothing: it checks that the sectors exist. FORMAT fills the sectors the
  * ID list names (R within the track) with the filler byte; the image
  * cannot change geometry, so other IDs are dropped. The data rate (DSR,
@@ -411,11 +412,13 @@ static void io_drain(struct fdc *f)
 
 /* After a sector at (c, h, r): the ID of the next one. Returns false
  * when the transfer leaves the cylinder (the EOT sector of its last
- * track was done). */
+ * track was done). A track also ends at its last sector when EOT lies
+ * beyond it, as on QEMU: BIOS reads that run past a track with MT set
+ * go on on the other head there. */
 static bool next_id(struct fdc *f)
 {
 	const struct fdc_drive *d = cur_drive(f);
-	if (f->r != f->eot) {
+	if (f->r != f->eot && (!d || f->r < d->geo.spt)) {
 		f->r++;
 		return true;
 	}
