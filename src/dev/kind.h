@@ -118,6 +118,15 @@ struct dev_ctx {
 	 * depend on the host, so work done by another process (a disk read)
 	 * is waited for at a virtual time the device chooses. */
 	bool icount;
+	/* Another device on the same board, by kind name: the first one of
+	 * that kind, never the caller; NULL when the board has none. This is
+	 * how an ISA device reaches the bus's DMA controller ("i8237", whose
+	 * contract is dm/hw/i8237.h): the instance is the kind's own struct
+	 * and lives as long as the board. The board creates devices in its
+	 * list order, so a device finds in its create only those listed
+	 * before it; one that may be listed first looks again at first use.
+	 * Optional for a board: NULL means no device has peers. */
+	void *(*peer)(const struct dev_ctx *c, const char *kind);
 };
 
 enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE = 5 };

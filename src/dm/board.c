@@ -116,6 +116,20 @@ static int ctx_window(const struct dev_ctx *c, unsigned space, uint64_t base,
 	return d->b->host->window(d->b->host_opaque, space, base, op, new_base);
 }
 
+/* Devices are in b->dev in creation order, the caller among them. */
+static void *ctx_peer(const struct dev_ctx *c, const char *kind)
+{
+	struct dm_device *self = (struct dm_device *)c;
+	struct dm_board *b = self->b;
+
+	for (unsigned i = 0; i < b->n_dev; i++) {
+		struct dm_device *d = b->dev[i];
+		if (d != self && !strcmp(d->kind->name, kind))
+			return d->dev;
+	}
+	return NULL;
+}
+
 /* ---- DEVICE messages ---- */
 
 void dm_spec_to_msg(const struct dm_device_spec *s, struct ctl_device *m)
@@ -228,7 +242,8 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	d->n_fds = s->n_fds;
 	memcpy(d->fds, s->fds, sizeof(int) * s->n_fds);
 	d->ctx = (struct dev_ctx){d->id, b->clock, &b->dma, d->fds, d->n_fds, b,
-				  ctx_claim, ctx_line, ctx_exit, ctx_window, b->icount};
+				  ctx_claim, ctx_line, ctx_exit, ctx_window, b->icount,
+				  ctx_peer};
 	b->dev[b->n_dev++] = d;
 	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)

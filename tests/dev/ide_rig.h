@@ -37,7 +37,7 @@ struct rig_req {
 
 struct rig;
 
-struct fake_front {
+struct ide_fake_front {
 	struct blk_front f;
 	struct rig *rig;
 	uint8_t bounce[BLKF_BOUNCE_BYTES];
@@ -73,7 +73,7 @@ struct rig {
 	unsigned pci_devfn;
 	struct region *win[8];
 	unsigned n_win;
-	struct fake_front front;
+	struct ide_fake_front front;
 	struct piix3_ide *ide;
 };
 
@@ -116,13 +116,13 @@ static inline void rig_dma_wrote(void *opaque, uint64_t gpa, uint64_t n)
 
 /* ---- the fake front ---- */
 
-static inline struct fake_front *ff(struct blk_front *f)
+static inline struct ide_fake_front *ff(struct blk_front *f)
 {
-	return (struct fake_front *)f;
+	return (struct ide_fake_front *)f;
 }
 
 /* Runs request i: moves its data, then its callback. */
-static inline void ff_complete(struct fake_front *f, unsigned i)
+static inline void ff_complete(struct ide_fake_front *f, unsigned i)
 {
 	struct rig_req *q = &f->req[i];
 	struct rig *r = f->rig;
@@ -165,7 +165,7 @@ static inline int ff_submit(struct blk_front *bf, unsigned disk, enum blkf_op op
 			    uint64_t sector, uint32_t n, const struct blkf_seg *seg,
 			    unsigned nseg, blkf_done_fn *done, void *opaque)
 {
-	struct fake_front *f = ff(bf);
+	struct ide_fake_front *f = ff(bf);
 	uint64_t bytes = 0;
 	unsigned i;
 
@@ -210,7 +210,7 @@ static inline int ff_submit(struct blk_front *bf, unsigned disk, enum blkf_op op
 
 static inline unsigned ff_poll(struct blk_front *bf)
 {
-	struct fake_front *f = ff(bf);
+	struct ide_fake_front *f = ff(bf);
 	unsigned ran = 0;
 	if (f->defer)
 		return 0;
@@ -224,7 +224,7 @@ static inline unsigned ff_poll(struct blk_front *bf)
 
 static inline void ff_wait(struct blk_front *bf, int handle)
 {
-	struct fake_front *f = ff(bf);
+	struct ide_fake_front *f = ff(bf);
 	if (handle < 0 || handle >= RIG_REQS || !f->req[handle].used) {
 		f->violations++;
 		return;
@@ -239,7 +239,7 @@ static inline int ff_fd(struct blk_front *bf)
 
 static inline int ff_info(struct blk_front *bf, unsigned disk, struct blkf_disk *out)
 {
-	struct fake_front *f = ff(bf);
+	struct ide_fake_front *f = ff(bf);
 	if (disk >= f->n_disks)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
@@ -258,7 +258,7 @@ static inline void ff_close(struct blk_front *bf)
 {
 }
 
-static const struct blk_front_ops fake_front_ops = {
+static const struct blk_front_ops ide_fake_front_ops = {
 	ff_submit, ff_poll, ff_wait, ff_fd, ff_info, ff_bounce, ff_close,
 };
 
@@ -339,7 +339,7 @@ static inline void rig_init(struct rig *r, struct piix3_ide *ide, const char *co
 	r->dma = (struct dma_space){rig_dma_read, rig_dma_write, r, rig_dma_wrote};
 	r->ctx = (struct dev_ctx){"ide", &r->clk, &r->dma, NULL, 0, r, rig_claim, rig_line,
 				  rig_exit, rig_window, icount};
-	r->front.f.ops = &fake_front_ops;
+	r->front.f.ops = &ide_fake_front_ops;
 	r->front.rig = r;
 	r->front.defer = defer;
 	r->front.eio_sector = -1;

@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm/hw/fdc.h"
 #include "dm/hw/fw_cfg.h"
+#include "dm/hw/i8237.h"
 #include "dm/hw/i8042.h"
 #include "dm/hw/port92.h"
 #include "dm/hw/uart.h"
 #include "lib/vstate.h"
 #include "tests/dev/ide_rig.h"
+#include "tests/dev/fakefront.h"
 #include "tests/dev/irqrec.h"
 #include "tests/tap.h"
 #include "vmm/platform/acpi_pm.h"
@@ -795,6 +798,243 @@ static void ide_run(void *env, struct log *log)
 	advance(&r->clk, 1 * MS);
 }
 
+/* ---- i8237 ---- */
+
+/* 256 KiB of guest RAM behind the controller. */
+#define DMA_RAM (256u << 10)
+struct i8237_env {
+	struct vclock clk;
+	struct i8237 d;
+	struct dma_space dma;
+	uint8_t ram[DMA_RAM];
+};
+
+static int dmaenv_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct i8237_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(buf, e->ram + gpa, n);
+	return 0;
+}
+
+static int dmaenv_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct i8237_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(e->ram + gpa, buf, n);
+	return 0;
+}
+
+static void i8237_env_init(void *env, uint64_t now)
+{
+	struct i8237_env *e = env;
+	vclock_init(&e->clk, now);
+	e->dma = (struct dma_space){dmaenv_read, dmaenv_write, e};
+	i8237_init(&e->d, &e->dma);
+}
+
+static void dma_out(struct i8237_env *e, unsigned port, uint8_t v)
+{
+	if (port >= 0xc0)
+		i8237_hi_ops.write(&e->d, port - 0xc0, 1, v);
+	else if (port > 0x80)
+		i8237_page_ops.write(&e->d, port - 0x81, 1, v);
+	else
+		i8237_lo_ops.write(&e->d, port, 1, v);
+}
+
+static uint8_t dma_in(struct i8237_env *e, unsigned port)
+{
+	if (port >= 0xc0)
+		return (uint8_t)i8237_hi_ops.read(&e->d, port - 0xc0, 1);
+	if (port > 0x80)
+		return (uint8_t)i8237_page_ops.read(&e->d, port - 0x81, 1);
+	return (uint8_t)i8237_lo_ops.read(&e->d, port, 1);
+}
+
+static void i8237_prep(void *env)
+{
+	struct i8237_env *e = env;
+	uint8_t buf[0x30];
+	bool tc;
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(0x40 + i);
+	dma_out(e, 0xd6, 0xc0); /* cascade */
+	dma_out(e, 0xd4, 0x00);
+	dma_out(e, 0x0c, 0);
+	dma_out(e, 0x04, 0xf0); /* channel 2 at 0x1fff0, 0x40 bytes */
+	dma_out(e, 0x04, 0xff);
+	dma_out(e, 0x05, 0x3f);
+	dma_out(e, 0x05, 0x00);
+	dma_out(e, 0x81, 0x01);
+	dma_out(e, 0x0b, 0x56); /* auto-init, write, channel 2 */
+	dma_out(e, 0x0a, 0x02);
+	dma_out(e, 0x0b, 0x69); /* channel 1 decrement, read */
+	dma_out(e, 0xd6, 0x45); /* channel 5 write */
+	dma_out(e, 0x8b, 0x03);
+	dma_out(e, 0x85, 0x77); /* a scratch page register */
+	(void)i8237_transfer(&e->d, 2, buf, 0x30, true, &tc); /* wraps the block */
+	i8237_dreq(&e->d, 2, true);
+	dma_out(e, 0x09, 0x07); /* software request on 3 */
+	dma_out(e, 0x0c, 0);
+	(void)dma_in(e, 0x04); /* flip-flop left on the high byte */
+}
+
+static void i8237_run(void *env, struct log *log)
+{
+	struct i8237_env *e = env;
+	uint8_t buf[0x20];
+	bool tc;
+	put(log, dma_in(e, 0x04));
+	put(log, dma_in(e, 0x05));
+	put(log, dma_in(e, 0x05));
+	put(log, dma_in(e, 0x08));
+	put(log, dma_in(e, 0x0f));
+	put(log, dma_in(e, 0x85));
+	for (unsigned i = 0; i < 3; i++) {
+		memset(buf, (int)(0x10 * i + 1), sizeof(buf));
+		put(log, i8237_transfer(&e->d, 2, buf, sizeof(buf), true, &tc));
+		put(log, tc);
+		put(log, dma_in(e, 0x08));
+	}
+	put(log, i8237_ready(&e->d, 2));
+	put(log, i8237_residue(&e->d, 5));
+	for (unsigned a = 0x1ffe0; a < 0x20000; a++)
+		put(log, e->ram[a]);
+	for (unsigned a = 0x10000; a < 0x10030; a++)
+		put(log, e->ram[a]);
+}
+
+/* ---- isa-fdc ---- */
+
+/* The controller saved mid-command: a DMA read whose disk request is in
+ * flight (the loaded one sends it again to its own front), with the
+ * 8237 beside it (its own state is the i8237 case's: here it is rebuilt
+ * by the same guest writes on both sides). */
+struct fdc_env {
+	struct vclock clk;
+	struct irqrec irq6;
+	struct fdc f;
+	struct i8237 d;
+	struct dma_space dma;
+	struct fake_front ff;
+	uint8_t ram[DMA_RAM];
+};
+
+static int fdcenv_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct fdc_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(buf, e->ram + gpa, n);
+	return 0;
+}
+
+static int fdcenv_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct fdc_env *e = opaque;
+	if (gpa >= DMA_RAM || n > DMA_RAM - gpa)
+		return -14;
+	memcpy(e->ram + gpa, buf, n);
+	return 0;
+}
+
+static void fdc_env_init(void *env, uint64_t now)
+{
+	struct fdc_env *e = env;
+	struct irq_line l = irqrec_line(&e->irq6, 6);
+	char err[128];
+	vclock_init(&e->clk, now);
+	irqrec_init(&e->irq6, &e->clk);
+	e->dma = (struct dma_space){fdcenv_read, fdcenv_write, e};
+	i8237_init(&e->d, &e->dma);
+	fake_front_init(&e->ff, e->ram, DMA_RAM);
+	fake_disk(&e->ff, 0, 2880, false);
+	fdc_init(&e->f, &l, &e->clk, &e->ff.f, true);
+	if (fdc_drive_setup(&e->f, 0, true, 0, err, sizeof(err)) ||
+	    fdc_drive_setup(&e->f, 1, true, -1, err, sizeof(err)))
+		abort();
+	fdc_set_dma(&e->f, &e->d);
+	/* The 8237 as a BIOS leaves it, channel 2 at 0x8000 for 4 sectors. */
+	i8237_lo_ops.write(&e->d, 0x0d, 1, 0);
+	i8237_hi_ops.write(&e->d, 0xd6 - 0xc0, 1, 0xc0);
+	i8237_hi_ops.write(&e->d, 0xd4 - 0xc0, 1, 0x00);
+	i8237_lo_ops.write(&e->d, 0x0c, 1, 0);
+	i8237_lo_ops.write(&e->d, 0x04, 1, 0x00);
+	i8237_lo_ops.write(&e->d, 0x04, 1, 0x80);
+	i8237_lo_ops.write(&e->d, 0x05, 1, 0xff);
+	i8237_lo_ops.write(&e->d, 0x05, 1, 0x07);
+	i8237_lo_ops.write(&e->d, 0x0b, 1, 0x46);
+	i8237_lo_ops.write(&e->d, 0x0a, 1, 0x02);
+}
+
+static void fdc_env_fini(void *env)
+{
+	struct fdc_env *e = env;
+	fdc_fini(&e->f);
+	fake_front_free(&e->ff);
+}
+
+static void fdc_out(struct fdc_env *e, unsigned port, uint8_t v)
+{
+	if (port == 0x3f7)
+		fdc_dir_ops.write(&e->f, 0, 1, v);
+	else
+		fdc_ops.write(&e->f, port - 0x3f0, 1, v);
+}
+
+static uint8_t fdc_in(struct fdc_env *e, unsigned port)
+{
+	if (port == 0x3f7)
+		return (uint8_t)fdc_dir_ops.read(&e->f, 0, 1);
+	return (uint8_t)fdc_ops.read(&e->f, port - 0x3f0, 1);
+}
+
+static void fdc_prep(void *env)
+{
+	struct fdc_env *e = env;
+	static const uint8_t cmds[] = {0x03, 0xaf, 0x02,       /* specify */
+				       0x13, 0x00, 0x57, 0x09, /* configure */
+				       0x0f, 0x00, 0x03,       /* seek 3 */
+				       0x0f, 0x01, 0x07};      /* seek B: 7 */
+	for (unsigned i = 0; i < sizeof(cmds); i++)
+		fdc_out(e, 0x3f5, cmds[i]);
+	fdc_out(e, 0x3f5, 0x08); /* sense interrupt: drive 0's */
+	(void)fdc_in(e, 0x3f5);
+	(void)fdc_in(e, 0x3f5);
+	/* READ C3 H1 R15-18 without MT: EOT 18 ends it. */
+	static const uint8_t rd[] = {0x66, 0x04, 3, 1, 15, 2, 18, 0x1b, 0xff};
+	for (unsigned i = 0; i < sizeof(rd); i++)
+		fdc_out(e, 0x3f5, rd[i]);
+	advance(&e->clk, 50 * US); /* the request in flight, its time ahead */
+}
+
+static void fdc_run(void *env, struct log *log)
+{
+	struct fdc_env *e = env;
+	put(log, fdc_in(e, 0x3f4));
+	for (unsigned i = 0; i < 20; i++) {
+		fdc_poll(&e->f);
+		put(log, fdc_in(e, 0x3f4));
+		put(log, e->irq6.level);
+		advance(&e->clk, 30 * US);
+	}
+	for (unsigned i = 0; i < 7; i++)
+		put(log, fdc_in(e, 0x3f5));
+	fdc_out(e, 0x3f5, 0x08); /* drive 1's seek status is still pending */
+	put(log, fdc_in(e, 0x3f5));
+	put(log, fdc_in(e, 0x3f5));
+	fdc_out(e, 0x3f5, 0x0e);
+	for (unsigned i = 0; i < 10; i++)
+		put(log, fdc_in(e, 0x3f5));
+	put(log, fdc_in(e, 0x3f7));
+	for (unsigned a = 0x8000; a < 0x8000 + 4 * 512; a += 61)
+		put(log, e->ram[a]);
+	put(log, i8237_residue(&e->d, 2));
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -829,6 +1069,10 @@ static const struct dev_case cases[] = {
 	CASE("piix3-ide", piix3_ide_state, struct ide_env, ide, ide_env_init, ide_env_fini,
 	     ide_prep, ide_run, "ch[0].phase", PH_COUNT,
 	     offsetof(struct ide_env, r.irq[0]), offsetof(struct ide_env, r.irq[1])),
+	CASE("i8237", i8237_state, struct i8237_env, d, i8237_env_init, NULL, i8237_prep,
+	     i8237_run, "chip[0].mask", 0x10),
+	CASE("isa-fdc", fdc_state, struct fdc_env, f, fdc_env_init, fdc_env_fini, fdc_prep,
+	     fdc_run, "phase", 4, offsetof(struct fdc_env, irq6)),
 	CASE("acpi_pm", acpi_pm_state, struct acpi_env, pm, acpi_env_init, NULL,
 	     acpi_prep, acpi_run, "rst_cnt", 0x0b,
 	     offsetof(struct acpi_env, sci), offsetof(struct acpi_env, off),

@@ -1,12 +1,14 @@
 /* The device-kind table (dev/kind.h): every row well formed, property
  * parsing and its errors, the help texts listing every kind, and the
  * DEVICE message a kind's properties travel in, refused when hostile. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dev/kind.h"
 #include "dm/board.h"
+#include "dm/hw/fdc.h"
 #include "tests/tap.h"
 
 #define MAX 64
@@ -26,6 +28,136 @@ static char *capture(void (*fn)(FILE *, const struct dev_kind *), const struct d
 static void all_help(FILE *f, const struct dev_kind *k)
 {
 	dev_kinds_help(f);
+}
+
+/* ---- a board's peers (dev_ctx.peer) ---- */
+
+/* Which instance claimed a window, by device id: post and port92 claim
+ * with their instance as the opaque. */
+#define MAX_CLAIMS 8
+struct claims {
+	unsigned n;
+	char id[MAX_CLAIMS][DEV_NAME_MAX];
+	void *dev[MAX_CLAIMS];
+};
+
+static int host_claim(void *opaque, unsigned space, uint64_t base, uint64_t len,
+		      unsigned flags, const struct io_ops *ops, void *dev, const char *name)
+{
+	struct claims *c = opaque;
+	if (c->n < MAX_CLAIMS) {
+		snprintf(c->id[c->n], DEV_NAME_MAX, "%s", name);
+		c->dev[c->n++] = dev;
+	}
+	return 0;
+}
+
+static void *claimed_by(const struct claims *c, const char *id)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (!strcmp(c->id[i], id))
+			return c->dev[i];
+	return NULL;
+}
+
+static void host_line(void *opaque, unsigned line, bool level)
+{
+}
+
+static void host_exit(void *opaque, int status, const char *why)
+{
+}
+
+static void host_reset(void *opaque)
+{
+}
+
+static int host_window(void *opaque, unsigned space, uint64_t base, unsigned op,
+		       uint64_t new_base)
+{
+	return 0;
+}
+
+static const struct dm_host_ops host_ops = {host_claim, host_line, host_exit, host_reset,
+					    host_window};
+
+/* A device with at most one property set the board's way (internal
+ * ones too); err says why when refused. */
+static int board_add_prop(struct dm_board *b, const char *kind, const char *id,
+			  const char *key, const char *val, char *err, size_t n)
+{
+	struct dm_device_spec s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	dev_props_init(&s.props, dev_kind_find(kind));
+	if (key && dev_prop_parse(&s.props, key, val, false, err, n) < 0)
+		return -EINVAL;
+	return dm_board_add(b, &s, err, n);
+}
+
+static int board_add(struct dm_board *b, const char *kind, const char *id)
+{
+	char err[256];
+	return board_add_prop(b, kind, id, NULL, NULL, err, sizeof(err));
+}
+
+/* The board keeps each device's context first in its record (board.c),
+ * so b->dev[i] is that device's context. */
+static const struct dev_ctx *board_ctx(struct dm_board *b, unsigned i)
+{
+	return (const struct dev_ctx *)b->dev[i];
+}
+
+static void test_board_peers(struct tap *t)
+{
+	struct dm_board b;
+	struct vclock clock;
+	struct dma_space dma = {0};
+	struct claims claims = {0};
+	const struct dev_ctx *first, *mid, *last;
+	void *post_a, *post_b, *p92;
+
+	vclock_init(&clock, 0);
+	dm_board_init(&b, &host_ops, &claims, &clock, &dma);
+	tap_ok(t, board_add(&b, "post", "post-a") == 0 && board_add(&b, "port92", "p92") == 0 &&
+		       board_add(&b, "post", "post-b") == 0,
+	       "a board of post, port92, post");
+	first = board_ctx(&b, 0);
+	mid = board_ctx(&b, 1);
+	last = board_ctx(&b, 2);
+	post_a = claimed_by(&claims, "post-a");
+	post_b = claimed_by(&claims, "post-b");
+	p92 = claimed_by(&claims, "p92");
+	tap_ok(t, first->peer && post_a && post_b && p92 && mid->peer(mid, "post") == post_a &&
+		       first->peer(first, "port92") == p92,
+	       "peer(): another device's instance by kind, the first created");
+	tap_ok(t, first->peer(first, "post") == post_b && last->peer(last, "post") == post_a,
+	       "never the caller itself");
+	tap_ok(t, mid->peer(mid, "port92") == NULL && mid->peer(mid, "i8042") == NULL,
+	       "NULL for a kind the board has none of (but the caller)");
+	dm_board_destroy(&b);
+
+	/* The floppy controller finds the 8237 listed before it. */
+	{
+		char err[256];
+		void *dma8237, *fdc;
+		memset(&claims, 0, sizeof(claims));
+		dm_board_init(&b, &host_ops, &claims, &clock, &dma);
+		tap_ok(t, board_add(&b, "i8237", "dma") == 0 &&
+			       board_add_prop(&b, "isa-fdc", "fdc", "drive0", "empty", err,
+					      sizeof(err)) == 0,
+		       "a board of i8237 and isa-fdc (drive0=empty)");
+		dma8237 = claimed_by(&claims, "dma");
+		fdc = claimed_by(&claims, "fdc");
+		tap_ok(t, dma8237 && fdc &&
+			       board_ctx(&b, 1)->peer(board_ctx(&b, 1), "i8237") == dma8237 &&
+			       ((struct fdc *)fdc)->dma == dma8237,
+		       "isa-fdc took the board's i8237 at create");
+		tap_ok(t, board_add_prop(&b, "isa-fdc", "fdc2", "drive1", "fd:9", err,
+					 sizeof(err)) < 0 && strstr(err, "drive1"),
+		       "drive1=fd:9 refused: %s", err);
+		dm_board_destroy(&b);
+	}
 }
 
 int main(void)
@@ -173,5 +305,6 @@ int main(void)
 		tap_ok(&t, dm_spec_from_msg(&back, &h, err, sizeof(err)) < 0 && strstr(err, "lapic"),
 		       "a kind of the vmm's is no device-model kind (%s)", err);
 	}
+	test_board_peers(&t);
 	return tap_done(&t);
 }
