@@ -226,7 +226,7 @@ static void close_specs(struct dm_device_spec *specs, unsigned n)
  * port 0x92, the POST port, fw_cfg and the PIIX3's IDE. The command
  * line's follow (COM ports first, then each -device). */
 static const char *const dm_board_devices[] = {"i8042", "port92", "post", "fw_cfg",
-					       "piix3-ide"};
+					       "piix3-ide", "i8237", "isa-fdc"};
 
 /* ---- disks ---- */
 
@@ -302,6 +302,36 @@ static int disks_controller(struct vm *vm, struct dm_device_spec *s, enum drive_
 	return blk_host_connect(vm->blk, drives, n_drives, s->fds, &s->n_fds, why, n);
 }
 
+/* The floppy drives in the CMOS, where firmware looks for them: 0x10
+ * the drive types (A high nibble, B low; 4 = 1.44 MB, 5 = 2.88 MB, 2 =
+ * 1.2 MB, the drive each image size goes in; an empty drive is a 1.44 MB
+ * one, as QEMU's default), 0x14's bit 0 and bits 7-6 the drive count. */
+static void floppies_cmos(struct vm *vm)
+{
+	const struct drive_list *l = &vm->cfg->drives;
+	unsigned types = 0, count = 0;
+	uint8_t equip;
+
+	for (unsigned u = 0; u < DRIVE_FLOPPY_UNITS; u++) {
+		const struct drive_config *d = drive_at(l, DRIVE_IF_FLOPPY, u);
+		struct blkf_disk info;
+		unsigned type = 4;
+		int b;
+		if (!d)
+			continue;
+		b = vm->blk_drive[d - l->d];
+		if (b >= 0 && blk_host_info(vm->blk, (unsigned)b, &info) == 0)
+			type = info.sectors == 5760 ? 5 : info.sectors == 2400 || info.sectors == 720 ? 2 : 4;
+		types |= type << (u ? 0 : 4);
+		count++;
+	}
+	rtc_cmos_set(&vm->rtc, 0x10, (uint8_t)types);
+	equip = rtc_cmos_get(&vm->rtc, 0x14) & 0x3e;
+	if (count)
+		equip |= (uint8_t)(0x01 | (count - 1) << 6);
+	rtc_cmos_set(&vm->rtc, 0x14, equip);
+}
+
 /* The board's own settings of a device it always has. */
 static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm_device_spec *s,
 			      char *why, size_t n)
@@ -312,8 +342,10 @@ static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm
 		int r = vm->cfg->kernel ? dev_prop_parse(&s->props, "decode", "on", false, why, n) : 0;
 		return r ? r : disks_controller(vm, s, DRIVE_IF_IDE, DRIVE_IDE_UNITS, "unit%u", why, n);
 	}
-	if (!strcmp(k->name, "isa-fdc"))
+	if (!strcmp(k->name, "isa-fdc")) {
+		floppies_cmos(vm);
 		return disks_controller(vm, s, DRIVE_IF_FLOPPY, DRIVE_FLOPPY_UNITS, "drive%u", why, n);
+	}
 	return 0;
 }
 

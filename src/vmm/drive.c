@@ -298,6 +298,13 @@ int drive_finish(struct drive_list *l, bool nodefaults, char *err, size_t n)
 		d->media = DRIVE_MEDIA_CDROM;
 		d->read_only = true;
 	}
+	/* ... and its empty floppy drive A. */
+	if (!nodefaults && !(used[DRIVE_IF_FLOPPY] & 1u) && l->n < DRIVE_MAX) {
+		struct drive_config *d = &l->d[l->n++];
+		memset(d, 0, sizeof(*d));
+		d->iface = DRIVE_IF_FLOPPY;
+		d->index = 0;
+	}
 	for (unsigned i = 0; i < l->n; i++) {
 		struct drive_config *d = &l->d[i];
 		if (d->iface == DRIVE_IF_NONE && !d->id[0])

@@ -63,8 +63,8 @@ int drive_add_floppy(struct drive_list *l, unsigned index, const char *file, cha
 		     size_t n) must_check;
 /* After every option: places drives without an index on the free units
  * of their interface, refuses two on one unit, applies -snapshot, and
- * (unless `nodefaults`) adds QEMU's default empty CD-ROM on ide1-cd0
- * when that unit is free. 0 or -EINVAL. */
+ * (unless `nodefaults`) adds QEMU's default empty CD-ROM on ide1-cd0 and
+ * empty floppy drive A when those units are free. 0 or -EINVAL. */
 int drive_finish(struct drive_list *l, bool nodefaults, char *err, size_t n) must_check;
 /* The drive on IDE unit `index` (0..3) or floppy unit, or NULL. */
 const struct drive_config *drive_at(const struct drive_list *l, enum drive_if iface,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Whole-guest test of the PC from the reset vector: the images that
 # scripts/make-images.sh builds from Debian's packages boot through
-# SeaBIOS from -hda and -cdrom (SYSLINUX, ISOLINUX, GRUB), and Debian's
+# SeaBIOS from -hda, -cdrom and -fda (SYSLINUX, ISOLINUX, GRUB), and Debian's
 # kernel runs from an ext4 root on the IDE disk (raw and qcow2) and
 # writes files the host then checks. Deterministic clock throughout; one
 # boot runs twice and must print the same bytes. The release build's v2e
@@ -65,6 +65,14 @@ check '[ "$(rc iso)" = 0 ] && has iso "ISOLINUX 6" && has iso "^v2e-test: end"' 
 run grub -cdrom "$I/cd-grub.iso" -boot order=dc
 check '[ "$(rc grub)" = 0 ] && has grub "GNU GRUB" && has grub "^v2e-test: end"' \
 	"-cdrom: GRUB's rescue CD boots the guest ($(rc grub): $(last grub))"
+
+# The SYSLINUX floppy (82077AA, DMA channel 2): a Multiboot kernel that
+# powers off through isa-debug-exit (status 1: its value 0, shifted).
+cp "$I/fd-syslinux.img" "$out/fd.img"
+run fd -fda "$out/fd.img" -boot a -device isa-debug-exit
+check '[ "$(rc fd)" = 1 ] && has fd "SYSLINUX 6" && has fd "^v2e-floppy: magic 0x2badb002" &&
+	has fd "^v2e-floppy: powering off"' \
+	"-fda -boot a: SYSLINUX from the floppy runs its kernel ($(rc fd): $(last fd))"
 
 # 3. An ext4 root on the IDE disk, raw and qcow2, with the CD beside it.
 rootboot() {

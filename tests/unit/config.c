@@ -203,17 +203,17 @@ int main(void)
 	{
 		const struct drive_config *dr;
 		tap_ok(&t, parse(&c, err, "-hda a.img -hdb b.img -cdrom c.iso -display none") == 0 &&
-			       c.drives.n == 3 && (dr = drive_at(&c.drives, DRIVE_IF_IDE, 1)) &&
+			       c.drives.n == 4 && (dr = drive_at(&c.drives, DRIVE_IF_IDE, 1)) &&
 			       !strcmp(dr->file, "b.img") && !strcmp(dr->id, "ide0-hd1") &&
 			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 2)) &&
 			       dr->media == DRIVE_MEDIA_CDROM && dr->read_only &&
 			       !strcmp(dr->id, "ide1-cd0"),
 		       "-hda, -hdb, -cdrom: units 0, 1, 2 with QEMU's names");
-		tap_ok(&t, parse(&c, err, "-display none") == 0 && c.drives.n == 1 &&
+		tap_ok(&t, parse(&c, err, "-display none") == 0 && c.drives.n == 2 &&
 			       (dr = drive_at(&c.drives, DRIVE_IF_IDE, 2)) && !dr->file[0] &&
 			       dr->media == DRIVE_MEDIA_CDROM &&
 			       parse(&c, err, "-display none -nodefaults") == 0 && c.drives.n == 0,
-		       "QEMU's default empty CD-ROM on ide1-cd0, none with -nodefaults");
+		       "QEMU's default empty CD-ROM on ide1-cd0 and floppy A, none with -nodefaults");
 		tap_ok(&t, parse(&c, err, "-drive file=x,,y.img,format=qcow2,cache=unsafe "
 					  "-drive file=z,if=ide,bus=1,unit=1,media=disk -snapshot "
 					  "-display none") == 0 &&
