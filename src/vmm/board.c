@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/blk_host.h"
+#include "vmm/smbios.h"
 
 static void cpu_intr_set(void *opaque, unsigned pin, bool level)
 {
@@ -85,6 +86,15 @@ static void ioapic_to_lapic(void *opaque, const struct apic_msg *m)
 }
 
 /* The ACPI tables a firmware would leave for this board. */
+struct smbios_config vm_board_smbios(const struct vm *vm)
+{
+	uint64_t ram = vm->cfg->ram_bytes;
+	return (struct smbios_config){.ram_bytes = ram,
+				      .ram_below_4g = ram < GM_PCI_HOLE ? ram : GM_PCI_HOLE,
+				      .version = "pc-i440fx-v2e-" V2E_VERSION,
+				      .bios_info = vm->cfg->kernel != NULL};
+}
+
 struct acpi_config vm_board_acpi(const struct vm *vm)
 {
 	return (struct acpi_config){.pm_tmr_32bit = false, .n_com = vm->n_com,
@@ -363,7 +373,9 @@ static int dm_wire(struct vm *vm)
 				cfg->boot.menu, cfg->boot.splash_ms};
 	struct acpi_config acfg = vm_board_acpi(vm);
 	struct acpi_blobs *acpi = NULL;
-	struct dev_fw_file fw_files[3];
+	struct smbios_blobs *smbios = NULL;
+	struct smbios_config scfg = vm_board_smbios(vm);
+	struct dev_fw_file fw_files[5];
 	unsigned n_all = 0, n[2] = {0, 0};
 	char path[4096], err[600];
 	int r = 0;
@@ -383,25 +395,32 @@ static int dm_wire(struct vm *vm)
 	/* The firmware gets the same ACPI tables a -kernel boot gets. */
 	if (!cfg->kernel) {
 		acpi = malloc(sizeof(*acpi));
-		if (!acpi)
-			return -ENOMEM;
-		r = acpi_build_blobs(&acfg, acpi);
+		smbios = malloc(sizeof(*smbios));
+		r = acpi && smbios ? acpi_build_blobs(&acfg, acpi) : -ENOMEM;
+		if (!r)
+			r = smbios_build(&scfg, smbios);
 		if (r < 0) {
-			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "ACPI tables: %s",
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "firmware tables: %s",
 				 strerror(-r));
 			free(acpi);
+			free(smbios);
 			return r;
 		}
 		fw_files[0] = (struct dev_fw_file){"etc/acpi/rsdp", acpi->rsdp, sizeof(acpi->rsdp)};
 		fw_files[1] = (struct dev_fw_file){"etc/acpi/tables", acpi->tables, acpi->tables_len};
 		fw_files[2] = (struct dev_fw_file){"etc/table-loader", acpi->loader, acpi->loader_len};
+		fw_files[3] = (struct dev_fw_file){"etc/smbios/smbios-tables", smbios->tables,
+						   smbios->tables_len};
+		fw_files[4] = (struct dev_fw_file){"etc/smbios/smbios-anchor", smbios->anchor,
+						   sizeof(smbios->anchor)};
 		m.fw_files = fw_files;
-		m.n_fw_files = 3;
+		m.n_fw_files = 5;
 	}
 	all = calloc(3 * DM_LINK_MAX_SPECS, sizeof(*all));
 	if (!all || disks_start(vm) < 0) {
 		free(all);
 		free(acpi);
+		free(smbios);
 		return all ? -EINVAL : -ENOMEM;
 	}
 	specs[0] = all + DM_LINK_MAX_SPECS;
@@ -444,6 +463,7 @@ static int dm_wire(struct vm *vm)
 		close_specs(all, n_all);
 		free(all);
 		free(acpi);
+		free(smbios);
 		return r;
 	}
 	for (unsigned i = 0; i < n_all; i++) {
@@ -471,6 +491,7 @@ static int dm_wire(struct vm *vm)
 	}
 	free(all);
 	free(acpi);
+	free(smbios);
 	return r < 0 ? r : 0;
 }
 

@@ -286,6 +286,10 @@ int vm_load_kernel(struct vm *vm)
 	r = acpi_install(&acfg, &vm->gm, &rsdp);
 	if (!r && is_linux)
 		r = linux_boot_set_acpi_rsdp(&vm->gm, rsdp);
+	if (!r) {
+		struct smbios_config scfg = vm_board_smbios(vm);
+		r = smbios_install(&scfg, &vm->gm, SMBIOS_BASE);
+	}
 	if (r < 0) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
 			 "ACPI tables do not fit in RAM at %#x: %s", ACPI_TABLES_BASE,

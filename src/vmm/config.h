@@ -11,6 +11,8 @@
 #include "dev/kind.h"
 #include "vmm/drive.h"
 
+#define V2E_VERSION "0.1"
+
 #define CONFIG_MAX_SERIAL 4
 #define CONFIG_MAX_DM_SPLIT 8
 #define CONFIG_MAX_DEVICES 16

@@ -14,7 +14,6 @@
 #include "vmm/qlog.h"
 #include "vmm/vm.h"
 
-#define V2E_VERSION "0.1"
 
 /* SIGINT and SIGTERM arrive on a signalfd the run loop reads between
  * bursts, so they end the VM cleanly instead of killing the process. */

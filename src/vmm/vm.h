@@ -15,6 +15,7 @@
 #include "dev/vclock.h"
 #include "lib/compiler.h"
 #include "vmm/acpi.h"
+#include "vmm/smbios.h"
 #include "vmm/config.h"
 #include "vmm/dm_link.h"
 #include "dm/backend/console.h"
@@ -160,6 +161,7 @@ void vm_board_reset(struct vm *vm);
 void vm_set_boot_order(struct vm *vm, const char *order);
 void vm_board_unwire(struct vm *vm);
 struct acpi_config vm_board_acpi(const struct vm *vm);
+struct smbios_config vm_board_smbios(const struct vm *vm);
 
 /* What firmware does before it starts the kernel (boot.c). */
 void vm_firmware_handover(struct vm *vm);

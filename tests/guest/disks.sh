@@ -47,6 +47,9 @@ check '[ "$(rc hd1)" = 0 ] && has hd1 "SYSLINUX 6" && has hd1 "^v2e-test: begin"
 	has hd1 "^v2e-test: end" && has hd1 "reboot: Power down"' \
 	"-hda: SeaBIOS boots SYSLINUX, the guest runs and powers off ($(rc hd1): $(last hd1))"
 check 'cmp -s "$out/hd1.log" "$out/hd2.log"' "two boots from the disk print the same bytes"
+check 'has hd1 "DMI: v2e Standard PC (i440FX + PIIX, 1996), BIOS 1\.16" &&
+	has hd1 "ACPI: RSDP 0x00000000000F.*(v02 V2E" && has hd1 "ACPI: DSDT .*V2E PC"' \
+	"SeaBIOS hands on v2e's SMBIOS (with its own BIOS entry) and ACPI tables"
 # The PCI functions Linux finds: QEMU's pc machine's, VGA aside (issue 15).
 tr -d '\r' <"$out/hd1.log" | grep '^v2e-test: pci: ' | sed 's/^v2e-test: pci: //' >"$out/pci"
 cat >"$out/pci.want" <<'PCI'
