@@ -1446,7 +1446,7 @@ DEV_KIND(isa_fdc) = {
 	.name = "isa-fdc",
 	.help = "82077AA floppy disk controller (0x3f0, IRQ 6, DMA 2) with drives A: and B:",
 	.where = DEV_IN_DM,
-	.category = DEV_CAT_PLATFORM,
+	.category = DEV_CAT_STORAGE,
 	DEV_PROPS(fdc_props),
 	.size = sizeof(struct fdc),
 	.check = fdc_check,
