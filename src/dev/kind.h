@@ -79,12 +79,13 @@ struct dev_props {
 };
 
 /* Lines a board offers by number (the same numbers as the ioreq
- * protocol's lines for the first 17). */
+ * protocol's lines below DEV_LINE_RESET). */
 enum dev_line {
 	DEV_LINE_ISA0 = 0,       /* ISA IRQ n is DEV_LINE_ISA0 + n */
 	DEV_LINE_A20 = 16,       /* the vCPU's A20 gate, a level */
-	DEV_LINE_RESET = 17,     /* a rising edge resets the system */
-	DEV_LINE_COUNT = 18,
+	DEV_LINE_PIRQA = 17,     /* PCI PIRQA#..PIRQD# (17-20): pci_intx_pirq() */
+	DEV_LINE_RESET = 21,     /* a rising edge resets the system */
+	DEV_LINE_COUNT = 22,
 };
 
 /* What a board gives a device it creates. The context lives as long as

@@ -32,6 +32,7 @@
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS 0x06
+#define PCI_STATUS_INTERRUPT 0x08 /* INTx requested (read-only) */
 #define PCI_REVISION_ID 0x08
 #define PCI_CLASS_PROG 0x09
 #define PCI_CLASS_DEVICE 0x0a
@@ -118,6 +119,14 @@ static inline uint16_t pci_cfg16(const struct pci_fn *f, unsigned reg)
 static inline uint32_t pci_cfg32(const struct pci_fn *f, unsigned reg)
 {
 	return (uint32_t)pci_cfg16(f, reg) | (uint32_t)pci_cfg16(f, reg + 2) << 16;
+}
+
+/* The PIRQ (0-3: A-D) that INTx pin `pin` (1-4: INTA#-INTD#) of a
+ * function in `slot` reaches on the PIIX's bus, as QEMU's pc wires it:
+ * the pins rotate by slot, so slot 1's INTA# is PIRQA#. */
+static inline unsigned pci_intx_pirq(unsigned slot, unsigned pin)
+{
+	return (slot + pin - 2) & 3;
 }
 
 /* ---- bus 0 ---- */

@@ -14,7 +14,9 @@
 #include "lib/log.h"
 
 _Static_assert((int)DEV_LINE_ISA0 == (int)IOREQ_LINE_ISA0 &&
-	       (int)DEV_LINE_A20 == (int)IOREQ_LINE_A20,
+	       (int)DEV_LINE_A20 == (int)IOREQ_LINE_A20 &&
+	       (int)DEV_LINE_PIRQA == (int)IOREQ_LINE_PIRQA &&
+	       (int)DEV_LINE_RESET == (int)IOREQ_LINE_COUNT,
 	       "the kinds' line numbers are the protocol's");
 _Static_assert((int)DEV_WIN_MOVE == (int)IOREQ_WIN_MOVE &&
 	       (int)DEV_WIN_ENABLE == (int)IOREQ_WIN_ENABLE &&

@@ -149,11 +149,14 @@ enum ioreq_window_op {
 #define IOREQ_WIN_FLAGS(arg) (((arg) >> 16) & 0xffu)
 #define IOREQ_WIN_NUMBER(arg) ((arg) >> 24)
 
-/* Lines a dm drives. 0-15: ISA IRQs; then the board's other inputs. */
+/* Lines a dm drives. 0-15: ISA IRQs; then the board's other inputs:
+ * the A20 gate, and PCI's PIRQA#-PIRQD# (asserted = 1) into the PIIX3's
+ * router. */
 enum ioreq_line {
 	IOREQ_LINE_ISA0 = 0,
 	IOREQ_LINE_A20 = 16,
-	IOREQ_LINE_COUNT = 17,
+	IOREQ_LINE_PIRQA = 17, /* .. PIRQD = 20 */
+	IOREQ_LINE_COUNT = 21,
 };
 
 struct ioreq_event {

@@ -137,6 +137,8 @@ static void dmh_set_line(void *opaque, unsigned line, bool level)
 		irq_set(&vm->isa_irq[line], level);
 	else if (line == IOREQ_LINE_A20)
 		vcpu_set_a20(&vm->vcpu, level);
+	else if (line >= IOREQ_LINE_PIRQA && line < IOREQ_LINE_PIRQA + 4)
+		piix3_set_pirq(&vm->piix3, line - IOREQ_LINE_PIRQA, level);
 }
 
 static void dmh_exit(void *opaque, int status, const char *why)

@@ -3,7 +3,8 @@
 ; chipset's ids, empty slots and other buses, sizes and programs the I/O
 ; BAR of a test-pci device in a device model (at slot 5, its window moves
 ; with the BAR), config accesses of every size at odd offsets, 0xcf9
-; still being the reset control register, and PAM shadowing of 0xf0000.
+; still being the reset control register, PAM shadowing of 0xf0000, and
+; the device's INTA# reaching the 8259A through the PIIX3's PIRQ router.
 ; Each check's number is the exit value on failure; 0x21 is success.
 %include "mb.inc"
 
@@ -201,7 +202,58 @@ start:
 	out dx, al
 	mov eax, [0xc4000]
 	EXPECT 0x600d600d, 27
+
+	; INTx: slot 5's INTA# is PIRQA# (QEMU's rotation). Route PIRQA# to
+	; IRQ 11, level-triggered in the ELCR, and watch the slave 8259A's
+	; request register follow the device's request.
+	mov dx, 0x4d1
+	in al, dx
+	or al, 0x08
+	out dx, al                   ; ELCR: IRQ 11 level
+	CFG 1, 0x60
+	mov dx, CFG_DATA
+	mov al, 11
+	out dx, al                   ; PIRQRC[A] = 11
+	mov dx, BAR_B
+	mov eax, 1
+	out dx, eax                  ; the device requests
+	call irr11
+	EXPECT 0x08, 28
+	CFG 5, 0x04
+	mov dx, CFG_DATA
+	in eax, dx
+	and eax, 0x00080000
+	EXPECT 0x00080000, 29        ; status: interrupt pending
+	mov ax, 0x0401
+	out dx, ax                   ; command: INTx disable (I/O stays on)
+	call irr11
+	EXPECT 0, 30
+	mov ax, 1
+	out dx, ax                   ; INTx enabled again
+	call irr11
+	EXPECT 0x08, 31
+	CFG 1, 0x60
+	mov dx, CFG_DATA
+	mov al, 0x80
+	out dx, al                   ; PIRQA# routed nowhere
+	call irr11
+	EXPECT 0, 32
+	mov al, 11
+	out dx, al
+	mov dx, BAR_B
+	xor eax, eax
+	out dx, eax                  ; the request goes
+	call irr11
+	EXPECT 0, 33
 	EXIT 0x21
+
+; The slave 8259A's IRR bit for IRQ 11, in EAX.
+irr11:	mov al, 0x0a
+	out 0xa0, al                 ; OCW3: read the IRR
+	in al, 0xa0
+	movzx eax, al
+	and eax, 0x08
+	ret
 
 ; EAX's low CL hex digits on COM1. Clobbers EAX, ECX, EDX, EDI.
 hex:	movzx ecx, cl
@@ -222,7 +274,7 @@ hex:	movzx ecx, cl
 SERIAL_PUTS
 
 %assign i 1
-%rep 27
+%rep 33
 fail_ %+ i:
 	EXIT i
 %assign i i + 1

@@ -195,6 +195,8 @@ struct test_pci {
 	const struct dev_ctx *ctx;
 	uint64_t win;               /* where its window is (0: none yet) */
 	bool win_on;
+	bool intx;                  /* its interrupt request */
+	const struct irq_line *inta;
 };
 
 static uint64_t test_pci_io_read(void *opaque, uint64_t off, unsigned size)
@@ -202,8 +204,25 @@ static uint64_t test_pci_io_read(void *opaque, uint64_t off, unsigned size)
 	return 0x7e570000u | (uint32_t)off;
 }
 
+/* INTA# follows the device's interrupt request (bit 0 written at offset
+ * 0) unless the command register's INTx disable masks it; the status
+ * register's interrupt bit shows the request either way (PCI 3.0,
+ * 6.2.2 and 6.2.3). */
+static void test_pci_intx_update(struct test_pci *t)
+{
+	bool masked = pci_cfg16(&t->fn, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE;
+	t->fn.cfg[PCI_STATUS] = (uint8_t)((t->fn.cfg[PCI_STATUS] & ~PCI_STATUS_INTERRUPT) |
+					  (t->intx ? PCI_STATUS_INTERRUPT : 0));
+	irq_set(t->inta, t->intx && !masked);
+}
+
 static void test_pci_io_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
+	struct test_pci *t = opaque;
+	if (off == 0) {
+		t->intx = v & 1;
+		test_pci_intx_update(t);
+	}
 }
 
 static const struct io_ops test_pci_io_ops = {
@@ -249,8 +268,10 @@ static uint64_t test_pci_cfg_read(void *opaque, uint64_t off, unsigned size)
 static void test_pci_cfg_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
 	struct test_pci *t = opaque;
-	if (!(off >> 8))
+	if (!(off >> 8)) {
 		pci_fn_write(&t->fn, (unsigned)off, size, (uint32_t)v);
+		test_pci_intx_update(t);
+	}
 }
 
 static const struct io_ops test_pci_cfg_ops = {
@@ -272,6 +293,7 @@ static int test_pci_create(void *dev, const struct dev_ctx *c, const struct dev_
 	int r;
 
 	t->ctx = c;
+	t->inta = c->line(c, DEV_LINE_PIRQA + pci_intx_pirq((unsigned)p->num[0], id.int_pin));
 	pci_fn_init(&t->fn, &id, test_pci_bar, t);
 	r = pci_fn_bar(&t->fn, 0, PCI_BAR_TYPE_IO, TEST_PCI_BAR_SIZE);
 	if (!r)
@@ -287,12 +309,17 @@ static void test_pci_reset(void *dev)
 {
 	struct test_pci *t = dev;
 	pci_fn_reset(&t->fn);
+	t->intx = false;
+	test_pci_intx_update(t);
 }
 
 static int test_pci_post_load(void *obj, char *err, size_t n)
 {
 	struct test_pci *t = obj;
 	pci_fn_update_bars(&t->fn);
+	/* the request is the status bit it showed */
+	t->intx = (t->fn.cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT) != 0;
+	test_pci_intx_update(t);
 	return 0;
 }
 
