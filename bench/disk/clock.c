@@ -1,13 +1,13 @@
 /* clock: the host side of bench/disk/run.sh. Runs a command with its
  * output (stdout and stderr) into a pipe and copies it to LOG (and each
  * line, carriage returns dropped, to LOG.lines as "SECONDS LINE"), prints
- * when, counted from just before the command's exec, each MARKER first
- * ends a line of output, then when the command exited and the CPU time
- * it and its reaped children used:
+ * when, counted from just before the command's exec, a line holding each
+ * marker's TEXT first ended, then when the command exited and the CPU
+ * time it and its reaped children used:
  *
- *   clock LOG TIMEOUT MARKER... -- COMMAND [ARG...]
+ *   clock LOG TIMEOUT KEY=TEXT... -- COMMAND [ARG...]
  *
- * prints "mark MARKER SECONDS" (or "mark MARKER -" if never seen),
+ * prints "mark KEY SECONDS" (or "mark KEY -" if never seen),
  * "exit SECONDS STATUS" and "cpu USER SYS" (the command and the children
  * it reaped). After TIMEOUT seconds the
  * command gets SIGKILL (status "killed"). */
@@ -35,7 +35,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	const char *mark[MAX_MARKS];
+	const char *mark[MAX_MARKS], *key[MAX_MARKS];
 	double seen[MAX_MARKS], t0, timeout, end;
 	int nmark = 0, i, p[2], logfd, st;
 	FILE *lines;
@@ -51,8 +51,13 @@ int main(int argc, char **argv)
 	for (i = 3; i < argc && strcmp(argv[i], "--"); i++) {
 		if (nmark == MAX_MARKS)
 			goto usage;
+		char *eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i] || !eq[1])
+			goto usage;
+		*eq = 0;
 		seen[nmark] = -1;
-		mark[nmark++] = argv[i];
+		key[nmark] = argv[i];
+		mark[nmark++] = eq + 1;
 	}
 	if (i + 1 >= argc)
 		goto usage;
@@ -127,9 +132,9 @@ int main(int argc, char **argv)
 	double t = now() - t0;
 	for (i = 0; i < nmark; i++) {
 		if (seen[i] < 0)
-			printf("mark %s -\n", mark[i]);
+			printf("mark %s -\n", key[i]);
 		else
-			printf("mark %s %.3f\n", mark[i], seen[i]);
+			printf("mark %s %.3f\n", key[i], seen[i]);
 	}
 	if (WIFEXITED(st))
 		printf("exit %.3f %d\n", t, WEXITSTATUS(st));
@@ -141,6 +146,6 @@ int main(int argc, char **argv)
 	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	return 0;
 usage:
-	fprintf(stderr, "usage: clock LOG TIMEOUT MARKER... -- COMMAND [ARG...]\n");
+	fprintf(stderr, "usage: clock LOG TIMEOUT KEY=TEXT... -- COMMAND [ARG...]\n");
 	return 2;
 }

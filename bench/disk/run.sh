@@ -104,13 +104,17 @@ run() {
 	boot)
 		cp "$V2E_IMAGES/hd-syslinux.img" "$dir/hd.img"
 		# shellcheck disable=SC2086
-		"$dir/clock" "$log" 300 "v2e-test: begin" "v2e-test: end" -- $cmd -m "$MEM" \
+		"$dir/clock" "$log" 300 firmware="Booting from Hard Disk" \
+			syslinux="SYSLINUX 6" prompt="boot:" vmlinuz="Loading vmlinuz" \
+			initrd="Loading initrd" linux="Linux version" \
+			begin="v2e-test: begin" end="v2e-test: end" -- $cmd -m "$MEM" \
 			-nographic -no-reboot -drive file="$dir/hd.img",format=raw,if=ide,index=0 \
 			>"$log.clock"
 		;;
 	disk)
 		# shellcheck disable=SC2086
-		"$dir/clock" "$log" 600 "v2e-bench: begin" "v2e-bench: end" -- $cmd -m "$MEM" \
+		"$dir/clock" "$log" 600 linux="Linux version" begin="v2e-bench: begin" \
+			end="v2e-bench: end" -- $cmd -m "$MEM" \
 			-nographic -no-reboot -kernel "$V2E_KERNEL" -initrd "$initrd" \
 			-append "console=ttyS0 rdinit=/bench/init v2eb_seq1m=$SEQ1M v2eb_seq4k=$SEQ4K v2eb_rand=$RAND" \
 			-drive file="$dir/scratch.img",format=raw,if=ide,index=0,cache="$CACHE" \
@@ -118,7 +122,7 @@ run() {
 		;;
 	esac
 	awk -v s="$sys" -v k="$kind" -v r="$round" '
-		$1 == "mark" && $NF != "-" { print s, k, r, "to-" $(NF - 1), $NF }
+		$1 == "mark" && $3 != "-" { print s, k, r, "to-" $2, $3 }
 		$1 == "exit" { print s, k, r, "exit", $2 }
 		$1 == "cpu" { print s, k, r, "cpu", $2 + $3 }' "$log.clock" >>"$results"
 	tr -d '\r' <"$log" | sed -n 's/^v2e-bench: \([a-zA-Z0-9-]*-[a-z]*\) \([0-9.]*\) .*/\1 \2/p' |
@@ -138,7 +142,7 @@ run() {
 	if [ "$kind" = disk ] && ! tr -d '\r' <"$log" | grep -q '^v2e-bench: end'; then
 		die "$sys disk round $round did not finish: $log"
 	fi
-	if [ "$kind" = boot ] && ! grep -q '^mark v2e-test: end [0-9]' "$log.clock"; then
+	if [ "$kind" = boot ] && ! grep -q '^mark end [0-9]' "$log.clock"; then
 		die "$sys boot round $round did not finish: $log"
 	fi
 	say "$kind $sys round $round: $(tr '\n' ' ' <"$log.clock")"
@@ -188,11 +192,13 @@ table() { # KIND
 			a = med(v["v2e", key]); b = med(v["qemu", key])
 			rr = ""
 			for (r in rounds)
-				if (("v2e", key, r) in val && ("qemu", key, r) in val && val["qemu", key, r] > 0)
+				if ((("v2e" SUBSEP key SUBSEP r) in val) && (("qemu" SUBSEP key SUBSEP r) in val) &&
+				    val["qemu", key, r] > 0)
 					rr = rr " " val["v2e", key, r] / val["qemu", key, r]
-			unit = key ~ /-mibs$/ ? " MiB/s" : key ~ /-iops$/ ? "" : " s"
-			printf "| %s | %.2f%s | %.2f%s | %.2f | %.2f (%.2f-%.2f) |\n", key, a, unit, b, unit,
-				b > 0 ? a / b : 0, med(rr), lo(rr), hi(rr)
+			unit = key ~ /mibs$/ ? " MiB/s" : key ~ /-iops$/ ? "" : " s"
+			f = key ~ /-iops$/ ? "%.0f" : "%.2f"
+			printf "| %s | " f "%s | " f "%s | %.2f | %.2f (%.2f-%.2f) |\n", key, a, unit, b, unit,
+				(b > 0 ? a / b : 0), med(rr), lo(rr), hi(rr)
 		}
 	}' "$results"
 }

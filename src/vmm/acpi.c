@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dev/pci.h"
 #include "vmm/platform/acpi_pm.h"
 #include "vmm/platform/ioapic.h"
 #include "vmm/platform/lapic.h"
@@ -64,6 +65,20 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 #define AML_EXT 0x5b
 #define AML_EXT_DEVICE 0x82
 #define AML_ROOT '\\'
+#define AML_METHOD 0x14
+#define AML_LOCAL0 0x60
+#define AML_ARG0 0x68
+#define AML_STORE 0x70
+#define AML_AND 0x7b
+#define AML_OR 0x7d
+#define AML_CREATE_DWORD_FIELD 0x8a
+#define AML_LLESS 0x95
+#define AML_IF 0xa0
+#define AML_ELSE 0xa1
+#define AML_RETURN 0xa4
+#define AML_EXT_OP_REGION 0x80
+#define AML_EXT_FIELD 0x81
+#define AML_REGION_PCI_CONFIG 0x02
 #define AML_DUAL_NAME 0x2e
 #define AML_MULTI_NAME 0x2f
 
@@ -317,6 +332,186 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid,
 	aml_close(a, at);
 }
 
+/* ---- PCI interrupt routing: _PRT and the PIIX3's link devices ----
+ *
+ * Each slot's INTA#-INTD# reaches one of PIRQA#-PIRQD# (pci_intx_pirq()),
+ * and PIRQRC[A-D] (the PIIX3's config bytes 0x60-0x63) route those to ISA
+ * IRQs. The OS sees that as four interrupt link devices (PNP0C0F) LNKA-
+ * LNKD whose methods read and write those bytes through a PCI_Config
+ * region of 00:01.0: _STA (routed or not), _CRS (the IRQ now), _PRS
+ * (IRQs 5, 10, 11, level, active high and shared, as QEMU offers them),
+ * _SRS and _DIS. The MADT says the same of IRQs 5, 10 and 11 for the
+ * IOAPIC. */
+#define LINK_IRQS {5, 10, 11}
+
+/* An extended interrupt descriptor (6.4.3.6): consumer, level, active
+ * high, shared, with `n` IRQs; then the end tag. */
+static size_t res_link_irqs(uint8_t *p, const uint8_t *irq, unsigned n)
+{
+	p[0] = 0x89;
+	put16(p + 1, (uint16_t)(2 + 4 * n));
+	p[3] = 0x09;          /* consumer | shared; level and active high are 0 */
+	p[4] = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++)
+		put32(p + 5 + 4 * i, irq[i]);
+	return 5 + 4 * n;
+}
+
+static void aml_method(struct aml *a, const char *name, unsigned args, size_t *at)
+{
+	aml_byte(a, AML_METHOD);
+	*at = aml_open(a);
+	aml_namestring(a, name);
+	aml_byte(a, (uint8_t)args);
+}
+
+/* Device(LNKx) for PIRQ n, its routing byte called PRQn. */
+static void aml_link_device(struct aml *a, unsigned n)
+{
+	static const uint8_t irqs[] = LINK_IRQS;
+	char name[5] = "LNKA", prq[5] = "PRQ0";
+	uint8_t res[64];
+	size_t at, m, m2, len;
+
+	name[3] = (char)('A' + n);
+	prq[3] = (char)('0' + n);
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_EXT_DEVICE);
+	at = aml_open(a);
+	aml_namestring(a, name);
+	aml_name_int(a, "_HID", eisa_id("PNP0C0F"));
+	aml_name_int(a, "_UID", n);
+	len = res_link_irqs(res, irqs, sizeof(irqs));
+	len += res_end(res + len);
+	aml_name_buffer(a, "_PRS", res, len);
+
+	/* _STA: If (LLess (PRQn, 0x80)) { Return (0x0B) } Return (0x09):
+	 * present and decoding when routed, present and off when not. */
+	aml_method(a, "_STA", 0, &m);
+	aml_byte(a, AML_IF);
+	m2 = aml_open(a);
+	aml_byte(a, AML_LLESS);
+	aml_namestring(a, prq);
+	aml_integer(a, 0x80);
+	aml_byte(a, AML_RETURN);
+	aml_integer(a, 0x0b);
+	aml_close(a, m2);
+	aml_byte(a, AML_RETURN);
+	aml_integer(a, 0x09);
+	aml_close(a, m);
+
+	/* _DIS: Or (PRQn, 0x80, PRQn) */
+	aml_method(a, "_DIS", 0, &m);
+	aml_byte(a, AML_OR);
+	aml_namestring(a, prq);
+	aml_integer(a, 0x80);
+	aml_namestring(a, prq);
+	aml_close(a, m);
+
+	/* _CRS: a one-IRQ template; If (LLess (PRQn, 0x80)) { Store (And
+	 * (PRQn, 0x0F), PRRI) } Return (PRR0). */
+	aml_method(a, "_CRS", 0x08, &m); /* serialized: it creates PRR0 */
+	len = res_link_irqs(res, (const uint8_t[]){0}, 1);
+	len += res_end(res + len);
+	aml_name_buffer(a, "PRR0", res, len);
+	aml_byte(a, AML_CREATE_DWORD_FIELD);
+	aml_namestring(a, "PRR0");
+	aml_integer(a, 5);
+	aml_namestring(a, "PRRI");
+	aml_byte(a, AML_IF);
+	m2 = aml_open(a);
+	aml_byte(a, AML_LLESS);
+	aml_namestring(a, prq);
+	aml_integer(a, 0x80);
+	aml_byte(a, AML_STORE);
+	aml_byte(a, AML_AND);
+	aml_namestring(a, prq);
+	aml_integer(a, 0x0f);
+	aml_byte(a, AML_ZERO);   /* no target */
+	aml_namestring(a, "PRRI");
+	aml_close(a, m2);
+	aml_byte(a, AML_RETURN);
+	aml_namestring(a, "PRR0");
+	aml_close(a, m);
+
+	/* _SRS (1): CreateDWordField (Arg0, 5, PRRI); Store (PRRI, PRQn) */
+	aml_method(a, "_SRS", 1, &m);
+	aml_byte(a, AML_CREATE_DWORD_FIELD);
+	aml_byte(a, AML_ARG0);
+	aml_integer(a, 5);
+	aml_namestring(a, "PRRI");
+	aml_byte(a, AML_STORE);
+	aml_namestring(a, "PRRI");
+	aml_namestring(a, prq);
+	aml_close(a, m);
+	aml_close(a, at);
+}
+
+/* Name(_PRT, Package() { Package() { 0xSSSSFFFF, pin, LNKx, 0 }, ... })
+ * for every slot and pin. */
+static void aml_prt(struct aml *a)
+{
+	size_t at, e;
+	aml_byte(a, AML_NAME);
+	aml_namestring(a, "_PRT");
+	aml_byte(a, AML_PACKAGE);
+	at = aml_open(a);
+	aml_byte(a, 128);
+	for (unsigned slot = 0; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			char link[5] = "LNKA";
+			link[3] = (char)('A' + pci_intx_pirq(slot, pin + 1));
+			aml_byte(a, AML_PACKAGE);
+			e = aml_open(a);
+			aml_byte(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_namestring(a, link);
+			aml_integer(a, 0);
+			aml_close(a, e);
+		}
+	}
+	aml_close(a, at);
+}
+
+/* In PCI0: Device(ISA) { Name(_ADR, 0x00010000) OperationRegion(P40C,
+ * PCI_Config, 0x60, 4) }. */
+static void aml_pirq_region(struct aml *a)
+{
+	size_t at;
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_EXT_DEVICE);
+	at = aml_open(a);
+	aml_namestring(a, "ISA");
+	aml_name_int(a, "_ADR", 0x00010000);
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_EXT_OP_REGION);
+	aml_namestring(a, "P40C");
+	aml_byte(a, AML_REGION_PCI_CONFIG);
+	aml_integer(a, 0x60);
+	aml_integer(a, 4);
+	aml_close(a, at);
+}
+
+/* In \_SB, beside the link devices that use it: Field(PCI0.ISA.P40C,
+ * ByteAcc, NoLock, Preserve) { PRQ0, 8, PRQ1, 8, PRQ2, 8, PRQ3, 8 }. */
+static void aml_pirq_field(struct aml *a)
+{
+	size_t at;
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_EXT_FIELD);
+	at = aml_open(a);
+	aml_namestring(a, "PCI0.ISA.P40C");
+	aml_byte(a, 0x01);       /* ByteAcc, NoLock, Preserve */
+	for (unsigned i = 0; i < 4; i++) {
+		char f[5] = "PRQ0";
+		f[3] = (char)('0' + i);
+		aml_put(a, f, 4);
+		aml_byte(a, 8);  /* bits */
+	}
+	aml_close(a, at);
+}
+
 static const uint16_t com_port[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 static const uint8_t com_irq[4] = {4, 3, 4, 3};
 
@@ -348,7 +543,21 @@ static void dsdt_aml(const struct acpi_config *c, struct aml *a)
 	if (c->pci_hole_start && c->pci_hole_start < 0xfec00000u)
 		n += res_dword(pci + n, RES_MEM, 0x03, c->pci_hole_start, 0xfebfffff);
 	n += res_end(pci + n);
-	aml_isa_device(a, "PCI0", "PNP0A03", 0, pci, n);
+	{
+		size_t dev;
+		aml_byte(a, AML_EXT);
+		aml_byte(a, AML_EXT_DEVICE);
+		dev = aml_open(a);
+		aml_namestring(a, "PCI0");
+		aml_name_int(a, "_HID", eisa_id("PNP0A03"));
+		aml_name_buffer(a, "_CRS", pci, n);
+		aml_prt(a);
+		aml_pirq_region(a);
+		aml_close(a, dev);
+	}
+	aml_pirq_field(a);
+	for (unsigned i = 0; i < 4; i++)
+		aml_link_device(a, i);
 
 	n = res_io(crs, 0x70, 2);
 	n += res_irq(crs + n, 8);
@@ -507,14 +716,20 @@ static size_t build_madt(uint8_t *t)
 	put16(t + n + 8, 0);
 	n += 10;
 
-	/* The SCI: level-triggered, active high, as ACPI has it. */
-	t[n] = MADT_ISO;
-	t[n + 1] = 10;
-	t[n + 2] = 0;
-	t[n + 3] = ACPI_SCI_IRQ;
-	put32(t + n + 4, ACPI_SCI_IRQ);
-	put16(t + n + 8, INTI_ACTIVE_HIGH | INTI_LEVEL);
-	n += 10;
+	/* The SCI, and the IRQs the PCI links route to (LINK_IRQS): level-
+	 * triggered, active high, as ACPI and the links' _PRS have them. */
+	{
+		static const uint8_t level_irqs[] = {ACPI_SCI_IRQ, 5, 10, 11};
+		for (unsigned i = 0; i < sizeof(level_irqs); i++) {
+			t[n] = MADT_ISO;
+			t[n + 1] = 10;
+			t[n + 2] = 0;
+			t[n + 3] = level_irqs[i];
+			put32(t + n + 4, level_irqs[i]);
+			put16(t + n + 8, INTI_ACTIVE_HIGH | INTI_LEVEL);
+			n += 10;
+		}
+	}
 
 	t[n] = MADT_LAPIC_NMI;
 	t[n + 1] = 6;

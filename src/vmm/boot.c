@@ -86,8 +86,12 @@ void vm_firmware_handover(struct vm *vm)
 	if (!vm->cfg->kernel)
 		return;
 	region_write(&vm->ports, 0x92, 1, 0x02);
-	/* What SeaBIOS does for the tables' PM1 blocks to answer. */
+	/* What SeaBIOS does for the tables' PM1 blocks to answer, and its
+	 * PCI interrupt routing: PIRQA-D to IRQs 10, 10, 11, 11, level-
+	 * triggered in the ELCR (the links' _CRS then say so). */
 	piix4_pm_enable(&vm->piix4_pm, ACPI_PM_BASE);
+	piix3_slot_ops.write(&vm->piix3, PIIX3_PIRQRC, 4, 0x0b0b0a0a);
+	region_write(&vm->ports, 0x4d1, 1, region_read(&vm->ports, 0x4d1, 1) | 0x0c);
 }
 
 /* ---- firmware (no -kernel) ---- */

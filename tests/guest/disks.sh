@@ -50,6 +50,9 @@ check 'cmp -s "$out/hd1.log" "$out/hd2.log"' "two boots from the disk print the 
 check 'has hd1 "DMI: v2e Standard PC (i440FX + PIIX, 1996), BIOS 1\.16" &&
 	has hd1 "ACPI: RSDP 0x00000000000F.*(v02 V2E" && has hd1 "ACPI: DSDT .*V2E PC"' \
 	"SeaBIOS hands on v2e's SMBIOS (with its own BIOS entry) and ACPI tables"
+check 'has hd1 "Interrupt link LNKA configured for IRQ 10" &&
+	has hd1 "Interrupt link LNKD configured for IRQ 11"' \
+	"the DSDT's PCI interrupt links read the PIRQ routing SeaBIOS programmed"
 # The PCI functions Linux finds: QEMU's pc machine's, VGA aside (issue 15).
 tr -d '\r' <"$out/hd1.log" | grep '^v2e-test: pci: ' | sed 's/^v2e-test: pci: //' >"$out/pci"
 cat >"$out/pci.want" <<'PCI'

@@ -165,7 +165,7 @@ static uint64_t a_int(struct aml_rd *r)
 
 /* What the reader finds: named integers, packages, buffers, with their
  * full paths. */
-#define MAXN 64
+#define MAXN 128
 struct found {
 	char path[64];
 	int kind; /* 'I' integer, 'P' package, 'B' buffer */
@@ -175,10 +175,17 @@ struct found {
 	size_t blen;
 };
 
+struct prt_entry {
+	uint64_t addr, pin, source_index;
+	char source[16];
+};
+
 struct aml_out {
 	struct found f[MAXN];
 	unsigned n;
 	unsigned devices;
+	struct prt_entry prt[160];
+	unsigned n_prt;
 };
 
 static void a_termlist(struct aml_rd *r, const uint8_t *end, const char *scope,
@@ -200,8 +207,29 @@ static void a_object(struct aml_rd *r, const char *path, struct aml_out *o)
 		end = a_pkglen(r);
 		f->kind = 'P';
 		f->n = a_byte(r);
-		for (unsigned i = 0; i < f->n && i < 8 && r->p < end; i++)
-			f->v[i] = a_int(r);
+		for (unsigned i = 0; i < f->n && r->p < end && !r->bad; i++) {
+			if (*r->p == 0x12) {
+				/* a routing entry: {address, pin, source, index} */
+				const uint8_t *e;
+				struct prt_entry pe = {0};
+				r->p++;
+				e = a_pkglen(r);
+				if (a_byte(r) != 4)
+					r->bad = true;
+				pe.addr = a_int(r);
+				pe.pin = a_int(r);
+				a_name(r, pe.source, sizeof(pe.source));
+				pe.source_index = a_int(r);
+				if (r->p != e)
+					r->bad = true;
+				if (o->n_prt < 160)
+					o->prt[o->n_prt++] = pe;
+			} else if (i < 8) {
+				f->v[i] = a_int(r);
+			} else {
+				(void)a_int(r);
+			}
+		}
 		if (r->p != end)
 			r->bad = true;
 	} else if (op == 0x11) {
@@ -248,6 +276,64 @@ static void a_termlist(struct aml_rd *r, const uint8_t *end, const char *scope,
 			join(path, sizeof(path), scope, name);
 			a_termlist(r, e, path, o);
 			r->end = end;
+		} else if (op == 0x14) { /* Method: its name and flags; the body is
+					  * the OS's to run, not this reader's */
+			const uint8_t *e = a_pkglen(r);
+			struct found *f = o->n < MAXN ? &o->f[o->n++] : NULL;
+			a_name(r, name, sizeof(name));
+			join(path, sizeof(path), scope, name);
+			if (f) {
+				memset(f, 0, sizeof(*f));
+				snprintf(f->path, sizeof(f->path), "%s", path);
+				f->kind = 'M';
+				f->v[0] = a_byte(r);
+			}
+			r->p = e;
+		} else if (op == 0x5b && r->p < end && *r->p == 0x80) { /* OperationRegion */
+			struct found *f = o->n < MAXN ? &o->f[o->n++] : NULL;
+			r->p++;
+			a_name(r, name, sizeof(name));
+			join(path, sizeof(path), scope, name);
+			if (f) {
+				memset(f, 0, sizeof(*f));
+				snprintf(f->path, sizeof(f->path), "%s", path);
+				f->kind = 'R';
+				f->v[0] = a_byte(r);
+				f->v[1] = a_int(r);
+				f->v[2] = a_int(r);
+			}
+		} else if (op == 0x5b && r->p < end && *r->p == 0x81) { /* Field */
+			const uint8_t *e;
+			char region[48];
+			uint64_t bit = 0;
+			r->p++;
+			e = a_pkglen(r);
+			a_name(r, region, sizeof(region));
+			(void)a_byte(r); /* flags */
+			while (r->p < e && !r->bad) {
+				struct found *f = o->n < MAXN ? &o->f[o->n++] : NULL;
+				char seg[5] = {0};
+				uint8_t lead;
+				uint64_t bits;
+				for (unsigned i = 0; i < 4; i++)
+					seg[i] = (char)a_byte(r);
+				/* the width, in a PkgLength's encoding */
+				lead = a_byte(r);
+				bits = lead >> 6 ? lead & 0xf : lead & 0x3f;
+				for (unsigned i = 0; i < (unsigned)(lead >> 6); i++)
+					bits |= (uint64_t)a_byte(r) << (4 + 8 * i);
+				join(path, sizeof(path), scope, seg);
+				if (f) {
+					memset(f, 0, sizeof(*f));
+					snprintf(f->path, sizeof(f->path), "%s", path);
+					snprintf((char *)f->buf, sizeof(f->buf), "%s", region);
+					f->kind = 'F';
+					f->v[0] = bit;
+					f->v[1] = bits;
+				}
+				bit += bits;
+			}
+			r->p = e;
 		} else if (op == 0x5b && r->p < end && *r->p == 0x82) { /* Device */
 			const uint8_t *e;
 			r->p++;
@@ -446,7 +532,8 @@ static void test_tables(struct tap *t, unsigned n_com)
 	{
 		size_t l = r32(madt + 4), i = 44;
 		unsigned n_lapic = 0, n_ioapic = 0, n_nmi = 0, n_iso = 0;
-		bool iso0 = false, iso9 = false, lapic_ok = false, ioapic_ok = false,
+		unsigned n_level = 0;
+		bool iso0 = false, lapic_ok = false, ioapic_ok = false,
 		     nmi_ok = false, walk = true;
 		tap_ok(t, r32(madt + 36) == 0xfee00000 && (r32(madt + 40) & 1),
 		       "MADT: LAPIC at 0xfee00000, PCAT_COMPAT");
@@ -471,9 +558,10 @@ static void test_tables(struct tap *t, unsigned n_com)
 				if (e[1] == 10 && e[2] == 0 && e[3] == 0 && r32(e + 4) == 2 &&
 				    r16(e + 8) == 0)
 					iso0 = true;
-				if (e[1] == 10 && e[2] == 0 && e[3] == 9 && r32(e + 4) == 9 &&
-				    r16(e + 8) == 0xd)
-					iso9 = true;
+				if (e[1] == 10 && e[2] == 0 && (e[3] == 9 || e[3] == 5 || e[3] == 10 ||
+								 e[3] == 11) &&
+				    r32(e + 4) == e[3] && r16(e + 8) == 0xd)
+					n_level++;
 				break;
 			case 4:
 				n_nmi++;
@@ -487,8 +575,9 @@ static void test_tables(struct tap *t, unsigned n_com)
 		tap_ok(t, walk && i == l, "MADT entries fill the table exactly");
 		tap_ok(t, n_lapic == 1 && lapic_ok, "one enabled LAPIC, ID 0");
 		tap_ok(t, n_ioapic == 1 && ioapic_ok, "one IOAPIC, ID 1, 0xfec00000, GSI base 0");
-		tap_ok(t, n_iso == 2 && iso0 && iso9,
-		       "overrides: IRQ 0 -> GSI 2 (bus default), IRQ 9 level active high");
+		tap_ok(t, n_iso == 5 && iso0 && n_level == 4,
+		       "overrides: IRQ 0 -> GSI 2 (bus default); IRQ 9 (SCI) and 5, 10, 11 "
+		       "(the PCI links') level, active high");
 		tap_ok(t, n_nmi == 1 && nmi_ok, "LAPIC NMI on LINT1 of every processor");
 	}
 
@@ -512,8 +601,65 @@ static void test_tables(struct tap *t, unsigned n_com)
 		       "\\_S5 = Package {5, 5, 0, 0}: the SLP_TYP PM1_CNT decodes as S5");
 		tap_ok(t, s0 && s0->kind == 'P' && s0->n == 4 && s0->v[0] == 0,
 		       "\\_S0 = Package {0, 0, 0, 0}");
-		tap_ok(t, o.devices == 4 + n_com, "%u devices under \\_SB (%u)", 4 + n_com,
+		tap_ok(t, o.devices == 9 + n_com, "%u devices under \\_SB (%u)", 9 + n_com,
 		       o.devices);
+		{
+			bool prt_ok = o.n_prt == 128;
+			for (unsigned i = 0; i < o.n_prt && prt_ok; i++) {
+				const struct prt_entry *e = &o.prt[i];
+				unsigned slot = (unsigned)(e->addr >> 16);
+				char want[8] = "LNKA";
+				want[3] = (char)('A' + ((slot + e->pin - 1) & 3));
+				prt_ok = (e->addr & 0xffff) == 0xffff && slot < 32 && e->pin < 4 &&
+					 !strcmp(e->source, want) && e->source_index == 0;
+			}
+			tap_ok(t, prt_ok, "_PRT: 32 slots x 4 pins, each to LNKA-D rotated by slot "
+					  "as the PIIX3 wires them (%u entries)", o.n_prt);
+		}
+		{
+			const struct found *adr = lookup(&o, "\\_SB_.PCI0.ISA_._ADR");
+			const struct found *rg = lookup(&o, "\\_SB_.PCI0.ISA_.P40C");
+			bool fields = true;
+			for (unsigned i = 0; i < 4; i++) {
+				char path[32];
+				const struct found *f;
+				snprintf(path, sizeof(path), "\\_SB_.PRQ%u", i);
+				f = lookup(&o, path);
+				fields = fields && f && f->kind == 'F' && f->v[0] == 8 * i &&
+					 f->v[1] == 8 && !strcmp((const char *)f->buf, "PCI0.ISA_.P40C");
+			}
+			tap_ok(t, adr && adr->v[0] == 0x10000 && rg && rg->kind == 'R' &&
+				       rg->v[0] == 2 && rg->v[1] == 0x60 && rg->v[2] == 4 && fields,
+			       "PIRQRC A-D as PRQ0-3: bytes of a PCI_Config region at 0x60 of 00:01.0");
+		}
+		{
+			bool links = true;
+			for (unsigned i = 0; i < 4; i++) {
+				static const char *const methods[] = {"_STA", "_DIS", "_CRS", "_SRS"};
+				char base[32], path[48];
+				const struct found *h, *u, *prs;
+				snprintf(base, sizeof(base), "\\_SB_.LNK%c", 'A' + i);
+				snprintf(path, sizeof(path), "%s._HID", base);
+				h = lookup(&o, path);
+				snprintf(path, sizeof(path), "%s._UID", base);
+				u = lookup(&o, path);
+				snprintf(path, sizeof(path), "%s._PRS", base);
+				prs = lookup(&o, path);
+				links = links && h && h->v[0] == 0x0f0cd041 && u && u->v[0] == i && prs &&
+					prs->blen == 19 && prs->buf[0] == 0x89 && prs->buf[3] == 0x09 &&
+					prs->buf[4] == 3 && r32(prs->buf + 5) == 5 &&
+					r32(prs->buf + 9) == 10 && r32(prs->buf + 13) == 11;
+				for (unsigned k = 0; k < 4; k++) {
+					const struct found *f;
+					snprintf(path, sizeof(path), "%s.%s", base, methods[k]);
+					f = lookup(&o, path);
+					links = links && f && f->kind == 'M' &&
+						(f->v[0] & 7) == (k == 3 ? 1u : 0u);
+				}
+			}
+			tap_ok(t, links, "LNKA-D: PNP0C0F, _UID 0-3, _PRS IRQs 5, 10, 11 (level, "
+					 "active high, shared), _STA, _DIS, _CRS, _SRS");
+		}
 		{
 			const struct found *h = lookup(&o, "\\_SB_.PCI0._HID");
 			tap_ok(t, h && h->v[0] == 0x030ad041 &&
