@@ -123,6 +123,7 @@ int main(int argc, char **argv)
 					seen[m] = t;
 			len = 0;
 		}
+		fflush(lines); /* for whoever watches the run */
 	}
 	fclose(lines);
 	if (wait4(pid, &st, 0, &ru) < 0) {

@@ -7,6 +7,10 @@
 #        SeaBIOS and SYSLINUX (whose prompt waits 1 s: TIMEOUT 10) to the
 #        test guest's first line, "v2e-test: begin" (the shell-ready
 #        point), and to the process's exit after the guest's poweroff.
+#        On the way, when the host saw the line that ends each step: the
+#        firmware's "Booting from Hard Disk", SYSLINUX's banner, its
+#        prompt (left after the 1 s), "Loading vmlinuz" (the kernel read
+#        through the BIOS), "Loading initrd", the kernel's first line.
 #        Ratio: v2e time / QEMU time (at most 1.0 is the goal).
 #  disk  Debian's kernel with a bench initramfs (bench/disk/init as
 #        rdinit, ata_piix and sd_mod, a static i386 bench/disk/diskbench)
@@ -14,8 +18,11 @@
 #        DMA), cache=CACHE for both: O_DIRECT sequential writes and reads
 #        with dd (1 MiB blocks over SEQ1M MiB, 4 KiB over SEQ4K MiB) and
 #        RAND random 4 KiB writes and reads, one request at a time, timed
-#        inside the guest. Ratio: v2e MiB/s / QEMU MiB/s (at least 1.0 is
-#        the goal). Also the host wall time of each whole run.
+#        inside the guest (NAME-mibs, NAME-iops) and by the host from the
+#        guest's lines on the serial console (NAME-hostmibs: no trust in
+#        the guest's clock needed). Ratio: v2e MiB/s / QEMU MiB/s (at
+#        least 1.0 is the goal). Also the host wall time of each run and
+#        the guest's and the host's seconds over the measurements.
 #
 #   bench/disk/run.sh [boot] [disk]   (default both; needs build/release/v2e)
 #
