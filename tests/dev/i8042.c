@@ -182,13 +182,12 @@ static void test_linux(struct tap *t)
 	data(0xa5);
 	tap_ok(t, irq12.level && irq12.rises == 1 && !irq1.level, "loopback with AUXINT raises IRQ 12 only");
 	tap_ok(t, rd() == 0xa5 && !irq12.level, "reading it lowers IRQ 12");
-	/* psmouse probes the aux port: no device */
+	/* psmouse probes the aux port: a mouse answers */
 	cmd(0xd4);
 	data(0xf2);
-	tap_ok(t, (status() & (I8042_STR_AUXB | I8042_STR_TIMEOUT)) ==
-	       (I8042_STR_AUXB | I8042_STR_TIMEOUT) && rd() == 0xfe,
-	       "0xd4 to the empty aux port: 0xfe with TIMEOUT and AUXB");
-	tap_ok(t, !(status() & (I8042_STR_TIMEOUT | I8042_STR_AUXB)), "TIMEOUT goes with its byte");
+	tap_ok(t, (status() & (I8042_STR_AUXB | I8042_STR_TIMEOUT)) == I8042_STR_AUXB &&
+	       EXPECT(0xfa, 0x00), "0xd4 GETID to the mouse: ACK, ID 0, with AUXB");
+	tap_ok(t, !(status() & (I8042_STR_TIMEOUT | I8042_STR_AUXB)), "AUXB goes with its byte");
 	/* keyboard port open: interface and IRQ 1 on, then atkbd */
 	write_ctr((uint8_t)((ctl_ctr() & ~I8042_CTR_KBDDIS) | I8042_CTR_KBDINT));
 	rises = irq1.rises;
@@ -458,6 +457,90 @@ static void test_hostile(struct tap *t)
 	tap_ok(t, ctl(0xaa) == 0x55 && ctl_ctr() == 0x41, "after power-on again the controller works");
 }
 
+/* To the mouse through 0xd4. */
+static void aux(uint8_t v)
+{
+	cmd(0xd4);
+	data(v);
+}
+
+static void test_mouse(struct tap *t)
+{
+	power_on();
+	write_ctr(I8042_CTR_KBDINT | I8042_CTR_AUXINT | I8042_CTR_XLATE);
+	aux(0xff);
+	tap_ok(t, (status() & I8042_STR_AUXB) && EXPECT(0xfa, 0xaa, 0x00),
+	       "mouse reset: ACK, self-test passed, ID 0");
+	aux(0xe9);
+	tap_ok(t, EXPECT(0xfa, 0x00, 0x02, 100), "status: stream, off, 1:1; resolution 2; 100/s");
+	i8042_mouse(&k, 5, 5, 0, 0);
+	tap_ok(t, rd() == -1, "no packets before reporting is on");
+	/* psmouse's IntelliMouse probe */
+	aux(0xf3); aux(200); aux(0xf3); aux(100); aux(0xf3); aux(80);
+	tap_ok(t, EXPECT(0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa), "sample rates 200, 100, 80 acknowledged");
+	aux(0xf2);
+	tap_ok(t, EXPECT(0xfa, 0x03), "then the device ID is 3: the wheel is on");
+	aux(0xe8); aux(3); aux(0xe6);
+	tap_ok(t, EXPECT(0xfa, 0xfa, 0xfa), "resolution 3, scaling 1:1");
+	aux(0xf4);
+	tap_ok(t, rd() == 0xfa, "enable reporting: ACK");
+	/* the motion held while reporting was off went with the enable */
+	tap_ok(t, EXPECT(0x08 | 0x20, 5, (uint8_t)-5, 0), "the held motion comes as one packet (down is Y negative)");
+	irq12.rises = 0;
+	i8042_mouse(&k, -3, 10, 2, PS2M_LEFT | PS2M_MIDDLE);
+	tap_ok(t, irq12.level, "a packet raises IRQ 12");
+	tap_ok(t, EXPECT(0x08 | 0x01 | 0x04 | 0x10 | 0x20, (uint8_t)-3, (uint8_t)-10, 2),
+	       "buttons, X left, Y down (negative), wheel 2 in the fourth byte");
+	tap_ok(t, irq12.rises == 4, "one IRQ 12 edge per byte (%d)", irq12.rises);
+	i8042_mouse(&k, 600, 0, 0, 0);
+	tap_ok(t, EXPECT(0x08, 255, 0, 0, 0x08, 255, 0, 0, 0x08, 90, 0, 0),
+	       "a long move comes in packets of at most 255, nothing lost");
+	/* keyboard bytes and mouse bytes in one stream, each with its flag */
+	i8042_key(&k, (const uint8_t[]){0x1c}, 1);
+	i8042_mouse(&k, 1, 0, 0, 0);
+	tap_ok(t, !(status() & I8042_STR_AUXB) && rd() == 0x1e && (status() & I8042_STR_AUXB) &&
+	       EXPECT(0x08, 1, 0, 0), "a key before a packet: AUXB only on the mouse's bytes");
+	/* the aux interface disabled holds the mouse's bytes back */
+	cmd(0xa7);
+	i8042_mouse(&k, 2, 0, 0, 0);
+	tap_ok(t, rd() == -1, "AUXDIS holds packets back");
+	cmd(0xa8);
+	tap_ok(t, EXPECT(0x08, 2, 0, 0), "and enabling the interface lets them through");
+	/* remote mode: packets only for Read Data */
+	aux(0xf0);
+	tap_ok(t, rd() == 0xfa, "remote mode: ACK");
+	i8042_mouse(&k, 7, 0, 0, 0);
+	tap_ok(t, rd() == -1, "remote mode sends nothing by itself");
+	aux(0xeb);
+	tap_ok(t, EXPECT(0xfa, 0x08, 7, 0, 0), "Read Data: ACK and the packet");
+	aux(0xea);
+	tap_ok(t, rd() == 0xfa, "back to stream mode");
+	/* wrap mode echoes */
+	aux(0xee); aux(0x12); aux(0xe9); aux(0xec);
+	tap_ok(t, EXPECT(0xfa, 0x12, 0xe9, 0xfa), "wrap mode echoes until Reset Wrap Mode");
+	/* bad parameters and unknown commands */
+	aux(0xf3); aux(33);
+	tap_ok(t, EXPECT(0xfa, 0xfe), "a sample rate of 33: Resend");
+	aux(0xe8); aux(9);
+	tap_ok(t, EXPECT(0xfa, 0xfe), "a resolution of 9: Resend");
+	aux(0x55);
+	tap_ok(t, EXPECT(0xfe), "an unknown command: Resend");
+	/* a guest that never reads: the queue is bounded, motion sums */
+	for (int i = 0; i < 1000; i++)
+		i8042_mouse(&k, 1000000, -1000000, 100, 7);
+	{
+		int n = 0;
+		while (rd() != -1 && n < 100)
+			n++;
+		tap_ok(t, n > 0 && n < 100 && n % 4 == 0, "a flood is bounded (%d bytes queued)", n);
+	}
+	/* reset drops the wheel */
+	aux(0xff);
+	tap_ok(t, EXPECT(0xfa, 0xaa, 0x00), "reset again");
+	aux(0xf2);
+	tap_ok(t, EXPECT(0xfa, 0x00), "the ID is 0 again after reset");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -471,5 +554,6 @@ int main(void)
 	test_injection(&t);
 	test_ram_and_queue(&t);
 	test_hostile(&t);
+	test_mouse(&t);
 	return tap_done(&t);
 }

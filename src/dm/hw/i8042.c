@@ -11,9 +11,10 @@
  * output buffer is empty and the keyboard interface is enabled; a byte
  * crosses (translated to set 1 when XLATE is set) the moment the guest
  * reads the previous one, so each byte is a new rising edge on IRQ 1.
- * The aux port is wired but empty: a byte sent to it comes back as 0xfe
- * with TIMEOUT and AUXB, what a PS/2 controller reports for a device that
- * never clocks, and what SeaBIOS and psmouse read as "no mouse".
+ * The aux port has a PS/2 mouse (ps2mouse.c): 0xd4 sends it a byte, and
+ * its replies and packets reach the output buffer with AUXB (and IRQ 12)
+ * after the controller's and the keyboard's bytes, while the aux
+ * interface is enabled.
  *
  * Not modelled (no PC software we target uses them): the 0xc1/0xc2 input
  * port polling modes, 0xe0 read test inputs, the 0xac diagnostic dump,
@@ -57,6 +58,7 @@ static const struct vs_field i8042_fields[] = {
 	VS_BOOL(struct i8042, irq1_level),
 	VS_BOOL(struct i8042, irq12_level),
 	VS_BOOL(struct i8042, a20_level),
+	PS2M_VS_FIELDS(struct i8042, mouse, 2),
 };
 
 static int i8042_state_check(const void *obj, char *err, size_t n)
@@ -82,7 +84,7 @@ static int i8042_post_load(void *obj, char *err, size_t n)
 }
 
 const struct vs_desc i8042_state = {
-	"i8042", 1, i8042_fields, ARRAY_SIZE(i8042_fields), i8042_state_check,
+	"i8042", 2, i8042_fields, ARRAY_SIZE(i8042_fields), i8042_state_check,
 	i8042_post_load,
 };
 
@@ -214,6 +216,14 @@ static void refill(struct i8042 *k)
 		k->obuf = b;
 		k->status = (uint8_t)((k->status & ~(I8042_STR_AUXB | I8042_STR_TIMEOUT |
 						    I8042_STR_PARITY)) | I8042_STR_OBF);
+	}
+	if (!(k->status & I8042_STR_OBF) && !(k->ram[0] & I8042_CTR_AUXDIS)) {
+		uint8_t b;
+		if (ps2_mouse_pop(&k->mouse, &b)) {
+			k->obuf = b;
+			k->status = (uint8_t)((k->status & ~(I8042_STR_TIMEOUT | I8042_STR_PARITY)) |
+					      I8042_STR_OBF | I8042_STR_AUXB);
+		}
 	}
 	update_irqs(k);
 }
@@ -392,6 +402,12 @@ void i8042_key(struct i8042 *k, const uint8_t *sc, size_t n)
 	refill(k);
 }
 
+void i8042_mouse(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons)
+{
+	ps2_mouse_event(&k->mouse, dx, dy, dz, buttons);
+	refill(k);
+}
+
 /* ---- the controller ---- */
 
 static void ctl_command(struct i8042 *k, uint8_t c)
@@ -419,8 +435,9 @@ static void ctl_command(struct i8042 *k, uint8_t c)
 		break;
 	case 0xa8:
 		k->ram[0] &= (uint8_t)~I8042_CTR_AUXDIS;
+		refill(k);
 		break;
-	case 0xa9: /* aux interface test: the lines are fine, nothing is on them */
+	case 0xa9: /* aux interface test: the lines are fine */
 		ctl_put(k, CTL_IFACE_OK, 0);
 		break;
 	case 0xaa: /* self-test */
@@ -476,8 +493,9 @@ static void ctl_data(struct i8042 *k, uint8_t v)
 	case 0xd3: /* as if from the aux device */
 		ctl_put(k, v, I8042_STR_AUXB);
 		break;
-	case 0xd4: /* to the aux device: nobody answers */
-		ctl_put(k, KBD_RESEND, I8042_STR_AUXB | I8042_STR_TIMEOUT);
+	case 0xd4: /* to the aux device */
+		ps2_mouse_write(&k->mouse, v);
+		refill(k);
 		break;
 	default:
 		/* To the keyboard; sending it data enables its interface
@@ -538,6 +556,7 @@ void i8042_init(struct i8042 *k, const struct irq_line *irq1,
 	k->outport = OUT_POWER_ON;
 	kbd_defaults(k);
 	k->kbd_scanning = true;
+	ps2_mouse_reset(&k->mouse);
 	irq_lower(&k->irq1);
 	irq_lower(&k->irq12);
 	irq_lower(&k->a20);
@@ -583,7 +602,7 @@ static void i8042_reset(void *dev)
 
 DEV_KIND(i8042) = {
 	.name = "i8042",
-	.help = "8042 keyboard controller with a PS/2 keyboard (0x60, 0x64; IRQ 1, 12)",
+	.help = "8042 keyboard controller with a PS/2 keyboard and mouse (0x60, 0x64; IRQ 1, 12)",
 	.where = DEV_IN_DM,
 	.category = DEV_CAT_INPUT,
 	.size = sizeof(struct i8042),

@@ -1,7 +1,8 @@
 /* Intel 8042 keyboard controller (the PC/AT and PS/2 "KBC", as chipsets
  * still emulate it) with an MF2 PS/2 keyboard behind it and an empty
- * auxiliary (mouse) port: the controller as SeaBIOS and Linux's i8042 and
- * atkbd drivers drive it. See i8042.c for the model and its limits.
+ * auxiliary (mouse) port holding a PS/2 IntelliMouse (ps2mouse.h): the
+ * controller as SeaBIOS and Linux's i8042, atkbd and psmouse drivers
+ * drive it. See i8042.c for the model and its limits.
  *
  * Two windows of one port each: data at 0x60 (i8042_data_ops) and
  * status/command at 0x64 (i8042_cmd_ops); byte accesses only. Outputs are
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "dm/hw/ps2mouse.h"
 #include "lib/vstate.h"
 
 /* Status register (read at 0x64) */
@@ -70,6 +72,8 @@ struct i8042 {
 	uint8_t kbd_typematic;
 	uint8_t kbd_last;     /* last byte sent, for 0xfe Resend */
 	bool kbd_scanning;    /* 0xf4 enable / 0xf5 disable */
+	/* The mouse on the aux port; its bytes follow the keyboard's */
+	struct ps2_mouse mouse;
 	/* Output line levels as last driven */
 	bool irq1_level, irq12_level, a20_level;
 	struct irq_line irq1, irq12, a20, reset;
@@ -89,6 +93,9 @@ void i8042_init(struct i8042 *k, const struct irq_line *irq1,
  * translates it when XLATE is set); dropped while the keyboard is
  * disabled (0xf5); an overrun code when its buffer cannot take it. */
 void i8042_key(struct i8042 *k, const uint8_t *set2_scancode, size_t n);
+
+/* Mouse motion from the board's input (ps2_mouse_event()'s units). */
+void i8042_mouse(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons);
 
 extern const struct io_ops i8042_data_ops; /* 1 port (0x60), opaque = struct i8042 */
 extern const struct io_ops i8042_cmd_ops;  /* 1 port (0x64), opaque = struct i8042 */
