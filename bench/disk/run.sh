@@ -209,7 +209,7 @@ table() { # KIND
 		}
 	}' "$results"
 }
-echo "v2e: $v2e (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))"
+echo "v2e: $v2e (this work tree at commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))"
 echo "QEMU: $("$qemu" --version | head -n 1)"
 echo "host: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "rounds: $RUNS, -m $MEM; disk: $DISK_MIB MiB raw, cache=$CACHE"
