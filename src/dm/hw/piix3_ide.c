@@ -60,7 +60,8 @@ static void piix3_ide_bar(void *opaque, struct pci_fn *f, unsigned bar, uint64_t
 		return;
 	}
 	if (!s->bm_win) {
-		if (c->claim(c, DEV_SPACE_PIO, now, BM_SIZE, 0, &ide_bm_ops, s) == 0) {
+		if (c->claim(c, DEV_SPACE_PIO, now, BM_SIZE, DEV_CLAIM_BUFFERED, &ide_bm_ops,
+			     s) == 0) {
 			s->bm_win = now;
 			s->bm_win_on = true;
 		}
@@ -267,10 +268,15 @@ int piix3_ide_setup(struct piix3_ide *s, const struct dev_ctx *c, const struct d
 	piix3_ide_reset(s);
 	r = c->claim(c, DEV_SPACE_PCI, PCI_DEVFN(1, 1), 1, 0, &piix3_ide_cfg_ops, s);
 	for (unsigned i = 0; i < 2 && !r; i++) {
-		r = c->claim(c, DEV_SPACE_PIO, cmd_base[i], 8, 0, &ide_cmd_ops, &s->ch[i]);
+		/* Writes need no reply (DEV_CLAIM_BUFFERED): they reach the
+		 * device in order, before any read that follows, so a
+		 * command's set-up costs the guest no round trips; what it
+		 * raises comes as events, as every completion does. */
+		r = c->claim(c, DEV_SPACE_PIO, cmd_base[i], 8, DEV_CLAIM_BUFFERED, &ide_cmd_ops,
+			     &s->ch[i]);
 		if (!r)
-			r = c->claim(c, DEV_SPACE_PIO, ctl_base[i], 1, 0, &ide_ctl_ops,
-				     &s->ch[i]);
+			r = c->claim(c, DEV_SPACE_PIO, ctl_base[i], 1, DEV_CLAIM_BUFFERED,
+				     &ide_ctl_ops, &s->ch[i]);
 	}
 	if (r)
 		snprintf(err, n, "%s: PCI function 00:01.1 or the IDE ports refused", c->id);
