@@ -44,13 +44,30 @@ static unsigned batch(const struct uhci *u)
 }
 
 /* Armed for the end of the next frame (or batch) while running, else
- * not at all. */
+ * not at all; a batch ends early at the first frame in which a device
+ * will have data by itself (a keyboard's idle repeat). */
 static void schedule(struct uhci *u)
 {
-	if (running(u))
-		vtimer_arm(u->clock, &u->timer, u->frame_start + batch(u) * UHCI_FRAME_NS);
-	else
+	uint64_t first = u->frame_start + UHCI_FRAME_NS, at;
+
+	if (!running(u)) {
 		vtimer_cancel(u->clock, &u->timer);
+		return;
+	}
+	at = u->frame_start + batch(u) * UHCI_FRAME_NS;
+	for (unsigned i = 0; i < UHCI_PORTS && at > first; i++) {
+		uint64_t t, end = first;
+		if (!u->dev[i] || !(u->portsc[i] & UHCI_PORT_PED))
+			continue;
+		t = usb_dev_next_data(u->dev[i]);
+		if (t >= at)
+			continue;
+		if (t > end)
+			end += (t - end + UHCI_FRAME_NS - 1) / UHCI_FRAME_NS * UHCI_FRAME_NS;
+		if (end < at)
+			at = end;
+	}
+	vtimer_arm(u->clock, &u->timer, at);
 }
 
 /* The controller stops on a fatal error: RS clears, HCH sets. */
@@ -178,6 +195,7 @@ static enum td_result td_run(struct uhci *u, struct walk *w, uint32_t addr, cons
 	unsigned pid = token & 0xff, devaddr = (token >> 8) & 0x7f, ep = (token >> 15) & 0xf;
 	unsigned maxlen = ((token >> 21) + 1) & 0x7ff;
 	bool toggle = (token >> 19) & 1;
+	uint64_t frame_end = u->frame_start + UHCI_FRAME_NS;
 	uint8_t data[UHCI_FRAME_BYTES];
 	enum td_result res = TD_BLOCKED;
 	struct usb_dev *d;
@@ -217,7 +235,7 @@ static enum td_result td_run(struct uhci *u, struct walk *w, uint32_t addr, cons
 			}
 		}
 	} else if (pid == USB_PID_IN) {
-		r = usb_dev_packet(d, (uint8_t)pid, ep, toggle, data, maxlen);
+		r = usb_dev_packet(d, (uint8_t)pid, ep, toggle, data, maxlen, frame_end);
 		if (r > (int)maxlen) {
 			done = td_fail(u, ctrl, UHCI_TD_BABBLE);
 			w->progress++;
@@ -243,7 +261,7 @@ static enum td_result td_run(struct uhci *u, struct walk *w, uint32_t addr, cons
 	} else {
 		if (maxlen && !mem_read(u, buffer, data, maxlen))
 			return TD_HALTED;
-		r = usb_dev_packet(d, (uint8_t)pid, ep, toggle, data, maxlen);
+		r = usb_dev_packet(d, (uint8_t)pid, ep, toggle, data, maxlen, frame_end);
 		if (r >= 0) {
 			w->bytes += maxlen;
 			done = (ctrl & ~(UHCI_TD_ACTIVE | UHCI_TD_NAK | UHCI_TD_ACTLEN)) |

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dev/vclock.h"
 #include "lib/vstate.h"
 
 /* Token PIDs (the values UHCI transfer descriptors carry). */
@@ -103,10 +104,14 @@ struct usb_dev_class {
 	 * USB_RET_STALL for a request the function refuses. */
 	int (*control)(struct usb_dev *d, const struct usb_setup *s, uint8_t *data,
 		       unsigned max);
-	/* An IN token to endpoint ep (1-15) while configured: a packet of
-	 * at most USB_MAX_PACKET bytes into buf, USB_RET_NAK or
-	 * USB_RET_STALL (no such endpoint). */
-	int (*in)(struct usb_dev *d, unsigned ep, uint8_t *buf);
+	/* An IN token to endpoint ep (1-15) while configured, in the frame
+	 * ending at virtual time `now`: a packet of at most USB_MAX_PACKET
+	 * bytes into buf, USB_RET_NAK or USB_RET_STALL (no such endpoint). */
+	int (*in)(struct usb_dev *d, unsigned ep, uint8_t *buf, uint64_t now);
+	/* Optional: the virtual time from which an IN will have a packet
+	 * without new input (a HID report repeated at its idle rate), or
+	 * VCLOCK_NEVER; the controller does not wait longer than that. */
+	uint64_t (*next_data)(const struct usb_dev *d);
 	/* A bus reset, or a configuration set or cleared: the function's
 	 * own state back to what a fresh configuration starts with. */
 	void (*reset)(struct usb_dev *d);
@@ -139,13 +144,18 @@ struct usb_dev {
  * every halt cleared; the function's reset too. */
 void usb_dev_reset(struct usb_dev *d);
 
-/* One transaction from the host: token `pid` to endpoint `ep` (0-15) with
- * DATA0/1 `toggle` for SETUP and OUT. SETUP and OUT take `len` bytes from
+/* One transaction from the host, in the frame that ends at virtual time
+ * `now`: token `pid` to endpoint `ep` (0-15) with DATA0/1 `toggle` for
+ * SETUP and OUT. SETUP and OUT take `len` bytes from
  * buf; IN puts the device's packet into buf, which holds USB_MAX_PACKET
  * bytes (the controller compares it with what it asked for: babble).
  * Returns the bytes moved or USB_RET_*. */
 int usb_dev_packet(struct usb_dev *d, uint8_t pid, unsigned ep, bool toggle,
-		   uint8_t *buf, unsigned len);
+		   uint8_t *buf, unsigned len, uint64_t now);
+
+/* When the device will have an IN packet without new input, or
+ * VCLOCK_NEVER. */
+uint64_t usb_dev_next_data(const struct usb_dev *d);
 
 /* The function has something new to send (or wants to wake the host). */
 static inline void usb_dev_wakeup(struct usb_dev *d)

@@ -307,7 +307,7 @@ static int ctrl_out(struct usb_dev *d, bool toggle, const uint8_t *buf, unsigned
 }
 
 int usb_dev_packet(struct usb_dev *d, uint8_t pid, unsigned ep, bool toggle,
-		   uint8_t *buf, unsigned len)
+		   uint8_t *buf, unsigned len, uint64_t now)
 {
 	if (ep >= USB_MAX_ENDPOINTS)
 		return USB_RET_STALL;
@@ -325,7 +325,14 @@ int usb_dev_packet(struct usb_dev *d, uint8_t pid, unsigned ep, bool toggle,
 	if (pid != USB_PID_IN || d->state != USB_STATE_CONFIGURED || !has_in_endpoint(d, ep) ||
 	    (d->halted >> ep & 1))
 		return USB_RET_STALL;
-	return d->cls->in(d, ep, buf);
+	return d->cls->in(d, ep, buf, now);
+}
+
+uint64_t usb_dev_next_data(const struct usb_dev *d)
+{
+	if (d->state != USB_STATE_CONFIGURED || !d->cls->next_data)
+		return VCLOCK_NEVER;
+	return d->cls->next_data(d);
 }
 
 int usb_dev_state_check(const struct usb_dev *d, const char *kind, char *err, size_t n)

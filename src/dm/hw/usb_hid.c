@@ -263,10 +263,9 @@ static struct usb_hid *hid_of(struct usb_dev *d)
 
 /* Endpoint 1: the oldest queued report; without one, the current
  * report again once the idle duration passed since the last; else NAK. */
-static int hid_in(struct usb_dev *d, unsigned ep, uint8_t *buf)
+static int hid_in(struct usb_dev *d, unsigned ep, uint8_t *buf, uint64_t now)
 {
 	struct usb_hid *h = hid_of(d);
-	uint64_t now = vclock_now(h->clock);
 
 	if (ep != 1)
 		return USB_RET_STALL;
@@ -274,13 +273,21 @@ static int hid_in(struct usb_dev *d, unsigned ep, uint8_t *buf)
 		memcpy(buf, h->q[h->q_head], USB_HID_REPORT_MAX);
 		h->q_head = (uint8_t)((h->q_head + 1) % USB_HID_QUEUE);
 		h->q_len--;
-	} else if (h->idle && now - h->last_report >= h->idle * HID_IDLE_UNIT_NS) {
+	} else if (h->idle && now >= h->last_report + h->idle * HID_IDLE_UNIT_NS) {
 		current_report(h, buf);
 	} else {
 		return USB_RET_NAK;
 	}
 	h->last_report = now;
 	return (int)report_len(h);
+}
+
+static uint64_t hid_next_data(const struct usb_dev *d)
+{
+	const struct usb_hid *h = (const struct usb_hid *)d;
+	if (h->q_len)
+		return 0;
+	return h->idle ? h->last_report + h->idle * HID_IDLE_UNIT_NS : VCLOCK_NEVER;
 }
 
 static int hid_control(struct usb_dev *d, const struct usb_setup *s, uint8_t *data,
@@ -369,12 +376,12 @@ static void hid_reset(struct usb_dev *d)
 
 static const struct usb_dev_class tablet_class = {
 	hid_device_desc, tablet_config_desc, CONFIG_LEN, tablet_strings,
-	ARRAY_SIZE(tablet_strings), hid_control, hid_in, hid_reset,
+	ARRAY_SIZE(tablet_strings), hid_control, hid_in, hid_next_data, hid_reset,
 };
 
 static const struct usb_dev_class kbd_class = {
 	hid_device_desc, kbd_config_desc, CONFIG_LEN, kbd_strings,
-	ARRAY_SIZE(kbd_strings), hid_control, hid_in, hid_reset,
+	ARRAY_SIZE(kbd_strings), hid_control, hid_in, hid_next_data, hid_reset,
 };
 
 void usb_hid_init(struct usb_hid *h, enum usb_hid_kind kind, struct vclock *clock)
