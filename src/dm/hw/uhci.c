@@ -623,6 +623,8 @@ static uint64_t uhci_io_read(void *opaque, uint64_t off, unsigned size)
 	uint64_t v = 0;
 
 	uhci_catch_up(u);
+	/* The timer always follows from the frame the schedule is in. */
+	schedule(u);
 	for (unsigned i = 0; i < size && off + i < UHCI_IO_SIZE; i++) {
 		unsigned at = (unsigned)off + i;
 		v |= (uint64_t)(uint8_t)(reg_read(u, at & ~1u) >> (8 * (at & 1))) << (8 * i);
