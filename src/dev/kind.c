@@ -190,6 +190,7 @@ static const char *const category_name[] = {
 	[DEV_CAT_PLATFORM] = "Platform devices",
 	[DEV_CAT_STORAGE] = "Storage devices",
 	[DEV_CAT_TEST] = "Test devices (test builds only)",
+	[DEV_CAT_USB] = "USB devices",
 };
 
 void dev_kinds_help(FILE *f)

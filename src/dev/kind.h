@@ -45,6 +45,7 @@ enum dev_category {
 	DEV_CAT_PLATFORM,
 	DEV_CAT_STORAGE,
 	DEV_CAT_TEST,
+	DEV_CAT_USB,
 };
 
 enum dev_prop_type {

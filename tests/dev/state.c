@@ -16,7 +16,10 @@
 #include "dm/hw/i8237.h"
 #include "dm/hw/i8042.h"
 #include "dm/hw/port92.h"
+#include "dm/hw/uhci.h"
+#include "dm/hw/usb_hid.h"
 #include "dm/hw/uart.h"
+#include "dev/kind.h"
 #include "lib/vstate.h"
 #include "tests/dev/ide_rig.h"
 #include "tests/dev/fakefront.h"
@@ -1035,6 +1038,265 @@ static void fdc_run(void *env, struct log *log)
 	put(log, i8237_residue(&e->d, 2));
 }
 
+/* ---- piix3-usb-uhci ---- */
+
+/* The controller running a schedule in its 64 KiB of RAM: a frame list
+ * whose entries lead to an interrupt QH with a TD polling the tablet
+ * (configured at address 1 on port 1, the same on both sides: a
+ * device's state is its own case), saved mid-frame with USBSTS bits
+ * set. The run moves the pointer and re-arms the TD as a driver would. */
+#define UHCI_RAM (64u << 10)
+struct uhci_env {
+	struct vclock clk;
+	struct irqrec irq;
+	struct irq_line line;
+	struct dma_space dma;
+	struct dev_ctx ctx;
+	const struct io_ops *cfg_ops;
+	struct uhci u;
+	struct usb_hid tab;
+	uint8_t ram[UHCI_RAM];
+};
+
+static int uhcienv_read(void *opaque, uint64_t gpa, void *buf, size_t n)
+{
+	struct uhci_env *e = opaque;
+	if (gpa >= UHCI_RAM || n > UHCI_RAM - gpa)
+		return -14;
+	memcpy(buf, e->ram + gpa, n);
+	return 0;
+}
+
+static int uhcienv_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
+{
+	struct uhci_env *e = opaque;
+	if (gpa >= UHCI_RAM || n > UHCI_RAM - gpa)
+		return -14;
+	memcpy(e->ram + gpa, buf, n);
+	return 0;
+}
+
+static int uhcienv_claim(const struct dev_ctx *c, unsigned space, uint64_t base,
+			 uint64_t len, unsigned flags, const struct io_ops *ops, void *opaque)
+{
+	struct uhci_env *e = c->board;
+	if (space == DEV_SPACE_PCI)
+		e->cfg_ops = ops;
+	return 0;
+}
+
+static const struct irq_line *uhcienv_line(const struct dev_ctx *c, unsigned line)
+{
+	return &((struct uhci_env *)c->board)->line;
+}
+
+static int uhcienv_window(const struct dev_ctx *c, unsigned space, uint64_t base,
+			  unsigned op, uint64_t new_base)
+{
+	return 0;
+}
+
+static void uhcienv_exit(const struct dev_ctx *c, int status, const char *why)
+{
+}
+
+static void uhcienv_wr32(struct uhci_env *e, uint32_t a, uint32_t v)
+{
+	memcpy(e->ram + a, &v, 4);
+}
+
+static uint16_t uhci_in(struct uhci_env *e, unsigned reg)
+{
+	return (uint16_t)uhci_io_ops.read(&e->u, reg, 2);
+}
+
+static void uhci_out(struct uhci_env *e, unsigned reg, unsigned size, uint32_t v)
+{
+	uhci_io_ops.write(&e->u, reg, size, v);
+}
+
+/* The interrupt TD at 0x2000 polling address 1 endpoint 1. */
+static void uhci_arm_td(struct uhci_env *e, unsigned toggle)
+{
+	uhcienv_wr32(e, 0x2000, UHCI_LINK_T);
+	uhcienv_wr32(e, 0x2004, UHCI_TD_ACTIVE | UHCI_TD_IOC | 3u << UHCI_TD_CERR_SHIFT);
+	uhcienv_wr32(e, 0x2008, USB_PID_IN | 1u << 8 | 1u << 15 | toggle << 19 | 7u << 21);
+	uhcienv_wr32(e, 0x200c, 0x3000);
+	uhcienv_wr32(e, 0x1004, 0x2000);
+}
+
+static void uhci_env_init(void *env, uint64_t now)
+{
+	struct uhci_env *e = env;
+	const struct dev_kind *k = dev_kind_find("piix3-usb-uhci");
+	struct dev_props p;
+	char err[128];
+
+	vclock_init(&e->clk, now);
+	irqrec_init(&e->irq, &e->clk);
+	e->line = irqrec_line(&e->irq, 0);
+	e->dma = (struct dma_space){uhcienv_read, uhcienv_write, e, NULL};
+	e->ctx = (struct dev_ctx){"uhci", &e->clk, &e->dma, NULL, 0, e, uhcienv_claim,
+				  uhcienv_line, uhcienv_exit, uhcienv_window, true, NULL};
+	dev_props_init(&p, k);
+	if (k->create(&e->u, &e->ctx, &p, err, sizeof(err)))
+		abort();
+	usb_hid_init(&e->tab, USB_HID_TABLET, &e->clk);
+	e->tab.usb.state = USB_STATE_CONFIGURED;
+	e->tab.usb.addr = 1;
+	e->tab.usb.config = 1;
+	if (uhci_attach(&e->u, 1, &e->tab.usb) != 1)
+		abort();
+	e->cfg_ops->write(&e->u, UHCI_FN << 8 | PCI_COMMAND, 2,
+			  PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+	/* Guest RAM is no device's state: both sides start with the same. */
+	for (unsigned i = 0; i < 1024; i++)
+		uhcienv_wr32(e, 4 * i, 0x1000 | UHCI_LINK_Q);
+	uhcienv_wr32(e, 0x1000, UHCI_LINK_T);
+	uhci_arm_td(e, 0);
+}
+
+static void uhci_env_fini(void *env)
+{
+	struct uhci_env *e = env;
+	dev_kind_find("piix3-usb-uhci")->destroy(&e->u);
+}
+
+static void uhci_prep(void *env)
+{
+	struct uhci_env *e = env;
+
+	uhci_out(e, UHCI_PORTSC1, 2, UHCI_PORT_PED | UHCI_PORT_CSC);
+	uhci_out(e, UHCI_FRBASEADD, 4, 0);
+	uhci_out(e, UHCI_FRNUM, 2, 0x3fa);
+	uhci_out(e, UHCI_USBINTR, 2, UHCI_INTR_IOC | UHCI_INTR_TOCRC);
+	uhci_out(e, UHCI_SOFMOD, 1, 0x41);
+	uhci_out(e, UHCI_USBCMD, 2, UHCI_CMD_RS | UHCI_CMD_MAXP);
+	advance(&e->clk, 40 * MS + 300 * US); /* idle enough to batch */
+	(void)uhci_in(e, UHCI_FRNUM);
+}
+
+static void uhci_run(void *env, struct log *log)
+{
+	struct uhci_env *e = env;
+	for (unsigned i = 0; i < 30; i++) {
+		put(log, uhci_in(e, UHCI_FRNUM));
+		put(log, uhci_in(e, UHCI_USBSTS));
+		put(log, uhci_in(e, UHCI_PORTSC1));
+		put(log, e->irq.level);
+		if (i % 5 == 2)
+			usb_tablet_event(&e->tab, (int)i * 10, 5, 640, 480, i & 1, 0);
+		if (!(e->ram[0x2006] & (UHCI_TD_ACTIVE >> 16))) {
+			put(log, e->ram[0x3001] | e->ram[0x3002] << 8);
+			uhci_out(e, UHCI_USBSTS, 2, UHCI_STS_USBINT);
+			uhci_arm_td(e, i & 1);
+		}
+		advance(&e->clk, 3 * MS + 100 * US);
+	}
+	put(log, vclock_next_deadline(&e->clk));
+	uhci_out(e, UHCI_USBCMD, 2, 0);
+	put(log, uhci_in(e, UHCI_USBSTS));
+}
+
+/* ---- usb-tablet and usb-kbd ---- */
+
+/* A HID function alone on its clock, driven packet by packet: addressed,
+ * configured, with reports queued and a GET_DESCRIPTOR in its data
+ * stage when saved. */
+struct hid_env {
+	struct vclock clk;
+	struct usb_hid h;
+};
+
+static int hid_pkt(struct hid_env *e, uint8_t pid, unsigned ep, bool toggle, uint8_t *buf,
+		   unsigned len)
+{
+	return usb_dev_packet(&e->h.usb, pid, ep, toggle, buf, len, vclock_now(&e->clk));
+}
+
+static void hid_setup(struct hid_env *e, uint8_t rt, uint8_t req, uint16_t val, uint16_t len)
+{
+	uint8_t s[8] = {rt, req, (uint8_t)val, (uint8_t)(val >> 8), 0, 0, (uint8_t)len,
+			(uint8_t)(len >> 8)};
+	(void)hid_pkt(e, USB_PID_SETUP, 0, 0, s, 8);
+}
+
+static void hid_env_init(void *env, uint64_t now, enum usb_hid_kind kind)
+{
+	struct hid_env *e = env;
+	vclock_init(&e->clk, now);
+	usb_hid_init(&e->h, kind, &e->clk);
+}
+
+static void tablet_env_init(void *env, uint64_t now)
+{
+	hid_env_init(env, now, USB_HID_TABLET);
+}
+
+static void kbd_env_init(void *env, uint64_t now)
+{
+	hid_env_init(env, now, USB_HID_KBD);
+}
+
+static void hid_prep(void *env)
+{
+	struct hid_env *e = env;
+	uint8_t b[USB_MAX_PACKET];
+
+	hid_setup(e, 0x00, USB_REQ_SET_ADDRESS, 7, 0);
+	(void)hid_pkt(e, USB_PID_IN, 0, 1, b, 0);
+	hid_setup(e, 0x00, USB_REQ_SET_CONFIGURATION, 1, 0);
+	(void)hid_pkt(e, USB_PID_IN, 0, 1, b, 0);
+	if (e->h.kind == USB_HID_KBD) {
+		hid_setup(e, 0x21, 0x0a, 25 << 8, 0); /* idle 100 ms */
+		(void)hid_pkt(e, USB_PID_IN, 0, 1, b, 0);
+		hid_setup(e, 0x21, 0x09, 0x0200, 1);
+		b[0] = 0x05;
+		(void)hid_pkt(e, USB_PID_OUT, 0, 1, b, 1);
+		(void)hid_pkt(e, USB_PID_IN, 0, 1, b, 0);
+		usb_kbd_key(&e->h, 0xe0, true);
+		usb_kbd_key(&e->h, 0x1d, true);
+		usb_kbd_key(&e->h, 0x1d, false);
+	} else {
+		usb_tablet_event(&e->h, 100, 100, 800, 600, USB_TABLET_LEFT, 0);
+		usb_tablet_event(&e->h, 200, 300, 800, 600, 0, -3);
+	}
+	hid_setup(e, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0200, 34);
+	(void)hid_pkt(e, USB_PID_IN, 0, 1, b, 8);
+	advance(&e->clk, 30 * MS);
+}
+
+static void hid_run(void *env, struct log *log)
+{
+	struct hid_env *e = env;
+	uint8_t b[USB_MAX_PACKET];
+	int n;
+
+	for (unsigned i = 0; i < 5; i++) {
+		n = hid_pkt(e, USB_PID_IN, 0, i & 1, b, 8);
+		put(log, (uint64_t)(int64_t)n);
+		for (int k = 0; k < n; k++)
+			put(log, b[k]);
+	}
+	put(log, (uint64_t)(int64_t)hid_pkt(e, USB_PID_OUT, 0, 1, b, 0));
+	for (unsigned i = 0; i < 40; i++) {
+		if (i == 12) {
+			usb_tablet_event(&e->h, 799, 599, 800, 600, 7, 1);
+			usb_kbd_key(&e->h, 0x04, true);
+		}
+		n = hid_pkt(e, USB_PID_IN, 1, 0, b, 8);
+		put(log, (uint64_t)(int64_t)n);
+		for (int k = 0; k < n; k++)
+			put(log, b[k]);
+		advance(&e->clk, 10 * MS);
+	}
+	hid_setup(e, 0xa1, 0x01, 0x0100, 8);
+	n = hid_pkt(e, USB_PID_IN, 0, 1, b, 8);
+	for (int k = 0; k < n; k++)
+		put(log, b[k]);
+	put(log, e->h.usb.addr);
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -1077,6 +1339,12 @@ static const struct dev_case cases[] = {
 	     acpi_prep, acpi_run, "rst_cnt", 0x0b,
 	     offsetof(struct acpi_env, sci), offsetof(struct acpi_env, off),
 	     offsetof(struct acpi_env, reset)),
+	CASE("piix3-usb-uhci", uhci_state, struct uhci_env, u, uhci_env_init, uhci_env_fini,
+	     uhci_prep, uhci_run, "frnum", 0x800, offsetof(struct uhci_env, irq)),
+	CASE("usb-tablet", usb_tablet_state, struct hid_env, h, tablet_env_init, NULL, hid_prep,
+	     hid_run, "q_len", USB_HID_QUEUE + 1),
+	CASE("usb-kbd", usb_kbd_state, struct hid_env, h, kbd_env_init, NULL, hid_prep, hid_run,
+	     "usb.addr", 128),
 };
 
 /* ---- the harness ---- */

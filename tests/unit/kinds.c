@@ -9,6 +9,8 @@
 #include "dev/kind.h"
 #include "dm/board.h"
 #include "dm/hw/fdc.h"
+#include "dm/hw/uhci.h"
+#include "dm/hw/usb_hid.h"
 #include "tests/tap.h"
 
 #define MAX 64
@@ -156,6 +158,32 @@ static void test_board_peers(struct tap *t)
 		tap_ok(t, board_add_prop(&b, "isa-fdc", "fdc2", "drive1", "fd:9", err,
 					 sizeof(err)) < 0 && strstr(err, "drive1"),
 		       "drive1=fd:9 refused: %s", err);
+		dm_board_destroy(&b);
+	}
+
+	/* USB devices attach to the board's UHCI listed before them. */
+	{
+		char err[256] = "";
+		struct uhci *u;
+		memset(&claims, 0, sizeof(claims));
+		dm_board_init(&b, &host_ops, &claims, &clock, &dma);
+		tap_ok(t, board_add_prop(&b, "usb-kbd", "kbd0", NULL, NULL, err, sizeof(err)) < 0 &&
+			       strstr(err, "piix3-usb-uhci"),
+		       "usb-kbd without a controller before it: refused (%s)", err);
+		dm_board_destroy(&b);
+		memset(&claims, 0, sizeof(claims));
+		dm_board_init(&b, &host_ops, &claims, &clock, &dma);
+		tap_ok(t, board_add(&b, "piix3-usb-uhci", "usb") == 0 &&
+			       board_add_prop(&b, "usb-tablet", "tab", "port", "2", err,
+					      sizeof(err)) == 0 &&
+			       board_add(&b, "usb-kbd", "kbd") == 0,
+		       "a board of piix3-usb-uhci, usb-tablet port=2, usb-kbd");
+		u = claimed_by(&claims, "usb");
+		tap_ok(t, u && u->dev[0] && u->dev[1] &&
+			       ((struct usb_hid *)u->dev[1])->kind == USB_HID_TABLET &&
+			       ((struct usb_hid *)u->dev[0])->kind == USB_HID_KBD,
+		       "the tablet on port 2, the keyboard on the first free one");
+		tap_ok(t, board_add(&b, "usb-kbd", "kbd2") < 0, "a third: no port left");
 		dm_board_destroy(&b);
 	}
 }
