@@ -368,7 +368,9 @@ static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm
 static int dm_wire(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	const unsigned n_board = ARRAY_SIZE(dm_board_devices);
+	/* -usb adds the PIIX3's UHCI, as on QEMU's pc, before the -devices
+	 * that plug into it. */
+	const unsigned n_board = ARRAY_SIZE(dm_board_devices) + (cfg->usb ? 1 : 0);
 	struct dm_device_spec *all, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
 				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
@@ -433,10 +435,12 @@ static int dm_wire(struct vm *vm)
 		const struct dev_kind *k;
 
 		if (i < n_board) {
-			k = dev_kind_find(dm_board_devices[i]);
+			const char *name = i < ARRAY_SIZE(dm_board_devices) ? dm_board_devices[i]
+									 : "piix3-usb-uhci";
+			k = dev_kind_find(name);
 			if (!k) {
 				snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-					 "no device kind %s in this build", dm_board_devices[i]);
+					 "no device kind %s in this build", name);
 				r = -ENOENT;
 				break;
 			}

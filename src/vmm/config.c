@@ -201,6 +201,21 @@ static const char *chardev_resolve(const struct vm_config *c, const char *val)
 
 /* -device NAME[,id=ID][,PROP=VALUE...] | help | NAME,help: kept until
  * every -chardev is known (device_parse). */
+/* -usbdevice tablet|keyboard: QEMU's older spelling of -usb with
+ * -device usb-tablet or usb-kbd. */
+static int opt_usbdevice(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	const char *kind = !strcmp(arg, "tablet") ? "usb-tablet" : !strcmp(arg, "keyboard") ? "usb-kbd" : NULL;
+	if (!kind)
+		return err_say(err, n, -EINVAL, "-usbdevice %s: v2e has tablet and keyboard", arg);
+	if (c->n_device_arg == CONFIG_MAX_DEVICES)
+		return err_say(err, n, -EINVAL, "-usbdevice %s: at most %d devices", arg,
+			       CONFIG_MAX_DEVICES);
+	c->usb = true;
+	c->device_arg[c->n_device_arg++] = kind;
+	return 0;
+}
+
 static int opt_device(struct vm_config *c, const char *arg, char *err, size_t n)
 {
 	if (c->n_device_arg == CONFIG_MAX_DEVICES)
@@ -666,6 +681,8 @@ static const struct option_row options[] = {
 	{"name", ARG, NULL, STR(name)},
 	{"pidfile", ARG, NULL, STR(pidfile)},
 	{"nodefaults", NO_ARG, NULL, 0},
+	{"usb", NO_ARG, NULL, 0},
+	{"usbdevice", ARG, opt_usbdevice, 0},
 	{"daemonize", NO_ARG, NULL, 0},
 	{"rtc", ARG, opt_rtc, 0},
 	{"nographic", NO_ARG, NULL, 0},
@@ -681,9 +698,9 @@ static const struct option_row options[] = {
 static const char *const not_yet[] = {
 	"vnc", "qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"vga", "usb", "global", "object",
+	"vga", "global", "object",
 	"nic", "k", "sd",
-	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs", "usbdevice",
+	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs",
 	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
 	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
 	"option-rom", "fw_cfg", "smbios", "acpitable", "uuid", "incoming",
@@ -755,6 +772,8 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			c->daemonize = true;
 		} else if (!strcmp(name, "nodefaults")) {
 			c->nodefaults = true;
+		} else if (!strcmp(name, "usb")) {
+			c->usb = true;
 		} else if (!strcmp(name, "nographic")) {
 			c->nographic = true;
 		} else if (!strcmp(name, "no-reboot")) {
@@ -791,8 +810,24 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 		return err_say(err, errlen, -EINVAL, "-%s needs -kernel", c->initrd ? "initrd" : "append");
 	{
 		int r = drive_finish(&c->drives, c->nodefaults, err, errlen);
+		bool uhci = c->usb;
 		if (r < 0)
 			return r;
+		/* A USB device plugs into a controller given before it (-usb
+		 * puts one on the board, ahead of every -device). */
+		for (unsigned i = 0; i < c->n_dev; i++) {
+			const char *kn = c->dev[i].props.kind->name;
+			if (!strcmp(kn, "piix3-usb-uhci")) {
+				if (c->usb)
+					return err_say(err, errlen, -EINVAL, "-device piix3-usb-uhci "
+						       "with -usb: the PC has one UHCI (give one or "
+						       "the other)");
+				uhci = true;
+			} else if (!strncmp(kn, "usb-", 4) && !uhci) {
+				return err_say(err, errlen, -EINVAL, "-device %s needs a USB "
+					       "controller before it: add -usb", kn);
+			}
+		}
 	}
 	/* No display exists yet: without any display or serial choice,
 	 * behave as -nographic (main says so) rather than print nothing. */

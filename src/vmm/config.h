@@ -102,6 +102,7 @@ struct vm_config {
 	const char *name;        /* -name: the guest's name (the process title) */
 	const char *pidfile;     /* -pidfile: v2e's PID written there */
 	bool nodefaults;         /* -nodefaults: no COM1 unless -serial asks */
+	bool usb;                /* -usb: the PIIX3's UHCI (00:01.2) on the board */
 	bool implied_nographic;  /* no display option: -nographic assumed */
 	bool daemonize;          /* -daemonize: detach once the VM is set up */
 	/* -rtc base=: where the RTC starts (RTC_BASE_DATE: rtc_date, seconds

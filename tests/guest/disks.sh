@@ -65,9 +65,11 @@ check 'cmp -s "$out/pci" "$out/pci.want"' \
 	"Linux sees QEMU's i440FX, PIIX3 ISA and IDE and PIIX4 PM ($(tr '\n' '|' <"$out/pci"))"
 
 # 2. The CDs: ISOLINUX (El Torito, no emulation) and GRUB's rescue image.
-run iso -cdrom "$I/cd-isolinux.iso" -boot d
+run iso -cdrom "$I/cd-isolinux.iso" -boot d -usb -device usb-tablet -device usb-kbd
 check '[ "$(rc iso)" = 0 ] && has iso "ISOLINUX 6" && has iso "^v2e-test: end"' \
-	"-cdrom -boot d: ISOLINUX boots the guest ($(rc iso): $(last iso))"
+	"-cdrom -boot d: ISOLINUX boots the guest, SeaBIOS past a USB tablet and keyboard ($(rc iso): $(last iso))"
+check 'has iso "^v2e-test: pci: 0000:00:01.2 0x8086:0x7020 0x0c0300"' \
+	"-usb: Linux finds the PIIX3's UHCI at 00:01.2"
 run grub -cdrom "$I/cd-grub.iso" -boot order=dc
 check '[ "$(rc grub)" = 0 ] && has grub "GNU GRUB" && has grub "^v2e-test: end"' \
 	"-cdrom: GRUB's rescue CD boots the guest ($(rc grub): $(last grub))"

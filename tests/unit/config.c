@@ -234,6 +234,18 @@ int main(void)
 			       parse(&c, err, "-hda a -hdb b -hdc c -hdd d -drive file=e") < 0 &&
 			       strstr(err, "taken"),
 		       "bad drives refused by name: %s", err);
+		tap_ok(&t, parse(&c, err, "-usb -device usb-tablet -device usb-kbd,port=2 -display none") == 0 &&
+			       c.usb && find_dev(&c, "usb-tablet") && find_dev(&c, "usb-kbd") &&
+			       parse(&c, err, "-usbdevice tablet -display none") == 0 && c.usb &&
+			       find_dev(&c, "usb-tablet") &&
+			       parse(&c, err, "-device piix3-usb-uhci -device usb-kbd -display none") == 0 &&
+			       !c.usb,
+		       "-usb, -usbdevice tablet, or the controller as a -device, before USB devices");
+		tap_ok(&t, parse(&c, err, "-device usb-tablet -display none") < 0 && strstr(err, "-usb") &&
+			       parse(&c, err, "-usb -device piix3-usb-uhci") < 0 &&
+			       parse(&c, err, "-usbdevice mouse") < 0 && strstr(err, "mouse"),
+		       "a USB device without a controller, two controllers, an unknown "
+		       "-usbdevice: refused (%s)", err);
 		tap_ok(&t, parse(&c, err, "-fda f.img -drive if=floppy,index=1 -display none") == 0 &&
 			       (dr = drive_at(&c.drives, DRIVE_IF_FLOPPY, 0)) && !strcmp(dr->id, "fda") &&
 			       (dr = drive_at(&c.drives, DRIVE_IF_FLOPPY, 1)) && !dr->file[0],
