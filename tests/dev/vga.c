@@ -10,8 +10,8 @@
  * windows, the real VGA BIOS's header read through the ROM BAR), and
  * pictures compared with reference images this file works out from first
  * principles: a text screen in a synthetic font loaded into plane 2 (the
- * ninth-dot rule, attributes, blink, cursor), mode 12h, mode 13h, mode
- * X, a split screen, VBE 32 and 16 bpp with a virtual width and offsets.
+ * ninth-dot rule, attributes, blink, cursor), mode 12h, CGA modes 4 and
+ * 6, mode 13h, mode X, a split screen, VBE 32 and 16 bpp with a virtual width and offsets.
  * Then the changed-lines report, and a seeded random writer with renders
  * in between under the sanitizers. */
 #include <errno.h>
@@ -919,6 +919,80 @@ static void test_12h(struct tap *t)
 	rig_free(r);
 }
 
+/* CGA modes 4 and 6: 200 lines, even ones at B8000h, odd ones 2000h
+ * further, scan-doubled to 400; mode 4's pixels are two bits, four to a
+ * byte, through palette registers 0-3. */
+static uint8_t pix_cga(unsigned x, unsigned y, unsigned bits)
+{
+	return (uint8_t)((x / 5 + y / 3 + (x ^ y)) & ((1u << bits) - 1));
+}
+
+static void test_cga(struct tap *t)
+{
+	struct rig *r = rig_new(false, NULL);
+	struct regs m;
+	struct vga_mode vm;
+	uint32_t *ref = malloc(640 * 400 * 4);
+	static const uint8_t cga_pal[4] = {0x00, 0x13, 0x15, 0x17};
+
+	memset(&m, 0, sizeof(m));
+	m.misc = 0x63;
+	memcpy(m.seq, (uint8_t[]){0x03, 0x09, 0x03, 0x00, 0x02}, 5); /* half clock, odd/even */
+	m.crtc[0x01] = 39;
+	m.crtc[0x07] = 0x12;
+	m.crtc[0x09] = 0xc1; /* double scan, two scan lines a row */
+	m.crtc[0x12] = 0x8f;
+	m.crtc[0x13] = 20;
+	m.crtc[0x17] = 0xa2; /* word mode, row scan bit 0 as address bit 13 */
+	m.crtc[0x18] = 0xff;
+	memcpy(m.gc, (uint8_t[]){0, 0, 0, 0, 0, 0x30, 0x0f, 0x00, 0xff}, 9);
+	memcpy(m.ac, cga_pal, 4);
+	m.ac[0x10] = 0x01;
+	m.ac[0x12] = 0x03;
+	load_regs(r, &m);
+	load_dac(r);
+	for (unsigned y = 0; y < 200; y++)
+		for (unsigned xb = 0; xb < 80; xb++) {
+			uint8_t b = 0;
+			for (unsigned i = 0; i < 4; i++)
+				b |= (uint8_t)(pix_cga(xb * 4 + i, y, 2) << (6 - 2 * i));
+			memb(r, 0xb8000 + (y & 1) * 0x2000 + (y >> 1) * 80 + xb, b);
+		}
+	for (unsigned y = 0; y < 400; y++)
+		for (unsigned x = 0; x < 640; x++)
+			ref[y * 640 + x] = dac_xrgb(cga_pal[pix_cga(x / 2, y / 2, 2)]);
+	render(r, 0, &vm);
+	tap_ok(t, vm.kind == VGA_MODE_CGA4 && vm.width == 640 && vm.height == 400 &&
+		       same_picture(ref, 640, 400, "mode 4"),
+	       "CGA mode 4: 320x200 in 4 colours, odd lines 2000h on, doubled to 640x400");
+
+	memcpy(m.seq, (uint8_t[]){0x03, 0x01, 0x01, 0x00, 0x06}, 5); /* plane 0, sequential */
+	m.crtc[0x01] = 79;
+	m.crtc[0x13] = 40;
+	m.crtc[0x17] = 0xc2; /* byte mode */
+	m.gc[5] = 0x00;
+	m.gc[6] = 0x0d;
+	m.ac[1] = 0x3f;
+	m.ac[0x12] = 0x01;
+	load_regs(r, &m);
+	for (unsigned y = 0; y < 200; y++)
+		for (unsigned xb = 0; xb < 80; xb++) {
+			uint8_t b = 0;
+			for (unsigned i = 0; i < 8; i++)
+				b |= (uint8_t)(pix_cga(xb * 8 + i, y, 1) << (7 - i));
+			memb(r, 0xb8000 + (y & 1) * 0x2000 + (y >> 1) * 80 + xb, b);
+		}
+	for (unsigned y = 0; y < 400; y++)
+		for (unsigned x = 0; x < 640; x++)
+			ref[y * 640 + x] = dac_xrgb(pix_cga(x, y / 2, 1) ? 0x3f : 0x00);
+	render(r, 0, &vm);
+	tap_ok(t, vm.kind == VGA_MODE_CGA2 && vm.width == 640 && vm.height == 400 &&
+		       same_picture(ref, 640, 400, "mode 6"),
+	       "CGA mode 6: 640x200 in 2 colours from plane 0, doubled to 640x400");
+	free(ref);
+	rig_free(r);
+}
+
 static uint8_t pix256(unsigned x, unsigned y)
 {
 	return (uint8_t)(x * 3 + y * 7 + (x ^ y));
@@ -1172,6 +1246,7 @@ int main(void)
 	test_dispi(&t);
 	test_text(&t);
 	test_12h(&t);
+	test_cga(&t);
 	test_256(&t, false);
 	test_256(&t, true);
 	test_vbe(&t);
