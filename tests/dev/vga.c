@@ -672,6 +672,7 @@ static void test_dispi(struct tap *t)
 	dispi_wr(r, VBE_DISPI_INDEX_ID, 0x1234);
 	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_ID) == 0xb0c2, "no other");
 	tap_ok(t, inw(r, 0x1ce) == VBE_DISPI_INDEX_ID, "the index reads back");
+	tap_ok(t, inw(r, 0x1d0) == 0xb0c2, "1D0h is a second data port, as Bochs'");
 	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_VIDEO_MEMORY_64K) == 256, "16 MiB in 64 KiB units");
 	dispi_wr(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_GETCAPS);
 	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_XRES) == 2560 &&
@@ -788,6 +789,36 @@ static void test_text(struct tap *t)
 		       "text 80x25, 9x16 cells: glyphs, ninth dots, attributes (cursor %s, "
 		       "blinking characters %s)", cursor_on ? "on" : "off", chars_on ? "on" : "off");
 	}
+	/* Character map select 04h: map A (attribute bit 3 set) is map 1,
+	 * 16 KiB into plane 2, holding the font inverted; map B stays 0. */
+	seq(r, 2, 0x04);
+	seq(r, 4, 0x06);
+	gcw(r, 4, 2);
+	gcw(r, 5, 0x00);
+	gcw(r, 6, 0x04);
+	for (unsigned c = 0; c < 256; c++)
+		for (unsigned l = 0; l < 16; l++)
+			memb(r, 0xa0000 + 0x4000 + c * 32 + l, (uint8_t)~glyph(c, l));
+	seq(r, 2, 0x03);
+	seq(r, 4, 0x02);
+	gcw(r, 4, 0);
+	gcw(r, 5, 0x10);
+	gcw(r, 6, 0x0e);
+	seq(r, 3, 0x04);
+	render(r, VGA_BLINK_CHARS_ON, &vm);
+	ok = true;
+	for (unsigned y = 16; ok && y < 32; y++)
+		for (unsigned x = 0; ok && x < 720; x++) {
+			unsigned i = 80 + x / 9, dot = x % 9, line = y % 16;
+			unsigned g = at[i] & 8 ? (uint8_t)~glyph(ch[i], line) : glyph(ch[i], line);
+			bool on = dot < 8 ? g >> (7 - dot) & 1
+					  : ch[i] >= 0xc0 && ch[i] <= 0xdf && (g & 1);
+			ok = surface_buf[y * SURF_W + x] ==
+			     dac_xrgb(ega_palette[on ? at[i] & 15 : at[i] >> 4 & 7]);
+		}
+	tap_ok(t, ok, "character map select: attribute bit 3 picks map A at 16 KiB");
+	seq(r, 3, 0x00);
+
 	/* 8-dot cells: no ninth column. */
 	seq(r, 1, 0x01);
 	render(r, VGA_BLINK_CHARS_ON, &vm);
@@ -899,6 +930,18 @@ static void test_12h(struct tap *t)
 	crtc(r, 0x18, 0xff);
 	crtc(r, 0x07, 0x12);
 	crtc(r, 0x09, 0x40);
+
+	/* Pixel panning: three pixels to the left, below the line compare
+	 * too unless the attribute mode says otherwise. */
+	acw(r, 0x13, 3);
+	for (unsigned y = 0; y < 480; y++)
+		for (unsigned x = 0; x < 640; x++)
+			ref[y * 640 + x] = dac_xrgb(x + 3 < 640 ? pix[y * 640 + x + 3]
+						    : pix[(y + 1) * 640 % (480 * 640) + x + 3 - 640]);
+	render(r, 0, &vm);
+	tap_ok(t, same_picture(ref, 640, 479, "panning"),
+	       "pixel panning 3: the picture moves three pixels left");
+	acw(r, 0x13, 0);
 
 	/* Palette registers and the colour plane enable. */
 	acw(r, 0x12, 0x01);

@@ -504,9 +504,13 @@ static void vbe_write(struct vga *v, unsigned idx, uint16_t val)
 	}
 }
 
+/* 1CEh the index, 1CFh the data, 1D0h the data again (Bochs' second
+ * data port); 1D1h is claimed only so that a word at 1D0h stays whole. */
 static uint64_t dispi_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct vga *v = opaque;
+	if (off == 3)
+		return 0xffff;
 	return off == 0 ? v->s.vbe_index : vbe_read(v, v->s.vbe_index);
 }
 
@@ -515,7 +519,7 @@ static void dispi_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	struct vga *v = opaque;
 	if (off == 0)
 		v->s.vbe_index = (uint16_t)val;
-	else
+	else if (off != 3)
 		vbe_write(v, v->s.vbe_index, (uint16_t)val);
 }
 
