@@ -67,7 +67,7 @@ static uint8_t ac_to_dac(const struct vga_state *s, unsigned v)
 	return (uint8_t)(p & s->pel_mask);
 }
 
-static void linear_geom(const struct vga_state *s, size_t vram_size, struct geom *g)
+static void linear_geom(const struct vga_state *s, struct geom *g)
 {
 	const uint16_t *r = s->vbe;
 	uint32_t bytes, virt;
@@ -88,7 +88,6 @@ static void linear_geom(const struct vga_state *s, size_t vram_size, struct geom
 	g->m.pitch = virt * bytes;
 	g->m.start = (uint64_t)r[VBE_DISPI_INDEX_Y_OFFSET] * g->m.pitch +
 		     (uint64_t)r[VBE_DISPI_INDEX_X_OFFSET] * bytes;
-	(void)vram_size;
 }
 
 static void legacy_geom(const struct vga_state *s, struct geom *g)
@@ -145,11 +144,11 @@ static void legacy_geom(const struct vga_state *s, struct geom *g)
 	}
 }
 
-static void geom_compute(const struct vga_state *s, size_t vram_size, struct geom *g)
+static void geom_compute(const struct vga_state *s, struct geom *g)
 {
 	memset(g, 0, sizeof(*g));
 	if (s->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED) {
-		linear_geom(s, vram_size, g);
+		linear_geom(s, g);
 		return;
 	}
 	legacy_geom(s, g);
@@ -158,10 +157,10 @@ static void geom_compute(const struct vga_state *s, size_t vram_size, struct geo
 		g->m.kind = VGA_MODE_BLANK;
 }
 
-void vga_render_mode(const struct vga_state *s, size_t vram_size, struct vga_mode *m)
+void vga_render_mode(const struct vga_state *s, struct vga_mode *m)
 {
 	struct geom g;
-	geom_compute(s, vram_size, &g);
+	geom_compute(s, &g);
 	*m = g.m;
 }
 
@@ -387,7 +386,7 @@ void vga_render(const struct vga_state *s, const uint8_t *vram, size_t vram_size
 	uint32_t dac[VGA_DAC_COLORS];
 	uint32_t w, h;
 
-	geom_compute(s, vram_size, &g);
+	geom_compute(s, &g);
 	if (m)
 		*m = g.m;
 	if (!out || !out->pixels)
@@ -443,7 +442,7 @@ unsigned vga_render_changed(const struct vga_state *s, size_t vram_size,
 	bool all = false;
 	unsigned marked = 0;
 
-	geom_compute(s, vram_size, &g);
+	geom_compute(s, &g);
 	memset(lines, 0, (VGA_RENDER_MAX_HEIGHT + 63) / 64 * 8);
 	if (g.m.kind == VGA_MODE_BLANK)
 		return 0;
@@ -480,7 +479,7 @@ const uint8_t *vga_render_direct(const struct vga_state *s, const uint8_t *vram,
 	struct geom g;
 	uint64_t off, len;
 
-	geom_compute(s, vram_size, &g);
+	geom_compute(s, &g);
 	if (m)
 		*m = g.m;
 	if (g.m.kind < VGA_MODE_LINEAR15 ||

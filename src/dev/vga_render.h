@@ -60,9 +60,8 @@ struct vga_surface {
 #define VGA_BLINK_CURSOR_ON 0x1
 #define VGA_BLINK_CHARS_ON 0x2
 
-/* The mode the registers describe. vram_size is what the caller mapped
- * (the renderer trusts no field of s for it). */
-void vga_render_mode(const struct vga_state *s, size_t vram_size, struct vga_mode *m);
+/* The mode the registers describe (whatever VRAM holds). */
+void vga_render_mode(const struct vga_state *s, struct vga_mode *m);
 
 /* Draws the picture into out, clipped to its size (lines and columns
  * beyond the surface are left alone; lines of the picture whose VRAM is

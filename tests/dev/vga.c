@@ -694,7 +694,7 @@ static void test_dispi(struct tap *t)
 	       "virtual 1024x4096 (16 MiB / 4 KiB lines)");
 	dispi_wr(r, VBE_DISPI_INDEX_XRES, 640);
 	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_XRES) == 1024, "xres fixed while enabled");
-	vga_render_mode(&r->v.s, r->v.vram_size, &m);
+	vga_render_mode(&r->v.s, &m);
 	tap_ok(t, m.kind == VGA_MODE_LINEAR32 && m.width == 1024 && m.height == 768 &&
 		   m.pitch == 4096, "the renderer sees 1024x768x32, pitch 4096");
 	dispi_wr(r, VBE_DISPI_INDEX_BANK, 3);
@@ -711,7 +711,7 @@ static void test_dispi(struct tap *t)
 	       "a virtual width whose 768 lines overflow VRAM refused");
 	dispi_wr(r, VBE_DISPI_INDEX_Y_OFFSET, 100);
 	dispi_wr(r, VBE_DISPI_INDEX_X_OFFSET, 16);
-	vga_render_mode(&r->v.s, r->v.vram_size, &m);
+	vga_render_mode(&r->v.s, &m);
 	tap_ok(t, m.start == 100 * 8192 + 16 * 4, "offsets move the start (%llu)",
 	       (unsigned long long)m.start);
 	dispi_wr(r, VBE_DISPI_INDEX_Y_OFFSET, 2048);
