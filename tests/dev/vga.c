@@ -686,6 +686,9 @@ static void test_dispi(struct tap *t)
 	dispi_wr(r, VBE_DISPI_INDEX_BPP, 32);
 	dispi_wr(r, VBE_DISPI_INDEX_XRES, 5000);
 	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_XRES) == 1024, "an xres past the maximum refused");
+	dispi_wr(r, VBE_DISPI_INDEX_XRES, 1366);
+	tap_ok(t, dispi_rd(r, VBE_DISPI_INDEX_XRES) == 1366, "1366: not a multiple of 8, taken");
+	dispi_wr(r, VBE_DISPI_INDEX_XRES, 1024);
 	memset(r->v.vram, 0xab, 4096);
 	dispi_wr(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
 	tap_ok(t, r->v.vram[0] == 0 && r->v.vram[4095] == 0, "enable clears VRAM");
@@ -720,6 +723,14 @@ static void test_dispi(struct tap *t)
 	dispi_wr(r, VBE_DISPI_INDEX_ENABLE, 0);
 	dispi_wr(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_NOCLEARMEM);
 	tap_ok(t, r->v.vram[5] == 9, "NOCLEARMEM keeps VRAM");
+	rig_free(r);
+
+	r = rig_new(false, NULL);
+	dispi_wr(r, VBE_DISPI_INDEX_XRES, 640);
+	dispi_wr(r, VBE_DISPI_INDEX_YRES, 480);
+	dispi_wr(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED);
+	tap_ok(t, (dispi_rd(r, VBE_DISPI_INDEX_ENABLE) & VBE_DISPI_ENABLED) &&
+		       dispi_rd(r, VBE_DISPI_INDEX_BPP) == 8, "bpp never written: enabled at 8");
 	rig_free(r);
 }
 

@@ -435,6 +435,8 @@ static void vbe_enable(struct vga *v, uint16_t val)
 			VBE_DISPI_LFB_ENABLED | VBE_DISPI_NOCLEARMEM;
 
 	if ((val & VBE_DISPI_ENABLED) && !vbe_on(v)) {
+		if (!r[VBE_DISPI_INDEX_BPP])
+			r[VBE_DISPI_INDEX_BPP] = 8; /* never written: the default */
 		if (!r[VBE_DISPI_INDEX_XRES] || !r[VBE_DISPI_INDEX_YRES] ||
 		    !vbe_set_virt(v, r[VBE_DISPI_INDEX_XRES]))
 			return; /* no mode to show: stays off */
@@ -466,10 +468,12 @@ static void vbe_write(struct vga *v, unsigned idx, uint16_t val)
 	case VBE_DISPI_INDEX_XRES:
 	case VBE_DISPI_INDEX_YRES:
 	case VBE_DISPI_INDEX_BPP:
-		/* The mode changes only while the extension is off. */
+		/* The mode changes only while the extension is off. Any
+		 * width goes, as QEMU's (Bochs wants multiples of 8): Linux
+		 * sets 1366x768. */
 		if (vbe_on(v))
 			break;
-		if (idx == VBE_DISPI_INDEX_XRES && val <= VBE_DISPI_MAX_XRES && !(val & 7))
+		if (idx == VBE_DISPI_INDEX_XRES && val <= VBE_DISPI_MAX_XRES)
 			r[idx] = val;
 		else if (idx == VBE_DISPI_INDEX_YRES && val <= VBE_DISPI_MAX_YRES)
 			r[idx] = val;
