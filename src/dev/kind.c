@@ -185,6 +185,7 @@ int dev_props_check(const struct dev_props *p, char *err, size_t n)
 }
 
 static const char *const category_name[] = {
+	[DEV_CAT_DISPLAY] = "Display devices",
 	[DEV_CAT_INPUT] = "Input devices",
 	[DEV_CAT_MISC] = "Misc devices",
 	[DEV_CAT_PLATFORM] = "Platform devices",

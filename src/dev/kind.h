@@ -40,7 +40,8 @@ enum dev_where {
 
 /* How `-device help` groups the kinds. */
 enum dev_category {
-	DEV_CAT_INPUT = 1,
+	DEV_CAT_DISPLAY = 1,
+	DEV_CAT_INPUT,
 	DEV_CAT_MISC,
 	DEV_CAT_PLATFORM,
 	DEV_CAT_STORAGE,

@@ -36,7 +36,7 @@ void pci_fn_init(struct pci_fn *f, const struct pci_id *id, pci_bar_fn *changed,
 	f->w1c[PCI_STATUS + 1] = 0xf9;
 	pci_fn_writable(f, PCI_CACHE_LINE_SIZE, 2, 0xffff);
 	pci_fn_writable(f, PCI_INTERRUPT_LINE, 1, 0xff);
-	for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+	for (unsigned i = 0; i <= PCI_BAR_ROM; i++)
 		f->bar[i].decoded = PCI_BAR_NONE;
 	f->bar_changed = changed;
 	f->opaque = opaque;
@@ -59,6 +59,18 @@ int pci_fn_bar(struct pci_fn *f, unsigned n, enum pci_bar_type type, uint32_t si
 	return 0;
 }
 
+int pci_fn_rom(struct pci_fn *f, uint32_t size)
+{
+	if (size < 2048 || (size & (size - 1)))
+		return -EINVAL;
+	f->bar[PCI_BAR_ROM] = (struct pci_bar){PCI_BAR_TYPE_ROM, size, PCI_BAR_NONE};
+	put16(f, PCI_ROM_ADDRESS, 0);
+	put16(f, PCI_ROM_ADDRESS + 2, 0);
+	/* Bits 10-1 are reserved and read 0 whatever the size. */
+	pci_fn_writable(f, PCI_ROM_ADDRESS, 4, (~(size - 1) & ~0x7ffu) | PCI_ROM_ENABLE);
+	return 0;
+}
+
 /* Where BAR n decodes, by the command register and its value. */
 static uint64_t bar_decode(const struct pci_fn *f, unsigned n)
 {
@@ -72,8 +84,11 @@ static uint64_t bar_decode(const struct pci_fn *f, unsigned n)
 			return PCI_BAR_NONE;
 		return addr;
 	}
-	if (b->type == PCI_BAR_TYPE_MEM32) {
-		addr = pci_cfg32(f, PCI_BAR0 + 4 * n) & ~15u;
+	if (b->type == PCI_BAR_TYPE_MEM32 || b->type == PCI_BAR_TYPE_ROM) {
+		uint32_t reg = pci_cfg32(f, n == PCI_BAR_ROM ? PCI_ROM_ADDRESS : PCI_BAR0 + 4 * n);
+		if (n == PCI_BAR_ROM && !(reg & PCI_ROM_ENABLE))
+			return PCI_BAR_NONE;
+		addr = reg & (n == PCI_BAR_ROM ? ~0x7ffu : ~15u);
 		/* The last page below 4 GiB is where a BAR sized with
 		 * all-ones points: QEMU maps nothing there either. */
 		if (!(cmd & PCI_COMMAND_MEMORY) || !addr || addr + b->size >= 1ull << 32)
@@ -85,7 +100,7 @@ static uint64_t bar_decode(const struct pci_fn *f, unsigned n)
 
 void pci_fn_update_bars(struct pci_fn *f)
 {
-	for (unsigned n = 0; n < PCI_BAR_COUNT; n++) {
+	for (unsigned n = 0; n <= PCI_BAR_ROM; n++) {
 		uint64_t old = f->bar[n].decoded, now = bar_decode(f, n);
 		if (old == now)
 			continue;

@@ -43,11 +43,14 @@
 #define PCI_BAR0 0x10
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID 0x2e
+#define PCI_ROM_ADDRESS 0x30    /* expansion ROM base address (spec 6.2.5.2) */
+#define PCI_ROM_ENABLE 0x1      /* its address decode enable */
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN 0x3d
 
 #define PCI_BAR_IO 0x1          /* bit 0 of an I/O BAR */
 #define PCI_BAR_COUNT 6
+#define PCI_BAR_ROM PCI_BAR_COUNT /* the expansion ROM, as the callback names it */
 #define PCI_BAR_NONE UINT64_MAX /* a BAR that decodes nothing */
 
 #define PCI_SLOTS 32
@@ -55,7 +58,7 @@
 #define PCI_DEVFN(slot, fn) ((unsigned)(slot) << 3 | (unsigned)(fn))
 #define PCI_CFG_SIZE 256
 
-enum pci_bar_type { PCI_BAR_UNUSED = 0, PCI_BAR_TYPE_IO, PCI_BAR_TYPE_MEM32 };
+enum pci_bar_type { PCI_BAR_UNUSED = 0, PCI_BAR_TYPE_IO, PCI_BAR_TYPE_MEM32, PCI_BAR_TYPE_ROM };
 
 struct pci_id {
 	uint16_t vendor, device;
@@ -80,7 +83,7 @@ struct pci_fn {
 		uint8_t type;         /* enum pci_bar_type */
 		uint32_t size;
 		uint64_t decoded;     /* where it decodes now, or PCI_BAR_NONE */
-	} bar[PCI_BAR_COUNT];
+	} bar[PCI_BAR_COUNT + 1];    /* and the expansion ROM (PCI_BAR_ROM) */
 	pci_bar_fn *bar_changed;      /* optional */
 	void *opaque;
 };
@@ -95,6 +98,11 @@ void pci_fn_init(struct pci_fn *f, const struct pci_id *id, pci_bar_fn *changed,
  * 16). 0, or -EINVAL. */
 int pci_fn_bar(struct pci_fn *f, unsigned n, enum pci_bar_type type,
 	       uint32_t size) must_check;
+/* An expansion ROM of `size` bytes (a power of two, at least 2 KiB): its
+ * base address register at 0x30 sizes like a memory BAR, and the ROM
+ * decodes (callback bar PCI_BAR_ROM) while its enable bit and the
+ * command register's memory space are both on. 0, or -EINVAL. */
+int pci_fn_rom(struct pci_fn *f, uint32_t size) must_check;
 /* Lets the guest write `mask` bits of the `len` bytes from `reg`
  * (device-specific registers). */
 void pci_fn_writable(struct pci_fn *f, unsigned reg, unsigned len, uint32_t mask);

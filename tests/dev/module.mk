@@ -9,3 +9,9 @@ $(B)/tests/dev-%.t: $(B)/tests/dev/%.o $(DEV_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEV_LIBS) -lm
+
+# The VGA BIOS runs on the emulator: this test links it too.
+$(B)/tests/dev-vga_bios.t: $(B)/tests/dev/vga_bios.o $(DEV_LIBS) $(B)/libcpu.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEV_LIBS) $(LINK_CPU) -lm

@@ -1,7 +1,8 @@
 /* PCI functions (dev/pci.h): write masks, write-1-to-clear status bits,
  * BAR sizing with all-ones, decode following the command register, the
- * BAR callback, config accesses of every size at every offset, bus 0's
- * empty slots. */
+ * BAR callback, the expansion ROM BAR (sizing, its enable bit beside the
+ * command register), config accesses of every size at every offset, bus
+ * 0's empty slots. */
 #include <errno.h>
 #include <string.h>
 
@@ -114,6 +115,33 @@ int main(void)
 	       "reset: command, BARs and line clear, ids stay");
 	tap_ok(&t, f.bar[0].decoded == PCI_BAR_NONE && f.bar[1].decoded == PCI_BAR_NONE,
 	       "reset: nothing decodes");
+
+	/* The expansion ROM: sized like a memory BAR, decoding only with
+	 * its own enable bit and memory space both on. */
+	s.calls = 0;
+	tap_ok(&t, pci_fn_rom(&f, 1024) == -EINVAL && pci_fn_rom(&f, 3 << 12) == -EINVAL,
+	       "ROM BAR: under 2 KiB or not a power of two refused");
+	tap_ok(&t, pci_fn_rom(&f, 64 << 10) == 0 && pci_fn_read(&f, PCI_ROM_ADDRESS, 4) == 0,
+	       "ROM BAR of 64 KiB reads 0 at power-on");
+	pci_fn_write(&f, PCI_ROM_ADDRESS, 4, 0xffffffff);
+	tap_ok(&t, pci_fn_read(&f, PCI_ROM_ADDRESS, 4) == 0xffff0001,
+	       "ROM BAR sized with all-ones: 64 KiB, the enable bit, reserved bits 0");
+	tap_ok(&t, s.calls == 0, "nothing decodes with memory space off");
+	pci_fn_write(&f, PCI_ROM_ADDRESS, 4, 0xfeb40000);
+	pci_fn_write(&f, 4, 2, PCI_COMMAND_MEMORY);
+	tap_ok(&t, s.calls == 0 && f.bar[PCI_BAR_ROM].decoded == PCI_BAR_NONE,
+	       "memory space on, the ROM's enable bit off: no decode");
+	pci_fn_write(&f, PCI_ROM_ADDRESS, 1, PCI_ROM_ENABLE);
+	tap_ok(&t, s.calls == 1 && s.bar == PCI_BAR_ROM && s.now == 0xfeb40000,
+	       "the ROM's enable bit on: it decodes at 0xfeb40000");
+	pci_fn_write(&f, PCI_ROM_ADDRESS, 4, 0xfec12345);
+	tap_ok(&t, s.calls == 2 && s.old == 0xfeb40000 && s.now == 0xfec10000 &&
+		   pci_fn_read(&f, PCI_ROM_ADDRESS, 4) == 0xfec10001,
+	       "a write moves it: the bits below its size read 0");
+	pci_fn_write(&f, 4, 2, 0);
+	tap_ok(&t, s.calls == 3 && s.now == PCI_BAR_NONE, "memory space off: the ROM goes");
+	pci_fn_reset(&f);
+	tap_ok(&t, pci_fn_read(&f, PCI_ROM_ADDRESS, 4) == 0, "reset: the ROM BAR clears");
 
 	tap_ok(&t, pci_bus_claim(&bus, PCI_DEVFN(3, 0), PCI_FNS, &fn_ops, &f, "f") == 0,
 	       "slot 3 claimed whole");

@@ -20,6 +20,7 @@
 #include "dm/hw/usb_hid.h"
 #include "dm/hw/uart.h"
 #include "dev/kind.h"
+#include "dm/hw/vga.h"
 #include "lib/vstate.h"
 #include "tests/dev/ide_rig.h"
 #include "tests/dev/fakefront.h"
@@ -1297,6 +1298,112 @@ static void hid_run(void *env, struct log *log)
 	put(log, e->h.usb.addr);
 }
 
+/* ---- VGA ---- */
+
+/* VRAM is the board's, not in the device's state (vga.h): the script
+ * reads back only what it wrote itself, or what the latches hold. */
+struct vga_env {
+	struct vclock clk;
+	struct vga v;
+};
+
+static void vga_env_init(void *env, uint64_t now)
+{
+	struct vga_env *e = env;
+	vclock_init(&e->clk, now);
+	if (vga_init(&e->v, 1u << 20))
+		abort();
+}
+
+static void vga_env_fini(void *env)
+{
+	vga_fini(&((struct vga_env *)env)->v);
+}
+
+static void vga_out(struct vga_env *e, unsigned port, uint8_t v)
+{
+	vga_port_ops.write(&e->v, port - VGA_PORT_BASE, 1, v);
+}
+
+static uint8_t vga_in(struct vga_env *e, unsigned port)
+{
+	return (uint8_t)vga_port_ops.read(&e->v, port - VGA_PORT_BASE, 1);
+}
+
+static void vga_prep(void *env)
+{
+	struct vga_env *e = env;
+	static const uint8_t seq[] = {0x03, 0x01, 0x0f, 0x00, 0x06};
+	vga_out(e, 0x3c2, 0xe3);
+	for (unsigned i = 0; i < 5; i++) {
+		vga_out(e, 0x3c4, (uint8_t)i);
+		vga_out(e, 0x3c5, seq[i]);
+	}
+	for (unsigned i = 0; i < 25; i++) {
+		vga_out(e, 0x3d4, (uint8_t)i);
+		vga_out(e, 0x3d5, (uint8_t)(i * 17 + 3));
+	}
+	vga_out(e, 0x3ce, 5);
+	vga_out(e, 0x3cf, 0x01); /* write mode 1: the latches are written */
+	vga_out(e, 0x3ce, 8);
+	(void)vga_in(e, 0x3da);
+	for (unsigned i = 0; i < 21; i++) {
+		vga_out(e, 0x3c0, (uint8_t)(i | 0x20));
+		vga_out(e, 0x3c0, (uint8_t)(i * 5));
+	}
+	vga_out(e, 0x3c0, 0x31); /* the flip-flop left at data */
+	vga_out(e, 0x3c8, 40);
+	for (unsigned i = 0; i < 8; i++)
+		vga_out(e, 0x3c9, (uint8_t)(i * 9)); /* two colours and a third begun */
+	vga_out(e, 0x3c7, 41);
+	(void)vga_in(e, 0x3c9);
+	e->v.vram[4 * 0x100 + 0] = 0x12;
+	e->v.vram[4 * 0x100 + 1] = 0x34;
+	e->v.vram[4 * 0x100 + 2] = 0x56;
+	e->v.vram[4 * 0x100 + 3] = 0x78;
+	(void)vga_mem_ops.read(&e->v, 0x100, 1); /* latches 12 34 56 78 */
+	vga_dispi_ops.write(&e->v, 0, 2, VBE_DISPI_INDEX_XRES);
+	vga_dispi_ops.write(&e->v, 1, 2, 800);
+	vga_dispi_ops.write(&e->v, 0, 2, VBE_DISPI_INDEX_BPP);
+	vga_dispi_ops.write(&e->v, 1, 2, 16);
+	vga_cfg_ops.write(&e->v, PCI_BAR0, 4, 0xe0000000);
+	vga_cfg_ops.write(&e->v, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+}
+
+static void vga_run(void *env, struct log *log)
+{
+	struct vga_env *e = env;
+	static const unsigned idx_ports[][2] = {{0x3c4, 0x3c5}, {0x3ce, 0x3cf}, {0x3d4, 0x3d5}};
+	vga_out(e, 0x3c0, 0x0a); /* data, if the flip-flop came back */
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned i = 0; i < 25; i++) {
+			vga_out(e, idx_ports[k][0], (uint8_t)i);
+			put(log, vga_in(e, idx_ports[k][1]));
+		}
+	for (unsigned i = 0; i < 21; i++) {
+		vga_out(e, 0x3c0, (uint8_t)(i | 0x20));
+		put(log, vga_in(e, 0x3c1));
+		vga_out(e, 0x3c0, (uint8_t)i);
+	}
+	for (unsigned i = 0; i < 12; i++)
+		put(log, vga_in(e, 0x3c9));
+	vga_out(e, 0x3c9, 0x3f); /* completes or starts a colour */
+	put(log, vga_in(e, 0x3c8));
+	put(log, vga_in(e, 0x3cc));
+	put(log, vga_in(e, 0x3da));
+	put(log, vga_in(e, 0x3da));
+	/* Write mode 1 stores the latches the saved state held. */
+	vga_mem_ops.write(&e->v, 0x200, 1, 0);
+	for (unsigned p = 0; p < 4; p++)
+		put(log, e->v.vram[4 * 0x200 + p]);
+	for (unsigned i = 0; i <= VBE_DISPI_REGS; i++) {
+		vga_dispi_ops.write(&e->v, 0, 2, i);
+		put(log, vga_dispi_ops.read(&e->v, 1, 2));
+	}
+	for (unsigned reg = 0; reg < 0x40; reg += 4)
+		put(log, vga_cfg_ops.read(&e->v, reg, 4));
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -1335,6 +1442,8 @@ static const struct dev_case cases[] = {
 	     i8237_run, "chip[0].mask", 0x10),
 	CASE("isa-fdc", fdc_state, struct fdc_env, f, fdc_env_init, fdc_env_fini, fdc_prep,
 	     fdc_run, "phase", 4, offsetof(struct fdc_env, irq6)),
+	CASE("VGA", vga_state_desc, struct vga_env, v, vga_env_init, vga_env_fini, vga_prep,
+	     vga_run, "s.dac_sub", 3),
 	CASE("acpi_pm", acpi_pm_state, struct acpi_env, pm, acpi_env_init, NULL,
 	     acpi_prep, acpi_run, "rst_cnt", 0x0b,
 	     offsetof(struct acpi_env, sci), offsetof(struct acpi_env, off),
