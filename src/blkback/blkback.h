@@ -51,6 +51,7 @@ struct bb_req {
 	bool busy;
 	uint8_t sector0[BLKF_SECTOR];
 	struct blk_req part[BLKF_MAX_SEGS + 1];
+	struct iovec iov[BLKF_MAX_SEGS + 1]; /* one vectored part's buffers */
 };
 
 struct bb_front {

@@ -203,6 +203,32 @@ static void submit_parts(struct bb_req *r, enum blk_op op, uint64_t off,
 {
 	bool one_by_one = r->d->direct && !direct_aligned(off, pc, n);
 
+	/* Scattered guest pages of one read or write: one vectored request,
+	 * one system call (a 1 MiB write of 4 KiB pages was 256 pwrites
+	 * queueing on the file), unless O_DIRECT needs them one by one. */
+	if ((op == BLK_OP_READ || op == BLK_OP_WRITE) && n > 1 && !one_by_one &&
+	    n <= BLK_MAX_IOV) {
+		struct blk_req *p = &r->part[0];
+		uint64_t len = 0;
+		for (unsigned i = 0; i < n; i++) {
+			r->iov[i] = (struct iovec){pc[i].p, pc[i].len};
+			len += pc[i].len;
+		}
+		memset(p, 0, sizeof(*p));
+		p->blk = r->d->blk;
+		p->op = op;
+		p->offset = off;
+		p->len = len;
+		p->iov = r->iov;
+		p->iovcnt = (int)n;
+		p->done = part_done;
+		p->opaque = r;
+		r->parts_left = r->n_parts = r->next_part = 1;
+		r->status = 0;
+		blk_aio_submit(r->f->bb->aio, p);
+		return;
+	}
+
 	r->parts_left = n;
 	r->n_parts = n;
 	r->next_part = one_by_one ? 1 : n;

@@ -5,6 +5,7 @@
 #include "block/block.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -46,10 +47,14 @@ static int aio_run(struct blk_req *req)
 	case BLK_OP_READ:
 		if (req->len > BLK_MAX_REQUEST)
 			return -EIO;
+		if (req->iovcnt)
+			return blk_preadv(b, req->offset, req->iov, req->iovcnt, req->len);
 		return blk_pread(b, req->offset, req->buf, req->len);
 	case BLK_OP_WRITE:
 		if (req->len > BLK_MAX_REQUEST)
 			return -EIO;
+		if (req->iovcnt)
+			return blk_pwritev(b, req->offset, req->iov, req->iovcnt, req->len);
 		return blk_pwrite(b, req->offset, req->buf, req->len);
 	case BLK_OP_FLUSH:
 		return blk_flush(b);
@@ -223,15 +228,27 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 	req->next = NULL;
 	req->ret = 0;
 	aio->in_flight++;
-	if (((req->op == BLK_OP_READ && b->ops->read_nowait) ||
-	     (req->op == BLK_OP_WRITE && b->ops->write_nowait &&
-	      !b->no_write_nowait)) &&
+	bool vec = req->iovcnt > 0;
+
+	bool can_read = vec ? b->ops->readv_nowait != NULL : b->ops->read_nowait != NULL;
+	bool can_write = vec ? b->ops->writev_nowait != NULL : b->ops->write_nowait != NULL;
+
+	if (((req->op == BLK_OP_READ && can_read) ||
+	     (req->op == BLK_OP_WRITE && can_write && !b->no_write_nowait)) &&
 	    (req->len <= AIO_INLINE_BUSY_MAX ||
 	     (req->len <= AIO_INLINE_MAX &&
 	      !__atomic_load_n(&aio->busy, __ATOMIC_RELAXED)))) {
 		int wr = req->op == BLK_OP_WRITE;
 		int ret = blk_check_request(b, req->offset, req->len, wr);
-		if (ret == 0 && req->len)
+		if (ret == 0 && vec && (blk_check_iov(req->iov, req->iovcnt, req->len) ||
+					req->len > BLK_MAX_REQUEST))
+			ret = -EAGAIN; /* the worker's checked path says why */
+		if (ret == 0 && req->len && vec)
+			ret = wr ? b->ops->writev_nowait(b, req->offset, req->iov, req->iovcnt,
+							 req->len) :
+				   b->ops->readv_nowait(b, req->offset, req->iov, req->iovcnt,
+							req->len);
+		else if (ret == 0 && req->len)
 			ret = wr ? b->ops->write_nowait(b, req->offset, req->buf,
 							req->len) :
 				   b->ops->read_nowait(b, req->offset, req->buf,

@@ -197,6 +197,54 @@ int blk_pwrite(struct blk *b, uint64_t off, const void *buf, size_t len)
 	return len ? b->ops->write(b, off, buf, len) : 0;
 }
 
+/* The buffers' lengths must add up to len: the caller's promise,
+ * checked, since a wrong one would move bytes past a buffer. */
+int blk_check_iov(const struct iovec *iov, int cnt, size_t len)
+{
+	size_t total = 0;
+	if (cnt < 1 || cnt > BLK_MAX_IOV)
+		return -EINVAL;
+	for (int i = 0; i < cnt; i++) {
+		if (iov[i].iov_len > len - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	return total == len ? 0 : -EINVAL;
+}
+
+static int rw_vec(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+		  size_t len, bool wr)
+{
+	int ret = blk_check_request(b, off, len, wr);
+	if (ret == 0)
+		ret = blk_check_iov(iov, cnt, len);
+	if (ret < 0)
+		return ret;
+	if (len > BLK_MAX_REQUEST)
+		return -EINVAL;
+	if (wr && b->ops->writev)
+		return b->ops->writev(b, off, iov, cnt, len);
+	if (!wr && b->ops->readv)
+		return b->ops->readv(b, off, iov, cnt, len);
+	for (int i = 0; i < cnt && ret == 0; i++) {
+		if (iov[i].iov_len)
+			ret = wr ? b->ops->write(b, off, iov[i].iov_base, iov[i].iov_len)
+				 : b->ops->read(b, off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	return ret;
+}
+
+int blk_preadv(struct blk *b, uint64_t off, const struct iovec *iov, int cnt, size_t len)
+{
+	return rw_vec(b, off, iov, cnt, len, false);
+}
+
+int blk_pwritev(struct blk *b, uint64_t off, const struct iovec *iov, int cnt, size_t len)
+{
+	return rw_vec(b, off, iov, cnt, len, true);
+}
+
 int blk_flush(struct blk *b)
 {
 	if (b->read_only)

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include "lib/compiler.h"
 
@@ -105,6 +106,17 @@ struct blk_ops {
 	int (*read_nowait)(struct blk *b, uint64_t off, void *buf, size_t len);
 	int (*write_nowait)(struct blk *b, uint64_t off, const void *buf,
 			    size_t len);
+	/* Optional: one transfer of the contiguous range [off, off + len)
+	 * to or from several buffers (a guest's scattered pages), and their
+	 * no-wait forms. A format without them is called per buffer. */
+	int (*readv)(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+		     size_t len);
+	int (*writev)(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+		      size_t len);
+	int (*readv_nowait)(struct blk *b, uint64_t off, const struct iovec *iov,
+			    int cnt, size_t len);
+	int (*writev_nowait)(struct blk *b, uint64_t off, const struct iovec *iov,
+			     int cnt, size_t len);
 	/* Describes [off, off+len): *pnum bytes from off share *flags. */
 	int (*map)(struct blk *b, uint64_t off, uint64_t len, uint64_t *pnum,
 		   unsigned *flags);
@@ -151,6 +163,15 @@ must_check int blk_check_request(const struct blk *b, uint64_t off,
 must_check int blk_pread(struct blk *b, uint64_t off, void *buf, size_t len);
 must_check int blk_pwrite(struct blk *b, uint64_t off, const void *buf,
 			  size_t len);
+/* The same over iovcnt buffers whose lengths add up to len (<=
+ * BLK_MAX_IOV of them). */
+#define BLK_MAX_IOV 128
+/* 0, or -EINVAL unless 1..BLK_MAX_IOV buffers add up to exactly len. */
+must_check int blk_check_iov(const struct iovec *iov, int iovcnt, size_t len);
+must_check int blk_preadv(struct blk *b, uint64_t off, const struct iovec *iov,
+			  int iovcnt, size_t len);
+must_check int blk_pwritev(struct blk *b, uint64_t off, const struct iovec *iov,
+			   int iovcnt, size_t len);
 must_check int blk_flush(struct blk *b);
 must_check int blk_discard(struct blk *b, uint64_t off, uint64_t len);
 must_check int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len);
@@ -177,6 +198,10 @@ struct blk_req {
 	uint64_t offset;
 	uint64_t len;
 	void *buf;
+	/* Instead of buf (iovcnt > 0): the buffers, their lengths adding up
+	 * to len; owned by the caller like the request. */
+	const struct iovec *iov;
+	int iovcnt;
 	blk_done_fn *done;
 	void *opaque;
 	/* private to the pool */

@@ -4,6 +4,7 @@
 #include "block/block-int.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
@@ -88,6 +89,113 @@ static int raw_write_nowait(struct blk *b, uint64_t off, const void *buf,
 	if (to_raw(b)->direct)
 		return -EAGAIN;
 	return blk_pwrite_nowait(b->fd, buf, len, off);
+}
+
+/* ---- several buffers: one system call where the file allows ---- */
+
+static bool raw_iov_aligned(uint64_t off, const struct iovec *iov, int cnt)
+{
+	for (int i = 0; i < cnt; i++) {
+		if (!raw_aligned(off, iov[i].iov_base, iov[i].iov_len))
+			return false;
+		off += iov[i].iov_len;
+	}
+	return true;
+}
+
+/* preadv/pwritev until all of len moved: a short transfer continues
+ * where it stopped; a read at the end of a shorter file gives zeros. */
+static int raw_rw_vec(int fd, uint64_t off, const struct iovec *iov_in, int cnt,
+		      size_t len, bool wr)
+{
+	struct iovec iov[BLK_MAX_IOV];
+	int first = 0;
+
+	if (cnt > BLK_MAX_IOV || off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	memcpy(iov, iov_in, sizeof(*iov) * (size_t)cnt);
+	while (len) {
+		ssize_t n = wr ? pwritev(fd, iov + first, cnt - first, (off_t)off)
+			       : preadv(fd, iov + first, cnt - first, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			if (wr)
+				return -EIO;
+			for (int i = first; i < cnt; i++)
+				memset(iov[i].iov_base, 0, iov[i].iov_len);
+			return 0;
+		}
+		off += (uint64_t)n;
+		len -= (size_t)n;
+		while (n > 0 && first < cnt) {
+			size_t step = (size_t)n < iov[first].iov_len ? (size_t)n : iov[first].iov_len;
+			iov[first].iov_base = (char *)iov[first].iov_base + step;
+			iov[first].iov_len -= step;
+			n -= (ssize_t)step;
+			if (!iov[first].iov_len)
+				first++;
+		}
+	}
+	return 0;
+}
+
+static int raw_readv(struct blk *b, uint64_t off, const struct iovec *iov, int cnt, size_t len)
+{
+	if (to_raw(b)->direct && !raw_iov_aligned(off, iov, cnt)) {
+		int ret = 0;
+		for (int i = 0; i < cnt && !ret; off += iov[i].iov_len, i++)
+			ret = raw_read(b, off, iov[i].iov_base, iov[i].iov_len);
+		return ret;
+	}
+	return raw_rw_vec(b->fd, off, iov, cnt, len, false);
+}
+
+static int raw_writev(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+		      size_t len)
+{
+	if (to_raw(b)->direct && !raw_iov_aligned(off, iov, cnt)) {
+		int ret = 0;
+		for (int i = 0; i < cnt && !ret; off += iov[i].iov_len, i++)
+			ret = raw_write(b, off, iov[i].iov_base, iov[i].iov_len);
+		return ret;
+	}
+	return raw_rw_vec(b->fd, off, iov, cnt, len, true);
+}
+
+/* All of it from (or into) the page cache at once, or -EAGAIN. */
+static int raw_rw_vec_nowait(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+			     size_t len, bool wr)
+{
+	ssize_t n;
+	if (to_raw(b)->direct)
+		return -EAGAIN;
+	if (off > INT64_MAX || len > INT64_MAX - off)
+		return -EIO;
+	n = wr ? pwritev2(b->fd, iov, cnt, (off_t)off, RWF_NOWAIT)
+	       : preadv2(b->fd, iov, cnt, (off_t)off, RWF_NOWAIT);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && errno == EOPNOTSUPP && wr)
+		return -EOPNOTSUPP;
+	/* Short (a part done: the worker does it all again), or would
+	 * wait: a worker's. */
+	return -EAGAIN;
+}
+
+static int raw_readv_nowait(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+			    size_t len)
+{
+	return raw_rw_vec_nowait(b, off, iov, cnt, len, false);
+}
+
+static int raw_writev_nowait(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
+			     size_t len)
+{
+	return raw_rw_vec_nowait(b, off, iov, cnt, len, true);
 }
 
 static int raw_flush(struct blk *b)
@@ -192,6 +300,10 @@ static const struct blk_ops raw_ops = {
 	.write = raw_write,
 	.read_nowait = raw_read_nowait,
 	.write_nowait = raw_write_nowait,
+	.readv = raw_readv,
+	.writev = raw_writev,
+	.readv_nowait = raw_readv_nowait,
+	.writev_nowait = raw_writev_nowait,
 	.flush = raw_flush,
 	.discard = raw_discard,
 	.write_zeroes = raw_write_zeroes,

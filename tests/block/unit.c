@@ -108,6 +108,69 @@ static void async_done(struct blk_req *req, int ret)
 		c->errors++;
 }
 
+/* Several buffers, one transfer: raw in one system call, qcow2 through
+ * its per-buffer fallback, both synchronous and through the pool; bad
+ * vectors refused before any byte moves. */
+static void test_vectored(const char *name, const char *fmt, unsigned flags)
+{
+	struct blk *b = tb_open(name, fmt, flags);
+	static unsigned char src[3 * 4096 + 512], dst[3 * 4096 + 512];
+	unsigned char *al = NULL;
+	struct iovec w[3], r[3], bad[2];
+	struct event_loop *loop = NULL;
+	struct blk_aio *aio = NULL;
+	struct async_ctx c = {0, 0};
+	int ok;
+
+	if (!b || posix_memalign((void **)&al, 4096, 3 * 4096 + 4096)) {
+		tap_ok(&t, flags != 0, "%s%s: vectored setup%s", fmt, flags ? " direct" : "",
+		       flags ? " # SKIP O_DIRECT" : "");
+		if (b)
+			blk_close(b);
+		free(al);
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 13 + 5);
+	/* an aligned piece, an odd-sized one and a last one, 12800 bytes */
+	memcpy(al, src, 4096);
+	w[0] = (struct iovec){al, 4096};
+	w[1] = (struct iovec){src + 4096, 4096 + 512};
+	w[2] = (struct iovec){src + 8704, 4096};
+	ok = blk_pwritev(b, 8192, w, 3, 12800) == 0;
+	memset(dst, 0, sizeof(dst));
+	r[0] = (struct iovec){dst, 512};
+	r[1] = (struct iovec){dst + 512, 8192};
+	r[2] = (struct iovec){dst + 8704, 4096};
+	ok = ok && blk_preadv(b, 8192, r, 3, 12800) == 0 && !memcmp(dst, src, 12800);
+	tap_ok(&t, ok, "%s%s: a write and a read over three uneven buffers", fmt,
+	       flags ? " direct" : "");
+	bad[0] = (struct iovec){dst, 512};
+	bad[1] = (struct iovec){dst + 512, 512};
+	tap_ok(&t, blk_preadv(b, 0, bad, 2, 2048) == -EINVAL &&
+		       blk_pwritev(b, 0, bad, 2, 512) == -EINVAL &&
+		       blk_preadv(b, 0, bad, 0, 0) == -EINVAL &&
+		       blk_preadv(b, b->size - 512, bad, 2, 1024) < 0,
+	       "%s%s: buffers not adding up, none, or past the end: refused", fmt,
+	       flags ? " direct" : "");
+	if (!event_loop_new(&loop) && !blk_aio_new(loop, 2, &aio)) {
+		struct blk_req q = {.blk = b, .op = BLK_OP_READ, .offset = 8192, .len = 12800,
+				    .iov = r, .iovcnt = 3, .done = async_done, .opaque = &c};
+		memset(dst, 0, sizeof(dst));
+		blk_aio_submit(aio, &q);
+		while (c.done < 1)
+			if (event_loop_run_once(loop, 5000) <= 0)
+				break;
+		tap_ok(&t, c.done == 1 && !c.errors && !memcmp(dst, src, 12800),
+		       "%s%s: a vectored read through the pool", fmt, flags ? " direct" : "");
+		blk_aio_free(aio);
+	}
+	if (loop)
+		event_loop_free(loop);
+	blk_close(b);
+	free(al);
+}
+
 static void test_async(const char *name, const char *fmt)
 {
 	struct event_loop *loop;
@@ -330,6 +393,10 @@ int main(void)
 	      "qemu-img create -f qcow2 -o cluster_size=4k as.qcow2 1M "
 	      ">/dev/null");
 	test_async("as.raw", "raw");
+	test_vectored("as.raw", "raw", 0);
+	test_vectored("as.qcow2", "qcow2", 0);
+	tb_sh("qemu-img create -f raw vd.raw 1M >/dev/null");
+	test_vectored("vd.raw", "raw", BLK_O_DIRECT);
 	test_async("as.qcow2", "qcow2");
 	test_overlap();
 	test_workload("qemu-img create -f raw w.raw 8M >/dev/null", "w.raw",
