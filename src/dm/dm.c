@@ -656,7 +656,8 @@ int dm_serve(struct dm *dm)
 		if (!idle_since)
 			idle_since = now;
 		if (now - idle_since < spin_ns) {
-			__builtin_ia32_pause();
+			/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
+			__asm__ volatile("" ::: "memory");
 			continue;
 		}
 		p[n++] = (struct pollfd){dm->ctl, POLLIN, 0};
