@@ -375,6 +375,13 @@ static void front_close(struct blk_front *f)
 	free(rf);
 }
 
+static bool front_ready(struct blk_front *f)
+{
+	struct ring_front *rf = to_rf(f);
+	return !rf->dead && !rf->in_poll &&
+	       __atomic_load_n(&rf->sh->rsp_prod, __ATOMIC_ACQUIRE) != rf->rsp_cons;
+}
+
 static const struct blk_front_ops ring_front_ops = {
 	.submit = front_submit,
 	.poll = front_poll,
@@ -383,6 +390,7 @@ static const struct blk_front_ops ring_front_ops = {
 	.info = front_info,
 	.bounce = front_bounce,
 	.close = front_close,
+	.ready = front_ready,
 };
 
 int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,

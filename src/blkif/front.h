@@ -104,6 +104,10 @@ struct blk_front_ops {
 	uint8_t *(*bounce)(struct blk_front *f);
 	/* Waits for requests in flight (running no callbacks), frees f. */
 	void (*close)(struct blk_front *f);
+	/* Optional: whether completions wait, from a look at shared memory
+	 * (no system call), for a caller that spins instead of sleeping on
+	 * fd(). */
+	bool (*ready)(struct blk_front *f);
 };
 
 struct blk_front {
@@ -138,6 +142,11 @@ static inline int blkf_info(struct blk_front *f, unsigned disk,
 			    struct blkf_disk *out)
 {
 	return f->ops->info(f, disk, out);
+}
+
+static inline bool blkf_ready(struct blk_front *f)
+{
+	return f->ops->ready && f->ops->ready(f);
 }
 
 static inline uint8_t *blkf_bounce(struct blk_front *f)
