@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dev/pci.h"
+#include "lib/le.h"
 #include "vmm/platform/acpi_pm.h"
 #include "vmm/platform/ioapic.h"
 #include "vmm/platform/lapic.h"
@@ -22,33 +23,6 @@
 #define FADT_LEN 244
 #define FACS_LEN 64
 
-/* ---- little-endian fields ---- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-	while (n--)
-		sum = (uint8_t)(sum + *p++);
-	return (uint8_t)-sum;
-}
 
 /* ---- AML encoding (ACPI 6.x chapter 20) ---- */
 
@@ -188,15 +162,15 @@ static void aml_integer(struct aml *a, uint64_t v)
 		aml_byte(a, (uint8_t)v);
 	} else if (v <= 0xffff) {
 		aml_byte(a, AML_WORD);
-		put16(b, (uint16_t)v);
+		le_put16(b, (uint16_t)v);
 		aml_put(a, b, 2);
 	} else if (v <= 0xffffffff) {
 		aml_byte(a, AML_DWORD);
-		put32(b, (uint32_t)v);
+		le_put32(b, (uint32_t)v);
 		aml_put(a, b, 4);
 	} else {
 		aml_byte(a, AML_QWORD);
-		put64(b, v);
+		le_put64(b, v);
 		aml_put(a, b, 8);
 	}
 }
@@ -256,8 +230,8 @@ static size_t res_io(uint8_t *p, uint16_t base, uint8_t len)
 {
 	p[0] = 0x47;
 	p[1] = 0x01;
-	put16(p + 2, base);
-	put16(p + 4, base);
+	le_put16(p + 2, base);
+	le_put16(p + 4, base);
 	p[6] = 0x01;
 	p[7] = len;
 	return 8;
@@ -266,7 +240,7 @@ static size_t res_io(uint8_t *p, uint16_t base, uint8_t len)
 static size_t res_irq(uint8_t *p, unsigned irq)
 {
 	p[0] = 0x22;
-	put16(p + 1, (uint16_t)(1u << irq));
+	le_put16(p + 1, (uint16_t)(1u << irq));
 	return 3;
 }
 
@@ -288,15 +262,15 @@ static size_t res_word(uint8_t *p, uint8_t type, uint8_t type_flags, uint16_t mi
 		       uint16_t max)
 {
 	p[0] = 0x88;
-	put16(p + 1, 13);
+	le_put16(p + 1, 13);
 	p[3] = type;
 	p[4] = 0x0c; /* _MIF, _MAF; positive decode; producer */
 	p[5] = type_flags;
-	put16(p + 6, 0);             /* granularity */
-	put16(p + 8, min);
-	put16(p + 10, max);
-	put16(p + 12, 0);            /* translation */
-	put16(p + 14, (uint16_t)(max - min + 1));
+	le_put16(p + 6, 0);             /* granularity */
+	le_put16(p + 8, min);
+	le_put16(p + 10, max);
+	le_put16(p + 12, 0);            /* translation */
+	le_put16(p + 14, (uint16_t)(max - min + 1));
 	return 16;
 }
 
@@ -304,15 +278,15 @@ static size_t res_dword(uint8_t *p, uint8_t type, uint8_t type_flags, uint32_t m
 			uint32_t max)
 {
 	p[0] = 0x87;
-	put16(p + 1, 23);
+	le_put16(p + 1, 23);
 	p[3] = type;
 	p[4] = 0x0c;
 	p[5] = type_flags;
-	put32(p + 6, 0);
-	put32(p + 10, min);
-	put32(p + 14, max);
-	put32(p + 18, 0);
-	put32(p + 22, max - min + 1);
+	le_put32(p + 6, 0);
+	le_put32(p + 10, min);
+	le_put32(p + 14, max);
+	le_put32(p + 18, 0);
+	le_put32(p + 22, max - min + 1);
 	return 26;
 }
 
@@ -349,11 +323,11 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid,
 static size_t res_link_irqs(uint8_t *p, const uint8_t *irq, unsigned n)
 {
 	p[0] = 0x89;
-	put16(p + 1, (uint16_t)(2 + 4 * n));
+	le_put16(p + 1, (uint16_t)(2 + 4 * n));
 	p[3] = 0x09;          /* consumer | shared; level and active high are 0 */
 	p[4] = (uint8_t)n;
 	for (unsigned i = 0; i < n; i++)
-		put32(p + 5 + 4 * i, irq[i]);
+		le_put32(p + 5 + 4 * i, irq[i]);
 	return 5 + 4 * n;
 }
 
@@ -590,14 +564,14 @@ static void dsdt_aml(const struct acpi_config *c, struct aml *a)
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	le_put32(t + 4, len);
 	t[8] = rev;
 	t[9] = 0; /* checksum, set last */
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put32(t + 24, 1);
+	le_put32(t + 24, 1);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t + 32, 1);
+	le_put32(t + 32, 1);
 }
 
 static void seal(uint8_t *t)
@@ -605,7 +579,7 @@ static void seal(uint8_t *t)
 	uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 |
 		       (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
 	t[9] = 0;
-	t[9] = checksum(t, len);
+	t[9] = table_checksum(t, len);
 }
 
 /* A Generic Address Structure in system I/O space. */
@@ -615,7 +589,7 @@ static void gas_io(uint8_t *p, uint8_t bit_width, uint8_t access, uint64_t port)
 	p[1] = bit_width;
 	p[2] = 0;
 	p[3] = access;
-	put64(p + 4, port);
+	le_put64(p + 4, port);
 }
 
 /* FADT flags (5.2.9, table 5.10) */
@@ -641,29 +615,29 @@ static void build_fadt(const struct acpi_config *c, uint8_t *t, uint32_t facs,
 	if (c->pm_tmr_32bit)
 		flags |= FADT_TMR_VAL_EXT;
 	header(t, "FACP", FADT_LEN, FADT_REVISION);
-	put32(t + 36, facs);
-	put32(t + 40, dsdt);
+	le_put32(t + 36, facs);
+	le_put32(t + 40, dsdt);
 	t[45] = 0;                     /* Preferred_PM_Profile: unspecified */
-	put16(t + 46, ACPI_SCI_IRQ);
-	put32(t + 48, 0);              /* SMI_CMD: always in ACPI mode */
-	put32(t + 56, pm);             /* PM1a_EVT_BLK */
-	put32(t + 64, pm + ACPI_PM_CNT_OFF);
-	put32(t + 76, pm + ACPI_PM_TMR_OFF);
-	put32(t + 80, ACPI_GPE0_BASE);
+	le_put16(t + 46, ACPI_SCI_IRQ);
+	le_put32(t + 48, 0);              /* SMI_CMD: always in ACPI mode */
+	le_put32(t + 56, pm);             /* PM1a_EVT_BLK */
+	le_put32(t + 64, pm + ACPI_PM_CNT_OFF);
+	le_put32(t + 76, pm + ACPI_PM_TMR_OFF);
+	le_put32(t + 80, ACPI_GPE0_BASE);
 	t[88] = ACPI_PM_EVT_LEN;
 	t[89] = ACPI_PM_CNT_LEN;
 	t[91] = ACPI_PM_TMR_LEN;
 	t[92] = ACPI_GPE0_LEN;
-	put16(t + 96, 101);            /* P_LVL2_LAT > 100: no C2 */
-	put16(t + 98, 1001);           /* P_LVL3_LAT > 1000: no C3 */
+	le_put16(t + 96, 101);            /* P_LVL2_LAT > 100: no C2 */
+	le_put16(t + 98, 1001);           /* P_LVL3_LAT > 1000: no C3 */
 	t[108] = 0x32;                 /* CENTURY: the RTC's century byte */
-	put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
-	put32(t + 112, flags);
+	le_put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
+	le_put32(t + 112, flags);
 	gas_io(t + 116, 8, 1, ACPI_RESET_PORT);
 	t[128] = ACPI_RESET_VALUE;
 	/* X_FIRMWARE_CTRL stays 0: the spec wants one FACS pointer, and the
 	 * 32-bit one reaches it. */
-	put64(t + 140, dsdt);          /* X_DSDT */
+	le_put64(t + 140, dsdt);          /* X_DSDT */
 	/* The X_ blocks say what the 32-bit fields say, access size left
 	 * to the OS as for the legacy fields. */
 	gas_io(t + 148, 8 * ACPI_PM_EVT_LEN, 0, pm);
@@ -687,23 +661,23 @@ static size_t build_madt(uint8_t *t)
 {
 	size_t n = HDR_LEN;
 
-	put32(t + n, LAPIC_BASE);
-	put32(t + n + 4, MADT_PCAT_COMPAT);
+	le_put32(t + n, LAPIC_BASE);
+	le_put32(t + n + 4, MADT_PCAT_COMPAT);
 	n += 8;
 
 	t[n] = MADT_LAPIC;
 	t[n + 1] = 8;
 	t[n + 2] = 0;          /* ACPI processor UID */
 	t[n + 3] = 0;          /* APIC ID */
-	put32(t + n + 4, 1);   /* enabled */
+	le_put32(t + n + 4, 1);   /* enabled */
 	n += 8;
 
 	t[n] = MADT_IOAPIC;
 	t[n + 1] = 12;
 	t[n + 2] = IOAPIC_ID;
 	t[n + 3] = 0;
-	put32(t + n + 4, IOAPIC_BASE);
-	put32(t + n + 8, 0);   /* GSI base */
+	le_put32(t + n + 4, IOAPIC_BASE);
+	le_put32(t + n + 8, 0);   /* GSI base */
 	n += 12;
 
 	/* The PIT's IRQ 0 is wired to pin 2 (pin 0 carries the 8259A's
@@ -712,8 +686,8 @@ static size_t build_madt(uint8_t *t)
 	t[n + 1] = 10;
 	t[n + 2] = 0;          /* ISA */
 	t[n + 3] = 0;
-	put32(t + n + 4, 2);
-	put16(t + n + 8, 0);
+	le_put32(t + n + 4, 2);
+	le_put16(t + n + 8, 0);
 	n += 10;
 
 	/* The SCI, and the IRQs the PCI links route to (LINK_IRQS): level-
@@ -725,8 +699,8 @@ static size_t build_madt(uint8_t *t)
 			t[n + 1] = 10;
 			t[n + 2] = 0;
 			t[n + 3] = level_irqs[i];
-			put32(t + n + 4, level_irqs[i]);
-			put16(t + n + 8, INTI_ACTIVE_HIGH | INTI_LEVEL);
+			le_put32(t + n + 4, level_irqs[i]);
+			le_put16(t + n + 8, INTI_ACTIVE_HIGH | INTI_LEVEL);
 			n += 10;
 		}
 	}
@@ -734,7 +708,7 @@ static size_t build_madt(uint8_t *t)
 	t[n] = MADT_LAPIC_NMI;
 	t[n + 1] = 6;
 	t[n + 2] = 0xff;       /* every processor */
-	put16(t + n + 3, 0);   /* conforms to the bus: edge, high */
+	le_put16(t + n + 3, 0);   /* conforms to the bus: edge, high */
 	t[n + 5] = 1;          /* LINT1 */
 	n += 6;
 
@@ -776,32 +750,32 @@ long acpi_build(const struct acpi_config *c, uint32_t base, uint8_t *buf,
 
 	t = buf + o_facs;
 	memcpy(t, "FACS", 4);
-	put32(t + 4, FACS_LEN);
+	le_put32(t + 4, FACS_LEN);
 	t[32] = 1; /* version: ACPI 2.0 layout */
 
 	build_fadt(c, buf + o_fadt, base + (uint32_t)o_facs, base + (uint32_t)o_dsdt);
 
 	t = buf + o_rsdt;
 	header(t, "RSDT", HDR_LEN + 2 * 4, 1);
-	put32(t + HDR_LEN, base + (uint32_t)o_fadt);
-	put32(t + HDR_LEN + 4, base + (uint32_t)o_madt);
+	le_put32(t + HDR_LEN, base + (uint32_t)o_fadt);
+	le_put32(t + HDR_LEN + 4, base + (uint32_t)o_madt);
 	seal(t);
 
 	t = buf + o_xsdt;
 	header(t, "XSDT", HDR_LEN + 2 * 8, 1);
-	put64(t + HDR_LEN, base + o_fadt);
-	put64(t + HDR_LEN + 8, base + o_madt);
+	le_put64(t + HDR_LEN, base + o_fadt);
+	le_put64(t + HDR_LEN + 8, base + o_madt);
 	seal(t);
 
 	t = buf + o_rsdp;
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, OEM_ID, 6);
 	t[15] = 2; /* revision: ACPI 2.0+, with the XSDT */
-	put32(t + 16, base + (uint32_t)o_rsdt);
-	put32(t + 20, 36);
-	put64(t + 24, base + o_xsdt);
-	t[8] = checksum(t, 20);
-	t[32] = checksum(t, 36);
+	le_put32(t + 16, base + (uint32_t)o_rsdt);
+	le_put32(t + 20, 36);
+	le_put64(t + 24, base + o_xsdt);
+	t[8] = table_checksum(t, 20);
+	t[32] = table_checksum(t, 36);
 
 	*rsdp = base + (uint32_t)o_rsdp;
 	return (long)end;
@@ -822,7 +796,7 @@ static uint8_t *loader_cmd(struct acpi_blobs *b, uint32_t type)
 		return NULL;
 	b->loader_len += ACPI_LOADER_CMD_LEN;
 	memset(p, 0, ACPI_LOADER_CMD_LEN);
-	put32(p, type);
+	le_put32(p, type);
 	return p;
 }
 
@@ -833,7 +807,7 @@ static int loader_allocate(struct acpi_blobs *b, const char *file, uint32_t alig
 	if (!p)
 		return -ENOSPC;
 	memcpy(p + 4, file, strlen(file));
-	put32(p + 4 + ACPI_LOADER_FILE_LEN, align);
+	le_put32(p + 4 + ACPI_LOADER_FILE_LEN, align);
 	p[8 + ACPI_LOADER_FILE_LEN] = zone;
 	return 0;
 }
@@ -847,7 +821,7 @@ static int loader_pointer(struct acpi_blobs *b, const char *dest, const char *sr
 		return -ENOSPC;
 	memcpy(p + 4, dest, strlen(dest));
 	memcpy(p + 4 + ACPI_LOADER_FILE_LEN, src, strlen(src));
-	put32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, offset);
+	le_put32(p + 4 + 2 * ACPI_LOADER_FILE_LEN, offset);
 	p[8 + 2 * ACPI_LOADER_FILE_LEN] = size;
 	return 0;
 }
@@ -860,16 +834,12 @@ static int loader_checksum(struct acpi_blobs *b, const char *file, uint32_t offs
 	if (!p)
 		return -ENOSPC;
 	memcpy(p + 4, file, strlen(file));
-	put32(p + 4 + ACPI_LOADER_FILE_LEN, offset);
-	put32(p + 8 + ACPI_LOADER_FILE_LEN, start);
-	put32(p + 12 + ACPI_LOADER_FILE_LEN, len);
+	le_put32(p + 4 + ACPI_LOADER_FILE_LEN, offset);
+	le_put32(p + 8 + ACPI_LOADER_FILE_LEN, start);
+	le_put32(p + 12 + ACPI_LOADER_FILE_LEN, len);
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int acpi_build_blobs(const struct acpi_config *c, struct acpi_blobs *out)
 {
@@ -886,26 +856,26 @@ int acpi_build_blobs(const struct acpi_config *c, struct acpi_blobs *out)
 	out->tables_len = (size_t)len;
 	memcpy(out->rsdp, buf + rsdp, sizeof(out->rsdp));
 	memset(buf + rsdp, 0, sizeof(out->rsdp)); /* one RSDP: the F-segment one */
-	o_rsdt = get32(out->rsdp + 16);
-	o_xsdt = get32(out->rsdp + 24);
-	o_fadt = get32(buf + o_rsdt + HDR_LEN);
-	o_madt = get32(buf + o_rsdt + HDR_LEN + 4);
-	o_dsdt = get32(buf + o_fadt + 40);
+	o_rsdt = le_get32(out->rsdp + 16);
+	o_xsdt = le_get32(out->rsdp + 24);
+	o_fadt = le_get32(buf + o_rsdt + HDR_LEN);
+	o_madt = le_get32(buf + o_rsdt + HDR_LEN + 4);
+	o_dsdt = le_get32(buf + o_fadt + 40);
 
 	r = loader_allocate(out, FILE_TABLES, 64, LOADER_ZONE_HIGH);
 	r = r ? r : loader_allocate(out, FILE_RSDP, 16, LOADER_ZONE_FSEG);
 	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 36, 4); /* FACS */
 	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 40, 4); /* DSDT */
 	r = r ? r : loader_pointer(out, FILE_TABLES, FILE_TABLES, o_fadt + 140, 8); /* X_DSDT */
-	r = r ? r : loader_checksum(out, FILE_TABLES, o_fadt + 9, o_fadt, get32(buf + o_fadt + 4));
-	r = r ? r : loader_checksum(out, FILE_TABLES, o_madt + 9, o_madt, get32(buf + o_madt + 4));
-	r = r ? r : loader_checksum(out, FILE_TABLES, o_dsdt + 9, o_dsdt, get32(buf + o_dsdt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_fadt + 9, o_fadt, le_get32(buf + o_fadt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_madt + 9, o_madt, le_get32(buf + o_madt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_dsdt + 9, o_dsdt, le_get32(buf + o_dsdt + 4));
 	for (unsigned i = 0; i < 2 && !r; i++)
 		r = loader_pointer(out, FILE_TABLES, FILE_TABLES, o_rsdt + HDR_LEN + 4 * i, 4);
-	r = r ? r : loader_checksum(out, FILE_TABLES, o_rsdt + 9, o_rsdt, get32(buf + o_rsdt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_rsdt + 9, o_rsdt, le_get32(buf + o_rsdt + 4));
 	for (unsigned i = 0; i < 2 && !r; i++)
 		r = loader_pointer(out, FILE_TABLES, FILE_TABLES, o_xsdt + HDR_LEN + 8 * i, 8);
-	r = r ? r : loader_checksum(out, FILE_TABLES, o_xsdt + 9, o_xsdt, get32(buf + o_xsdt + 4));
+	r = r ? r : loader_checksum(out, FILE_TABLES, o_xsdt + 9, o_xsdt, le_get32(buf + o_xsdt + 4));
 	r = r ? r : loader_pointer(out, FILE_RSDP, FILE_TABLES, 16, 4);
 	r = r ? r : loader_pointer(out, FILE_RSDP, FILE_TABLES, 24, 8);
 	/* The 20-byte checksum first: the extended one covers its byte. */

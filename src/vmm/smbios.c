@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/le.h"
 #include "mem/guest_mem.h"
 
 struct writer {
@@ -32,23 +33,8 @@ static uint8_t *w_put(struct writer *w, size_t n)
 	return p;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* A structure's formatted area of `len` bytes (header included). */
 static uint8_t *begin(struct writer *w, uint8_t type, uint8_t len)
@@ -61,7 +47,7 @@ static uint8_t *begin(struct writer *w, uint8_t type, uint8_t len)
 		return NULL;
 	p[0] = type;
 	p[1] = len;
-	put16(p + 2, w->handle++);
+	le_put16(p + 2, w->handle++);
 	return p;
 }
 
@@ -95,13 +81,6 @@ static void end(struct writer *w)
 		w->max_struct = (uint16_t)(w->len - w->start);
 }
 
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-	for (size_t i = 0; i < n; i++)
-		s = (uint8_t)(s + p[i]);
-	return (uint8_t)-s;
-}
 
 #define PRODUCT "Standard PC (i440FX + PIIX, 1996)"
 
@@ -120,7 +99,7 @@ int smbios_build(const struct smbios_config *c, struct smbios_blobs *out)
 		if ((p = begin(&w, 0, 24))) {
 			str(&w, 4, "v2e");
 			str(&w, 5, c->version);
-			put16(p + 6, 0xe800);  /* where the BIOS would start: none */
+			le_put16(p + 6, 0xe800);  /* where the BIOS would start: none */
 			str(&w, 8, "01/01/2026");
 			p[10] = 0x08;          /* characteristics not supported */
 			p[0x13] = 0x10;        /* a virtual machine */
@@ -164,19 +143,19 @@ int smbios_build(const struct smbios_config *c, struct smbios_blobs *out)
 		p[6] = 0x01;          /* family: other */
 		str(&w, 7, "v2e");
 		str(&w, 16, c->version);
-		put16(p + 20, 2000);  /* max and current speed, MHz (QEMU's) */
-		put16(p + 22, 2000);
+		le_put16(p + 20, 2000);  /* max and current speed, MHz (QEMU's) */
+		le_put16(p + 22, 2000);
 		p[24] = 0x41;         /* populated, enabled */
 		p[25] = 0x01;         /* upgrade: other */
-		put16(p + 26, 0xffff); /* no cache structures */
-		put16(p + 28, 0xffff);
-		put16(p + 30, 0xffff);
+		le_put16(p + 26, 0xffff); /* no cache structures */
+		le_put16(p + 28, 0xffff);
+		le_put16(p + 30, 0xffff);
 		str(&w, 32, "");
 		str(&w, 33, "");
 		str(&w, 34, "");
 		p[35] = p[36] = p[37] = 1; /* cores, enabled, threads */
-		put16(p + 38, 0x0002);     /* characteristics: unknown */
-		put16(p + 40, 0x0001);     /* family 2: other */
+		le_put16(p + 38, 0x0002);     /* characteristics: unknown */
+		le_put16(p + 40, 0x0001);     /* family 2: other */
 	}
 	end(&w);
 
@@ -187,33 +166,33 @@ int smbios_build(const struct smbios_config *c, struct smbios_blobs *out)
 		p[5] = 0x03;          /* use: system memory */
 		p[6] = 0x06;          /* error correction: multi-bit ECC (QEMU's) */
 		if (mib * 1024 < 0x80000000ull) {
-			put32(p + 7, (uint32_t)(mib * 1024)); /* KiB */
+			le_put32(p + 7, (uint32_t)(mib * 1024)); /* KiB */
 		} else {
-			put32(p + 7, 0x80000000u);
-			put64(p + 15, mib << 20);
+			le_put32(p + 7, 0x80000000u);
+			le_put64(p + 15, mib << 20);
 		}
-		put16(p + 11, 0xfffe); /* no error information */
-		put16(p + 13, 1);      /* one device */
+		le_put16(p + 11, 0xfffe); /* no error information */
+		le_put16(p + 13, 1);      /* one device */
 	}
 	end(&w);
 
 	/* Type 17, the memory device (2.8 layout, 40 bytes). */
 	if ((p = begin(&w, 17, 40))) {
-		put16(p + 4, array_handle);
-		put16(p + 6, 0xfffe);
-		put16(p + 8, 0xffff);  /* widths unknown */
-		put16(p + 10, 0xffff);
+		le_put16(p + 4, array_handle);
+		le_put16(p + 6, 0xfffe);
+		le_put16(p + 8, 0xffff);  /* widths unknown */
+		le_put16(p + 10, 0xffff);
 		if (mib < 0x7fff) {
-			put16(p + 12, (uint16_t)mib);
+			le_put16(p + 12, (uint16_t)mib);
 		} else {
-			put16(p + 12, 0x7fff);
-			put32(p + 28, (uint32_t)mib);
+			le_put16(p + 12, 0x7fff);
+			le_put32(p + 28, (uint32_t)mib);
 		}
 		p[14] = 0x09;          /* form factor: DIMM */
 		str(&w, 16, "DIMM 0");
 		str(&w, 17, "");
 		p[18] = 0x07;          /* type: RAM */
-		put16(p + 19, 0x0002); /* detail: other */
+		le_put16(p + 19, 0x0002); /* detail: other */
 		str(&w, 23, "v2e");
 		str(&w, 24, "");
 		str(&w, 25, "");
@@ -230,15 +209,15 @@ int smbios_build(const struct smbios_config *c, struct smbios_blobs *out)
 		if ((p = begin(&w, 19, 31))) {
 			uint64_t end_kib = (start + len) / 1024 - 1;
 			if (end_kib < 0xffffffffull) {
-				put32(p + 4, (uint32_t)(start / 1024));
-				put32(p + 8, (uint32_t)end_kib);
+				le_put32(p + 4, (uint32_t)(start / 1024));
+				le_put32(p + 8, (uint32_t)end_kib);
 			} else {
-				put32(p + 4, 0xffffffffu);
-				put32(p + 8, 0xffffffffu);
-				put64(p + 15, start);
-				put64(p + 23, start + len - 1);
+				le_put32(p + 4, 0xffffffffu);
+				le_put32(p + 8, 0xffffffffu);
+				le_put64(p + 15, start);
+				le_put64(p + 23, start + len - 1);
 			}
-			put16(p + 12, array_handle);
+			le_put16(p + 12, array_handle);
 			p[14] = 1;     /* partition width */
 		}
 		end(&w);
@@ -260,13 +239,13 @@ int smbios_build(const struct smbios_config *c, struct smbios_blobs *out)
 	a[5] = SMBIOS_ANCHOR_LEN;
 	a[6] = 2;
 	a[7] = 8;
-	put16(a + 8, w.max_struct);
+	le_put16(a + 8, w.max_struct);
 	memcpy(a + 16, "_DMI_", 5);
-	put16(a + 22, (uint16_t)w.len);
-	put16(a + 28, w.count);
+	le_put16(a + 22, (uint16_t)w.len);
+	le_put16(a + 28, w.count);
 	a[30] = 0x28;
-	a[21] = checksum(a + 16, 15);
-	a[4] = checksum(a, SMBIOS_ANCHOR_LEN);
+	a[21] = table_checksum(a + 16, 15);
+	a[4] = table_checksum(a, SMBIOS_ANCHOR_LEN);
 	return 0;
 }
 
@@ -280,11 +259,11 @@ int smbios_install(const struct smbios_config *c, const struct guest_mem *gm, ui
 		return -ENOMEM;
 	r = (base & 15) ? -EINVAL : smbios_build(c, b);
 	if (!r) {
-		put32(b->anchor + 24, tables);
+		le_put32(b->anchor + 24, tables);
 		b->anchor[21] = 0;
-		b->anchor[21] = checksum(b->anchor + 16, 15);
+		b->anchor[21] = table_checksum(b->anchor + 16, 15);
 		b->anchor[4] = 0;
-		b->anchor[4] = checksum(b->anchor, SMBIOS_ANCHOR_LEN);
+		b->anchor[4] = table_checksum(b->anchor, SMBIOS_ANCHOR_LEN);
 		r = guest_mem_write(gm, base, b->anchor, SMBIOS_ANCHOR_LEN);
 	}
 	if (!r)
