@@ -2,7 +2,7 @@
 # sandbox's lockdown and guest RAM's attach; nothing of the vmm or of a
 # device model.
 blkback_SRCS := $(wildcard src/blkback/*.c)
-BLKBACK_LIBS = $(B)/libblock.a $(B)/libsandbox.a $(B)/libioreq.a $(B)/libmem.a \
+BLKBACK_LIBS = $(B)/libblkif.a $(B)/libblock.a $(B)/libsandbox.a $(B)/libioreq.a $(B)/libmem.a \
 	$(B)/liblib.a
 PROGRAMS += $(B)/v2e-blk
 $(B)/v2e-blk: $(call objs,$(blkback_SRCS)) $(BLKBACK_LIBS)

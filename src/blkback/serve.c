@@ -408,9 +408,8 @@ int bb_connect(struct blkback *bb, const struct blkctl_connect *m,
 {
 	struct bb_front *f = NULL;
 	unsigned slot = BLKCTL_MAX_FRONTS;
-	struct stat st;
-	void *sh;
-	int seals, r;
+	struct blkif_shared *sh;
+	int r;
 
 	if (m->h.len != sizeof(*m) || n_fds != 3 || m->n_disks == 0 ||
 	    m->n_disks > BLKF_MAX_DISKS) {
@@ -436,28 +435,14 @@ int bb_connect(struct blkback *bb, const struct blkctl_connect *m,
 			    BLKCTL_MAX_FRONTS);
 		goto fail;
 	}
-	/* Sealed, or a front could shrink it and fault us (SIGBUS). */
-	seals = fcntl(fds[0], F_GET_SEALS);
-	if (fstat(fds[0], &st) < 0 || st.st_size != BLKIF_SHARED_SIZE ||
-	    seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
-			     (F_SEAL_SHRINK | F_SEAL_GROW)) {
-		r = err_say(err, errlen, -EPROTO,
-			    "the ring is not a sealed memfd of %u bytes",
-			    BLKIF_SHARED_SIZE);
-		goto fail;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		r = err_say(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	sh = mmap(NULL, BLKIF_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		  fds[0], 0);
-	if (sh == MAP_FAILED) {
-		r = err_say(err, errlen, -errno, "cannot map the ring: %s",
-			    strerror(errno));
+	r = blkif_map(fds[0], &sh, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
 	f->bb = bb;
 	f->sh = sh;
 	f->bounce = (uint8_t *)sh + BLKIF_BOUNCE_OFFSET;

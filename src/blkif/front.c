@@ -398,21 +398,11 @@ int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 {
 	struct ring_front *rf = NULL;
 	struct blkif_shared *sh;
-	struct stat st;
-	int seals, r;
+	int r;
 
 	if (n_fds != 3) {
 		r = err_say(err, errlen, -EINVAL,
 			    "a block front takes 3 descriptors, not %u", n_fds);
-		goto fail;
-	}
-	seals = fcntl(fds[0], F_GET_SEALS);
-	if (fstat(fds[0], &st) < 0 || st.st_size != BLKIF_SHARED_SIZE ||
-	    seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
-			     (F_SEAL_SHRINK | F_SEAL_GROW)) {
-		r = err_say(err, errlen, -EPROTO,
-			    "the block ring is not a sealed memfd of %u bytes",
-			    BLKIF_SHARED_SIZE);
 		goto fail;
 	}
 	rf = calloc(1, sizeof(*rf));
@@ -420,13 +410,9 @@ int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 		r = err_say(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	sh = mmap(NULL, BLKIF_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		  fds[0], 0);
-	if (sh == MAP_FAILED) {
-		r = err_say(err, errlen, -errno, "cannot map the block ring: %s",
-			    strerror(errno));
+	r = blkif_map(fds[0], &sh, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
 	rf->sh = sh;
 	if (sh->magic != BLKIF_MAGIC || sh->abi_version != BLKIF_ABI_VERSION ||
 	    sh->ring_slots != BLKIF_RING_SLOTS || sh->n_disks == 0 ||

@@ -133,4 +133,8 @@ _Static_assert(offsetof(struct blkif_shared, req) == 640, "ring layout");
 _Static_assert(sizeof(struct blkif_shared) <= BLKIF_BOUNCE_OFFSET,
 	       "the rings end before the bounce area");
 
+/* Maps a ring's memfd after checking it is sealed against growing and
+ * shrinking and exactly BLKIF_SHARED_SIZE long. 0, or -errno with err. */
+int blkif_map(int fd, struct blkif_shared **out, char *err, size_t errlen);
+
 #endif
