@@ -371,7 +371,7 @@ static int dm_wire(struct vm *vm)
 	/* -usb adds the PIIX3's UHCI, as on QEMU's pc, before the -devices
 	 * that plug into it. */
 	const unsigned n_board = ARRAY_SIZE(dm_board_devices) + (cfg->usb ? 1 : 0);
-	struct dm_device_spec *all, *specs[2];
+	struct dm_device_spec *all = NULL, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
 				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
 				cfg->boot.menu, cfg->boot.splash_ms};
@@ -406,9 +406,7 @@ static int dm_wire(struct vm *vm)
 		if (r < 0) {
 			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "firmware tables: %s",
 				 strerror(-r));
-			free(acpi);
-			free(smbios);
-			return r;
+			goto out;
 		}
 		fw_files[0] = (struct dev_fw_file){"etc/acpi/rsdp", acpi->rsdp, sizeof(acpi->rsdp)};
 		fw_files[1] = (struct dev_fw_file){"etc/acpi/tables", acpi->tables, acpi->tables_len};
@@ -422,10 +420,8 @@ static int dm_wire(struct vm *vm)
 	}
 	all = calloc(3 * DM_LINK_MAX_SPECS, sizeof(*all));
 	if (!all || disks_start(vm) < 0) {
-		free(all);
-		free(acpi);
-		free(smbios);
-		return all ? -EINVAL : -ENOMEM;
+		r = all ? -EINVAL : -ENOMEM;
+		goto out;
 	}
 	specs[0] = all + DM_LINK_MAX_SPECS;
 	specs[1] = all + 2 * DM_LINK_MAX_SPECS;
@@ -467,10 +463,7 @@ static int dm_wire(struct vm *vm)
 	if (r < 0) {
 		vm->exit_status = V2E_EXIT_USAGE;
 		close_specs(all, n_all);
-		free(all);
-		free(acpi);
-		free(smbios);
-		return r;
+		goto out;
 	}
 	for (unsigned i = 0; i < n_all; i++) {
 		unsigned which = split_here(cfg, all[i].props.kind->name) ? 1 : 0;
@@ -495,6 +488,7 @@ static int dm_wire(struct vm *vm)
 		}
 		vm->n_dm = d + 1;
 	}
+out:
 	free(all);
 	free(acpi);
 	free(smbios);

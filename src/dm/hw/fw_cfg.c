@@ -669,9 +669,7 @@ static int string_fd(const char *s)
 static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
 			    unsigned *n_fds, char *err, size_t n)
 {
-	int kfd = m->kernel ? open(m->kernel, O_RDONLY | O_CLOEXEC) : -1;
-	int ifd = m->initrd ? open(m->initrd, O_RDONLY | O_CLOEXEC) : -1;
-	int cfd = kfd >= 0 && m->append ? string_fd(m->append) : -1;
+	int kfd, ifd, cfd;
 
 	p->num[P_RAM] = m->ram_bytes;
 	p->num[P_NOGRAPHIC] = m->nographic;
@@ -682,16 +680,15 @@ static int fw_cfg_host_open(struct dev_props *p, const struct dev_machine *m, in
 		    1u << P_BOOT_MENU_WAIT | 1u << P_FILES;
 	if (m->n_fw_files) {
 		int ffd = files_fd(m->fw_files, m->n_fw_files);
-		if (ffd < 0) {
-			int e = errno;
-			for (int fd_k = 0; fd_k < 3; fd_k++)
-				if ((fd_k == 0 ? kfd : fd_k == 1 ? ifd : cfd) >= 0)
-					close(fd_k == 0 ? kfd : fd_k == 1 ? ifd : cfd);
-			return err_say(err, n, -e, "fw_cfg: firmware files: %s", strerror(e));
-		}
+		if (ffd < 0)
+			return err_say(err, n, -errno, "fw_cfg: firmware files: %s", strerror(errno));
 		fds[(*n_fds)++] = ffd;
 		p->num[P_FILES] = 1;
 	}
+	/* Opened after the files: nothing of these leaks on that error. */
+	kfd = m->kernel ? open(m->kernel, O_RDONLY | O_CLOEXEC) : -1;
+	ifd = m->initrd ? open(m->initrd, O_RDONLY | O_CLOEXEC) : -1;
+	cfd = kfd >= 0 && m->append ? string_fd(m->append) : -1;
 	if (kfd >= 0) {
 		fds[(*n_fds)++] = kfd;
 		p->num[P_KERNEL] = 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dev/kind.h"
+#include "lib/le.h"
 
 static bool running(const struct uhci *u)
 {
@@ -100,12 +101,6 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool read32(struct uhci *u, uint32_t gpa, uint32_t *v)
 {
 	uint8_t b[4];
@@ -118,7 +113,7 @@ static bool read32(struct uhci *u, uint32_t gpa, uint32_t *v)
 static bool write32(struct uhci *u, uint32_t gpa, uint32_t v)
 {
 	uint8_t b[4];
-	put_le32(b, v);
+	le_put32(b, v);
 	return mem_write(u, gpa, b, 4);
 }
 
