@@ -194,6 +194,13 @@ struct dev_kind {
 	 * returns whether it served the descriptor. */
 	int (*input_fd)(void *dev);
 	bool (*input)(void *dev, bool readable);
+	/* Optional: whether its descriptor's input waits, by a look at
+	 * memory only (no system call). A device model busy serving one
+	 * request after another never gets to poll descriptors; it asks this
+	 * between requests, so a guest polling a busy disk does not hold off
+	 * the completion it waits for. input() then runs as if the
+	 * descriptor were readable. */
+	bool (*ready)(void *dev);
 	/* Writes out output held back (when the device model goes idle). */
 	void (*flush)(void *dev);
 	/* Finishes work in flight in another process (a disk request), so

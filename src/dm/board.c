@@ -338,6 +338,27 @@ unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max)
 	return n;
 }
 
+bool dm_board_ready(const struct dm_board *b)
+{
+	for (unsigned i = 0; i < b->n_dev; i++) {
+		const struct dm_device *d = b->dev[i];
+		if (d->kind->ready && d->kind->input && d->kind->ready(d->dev))
+			return true;
+	}
+	return false;
+}
+
+unsigned dm_board_input_ready(struct dm_board *b)
+{
+	unsigned served = 0;
+	for (unsigned i = 0; i < b->n_dev; i++) {
+		struct dm_device *d = b->dev[i];
+		if (d->kind->ready && d->kind->input && d->kind->ready(d->dev))
+			served += d->kind->input(d->dev, true);
+	}
+	return served;
+}
+
 unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n)
 {
 	unsigned served = 0;

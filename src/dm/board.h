@@ -105,5 +105,10 @@ void dm_board_flush(struct dm_board *b);
  * a call after poll() with their revents; returns how many it served. */
 unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max);
 unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n);
+/* Whether a device's input waits by its kind's ready() (no system
+ * call), and serving those devices as if their descriptors were
+ * readable: for a device model that spins instead of sleeping. */
+bool dm_board_ready(const struct dm_board *b);
+unsigned dm_board_input_ready(struct dm_board *b);
 
 #endif

@@ -636,6 +636,23 @@ static uint64_t spin_adapt(uint64_t spin_ns, uint64_t gap_ns)
 	return spin_ns / 2 < 1000 ? 0 : spin_ns / 2;
 }
 
+/* Host input was served: it happened "now" on the vmm's clock as last
+ * published (real input is not deterministic); the vmm hears of what it
+ * caused. */
+static void serve_input(struct dm *dm, const struct pollfd *p, unsigned n)
+{
+	uint64_t t = __atomic_load_n(&dm->chan.sh->vmm_now_ns, __ATOMIC_ACQUIRE);
+	if (t > vclock_now(&dm->clock))
+		clock_to(dm, t);
+	if (p)
+		dm_board_input(&dm->board, p, n);
+	else
+		dm_board_input_ready(&dm->board);
+	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
+			 __ATOMIC_RELEASE);
+	ioreq_dm_kick(&dm->chan);
+}
+
 int dm_serve(struct dm *dm)
 {
 	uint64_t idle_since = mono_ns(), spin_ns = DM_SPIN_MAX_NS;
@@ -650,6 +667,13 @@ int dm_serve(struct dm *dm)
 			if (idle_since)
 				spin_ns = spin_adapt(spin_ns, mono_ns() - idle_since);
 			idle_since = 0;
+			/* A guest polling a busy device keeps this loop here:
+			 * input its devices can see without a system call (a
+			 * disk's completion) is served between its requests.
+			 * Under -icount a completion's time is the device's
+			 * timer's, not the host's. */
+			if (!dm->icount && dm_board_ready(&dm->board))
+				serve_input(dm, NULL, 0);
 			continue;
 		}
 		now = mono_ns();
@@ -690,17 +714,8 @@ int dm_serve(struct dm *dm)
 					continue; /* a signal already consumed */
 			}
 		}
-		if (nb) {
-			/* Input happens "now" on the vmm's clock as last
-			 * published (real input is not deterministic). */
-			uint64_t t = __atomic_load_n(&dm->chan.sh->vmm_now_ns, __ATOMIC_ACQUIRE);
-			if (t > vclock_now(&dm->clock))
-				clock_to(dm, t);
-			dm_board_input(&dm->board, p + base, nb);
-			__atomic_store_n(&dm->chan.sh->dm_deadline_ns,
-					 vclock_next_deadline(&dm->clock), __ATOMIC_RELEASE);
-			ioreq_dm_kick(&dm->chan);
-		}
+		if (nb)
+			serve_input(dm, p + base, nb);
 	}
 	return dm->exit_code;
 }

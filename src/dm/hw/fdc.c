@@ -1442,6 +1442,12 @@ static bool fdc_input(void *dev, bool readable)
 	return readable;
 }
 
+static bool fdc_ready(void *dev)
+{
+	struct fdc *f = dev;
+	return f->front && blkf_ready(f->front);
+}
+
 DEV_KIND(isa_fdc) = {
 	.name = "isa-fdc",
 	.help = "82077AA floppy disk controller (0x3f0, IRQ 6, DMA 2) with drives A: and B:",
@@ -1455,5 +1461,6 @@ DEV_KIND(isa_fdc) = {
 	.destroy = fdc_destroy,
 	.input_fd = fdc_input_fd,
 	.input = fdc_input,
+	.ready = fdc_ready,
 	.state = &fdc_state,
 };

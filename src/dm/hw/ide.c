@@ -661,20 +661,6 @@ static void ide_reg_write(struct ide_channel *ch, unsigned reg, uint8_t v)
 		ide_update_irq(ch);
 }
 
-/* A guest polling the status of a busy drive: with the real-time clock
- * the front's completion is taken now if it is there. The device model
- * that serves one status read after another never gets to look at its
- * descriptors (it goes back to sleep only when the requests stop), so a
- * completion would otherwise wait for the polling to end: SeaBIOS's PIO
- * reads, polled this way, took 2.5x QEMU's time. Under -icount the timer
- * says when (front.h, "Determinism"). */
-static void ide_take_completion(struct ide_channel *ch)
-{
-	struct piix3_ide *s = ch->ctrl;
-	if (!s->icount && s->front && ch->phase == PH_BUSY && blkf_ready(s->front))
-		blkf_poll(s->front);
-}
-
 static uint64_t ide_cmd_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct ide_channel *ch = opaque;
@@ -682,8 +668,6 @@ static uint64_t ide_cmd_read(void *opaque, uint64_t off, unsigned size)
 
 	if (!piix3_ide_decodes(ch->ctrl, ch->index))
 		return size_mask_bytes(size);
-	if (off + size > ATA_REG_STATUS)
-		ide_take_completion(ch);
 	if (off == ATA_REG_DATA)
 		return size == 1 ? 0xff : ide_data_read(ch, size);
 	for (unsigned i = 0; i < size && off + i < 8; i++)
@@ -719,8 +703,6 @@ static uint64_t ide_ctl_read(void *opaque, uint64_t off, unsigned size)
 
 	if (!piix3_ide_decodes(ch->ctrl, ch->index))
 		return 0xff;
-	ide_take_completion(ch);
-	u = ide_sel(ch);
 	return ide_empty(ch) || u->kind == IDE_ABSENT ? 0 : u->status;
 }
 

@@ -357,6 +357,12 @@ static bool piix3_ide_input(void *dev, bool readable)
 	return readable;
 }
 
+static bool piix3_ide_ready(void *dev)
+{
+	struct piix3_ide *s = dev;
+	return s->front && blkf_ready(s->front);
+}
+
 static void piix3_ide_quiesce(void *dev)
 {
 	piix3_ide_drain(dev);
@@ -519,6 +525,7 @@ DEV_KIND(piix3_ide) = {
 	.destroy = piix3_ide_destroy,
 	.input_fd = piix3_ide_input_fd,
 	.input = piix3_ide_input,
+	.ready = piix3_ide_ready,
 	.quiesce = piix3_ide_quiesce,
 	.state = &piix3_ide_state,
 };
