@@ -160,6 +160,10 @@ struct dev_machine {
 	int32_t boot_menu_wait;               /* -boot splash-time (ms), -1: not given */
 	const struct dev_fw_file *fw_files;
 	unsigned n_fw_files;
+	/* The display (dev/display.h), -1 each when there is none: VRAM's
+	 * memfd, the shared page's memfd, and the device model's end of the
+	 * display's input socket. host_open dups what its kind needs. */
+	int vram_fd, display_shm_fd, display_input_fd;
 };
 
 struct dev_kind {

@@ -374,7 +374,7 @@ static int dm_wire(struct vm *vm)
 	struct dm_device_spec *all = NULL, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
 				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
-				cfg->boot.menu, cfg->boot.splash_ms};
+				cfg->boot.menu, cfg->boot.splash_ms, NULL, 0, -1, -1, -1};
 	struct acpi_config acfg = vm_board_acpi(vm);
 	struct acpi_blobs *acpi = NULL;
 	struct smbios_blobs *smbios = NULL;
