@@ -139,6 +139,7 @@ enum { DEV_WIN_MOVE = 2, DEV_WIN_ENABLE = 3, DEV_WIN_DISABLE = 4, DEV_WIN_REMOVE
  * (offset = function << 8 | register, dev/pci.h); claimed at setup only. */
 enum { DEV_SPACE_PIO = 0, DEV_SPACE_MMIO = 1, DEV_SPACE_PCI = 2 };
 #define DEV_CLAIM_BUFFERED 0x1 /* writes need no reply */
+#define DEV_CLAIM_VRAM 0x2     /* the board's VRAM, mapped as RAM (dev/display.h) */
 
 /* A named blob the vmm built for the firmware (ACPI tables and their
  * loader script): fw_cfg serves each as a file. */

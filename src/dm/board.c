@@ -26,7 +26,8 @@ _Static_assert((int)DEV_WIN_MOVE == (int)IOREQ_WIN_MOVE &&
 _Static_assert((int)DEV_SPACE_PIO == (int)CTL_SPACE_PIO &&
 	       (int)DEV_SPACE_MMIO == (int)CTL_SPACE_MMIO &&
 	       (int)DEV_SPACE_PCI == (int)CTL_SPACE_PCI &&
-	       DEV_CLAIM_BUFFERED == CTL_CLAIM_BUFFERED, "claims as the protocol's");
+	       DEV_CLAIM_BUFFERED == CTL_CLAIM_BUFFERED && DEV_CLAIM_VRAM == CTL_CLAIM_VRAM,
+	       "claims as the protocol's");
 _Static_assert(CTL_STR_LEN == DEV_STR_MAX && CTL_MAX_PROPS == DEV_MAX_PROPS &&
 	       CTL_NAME_LEN == DEV_NAME_MAX && DM_MAX_DEV_FDS == DEV_MAX_FDS,
 	       "a DEVICE message holds a kind's properties");

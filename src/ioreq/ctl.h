@@ -102,6 +102,10 @@ enum ctl_space {
 };
 
 #define CTL_CLAIM_BUFFERED 0x1 /* writes need no reply */
+/* The window is the board's VRAM (dev/display.h): the vmm maps its own
+ * VRAM memory there as guest RAM (dirty-logged) instead of forwarding
+ * accesses. MMIO only, the VRAM's whole size, one such window at most. */
+#define CTL_CLAIM_VRAM 0x2
 
 struct ctl_claim {
 	struct ctl_hdr h;

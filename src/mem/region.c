@@ -363,9 +363,19 @@ void region_log_stop(struct region *r)
 int region_dirty_fetch(struct region *r, uint64_t *bits, size_t words)
 {
 	size_t n = dirty_words(r);
+	uint64_t any = 0;
+
 	if (!r->dirty || words < n)
 		return -EINVAL;
-	memcpy(bits, r->dirty, n * sizeof(*bits));
+	for (size_t i = 0; i < n; i++) {
+		bits[i] = r->dirty[i];
+		any |= bits[i];
+	}
+	/* A write mapping is only handed out with its page's bit set: with
+	 * no bit set there is none to take back (a display polling an
+	 * unchanged screen costs the vCPU no TLB flush). */
+	if (!any)
+		return 0;
 	memset(r->dirty, 0, n * sizeof(*bits));
 	if (r->map->listener.revoke_writes)
 		r->map->listener.revoke_writes(r->map->listener.opaque);

@@ -22,6 +22,7 @@
 #include "blkif/ring.h"
 #include "dm/sandbox/sandbox.h"
 #include "lib/log.h"
+#include "lib/program.h"
 #include "mem/guest_mem.h"
 
 /* Setup may repair a dirty qcow2 image's refcounts: give it time. */
@@ -50,20 +51,6 @@ struct blk_host {
 	bool reaped;
 	char death[160];	/* how it ended */
 };
-
-static void program_beside_us(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
-	char *slash;
-	if (len <= 0) {
-		snprintf(buf, n, "v2e-blk");
-		return;
-	}
-	buf[len] = 0;
-	slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf,
-		 n - (size_t)(slash ? slash + 1 - buf : 0), "v2e-blk");
-}
 
 /* Waits for one message from the backend. n, or -ETIMEDOUT, or -EPIPE
  * when it has gone (its death is then known). */
@@ -474,7 +461,7 @@ int blk_host_start(struct blk_host **out, const char *program,
 	if (program)
 		snprintf(path, sizeof(path), "%s", program);
 	else
-		program_beside_us(path, sizeof(path));
+		program_beside_us("v2e-blk", path, sizeof(path));
 	keep[0] = (struct sandbox_fd){sv[1], 3};
 	keep[1] = (struct sandbox_fd){STDERR_FILENO, STDERR_FILENO};
 	sa = (struct sandbox_spawn_args){path, argv, NULL, keep, 2, SANDBOX_NS_ALL};

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/program.h"
 #include "vmm/blk_host.h"
 #include "vmm/smbios.h"
 
@@ -205,19 +206,6 @@ static void ram_dma_wrote(void *opaque, uint64_t gpa, uint64_t n)
 }
 
 /* v2e-dm lives beside v2e. */
-static void dm_program(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
-	char *slash;
-	if (len <= 0) {
-		snprintf(buf, n, "v2e-dm");
-		return;
-	}
-	buf[len] = 0;
-	slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf, n - (size_t)(slash ? slash + 1 - buf : 0), "v2e-dm");
-}
-
 static bool split_here(const struct vm_config *cfg, const char *kind)
 {
 	for (unsigned i = 0; i < cfg->n_dm_split; i++)
@@ -470,7 +458,7 @@ static int dm_wire(struct vm *vm)
 		specs[which][n[which]++] = all[i];
 	}
 
-	dm_program(path, sizeof(path));
+	program_beside_us("v2e-dm", path, sizeof(path));
 	for (unsigned d = 0; d < 2; d++) {
 		struct dm_link_options o = {d ? "dm1" : "dm0", path, cfg->dm_inprocess,
 					    cfg->dm_timeout_ms * 1000000ull, cfg->dm_hostile};

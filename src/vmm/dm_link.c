@@ -322,24 +322,42 @@ static bool window_range_ok(unsigned space, uint64_t base, uint64_t len)
 /* Window number `id` of the dm enters the vmm's space: forwarded to the
  * dm, or in process the device's own ops. */
 static int add_window(struct dm_link *l, unsigned id, unsigned space, uint64_t base,
-		      uint64_t len, bool buffered, const struct io_ops *ops, void *dev)
+		      uint64_t len, unsigned flags, const struct io_ops *ops, void *dev)
 {
+	const struct dm_link_host *h = l->host;
 	struct dm_claim *c = &l->claim[id];
 	struct region_desc d = {.name = c->name, .kind = REGION_IO, .base = base,
 				.size = len, .enabled = true, .owner = l};
+	bool vram = flags & CTL_CLAIM_VRAM;
 	int r;
 
+	/* VRAM is the board's memory, never the dm's to forward: the guest's
+	 * framebuffer stores go straight to it, logged for the display. */
+	if (vram && (space != CTL_SPACE_MMIO || !h->vram || len != h->vram_size ||
+		     *h->vram_region))
+		return -EINVAL;
 	c->link = l;
 	c->space = (uint8_t)space;
 	c->type = space == CTL_SPACE_PIO ? IOREQ_TYPE_PIO : IOREQ_TYPE_MMIO;
-	c->buffered = buffered;
-	d.ops = ops ? ops : space == CTL_SPACE_PIO ? &fwd_pio_ops : &fwd_mmio_ops;
-	d.opaque = ops ? dev : c;
+	c->buffered = flags & CTL_CLAIM_BUFFERED;
+	if (vram) {
+		d.kind = REGION_RAM;
+		d.host = h->vram;
+		d.priority = 0;
+	} else {
+		d.ops = ops ? ops : space == CTL_SPACE_PIO ? &fwd_pio_ops : &fwd_mmio_ops;
+		d.opaque = ops ? dev : c;
+	}
 	r = region_add(space_map(l, space), &d, &c->reg);
+	if (r == 0 && vram && (r = region_log_start(c->reg)) < 0 &&
+	    region_remove(space_map(l, space), c->reg) == 0)
+		c->reg = NULL;
 	if (r < 0) {
 		c->reg = NULL;
 		return r;
 	}
+	if (vram)
+		*h->vram_region = c->reg;
 	if (id >= l->n_claims)
 		l->n_claims = id + 1;
 	return 0;
@@ -361,10 +379,11 @@ static int window_change(struct dm_link *l, unsigned id, unsigned op, unsigned s
 		return -EINVAL;
 	sp = space_map(l, space);
 	if (op == IOREQ_WIN_ADD) {
-		if (c->reg || (flags & ~CTL_CLAIM_BUFFERED) || !window_range_ok(space, base, len))
+		if (c->reg || (flags & ~(CTL_CLAIM_BUFFERED | CTL_CLAIM_VRAM)) ||
+		    !window_range_ok(space, base, len))
 			return -EINVAL;
 		snprintf(c->name, sizeof(c->name), "%.24s.w%u", l->name, id);
-		return add_window(l, id, space, base, len, flags & CTL_CLAIM_BUFFERED, NULL, NULL);
+		return add_window(l, id, space, base, len, flags, NULL, NULL);
 	}
 	if (!c->reg || c->space != space)
 		return -EINVAL;
@@ -378,8 +397,11 @@ static int window_change(struct dm_link *l, unsigned id, unsigned op, unsigned s
 		return region_set_enabled(sp, c->reg, op == IOREQ_WIN_ENABLE);
 	case IOREQ_WIN_REMOVE:
 		r = region_remove(sp, c->reg);
-		if (r == 0)
+		if (r == 0) {
+			if (l->host->vram_region && *l->host->vram_region == c->reg)
+				*l->host->vram_region = NULL;
 			c->reg = NULL;
+		}
 		return r;
 	default:
 		return -EINVAL;
@@ -429,8 +451,10 @@ static int take_claim(struct dm_link *l, struct ctl_claim *m, char *err, size_t 
 			    ctl_name(m->name), (unsigned long long)m->base);
 	c = &l->claim[l->n_claims];
 	ctl_set_name(c->name, ctl_name(m->name));
-	r = add_window(l, l->n_claims, m->space, m->base, m->len,
-		       (m->flags & CTL_CLAIM_BUFFERED) != 0, NULL, NULL);
+	if (m->flags & ~(CTL_CLAIM_BUFFERED | CTL_CLAIM_VRAM))
+		return err_say(err, n, -EINVAL, "claim %s: unknown flags %#x",
+			    ctl_name(m->name), m->flags);
+	r = add_window(l, l->n_claims, m->space, m->base, m->len, m->flags, NULL, NULL);
 	if (r < 0) {
 		o = region_overlap(sp, m->base, m->len, 0, NULL);
 		return err_say(err, n, r, "%s of %s claims %s %#llx-%#llx, which overlaps %s",
@@ -466,7 +490,7 @@ static int inproc_claim(void *opaque, unsigned space, uint64_t base, uint64_t le
 	if (id == DM_LINK_MAX_CLAIMS)
 		return -ENOSPC;
 	ctl_set_name(l->claim[id].name, name);
-	r = add_window(l, id, space, base, len, false, ops, dev);
+	r = add_window(l, id, space, base, len, flags & CTL_CLAIM_VRAM, ops, dev);
 	if (r == -EBUSY && (o = region_overlap(space_map(l, space), base, len, 0, NULL)))
 		log_error("%s %#llx-%#llx for %s overlaps %#llx-%#llx of %s",
 			  space_map(l, space)->name, (unsigned long long)base,

@@ -48,6 +48,13 @@ struct dm_link_host {
 	 * cycles to them are forwarded as IOREQ_TYPE_PCI_CONFIG. NULL: no
 	 * PCI, slot claims are refused. */
 	struct pci_bus *pci;
+	/* The board's VRAM (dev/display.h), NULL when it has none: a window
+	 * claimed with CTL_CLAIM_VRAM becomes this memory as guest RAM, with
+	 * dirty logging on; *vram_region is that region while it exists
+	 * (one at a time, whichever dm claims it). */
+	uint8_t *vram;
+	uint64_t vram_size;
+	struct region **vram_region;
 };
 
 #define DM_LINK_MAX_CLAIMS 64

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -43,8 +44,38 @@ static void mark_dirty(struct vga *v, uint64_t off, uint64_t len)
 		return;
 	if (len > v->vram_size - off)
 		len = v->vram_size - off;
-	for (uint64_t pg = off / VGA_PAGE; pg <= (off + len - 1) / VGA_PAGE; pg++)
-		v->dirty[pg / 64] |= 1ull << (pg % 64);
+	for (uint64_t pg = off / VGA_PAGE; pg <= (off + len - 1) / VGA_PAGE; pg++) {
+		uint64_t bit = 1ull << (pg % 64);
+		v->dirty[pg / 64] |= bit;
+		/* The display takes words with an exchange: OR only what it
+		 * lacks, so a busy writer does not bounce its cache line. */
+		if (v->shm && !(__atomic_load_n(&v->shm->dirty[pg / 64], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&v->shm->dirty[pg / 64], bit, __ATOMIC_RELEASE);
+	}
+}
+
+/* The registers to the display's page, under its sequence lock, when
+ * they differ from what it has (a palette write, a mode set, a font
+ * write bumping font_gen). Reads change nothing a picture shows. */
+static void publish(struct vga *v)
+{
+	struct display_shm *p = v->shm;
+	uint32_t seq;
+
+	if (!p || !memcmp(&p->state, &v->s, sizeof(v->s)))
+		return;
+	seq = __atomic_load_n(&p->state_seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->state_seq, seq | 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&p->state, &v->s, sizeof(v->s));
+	__atomic_store_n(&p->state_seq, (seq | 1) + 1, __ATOMIC_RELEASE);
+}
+
+void vga_attach_display(struct vga *v, struct display_shm *shm)
+{
+	v->shm = shm;
+	publish(v);
+	mark_dirty(v, 0, v->vram_size);
 }
 
 size_t vga_dirty_fetch(struct vga *v, uint64_t *bits, size_t words)
@@ -205,7 +236,11 @@ static uint64_t mem_read(void *opaque, uint64_t off, unsigned size)
 
 static void mem_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-	mem_writeb(opaque, off, (uint8_t)val);
+	struct vga *v = opaque;
+	uint32_t font_gen = v->s.font_gen;
+	mem_writeb(v, off, (uint8_t)val);
+	if (v->s.font_gen != font_gen)
+		publish(v);
 }
 
 /* Bytes only: the router splits wider accesses, each byte going through
@@ -376,6 +411,7 @@ static uint64_t port_read(void *opaque, uint64_t off, unsigned size)
 static void port_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	port_out(opaque, VGA_PORT_BASE + (unsigned)off, (uint8_t)val);
+	publish(opaque);
 }
 
 /* A word to an index port is index then data: the router splits it. */
@@ -525,6 +561,7 @@ static void dispi_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 		v->s.vbe_index = (uint16_t)val;
 	else if (off != 3)
 		vbe_write(v, v->s.vbe_index, (uint16_t)val);
+	publish(v);
 }
 
 const struct io_ops vga_dispi_ops = {dispi_read, dispi_write, IO_SIZE_1 | IO_SIZE_2, IO_SIZE_2};
@@ -548,6 +585,7 @@ static void lfb_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 		/* Fonts are in the first 256 KiB, interleaved with the rest. */
 		v->s.font_gen += off < 4 * 0x10000;
 		mark_dirty(v, off, size);
+		publish(v);
 	}
 }
 
@@ -594,6 +632,7 @@ static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 		   size == 2 && !(off & 1)) {
 		vbe_write(v, (unsigned)(off - MMIO_DISPI) / 2, (uint16_t)val);
 	}
+	publish(v);
 }
 
 const struct io_ops vga_mmio_ops = {
@@ -657,7 +696,10 @@ static void vga_bar(void *opaque, struct pci_fn *f, unsigned bar, uint64_t old, 
 		return;
 	}
 	if (!v->win[bar]) {
-		if (c->claim(c, DEV_SPACE_MMIO, now, f->bar[bar].size, 0, ops, v) == 0) {
+		/* Shared VRAM: the vmm maps it there as RAM, so the guest's
+		 * framebuffer stores never become requests. */
+		unsigned flags = bar == VGA_LFB_BAR && v->vram_shared ? DEV_CLAIM_VRAM : 0;
+		if (c->claim(c, DEV_SPACE_MMIO, now, f->bar[bar].size, flags, ops, v) == 0) {
 			v->win[bar] = now;
 			v->win_on[bar] = true;
 		}
@@ -687,6 +729,7 @@ void vga_reset(struct vga *v)
 {
 	regs_power_on(v);
 	pci_fn_reset(&v->fn);
+	publish(v);
 }
 
 int vga_init(struct vga *v, size_t vram_size)
@@ -726,6 +769,9 @@ int vga_init(struct vga *v, size_t vram_size)
 
 void vga_fini(struct vga *v)
 {
+	if (v->shm)
+		munmap(v->shm, sizeof(*v->shm));
+	v->shm = NULL;
 	if (v->vram_mapped && v->vram)
 		munmap(v->vram, v->vram_size);
 	v->vram = NULL;
@@ -776,7 +822,7 @@ int vga_set_rom(struct vga *v, const uint8_t *rom, size_t len)
 
 /* ---- the kind (dev/kind.h) ---- */
 
-enum { P_ADDR, P_VGAMEM_MB, P_ROMFILE, P_ROM };
+enum { P_ADDR, P_VGAMEM_MB, P_ROMFILE, P_ROM, P_VRAM, P_DISPLAY };
 
 static const struct dev_prop vga_props[] = {
 	[P_ADDR] = {"addr", DEV_PROP_NUM, false, 0, 31, 2, NULL, "its slot on bus 0"},
@@ -786,6 +832,9 @@ static const struct dev_prop vga_props[] = {
 		       "the VGA BIOS (a name is looked for in /usr/share/seabios and "
 		       "/usr/share/qemu; empty: none)"},
 	[P_ROM] = {"rom", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "a ROM descriptor follows"},
+	[P_VRAM] = {"vram", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "VRAM's memfd follows"},
+	[P_DISPLAY] = {"display", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
+		       "the display's shared page follows"},
 };
 
 static int vga_check(const struct dev_props *p, char *err, size_t n)
@@ -797,18 +846,14 @@ static int vga_check(const struct dev_props *p, char *err, size_t n)
 	return 0;
 }
 
-static int vga_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
-			 unsigned *n_fds, char *err, size_t n)
+/* The VGA BIOS, by path or by name in the firmware folders. */
+static int open_rom(struct dev_props *p, const char *name, int *fds, unsigned *n_fds,
+		    char *err, size_t n)
 {
 	static const char *const dirs[] = {"/usr/share/seabios", "/usr/share/qemu"};
-	const char *name = p->str[P_ROMFILE];
 	char path[DEV_STR_MAX + 32];
 	int fd = -1;
 
-	p->num[P_ROM] = 0;
-	p->given |= 1u << P_ROM;
-	if (!name[0])
-		return 0;
 	if (strchr(name, '/')) {
 		fd = open(name, O_RDONLY | O_CLOEXEC);
 	} else {
@@ -822,6 +867,39 @@ static int vga_host_open(struct dev_props *p, const struct dev_machine *m, int *
 			       strchr(name, '/') ? "" : " in /usr/share/seabios or /usr/share/qemu");
 	fds[(*n_fds)++] = fd;
 	p->num[P_ROM] = 1;
+	return 0;
+}
+
+static int vga_host_open(struct dev_props *p, const struct dev_machine *m, int *fds,
+			 unsigned *n_fds, char *err, size_t n)
+{
+	const char *name = p->str[P_ROMFILE];
+	int fd, r;
+
+	p->num[P_ROM] = p->num[P_VRAM] = p->num[P_DISPLAY] = 0;
+	p->given |= 1u << P_ROM | 1u << P_VRAM | 1u << P_DISPLAY;
+	if (name[0] && (r = open_rom(p, name, fds, n_fds, err, n)))
+		return r;
+	/* The board's VRAM and the display's page (dev/display.h), when
+	 * it has them: the descriptors are dup'ed, the board keeps its own. */
+	if (m->vram_fd >= 0) {
+		struct stat st;
+		if (fstat(m->vram_fd, &st) || (uint64_t)st.st_size != p->num[P_VGAMEM_MB] << 20)
+			return err_say(err, n, -EINVAL, "%s: the board's VRAM is not %llu MiB",
+				       p->kind->name, (unsigned long long)p->num[P_VGAMEM_MB]);
+		if ((fd = fcntl(m->vram_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			return err_say(err, n, -errno, "%s: VRAM: %s", p->kind->name,
+				       strerror(errno));
+		fds[(*n_fds)++] = fd;
+		p->num[P_VRAM] = 1;
+	}
+	if (m->display_shm_fd >= 0 && p->num[P_VRAM]) {
+		if ((fd = fcntl(m->display_shm_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			return err_say(err, n, -errno, "%s: display page: %s", p->kind->name,
+				       strerror(errno));
+		fds[(*n_fds)++] = fd;
+		p->num[P_DISPLAY] = 1;
+	}
 	return 0;
 }
 
@@ -850,17 +928,60 @@ static int load_rom(struct vga *v, int fd, const char *id, char *err, size_t n)
 	return 0;
 }
 
+/* VRAM on the board's memfd, and the display's page when there is one
+ * (descriptors from host_open, from *k on). The page is checked: it
+ * came through the vmm, but a wrong size would let the device write
+ * past it. */
+static int map_shared(struct vga *v, const struct dev_ctx *c, const struct dev_props *p,
+		      unsigned *k, char *err, size_t n)
+{
+	struct display_shm *shm;
+	void *mem;
+	int r;
+
+	if (c->n_fds <= *k)
+		return err_say(err, n, -EINVAL, "%s: no VRAM descriptor", c->id);
+	mem = mmap(NULL, v->vram_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fds[(*k)++], 0);
+	if (mem == MAP_FAILED)
+		return err_say(err, n, -errno, "%s: mapping VRAM: %s", c->id, strerror(errno));
+	r = vga_attach_vram(v, mem, v->vram_size);
+	if (r) {
+		munmap(mem, v->vram_size);
+		return err_say(err, n, r, "%s: VRAM refused", c->id);
+	}
+	v->vram_mapped = true;
+	v->vram_shared = true;
+	if (!p->num[P_DISPLAY])
+		return 0;
+	if (c->n_fds <= *k)
+		return err_say(err, n, -EINVAL, "%s: no display page descriptor", c->id);
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED, c->fds[(*k)++], 0);
+	if (shm == MAP_FAILED)
+		return err_say(err, n, -errno, "%s: mapping the display page: %s", c->id,
+			       strerror(errno));
+	if (shm->magic != DISPLAY_SHM_MAGIC || shm->version != DISPLAY_SHM_VERSION ||
+	    shm->vram_size != v->vram_size) {
+		munmap(shm, sizeof(*shm));
+		return err_say(err, n, -EINVAL, "%s: the display page is not for this VRAM",
+			       c->id);
+	}
+	vga_attach_display(v, shm);
+	return 0;
+}
+
 static int vga_create(void *dev, const struct dev_ctx *c, const struct dev_props *p, char *err,
 		      size_t n)
 {
 	struct vga *v = dev;
-	unsigned slot = (unsigned)p->num[P_ADDR];
+	unsigned slot = (unsigned)p->num[P_ADDR], k = 0;
 	int r = vga_init(v, (size_t)p->num[P_VGAMEM_MB] << 20);
 
 	if (r)
 		return err_say(err, n, r, "%s: %llu MiB of VRAM refused", c->id,
 			       (unsigned long long)p->num[P_VGAMEM_MB]);
-	if (p->num[P_ROM] && c->n_fds >= 1 && (r = load_rom(v, c->fds[0], c->id, err, n)))
+	if (p->num[P_ROM] && c->n_fds > k && (r = load_rom(v, c->fds[k++], c->id, err, n)))
+		goto fail;
+	if (p->num[P_VRAM] && (r = map_shared(v, c, p, &k, err, n)))
 		goto fail;
 	v->ctx = c;
 	r = c->claim(c, DEV_SPACE_PCI, PCI_DEVFN(slot, 0), 1, 0, &vga_cfg_ops, v);
@@ -908,6 +1029,7 @@ static int vga_post_load(void *obj, char *err, size_t n)
 {
 	struct vga *v = obj;
 	pci_fn_update_bars(&v->fn);
+	publish(v);
 	return 0;
 }
 

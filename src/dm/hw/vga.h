@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "dev/device.h"
+#include "dev/display.h"
 #include "dev/kind.h"
 #include "dev/pci.h"
 #include "dev/vga_regs.h"
@@ -69,6 +70,8 @@ struct vga {
 	size_t dirty_words;
 	uint8_t *rom;                /* the expansion ROM image, or NULL */
 	uint32_t rom_len;
+	struct display_shm *shm;     /* the display's shared page, or NULL */
+	bool vram_shared;            /* VRAM is the board's memfd: BAR0 is its RAM */
 	uint64_t win[PCI_BAR_ROM + 1]; /* where each BAR's window was claimed (0: never) */
 	bool win_on[PCI_BAR_ROM + 1];
 };
@@ -95,6 +98,10 @@ int vga_attach_vram(struct vga *v, uint8_t *vram, size_t size) must_check;
 /* The expansion ROM's image (copied); its BAR is the next power of two
  * of at least 2 KiB. 0, -EINVAL (empty, past VGA_ROM_MAX), -ENOMEM. */
 int vga_set_rom(struct vga *v, const uint8_t *rom, size_t len) must_check;
+/* Publishes the registers and dirty pages on a display's shared page
+ * (dev/display.h) from now on: the registers at once and after every
+ * write that may change them, each page the device writes as a bit. */
+void vga_attach_display(struct vga *v, struct display_shm *shm);
 /* Copies the dirty bits (at most `words` words) into bits and clears
  * them. Returns the words copied. */
 size_t vga_dirty_fetch(struct vga *v, uint64_t *bits, size_t words);
