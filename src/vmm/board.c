@@ -356,9 +356,13 @@ static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm
 static int dm_wire(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
+	const struct display_config *dc = &cfg->display;
+	const bool vnc = dc->vnc || dc->vnc_default;
 	/* -usb adds the PIIX3's UHCI, as on QEMU's pc, before the -devices
-	 * that plug into it. */
-	const unsigned n_board = ARRAY_SIZE(dm_board_devices) + (cfg->usb ? 1 : 0);
+	 * that plug into it; the VGA is QEMU's 00:02.0; a display's input
+	 * arrives through display-input. */
+	const char *board[ARRAY_SIZE(dm_board_devices) + 3];
+	unsigned n_board = 0;
 	struct dm_device_spec *all = NULL, *specs[2];
 	struct dev_machine m = {cfg->ram_bytes, cfg->kernel, cfg->initrd, cfg->append,
 				cfg->nographic, vm->term.tty, (uint32_t)cfg->boot.fail_wait_ms,
@@ -372,10 +376,34 @@ static int dm_wire(struct vm *vm)
 	char path[4096], err[600];
 	int r = 0;
 
+	for (unsigned i = 0; i < ARRAY_SIZE(dm_board_devices); i++)
+		board[n_board++] = dm_board_devices[i];
+	if (dc->vga)
+		board[n_board++] = "VGA";
+	if (cfg->usb)
+		board[n_board++] = "piix3-usb-uhci";
+	if (dc->vga && vnc)
+		board[n_board++] = "display-input";
+	/* VRAM (QEMU's 16 MiB) is the board's, so that the vmm can map it
+	 * as BAR0 and a display can read it; the page only when a display
+	 * reads it (the VGA then publishes its registers there). */
+	if (dc->vga) {
+		r = display_host_init(&vm->display, 16u << 20, err, sizeof(err));
+		if (r < 0) {
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason), "VGA: %.500s", err);
+			return r;
+		}
+		m.vram_fd = vm->display.vram_fd;
+		if (vnc) {
+			m.display_shm_fd = vm->display.shm_fd;
+			m.display_input_fd = vm->display.input_fd[0];
+		}
+	}
 	vm->dm_host = (struct dm_link_host){
 		&vm->ports, &vm->mem, &vm->clock, &vm->gm, {ram_dma_read, ram_dma_write, vm, ram_dma_wrote},
 		cfg->icount, vm->start_host_ns, vm, dmh_now, dmh_set_line, dmh_exit,
 		dmh_reset, dmh_dirty, dmh_failed, dmh_msi, &vm->pci,
+		vm->display.vram, vm->display.vram_size, &vm->display.vram_region,
 	};
 	if (n_board + cfg->n_dev > DM_LINK_MAX_SPECS) {
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
@@ -419,8 +447,7 @@ static int dm_wire(struct vm *vm)
 		const struct dev_kind *k;
 
 		if (i < n_board) {
-			const char *name = i < ARRAY_SIZE(dm_board_devices) ? dm_board_devices[i]
-									 : "piix3-usb-uhci";
+			const char *name = board[i];
 			k = dev_kind_find(name);
 			if (!k) {
 				snprintf(vm->exit_reason, sizeof(vm->exit_reason),
@@ -475,6 +502,10 @@ static int dm_wire(struct vm *vm)
 			break;
 		}
 		vm->n_dm = d + 1;
+	}
+	if (r == 0 && (r = display_host_start(&vm->display, dc, err, sizeof(err))) < 0) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%.500s", err);
+		vm->exit_status = V2E_EXIT_USAGE;
 	}
 out:
 	free(all);
@@ -607,6 +638,7 @@ void vm_board_unwire(struct vm *vm)
 	/* After the device models: nothing asks for disk data any more. */
 	blk_host_stop(vm->blk);
 	vm->blk = NULL;
+	display_host_stop(&vm->display);
 	if (vm->term_open)
 		console_close(&vm->term);
 	vm->term_open = false;

@@ -115,10 +115,25 @@ static int opt_serial(struct vm_config *c, const char *arg, char *err, size_t n)
 
 static int opt_display(struct vm_config *c, const char *arg, char *err, size_t n)
 {
-	if (strcmp(arg, "none"))
-		return err_say(err, n, -EINVAL, "-display %s: only 'none' is supported so far", arg);
-	c->display_none = true;
-	return 0;
+	int r = display_opt_display(&c->display, arg, err, n);
+	if (r == 0 && !strcmp(arg, "none"))
+		c->display_none = true;
+	return r;
+}
+
+static int opt_vnc(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	return display_opt_vnc(&c->display, arg, err, n);
+}
+
+static int opt_vga(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	return display_opt_vga(&c->display, arg, err, n);
+}
+
+static int opt_object(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	return display_opt_object(&c->display, arg, err, n);
 }
 
 /* -dm process|inprocess */
@@ -647,6 +662,9 @@ static const struct option_row options[] = {
 	{"append", ARG, NULL, STR(append)},
 	{"serial", ARG, opt_serial, 0},
 	{"display", ARG, opt_display, 0},
+	{"vnc", ARG, opt_vnc, 0},
+	{"vga", ARG, opt_vga, 0},
+	{"object", ARG, opt_object, 0},
 	{"device", ARG, opt_device, 0},
 	{"chardev", ARG, opt_chardev, 0},
 	{"debugcon", ARG, opt_debugcon, 0},
@@ -696,10 +714,9 @@ static const struct option_row options[] = {
 /* QEMU options users will try that v2e does not have yet: refused with
  * a reason rather than "unknown". */
 static const char *const not_yet[] = {
-	"vnc", "qmp",
+	"qmp",
 	"monitor", "netdev", "net", "cpu", "machine", "M", "enable-kvm", "accel",
-	"vga", "global", "object",
-	"nic", "k", "sd",
+	"global", "nic", "k", "sd",
 	"mtdblock", "pflash", "blockdev", "fsdev", "virtfs",
 	"soundhw", "audiodev", "spice", "sdl", "curses", "full-screen",
 	"g", "mem-path", "mem-prealloc", "numa", "overcommit", "icount-align",
@@ -829,17 +846,27 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 			}
 		}
 	}
-	/* No display exists yet: without any display or serial choice,
-	 * behave as -nographic (main says so) rather than print nothing. */
-	if (!c->nographic && !c->display_none && c->n_serial == 0 && !c->nodefaults) {
-		c->nographic = true;
-		c->implied_nographic = true;
+	/* -nodefaults drops the VGA as QEMU's does, unless -vga asks. */
+	if (!c->display.vga_given)
+		c->display.vga = !c->nodefaults;
+	if (c->nographic)
+		c->display.vnc = false;
+	/* No display chosen: QEMU on a machine without a window system serves
+	 * VNC on localhost. COM1 goes to the terminal (QEMU would put it on a
+	 * console inside the display, which v2e does not have), not for a
+	 * daemon, which has no terminal. */
+	if (!c->nographic && !c->display_none && !c->display.vnc && !c->display.vnc_none) {
+		c->display.vnc_default = c->display.vga;
+		if (c->n_serial == 0 && !c->nodefaults && !c->daemonize && !user_serials) {
+			c->serial[0].kind = SERIAL_STDIO;
+			c->n_serial = 1;
+			c->implied_serial = true;
+		}
 	}
+	if (display_config_check(&c->display, err, errlen) < 0)
+		return -EINVAL;
 	if (c->daemonize) {
 		/* A daemon has no terminal (QEMU refuses the same). */
-		if (c->implied_nographic)
-			return err_say(err, errlen, -EINVAL, "-daemonize: no display yet, and a daemon has no "
-				    "terminal: give -display none (and -serial file:PATH or none)");
 		if (c->nographic)
 			return err_say(err, errlen, -EINVAL, "-nographic cannot be used with -daemonize");
 		for (unsigned i = 0; i < c->n_serial; i++)
@@ -888,15 +915,21 @@ const char *config_usage(void)
 	       "  -chardev file,id=ID,path=PATH | stdio,id=ID | null,id=ID  a backend a\n"
 	       "                       device names (chardev=ID)\n"
 	       "  -serial DEV          stdio | file:PATH | none (COM1..COM4 in order)\n"
-	       "  -nographic           no display; serial on the terminal (also the\n"
-	       "                       default: v2e has no display yet)\n"
+	       "  -nographic           no display; serial on the terminal\n"
+	       "  -vga std|none        the standard VGA at 00:02.0 (default std)\n"
+	       "  -vnc [HOST]:N|unix:PATH|none[,websocket[=[HOST:]PORT]][,to=L]\n"
+	       "        [,password-secret=ID]  VNC server on port 5900+N (default with no\n"
+	       "                       display option: localhost, the first free N; the\n"
+	       "                       serial console on the terminal); websocket: noVNC\n"
+	       "                       at http://HOST:PORT/vnc.html (default port 5700+N)\n"
+	       "  -object secret,id=ID,file=PATH|data=TEXT  a password for password-secret\n"
 	       "  -nodefaults          no default devices (no COM1 without -serial)\n"
 	       "  -name NAME           the guest's name\n"
 	       "  -pidfile FILE        write v2e's process ID to FILE\n"
 	       "  -accel tcg, -M pc    the only accelerator and machine there are\n"
 	       "  -rtc base=utc|localtime|DATE[,clock=host|rt|vm]  where the RTC starts\n"
-	       "  -daemonize           detach once the VM is set up (needs -display none)\n"
-	       "  -display none        no display\n"
+	       "  -daemonize           detach once the VM is set up\n"
+	       "  -display none|vnc=...  no display, or -vnc's\n"
 	       "  -no-reboot           exit instead of resetting\n"
 	       "  -icount [shift=]N[,sleep=off]  deterministic clock, 2^N ns per\n"
 	       "                       instruction, jumping over idle time\n"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dev/kind.h"
+#include "vmm/display_host.h"
 #include "vmm/drive.h"
 
 #define V2E_VERSION "0.1"
@@ -103,7 +104,9 @@ struct vm_config {
 	const char *pidfile;     /* -pidfile: v2e's PID written there */
 	bool nodefaults;         /* -nodefaults: no COM1 unless -serial asks */
 	bool usb;                /* -usb: the PIIX3's UHCI (00:01.2) on the board */
-	bool implied_nographic;  /* no display option: -nographic assumed */
+	bool implied_serial;     /* no display or serial option: COM1 on the terminal */
+	/* -vga, -vnc, -display, -object secret (display_host.h) */
+	struct display_config display;
 	bool daemonize;          /* -daemonize: detach once the VM is set up */
 	/* -rtc base=: where the RTC starts (RTC_BASE_DATE: rtc_date, seconds
 	 * since the epoch, UTC) */

@@ -163,9 +163,9 @@ int main(int argc, char **argv)
 	}
 	if (ready_fd >= 0)
 		daemon_ready(ready_fd, 0);
-	if (cfg.implied_nographic)
-		fprintf(stderr, "v2e: no display yet: the guest's serial console is on this "
-			"terminal, as with -nographic\n");
+	if (vm.display.where[0])
+		fprintf(stderr, "v2e: VNC server on %s%s\n", vm.display.where,
+			cfg.implied_serial ? "; the serial console is on this terminal" : "");
 	if (vm.term_open && vm.term.tty)
 		fprintf(stderr, "v2e: %s%sCtrl-A X quits, Ctrl-A H lists the keys\n",
 			cfg.name ? cfg.name : "", cfg.name ? ": " : "");

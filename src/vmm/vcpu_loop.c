@@ -215,6 +215,10 @@ int vm_run(struct vm *vm)
 		vclock_advance_to(&vm->clock, now);
 		for (unsigned d = 0; d < vm->n_dm; d++)
 			dm_link_poll(&vm->dm[d]);
+		/* The screen, while someone watches it: host time, so the
+		 * guest sees nothing of it, even under -icount. */
+		if (unlikely(display_host_watched(&vm->display)))
+			display_host_poll(&vm->display, mono_ns());
 		if (vm->stop)
 			break;
 		next = vclock_next_deadline(&vm->clock);
@@ -301,9 +305,19 @@ int vm_run(struct vm *vm)
 					vm->idle_ns += next - at;
 			} else {
 				uint64_t at = vm_clock_source(vm);
+				int64_t ns = next == VCLOCK_NEVER ? -1
+					     : next > at ? (int64_t)(next - at) : 0;
+				/* A watched screen is looked at while the guest
+				 * sleeps too (its last writes before HLT). */
+				if (display_host_watched(&vm->display)) {
+					uint64_t t = mono_ns(),
+						 due = display_host_poll(&vm->display, t);
+					if (due != UINT64_MAX &&
+					    (ns < 0 || (int64_t)(due - t) < ns))
+						ns = (int64_t)(due - t);
+				}
 				kick_timer_disarm(vm);
-				wait_for_event(vm, next == VCLOCK_NEVER ? -1
-						   : next > at ? (int64_t)(next - at) : 0);
+				wait_for_event(vm, ns);
 				vm->woke = true;
 			}
 		}

@@ -150,6 +150,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	int r, st;
 
 	memset(vm, 0, sizeof(*vm));
+	display_host_none(&vm->display);
 	vm->cfg = cfg;
 	vm->sigfd = -1;
 	r = guest_mem_create(&vm->gm, cfg->ram_bytes);

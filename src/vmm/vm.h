@@ -98,6 +98,9 @@ struct vm {
 	struct dm_link dm[2];
 	unsigned n_dm;
 	struct dm_link_host dm_host;
+	/* VRAM, the display's page and the VNC display process
+	 * (display_host.h): vram_fd -1 without a VGA. */
+	struct display_host display;
 	unsigned n_com;
 	struct console term;    /* the terminal's raw mode, owned here */
 	bool term_open;

@@ -122,8 +122,55 @@ int main(void)
 	tap_ok(&t, parse(&c, err, "-icount shift=4,sleep=on") < 0 && strstr(err, "sleep=on"),
 	       "-icount sleep=on refused by name: %s", err);
 	tap_ok(&t, parse(&c, err, "-smp 2") < 0 && strstr(err, "-smp"), "-smp 2 refused: %s", err);
-	tap_ok(&t, parse(&c, err, "-vnc :0") < 0 && strstr(err, "-vnc") && strstr(err, "not supported"),
+	tap_ok(&t, parse(&c, err, "-qmp unix:/x") < 0 && strstr(err, "-qmp") &&
+		       strstr(err, "not supported"),
 	       "known QEMU option not supported yet: %s", err);
+	/* The display: QEMU's spellings and defaults. */
+	tap_ok(&t, parse(&c, err, "-kernel k") == 0 && c.display.vga && c.display.vnc_default &&
+		       !c.display.vnc && c.implied_serial && c.serial[0].kind == SERIAL_STDIO,
+	       "no display option: a VGA, VNC on localhost, COM1 on the terminal");
+	tap_ok(&t, parse(&c, err, "-kernel k -nographic") == 0 && c.display.vga &&
+		       !c.display.vnc_default && !c.display.vnc,
+	       "-nographic: the VGA stays, no VNC");
+	tap_ok(&t, parse(&c, err, "-kernel k -display none") == 0 && !c.display.vnc_default,
+	       "-display none: no VNC");
+	tap_ok(&t, parse(&c, err, "-kernel k -nodefaults") == 0 && !c.display.vga &&
+		       !c.display.vnc_default,
+	       "-nodefaults: no VGA, so no default VNC");
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc :3,to=9,websocket") == 0 && c.display.vnc &&
+		       !c.display.vnc_host[0] && c.display.vnc_display == 3 && c.display.vnc_to == 9 &&
+		       c.display.websocket && c.display.ws_port == -1 && !c.implied_serial,
+	       "-vnc :3,to=9,websocket");
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc [::1]:2,websocket=127.0.0.1:5800") == 0 &&
+		       !strcmp(c.display.vnc_host, "::1") && c.display.vnc_display == 2 &&
+		       !strcmp(c.display.ws_host, "127.0.0.1") && c.display.ws_port == 5800,
+	       "-vnc [::1]:2,websocket=HOST:PORT");
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc unix:/tmp/v.sock") == 0 &&
+		       c.display.vnc_unix && !strcmp(c.display.vnc_unix, "/tmp/v.sock"),
+	       "-vnc unix:PATH");
+	tap_ok(&t, parse(&c, err, "-kernel k -display vnc=localhost:1") == 0 && c.display.vnc &&
+		       !strcmp(c.display.vnc_host, "localhost") && c.display.vnc_display == 1,
+	       "-display vnc=HOST:N");
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc :1,password-secret=pw "
+			 "-object secret,id=pw,data=hunter2") == 0 &&
+		       !strcmp(c.display.password_secret, "pw") && c.display.n_secret == 1,
+	       "-vnc password-secret= with -object secret");
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc :1,password-secret=nope") < 0 &&
+		       strstr(err, "nope"),
+	       "password-secret naming no secret: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc :1,password=on") < 0 && strstr(err, "monitor"),
+	       "password=on refused until a monitor exists: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc :1,lossy=on") < 0 && strstr(err, "lossy"),
+	       "an unsupported -vnc option is named: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -vnc 5900") < 0 && strstr(err, "DISPLAY"),
+	       "-vnc without a display number: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -vga cirrus") < 0 && strstr(err, "cirrus"),
+	       "-vga cirrus refused by name: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -vga none -vnc :1") < 0 && strstr(err, "VGA"),
+	       "-vnc with -vga none: %s", err);
+	tap_ok(&t, parse(&c, err, "-kernel k -object memory-backend-ram,id=m") < 0 &&
+		       strstr(err, "secret"),
+	       "-object other than secret: %s", err);
 	tap_ok(&t, parse(&c, err, "-frobnicate") < 0 && strstr(err, "unknown option -frobnicate"),
 	       "unknown option named: %s", err);
 	tap_ok(&t, parse(&c, err, "-d int,in_asm -d guest_errors -D /tmp/log") == 0 &&

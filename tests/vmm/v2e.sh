@@ -134,7 +134,7 @@ rm -f "$fifo"
 [ $st -eq 2 ] && echo "$err" | grep -q "not a regular file"; ok $? "-kernel a FIFO: status 2 at once, not a hang ($st: $err)"
 err=$("$v2e" -kernel "$k/hello.mb" -initrd /dev/null 2>&1); st=$?
 [ $st -eq 2 ] && echo "$err" | grep -q "initrd /dev/null: not a regular file"; ok $? "-initrd a device: status 2, named ($st: $err)"
-for o in -nic -vnc -monitor -k; do
+for o in -nic -qmp -monitor -k; do
 	err=$("$v2e" $o x 2>&1); st=$?
 	[ $st -eq 2 ] && echo "$err" | grep -q -- "option $o is not supported by v2e yet"; ok $? "$o: refused as not supported yet ($err)"
 done
