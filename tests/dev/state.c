@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm/hw/display_input.h"
 #include "dm/hw/fdc.h"
 #include "dm/hw/fw_cfg.h"
 #include "dm/hw/i8237.h"
@@ -1404,6 +1405,56 @@ static void vga_run(void *env, struct log *log)
 		put(log, vga_cfg_ops.read(&e->v, reg, 4));
 }
 
+/* ---- display-input ---- */
+
+/* The device with an i8042 as its only peer, wired by hand: its state is
+ * the last absolute position, which the PS/2 mouse's next motion is
+ * measured from. */
+struct dinput_env {
+	struct vclock clk;
+	struct i8042 k;
+	struct display_input_dev d;
+};
+
+static void dinput_env_init(void *env, uint64_t now)
+{
+	struct dinput_env *e = env;
+	struct irq_line none = {NULL, NULL, 0};
+	vclock_init(&e->clk, now);
+	i8042_init(&e->k, &none, &none, &none, &none);
+	e->d.fd = -1;
+	e->d.wired = true;
+	e->d.ps2 = &e->k;
+}
+
+static void dinput_abs(struct dinput_env *e, int x, int y)
+{
+	struct display_input ev = {.type = DISPLAY_INPUT_ABS, .x = x, .y = y, .width = 1024,
+				   .height = 768};
+	display_input_event(&e->d, &ev);
+}
+
+static void dinput_prep(void *env)
+{
+	struct dinput_env *e = env;
+	/* Only a first position: it moves nothing, so the i8042 (not
+	 * this device's state) holds no motion. */
+	dinput_abs(e, 317, 190);
+}
+
+static void dinput_run(void *env, struct log *log)
+{
+	struct dinput_env *e = env;
+	i8042_cmd_ops.write(&e->k, 0, 1, 0xd4);
+	i8042_data_ops.write(&e->k, 0, 1, 0xf4); /* reporting on */
+	put(log, i8042_data_ops.read(&e->k, 0, 1));
+	for (int i = 1; i <= 12; i++) {
+		dinput_abs(e, 317 + 9 * i, 190 - 4 * i);
+		while (i8042_cmd_ops.read(&e->k, 0, 1) & I8042_STR_OBF)
+			put(log, i8042_data_ops.read(&e->k, 0, 1));
+	}
+}
+
 /* ---- the cases ---- */
 
 #define CASE(nm, desc_, T, dev_, init_, fini_, prep_, run_, bad, badv, ...)   \
@@ -1454,6 +1505,8 @@ static const struct dev_case cases[] = {
 	     hid_run, "q_len", USB_HID_QUEUE + 1),
 	CASE("usb-kbd", usb_kbd_state, struct hid_env, h, kbd_env_init, NULL, hid_prep, hid_run,
 	     "usb.addr", 128),
+	CASE("display-input", display_input_state, struct dinput_env, d, dinput_env_init, NULL,
+	     dinput_prep, dinput_run, "abs_x", DISPLAY_INPUT_POS_MAX + 1),
 };
 
 /* ---- the harness ---- */
