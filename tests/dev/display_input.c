@@ -242,7 +242,7 @@ struct motion {
 static struct motion mouse_read(struct rig *r)
 {
 	struct motion m = {0, 0, 0, -1, 0, false};
-	uint8_t b[4096];
+	static uint8_t b[1 << 16]; /* a saturated move: 2^20 / 255 packets */
 	size_t n = drain(r, b, sizeof(b));
 	for (size_t i = 0; i + 4 <= n && i + 4 <= sizeof(b); i += 4) {
 		int dx = b[i + 1] - (b[i] & 0x10 ? 256 : 0);
@@ -262,8 +262,9 @@ static struct motion mouse_read(struct rig *r)
 }
 
 /* Motion until the mouse has nothing left. A big move takes many
- * packets, and the mouse queues them 16 bytes at a time, sending the
- * rest with its next event: an event of no motion stands in for it. */
+ * packets; the mouse queues them 16 bytes at a time and sends the rest
+ * as the guest reads (an event of no motion would too: the loop checks
+ * that nothing is left either way). */
 static struct motion mouse_read_all(struct rig *r)
 {
 	struct motion all = {0, 0, 0, -1, 0, false}, m;

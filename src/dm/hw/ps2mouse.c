@@ -21,6 +21,8 @@ static void put(struct ps2_mouse *m, uint8_t b)
 	m->last = b;
 }
 
+static void stream(struct ps2_mouse *m);
+
 bool ps2_mouse_pop(struct ps2_mouse *m, uint8_t *b)
 {
 	if (!m->q_len)
@@ -28,6 +30,9 @@ bool ps2_mouse_pop(struct ps2_mouse *m, uint8_t *b)
 	*b = m->q[m->q_head];
 	m->q_head = (uint8_t)((m->q_head + 1) % PS2M_QUEUE);
 	m->q_len--;
+	/* Motion that did not fit (a big jump) goes out as the guest makes
+	 * room, not only with the next movement. */
+	stream(m);
 	return true;
 }
 
