@@ -8,3 +8,11 @@ $(B)/tests/display-display.t: $(B)/tests/display/display.o $(DISPLAY_TEST_LIBS) 
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DISPLAY_TEST_LIBS) $(SANDBOX_LDLIBS) \
 		$(VNCCLIENT_LDLIBS)
+
+# The request parser and the keymap alone (with seeded mutations).
+TESTS += $(B)/tests/display-units.t
+$(B)/tests/display-units.t: $(B)/tests/display/units.o $(B)/src/display/http.o \
+		$(B)/src/display/keymap.o $(B)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
