@@ -11,6 +11,9 @@
 #include <stdint.h>
 
 #include <rfb/rfb.h>
+/* rfb.h's FB_UPDATE_PENDING calls sraRgnEmpty() without declaring it:
+ * an implicit int would read garbage above the rfbBool it returns. */
+#include <rfb/rfbregion.h>
 
 #include "dev/display.h"
 #include "dev/vga_render.h"

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -180,6 +181,25 @@ static void rfb_log_error(const char *fmt, ...)
 	log_warn("vnc: %s", line);
 }
 
+/* Before the sandbox closes the file system: libgcrypt (VNC
+ * authentication's DES, the websocket handshake's SHA-1) initialises
+ * itself at its first use and reads files then, so it is used once now.
+ * And the library seeds the random() behind its authentication
+ * challenges with time and PID (PID 1 in our namespace) at its first
+ * challenge: that happens now, and the seed is replaced by one from the
+ * kernel. */
+static void vnc_warm_up(void)
+{
+	unsigned char bytes[16] = {0};
+	char key[] = "warm-up";
+	unsigned seed;
+
+	rfbEncryptBytes(bytes, key);
+	rfbRandomBytes(bytes);
+	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+		srandom(seed);
+}
+
 int vnc_init(struct dpy *d, const char *name, const char *password)
 {
 	static char arg0[] = "v2e-display";
@@ -222,6 +242,7 @@ int vnc_init(struct dpy *d, const char *name, const char *password)
 		s->passwordCheck = rfbCheckPasswordByList;
 	}
 	rfbInitServer(s);
+	vnc_warm_up();
 	return 0;
 }
 
