@@ -55,6 +55,7 @@ include src/blkif/module.mk
 include src/blkback/module.mk
 include src/vmm/module.mk
 include src/dm/module.mk
+include src/display/module.mk
 include tests/module.mk
 include bench/module.mk
 include src/tools/module.mk

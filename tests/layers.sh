@@ -23,5 +23,9 @@ esac
 ok $? "v2e-dm links no block layer ($dm_libs)"
 hits=$(grep -rlnE '^#include "(vmm|dm/hw|dm/board)' "$src/src/blkback")
 [ -z "$hits" ]; ok $? "no file under src/blkback includes a vmm or device header ($hits)"
+# The display owns the display: nothing of the vmm, the devices or the
+# disks.
+hits=$(grep -rlnE '^#include "(vmm/|dm/hw/|dm/board|block/|blkback/)' "$src/src/display")
+[ -z "$hits" ]; ok $? "no file under src/display includes a vmm, device or block header ($hits)"
 echo "1..$n"
 exit $fail

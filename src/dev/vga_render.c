@@ -382,6 +382,13 @@ static void draw_linear_line(const uint8_t *vram, size_t size, const struct geom
 void vga_render(const struct vga_state *s, const uint8_t *vram, size_t vram_size,
 		unsigned blink, struct vga_surface *out, struct vga_mode *m)
 {
+	vga_render_lines(s, vram, vram_size, blink, NULL, out, m);
+}
+
+void vga_render_lines(const struct vga_state *s, const uint8_t *vram, size_t vram_size,
+		      unsigned blink, const uint64_t *lines, struct vga_surface *out,
+		      struct vga_mode *m)
+{
 	struct geom g;
 	uint32_t dac[VGA_DAC_COLORS];
 	uint32_t w, h;
@@ -399,6 +406,8 @@ void vga_render(const struct vga_state *s, const uint8_t *vram, size_t vram_size
 		dac[i] = vga_render_dac(s, i);
 	for (uint32_t y = 0; y < h; y++) {
 		uint32_t *row = out->pixels + (size_t)y * out->stride;
+		if (lines && !(lines[y / 64] >> (y % 64) & 1))
+			continue;
 		if (g.m.kind == VGA_MODE_BLANK)
 			memset(row, 0, (size_t)w * 4);
 		else if (g.m.kind == VGA_MODE_TEXT)

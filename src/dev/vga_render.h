@@ -69,6 +69,13 @@ void vga_render_mode(const struct vga_state *s, struct vga_mode *m);
 void vga_render(const struct vga_state *s, const uint8_t *vram, size_t vram_size,
 		unsigned blink, struct vga_surface *out, struct vga_mode *m);
 
+/* vga_render() for the lines marked in `lines` (a bit per picture line,
+ * as vga_render_changed() gives them; NULL: all): a display redraws only
+ * what the dirty log says may have changed. */
+void vga_render_lines(const struct vga_state *s, const uint8_t *vram, size_t vram_size,
+		      unsigned blink, const uint64_t *lines, struct vga_surface *out,
+		      struct vga_mode *m);
+
 /* Which lines of the picture may have changed since the dirty pages were
  * last fetched: `dirty` has a bit per 4 KiB page of VRAM (vram_size /
  * 4096 bits), `lines` gets a bit per picture line (at least
