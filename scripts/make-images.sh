@@ -50,7 +50,7 @@
 # (qemu-img), nasm, gcc-multilib (scripts/install-deps.sh installs them).
 set -eu
 
-usage() { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -eq 1 ] || usage
 case $1 in -h|--help) usage ;; esac
 export LC_ALL=C TZ=UTC
