@@ -266,12 +266,14 @@ if [ "$want_images" = 1 ]; then
 	flock 9
 	tools=$(dpkg-query -W -f='${Package} ${Version}\n' syslinux syslinux-common \
 		isolinux mtools dosfstools xorriso grub-pc-bin grub-common e2fsprogs \
-		fdisk qemu-utils nasm 2>/dev/null || :)
+		fdisk qemu-utils nasm gcc-multilib libc6-dev-i386 2>/dev/null || :)
+	tools="$tools
+$(gcc --version 2>/dev/null | head -n 1)"
 	inputs=$( { sha256sum "$here/make-images.sh" "$here/make-initramfs.sh" \
 		    "$here"/../guest/* "$here/../tests/vmm/mb.inc" "$kernel" "$busybox" \
-		    "$GUEST/initramfs-interactive.cpio.gz" "$GUEST/initramfs-test.cpio.gz"
-		  stamp_get kernel_package; echo "$tools"; } |
-		sed 's/ .*//' | sha256sum | sed 's/ .*//')
+		    "$GUEST/initramfs-interactive.cpio.gz" "$GUEST/initramfs-test.cpio.gz" |
+		    sed 's/ .*//'
+		  stamp_get kernel_package; echo "$tools"; } | sha256sum | sed 's/ .*//')
 	if [ "$refresh" = 1 ] || [ "$(cat "$IMAGES/inputs.stamp" 2>/dev/null)" != "$inputs" ] ||
 	   ! (cd "$IMAGES" 2>/dev/null && sha256sum -c --quiet SHA256SUMS >/dev/null 2>&1); then
 		say "building the boot images into $IMAGES"

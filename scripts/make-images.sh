@@ -19,6 +19,10 @@
 #   initramfs-disk.cpio.gz  the initramfs that mounts it: the IDE, disk,
 #                        CD-ROM, ext4 and ISO 9660 modules of the kernel's
 #                        package and guest/init-disk
+#   initramfs-display.cpio.gz  the display test guest: bochs-drm, UHCI,
+#                        USB HID, PS/2 mouse and evdev modules,
+#                        guest/evread (built here, gcc -m32 -static) and
+#                        guest/init-display (a shell on the VGA console)
 #   SHA256SUMS           the sums of the above
 #
 # Every boot loader and kernel writes to COM1 at 115200 and the kernel gets
@@ -43,10 +47,10 @@
 # hash seed), owners are 0, directories are read in C-locale order.
 # Debian packages: syslinux, syslinux-common, isolinux, mtools, dosfstools,
 # xorriso, grub-pc-bin, grub-common, e2fsprogs, fdisk (sfdisk), qemu-utils
-# (qemu-img), nasm (scripts/install-deps.sh installs them).
+# (qemu-img), nasm, gcc-multilib (scripts/install-deps.sh installs them).
 set -eu
 
-usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -eq 1 ] || usage
 case $1 in -h|--help) usage ;; esac
 export LC_ALL=C TZ=UTC
@@ -73,7 +77,7 @@ ISOLINUX=/usr/lib/ISOLINUX
 GRUB_PC=/usr/lib/grub/i386-pc
 
 for tool in nasm sfdisk mkfs.vfat syslinux mcopy xorriso grub-mkrescue \
-	mke2fs debugfs e2fsck qemu-img gzip; do
+	mke2fs debugfs e2fsck qemu-img gzip gcc; do
 	command -v "$tool" >/dev/null ||
 		die "$tool is missing (scripts/install-deps.sh installs it)"
 done
@@ -135,20 +139,19 @@ EOF
 # --- floppy kernel -------------------------------------------------------------
 nasm -f bin -I "$top/tests/vmm/" -o "$work/floppy.mb" "$top/guest/floppy.asm"
 
-# --- initramfs-disk: modules in dependency order, from .modinfo ---------------
+# --- the initramfs images: modules in dependency order, from .modinfo -------
 # Debian's package has no modules.dep (its postinst runs depmod): each
 # module's "depends=" field in .modinfo names what it needs, as depmod
-# reads it. crc32c_generic is not a symbol dependency of ext4 and jbd2
-# but their checksums need it (the crypto API would ask modprobe for it).
+# reads it. module_tree TREE MODULE... puts the modules named and all
+# they need under TREE/lib/modules/VERSION with a modules.dep, their
+# names in TREE/etc/modules, and guest/load-modules as /bin/load-modules,
+# which loads them in the guest.
 kver=$(basename "$V2E_MODULES")
-modules="crc32c_generic ata_piix sd_mod sr_mod isofs ext4"
 (cd "$V2E_MODULES" && find kernel -name '*.ko' | sort) |
 	awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko$/, "", n); gsub(/-/, "_", n)
 	       print n, $0 }' >"$work/modules.index"
 modpath() { awk -v n="$(echo "$1" | tr - _)" '$1 == n { print $2; exit }' "$work/modules.index"; }
 moddeps() { tr '\0' '\n' <"$V2E_MODULES/$1" | sed -n 's/^depends=//p' | head -n 1 | tr , ' '; }
-: >"$work/modules.direct"
-visited=" "
 visit() { # PATH: what it needs first, then the line "PATH NEEDED-PATH..."
 	case $visited in *" $1 "*) return 0 ;; esac
 	visited="$visited$1 "
@@ -161,32 +164,55 @@ visit() { # PATH: what it needs first, then the line "PATH NEEDED-PATH..."
 	for _d in $(moddeps "$1"); do _deps="$_deps $(modpath "$_d")"; done
 	echo "$1$_deps" >>"$work/modules.direct"
 }
-for m in $modules; do
-	p=$(modpath "$m")
-	[ -n "$p" ] || die "no module $m in $V2E_MODULES"
-	visit "$p"
-done
-tree=$work/disk-tree
-mdir=$tree/lib/modules/$kver
-mkdir -p "$mdir" "$tree/etc"
-while read -r p rest; do
-	mkdir -p "$mdir/$(dirname "$p")"
-	cp "$V2E_MODULES/$p" "$mdir/$p"
-done <"$work/modules.direct"
-# modules.dep as depmod writes it: every module a module needs, directly
-# or not, in an order that loads from the last to the first.
-awk '{ n = 0; split("", seen)
-       for (i = 2; i <= NF; i++) {
-	       k = split(all[$i], a, " ")
-	       for (j = 1; j <= k; j++) if (!(a[j] in seen)) { seen[a[j]] = 1; l[++n] = a[j] }
-	       if (!($i in seen)) { seen[$i] = 1; l[++n] = $i }
-       }
-       s = ""; for (j = 1; j <= n; j++) s = s (j > 1 ? " " : "") l[j]
-       all[$1] = s
-       r = ""; for (j = n; j >= 1; j--) r = r " " l[j]
-       print $1 ":" r }' "$work/modules.direct" >"$mdir/modules.dep"
-printf '%s\n' $modules >"$tree/etc/modules"
-"$here/make-initramfs.sh" "$V2E_BUSYBOX" "$work" disk "$tree" >&2
+module_tree() { # TREE MODULE...
+	_tree=$1
+	shift
+	: >"$work/modules.direct"
+	visited=" "
+	for m in "$@"; do
+		p=$(modpath "$m")
+		[ -n "$p" ] || die "no module $m in $V2E_MODULES"
+		visit "$p"
+	done
+	_mdir=$_tree/lib/modules/$kver
+	mkdir -p "$_mdir" "$_tree/etc" "$_tree/bin"
+	while read -r p rest; do
+		mkdir -p "$_mdir/$(dirname "$p")"
+		cp "$V2E_MODULES/$p" "$_mdir/$p"
+	done <"$work/modules.direct"
+	# modules.dep as depmod writes it: every module a module needs,
+	# directly or not, in an order that loads from the last to the first.
+	awk '{ n = 0; split("", seen)
+	       for (i = 2; i <= NF; i++) {
+		       k = split(all[$i], a, " ")
+		       for (j = 1; j <= k; j++) if (!(a[j] in seen)) { seen[a[j]] = 1; l[++n] = a[j] }
+		       if (!($i in seen)) { seen[$i] = 1; l[++n] = $i }
+	       }
+	       s = ""; for (j = 1; j <= n; j++) s = s (j > 1 ? " " : "") l[j]
+	       all[$1] = s
+	       r = ""; for (j = n; j >= 1; j--) r = r " " l[j]
+	       print $1 ":" r }' "$work/modules.direct" >"$_mdir/modules.dep"
+	printf '%s\n' "$@" >"$_tree/etc/modules"
+	cp "$top/guest/load-modules" "$_tree/bin/load-modules"
+	chmod 0755 "$_tree/bin/load-modules"
+}
+
+# initramfs-disk: crc32c_generic is not a symbol dependency of ext4 and
+# jbd2 but their checksums need it (the crypto API would ask modprobe
+# for it).
+module_tree "$work/disk-tree" crc32c_generic ata_piix sd_mod sr_mod isofs ext4
+"$here/make-initramfs.sh" "$V2E_BUSYBOX" "$work" disk "$work/disk-tree" >&2
+
+# initramfs-display: bochs-drm (its fbcon takes the console over on the
+# VGA), the UHCI and USB HID for -usb's tablet and keyboard, the PS/2
+# mouse (the i8042 and atkbd are built in), evdev; and guest/evread,
+# compiled here as a static i386 program (stripped, so no path of this
+# host is in it).
+module_tree "$work/display-tree" bochs uhci-hcd usbhid hid-generic evdev psmouse
+gcc -m32 -static -Os -s -std=gnu11 -Wall -Wextra -Werror \
+	-o "$work/display-tree/bin/evread" "$top/guest/evread.c" ||
+	die "cannot build guest/evread.c (gcc-multilib is needed)"
+"$here/make-initramfs.sh" "$V2E_BUSYBOX" "$work" display "$work/display-tree" >&2
 
 # --- hd-syslinux.img -----------------------------------------------------------
 hd=$work/hd-syslinux.img
@@ -354,7 +380,7 @@ qemu-img convert -f raw -O qcow2 -o compat=1.1,cluster_size=65536 \
 
 # --- into OUTDIR --------------------------------------------------------------
 images="hd-syslinux.img cd-isolinux.iso cd-grub.iso fd-syslinux.img
-root-ext4.img root-ext4.qcow2 initramfs-disk.cpio.gz"
+root-ext4.img root-ext4.qcow2 initramfs-disk.cpio.gz initramfs-display.cpio.gz"
 for i in $images; do mv "$work/$i" "$out/$i"; done
 (cd "$out" && sha256sum $images) >"$out/SHA256SUMS"
 rm -rf "$work"

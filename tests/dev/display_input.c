@@ -236,7 +236,7 @@ struct motion {
 	int dx, dy, dz; /* summed, in screen sense (dy down) */
 	int buttons;    /* of the last packet, -1 without one */
 	unsigned packets;
-	bool bad;       /* a byte 0 without bit 3 */
+	bool bad;       /* a byte 0 without bit 3, or a delta Linux misreads */
 };
 
 static struct motion mouse_read(struct rig *r)
@@ -249,6 +249,10 @@ static struct motion mouse_read(struct rig *r)
 		int dy = b[i + 2] - (b[i] & 0x20 ? 256 : 0);
 		int dz = b[i + 3] & 0x0f;
 		if (!(b[i] & 0x08))
+			m.bad = true;
+		/* -256 is a zero byte with its sign bit: Linux's psmouse
+		 * takes a zero byte for no motion whatever the sign. */
+		if (dx == -256 || dy == -256)
 			m.bad = true;
 		m.dx += dx;
 		m.dy -= dy;
@@ -531,6 +535,10 @@ static void test_rel(struct tap *t)
 	m = mouse_read_all(r);
 	tap_ok(t, !m.bad && m.dx == 1000 && m.dy == -1000 && m.packets == 4,
 	       "a big move arrives whole, in packets of at most 255 (%u)", m.packets);
+	rel_ev(r, -1000, 1000, 0, 0);
+	m = mouse_read_all(r);
+	tap_ok(t, !m.bad && m.dx == -1000 && m.dy == 1000 && m.packets == 4,
+	       "left and down too, no packet at -256 (%d, %d in %u)", m.dx, m.dy, m.packets);
 	rel_ev(r, INT_MAX, INT_MIN, 0, 0);
 	m = mouse_read_all(r);
 	tap_ok(t, !m.bad && m.dx == 1 << 20 && m.dy == -(1 << 20),

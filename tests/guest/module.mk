@@ -6,3 +6,7 @@ TESTS += $(guest_TESTS)
 $(guest_TESTS): $(B)/tests/guest-%.t: tests/guest/%.sh $(B)/v2e
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@ && chmod +x $@
+
+# The display test drives the guest with v2e-screendump and reads its
+# screen with screen-text.
+$(B)/tests/guest-display.t: $(B)/tests/screen-text $(B)/v2e-screendump

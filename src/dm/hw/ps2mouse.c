@@ -64,10 +64,12 @@ static unsigned packet_len(const struct ps2_mouse *m)
 }
 
 /* One packet from the pending motion: as much of it as the 9-bit deltas
- * (and the wheel's 4 bits) carry; the rest waits for the next one. */
+ * (and the wheel's 4 bits) carry; the rest waits for the next one.
+ * -256 is left out: its low byte is 0, which Linux's psmouse reads as
+ * no motion whatever the sign bit says. */
 static void packet(struct ps2_mouse *m)
 {
-	int dx = clamp(m->dx, -256, 255), dy = clamp(-m->dy, -256, 255);
+	int dx = clamp(m->dx, -255, 255), dy = clamp(-m->dy, -255, 255);
 	int dz = clamp(m->dz, -8, 7);
 	uint8_t b0 = (uint8_t)(0x08 | (m->buttons & PS2M_LEFT ? 0x01 : 0) |
 			       (m->buttons & PS2M_RIGHT ? 0x02 : 0) |
