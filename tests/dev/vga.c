@@ -95,7 +95,7 @@ static struct rig *rig_new(bool rom, const char *vgamem)
 	const struct dev_kind *k = dev_kind_find("VGA");
 	struct rig *r = calloc(1, sizeof(*r));
 	struct dev_props p;
-	struct dev_machine m = {0};
+	struct dev_machine m = {.vram_fd = -1, .display_shm_fd = -1, .display_input_fd = -1};
 	unsigned n_fds = 0;
 	char err[256] = "";
 

@@ -215,7 +215,7 @@ int main(void)
 	struct cpu_model model;
 	struct cpu_bus bus = {0};
 	struct dev_props p;
-	struct dev_machine m = {0};
+	struct dev_machine m = {.vram_fd = -1, .display_shm_fd = -1, .display_input_fd = -1};
 	struct x86_state st;
 	int fds[DEV_MAX_FDS];
 	unsigned n_fds = 0;

@@ -21,7 +21,7 @@ trap 'rm -rf "$out"' EXIT
 
 boot() {
 	timeout 900 "$v2e" -kernel "$V2E_KERNEL" -initrd "$V2E_INITRD_TEST" \
-		-append console=ttyS0 -serial stdio -icount -no-reboot \
+		-append console=ttyS0 -serial stdio -display none -icount -no-reboot \
 		</dev/null >"$out/$1.log" 2>"$out/$1.err"
 	echo $? >"$out/$1.rc"
 }
@@ -81,7 +81,7 @@ rtc	^(periodic IRQ frequency|periodic_freq)[	 ]*: 1024$
 rtc	^max user IRQ frequency	: 64$
 rtc	^batt_status	: okay$
 hwclock	^Thu Jan  1 00:0[0-9]:[0-9][0-9] 2026  0\.000000 seconds$
-pci	^0000:00:00\.0 0x8086:0x1237 0x060000$|^0000:00:01\.0 0x8086:0x7000 0x060100$|^0000:00:01\.1 0x8086:0x7010 0x010180$|^0000:00:01\.3 0x8086:0x7113 0x068000$
+pci	^0000:00:00\.0 0x8086:0x1237 0x060000$|^0000:00:01\.0 0x8086:0x7000 0x060100$|^0000:00:01\.1 0x8086:0x7010 0x010180$|^0000:00:01\.3 0x8086:0x7113 0x068000$|^0000:00:02\.0 0x1234:0x1111 0x030000$
 sleep	^ok$
 sleep-delta	^1\.0[0-9]$
 mul	^9449772114007$
@@ -110,8 +110,8 @@ while IFS= read -r line; do
 done <"$out/lines"
 check '[ $unknown = 0 ]' "every line the guest printed matches its rule ($unknown did not)"
 
-check '[ "$(grep -c "^pci: " "$out/lines")" = 4 ]' \
-	"the kernel found the i440FX, the PIIX3's ISA bridge and IDE, and the PIIX4's PM on PCI bus 0 (ACPI's root bridge)"
+check '[ "$(grep -c "^pci: " "$out/lines")" = 5 ]' \
+	"the kernel found the i440FX, the PIIX3's ISA bridge and IDE, the PIIX4's PM and the VGA on PCI bus 0 (ACPI's root bridge)"
 for name in uname cmdline cpuinfo interrupts date rtc hwclock pci sleep sleep-delta mul pi sqrt2 div sha256 gzip; do
 	check 'grep -q "^$name: " "$out/lines"' "the guest reported $name"
 done

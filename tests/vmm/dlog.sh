@@ -6,7 +6,8 @@ dir=$(dirname "$0")
 v2e="$dir/../v2e"
 k="$dir/vmm"
 . "$(dirname "$0")/tap.sh"
-dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+# No display: stderr holds only what a test looks for.
+dx="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 # has FILE ERE: the log holds a line matching ERE
