@@ -6,7 +6,8 @@ set -e
 PKGS="build-essential nasm gcc-multilib qemu-user qemu-utils liburing-dev \
 libzstd-dev zlib1g-dev libseccomp-dev libcapstone-dev perl gdb seabios \
 syslinux syslinux-common isolinux mtools dosfstools xorriso grub-pc-bin \
-grub-common e2fsprogs fdisk libvncserver-dev novnc libpng-dev"
+grub-common e2fsprogs fdisk libvncserver-dev novnc libpng-dev \
+chromium python3-websocket python3-pil"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

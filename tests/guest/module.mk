@@ -10,3 +10,10 @@ $(guest_TESTS): $(B)/tests/guest-%.t: tests/guest/%.sh $(B)/v2e
 # The display test drives the guest with v2e-screendump and reads its
 # screen with screen-text.
 $(B)/tests/guest-display.t: $(B)/tests/screen-text $(B)/v2e-screendump
+
+# The browser test runs noVNC in headless Chromium (browser.py beside it)
+# and reads the page's screenshot with screen-text.
+$(B)/tests/guest-browser.t: $(B)/tests/screen-text $(B)/tests/browser.py
+$(B)/tests/browser.py: tests/guest/browser.py
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
