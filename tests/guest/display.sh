@@ -133,6 +133,26 @@ check '[ "$(size "$out/hd.ppm")" = 720x400 ] && grep -q "^SeaBIOS (version " "$o
 	grep -q "^SYSLINUX 6\.[0-9]* .*Peter Anvin" "$out/hd.txt" && grep -q "^boot:" "$out/hd.txt"' \
 	"SeaBIOS's banner and SYSLINUX's prompt in the VNC framebuffer, 720x400 text ($(took): $(size "$out/hd.ppm"), $(head -n 5 "$out/hd.txt" | tr '\n' '|'))"
 
+# The same screen behind VNC's password (QEMU's password-secret= and
+# -object secret): the right password gets the picture, a wrong one
+# nothing.
+t0=$(date +%s)
+printf 'hunter2\n' >"$out/pw"
+printf 'hunter3\n' >"$out/pw.wrong"
+start pw -drive file="$out/hd.img",format=raw,snapshot=on \
+	-vnc "unix:$out/vnc,password-secret=vncpw" -object secret,id=vncpw,file="$out/pw"
+wait_for "^boot:" 60
+timeout -k 2 40 "$dump" --password-file "$out/pw.wrong" --timeout 10 "unix:$out/vnc" \
+	"$out/pw-wrong.ppm" 2>>"$out/vnc.err"
+wrong=$?
+timeout -k 2 40 "$dump" --password-file "$out/pw" --wait-size 720x400 --timeout 30 \
+	"unix:$out/vnc" "$out/pw.ppm" 2>>"$out/vnc.err"
+right=$?
+stop
+check '[ $wrong != 0 ] && [ ! -s "$out/pw-wrong.ppm" ] && [ $right = 0 ] &&
+	"$screen_text" --font "$vga_font" "$out/pw.ppm" | grep -q "^boot:"' \
+	"-vnc password-secret=: a wrong password is refused, the right one sees the screen ($(took): $wrong, $right)"
+
 # --- 2-4. Linux on bochs-drm, the PS/2 keyboard and mouse ---------------------
 linux() {
 	start "$@" -kernel "$V2E_KERNEL" -initrd "$I/initramfs-display.cpio.gz" \
