@@ -8,8 +8,9 @@
  *   vncbench HOST PORT latency COUNT    a key press to the new colour of the
  *                                       screen's centre (fb.asm "wait"), in
  *                                       ms: median, min, max
- *   vncbench HOST PORT fps SECONDS      whole-screen changes of colour seen
- *                                       per second (fb.asm "spin")
+ *   vncbench HOST PORT fps SECONDS      whole-screen updates received per
+ *                                       second while the guest repaints the
+ *                                       screen without end (fb.asm "spin")
  *
  * One line on stdout, "key value ...", for run.sh to collect. */
 #include <rfb/rfbclient.h>
@@ -21,6 +22,8 @@
 struct bench {
 	unsigned long long bytes;
 	unsigned long long rects;
+	unsigned long long area;        /* of the update being received */
+	unsigned long long full_frames; /* updates that covered the screen */
 };
 
 static double now_s(void)
@@ -39,7 +42,18 @@ static void got_update(rfbClient *c, int x, int y, int w, int h)
 {
 	struct bench *b = bench_of(c);
 	b->bytes += (unsigned long long)w * (unsigned long long)h * 4;
+	b->area += (unsigned long long)w * (unsigned long long)h;
 	b->rects++;
+}
+
+/* One FramebufferUpdate message ended: a frame when it covered (nearly)
+ * the whole screen. */
+static void finished_update(rfbClient *c)
+{
+	struct bench *b = bench_of(c);
+	if (b->area * 10 >= (unsigned long long)c->width * (unsigned long long)c->height * 9)
+		b->full_frames++;
+	b->area = 0;
 }
 
 static uint32_t centre(rfbClient *c)
@@ -90,6 +104,7 @@ int main(int argc, char **argv)
 	c->serverPort = atoi(argv[2]);
 	c->appData.encodingsString = "raw";
 	c->GotFrameBufferUpdate = got_update;
+	c->FinishedFrameBufferUpdate = finished_update;
 	rfbClientSetClientData(c, (void *)bench_of, &b);
 	if (!rfbInitClient(c, &one, argv)) {
 		fprintf(stderr, "vncbench: cannot connect to %s:%s\n", argv[1], argv[2]);
@@ -141,18 +156,23 @@ int main(int argc, char **argv)
 		       ms[got - 1], got);
 		free(ms);
 	} else if (!strcmp(mode, "fps")) {
-		unsigned long long frames = 0;
+		/* Whole-screen updates received; the centre's colour only says
+		 * the guest kept painting (it cycles through 8 colours, so a
+		 * count of colour changes would alias with the paint rate). */
+		unsigned long long changes = 0;
 		uint32_t last = centre(c);
 		b.bytes = 0;
+		b.full_frames = 0;
 		for (t0 = now_s(); now_s() - t0 < arg;) {
 			if (!pump(c, 0.1))
 				return 1;
 			if (centre(c) != last) {
 				last = centre(c);
-				frames++;
+				changes++;
 			}
 		}
-		printf("fps %.1f bytes_per_s %.0f\n", (double)frames / arg, (double)b.bytes / arg);
+		printf("fps %.1f bytes_per_s %.0f colour_changes %llu\n",
+		       (double)b.full_frames / arg, (double)b.bytes / arg, changes);
 	} else {
 		fprintf(stderr, "vncbench: unknown mode %s\n", mode);
 		return 2;
