@@ -342,6 +342,10 @@ static int board_device_setup(struct vm *vm, const struct dev_kind *k, struct dm
 		int r = vm->cfg->kernel ? dev_prop_parse(&s->props, "decode", "on", false, why, n) : 0;
 		return r ? r : disks_controller(vm, s, DRIVE_IF_IDE, DRIVE_IDE_UNITS, "unit%u", why, n);
 	}
+	/* No VGA BIOS runs before a -kernel: the device starts in the text
+	 * mode it would have left (the loader tells Linux so). */
+	if (!strcmp(k->name, "VGA") && vm->cfg->kernel)
+		return dev_prop_parse(&s->props, "text", "on", false, why, n);
 	if (!strcmp(k->name, "isa-fdc")) {
 		floppies_cmos(vm);
 		return disks_controller(vm, s, DRIVE_IF_FLOPPY, DRIVE_FLOPPY_UNITS, "drive%u", why, n);

@@ -290,6 +290,9 @@ int vm_load_kernel(struct vm *vm)
 	r = acpi_install(&acfg, &vm->gm, &rsdp);
 	if (!r && is_linux)
 		r = linux_boot_set_acpi_rsdp(&vm->gm, rsdp);
+	/* The VGA starts in the BIOS's text mode (board.c): say so. */
+	if (!r && is_linux && cfg->display.vga)
+		r = linux_boot_set_vga_text(&vm->gm);
 	if (!r) {
 		struct smbios_config scfg = vm_board_smbios(vm);
 		r = smbios_install(&scfg, &vm->gm, SMBIOS_BASE);

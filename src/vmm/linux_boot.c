@@ -286,7 +286,8 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		ld_wr64(ent + 8, map[i].len);
 		ld_wr32(ent + 16, map[i].type);
 	}
-	/* screen_info stays zero: orig_video_isVGA 0, no console to touch. */
+	/* screen_info stays zero (no console on a screen) unless
+	 * linux_boot_set_vga_text() says the VGA is in text mode. */
 
 	r = ld_copy_in(gm, LINUX_KERNEL_ADDR, img + setup_len, pm_len, err, errlen,
 		    "protected-mode kernel");
@@ -316,6 +317,19 @@ int linux_boot_set_acpi_rsdp(const struct guest_mem *gm, uint64_t rsdp)
 	uint8_t v[8];
 	ld_wr64(v, rsdp);
 	return guest_mem_write(gm, LINUX_BOOT_PARAMS_ADDR + BP_ACPI_RSDP_ADDR, v, sizeof(v));
+}
+
+int linux_boot_set_vga_text(const struct guest_mem *gm)
+{
+	/* struct screen_info, the zero page's first 64 bytes. */
+	uint8_t si[18] = {0};
+	si[0x06] = 3;              /* orig_video_mode */
+	si[0x07] = 80;             /* orig_video_cols */
+	ld_wr16(si + 0x0a, 0x0003);/* orig_video_ega_bx: colour, 256 KiB (INT 10h AH=12h BL=10h) */
+	si[0x0e] = 25;             /* orig_video_lines */
+	si[0x0f] = 1;              /* orig_video_isVGA */
+	ld_wr16(si + 0x10, 16);    /* orig_video_points */
+	return guest_mem_write(gm, LINUX_BOOT_PARAMS_ADDR, si, sizeof(si));
 }
 
 void linux_boot_entry_state(const struct linux_entry *e, struct x86_state *s)

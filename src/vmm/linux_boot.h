@@ -58,6 +58,13 @@ int linux_boot_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
  * the BIOS area and find the same table). 0 or -EFAULT. */
 int linux_boot_set_acpi_rsdp(const struct guest_mem *gm, uint64_t rsdp) must_check;
 
+/* After linux_boot_load(): boot_params.screen_info says what a VGA BIOS
+ * would have reported: colour text mode 3, 80x25 characters of 16 lines,
+ * the cursor at the top left (the VGA device starts so for a direct
+ * boot). Without it screen_info stays zero: no console on the screen.
+ * 0 or -EFAULT. */
+int linux_boot_set_vga_text(const struct guest_mem *gm) must_check;
+
 /* Sets what the 32-bit boot protocol fixes for entry in `s` (a state
  * after RESET): flat 4 GiB CS = __BOOT_CS and DS/ES/SS = __BOOT_DS with
  * GDTR on the loader's GDT, CR0.PE, paging and interrupts off, ESI = the

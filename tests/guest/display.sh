@@ -236,4 +236,16 @@ wait_for "^usb-42$" 30
 check '[ -n "$kbd" ] && serial | grep -q "^usb-42$" && serial | grep -q "^evread: $kbd key 28 down"' \
 	"keys typed over VNC reach the shell through the USB keyboard ($(took): ${kbd:-no keyboard}, $(last))"
 stop
+# --- 6. A direct kernel boot's text screen -------------------------------------
+# No VGA BIOS runs before -kernel: the VGA starts in the text mode the
+# BIOS would have left and Linux is told so, so its VGA console shows
+# the boot as under QEMU (whose -kernel goes through SeaBIOS).
+t0=$(date +%s)
+start text -kernel "$V2E_KERNEL" -initrd "$V2E_INITRD" -append "console=tty0 console=ttyS0"
+wait_for "^v2e default guest" 120 && vnc_grab "$out/text.ppm" 720x400
+screen "$out/text.ppm" "$vga_font" 9x16 >"$out/text.txt"
+stop
+check '[ "$(size "$out/text.ppm")" = 720x400 ] && grep -q "Run /init as init process" "$out/text.txt"' \
+	"-kernel: Linux's VGA text console on the screen, 720x400 ($(took): $(size "$out/text.ppm"), $(grep -v "^ *$" "$out/text.txt" | tail -n 2 | tr '\n' '|'))"
+
 tap_done

@@ -820,9 +820,76 @@ int vga_set_rom(struct vga *v, const uint8_t *rom, size_t len)
 	return 0;
 }
 
+/* ---- the firmware's text mode, for a direct kernel boot ---- */
+
+/* Mode 3 as the IBM VGA's BIOS programs it (80x25 characters of 9x16
+ * dots, 720x400, colour, B8000h): the register values are the IBM VGA
+ * Technical Reference's parameter table for that mode. */
+static const uint8_t mode3_seq[VGA_SEQ_REGS] = {0x03, 0x00, 0x03, 0x00, 0x02};
+static const uint8_t mode3_crtc[VGA_CRTC_REGS] = {
+	0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00,
+	0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+};
+static const uint8_t mode3_gc[VGA_GC_REGS] = {0x00, 0x00, 0x00, 0x00, 0x00,
+					      0x10, 0x0e, 0x00, 0xff};
+static const uint8_t mode3_ac[VGA_AC_REGS] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a,
+	0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00,
+};
+
+/* The 8x16 font in the VGA BIOS image, found by its 'A' (the IBM PC's
+ * glyph); NULL when the image has none. */
+static const uint8_t *rom_font(const struct vga *v)
+{
+	static const uint8_t glyph_a[16] = {0x00, 0x00, 0x10, 0x38, 0x6c, 0xc6, 0xc6, 0xfe,
+					    0xc6, 0xc6, 0xc6, 0xc6, 0x00, 0x00, 0x00, 0x00};
+	for (uint32_t i = 0x41 * 16; v->rom && i + 16 <= v->rom_len; i++)
+		if (!memcmp(v->rom + i, glyph_a, 16) && i - 0x41 * 16 + 256 * 16 <= v->rom_len)
+			return v->rom + i - 0x41 * 16;
+	return NULL;
+}
+
+/* What a PC's firmware leaves behind for a kernel that was not booted by
+ * it (v2e's -kernel): mode 3 set, the font in plane 2, the EGA colours
+ * in the DAC, the screen blank (grey on black), the cursor at the top
+ * left. The guest sees the same as after the VGA BIOS's INT 10h AX=3. */
+static void firmware_text_mode(struct vga *v)
+{
+	const uint8_t *font = rom_font(v);
+	struct vga_state *s = &v->s;
+
+	if (!font || v->vram_size < 4 * 0x10000)
+		return;
+	s->misc = 0x67;
+	memcpy(s->seq, mode3_seq, sizeof(mode3_seq));
+	memcpy(s->crtc, mode3_crtc, sizeof(mode3_crtc));
+	memcpy(s->gc, mode3_gc, sizeof(mode3_gc));
+	memcpy(s->ac, mode3_ac, sizeof(mode3_ac));
+	s->ac_index = 0x20; /* PAS set: the palette is not being written */
+	/* The 64 EGA colours: bits 0-2 blue, green, red at 2/3, bits 3-5
+	 * the same at 1/3 of the 6-bit range. */
+	for (unsigned i = 0; i < 64; i++) {
+		s->palette[3 * i + 0] = (uint8_t)((i >> 2 & 1) * 0x2a + (i >> 5 & 1) * 0x15);
+		s->palette[3 * i + 1] = (uint8_t)((i >> 1 & 1) * 0x2a + (i >> 4 & 1) * 0x15);
+		s->palette[3 * i + 2] = (uint8_t)((i & 1) * 0x2a + (i >> 3 & 1) * 0x15);
+	}
+	/* Plane 2: 256 glyphs, 32 bytes apart; planes 0 and 1: spaces in
+	 * attribute 07h (layout: vga_regs.h). */
+	for (unsigned c = 0; c < 256; c++)
+		for (unsigned r = 0; r < 32; r++)
+			v->vram[4 * (32 * c + r) + 2] = r < 16 ? font[16 * c + r] : 0;
+	for (unsigned i = 0; i < 0x8000; i++) {
+		v->vram[4 * i + 0] = ' ';
+		v->vram[4 * i + 1] = 0x07;
+	}
+	s->font_gen++;
+	mark_dirty(v, 0, 4 * 0x10000);
+	publish(v);
+}
+
 /* ---- the kind (dev/kind.h) ---- */
 
-enum { P_ADDR, P_VGAMEM_MB, P_ROMFILE, P_ROM, P_VRAM, P_DISPLAY };
+enum { P_ADDR, P_VGAMEM_MB, P_ROMFILE, P_ROM, P_VRAM, P_DISPLAY, P_TEXT };
 
 static const struct dev_prop vga_props[] = {
 	[P_ADDR] = {"addr", DEV_PROP_NUM, false, 0, 31, 2, NULL, "its slot on bus 0"},
@@ -835,6 +902,8 @@ static const struct dev_prop vga_props[] = {
 	[P_VRAM] = {"vram", DEV_PROP_BOOL, true, 0, 1, 0, NULL, "VRAM's memfd follows"},
 	[P_DISPLAY] = {"display", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
 		       "the display's shared page follows"},
+	[P_TEXT] = {"text", DEV_PROP_BOOL, true, 0, 1, 0, NULL,
+		    "at power-on, the text mode a VGA BIOS leaves (direct kernel boot)"},
 };
 
 static int vga_check(const struct dev_props *p, char *err, size_t n)
@@ -983,6 +1052,9 @@ static int vga_create(void *dev, const struct dev_ctx *c, const struct dev_props
 		goto fail;
 	if (p->num[P_VRAM] && (r = map_shared(v, c, p, &k, err, n)))
 		goto fail;
+	v->text_at_reset = p->num[P_TEXT] != 0;
+	if (v->text_at_reset)
+		firmware_text_mode(v);
 	v->ctx = c;
 	r = c->claim(c, DEV_SPACE_PCI, PCI_DEVFN(slot, 0), 1, 0, &vga_cfg_ops, v);
 	if (!r)
@@ -1005,7 +1077,10 @@ fail:
 
 static void vga_kind_reset(void *dev)
 {
-	vga_reset(dev);
+	struct vga *v = dev;
+	vga_reset(v);
+	if (v->text_at_reset)
+		firmware_text_mode(v);
 }
 
 static void vga_destroy(void *dev)

@@ -72,6 +72,7 @@ struct vga {
 	uint32_t rom_len;
 	struct display_shm *shm;     /* the display's shared page, or NULL */
 	bool vram_shared;            /* VRAM is the board's memfd: BAR0 is its RAM */
+	bool text_at_reset;          /* power on in the firmware's text mode */
 	uint64_t win[PCI_BAR_ROM + 1]; /* where each BAR's window was claimed (0: never) */
 	bool win_on[PCI_BAR_ROM + 1];
 };
