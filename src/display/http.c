@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "display/http.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 
 #define FILES_MAX 2048
@@ -23,17 +24,6 @@ static bool is_tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Does the comma-separated header value [v, v + n) list `token`? */

@@ -488,6 +488,19 @@ uint64_t display_host_poll(struct display_host *d, uint64_t now_ns)
 	if (now_ns < d->next_ns)
 		return d->next_ns;
 	d->next_ns = now_ns + DISPLAY_PUBLISH_NS;
+	/* A display that ended left `watching` set: stop looking for it
+	 * (the guest runs on without a screen, as a VM whose viewer went). */
+	{
+		int status = 0, r = sandbox_reap(&d->child, &status, false);
+		if (r != 0) {
+			char why[160] = "is gone";
+			if (r == 1)
+				sandbox_describe_status(status, why, sizeof(why));
+			log_warn("the display v2e-display %s; the guest runs on without it", why);
+			d->child.pid = -1;
+			return UINT64_MAX;
+		}
+	}
 	/* The guest's stores through BAR0 (the device ORs its own). */
 	if (d->vram_region && region_dirty_fetch(d->vram_region, d->bits, words) == 0)
 		for (size_t i = 0; i < words; i++)

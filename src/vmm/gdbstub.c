@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/hex.h"
+
 /* ---- the packet layer ---- */
 
 enum { RX_IDLE, RX_DATA, RX_SUM1, RX_SUM2 };
@@ -33,13 +35,7 @@ void gdbstub_rx_init(struct gdbstub_rx *rx)
 
 int gdbstub_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_digit((unsigned char)c);
 }
 
 enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c)

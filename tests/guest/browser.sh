@@ -12,14 +12,7 @@
 #
 #   browser.t [path/to/v2e]
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-v2e=${1:-}
-if [ -z "$v2e" ]; then
-	v2e=$here/../v2e
-	[ -x "$root/build/release/v2e" ] && v2e=$root/build/release/v2e
-fi
-. "$here/tap.sh"
+. "$(dirname "$0")/guest.inc"
 
 command -v chromium >/dev/null || skip_all "no chromium (Debian's chromium package)"
 # Debian's python, with Debian's packages (not a python of the user's own).
@@ -37,11 +30,9 @@ out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -KILL $pid 2>/dev/null; rm -rf "$out"' EXIT
 
-# Linux's 8x16 font, in the XZ-compressed kernel behind the setup code.
+# Linux's 8x16 font (guest.inc).
 font=$out/vmlinux
-off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$V2E_KERNEL" | head -n 1 | cut -d: -f1)
-[ -n "$off" ] && tail -c +$((off + 1)) "$V2E_KERNEL" | xz -dc >"$font" 2>/dev/null
-[ -s "$font" ] || skip_all "no XZ-compressed kernel in $V2E_KERNEL"
+linux_font "$V2E_KERNEL" "$font" || skip_all "no XZ-compressed kernel in $V2E_KERNEL"
 
 # A websocket port that is free now: v2e says if it was taken since.
 port=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -10,14 +10,7 @@
 #
 #   disks.t [path/to/v2e]
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-v2e=${1:-}
-if [ -z "$v2e" ]; then
-	v2e=$here/../v2e
-	[ -x "$root/build/release/v2e" ] && v2e=$root/build/release/v2e
-fi
-. "$here/tap.sh"
+. "$(dirname "$0")/guest.inc"
 
 paths=$("$root/scripts/fetch-guest.sh" --paths --images 2>/dev/null) || {
 	skip_all "guest images could not be built from Debian's packages"

@@ -25,14 +25,7 @@
 #
 #   display.t [path/to/v2e]
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-v2e=${1:-}
-if [ -z "$v2e" ]; then
-	v2e=$here/../v2e
-	[ -x "$root/build/release/v2e" ] && v2e=$root/build/release/v2e
-fi
-. "$here/tap.sh"
+. "$(dirname "$0")/guest.inc"
 
 screen_text=$here/screen-text
 dump=$(dirname "$v2e")/v2e-screendump
@@ -110,12 +103,10 @@ screen() { "$screen_text" --font "$2" --cell "$3" "$1" 2>&1; }
 t0=$(date +%s)
 took() { echo "$(( $(date +%s) - t0 )) s"; }
 
-# Linux's 8x16 font, for its framebuffer console: in the kernel image,
-# behind the setup code, is the XZ-compressed kernel that holds it.
+# Linux's 8x16 font, for its framebuffer console (guest.inc).
 linux_font=$out/vmlinux
-off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$V2E_KERNEL" | head -n 1 | cut -d: -f1)
-[ -n "$off" ] && tail -c +$((off + 1)) "$V2E_KERNEL" | xz -dc >"$linux_font" 2>/dev/null
-[ -s "$linux_font" ] || skip_all "no XZ-compressed kernel in $V2E_KERNEL to find Linux's font in"
+linux_font "$V2E_KERNEL" "$linux_font" ||
+	skip_all "no XZ-compressed kernel in $V2E_KERNEL to find Linux's font in"
 
 # --- 1. SeaBIOS and SYSLINUX on the text screen ------------------------------
 # The image's SYSLINUX waits 1 s at its prompt; this copy waits for good

@@ -17,3 +17,9 @@ $(B)/tests/guest-browser.t: $(B)/tests/screen-text $(B)/tests/browser.py
 $(B)/tests/browser.py: tests/guest/browser.py
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
+
+# What the guest tests share (guest.inc), beside them in the build.
+$(guest_TESTS): $(B)/tests/guest.inc
+$(B)/tests/guest.inc: tests/guest/guest.inc
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
