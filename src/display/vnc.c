@@ -35,11 +35,15 @@
 #define HTTP_DRAIN_NS (1000000000ull)
 #define HTTP_REPEEK_NS (20ull * 1000000)
 
-/* Per client: the buttons last reported, for the wheel's presses. */
+/* Per client: the buttons last reported, for the wheel's presses, and
+ * the keys it holds down, released for it when it goes (a viewer closed
+ * with Ctrl held must not leave the guest's Ctrl down). */
 struct vnc_client {
 	struct dpy *d;
 	uint8_t buttons;
 	bool want_write;      /* an update waits for room in the socket */
+	uint64_t held[4];     /* bit n: key number n (display.h) is down */
+	int x, y;             /* where it last put the pointer */
 };
 
 /* The watchdog's target. A signal handler reaches nothing else, so this
@@ -109,6 +113,12 @@ static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 		return;
 	}
 	ev.key = (uint16_t)key;
+	if (key < 256) {
+		if (down)
+			c->held[key / 64] |= 1ull << (key % 64);
+		else
+			c->held[key / 64] &= ~(1ull << (key % 64));
+	}
 	send_input(c->d, &ev);
 }
 
@@ -127,6 +137,8 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 	c->buttons = (uint8_t)mask;
 	ev.x = x < 0 ? 0 : x >= (int)d->width ? (int)d->width - 1 : x;
 	ev.y = y < 0 ? 0 : y >= (int)d->height ? (int)d->height - 1 : y;
+	c->x = ev.x;
+	c->y = ev.y;
 	ev.width = d->width;
 	ev.height = d->height;
 	send_input(d, &ev);
@@ -137,6 +149,17 @@ static void on_client_gone(rfbClientPtr cl)
 	struct vnc_client *c = cl->clientData;
 	struct dpy *d = c->d;
 
+	for (unsigned k = 0; k < 256; k++)
+		if (c->held[k / 64] >> (k % 64) & 1) {
+			struct display_input ev = {.type = DISPLAY_INPUT_KEY, .key = (uint16_t)k};
+			send_input(d, &ev);
+		}
+	if (c->buttons & 7) {
+		/* The buttons up where the pointer is: no motion. */
+		struct display_input ev = {.type = DISPLAY_INPUT_ABS, .x = c->x, .y = c->y,
+					   .width = d->width, .height = d->height};
+		send_input(d, &ev);
+	}
 	free(c);
 	cl->clientData = NULL;
 	if (--d->n_clients == 0)

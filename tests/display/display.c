@@ -256,7 +256,20 @@ static void test_input(struct tap *t, struct rig *r)
 	SendPointerEvent(c, 30000, 30000, 0);
 	ok = input_next(r, &ev, 5000);
 	tap_ok(t, ok && ev.x == W - 1 && ev.y == H - 1, "a pointer beyond the screen is clamped");
+	/* Right Ctrl and Up are still down: a client that goes must not
+	 * leave them held in the guest. */
+	SendPointerEvent(c, 5, 6, rfbButton1Mask);
+	ok = input_next(r, &ev, 5000) && ev.buttons == DISPLAY_BTN_LEFT;
 	vnc_close(c);
+	{
+		struct display_input k1, k2, b;
+		ok = ok && input_next(r, &k1, 5000) && input_next(r, &k2, 5000) &&
+		     input_next(r, &b, 5000);
+		tap_ok(t, ok && k1.type == DISPLAY_INPUT_KEY && k1.key == 0x9d && !k1.down &&
+				  k2.type == DISPLAY_INPUT_KEY && k2.key == 0xc8 && !k2.down &&
+				  b.type == DISPLAY_INPUT_ABS && b.buttons == 0 && b.x == 5 && b.y == 6,
+		       "a client that goes releases the keys and buttons it held");
+	}
 }
 
 /* The RFB 3.8 handshake by hand, no authentication, shared. */
