@@ -48,3 +48,24 @@ fuzz-gdb: $(FUZZ_OUT)/gdbstub-fuzz
 		-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_OUT)/ \
 		$(FUZZ_OUT)/corpus-gdb fuzz/corpus/gdbstub
 .PHONY: fuzz-gdb
+
+# The display's HTTP request parser (http_fuzz.c): `make fuzz-http`
+# fuzzes it; `make check` replays fuzz/corpus/http with seeded mutations
+# (tests/display/fuzz-replay.sh).
+$(B)/tests/display-fuzz-replay: $(B)/fuzz/replay.o $(B)/fuzz/http_fuzz.o \
+		$(B)/src/display/http.o $(B)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+HTTP_FUZZ_SRCS := fuzz/http_fuzz.c src/display/http.c src/lib/log.c
+$(FUZZ_OUT)/http-fuzz: $(HTTP_FUZZ_SRCS) src/display/http.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
+		-fsanitize=fuzzer,address,undefined -o $@ $(HTTP_FUZZ_SRCS)
+fuzz-http: $(FUZZ_OUT)/http-fuzz
+	@mkdir -p $(FUZZ_OUT)/corpus-http
+	$(FUZZ_OUT)/http-fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_OUT)/ \
+		$(FUZZ_OUT)/corpus-http fuzz/corpus/http
+.PHONY: fuzz-http

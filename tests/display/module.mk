@@ -16,3 +16,9 @@ $(B)/tests/display-units.t: $(B)/tests/display/units.o $(B)/src/display/http.o \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# The request parser's fuzz corpus, replayed with seeded mutations.
+TESTS += $(B)/tests/display-fuzz-replay.t
+$(B)/tests/display-fuzz-replay.t: tests/display/fuzz-replay.sh $(B)/tests/display-fuzz-replay
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
