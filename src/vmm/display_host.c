@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/program.h"
 
@@ -225,6 +226,7 @@ static int memfd_sized(const char *name, uint64_t size)
 void display_host_none(struct display_host *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->password_len = -1;
 	d->vram_fd = d->shm_fd = d->kick_fd = -1;
 	d->input_fd[0] = d->input_fd[1] = -1;
 	d->child.pid = -1;
@@ -332,13 +334,12 @@ static int listen_unix(const char *path, int *fd)
 	return 0;
 }
 
-/* The password, read with the user's rights, into a pipe the display
- * reads once (it never sees the file). */
-static int password_pipe(const struct display_secret *s, int *out, char *err, size_t n)
+/* The password, read with the user's rights (the display never sees the
+ * file); it reaches each display through a pipe it reads once. */
+static int read_password(struct display_host *d, const struct display_secret *s, char *err,
+			 size_t n)
 {
-	char buf[256];
 	size_t len = 0;
-	int p[2];
 
 	if (s->file) {
 		int fd = open(s->file, O_RDONLY | O_CLOEXEC);
@@ -346,90 +347,58 @@ static int password_pipe(const struct display_secret *s, int *out, char *err, si
 		if (fd < 0)
 			return err_say(err, n, -errno, "-object secret,id=%s: %s: %s", s->id,
 				       s->file, strerror(errno));
-		while (len < sizeof(buf) && (k = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		while (len < sizeof(d->password) &&
+		       (k = read(fd, d->password + len, sizeof(d->password) - len)) > 0)
 			len += (size_t)k;
 		close(fd);
 	} else {
 		len = strlen(s->data);
-		if (len > sizeof(buf))
-			len = sizeof(buf);
-		memcpy(buf, s->data, len);
+		if (len > sizeof(d->password))
+			len = sizeof(d->password);
+		memcpy(d->password, s->data, len);
 	}
+	d->password_len = (int)len;
+	return 0;
+}
+
+static int password_pipe(const struct display_host *d, int *out)
+{
+	int p[2];
+
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_say(err, n, -errno, "pipe: %s", strerror(errno));
-	if (write(p[1], buf, len) != (ssize_t)len) {
+		return -errno;
+	if (write(p[1], d->password, (size_t)d->password_len) != d->password_len) {
 		close(p[0]);
 		close(p[1]);
-		return err_say(err, n, -EIO, "cannot hand the VNC password over");
+		return -EIO;
 	}
-	memset(buf, 0, sizeof(buf));
 	close(p[1]);
 	*out = p[0];
 	return 0;
 }
 
-int display_host_start(struct display_host *d, const struct display_config *c, char *err,
-		       size_t n)
+/* Starts v2e-display on what the host holds (display_host_start bound
+ * it): 0, or -errno with err saying why. */
+static int spawn(struct display_host *d, char *err, size_t n)
 {
-	int lfd[DISPLAY_MAX_LISTEN], pw = -1, ro = -1, r = 0;
-	unsigned nl = 0, n_rfb, display = c->vnc_display, last;
 	char path[4096], num[DISPLAY_MAX_LISTEN + 6][16];
 	char *argv[2 * (DISPLAY_MAX_LISTEN + 8) + 2];
 	struct sandbox_fd keep[DISPLAY_MAX_LISTEN + 8];
 	struct sandbox_spawn_args sa;
 	unsigned na = 0, nk = 0;
-	const char *host = c->vnc_default ? "localhost" : c->vnc_host;
+	int pw = -1, ro, r;
 
-	if (!c->vnc && !c->vnc_default)
-		return 0;
-	if (!d->shm)
-		return err_say(err, n, -EINVAL, "a VNC display needs a VGA");
-	/* The RFB port: the display asked for, or the first free one. */
-	if (c->vnc_unix) {
-		r = listen_unix(c->vnc_unix, &lfd[nl]);
-		if (r < 0)
-			return err_say(err, n, r, "-vnc unix:%s: %s", c->vnc_unix, strerror(-r));
-		nl++;
-		snprintf(d->where, sizeof(d->where), "unix:%s", c->vnc_unix);
-	} else {
-		last = c->vnc_default ? display + 99 : c->vnc_to > display ? c->vnc_to : display;
-		for (;; display++) {
-			r = listen_tcp(host, DISPLAY_VNC_BASE + display, lfd, &nl, DISPLAY_MAX_LISTEN - 2);
-			if (r != -EADDRINUSE || display >= last)
-				break;
-		}
-		if (r < 0)
-			return err_say(err, n, r, "VNC server on %s:%u (display :%u): %s",
-				       host[0] ? host : "*", DISPLAY_VNC_BASE + display, display,
-				       r == -EADDRINUSE ? "the port is taken (give another "
-				       "display, or to=)" : strerror(-r));
-		snprintf(d->where, sizeof(d->where), "%s:%u (display :%u)", host[0] ? host : "*",
-			 DISPLAY_VNC_BASE + display, display);
-	}
-	n_rfb = nl;
-	if (c->websocket) {
-		unsigned port = c->ws_port > 0 ? (unsigned)c->ws_port : DISPLAY_WS_BASE + display;
-		const char *wh = c->ws_host[0] ? c->ws_host : host;
-		r = listen_tcp(wh, port, lfd, &nl, DISPLAY_MAX_LISTEN);
-		if (r < 0) {
-			err_say(err, n, r, "-vnc websocket on %s:%u: %s", wh[0] ? wh : "*", port,
-				r == -EADDRINUSE ? "the port is taken" : strerror(-r));
-			goto fail;
-		}
-		snprintf(d->where + strlen(d->where), sizeof(d->where) - strlen(d->where),
-			 ", browsers at http://%s:%u/vnc.html", wh[0] ? wh : "localhost", port);
-	}
-	if (c->password_secret[0] &&
-	    (r = password_pipe(find_secret(c, c->password_secret), &pw, err, n)) < 0)
-		goto fail;
+	if (d->password_len >= 0 && (r = password_pipe(d, &pw)) < 0)
+		return err_say(err, n, r, "cannot hand the VNC password over: %s", strerror(-r));
 	/* The display reads VRAM through a descriptor that cannot write. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", d->vram_fd);
 	ro = open(path, O_RDONLY | O_CLOEXEC);
 	if (ro < 0) {
 		r = err_say(err, n, -errno, "VRAM for the display: %s", strerror(errno));
-		goto fail;
+		if (pw >= 0)
+			close(pw);
+		return r;
 	}
-
 	argv[na++] = (char *)"v2e-display";
 #define PASS(opt, fd)                                                         \
 	do {                                                                  \
@@ -443,8 +412,8 @@ int display_host_start(struct display_host *d, const struct display_config *c, c
 	PASS("--vram", ro);
 	PASS("--kick", d->kick_fd);
 	PASS("--input", d->input_fd[1]);
-	for (unsigned i = 0; i < nl; i++)
-		PASS(i < n_rfb ? "--rfb" : "--ws", lfd[i]);
+	for (unsigned i = 0; i < d->n_lfd; i++)
+		PASS(i < d->n_rfb ? "--rfb" : "--ws", d->lfd[i]);
 	if (pw >= 0)
 		PASS("--password-fd", pw);
 #undef PASS
@@ -459,19 +428,99 @@ int display_host_start(struct display_host *d, const struct display_config *c, c
 	if (r < 0) {
 		d->child.pid = -1;
 		err_say(err, n, r, "cannot start the display %s: %s", path, strerror(-r));
-		goto fail;
 	}
-	close(d->input_fd[1]);
-	d->input_fd[1] = -1;
-	r = 0;
-fail:
-	for (unsigned i = 0; i < nl; i++)
-		close(lfd[i]);
 	if (pw >= 0)
 		close(pw);
-	if (ro >= 0)
-		close(ro);
-	return r;
+	close(ro);
+	return r < 0 ? r : 0;
+}
+
+int display_host_start(struct display_host *d, const struct display_config *c, char *err,
+		       size_t n)
+{
+	unsigned display = c->vnc_display, last;
+	const char *host = c->vnc_default ? "localhost" : c->vnc_host;
+	int r = 0;
+
+	if (!c->vnc && !c->vnc_default)
+		return 0;
+	if (!d->shm)
+		return err_say(err, n, -EINVAL, "a VNC display needs a VGA");
+	/* The RFB port: the display asked for, or the first free one. */
+	if (c->vnc_unix) {
+		r = listen_unix(c->vnc_unix, &d->lfd[d->n_lfd]);
+		if (r < 0)
+			return err_say(err, n, r, "-vnc unix:%s: %s", c->vnc_unix, strerror(-r));
+		d->n_lfd++;
+		snprintf(d->where, sizeof(d->where), "unix:%s", c->vnc_unix);
+	} else {
+		last = c->vnc_default ? display + 99 : c->vnc_to > display ? c->vnc_to : display;
+		for (;; display++) {
+			r = listen_tcp(host, DISPLAY_VNC_BASE + display, d->lfd, &d->n_lfd,
+				       DISPLAY_MAX_LISTEN - 2);
+			if (r != -EADDRINUSE || display >= last)
+				break;
+		}
+		if (r < 0)
+			return err_say(err, n, r, "VNC server on %s:%u (display :%u): %s",
+				       host[0] ? host : "*", DISPLAY_VNC_BASE + display, display,
+				       r == -EADDRINUSE ? "the port is taken (give another "
+				       "display, or to=)" : strerror(-r));
+		snprintf(d->where, sizeof(d->where), "%s:%u (display :%u)", host[0] ? host : "*",
+			 DISPLAY_VNC_BASE + display, display);
+	}
+	d->n_rfb = d->n_lfd;
+	if (c->websocket) {
+		unsigned port = c->ws_port > 0 ? (unsigned)c->ws_port : DISPLAY_WS_BASE + display;
+		const char *wh = c->ws_host[0] ? c->ws_host : host;
+		r = listen_tcp(wh, port, d->lfd, &d->n_lfd, DISPLAY_MAX_LISTEN);
+		if (r < 0)
+			return err_say(err, n, r, "-vnc websocket on %s:%u: %s", wh[0] ? wh : "*",
+				       port, r == -EADDRINUSE ? "the port is taken" : strerror(-r));
+		snprintf(d->where + strlen(d->where), sizeof(d->where) - strlen(d->where),
+			 ", browsers at http://%s:%u/vnc.html", wh[0] ? wh : "localhost", port);
+	}
+	if (c->password_secret[0] &&
+	    (r = read_password(d, find_secret(c, c->password_secret), err, n)) < 0)
+		return r;
+	return spawn(d, err, n);
+}
+
+/* At most this many restarts in a minute: a display that a client can
+ * crash at will is not started for ever. */
+#define DISPLAY_RESTARTS_PER_MINUTE 3
+
+void display_host_check(struct display_host *d)
+{
+	char why[160] = "is gone", err[300];
+	int status = 0, r;
+	uint64_t now;
+
+	if (d->child.pid <= 0)
+		return;
+	r = sandbox_reap(&d->child, &status, false);
+	if (r == 0)
+		return;
+	if (r == 1)
+		sandbox_describe_status(status, why, sizeof(why));
+	d->child.pid = -1;
+	/* Its clients went with it; the next display sets this again. */
+	__atomic_store_n(&d->shm->watching, 0, __ATOMIC_RELEASE);
+	now = mono_ns();
+	if (now - d->restart_from_ns > 60 * 1000000000ull) {
+		d->restart_from_ns = now;
+		d->restarts = 0;
+	}
+	if (d->restarts++ >= DISPLAY_RESTARTS_PER_MINUTE) {
+		log_warn("the display v2e-display %s, %u times in a minute: not started "
+			 "again; the guest runs on without it", why, d->restarts);
+		return;
+	}
+	if (spawn(d, err, sizeof(err)) < 0)
+		log_warn("the display v2e-display %s, and %s; the guest runs on without it", why,
+			 err);
+	else
+		log_warn("the display v2e-display %s; started again (%s)", why, d->where);
 }
 
 /* ---- the publisher ---- */
@@ -488,19 +537,10 @@ uint64_t display_host_poll(struct display_host *d, uint64_t now_ns)
 	if (now_ns < d->next_ns)
 		return d->next_ns;
 	d->next_ns = now_ns + DISPLAY_PUBLISH_NS;
-	/* A display that ended left `watching` set: stop looking for it
-	 * (the guest runs on without a screen, as a VM whose viewer went). */
-	{
-		int status = 0, r = sandbox_reap(&d->child, &status, false);
-		if (r != 0) {
-			char why[160] = "is gone";
-			if (r == 1)
-				sandbox_describe_status(status, why, sizeof(why));
-			log_warn("the display v2e-display %s; the guest runs on without it", why);
-			d->child.pid = -1;
-			return UINT64_MAX;
-		}
-	}
+	/* A display that ended left `watching` set: start another. */
+	display_host_check(d);
+	if (d->child.pid <= 0)
+		return UINT64_MAX;
 	/* The guest's stores through BAR0 (the device ORs its own). */
 	if (d->vram_region && region_dirty_fetch(d->vram_region, d->bits, words) == 0)
 		for (size_t i = 0; i < words; i++)
@@ -539,6 +579,9 @@ void display_host_stop(struct display_host *d)
 			close(d->input_fd[i]);
 	if (d->kick_fd >= 0)
 		close(d->kick_fd);
+	for (unsigned i = 0; i < d->n_lfd; i++)
+		close(d->lfd[i]);
+	memset(d->password, 0, sizeof(d->password));
 	if (d->shm)
 		munmap(d->shm, sizeof(*d->shm));
 	if (d->vram)

@@ -76,6 +76,16 @@ struct display_host {
 	int kick_fd;                /* eventfd: the vmm's "look again" */
 	int input_fd[2];            /* [0] for the device model, [1] the display's */
 	char where[300];            /* "127.0.0.1:5900 (display :0)", for the user */
+	/* What a restarted display gets again: the listening sockets (RFB
+	 * first), the password. A display that dies is started again, a
+	 * few times a minute at most: its clients reconnect, the guest
+	 * never notices. */
+	int lfd[DISPLAY_MAX_LISTEN];
+	unsigned n_lfd, n_rfb;
+	char password[256];
+	int password_len;           /* -1: no password */
+	unsigned restarts;          /* in the minute from restart_from_ns */
+	uint64_t restart_from_ns;
 	/* the publisher */
 	uint64_t next_ns;
 	uint32_t seq_seen;
@@ -98,6 +108,15 @@ int display_host_start(struct display_host *d, const struct display_config *c, c
  * something changed. Returns when it wants to run again (UINT64_MAX:
  * nobody watches; the next call costs one load). */
 uint64_t display_host_poll(struct display_host *d, uint64_t now_ns);
+/* The display ended? Then it is started again (or, after too many
+ * restarts in a minute, given up with a message). Cheap: one waitpid. */
+void display_host_check(struct display_host *d);
+/* Its pidfd, readable when it ends (-1: none running), for a sleep. */
+static inline int display_host_fd(const struct display_host *d)
+{
+	return d->child.pid > 0 ? d->child.pidfd : -1;
+}
+
 /* Whether a client watches (one load): only then is polling worth a
  * clock read. */
 static inline bool display_host_watched(const struct display_host *d)

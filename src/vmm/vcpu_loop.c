@@ -120,8 +120,8 @@ static void kick_timer_delete(struct vm *vm)
  * signal: what can wake a halted vCPU. */
 static void wait_for_event(struct vm *vm, int64_t ns)
 {
-	struct pollfd fds[2 + 2 * 2];
-	unsigned first_fd[2] = {0, 0};
+	struct pollfd fds[3 + 2 * 2];
+	unsigned first_fd[2] = {0, 0}, display_at = ~0u;
 	struct timespec ts;
 	nfds_t n = 0;
 
@@ -137,6 +137,11 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 	/* A debugger's Ctrl-C (or its arrival). */
 	if (vm->gdb)
 		fds[n++] = (struct pollfd){gdbstub_fd(vm->gdb), POLLIN, 0};
+	/* The display's death: another is started at once. */
+	if (display_host_fd(&vm->display) >= 0) {
+		display_at = (unsigned)n;
+		fds[n++] = (struct pollfd){display_host_fd(&vm->display), POLLIN, 0};
+	}
 	/* A device model's events (terminal input) and its death. */
 	for (unsigned d = 0; d < vm->n_dm; d++) {
 		int w[2];
@@ -149,6 +154,8 @@ static void wait_for_event(struct vm *vm, int64_t ns)
 		return;
 	if (vm->sigfd >= 0 && fds[0].revents)
 		vm->sig_ready = true;
+	if (display_at != ~0u && fds[display_at].revents)
+		display_host_check(&vm->display);
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		if (first_fd[d] != ~0u && (fds[first_fd[d]].revents & POLLIN))
 			dm_link_woken(&vm->dm[d]);
@@ -182,6 +189,9 @@ int vm_run(struct vm *vm)
 		 * 16th burst (a few ms of guest time), not after each burst:
 		 * an idle guest wakes hundreds of times a second, and each
 		 * look is a system call. */
+		/* The display's life is looked at as rarely (one waitpid). */
+		if (vm->sig_bursts % 16 == 15 && vm->display.child.pid > 0)
+			display_host_check(&vm->display);
 		if (vm->sigfd >= 0 && (vm->sig_ready || ++vm->sig_bursts % 16 == 0) &&
 		    (vm->sig_ready = false, read(vm->sigfd, &si, sizeof(si)) == sizeof(si))) {
 			/* As QEMU: a clean stop, status 0, and a word why. */

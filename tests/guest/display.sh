@@ -144,6 +144,26 @@ check '[ $wrong != 0 ] && [ ! -s "$out/pw-wrong.ppm" ] && [ $right = 0 ] &&
 	"$screen_text" --font "$vga_font" "$out/pw.ppm" | grep -q "^boot:"' \
 	"-vnc password-secret=: a wrong password is refused, the right one sees the screen ($(took): $wrong, $right)"
 
+# The display process dies (a crash a client caused, say): v2e starts
+# another on the same socket and a client sees the screen again; the
+# guest, at SYSLINUX's prompt, runs on.
+t0=$(date +%s)
+start crash -drive file="$out/hd.img",format=raw,snapshot=on
+wait_for "^boot:" 60
+vmm=$(pgrep -P "$pid" -x v2e)
+display_pid() { pgrep -P "$vmm" -x v2e-display; }
+old=$(display_pid)
+[ -n "$old" ] && kill -KILL "$old"
+sleep 1
+new=$(display_pid)
+vnc_grab "$out/again.ppm" 720x400
+again=$?
+stop
+check '[ -n "$old" ] && [ -n "$new" ] && [ "$old" != "$new" ] && [ $again = 0 ] &&
+	"$screen_text" --font "$vga_font" "$out/again.ppm" | grep -q "^boot:" &&
+	grep -q "v2e-display killed by SIGKILL; started again" "$out/crash.log"' \
+	"a display that dies is started again and a client sees the screen ($(took): ${old:-none} -> ${new:-none}, $(tail -n 1 "$out/crash.log"))"
+
 # --- 2-4. Linux on bochs-drm, the PS/2 keyboard and mouse ---------------------
 linux() {
 	start "$@" -kernel "$V2E_KERNEL" -initrd "$I/initramfs-display.cpio.gz" \
