@@ -89,8 +89,8 @@ static void rig_exit(const struct dev_ctx *c, int status, const char *why)
 }
 
 /* A VGA made through its kind, as a board would; `rom`: host_open finds
- * the real VGA BIOS. */
-static struct rig *rig_new(bool rom, const char *vgamem)
+ * the real VGA BIOS; `text`: the board's text=on of a direct kernel boot. */
+static struct rig *rig_new_text(bool rom, const char *vgamem, bool text)
 {
 	const struct dev_kind *k = dev_kind_find("VGA");
 	struct rig *r = calloc(1, sizeof(*r));
@@ -104,6 +104,8 @@ static struct rig *rig_new(bool rom, const char *vgamem)
 		abort();
 	dev_props_init(&p, k);
 	if (vgamem && dev_prop_parse(&p, "vgamem_mb", vgamem, true, err, sizeof(err)))
+		abort();
+	if (text && dev_prop_parse(&p, "text", "on", false, err, sizeof(err)))
 		abort();
 	if (rom && k->host_open(&p, &m, r->fds, &n_fds, err, sizeof(err))) {
 		tap_diag("%s", err);
@@ -121,6 +123,11 @@ static struct rig *rig_new(bool rom, const char *vgamem)
 	for (unsigned i = 0; i < n_fds; i++)
 		close(r->fds[i]);
 	return r;
+}
+
+static struct rig *rig_new(bool rom, const char *vgamem)
+{
+	return rig_new_text(rom, vgamem, false);
 }
 
 static void rig_free(struct rig *r)
@@ -430,6 +437,51 @@ static void test_rom_file(struct tap *t)
 		   rdmem(r, 0xfebc0000 + pcir + 0x0f) == 0x03 &&
 		   rdmem(r, 0xfebc0000 + pcir + 0x0e) == 0x00,
 	       "for 1234:1111, a VGA-compatible display");
+	rig_free(r);
+}
+
+/* A direct kernel boot's VGA: mode 3 as the VGA BIOS leaves it, drawn
+ * with the BIOS's own font, the screen blank, grey on black. */
+static void test_firmware_text(struct tap *t)
+{
+	struct rig *r = rig_new_text(true, NULL, true);
+	static const uint8_t glyph_a[16] = {0x00, 0x00, 0x10, 0x38, 0x6c, 0xc6, 0xc6, 0xfe,
+					    0xc6, 0xc6, 0xc6, 0xc6, 0x00, 0x00, 0x00, 0x00};
+	struct vga_mode m;
+	bool ok = true;
+
+	if (!r) {
+		tap_ok(t, true, "# SKIP vgabios-stdvga.bin not installed");
+		return;
+	}
+	render(r, VGA_BLINK_CHARS_ON, &m);
+	tap_ok(t, m.kind == VGA_MODE_TEXT && m.width == 720 && m.height == 400 && m.cols == 80 &&
+			  m.rows == 25 && m.char_width == 9 && m.char_height == 16,
+	       "text=on: 80x25 text of 9x16 cells, 720x400 (%ux%u, kind %u)", m.width, m.height,
+	       m.kind);
+	for (unsigned y = 0; y < 16; y++)
+		ok &= r->v.vram[4 * (32 * 'A' + y) + 2] == glyph_a[y];
+	tap_ok(t, ok, "the BIOS's 8x16 'A' in plane 2, 32 bytes a glyph");
+	ok = r->v.vram[0] == ' ' && r->v.vram[1] == 0x07 && r->v.vram[4 * 1999] == ' ';
+	for (uint32_t i = 0; ok && i < 720u * 400u; i++)
+		ok = surface_buf[(size_t)(i / 720) * SURF_W + i % 720] == 0;
+	tap_ok(t, ok, "the screen: spaces in attribute 07h, all black");
+	/* A character written at B8000h shows in the EGA grey of colour 7. */
+	region_write(&r->mmio, 0xb8000, 1, 'A');
+	render(r, VGA_BLINK_CHARS_ON, &m);
+	ok = true;
+	for (unsigned y = 0; y < 16; y++)
+		for (unsigned x = 0; x < 9; x++)
+			ok &= surface_buf[(size_t)y * SURF_W + x] ==
+			      (x < 8 && (glyph_a[y] >> (7 - x) & 1) ? 0xaaaaaau : 0);
+	tap_ok(t, ok, "an 'A' written at B8000h: the glyph in grey (AAAAAAh) on black");
+	/* A reset (the guest's reboot into the kernel again) returns to it. */
+	outb(r, 0x3c2, 0x00);
+	r->v.vram[0] = 'x';
+	dev_kind_find("VGA")->reset(&r->v);
+	render(r, VGA_BLINK_CHARS_ON, &m);
+	tap_ok(t, m.kind == VGA_MODE_TEXT && m.width == 720 && r->v.vram[0] == ' ',
+	       "a reset comes back in the same text mode, the screen blank");
 	rig_free(r);
 }
 
@@ -1295,6 +1347,7 @@ int main(void)
 		abort();
 	test_pci(&t);
 	test_rom_file(&t);
+	test_firmware_text(&t);
 	test_registers(&t);
 	test_memory(&t);
 	test_dispi(&t);
