@@ -120,8 +120,19 @@ while [ $n -lt 1200 ] && ! grep -q "^v2e-root: wrote:" "$out/kill.log" 2>/dev/nu
 	sleep 0.1
 	n=$((n + 1))
 done
-kill -KILL $pid 2>/dev/null
+# v2e itself, not the timeout that runs it: SIGKILL does not pass
+# through timeout. The backend dies with v2e (its parent-death signal),
+# a moment later: until it is gone it holds the image's lock, and
+# qemu-img would refuse to look (status 1) rather than check.
+vmm=$(pgrep -P $pid -x v2e)
+blk=$(pgrep -P "${vmm:-0}" -x v2e-blk)
+kill -KILL ${vmm:-$pid} 2>/dev/null
 wait $pid 2>/dev/null
+n=0
+while [ -n "$blk" ] && [ -d "/proc/$blk" ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 qemu-img check -q "$out/kill.qcow2" >"$out/kill.check" 2>&1; st=$?
 # 0: clean; 3: only leaked clusters, which waste space and lose nothing.
 check '[ $st = 0 ] || [ $st = 3 ]' "SIGKILL after the guest's sync: qemu-img check passes ($st: $(head -c 200 "$out/kill.check"))"
