@@ -15,6 +15,7 @@
 #include "dm/hw/i8237.h"
 #include "tests/dev/fakefront.h"
 #include "tests/dev/irqrec.h"
+#include "tests/dev/test_ram.h"
 #include "tests/tap.h"
 
 #define RAM_SIZE (1u << 20)
@@ -24,35 +25,13 @@
 struct rig {
 	struct vclock clk;
 	struct irqrec irq;
-	uint8_t *ram;
-	unsigned refused;
+	uint8_t *ram;             /* guest.mem */
+	struct test_ram guest;
 	struct dma_space dma;
 	struct i8237 d;
 	struct fake_front ff;
 	struct fdc f;
 };
-
-static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t n)
-{
-	struct rig *g = opaque;
-	if (gpa >= RAM_SIZE || n > RAM_SIZE - gpa) {
-		g->refused++;
-		return -EFAULT;
-	}
-	memcpy(buf, g->ram + gpa, n);
-	return 0;
-}
-
-static int ram_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
-{
-	struct rig *g = opaque;
-	if (gpa >= RAM_SIZE || n > RAM_SIZE - gpa) {
-		g->refused++;
-		return -EFAULT;
-	}
-	memcpy(g->ram + gpa, buf, n);
-	return 0;
-}
 
 /* A: 1.44 MB (disk 0), B: 720 KB read-only (disk 1). */
 static struct rig *rig_new(bool icount)
@@ -65,7 +44,8 @@ static struct rig *rig_new(bool icount)
 	vclock_init(&g->clk, 1000);
 	irqrec_init(&g->irq, &g->clk);
 	l = irqrec_line(&g->irq, FDC_IRQ);
-	g->dma = (struct dma_space){ram_read, ram_write, g};
+	g->guest = (struct test_ram){g->ram, RAM_SIZE, 0};
+	g->dma = (struct dma_space){test_ram_read, test_ram_write, &g->guest};
 	i8237_init(&g->d, &g->dma);
 	fake_front_init(&g->ff, g->ram, RAM_SIZE);
 	fake_disk(&g->ff, 0, S144, false);
@@ -374,7 +354,7 @@ static void test_dma(struct tap *t)
 	tap_ok(t, CMD(g, 0x56, 0x00, 2, 0, 4, 2, 18, 0x1b, 0xff) && result(g, r, 7) == 7 &&
 		       r[0] == 0 && r[3] == 3,
 	       "VERIFY without EC: to EOT, normal");
-	tap_ok(t, g->refused == 0 && g->ff.faults == 0, "no access outside guest RAM");
+	tap_ok(t, g->guest.refused == 0 && g->ff.faults == 0, "no access outside guest RAM");
 	rig_free(g);
 }
 
@@ -649,7 +629,7 @@ static void test_random(struct tap *t)
 			       "accesses and %u front segments outside RAM refused (%u bytes "
 			       "read); the controller still answers",
 			       round, round & 1 ? "-icount" : "real time", submitted,
-			       g->refused, g->ff.faults, results);
+			       g->guest.refused, g->ff.faults, results);
 		}
 		rig_free(g);
 	}

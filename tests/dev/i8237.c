@@ -10,44 +10,18 @@
 #include <string.h>
 
 #include "dm/hw/i8237.h"
+#include "tests/dev/test_ram.h"
 #include "tests/tap.h"
 
 /* Guest RAM: 2 MiB; anything else is refused (and counted). */
 #define RAM_SIZE (2u << 20)
 
+/* test_ram first: the DMA space's opaque is this struct. */
 struct ram {
-	uint8_t *mem;
-	unsigned refused;
+	struct test_ram t;
 	uint64_t wrote_gpa[8], wrote_len[8];
 	unsigned n_wrote;
 };
-
-static int ram_ok(uint64_t gpa, size_t n)
-{
-	return gpa < RAM_SIZE && n <= RAM_SIZE - gpa;
-}
-
-static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t n)
-{
-	struct ram *r = opaque;
-	if (!ram_ok(gpa, n)) {
-		r->refused++;
-		return -EFAULT;
-	}
-	memcpy(buf, r->mem + gpa, n);
-	return 0;
-}
-
-static int ram_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
-{
-	struct ram *r = opaque;
-	if (!ram_ok(gpa, n)) {
-		r->refused++;
-		return -EFAULT;
-	}
-	memcpy(r->mem + gpa, buf, n);
-	return 0;
-}
 
 static void ram_wrote(void *opaque, uint64_t gpa, uint64_t n)
 {
@@ -69,16 +43,17 @@ struct rig {
 static void rig_init(struct rig *g)
 {
 	memset(g, 0, sizeof(*g));
-	g->ram.mem = calloc(1, RAM_SIZE);
-	if (!g->ram.mem)
+	g->ram.t.mem = calloc(1, RAM_SIZE);
+	g->ram.t.size = RAM_SIZE;
+	if (!g->ram.t.mem)
 		abort();
-	g->dma = (struct dma_space){ram_read, ram_write, &g->ram, ram_wrote};
+	g->dma = (struct dma_space){test_ram_read, test_ram_write, &g->ram, ram_wrote};
 	i8237_init(&g->d, &g->dma);
 }
 
 static void rig_fini(struct rig *g)
 {
-	free(g->ram.mem);
+	free(g->ram.t.mem);
 }
 
 /* Port I/O as the guest does it. */
@@ -224,13 +199,13 @@ static void test_transfers(struct tap *t)
 	program(&g, 2, 0x23400, 0x1ff, 0x44 /* single, increment, write */);
 	tap_ok(t, i8237_residue(&g.d, 2) == 0x200, "residue: count + 1 bytes");
 	n = i8237_transfer(&g.d, 2, buf, 0x100, true, &tc);
-	tap_ok(t, n == 0x100 && !tc && !memcmp(g.ram.mem + 0x23400, buf, 0x100) &&
+	tap_ok(t, n == 0x100 && !tc && !memcmp(g.ram.t.mem + 0x23400, buf, 0x100) &&
 		       read16(&g, 0x04) == 0x3500 && read16(&g, 0x05) == 0x00ff,
 	       "half: data in RAM at page:address, address up, count down");
 	tap_ok(t, (in(&g, 0x08) & 0x04) == 0, "no TC yet");
 	n = i8237_transfer(&g.d, 2, buf + 0x100, 0x200, true, &tc);
-	tap_ok(t, n == 0x100 && tc && !memcmp(g.ram.mem + 0x23400, buf, 0x200) &&
-		       g.ram.mem[0x23600] == 0,
+	tap_ok(t, n == 0x100 && tc && !memcmp(g.ram.t.mem + 0x23400, buf, 0x200) &&
+		       g.ram.t.mem[0x23600] == 0,
 	       "the rest stops at TC, not a byte beyond");
 	tap_ok(t, (in(&g, 0x0f) & 0x04) && read16(&g, 0x05) == 0xffff,
 	       "TC without auto-init masks the channel; the count wrapped to 0xffff");
@@ -250,7 +225,7 @@ static void test_transfers(struct tap *t)
 		       read16(&g, 0x03) == 0x000f,
 	       "auto-init: at TC the base registers reload, the channel stays unmasked");
 	n = i8237_transfer(&g.d, 1, buf + 0x10, 0x08, true, &tc);
-	tap_ok(t, n == 8 && !tc && !memcmp(g.ram.mem + 0x40000, buf + 0x10, 8),
+	tap_ok(t, n == 8 && !tc && !memcmp(g.ram.t.mem + 0x40000, buf + 0x10, 8),
 	       "and the next transfer starts at the base address again");
 
 	/* Decrement: unit i lands at address - i. */
@@ -259,8 +234,8 @@ static void test_transfers(struct tap *t)
 	{
 		bool ok = n == 0x10 && tc;
 		for (unsigned i = 0; i < 0x10; i++)
-			ok = ok && g.ram.mem[0x50100 - i] == buf[i];
-		tap_ok(t, ok && g.ram.mem[0x500f0] == 0 && read16(&g, 0x06) == 0x00f0,
+			ok = ok && g.ram.t.mem[0x50100 - i] == buf[i];
+		tap_ok(t, ok && g.ram.t.mem[0x500f0] == 0 && read16(&g, 0x06) == 0x00f0,
 		       "decrement: bytes go downwards from the address");
 	}
 	program(&g, 3, 0x50100, 0x0f, 0x68 /* decrement, read */);
@@ -268,11 +243,11 @@ static void test_transfers(struct tap *t)
 	tap_ok(t, n == 0x10 && !memcmp(back, buf, 0x10), "and come back in the same order");
 
 	/* The block wraps; the page does not carry. */
-	memset(g.ram.mem + 0x10000, 0, 0x20000);
+	memset(g.ram.t.mem + 0x10000, 0, 0x20000);
 	program(&g, 2, 0x1fff0, 0x1f, 0x44);
 	n = i8237_transfer(&g.d, 2, buf, 0x20, true, &tc);
-	tap_ok(t, n == 0x20 && !memcmp(g.ram.mem + 0x1fff0, buf, 0x10) &&
-		       !memcmp(g.ram.mem + 0x10000, buf + 0x10, 0x10) && g.ram.mem[0x20000] == 0,
+	tap_ok(t, n == 0x20 && !memcmp(g.ram.t.mem + 0x1fff0, buf, 0x10) &&
+		       !memcmp(g.ram.t.mem + 0x10000, buf + 0x10, 0x10) && g.ram.t.mem[0x20000] == 0,
 	       "64 KiB wrap: 0x1fff0 + 0x20 goes on at 0x10000, not 0x20000");
 	program(&g, 2, 0x1fff0, 0x1f, 0x44);
 	{
@@ -301,27 +276,27 @@ static void test_transfers(struct tap *t)
 	}
 
 	/* Word channel 5: word address and count, 128 KiB block. */
-	memset(g.ram.mem + 0x20000, 0, 0x20010);
+	memset(g.ram.t.mem + 0x20000, 0, 0x20010);
 	program(&g, 5, 0x3fffc, 3, 0x44);
 	tap_ok(t, read16(&g, 0xc4) == 0xfffe && i8237_residue(&g.d, 5) == 8,
 	       "channel 5: the address register holds words; 4 words = 8 bytes");
 	n = i8237_transfer(&g.d, 5, buf, 9, true, &tc);
-	tap_ok(t, n == 8 && tc && !memcmp(g.ram.mem + 0x3fffc, buf, 4) &&
-		       !memcmp(g.ram.mem + 0x20000, buf + 4, 4) && g.ram.mem[0x40000] == 0,
+	tap_ok(t, n == 8 && tc && !memcmp(g.ram.t.mem + 0x3fffc, buf, 4) &&
+		       !memcmp(g.ram.t.mem + 0x20000, buf + 4, 4) && g.ram.t.mem[0x40000] == 0,
 	       "words, wrapping in the 128 KiB block at 0x20000");
 
 	/* Verify and the wrong direction move nothing but count. */
-	memset(g.ram.mem + 0x60000, 0xee, 0x10);
+	memset(g.ram.t.mem + 0x60000, 0xee, 0x10);
 	program(&g, 2, 0x60000, 0x0f, 0x40 /* verify */);
 	n = i8237_transfer(&g.d, 2, buf, 0x10, true, &tc);
-	tap_ok(t, n == 0x10 && tc && g.ram.mem[0x60000] == 0xee, "verify: counted, RAM untouched");
+	tap_ok(t, n == 0x10 && tc && g.ram.t.mem[0x60000] == 0xee, "verify: counted, RAM untouched");
 	program(&g, 2, 0x60000, 0x0f, 0x48 /* read from memory */);
 	n = i8237_transfer(&g.d, 2, buf, 0x10, true, &tc);
-	tap_ok(t, n == 0x10 && tc && g.ram.mem[0x60000] == 0xee,
+	tap_ok(t, n == 0x10 && tc && g.ram.t.mem[0x60000] == 0xee,
 	       "a device writing while the mode reads memory: nothing written");
 
 	/* Peek leaves the registers. */
-	memcpy(g.ram.mem + 0x73400, buf, 0x20);
+	memcpy(g.ram.t.mem + 0x73400, buf, 0x20);
 	program(&g, 2, 0x73400, 0x0f, 0x48);
 	n = i8237_peek(&g.d, 2, back, 0x20, false);
 	tap_ok(t, n == 0x10 && !memcmp(back, buf, 0x10) && read16(&g, 0x04) == 0x3400 &&
@@ -331,7 +306,7 @@ static void test_transfers(struct tap *t)
 	/* Not RAM: reads 0xff, writes dropped, no fault. */
 	program(&g, 2, 0xff0000, 0x0f, 0x48);
 	n = i8237_transfer(&g.d, 2, back, 0x10, false, &tc);
-	tap_ok(t, n == 0x10 && back[0] == 0xff && back[15] == 0xff && g.ram.refused == 1,
+	tap_ok(t, n == 0x10 && back[0] == 0xff && back[15] == 0xff && g.ram.t.refused == 1,
 	       "an address outside RAM reads all-ones");
 	rig_fini(&g);
 }
@@ -423,7 +398,7 @@ static void test_random(struct tap *t)
 		}
 	}
 	tap_ok(t, true, "20000 random steps: %zu bytes moved, %u accesses outside RAM refused",
-	       moved, g.ram.refused);
+	       moved, g.ram.t.refused);
 	rig_fini(&g);
 }
 

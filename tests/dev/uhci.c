@@ -19,6 +19,7 @@
 #include "dm/hw/usb_hid.h"
 #include "mem/region.h"
 #include "tests/dev/irqrec.h"
+#include "tests/dev/test_ram.h"
 #include "tests/tap.h"
 
 #define MS 1000000ull
@@ -37,8 +38,8 @@ struct rig {
 	struct irq_line line;
 	unsigned line_asked;
 	struct dma_space dma;
-	uint8_t *ram;
-	unsigned ram_faults;
+	uint8_t *ram;             /* guest.mem */
+	struct test_ram guest;
 	struct dev_ctx ctx, hctx;
 	const struct io_ops *pci_ops;
 	void *pci_opaque;
@@ -50,28 +51,6 @@ struct rig {
 };
 
 /* ---- the rig ---- */
-
-static int ram_read(void *opaque, uint64_t gpa, void *buf, size_t n)
-{
-	struct rig *r = opaque;
-	if (gpa >= RAM_SIZE || n > RAM_SIZE - gpa) {
-		r->ram_faults++;
-		return -EFAULT;
-	}
-	memcpy(buf, r->ram + gpa, n);
-	return 0;
-}
-
-static int ram_write(void *opaque, uint64_t gpa, const void *buf, size_t n)
-{
-	struct rig *r = opaque;
-	if (gpa >= RAM_SIZE || n > RAM_SIZE - gpa) {
-		r->ram_faults++;
-		return -EFAULT;
-	}
-	memcpy(r->ram + gpa, buf, n);
-	return 0;
-}
 
 static int rig_claim(const struct dev_ctx *c, unsigned space, uint64_t base, uint64_t len,
 		     unsigned flags, const struct io_ops *ops, void *opaque)
@@ -186,7 +165,8 @@ static struct rig *rig_new(bool tablet, bool kbd)
 		abort();
 	irqrec_init(&r->irq, &r->clk);
 	r->line = irqrec_line(&r->irq, 0);
-	r->dma = (struct dma_space){ram_read, ram_write, r, NULL};
+	r->guest = (struct test_ram){r->ram, RAM_SIZE, 0};
+	r->dma = (struct dma_space){test_ram_read, test_ram_write, &r->guest, NULL};
 	r->ctx = (struct dev_ctx){"uhci", &r->clk, &r->dma, NULL, 0, r, rig_claim, rig_line,
 				  rig_exit, rig_window, false, rig_peer};
 	r->hctx = r->ctx;
@@ -652,7 +632,7 @@ static void test_enumeration(struct tap *t)
 	tap_ok(t, ctrl(r, 5, 0xa1, 0x01, 0x0100, 0, 6, b, 8) == 6 && (b[1] | b[2] << 8) ==
 		       20 * 0x7fff / 99,
 	       "GET_REPORT(input): the current state");
-	tap_ok(t, r->ram_faults == 0, "nothing outside RAM asked for");
+	tap_ok(t, r->guest.refused == 0, "nothing outside RAM asked for");
 	rig_free(r);
 }
 
@@ -859,7 +839,7 @@ static void test_hostile(struct tap *t)
 	outw(r, UHCI_USBCMD, UHCI_CMD_RS);
 	advance(r, 2 * MS);
 	tap_ok(t, inw(r, UHCI_USBSTS) & UHCI_STS_HSE, "bus mastering off: host system error");
-	tap_ok(t, r->ram_faults >= 2, "the out-of-RAM accesses were refused by the DMA space");
+	tap_ok(t, r->guest.refused >= 2, "the out-of-RAM accesses were refused by the DMA space");
 	rig_free(r);
 }
 
