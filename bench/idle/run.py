@@ -11,31 +11,43 @@ turns, each on a terminal of its own (a pty, as a user runs it with
          and the device models' share of the vmm's time (goal: < 10%)
   idle   over IDLE seconds at the prompt, after one typed command: the
          share of one core that the VM's processes used (goal: < 1%)
+  floor  over the same time, in each round: what a thread that only
+         sleeps and wakes at the guest's timer rate (--hz, the default
+         guest's 250) costs this host (bench/idle/wake.c). No VMM can
+         idle below it; under a hypervisor it moves with the host.
 
-usage: bench/idle/run.py [--runs N] [--idle SECONDS] [--v2e PATH] [--qemu PATH]
+CPU time is the scheduler's own count of every thread of the VM
+(/proc/PID/task/TID/schedstat, nanoseconds), not /proc's 10 ms ticks.
+
+usage: bench/idle/run.py [--runs N] [--idle SECONDS] [--hz HZ] [--v2e PATH] [--qemu PATH]
 """
 import argparse
+import glob
 import os
 import pty
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROMPT = b"/root # "
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
-    """User + system CPU of one process, in seconds (0 if it is gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except OSError:
-        return 0.0
+    """CPU time of every thread of one process so far, in seconds (0 if
+    it is gone): the scheduler's nanoseconds, fine enough for 1% of a
+    core over a few seconds."""
+    total = 0
+    for path in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
 
 
 def children(pid):
@@ -132,6 +144,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--idle", type=float, default=30)
+    ap.add_argument("--hz", type=float, default=250)
     ap.add_argument("--v2e", default=os.path.join(ROOT, "build/release/v2e"))
     ap.add_argument("--qemu", default="qemu-system-i386")
     a = ap.parse_args()
@@ -143,12 +156,21 @@ def main():
               "-nographic"]
     systems = {"v2e": [a.v2e] + common, "qemu": [a.qemu] + common}
     results = {s: [] for s in systems}
-    for r in range(a.runs):
-        for s, argv in systems.items():
-            t = one_run(argv, a.idle)
-            results[s].append(t)
-            print("run %d %-4s boot: vmm %.2f s, device models %.2f s; idle %.2f%% of a core"
-                  % (r + 1, s, t["boot_vmm"], t["boot_dm"], t["idle_pct"]),
+    floors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        wake = os.path.join(tmp, "wake")
+        subprocess.run(["cc", "-O2", "-o", wake, os.path.join(HERE, "wake.c")], check=True)
+        for r in range(a.runs):
+            for s, argv in systems.items():
+                t = one_run(argv, a.idle)
+                results[s].append(t)
+                print("run %d %-4s boot: vmm %.2f s, device models %.2f s; idle %.2f%% of a core"
+                      % (r + 1, s, t["boot_vmm"], t["boot_dm"], t["idle_pct"]),
+                      file=sys.stderr, flush=True)
+            floor = float(subprocess.run([wake, str(a.hz), str(a.idle)], check=True,
+                                         capture_output=True, text=True).stdout)
+            floors.append(floor)
+            print("run %d floor: %.2f%% of a core (%g wake-ups a second)" % (r + 1, floor, a.hz),
                   file=sys.stderr, flush=True)
     print("%-6s %12s %12s %10s %10s" % ("", "boot vmm (s)", "boot dm (s)", "dm/vmm", "idle %"))
     for s in systems:
@@ -156,6 +178,7 @@ def main():
         dm = statistics.median(t["boot_dm"] for t in results[s])
         idle = statistics.median(t["idle_pct"] for t in results[s])
         print("%-6s %12.2f %12.2f %9.1f%% %10.2f" % (s, vmm, dm, 100 * dm / vmm, idle))
+    print("%-6s %12s %12s %10s %10.2f" % ("floor", "", "", "", statistics.median(floors)))
 
 
 if __name__ == "__main__":
