@@ -41,7 +41,7 @@ H(op_sahf); H(op_lahf); H(op_salc);
 /* insn_mov.c: MOV forms, LEA, XCHG, MOVZX/MOVSX/MOVSXD, CBW/CWD, CMOVcc, SETcc,
  * BSWAP, XLAT, NOP forms */
 HF(op_mov_EG); HF(op_mov_GE); HF(op_mov_EI); HF(op_mov_rI);
-H(op_mov_AO); H(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
+HF(op_mov_AO); HF(op_mov_OA); HF(op_lea); H(op_xchg_EG); H(op_xchg_rA);
 H(op_nop); HF(op_movzx); HF(op_movsx); H(op_cbw); H(op_cwd);
 HF(op_cmov); HF(op_setcc); H(op_bswap); H(op_xlat); H(op_movsxd);
 HF(op_movzx_r32); HMF(op_movzxb_m32); HMF(op_movzxw_m32); HMF(op_mov_EI_m32);

@@ -59,13 +59,16 @@ FAST_HANDLER(op_mov_rI, insn_next)
 }
 
 /* MOV AL/eAX, moffs: the offset is an immediate of address size. */
-void op_mov_AO(struct cpu *cpu, const struct insn *in)
+/* The moffs forms: threaded too (they keep no RIP), so that a compiled
+ * run can take them in (jit.c); Linux reaches its per-CPU variables
+ * through FS with them. */
+FAST_HANDLER(op_mov_AO, insn_next_checked)
 {
 	reg_write(cpu, in, R_AX, in->opsize,
 		  mem_read(cpu, in->seg, in->imm, in->opsize));
 }
 
-void op_mov_OA(struct cpu *cpu, const struct insn *in)
+FAST_HANDLER(op_mov_OA, insn_next_checked)
 {
 	mem_write(cpu, in->seg, in->imm, in->opsize,
 		  reg_read(cpu, in, R_AX, in->opsize));

@@ -1,6 +1,7 @@
 /* The native code generator (jit.h): runs of a block's 32-bit integer
  * instructions become host code that keeps the guest registers in host
- * registers, inlines the TLB lookup of flat-segment accesses, carries CF
+ * registers, inlines the segment check and TLB lookup of memory accesses
+ * (none for a segment flat in the block's mode), carries CF
  * in the host's own flag between ADD and ADC, and leaves the lazy flags
  * the interpreter would. Anything else goes back to the interpreter. */
 #include <stdio.h>
@@ -110,11 +111,11 @@ enum jkind {
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
-	/* Any operand size (bytes and words mostly), register or flat
-	 * memory operand (`mem`): dst_mem says which side it is. */
+	/* Any operand size (bytes and words mostly), register or memory
+	 * operand (`mem`): dst_mem says which side it is. */
 	J_SALU, J_SINCDEC, J_SMOV, J_MOVSX,
 	J_JCC, J_JMP, J_CALL, /* the block's last instruction */
-	/* with a flat-segment memory operand */
+	/* with a memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
 	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M,
 };
@@ -147,17 +148,18 @@ static int8_t reg8(unsigned r, bool *hi)
 	return (int8_t)(r & 3);
 }
 
-/* Whether the memory operand of a generic handler may take the flat fast
- * path (the fast forms' entries say so themselves): 32-bit addressing in
- * a segment flat in this decoding mode. */
-static bool flat_mem(const struct insn *in, uint32_t mode)
+/* Whether the compiled code can address the memory operand of a generic
+ * handler: 32-bit addressing, not RIP-relative. A segment flat in the
+ * block's decoding mode adds nothing; any other has its limit checked
+ * and its base added from the segment cache at run time (emit_operand()),
+ * as the interpreter's mem_fast() does. */
+static bool jit_mem(const struct insn *in)
 {
-	return in->adsize == 4 && in->base != 16 &&
-	       ((mode >> 16) & (1u << in->seg));
+	return in->adsize == 4 && in->base != 16;
 }
 
 /* The r/m operand of a generic entry: a register (j->dst or j->src by
- * `as_dst`), or memory the fast path may take (flat_mem()). */
+ * `as_dst`), or memory the compiled code can address (jit_mem()). */
 static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
 		       bool as_dst)
 {
@@ -172,7 +174,7 @@ static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
 			j->src = r, j->src_hi = hi;
 		return true;
 	}
-	if (!flat_mem(in, mode))
+	if (!jit_mem(in))
 		return false;
 	j->mem = true;
 	j->dst_mem = as_dst;
@@ -240,6 +242,16 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 	case OP_MOV_EI:
 		j->kind = J_SMOV, j->src_imm = true;
 		return rm_operand(in, mode, j, true);
+	case OP_MOV_AO: case OP_MOV_OA: /* the accumulator and a moffs */
+		if (in->adsize != 4)
+			return false;
+		j->kind = J_SMOV, j->mem = true;
+		j->dst_mem = in->op == OP_MOV_OA;
+		if (j->dst_mem)
+			j->src = 0;
+		else
+			j->dst = 0;
+		return true;
 	case OP_MOV_RI:
 		if (in->opsize == 4)
 			return false;
@@ -256,7 +268,7 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 					      : (int8_t)in->rm;
 			return true;
 		}
-		if (!flat_mem(in, mode))
+		if (!jit_mem(in))
 			return false;
 		j->mem = true;
 		return true;
@@ -265,12 +277,15 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 	}
 }
 
-/* A fast form at 32 bits with a register or flat-memory operand
- * (FORM_FIXED, FORM_REG, FORM_FLAT; LEA's FORM_MEM). */
+/* A fast form at 32 bits with a register or memory operand (FORM_FIXED,
+ * FORM_REG; FORM_FLAT and FORM_MEM, whose operand is memory in a flat
+ * segment or in any other; LEA's FORM_MEM, which only computes the
+ * offset). */
 static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 {
 	const struct op_info *oi = insn_op(in);
-	bool flat = in->form == FORM_FLAT;
+	bool mem = in->form == FORM_FLAT ||
+		    (in->form == FORM_MEM && in->op != OP_LEA && jit_mem(in));
 	unsigned regop = (in->modrm >> 3) & 7;
 
 	if (oi->alu < ALU_TEST && oi->shape != SHAPE_AI) {
@@ -279,32 +294,32 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->size = 4;
 		switch (oi->shape) {
 		case SHAPE_EG:
-			if (flat)
+			if (mem)
 				j->kind = J_ALU_MR, j->src = (int8_t)in->reg;
 			else
 				j->kind = J_ALU_RR, j->dst = (int8_t)in->rm,
 				j->src = (int8_t)in->reg;
 			break;
 		case SHAPE_GE:
-			if (flat)
+			if (mem)
 				j->kind = J_ALU_RM, j->dst = (int8_t)in->reg;
 			else
 				j->kind = J_ALU_RR, j->dst = (int8_t)in->reg,
 				j->src = (int8_t)in->rm;
 			break;
 		default:
-			if (flat)
+			if (mem)
 				j->kind = J_ALU_MI;
 			else
 				j->kind = J_ALU_RI, j->dst = (int8_t)in->rm;
 			break;
 		}
-		j->mem = flat;
+		j->mem = mem;
 		return true;
 	}
 	switch (in->op) {
 	case OP_MOV_EG: case OP_MOV_GE:
-		if (flat) {
+		if (mem) {
 			bool eg = in->op == OP_MOV_EG;
 			j->kind = eg ? J_STORE : J_LOAD, j->size = in->opsize;
 			if (in->opsize == 1) {
@@ -335,7 +350,7 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 	case OP_MOVZX:
 		j->dst = (int8_t)in->reg;
 		j->size = (in->opcode & 1) ? 2 : 1;
-		if (flat) {
+		if (mem) {
 			j->kind = J_LOAD, j->zx = true;
 		} else {
 			j->kind = J_MOVZX_R;
@@ -360,7 +375,7 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->flags = F_READ;
 		break;
 	case OP_NOT_E:
-		if (flat)
+		if (mem)
 			j->kind = J_UNARY_M, j->size = 4, j->op = 2;
 		else
 			j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
@@ -386,7 +401,7 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 	case OP_IMUL_GE:
 		j->dst = (int8_t)in->reg;
 		j->flags = F_DEAD;
-		if (flat)
+		if (mem)
 			j->kind = J_IMUL_RM, j->size = 4;
 		else
 			j->kind = J_IMUL_RR, j->src = (int8_t)in->rm;
@@ -399,7 +414,7 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->op = in->opcode & 0xf;
 		j->dst = (int8_t)in->reg;
 		j->flags = F_READ;
-		if (flat)
+		if (mem)
 			j->kind = J_CMOV_M, j->size = 4;
 		else
 			j->kind = J_CMOV, j->src = (int8_t)in->rm;
@@ -461,7 +476,7 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 			j->src = (int8_t)in->rm;
 			return true;
 		}
-		if (!flat_mem(in, mode))
+		if (!jit_mem(in))
 			return false;
 		j->mem = true, j->size = 4;
 		return true;
@@ -627,7 +642,11 @@ static void emit_ea(struct jcomp *c, const struct insn *in, int dst)
 {
 	int base = in->base != REG_NONE ? H(c, in->base) : XNONE;
 	int index = in->index != REG_NONE ? H(c, in->index) : XNONE;
-	if (base < 0 && index < 0)
+	/* MOV between the accumulator and a moffs: the offset is the
+	 * immediate, without a ModRM. */
+	if (in->op == OP_MOV_AO || in->op == OP_MOV_OA)
+		x_mov_ri(&c->a, dst, (uint32_t)in->imm);
+	else if (base < 0 && index < 0)
 		x_mov_ri(&c->a, dst, (uint32_t)in->disp);
 	else
 		x_rm(&c->a, 0, 0x8d, dst, base, index, in->scale, in->disp);
@@ -653,6 +672,40 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	b->dirty_part = c->dirty_part;
 	x_mem(a, X_W, 0x03, RAX, RCX, 8);             /* add rax, addend */
 	c->hf = 0;
+}
+
+/* The memory operand of instruction `idx`, of `size` bytes for `kind`:
+ * RAX becomes its host address, or the interpreter redoes the
+ * instruction. In a segment that is not flat in the block's mode, the
+ * offset must lie within the segment cache's limit for the access
+ * (mem_fast(): an expand-down or unusable segment has none, so every
+ * access goes back), then the base is added; a sum past 4 GiB, which
+ * should wrap, matches no TLB tag and goes back too. The base and limit
+ * are read when the code runs: a segment load changes no generated
+ * code. Clobbers RCX, RDX and the host flags. */
+static void emit_operand(struct jcomp *c, unsigned idx, int kind, unsigned size)
+{
+	const struct insn *in = &c->ins[idx];
+	struct x64 *a = &c->a;
+
+	emit_ea(c, in, RAX);
+	if (!((c->block->mode >> 16) & (1u << in->seg))) {
+		int32_t sf = (int32_t)(offsetof(struct cpu, sf) +
+				       in->seg * sizeof(struct seg_fast));
+		int32_t end = sf + (int32_t)(kind == ACC_WRITE
+					     ? offsetof(struct seg_fast, end_w)
+					     : offsetof(struct seg_fast, end_r));
+		struct bail *b = new_bail(c);
+		x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size);  /* lea rdx, [rax + size] */
+		x_mem(a, X_W, 0x3b, RDX, RDI, end);            /* cmp rdx, end */
+		b->site = x_jcc(a, CC_A);
+		b->idx = idx;
+		b->dirty_full = c->dirty_full;
+		b->dirty_part = c->dirty_part;
+		x_mem(a, X_W, 0x03, RAX, RDI,                  /* add rax, base */
+		      sf + (int32_t)offsetof(struct seg_fast, base));
+	}
+	emit_tlb(c, idx, kind, size);
 }
 
 /* The host's CF = flag_cf() for a lazy state of a known kind. Clobbers
@@ -1137,7 +1190,6 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 		      bool live)
 {
 	struct x64 *a = &c->a;
-	const struct insn *in = &c->ins[idx];
 	unsigned op = j->op, size = j->size, hop;
 	bool writes = op != ALU_CMP && op != ALU_TEST;
 	bool arith = op == ALU_ADD || op == ALU_ADC || op == ALU_SUB ||
@@ -1146,8 +1198,7 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 	if (j->mem) {
 		/* A read-modify-write goes through the write translation
 		 * alone, as the interpreter's (alu_rm()). */
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, j->dst_mem && writes ? ACC_WRITE : ACC_READ,
+		emit_operand(c, idx, j->dst_mem && writes ? ACC_WRITE : ACC_READ,
 			 size);
 	}
 	if (!live && !writes) {
@@ -1204,8 +1255,7 @@ static void emit_sincdec(struct jcomp *c, unsigned idx, const struct jop *j,
 	struct x64 *a = &c->a;
 	unsigned size = j->size;
 	if (j->mem) {
-		emit_ea(c, &c->ins[idx], RAX);
-		emit_tlb(c, idx, ACC_WRITE, size);
+		emit_operand(c, idx, ACC_WRITE, size);
 		emit_load_sized(c, RDX, size);
 	} else {
 		emit_get(c, j->dst, j->dst_hi, size, RDX);
@@ -1237,8 +1287,7 @@ static void emit_smov(struct jcomp *c, unsigned idx, const struct jop *j)
 {
 	unsigned size = j->size;
 	if (j->mem) {
-		emit_ea(c, &c->ins[idx], RAX);
-		emit_tlb(c, idx, j->dst_mem ? ACC_WRITE : ACC_READ, size);
+		emit_operand(c, idx, j->dst_mem ? ACC_WRITE : ACC_READ, size);
 	}
 	if (j->src_imm)
 		x_mov_ri(&c->a, RDX, (uint32_t)(j->imm & size_mask(size)));
@@ -1257,8 +1306,7 @@ static void emit_movsx(struct jcomp *c, unsigned idx, const struct jop *j)
 {
 	unsigned op = j->size == 1 ? 0x0fbe : 0x0fbf;
 	if (j->mem) {
-		emit_ea(c, &c->ins[idx], RAX);
-		emit_tlb(c, idx, ACC_READ, j->size);
+		emit_operand(c, idx, ACC_READ, j->size);
 		x_mem(&c->a, 0, op, RDX, RAX, 0);
 	} else {
 		emit_get(c, j->src, j->src_hi, j->size, RDX);
@@ -1359,8 +1407,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		break;
 	case J_MUL:
 		if (j->mem) {
-			emit_ea(c, in, RAX);
-			emit_tlb(c, idx, ACC_READ, 4);
+			emit_operand(c, idx, ACC_READ, 4);
 			x_mem(a, 0, 0x8b, RCX, RAX, 0);
 			s = RCX;
 		}
@@ -1372,8 +1419,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		dirty(c, R_DX, true);
 		break;
 	case J_LOAD:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_READ, j->size);
+		emit_operand(c, idx, ACC_READ, j->size);
 		if (j->zx) {
 			emit_load_sized(c, d, j->size);
 		} else if (j->size == 2) {
@@ -1388,8 +1434,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		dirty(c, j->dst, j->zx);
 		return true;
 	case J_STORE:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_WRITE, j->size);
+		emit_operand(c, idx, ACC_WRITE, j->size);
 		if (j->size == 4) {
 			x_mem(a, 0, 0x89, s, RAX, 0);
 		} else if (j->size == 2) {
@@ -1402,21 +1447,18 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		}
 		return true;
 	case J_STORE_I:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_WRITE, 4);
+		emit_operand(c, idx, ACC_WRITE, 4);
 		x_mem(a, 0, 0xc7, 0, RAX, 0);
 		x_d(a, j->imm);
 		return true;
 	case J_ALU_RM:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_READ, 4);
+		emit_operand(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		emit_alu(c, j->op, d, RDX, 0, live);
 		break;
 	case J_ALU_MR:
 	case J_ALU_MI:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_WRITE, 4);
+		emit_operand(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_WRITE, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		if (j->op == ALU_CMP && !live) {
 			c->hf = 0;
@@ -1429,8 +1471,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			x_mem(a, 0, 0x89, RDX, RAX, 0);
 		return true;
 	case J_UNARY_M:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_WRITE, 4);
+		emit_operand(c, idx, ACC_WRITE, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		if (j->op == 2)
 			x_rr(a, 0, 0xf7, 2, RDX);
@@ -1484,8 +1525,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		 * waits in the red zone while the TLB lookup uses the
 		 * flags. */
 		x_mem(a, 0, 0x0f90 + j->op, 0, RSP, CMOV_SLOT);
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_READ, 4);
+		emit_operand(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		x_mem(a, 0, 0x80, 7, RSP, CMOV_SLOT);
 		x_b(a, 0);
@@ -1493,8 +1533,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		c->hf = 0;
 		break;
 	case J_IMUL_RM:
-		emit_ea(c, in, RAX);
-		emit_tlb(c, idx, ACC_READ, 4);
+		emit_operand(c, idx, ACC_READ, 4);
 		x_mem(a, 0, 0x0faf, d, RAX, 0);
 		break;
 	default:

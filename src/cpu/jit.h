@@ -5,7 +5,9 @@
  * run's first instruction, does the work of every instruction of the run
  * with the guest registers in host registers, and goes on to the next
  * instruction's entry as any threaded entry does. It covers 32-bit
- * integer instructions on registers and on flat-segment memory; whatever
+ * integer instructions on registers and on memory with 32-bit addressing
+ * (in a flat segment, or with the segment's base and limit from the
+ * segment cache when it runs: Linux's per-CPU FS); whatever
  * it cannot finish at once (a TLB miss, a page crossing, a store into
  * decoded code, a fault to come) it hands back to the interpreter at that
  * instruction, with everything before it committed, so the slow paths,

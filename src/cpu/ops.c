@@ -33,9 +33,9 @@
  * threaded entries (bytes and words); AL/AX/EAX op= imm by its 32-bit
  * form too. */
 #define ALU4(ID, op, alu_, in_)                                             \
-	ALU(ID##_EG, op_##op##_EG, alu_, SHAPE_EG, in_, MEM, R | L | Y),   \
-	ALU(ID##_GE, op_##op##_GE, alu_, SHAPE_GE, in_, MEM, R | L | Y),   \
-	ALU(ID##_EI, op_##op##_EI, alu_, SHAPE_EI, in_, MEM, R | L | Y),   \
+	ALU(ID##_EG, op_##op##_EG, alu_, SHAPE_EG, in_, MEM, R | L | M | Y),   \
+	ALU(ID##_GE, op_##op##_GE, alu_, SHAPE_GE, in_, MEM, R | L | M | Y),   \
+	ALU(ID##_EI, op_##op##_EI, alu_, SHAPE_EI, in_, MEM, R | L | M | Y),   \
 	ALU(ID##_AI, op_##op##_AI, alu_, SHAPE_AI, in_, NEVER, X | Y)
 
 const struct op_info op_info[OP_NR] = {
@@ -48,9 +48,9 @@ const struct op_info op_info[OP_NR] = {
 	ALU(TEST_AI, op_test_AI, ALU_TEST, SHAPE_AI, 0, NEVER, Y),
 	OP(INC_R, op_inc_r, KEEP_CF, BUT_CF, NEVER, X | Y),
 	OP(DEC_R, op_dec_r, KEEP_CF, BUT_CF, NEVER, X | Y),
-	OP(INC_E, op_inc_E, KEEP_CF, BUT_CF, MEM, L | Y),
-	OP(DEC_E, op_dec_E, KEEP_CF, BUT_CF, MEM, L | Y),
-	OP(NOT_E, op_not_E, 0, 0, MEM, R | L),
+	OP(INC_E, op_inc_E, KEEP_CF, BUT_CF, MEM, L | M | Y),
+	OP(DEC_E, op_dec_E, KEEP_CF, BUT_CF, MEM, L | M | Y),
+	OP(NOT_E, op_not_E, 0, 0, MEM, R | L | M),
 	OP(NEG_E, op_neg_E, 0, A, MEM, Y),
 	OP(CMC, op_cmc, FL_CF, FL_CF, NEVER, NOJIT),
 	OP(CLC, op_clc, 0, FL_CF, NEVER, NOJIT),
@@ -61,22 +61,22 @@ const struct op_info op_info[OP_NR] = {
 	OP(LAHF, op_lahf, A, 0, NEVER, NOJIT),
 	OP(SALC, op_salc, FL_CF, 0, NEVER, NOJIT),
 
-	OP(MOV_EG, op_mov_EG, 0, 0, MEM, R | L | Y),
-	OP(MOV_GE, op_mov_GE, 0, 0, MEM, R | L | Y),
-	OP(MOV_EI, op_mov_EI, 0, 0, MEM, L | Y),
+	OP(MOV_EG, op_mov_EG, 0, 0, MEM, R | L | M | Y),
+	OP(MOV_GE, op_mov_GE, 0, 0, MEM, R | L | M | Y),
+	OP(MOV_EI, op_mov_EI, 0, 0, MEM, L | M | Y),
 	OP(MOV_RI, op_mov_rI, 0, 0, NEVER, X | Y),
-	OP(MOV_AO, op_mov_AO, 0, 0, ANY, NOJIT),
-	OP(MOV_OA, op_mov_OA, 0, 0, ANY, NOJIT),
+	OP(MOV_AO, op_mov_AO, 0, 0, ANY, Y),
+	OP(MOV_OA, op_mov_OA, 0, 0, ANY, Y),
 	OP(LEA, op_lea, 0, 0, NEVER, M),
 	OP(XCHG_EG, op_xchg_EG, 0, 0, MEM, NOJIT),
 	OP(XCHG_RA, op_xchg_rA, 0, 0, NEVER, NOJIT),
 	OP(NOP, op_nop, 0, 0, NEVER, NOJIT),
-	OP(MOVZX, op_movzx, 0, 0, MEM, R | L),
+	OP(MOVZX, op_movzx, 0, 0, MEM, R | L | M),
 	OP(MOVSX, op_movsx, 0, 0, MEM, Y),
 	OP(MOVSXD, op_movsxd, 0, 0, MEM, NOJIT),
 	OP(CBW, op_cbw, 0, 0, NEVER, NOJIT),
 	OP(CWD, op_cwd, 0, 0, NEVER, NOJIT),
-	OP(CMOV, op_cmov, A, 0, MEM, R | L),
+	OP(CMOV, op_cmov, A, 0, MEM, R | L | M),
 	OP(SETCC, op_setcc, A, 0, MEM, R),
 	OP(BSWAP, op_bswap, 0, 0, NEVER, NOJIT),
 	OP(XLAT, op_xlat, 0, 0, ANY, NOJIT),
@@ -124,7 +124,7 @@ const struct op_info op_info[OP_NR] = {
 	OP(IMUL_E, op_imul_E, A, A, MEM, T),
 	OP(DIV_E, op_div_E, A, A, ANY, NOJIT),
 	OP(IDIV_E, op_idiv_E, A, A, ANY, NOJIT),
-	OP(IMUL_GE, op_imul_GE, BUT_CF_OF, FL_CF | FL_OF, MEM, R | L),
+	OP(IMUL_GE, op_imul_GE, BUT_CF_OF, FL_CF | FL_OF, MEM, R | L | M),
 	OP(IMUL_GEI, op_imul_GEI, BUT_CF_OF, FL_CF | FL_OF, MEM, R),
 
 	OP(BT_EG, op_bt_EG, BUT_CF, FL_CF, MEM, NOJIT),

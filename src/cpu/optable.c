@@ -345,6 +345,8 @@ const struct fast_form fast_forms[] = {
 	FTMF(OP_MOV_EI, 4, FAST_MEM, op_mov_EI_m32),
 	FT(OP_MOV_EI, 0, FAST_ANY, op_mov_EI),
 	FT(OP_MOV_RI, 0, FAST_ANY, op_mov_rI),
+	FT(OP_MOV_AO, 0, FAST_ANY, op_mov_AO),
+	FT(OP_MOV_OA, 0, FAST_ANY, op_mov_OA),
 	FT(OP_LEA, 0, FAST_ANY, op_lea),
 	FT(OP_MOVZX, 0, FAST_ANY, op_movzx),
 	FT(OP_MOVSX, 0, FAST_ANY, op_movsx),

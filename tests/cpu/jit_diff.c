@@ -10,7 +10,10 @@
  * pages, stores into the running code and into the page table): that is
  * where the engines can part. Exit reason, registers, RIP, RFLAGS, CR0,
  * CR2, CR3, the exception vector, the instruction count and all of RAM
- * must come out the same.
+ * must come out the same. One category puts memory operands and the
+ * moffs MOVs in FS and GS with a base and a limit (Linux's per-CPU
+ * segment): accesses past the limit, writes to a read-only segment,
+ * an expand-down one, and a base that wraps the sum past 4 GiB.
  *
  * One program again, described in full: cpu-jit_diff.t CATEGORY SEED.
  *
@@ -46,10 +49,10 @@
 #define BUDGET 200000u
 #define PROGRAMS 250 /* per category: about 2.5 s under ASan in all */
 
-enum cat { C_REGS, C_MEM, C_PAGED, C_SMC, C_CROSS, C_OOR, C_NR };
+enum cat { C_REGS, C_MEM, C_PAGED, C_SMC, C_CROSS, C_OOR, C_SEG, C_NR };
 
 static const char *const cat_name[C_NR] = {
-	"registers", "memory", "paged", "smc", "crossing", "outside-ram",
+	"registers", "memory", "paged", "smc", "crossing", "outside-ram", "segments",
 };
 static const char *const cat_what[C_NR] = {
 	"registers only",
@@ -58,6 +61,7 @@ static const char *const cat_what[C_NR] = {
 	"stores into the running code, half with paging and an alias",
 	"accesses crossing a page, into the hole and into bad pages",
 	"accesses outside RAM, to the ROM alias and past 4 GiB",
+	"FS and GS with a base and a limit, moffs MOVs",
 };
 
 struct rng {
@@ -113,6 +117,8 @@ struct gen {
 	unsigned npend;
 	struct site sites[16]; /* targets earlier in this loop body */
 	unsigned nsites;
+	uint8_t pfx;           /* a segment prefix for the next memory instruction */
+	uint32_t seg_base[2];  /* C_SEG: FS's and GS's bases */
 };
 
 static uint32_t below(struct gen *g, uint32_t n)
@@ -285,6 +291,9 @@ static void gen_ea(struct gen *g, uint32_t t, bool exact, struct ea *e)
 static void put_insn(struct gen *g, uint32_t o, unsigned reg, struct ea *e,
 		     uint32_t imm, unsigned nimm)
 {
+	if (g->pfx)
+		bn(g, g->pfx, 1);
+	g->pfx = 0;
 	op(g, o);
 	if (e->disp_at >= 0)
 		e->carrier = (int)g->len + e->disp_at;
@@ -392,14 +401,41 @@ static uint32_t target(struct gen *g, unsigned size, bool *unknown)
 	return k & 3 ? t & ~(size - 1) : t;
 }
 
+/* C_SEG: half the operands through FS or GS, whose base is taken off the
+ * target so that most land in RAM; a quarter of those a moffs MOV. */
+static uint32_t seg_operand(struct gen *g, unsigned size, uint32_t t, bool *moffs_done)
+{
+	unsigned s;
+	*moffs_done = false;
+	if (g->cat != C_SEG || below(g, 2))
+		return t;
+	s = below(g, 2);
+	g->pfx = s ? 0x65 : 0x64;
+	t -= g->seg_base[s];
+	if (below(g, 4))
+		return t;
+	bn(g, g->pfx, 1);
+	g->pfx = 0;
+	if (size == 2)
+		bn(g, 0x66, 1);
+	bn(g, (size == 1 ? 0xa0 : 0xa1) + 2 * below(g, 2), 1); /* to or from AL/AX/EAX */
+	bn(g, t, 4);
+	done(g);
+	*moffs_done = true;
+	return t;
+}
+
 static void mem_op(struct gen *g)
 {
 	unsigned size = below(g, 10) < 7 ? 4 : below(g, 2) ? 2 : 1;
-	bool unknown;
+	bool unknown, moffs;
 	uint32_t t;
 	struct ea e;
 
 	t = target(g, size, &unknown);
+	t = seg_operand(g, size, t, &moffs);
+	if (moffs)
+		return;
 	if (unknown) { /* [base + disp8] with whatever the base holds */
 		e = (struct ea){.b = {(uint8_t)(0x40 | vreg(g))}, .n = 1, .disp_at = -1,
 				.carrier = -1};
@@ -746,6 +782,8 @@ static void build(struct rig *rig, enum cat cat, uint64_t seed, struct prog *p)
 		v = rnd(&g.r);
 		memcpy(rig->image + RAM_SIZE - 0x10000 + a, &v, 8);
 	}
+	g.seg_base[0] = below(&g, DATA);
+	g.seg_base[1] = 0xfffff000u + below(&g, 0x1000);
 	g.paging = cat == C_PAGED || ((cat == C_SMC || cat == C_CROSS) && below(&g, 2)) ||
 		   (cat == C_OOR && below(&g, 10) < 3);
 	g.alias = g.paging && cat == C_SMC;
@@ -796,6 +834,23 @@ static void build(struct rig *rig, enum cat cat, uint64_t seed, struct prog *p)
 	if (g.paging) {
 		p->s.cr0 |= CR0_PG | CR0_WP;
 		p->s.cr3 = PD;
+	}
+	if (cat == C_SEG) {
+		/* FS: writable, read-only or expand-down, its limit mostly
+		 * 4 GiB, else somewhere in the data; GS: a base that wraps. */
+		uint32_t ar = AR_P | AR_S | AR_DB | AR_G | AR_TYPE_ACCESSED;
+		uint32_t k = below(&g, 8), type = AR_TYPE_WRITABLE, lim = 0xffffffffu;
+		if (k == 0)
+			type = 0; /* read-only: the first write is #GP */
+		else if (k == 1) /* expand-down: offsets above the limit */
+			type |= AR_TYPE_EXPDOWN, lim = below(&g, 0x100);
+		else if (k == 2) /* ends somewhere in the data */
+			lim = DATA + below(&g, DATA_SIZE) - g.seg_base[0];
+		p->s.seg[S_FS] = (struct x86_segment){.base = g.seg_base[0], .limit = lim,
+						      .selector = 0x10, .ar = ar | type};
+		p->s.seg[S_GS] = (struct x86_segment){.base = g.seg_base[1], .limit = 0xffffffffu,
+						      .selector = 0x10,
+						      .ar = ar | AR_TYPE_WRITABLE};
 	}
 }
 
