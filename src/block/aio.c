@@ -234,7 +234,7 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 	bool can_write = vec ? b->ops->writev_nowait != NULL : b->ops->write_nowait != NULL;
 
 	if (((req->op == BLK_OP_READ && can_read) ||
-	     (req->op == BLK_OP_WRITE && can_write && !b->no_write_nowait)) &&
+	     (req->op == BLK_OP_WRITE && can_write)) &&
 	    (req->len <= AIO_INLINE_BUSY_MAX ||
 	     (req->len <= AIO_INLINE_MAX &&
 	      !__atomic_load_n(&aio->busy, __ATOMIC_RELAXED)))) {
@@ -253,10 +253,6 @@ void blk_aio_submit(struct blk_aio *aio, struct blk_req *req)
 							req->len) :
 				   b->ops->read_nowait(b, req->offset, req->buf,
 						       req->len);
-		if (ret == -EOPNOTSUPP && wr) {
-			b->no_write_nowait = 1;
-			ret = -EAGAIN;
-		}
 		if (ret != -EAGAIN) {
 			/* Done already; the callback still runs later, from
 			 * the loop, never inside submit. */

@@ -31,6 +31,7 @@
 #define V2E_BLOCK_BLOCK_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
@@ -130,7 +131,11 @@ struct blk {
 	int fd;
 	uint64_t size;
 	int read_only;
-	int no_write_nowait;	/* the file refused RWF_NOWAIT writes */
+	/* The file refuses RWF_NOWAIT writes: blk_pwritev_nowait() writes
+	 * small ones in the submitter's thread all the same, except until
+	 * inline_writes_off_until (CLOCK_MONOTONIC ns) after a slow one. */
+	bool nowait_writes_refused;
+	uint64_t inline_writes_off_until;
 	char name[1024];
 };
 
@@ -148,11 +153,18 @@ const char *blk_probe(int fd);	/* "qcow2" or "raw" */
 must_check int qcow2_create(int fd, uint64_t size, const char *backing,
 			    const char *backing_fmt);
 
-/* pread/pwrite with RWF_NOWAIT: 0 if all of it was done from the page
- * cache, -EAGAIN otherwise (including a short transfer), -EOPNOTSUPP if
- * the file system takes no NOWAIT writes, or -errno. */
+/* pread with RWF_NOWAIT: 0 if all of it was done from the page cache,
+ * -EAGAIN otherwise (including a short transfer), or -errno. */
 int blk_pread_nowait(int fd, void *buf, size_t len, uint64_t off);
-int blk_pwrite_nowait(int fd, const void *buf, size_t len, uint64_t off);
+/* A buffered write of b's file at `off` without waiting: 0 if all of it
+ * went into the page cache, -EAGAIN for a worker to do (it may be partly
+ * done). Through RWF_NOWAIT; on a file system that takes no RWF_NOWAIT
+ * writes (ext4), a plain write of up to 64 KiB, which lands in the page
+ * cache in microseconds, unless one took over 1 ms in the last second
+ * (the kernel throttling a writer with too much dirty data: the
+ * submitter's loop must not be held up while writeback catches up). */
+int blk_pwritev_nowait(struct blk *b, const struct iovec *iov, int cnt, size_t len,
+		       uint64_t off);
 
 /* Turns a guest's request into -EINVAL/-EIO before any host access:
  * overflow, past the end, too large, or a write to a read-only image. */

@@ -347,7 +347,8 @@ int qcow2_write_nowait(struct blk *b, uint64_t off, const void *buf,
 		    m->host < s->cluster_size)
 			ret = -EAGAIN;
 		else
-			ret = blk_pwrite_nowait(s->blk.fd, p, m->run, m->host);
+			ret = blk_pwritev_nowait(&s->blk, &(struct iovec){(void *)p, m->run}, 1,
+						 m->run, m->host);
 		p += m->run;
 	}
 	pthread_rwlock_unlock(&s->io);

@@ -14,19 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/clock.h"
-
 #define RAW_ALIGN 4096u
 
 struct raw {
 	struct blk blk;
 	int is_bdev;
 	int direct;
-	/* The file refuses RWF_NOWAIT writes: small ones are written in
-	 * the submitter's thread all the same (raw_write_inline()), except
-	 * until this time (CLOCK_MONOTONIC ns) after a slow one. */
-	bool nowait_writes_refused;
-	uint64_t inline_writes_off_until;
 };
 
 static struct raw *to_raw(struct blk *b)
@@ -166,58 +159,20 @@ static int raw_writev(struct blk *b, uint64_t off, const struct iovec *iov, int 
 	return raw_rw_vec(b->fd, off, iov, cnt, len, true);
 }
 
-/* A buffered write to a file that refuses RWF_NOWAIT writes (ext4 on the
- * kernels measured, 6.1 to 6.18): without this each one would go to a
- * worker thread, one more hand-off, which was about a third of a 4 KiB
- * write's time (bench/disk). A small buffered write lands in the page
- * cache in microseconds, so it is done here; one that took long (the
- * kernel holding back a writer with too much dirty data) sends writes to
- * the workers for a while, so that the backend's loop is not held up
- * while writeback catches up. */
-#define RAW_INLINE_WRITE_MAX (64u << 10)
-#define RAW_INLINE_SLOW_NS 1000000ull      /* 1 ms */
-#define RAW_INLINE_BACKOFF_NS 1000000000ull /* 1 s */
-
-static int raw_write_inline(struct raw *r, uint64_t off, const struct iovec *iov, int cnt,
-			    size_t len)
-{
-	uint64_t t0 = mono_ns(), t1;
-	ssize_t n;
-
-	if (len > RAW_INLINE_WRITE_MAX || t0 < r->inline_writes_off_until)
-		return -EAGAIN;
-	n = pwritev2(r->blk.fd, iov, cnt, (off_t)off, 0);
-	t1 = mono_ns();
-	if (t1 - t0 > RAW_INLINE_SLOW_NS)
-		r->inline_writes_off_until = t1 + RAW_INLINE_BACKOFF_NS;
-	if (n == (ssize_t)len)
-		return 0;
-	/* An error the worker would meet too, or short: the worker's. */
-	return -EAGAIN;
-}
-
 /* All of it from (or into) the page cache at once, or -EAGAIN. */
 static int raw_rw_vec_nowait(struct blk *b, uint64_t off, const struct iovec *iov, int cnt,
 			     size_t len, bool wr)
 {
-	struct raw *r = to_raw(b);
 	ssize_t n;
-	if (r->direct)
+	if (to_raw(b)->direct)
 		return -EAGAIN;
+	if (wr)
+		return blk_pwritev_nowait(b, iov, cnt, len, off);
 	if (off > INT64_MAX || len > INT64_MAX - off)
 		return -EIO;
-	if (wr && r->nowait_writes_refused)
-		return raw_write_inline(r, off, iov, cnt, len);
-	n = wr ? pwritev2(b->fd, iov, cnt, (off_t)off, RWF_NOWAIT)
-	       : preadv2(b->fd, iov, cnt, (off_t)off, RWF_NOWAIT);
+	n = preadv2(b->fd, iov, cnt, (off_t)off, RWF_NOWAIT);
 	if (n == (ssize_t)len)
 		return 0;
-	if (n < 0 && errno == EOPNOTSUPP && wr && !r->is_bdev) {
-		r->nowait_writes_refused = true;
-		return raw_write_inline(r, off, iov, cnt, len);
-	}
-	if (n < 0 && errno == EOPNOTSUPP && wr)
-		return -EOPNOTSUPP;
 	/* Short (a part done: the worker does it all again), or would
 	 * wait: a worker's. */
 	return -EAGAIN;

@@ -95,6 +95,47 @@ out:
 	free(rd);
 }
 
+/* The no-wait write path (blk_pwritev_nowait()): what it writes lands;
+ * on a file system that refuses RWF_NOWAIT writes (ext4), a small write
+ * is done at once, a large one and any write while backing off after a
+ * slow one are left to a worker with the file untouched. */
+static void test_write_nowait(void)
+{
+	static char buf[128 << 10], rd[128 << 10];
+	struct blk *b;
+	int ret;
+
+	tb_sh("qemu-img create -f raw nw.raw 1M >/dev/null");
+	b = tb_open("nw.raw", "raw", 0);
+	if (!b) {
+		tap_ok(&t, 0, "open nw.raw");
+		return;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	ret = blk_pwritev_nowait(b, &(struct iovec){buf, 4096}, 1, 4096, 8192);
+	tap_ok(&t, (ret == 0 && blk_pread(b, 8192, rd, 4096) == 0 &&
+		    !memcmp(rd, buf, 4096)) || ret == -EAGAIN,
+	       "a 4 KiB no-wait write: done and read back (%d), or a worker's", ret);
+	if (!b->nowait_writes_refused) {
+		tap_ok(&t, 1, "# SKIP the file system takes RWF_NOWAIT writes");
+		tap_ok(&t, 1, "# SKIP the file system takes RWF_NOWAIT writes");
+		tap_ok(&t, 1, "# SKIP the file system takes RWF_NOWAIT writes");
+		blk_close(b);
+		return;
+	}
+	tap_ok(&t, ret == 0, "refused RWF_NOWAIT: a 4 KiB write done at once (%d)", ret);
+	memset(buf, 0xa5, sizeof(buf));
+	ret = blk_pwritev_nowait(b, &(struct iovec){buf, sizeof(buf)}, 1, sizeof(buf), 65536);
+	tap_ok(&t, ret == -EAGAIN && blk_pread(b, 65536, rd, sizeof(buf)) == 0 && rd[0] == 0 &&
+		   rd[sizeof(rd) - 1] == 0,
+	       "a 128 KiB one left to a worker, the file untouched (%d)", ret);
+	b->inline_writes_off_until = UINT64_MAX;
+	ret = blk_pwritev_nowait(b, &(struct iovec){buf, 4096}, 1, 4096, 16384);
+	tap_ok(&t, ret == -EAGAIN && blk_pread(b, 16384, rd, 4096) == 0 && rd[0] == 0,
+	       "after a slow write, small ones go to a worker too (%d)", ret);
+	blk_close(b);
+}
+
 struct async_ctx {
 	int done;
 	int errors;
@@ -389,6 +430,7 @@ int main(void)
 	test_event_loop();
 	test_checks();
 	test_direct();
+	test_write_nowait();
 	tb_sh("qemu-img create -f raw as.raw 1M >/dev/null && "
 	      "qemu-img create -f qcow2 -o cluster_size=4k as.qcow2 1M "
 	      ">/dev/null");
