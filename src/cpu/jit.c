@@ -160,8 +160,7 @@ static bool jit_mem(const struct insn *in)
 
 /* The r/m operand of a generic entry: a register (j->dst or j->src by
  * `as_dst`), or memory the compiled code can address (jit_mem()). */
-static bool rm_operand(const struct insn *in, uint32_t mode, struct jop *j,
-		       bool as_dst)
+static bool rm_operand(const struct insn *in, struct jop *j, bool as_dst)
 {
 	if (in->mod == 3) {
 		int8_t r = (int8_t)in->rm;
@@ -190,7 +189,7 @@ static int8_t reg_operand(const struct insn *in, unsigned r, bool *hi)
 
 /* Generic entries at any size (FORM_ANY; the accumulator's 32-bit form
  * too): ALU ops, TEST, INC/DEC, MOV, MOVSX. */
-static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
+static bool classify_sized(const struct insn *in, struct jop *j)
 {
 	const struct op_info *oi = insn_op(in);
 	j->size = in->opsize;
@@ -206,13 +205,13 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 			return true;
 		case SHAPE_GE:
 			j->dst = reg_operand(in, in->reg, &j->dst_hi);
-			return rm_operand(in, mode, j, false);
+			return rm_operand(in, j, false);
 		case SHAPE_EG:
 			j->src = reg_operand(in, in->reg, &j->src_hi);
-			return rm_operand(in, mode, j, true);
+			return rm_operand(in, j, true);
 		default:
 			j->src_imm = true;
-			return rm_operand(in, mode, j, true);
+			return rm_operand(in, j, true);
 		}
 	}
 	switch (in->op) {
@@ -227,7 +226,7 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 			j->dst = (int8_t)in->reg;
 			return true;
 		}
-		return rm_operand(in, mode, j, true);
+		return rm_operand(in, j, true);
 	case OP_MOV_EG: case OP_MOV_GE: {
 		bool eg = in->op == OP_MOV_EG;
 		if (in->opsize == 4)
@@ -237,11 +236,11 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 			j->src = reg_operand(in, in->reg, &j->src_hi);
 		else
 			j->dst = reg_operand(in, in->reg, &j->dst_hi);
-		return rm_operand(in, mode, j, eg);
+		return rm_operand(in, j, eg);
 	}
 	case OP_MOV_EI:
 		j->kind = J_SMOV, j->src_imm = true;
-		return rm_operand(in, mode, j, true);
+		return rm_operand(in, j, true);
 	case OP_MOV_AO: case OP_MOV_OA: /* the accumulator and a moffs */
 		if (in->adsize != 4)
 			return false;
@@ -284,9 +283,11 @@ static bool classify_sized(const struct insn *in, uint32_t mode, struct jop *j)
 static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 {
 	const struct op_info *oi = insn_op(in);
-	bool mem = in->form == FORM_FLAT ||
-		    (in->form == FORM_MEM && in->op != OP_LEA && jit_mem(in));
+	bool mem = in->form == FORM_FLAT || (in->form == FORM_MEM && in->op != OP_LEA);
 	unsigned regop = (in->modrm >> 3) & 7;
+
+	if (mem && !jit_mem(in))
+		return false;
 
 	if (oi->alu < ALU_TEST && oi->shape != SHAPE_AI) {
 		j->op = oi->alu;
@@ -500,7 +501,7 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 	default:
 		return classify_fast(in, mode, j);
 	}
-	if (!classify_sized(in, mode, j))
+	if (!classify_sized(in, j))
 		return false;
 	j->mem = j->mem || j->kind >= J_LOAD;
 	return true;
@@ -571,7 +572,8 @@ struct jcomp {
 	 * 4. Stores that would change neither are left out. */
 	int lf_kind, lf_size;
 	/* At most two per instruction (a CALL checks its target and its
-	 * stack slot), and the SS check. */
+	 * stack slot, a memory operand in a segment with a base its limit
+	 * and its TLB entry), and the SS check. */
 #define BAILS_MAX (2 * BLOCK_MAX_INSNS + 1)
 	struct bail bail[BAILS_MAX + 1]; /* the last: new_bail()'s spare */
 	unsigned nbail;
@@ -586,6 +588,17 @@ static struct bail *new_bail(struct jcomp *c)
 		return &c->bail[BAILS_MAX];
 	}
 	return &c->bail[c->nbail++];
+}
+
+/* A jump on host condition `cc` to a way out where the interpreter
+ * redoes instruction `idx`, with the guest registers changed so far. */
+static void emit_bail(struct jcomp *c, unsigned idx, int cc)
+{
+	struct bail *b = new_bail(c);
+	b->site = x_jcc(&c->a, cc);
+	b->idx = idx;
+	b->dirty_full = c->dirty_full;
+	b->dirty_part = c->dirty_part;
 }
 
 static int H(const struct jcomp *c, int g)
@@ -658,7 +671,6 @@ static void emit_ea(struct jcomp *c, const struct insn *in, int dst)
 static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 {
 	struct x64 *a = &c->a;
-	struct bail *b = new_bail(c);
 	x_rr(a, 0, 0x8b, RCX, RAX);                   /* mov ecx, eax */
 	x_shift_ri(a, 5, RCX, 12 - 4);                /* shr ecx, 8 */
 	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0xff0 */
@@ -666,10 +678,7 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size - 1); /* lea rdx, last byte */
 	x_alu_ri(a, X_W, 4, RDX, ~0xfffu);            /* and rdx, ~0xfff */
 	x_mem(a, X_W, 0x3b, RDX, RCX, 0);             /* cmp rdx, [rcx] */
-	b->site = x_jcc(a, CC_NE);
-	b->idx = idx;
-	b->dirty_full = c->dirty_full;
-	b->dirty_part = c->dirty_part;
+	emit_bail(c, idx, CC_NE);
 	x_mem(a, X_W, 0x03, RAX, RCX, 8);             /* add rax, addend */
 	c->hf = 0;
 }
@@ -695,13 +704,9 @@ static void emit_operand(struct jcomp *c, unsigned idx, int kind, unsigned size)
 		int32_t end = sf + (int32_t)(kind == ACC_WRITE
 					     ? offsetof(struct seg_fast, end_w)
 					     : offsetof(struct seg_fast, end_r));
-		struct bail *b = new_bail(c);
 		x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size);  /* lea rdx, [rax + size] */
 		x_mem(a, X_W, 0x3b, RDX, RDI, end);            /* cmp rdx, end */
-		b->site = x_jcc(a, CC_A);
-		b->idx = idx;
-		b->dirty_full = c->dirty_full;
-		b->dirty_part = c->dirty_part;
+		emit_bail(c, idx, CC_A);
 		x_mem(a, X_W, 0x03, RAX, RDI,                  /* add rax, base */
 		      sf + (int32_t)offsetof(struct seg_fast, base));
 	}
@@ -1067,15 +1072,11 @@ static void emit_call(struct jcomp *c, unsigned idx)
 	struct x64 *a = &c->a;
 	const struct insn *in = &c->ins[idx];
 	int sp = H(c, R_SP);
-	struct bail *b = new_bail(c);
 
 	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
 	x_alu_ri(a, 0, 0, RAX, (uint32_t)in->disp); /* 32-bit: the IP wraps */
 	x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
-	b->site = x_jcc(a, CC_A);
-	b->idx = idx;
-	b->dirty_full = c->dirty_full;
-	b->dirty_part = c->dirty_part;
+	emit_bail(c, idx, CC_A);
 	x_mem(a, 0, 0x8d, RAX, sp, -4);
 	emit_tlb(c, idx, ACC_WRITE, 4);
 	x_mem(a, X_W, 0x8b, RCX, RDI, CPU_OFF(cur_block_rip));
@@ -1612,12 +1613,10 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	if (stack) {
 		/* Nothing in a run changes SS: one check of SS.B for all
 		 * its pushes and pops (stack32_fast()). */
-		struct bail *b = new_bail(c);
 		x_mem(&c->a, 0, 0x80, 7, RDI,
 		      CPU_OFF(stack_size));
 		x_b(&c->a, 4);
-		b->site = x_jcc(&c->a, CC_NE);
-		b->idx = first;
+		emit_bail(c, first, CC_NE);
 	}
 
 	/* Where a loop back to the block's start goes on (is_self_loop()). */
