@@ -17,7 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "lib/clock.h"
 
 struct bench {
 	unsigned long long bytes;
@@ -25,13 +26,6 @@ struct bench {
 	unsigned long long area;        /* of the update being received */
 	unsigned long long full_frames; /* updates that covered the screen */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct bench *bench_of(rfbClient *c)
 {
@@ -111,8 +105,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The first whole frame, and the guest's mode set behind it. */
-	t0 = now_s();
-	while (now_s() - t0 < 30 && (c->width != 1024 || b.bytes < 1024ull * 768 * 4))
+	t0 = mono_s();
+	while (mono_s() - t0 < 30 && (c->width != 1024 || b.bytes < 1024ull * 768 * 4))
 		if (!pump(c, 0.1))
 			return 1;
 	if (c->width != 1024) {
@@ -121,10 +115,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "static")) {
 		/* Settle, then count. */
-		for (t0 = now_s(); now_s() - t0 < 1;)
+		for (t0 = mono_s(); mono_s() - t0 < 1;)
 			pump(c, 0.1);
 		b.bytes = b.rects = 0;
-		for (t0 = now_s(); now_s() - t0 < arg;)
+		for (t0 = mono_s(); mono_s() - t0 < arg;)
 			if (!pump(c, 0.1))
 				return 1;
 		printf("static_bytes %llu rects %llu seconds %.1f\n", b.bytes, b.rects, arg);
@@ -135,17 +129,17 @@ int main(int argc, char **argv)
 			uint32_t before = centre(c);
 			double start;
 			/* Let the screen settle between presses. */
-			for (t0 = now_s(); now_s() - t0 < 0.2;)
+			for (t0 = mono_s(); mono_s() - t0 < 0.2;)
 				pump(c, 0.05);
 			before = centre(c);
-			start = now_s();
+			start = mono_s();
 			SendKeyEvent(c, XK_a, TRUE);
 			SendKeyEvent(c, XK_a, FALSE);
-			while (centre(c) == before && now_s() - start < 5)
+			while (centre(c) == before && mono_s() - start < 5)
 				if (!pump(c, 0.005))
 					return 1;
 			if (centre(c) != before)
-				ms[got++] = (now_s() - start) * 1e3;
+				ms[got++] = (mono_s() - start) * 1e3;
 		}
 		if (!got) {
 			fprintf(stderr, "vncbench: no key press changed the screen\n");
@@ -163,7 +157,7 @@ int main(int argc, char **argv)
 		uint32_t last = centre(c);
 		b.bytes = 0;
 		b.full_frames = 0;
-		for (t0 = now_s(); now_s() - t0 < arg;) {
+		for (t0 = mono_s(); mono_s() - t0 < arg;) {
 			if (!pump(c, 0.1))
 				return 1;
 			if (centre(c) != last) {

@@ -159,7 +159,8 @@ def main():
     floors = []
     with tempfile.TemporaryDirectory() as tmp:
         wake = os.path.join(tmp, "wake")
-        subprocess.run(["cc", "-O2", "-o", wake, os.path.join(HERE, "wake.c")], check=True)
+        subprocess.run(["cc", "-O2", "-I", os.path.join(ROOT, "src"), "-o", wake,
+                        os.path.join(HERE, "wake.c")], check=True)
         for r in range(a.runs):
             for s, argv in systems.items():
                 t = one_run(argv, a.idle)

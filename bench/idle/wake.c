@@ -11,12 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "lib/clock.h"
 
 static double run_ns(void)
 {
@@ -44,9 +39,9 @@ int main(int argc, char **argv)
 	long period = (long)(1e9 / hz);
 	/* The same sleep a halted vCPU takes: ppoll with a timeout. */
 	struct timespec ts = {period / 1000000000, period % 1000000000};
-	double t0 = mono(), c0 = run_ns();
-	while (mono() - t0 < secs)
+	double t0 = mono_s(), c0 = run_ns();
+	while (mono_s() - t0 < secs)
 		ppoll(NULL, 0, &ts, NULL);
-	printf("%.3f\n", 100.0 * (run_ns() - c0) / 1e9 / (mono() - t0));
+	printf("%.3f\n", 100.0 * (run_ns() - c0) / 1e9 / (mono_s() - t0));
 	return 0;
 }

@@ -83,7 +83,6 @@ static int raw_read_nowait(struct blk *b, uint64_t off, void *buf, size_t len)
 	return blk_pread_nowait(b->fd, buf, len, off);
 }
 
-
 /* ---- several buffers: one system call where the file allows ---- */
 
 static bool raw_iov_aligned(uint64_t off, const struct iovec *iov, int cnt)

@@ -13,4 +13,10 @@ static inline uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The same in seconds, for tools that time things for a person. */
+static inline double mono_s(void)
+{
+	return (double)mono_ns() / 1e9;
+}
+
 #endif

@@ -29,8 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "lib/clock.h"
 
 #define MAX_STEPS 64
 
@@ -48,13 +49,6 @@ struct dump {
 	char password[64];
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct dump *dump_of(rfbClient *c)
 {
 	return rfbClientGetClientData(c, (void *)dump_of);
@@ -66,7 +60,7 @@ static void got_update(rfbClient *c, int x, int y, int w, int h)
 	/* A blinking text cursor changes one cell for ever: a change that
 	 * small does not make the screen unsettled. */
 	if (!d->got_frame || w * h > 2 * 9 * 16)
-		d->last_update = now_s();
+		d->last_update = mono_s();
 	d->got_frame = true;
 }
 
@@ -145,8 +139,8 @@ static bool run_step(rfbClient *c, const struct step *s)
 	case STEP_POINTER:
 		return SendPointerEvent(c, s->x, s->y, s->buttons);
 	case STEP_SLEEP:
-		for (until = now_s() + s->ms / 1e3; now_s() < until;)
-			if (!serve(c, until - now_s()))
+		for (until = mono_s() + s->ms / 1e3; mono_s() < until;)
+			if (!serve(c, until - mono_s()))
 				return false;
 		return true;
 	}
@@ -284,19 +278,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "v2e-screendump: cannot connect to %s (or it refused us)\n", address);
 		return 1;
 	}
-	t0 = now_s();
+	t0 = mono_s();
 	/* The first picture before any input: a guest may be mid-mode. */
 	while (!d.got_frame)
-		if (!serve(c, 0.1) || now_s() - t0 > timeout)
+		if (!serve(c, 0.1) || mono_s() - t0 > timeout)
 			goto fail;
 	for (unsigned i = 0; i < n_steps; i++)
 		if (!run_step(c, &steps[i]))
 			goto fail;
 	for (;;) {
 		bool sized = !want_w || ((unsigned)c->width == want_w && (unsigned)c->height == want_h);
-		if (sized && now_s() - d.last_update >= stable)
+		if (sized && mono_s() - d.last_update >= stable)
 			break;
-		if (now_s() - t0 > timeout) {
+		if (mono_s() - t0 > timeout) {
 			fprintf(stderr, "v2e-screendump: %s: no %s screen after %.0f s (it is %dx%d)\n",
 				address, sized ? "stable" : "such a", timeout, c->width, c->height);
 			rfbClientCleanup(c);

@@ -537,10 +537,6 @@ uint64_t display_host_poll(struct display_host *d, uint64_t now_ns)
 	if (now_ns < d->next_ns)
 		return d->next_ns;
 	d->next_ns = now_ns + DISPLAY_PUBLISH_NS;
-	/* A display that ended left `watching` set: start another. */
-	display_host_check(d);
-	if (d->child.pid <= 0)
-		return UINT64_MAX;
 	/* The guest's stores through BAR0 (the device ORs its own). */
 	if (d->vram_region && region_dirty_fetch(d->vram_region, d->bits, words) == 0)
 		for (size_t i = 0; i < words; i++)

@@ -33,11 +33,6 @@ void gdbstub_rx_init(struct gdbstub_rx *rx)
 	rx->buf[0] = 0;
 }
 
-int gdbstub_hex_digit(char c)
-{
-	return hex_digit((unsigned char)c);
-}
-
 enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c)
 {
 	int d;
@@ -78,7 +73,7 @@ enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c)
 			rx->overlong = true;
 		return GDBSTUB_RX_NONE;
 	case RX_SUM1:
-		d = gdbstub_hex_digit((char)c);
+		d = hex_digit(c);
 		if (d < 0) {
 			rx->state = RX_IDLE;
 			return GDBSTUB_RX_BAD;
@@ -88,7 +83,7 @@ enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c)
 		return GDBSTUB_RX_NONE;
 	default:
 		rx->state = RX_IDLE;
-		d = gdbstub_hex_digit((char)c);
+		d = hex_digit(c);
 		if (d < 0 || (uint8_t)(rx->want | d) != rx->sum || rx->overlong)
 			return GDBSTUB_RX_BAD;
 		rx->buf[rx->len] = 0;
@@ -99,8 +94,8 @@ enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c)
 int gdbstub_hex_decode(const char *hex, uint8_t *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = gdbstub_hex_digit(hex[2 * i]);
-		int lo = hi < 0 ? -1 : gdbstub_hex_digit(hex[2 * i + 1]);
+		int hi = hex_digit((unsigned char)hex[2 * i]);
+		int lo = hi < 0 ? -1 : hex_digit((unsigned char)hex[2 * i + 1]);
 		if (lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -124,7 +119,7 @@ int gdbstub_parse_hex(const char **p, const char *end, uint64_t *v)
 	unsigned n = 0;
 	int d;
 
-	while (s < end && (d = gdbstub_hex_digit(*s)) >= 0) {
+	while (s < end && (d = hex_digit((unsigned char)*s)) >= 0) {
 		if (++n > 16)
 			return -EINVAL;
 		x = x << 4 | (uint64_t)d;

@@ -47,8 +47,6 @@ void gdbstub_rx_init(struct gdbstub_rx *rx);
 /* Feeds one received byte. */
 enum gdbstub_rx_event gdbstub_rx_byte(struct gdbstub_rx *rx, uint8_t c);
 
-/* The value of a hex digit, or -1. */
-int gdbstub_hex_digit(char c);
 /* Decodes exactly `n` bytes from 2n hex digits at `hex`. 0 or -EINVAL. */
 int gdbstub_hex_decode(const char *hex, uint8_t *out, size_t n) must_check;
 /* Writes 2n hex digits (no terminator). */

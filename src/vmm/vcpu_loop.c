@@ -190,7 +190,7 @@ int vm_run(struct vm *vm)
 		 * an idle guest wakes hundreds of times a second, and each
 		 * look is a system call. */
 		/* The display's life is looked at as rarely (one waitpid). */
-		if (vm->sig_bursts % 16 == 15 && vm->display.child.pid > 0)
+		if (vm->sig_bursts % 16 == 15)
 			display_host_check(&vm->display);
 		if (vm->sigfd >= 0 && (vm->sig_ready || ++vm->sig_bursts % 16 == 0) &&
 		    (vm->sig_ready = false, read(vm->sigfd, &si, sizeof(si)) == sizeof(si))) {
