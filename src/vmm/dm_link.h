@@ -130,7 +130,8 @@ void dm_link_reset(struct dm_link *l);
 
 /* Descriptors that wake a halted vCPU for this dm (events and its
  * death; in process, the board's host input): returns how many it wrote
- * (at most 2). */
+ * (at most 2). Out of process they stay open, the same, for as long as
+ * the link has not failed (the vCPU loop keeps them registered). */
 unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
 /* After a sleep that the first of dm_link_wake_fds() ended: takes the
  * signal, then applies the events (in process: reads the input). */
