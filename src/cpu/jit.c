@@ -114,7 +114,7 @@ enum jkind {
 	/* Any operand size (bytes and words mostly), register or memory
 	 * operand (`mem`): dst_mem says which side it is. */
 	J_SALU, J_SINCDEC, J_SMOV, J_MOVSX,
-	J_JCC, J_JMP, J_CALL, /* the block's last instruction */
+	J_JCC, J_JMP, J_CALL, J_RET, /* the block's last instruction */
 	/* with a memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
 	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M,
@@ -440,6 +440,11 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 			return false;
 		j->kind = J_CALL;
 		break;
+	case OP_RET:
+		if (!((mode >> 16) & (1u << S_SS)))
+			return false;
+		j->kind = J_RET;
+		break;
 	case OP_JCC:
 		/* (A threaded Jcc: its target is prepared.) */
 		j->kind = J_JCC, j->op = in->opcode & 0xf;
@@ -517,7 +522,8 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 		m |= 1u << j->src;
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
-	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL)
+	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL ||
+	    j->kind == J_RET)
 		m |= 1u << R_SP;
 	if (j->mem || j->kind == J_LEA) {
 		if (in->base != REG_NONE)
@@ -895,16 +901,85 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 }
 
 
+/* block_chain()'s way on into the block in RDX at the target in RAX,
+ * with RCX its length, which the chain has room for. */
+static void emit_chain_to(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
+	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
+	x_d(a, c->block->n);
+	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
+	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
+	x_mem(a, X_W, 0x8d, RSI, RDX, BLOCK_OFF(insns));
+	x_mem(a, 0, 0xff, 4, RSI, RUN_OFF);
+}
+
+/* far_link() for the target in RAX through the block in RCX's far link
+ * `slot`, when the code runs below CPL 3 with a CS base of 0 (the linear
+ * address is the target): RDX becomes the linked block, with the
+ * physical page it runs from noted (cc->cur_page); anything else jumps
+ * to one of the sites recorded in to_slow[]. Clobbers R8 to R10. */
+static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
+			  uint8_t **to_slow, unsigned *k)
+{
+	struct x64 *a = &c->a;
+	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(far_rip) + 8 * (int32_t)slot);
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(far) + 8 * (int32_t)slot);
+	x_rr(a, X_W, 0x85, RDX, RDX);
+	to_slow[(*k)++] = x_jcc(a, CC_E);
+	x_mem(a, 0, 0x80, 7, RDX, BLOCK_OFF(valid));           /* cmp byte valid, 0 */
+	x_b(a, 0);
+	to_slow[(*k)++] = x_jcc(a, CC_E);
+	/* codecache_mode(), which must be the block's. */
+	x_mem(a, 0, 0x0fb6, R8, RDI, CPU_OFF(flat_segs));
+	x_shift_ri(a, 4, R8, 16);                               /* shl r8d, 16 */
+	x_mem(a, 0, 0x0fb6, R9, RDI, CPU_OFF(code_size));
+	x_rr(a, 0, 0x09, R9, R8);                               /* or r8d, r9d */
+	x_mem(a, 0, 0x3b, R8, RDX, BLOCK_OFF(mode));
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x83, 7, RDI, CPU_OFF(cs_base));          /* cmp cs.base, 0 */
+	x_b(a, 0);
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	if (!limit_checked) {
+		x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
+		to_slow[(*k)++] = x_jcc(a, CC_A);
+	}
+	x_mem(a, 0, 0x80, 7, RDI, CPU_OFF(cpl));               /* cmp byte cpl, 3 */
+	x_b(a, 3);
+	to_slow[(*k)++] = x_jcc(a, CC_E);
+	/* The execute TLB maps the target's page where the block was
+	 * decoded (its entry for the page, and that entry's physical page). */
+	x_rr(a, 0, 0x8b, R8, RAX);                              /* mov r8d, eax */
+	x_shift_ri(a, 5, R8, 12);                               /* shr r8d, 12 */
+	x_alu_ri(a, 0, 4, R8, TLB_SIZE - 1);
+	x_rr(a, 0, 0x8b, R9, R8);
+	x_shift_ri(a, 4, R9, 4);                                /* index * 16 */
+	x_rr(a, X_W, 0x8b, R10, RAX);
+	x_alu_ri(a, X_W, 4, R10, ~0xfffu);
+	x_rm(a, X_W, 0x3b, R10, RDI, R9, 0, CPU_OFF(tlb_exec));
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	x_rm(a, 0, 0x8d, R9, R8, R8, 1, 0);                     /* index * 3 */
+	x_mem(a, X_W, 0x8b, R10, RDX, BLOCK_OFF(paddr));
+	x_alu_ri(a, X_W, 4, R10, ~0xfffu);
+	x_rm(a, X_W, 0x3b, R10, RDI, R9, 3, CPU_OFF(tlb_meta_exec));
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x8b, R9, RDI, CPU_OFF(cc));
+	x_mem(a, X_W, 0x89, R10, R9, (int32_t)offsetof(struct code_cache, cur_page));
+}
+
 /* The block's way out to the block at cur_block_rip + `off` (link slot
- * `slot`): block_chain() inline when the link holds it and the chain may
- * go on, else `slow` for instruction `idx` (branch_link() and the rest).
- * `check_limit`: the target is checked against the CS limit first. The
- * guest registers are stored already. */
+ * `slot`): block_chain() inline when the link holds it, or its far link
+ * (emit_far_link()), and the chain may go on, else `slow` for
+ * instruction `idx` (branch_link() and the rest). `check_limit`: the
+ * target is checked against the CS limit first. The guest registers are
+ * stored already. */
 static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 		       int32_t off, bool check_limit, insn_fn slow)
 {
 	struct x64 *a = &c->a;
-	uint8_t *to_slow[6];
+	uint8_t *to_slow[16], *to_far, *linked;
 	unsigned k = 0;
 	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
 	x_alu_ri(a, 0, 0, RAX, (uint32_t)off); /* 32-bit: the IP wraps */
@@ -914,23 +989,21 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 	}
 	x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
 	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(link_rip) + 8 * (int32_t)slot);
-	to_slow[k++] = x_jcc(a, CC_NE);
+	to_far = x_jcc(a, CC_NE);
 	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(link) + 8 * (int32_t)slot);
 	x_rr(a, X_W, 0x85, RDX, RDX);
 	to_slow[k++] = x_jcc(a, CC_E);
+	linked = x_jmp(a);
+	x_patch(to_far, a->p);
+	emit_far_link(c, slot, check_limit, to_slow, &k);
+	x_patch(linked, a->p);
 	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
 	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
 	to_slow[k++] = x_jcc(a, 0xc); /* JL: chain_room < n */
 	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
 	x_b(a, 0);
 	to_slow[k++] = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
-	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
-	x_d(a, c->block->n);
-	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
-	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
-	x_mem(a, X_W, 0x8d, RSI, RDX, BLOCK_OFF(insns));
-	x_mem(a, 0, 0xff, 4, RSI, RUN_OFF);
+	emit_chain_to(c);
 	for (unsigned i = 0; i < k; i++)
 		x_patch(to_slow[i], a->p);
 	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
@@ -1095,6 +1168,57 @@ static void emit_call(struct jcomp *c, unsigned idx)
 	x_mov_ri64(a, RDX, (uint64_t)(uintptr_t)c->block);
 	x_rm(a, X_W, 0x89, RDX, RDI, RAX, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	emit_chain(c, idx, LINK_TAKEN, in->disp, false, op_jcc_taken_t);
+}
+
+/* RET ending the block (op_ret32_t): the return address popped (else,
+ * or past the CS limit, the interpreter does the whole RET), then
+ * branch_return() inline: the return stack's top names the block the
+ * matching CALL came from, whose far link for its fall-through is the
+ * way on (emit_far_link()). The stack entry is taken only once all of
+ * that holds and the chain may go on; anything else goes to
+ * branch_return() itself with the target, as op_ret32_t would. */
+static void emit_ret(struct jcomp *c, unsigned idx)
+{
+	struct x64 *a = &c->a;
+	int sp = H(c, R_SP);
+	uint8_t *to_slow[16];
+	unsigned k = 0;
+
+	x_rr(a, 0, 0x8b, RAX, sp);
+	emit_tlb(c, idx, ACC_READ, 4);
+	x_mem(a, 0, 0x8b, RAX, RAX, 0);                 /* mov eax, [rax] */
+	x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
+	emit_bail(c, idx, CC_A);
+	x_mem(a, 0, 0x8d, sp, sp, 4);
+	dirty(c, R_SP, true);
+	emit_leave(c, c->dirty_full, c->dirty_part);
+	/* R11 = the offset of ras[(ras_top - 1) % RAS_SIZE]. */
+	x_mem(a, 0, 0x8b, R11, RDI, CPU_OFF(ras_top));
+	x_alu_ri(a, 0, 5, R11, 1);
+	x_alu_ri(a, 0, 4, R11, RAS_SIZE - 1);
+	x_shift_ri(a, 4, R11, 4);
+	x_rm(a, X_W, 0x8b, RCX, RDI, R11, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
+	x_rr(a, X_W, 0x85, RCX, RCX);
+	to_slow[k++] = x_jcc(a, CC_E);
+	x_rm(a, X_W, 0x3b, RAX, RDI, R11, 0, CPU_OFF(ras));
+	to_slow[k++] = x_jcc(a, CC_NE);
+	emit_far_link(c, LINK_NEXT, true, to_slow, &k);
+	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
+	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
+	to_slow[k++] = x_jcc(a, 0xc); /* JL: chain_room < n */
+	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
+	x_b(a, 0);
+	to_slow[k++] = x_jcc(a, CC_NE);
+	x_mem(a, 0, 0xff, 1, RDI, CPU_OFF(ras_top));   /* dec ras_top */
+	x_rm(a, X_W, 0xc7, 0, RDI, R11, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
+	x_d(a, 0);                                      /* caller = NULL */
+	emit_chain_to(c);
+	for (unsigned i = 0; i < k; i++)
+		x_patch(to_slow[i], a->p);
+	x_rr(a, X_W, 0x8b, RDX, RAX);
+	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
+	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)branch_return);
+	x_rr(a, 0, 0xff, 4, RAX);
 }
 
 /* A Jcc on the host's flags, when they hold what its condition needs:
@@ -1593,7 +1717,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	for (i = first; i < end; i++) {
 		used |= regs_of(&ins[i], &ops[i]);
 		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
-			 ops[i].kind == J_CALL;
+			 ops[i].kind == J_CALL || ops[i].kind == J_RET;
 	}
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;
@@ -1634,6 +1758,12 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		}
 		if (j->kind == J_CALL) {
 			emit_call(c, i);
+			ended = true;
+			i++;
+			break;
+		}
+		if (j->kind == J_RET) {
+			emit_ret(c, i);
 			ended = true;
 			i++;
 			break;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cpu/block.h"
+#include "cpu/mem.h"
 #include "cpu/vcpu.h"
 
 /* struct insn: the threaded entry a jump goes through. */
@@ -23,7 +24,12 @@
 /* struct block: its links and the records after it. */
 #define OFF_BLOCK_link 16
 #define OFF_BLOCK_link_rip 32
+#define OFF_BLOCK_far 48
+#define OFF_BLOCK_far_rip 64
+#define OFF_BLOCK_paddr 80
+#define OFF_BLOCK_mode 88  /* 32 bits */
 #define OFF_BLOCK_n 92   /* 16 bits */
+#define OFF_BLOCK_valid 94 /* a bool */
 #define OFF_BLOCK_insns 96
 /* struct tlb_entry: the tag, then the host addend; 2^TLB_BITS of them. */
 #define OFF_TLB_ENTRY_addend 8
@@ -43,6 +49,13 @@ _Static_assert(offsetof(struct insn, run) == OFF_INSN_run &&
 	       sizeof(struct insn) == INSN_SIZE, "struct insn layout");
 _Static_assert(offsetof(struct block, link) == OFF_BLOCK_link &&
 	       offsetof(struct block, link_rip) == OFF_BLOCK_link_rip &&
+	       offsetof(struct block, far) == OFF_BLOCK_far &&
+	       offsetof(struct block, far_rip) == OFF_BLOCK_far_rip &&
+	       offsetof(struct block, paddr) == OFF_BLOCK_paddr &&
+	       offsetof(struct block, mode) == OFF_BLOCK_mode &&
+	       sizeof(((struct block *)0)->mode) == 4 &&
+	       offsetof(struct block, valid) == OFF_BLOCK_valid &&
+	       sizeof(((struct block *)0)->valid) == 1 &&
 	       offsetof(struct block, n) == OFF_BLOCK_n &&
 	       sizeof(((struct block *)0)->n) == 2 &&
 	       offsetof(struct block, insns) == OFF_BLOCK_insns &&
@@ -82,12 +95,28 @@ _Static_assert(offsetof(struct cpu, s.gpr) ==
 #define OFF_CPU_code_limit offsetof(struct cpu, code_limit)
 #define OFF_CPU_ras offsetof(struct cpu, ras)
 #define OFF_CPU_ras_top offsetof(struct cpu, ras_top)            /* 32 bits */
+#define OFF_CPU_cpl offsetof(struct cpu, cpl)                    /* 8 bits */
+#define OFF_CPU_code_size offsetof(struct cpu, code_size)        /* 8 bits */
+#define OFF_CPU_flat_segs offsetof(struct cpu, flat_segs)        /* 8 bits */
+#define OFF_CPU_cc offsetof(struct cpu, cc)
+#define OFF_CPU_cs_base offsetof(struct cpu, s.seg[S_CS].base)
+/* The supervisor's execute TLB (far links followed below CPL 3): its
+ * entries, and the physical page of each (struct tlb_meta, 24 bytes). */
+#define OFF_CPU_tlb_exec offsetof(struct cpu, tlb[0][ACC_EXEC])
+#define OFF_CPU_tlb_meta_exec offsetof(struct cpu, tlb_meta[0][ACC_EXEC])
+#define TLB_META_SIZE 24
 
 _Static_assert(sizeof(((struct cpu *)0)->stack_size) == 1 &&
 	       sizeof(((struct cpu *)0)->exit_request) == 4 &&
 	       sizeof(((struct cpu *)0)->ras_top) == 4 &&
 	       sizeof(((struct cpu *)0)->chain_room) == 8 &&
-	       sizeof(((struct cpu *)0)->icount) == 8,
+	       sizeof(((struct cpu *)0)->icount) == 8 &&
+	       sizeof(((struct cpu *)0)->cpl) == 1 &&
+	       sizeof(((struct cpu *)0)->s.seg[0].base) == 8 &&
+	       sizeof(((struct cpu *)0)->code_size) == 1 &&
+	       sizeof(((struct cpu *)0)->flat_segs) == 1 &&
+	       sizeof(struct tlb_meta) == TLB_META_SIZE &&
+	       offsetof(struct tlb_meta, paddr) == 0,
 	       "the sizes the generated code accesses these fields at");
 /* Every field above is reached as [rdi + disp32]. */
 _Static_assert(sizeof(struct cpu) <= INT32_MAX,

@@ -100,7 +100,7 @@ const struct op_info op_info[OP_NR] = {
 	OP(CALL_REL, op_call_rel, 0, 0, ANY, X),
 	OP(JMP_E, op_jmp_E, 0, 0, ANY, NOJIT),
 	OP(CALL_E, op_call_E, 0, 0, ANY, NOJIT),
-	OP(RET, op_ret, 0, 0, ANY, NOJIT),
+	OP(RET, op_ret, 0, 0, ANY, X),
 	OP(RET_IMM, op_ret_imm, 0, 0, ANY, NOJIT),
 	OP(LOOP, op_loop, 0, 0, ANY, NOJIT),
 	OP(LOOPE, op_loope, FL_ZF, 0, ANY, NOJIT),

@@ -106,6 +106,126 @@ int main(void)
 		       "return after a segment load: the block there is decoded for the new mode (vec %d, ecx %u)",
 		       vec, (unsigned)s.gpr[R_CX]);
 	}
+	{
+		/* As the first, with the call in a compiled run (the code
+		 * generator's own way to a block in another page): the
+		 * second round follows the link from generated code, the
+		 * third must see the page mapped elsewhere. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0x31, 0xc0,                   /* L: xor eax, eax */
+			0xe8, 0xf2, 0x3f, 0x00, 0x00, /* call 0x5000 */
+			0x01, 0xc6,                   /* add esi, eax */
+			0x83, 0xf9, 0x02,             /* cmp ecx, 2 */
+			0x75, 0x11,                   /* jne skip */
+			0xc7, 0x05, 0x14, 0x10, 0x02, 0x00, /* mov dword [PTE 5], */
+			0x03, 0x60, 0x00, 0x00,       /*   0x6003 */
+			0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, /* invlpg [0x5000] */
+			0x49,                         /* skip: dec ecx */
+			0x75, 0xde,                   /* jnz L */
+		};
+		static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
+		static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
+		tcpu_pm32_paged(&tb, &s, 256);
+		memcpy(tb.ram + 0x5000, f1, sizeof(f1));
+		memcpy(tb.ram + 0x6000, f2, sizeof(f2));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 4,
+		       "compiled call to another page: runs the page mapped there now (vec %d, esi %u, want 4)",
+		       vec, (unsigned)s.gpr[R_SI]);
+	}
+	{
+		/* A compiled call into another page after a segment load:
+		 * the callee's block, decoded with DS flat, must not run
+		 * once DS has a 4 KiB limit; decoded again, its load faults. */
+		static const uint8_t code[] = {
+			0xb9, 0x02, 0x00, 0x00, 0x00, /* mov ecx, 2 */
+			0x31, 0xc0,                   /* L: xor eax, eax */
+			0xe8, 0xf4, 0x3f, 0x00, 0x00, /* call 0x5000 */
+			0x66, 0xba, 0x30, 0x00,       /* mov dx, 0x30 */
+			0x8e, 0xda,                   /* mov ds, dx */
+			0x49,                         /* dec ecx */
+			0x75, 0xf0,                   /* jnz L */
+		};
+		static const uint8_t g[] = {0x8b, 0x03, 0xc3}; /* mov eax, [ebx]; ret */
+		tcpu_pm32(&tb, &s, 0, 0);
+		t_put32(&tb, T_GDT + 0x30, 0x00000fff);
+		t_put32(&tb, T_GDT + 0x34, 0x00409200);
+		s.gdtr.limit = 0x37;
+		s.gpr[R_BX] = 0x2000;
+		memcpy(tb.ram + 0x5000, g, sizeof(g));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == EXC_GP && (uint32_t)s.gpr[R_CX] == 1,
+		       "compiled call after a segment load: the callee is decoded for the new mode (vec %d, ecx %u)",
+		       vec, (unsigned)s.gpr[R_CX]);
+	}
+	{
+		/* As the second, with the callee's return in a compiled run
+		 * (the code generator's own return): the page it returns to
+		 * is mapped elsewhere in the third round. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0xe8, 0xf4, 0x1f, 0x00, 0x00, /* L: call 0x3000 */
+			0x01, 0xfe,                   /* add esi, edi */
+			0x49,                         /* dec ecx */
+			0x75, 0xf6,                   /* jnz L */
+		};
+		static const uint8_t caller[] = {
+			0xe8, 0xfb, 0x1f, 0x00, 0x00, /* call 0x5000 */
+			0xbf, 0x11, 0x01, 0x00, 0x00, /* mov edi, 0x111 */
+			0xc3,                         /* ret */
+		};
+		static const uint8_t f[] = {
+			0x83, 0xf9, 0x01,             /* cmp ecx, 1 */
+			0x75, 0x11,                   /* jne r */
+			0xc7, 0x05, 0x0c, 0x10, 0x02, 0x00, /* mov dword [PTE 3], */
+			0x03, 0x40, 0x00, 0x00,       /*   0x4003 */
+			0x0f, 0x01, 0x3d, 0x00, 0x30, 0x00, 0x00, /* invlpg [0x3000] */
+			0x31, 0xc0,                   /* r: xor eax, eax */
+			0xc3,                         /* ret */
+		};
+		tcpu_pm32_paged(&tb, &s, 256);
+		memcpy(tb.ram + 0x3000, caller, sizeof(caller));
+		memcpy(tb.ram + 0x4000, caller, sizeof(caller));
+		tb.ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */
+		memcpy(tb.ram + 0x5000, f, sizeof(f));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 2 * 0x111 + 0x211,
+		       "compiled return into a page mapped elsewhere since the call (vec %d, esi %#x, want %#x)",
+		       vec, (unsigned)s.gpr[R_SI], 2 * 0x111 + 0x211);
+	}
+	{
+		/* A compiled return the return stack did not see coming: the
+		 * callee returns twice to the call's fall-through, whose
+		 * block the calling block then links, and the third time to
+		 * an address it pushed itself, past it. */
+		static const uint8_t code[] = {
+			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0xe8, 0xf4, 0x3f, 0x00, 0x00, /* L: call 0x5000 */
+			0x83, 0xc6, 0x01,             /* add esi, 1 */
+			0x83, 0xc6, 0x10,             /* X: add esi, 0x10 */
+			0x49,                         /* dec ecx */
+			0x75, 0xf2,                   /* jnz L */
+		};
+		static const uint8_t f[] = {
+			0x83, 0xf9, 0x01,             /* cmp ecx, 1 */
+			0x75, 0x07,                   /* jne n */
+			0xb8, 0x0f, 0x10, 0x00, 0x00, /* mov eax, X */
+			0x50,                         /* push eax */
+			0xc3,                         /* ret */
+			0x31, 0xc0,                   /* n: xor eax, eax */
+			0xc3,                         /* ret */
+		};
+		tcpu_pm32(&tb, &s, 0, 0);
+		memcpy(tb.ram + 0x5000, f, sizeof(f));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 0x32,
+		       "compiled return to an address the call did not push (vec %d, esi %#x, want 0x32)",
+		       vec, (unsigned)s.gpr[R_SI]);
+	}
 	testbus_free(&tb);
 	return tap_done(&t);
 }
