@@ -621,13 +621,13 @@ static void flag_producer(struct gen *g)
 /* Instructions outside the JIT's core: some it leaves to the interpreter
  * (CDQ, BSWAP, XCHG, byte ADC/SBB, 16-bit ALU, CLC, STC, CMC, SAHF),
  * some it compiles only where the host's flags hold their condition or
- * SS is flat (SETcc, CMOVcc, PUSH, POP). They cut compiled runs and read
- * or write flags across them. */
+ * SS is flat (SETcc, CMOVcc, PUSH, POP, CALL, RET). They cut compiled
+ * runs and read or write flags across them. */
 static void other_insn(struct gen *g)
 {
 	unsigned d = vreg(g), s = below(g, 8), cc = below(g, 16), b = breg(g);
 
-	switch (below(g, 10)) {
+	switch (below(g, 11)) {
 	case 0: /* PUSH, POP; not where a Jcc may skip them: ESP stays known */
 		if (g->skip)
 			op(g, 0x99);
@@ -647,6 +647,23 @@ static void other_insn(struct gen *g)
 	case 6: op(g, cc & 1 ? 0x99 : 0xc80f + (d << 8)), done(g); break; /* CDQ, BSWAP */
 	case 7: rr(g, 0x66 | (cc / 2 * 8 + 1) << 8, s, d, 0, 0); break; /* 16-bit ALU */
 	case 8: rr(g, 0x8366, cc / 2, d, value(g), 1); break;
+	case 9: /* RET, leaving ESP as it was */
+		if (cc & 1) {
+			/* CALL L; JMP over; L: ADD; RET; over: the return
+			 * the return stack expects. */
+			uint32_t at;
+			op(g, 0xe8), bn(g, 2, 4), done(g);
+			op(g, 0xeb), at = g->len, bn(g, 0, 1), done(g);
+			rr(g, 0x01, s, d, 0, 0);
+			op(g, 0xc3), done(g);
+			g->ram[g->code + at] = (uint8_t)(g->len - at - 1);
+		} else {
+			/* PUSH the address after the RET; RET: one it does
+			 * not. */
+			op(g, 0x68), bn(g, g->code + g->len + 5, 4), done(g);
+			op(g, 0xc3), done(g);
+		}
+		break;
 	default: /* CLC, STC, CMC, SAHF: CF for the next ADC */
 		op(g, (const uint8_t[4]){0xf8, 0xf9, 0xf5, 0x9e}[cc & 3]);
 		done(g);
