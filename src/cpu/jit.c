@@ -1822,8 +1822,18 @@ out:
 	return fn;
 }
 
-/* A run must be this long to be worth its way in and out. */
+/* A run must be this long to be worth its way in and out; a CALL or a
+ * RET alone is worth it (run_worth()). */
 #define RUN_MIN 2
+
+/* Whether instructions [i, end) make a run worth compiling: a CALL or
+ * RET alone too, as its generated code follows the far links and the
+ * return stack without the interpreter's handler and its calls. */
+static bool run_worth(const struct jop *ops, unsigned i, unsigned end)
+{
+	return end - i >= RUN_MIN ||
+	       (end - i == 1 && (ops[i].kind == J_CALL || ops[i].kind == J_RET));
+}
 
 unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 {
@@ -1858,7 +1868,7 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 		insn_fn fn;
 		while (end < n && ok[end])
 			end++;
-		if (end - i >= RUN_MIN) {
+		if (run_worth(ops, i, end)) {
 			unsigned stop;
 			fn = compile_run(jit, b, b->insns, i, end, ops, live,
 					 &stop);
