@@ -117,7 +117,7 @@ enum jkind {
 	J_JCC, J_JMP, J_CALL, J_RET, /* the block's last instruction */
 	/* with a memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
-	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M,
+	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M, J_PUSH_I, J_LEAVE,
 };
 
 /* How an instruction treats the arithmetic flags. */
@@ -473,9 +473,16 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		return false;
 
 	switch (in->form) {
-	case FORM_THUNK: /* MUL, IMUL: no fast form */
+	case FORM_THUNK: /* MUL, IMUL, PUSH imm, LEAVE: no fast form */
 		if (in->opsize != 4)
 			return false;
+		if (in->op == OP_PUSH_I || in->op == OP_LEAVE) {
+			if (!((mode >> 16) & (1u << S_SS)))
+				return false;
+			j->kind = in->op == OP_PUSH_I ? J_PUSH_I : J_LEAVE;
+			j->mem = true;
+			return true;
+		}
 		j->kind = J_MUL, j->op = in->op == OP_IMUL_E;
 		j->flags = F_DEAD;
 		if (in->mod == 3) {
@@ -523,8 +530,10 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
 	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL ||
-	    j->kind == J_RET)
+	    j->kind == J_RET || j->kind == J_PUSH_I)
 		m |= 1u << R_SP;
+	if (j->kind == J_LEAVE)
+		m |= 1u << R_SP | 1u << R_BP;
 	if (j->mem || j->kind == J_LEA) {
 		if (in->base != REG_NONE)
 			m |= 1u << in->base;
@@ -1624,6 +1633,24 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), -4);
 		dirty(c, R_SP, true);
 		return true;
+	case J_PUSH_I:
+		x_mem(a, 0, 0x8d, RAX, H(c, R_SP), -4);
+		emit_tlb(c, idx, ACC_WRITE, 4);
+		x_mem(a, 0, 0xc7, 0, RAX, 0);
+		x_d(a, (uint32_t)in->imm);
+		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), -4);
+		dirty(c, R_SP, true);
+		return true;
+	case J_LEAVE:
+		/* ESP = EBP + 4 and EBP = [EBP], nothing before the load. */
+		x_rr(a, 0, 0x8b, RAX, H(c, R_BP));
+		emit_tlb(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_BP), 4);
+		x_rr(a, 0, 0x8b, H(c, R_BP), RDX);
+		dirty(c, R_SP, true);
+		dirty(c, R_BP, true);
+		return true;
 	case J_POP:
 		x_rr(a, 0, 0x8b, RAX, H(c, R_SP));
 		emit_tlb(c, idx, ACC_READ, 4);
@@ -1717,7 +1744,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	for (i = first; i < end; i++) {
 		used |= regs_of(&ins[i], &ops[i]);
 		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
-			 ops[i].kind == J_CALL || ops[i].kind == J_RET;
+			 ops[i].kind == J_CALL || ops[i].kind == J_RET ||
+			 ops[i].kind == J_PUSH_I || ops[i].kind == J_LEAVE;
 	}
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;

@@ -621,8 +621,8 @@ static void flag_producer(struct gen *g)
 /* Instructions outside the JIT's core: some it leaves to the interpreter
  * (CDQ, BSWAP, XCHG, byte ADC/SBB, 16-bit ALU, CLC, STC, CMC, SAHF),
  * some it compiles only where the host's flags hold their condition or
- * SS is flat (SETcc, CMOVcc, PUSH, POP, CALL, RET). They cut compiled
- * runs and read or write flags across them. */
+ * SS is flat (SETcc, CMOVcc, PUSH, POP, CALL, RET, LEAVE). They cut
+ * compiled runs and read or write flags across them. */
 static void other_insn(struct gen *g)
 {
 	unsigned d = vreg(g), s = below(g, 8), cc = below(g, 16), b = breg(g);
@@ -635,6 +635,10 @@ static void other_insn(struct gen *g)
 			op(g, 0x58 + d), g->depth--;
 		else if (cc & 2)
 			op(g, 0x50 + s), g->depth++;
+		else if (cc & 4) /* PUSH imm32, PUSH imm8 (sign-extended) */
+			(cc & 8 ? (op(g, 0x68), bn(g, value(g), 4))
+				: (op(g, 0x6a), bn(g, value(g), 1))),
+				g->depth++;
 		else /* CALL to the next instruction: pushes its address */
 			op(g, 0xe8), bn(g, 0, 4), g->depth++;
 		done(g);
@@ -647,8 +651,13 @@ static void other_insn(struct gen *g)
 	case 6: op(g, cc & 1 ? 0x99 : 0xc80f + (d << 8)), done(g); break; /* CDQ, BSWAP */
 	case 7: rr(g, 0x66 | (cc / 2 * 8 + 1) << 8, s, d, 0, 0); break; /* 16-bit ALU */
 	case 8: rr(g, 0x8366, cc / 2, d, value(g), 1); break;
-	case 9: /* RET, leaving ESP as it was */
-		if (cc & 1) {
+	case 9: /* RET and LEAVE, leaving ESP as it was */
+		if (cc % 3 == 2) {
+			/* PUSH EBP; MOV EBP, ESP; LEAVE: a frame, gone. */
+			op(g, 0x55), done(g);
+			rr(g, 0x89, R_SP, R_BP, 0, 0);
+			op(g, 0xc9), done(g);
+		} else if (cc & 1) {
 			/* CALL L; JMP over; L: ADD; RET; over: the return
 			 * the return stack expects. */
 			uint32_t at;
