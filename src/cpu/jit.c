@@ -108,7 +108,7 @@ insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
 enum jkind {
 	J_NONE,
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
-	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_ROT_RI, J_IMUL_RR,
+	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
 	/* Any operand size (bytes and words mostly), register or memory
@@ -380,6 +380,16 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 			j->kind = J_UNARY_M, j->size = 4, j->op = 2;
 		else
 			j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
+		break;
+	case OP_SHIFT_ECL:
+		/* SHL, SHR, SAR by CL: a count of 0 leaves the flags, which
+		 * must therefore be in cpu->lf before it. */
+		if (in->opsize != 4 || mem || regop < 4)
+			return false;
+		j->kind = J_SHIFT_RCL, j->dst = (int8_t)in->rm;
+		j->src = R_CX;
+		j->op = (uint8_t)(regop == 6 ? 4 : regop);
+		j->flags = F_READ;
 		break;
 	case OP_SHIFT_E1: case OP_SHIFT_EI:
 		if (in->opsize != 4)
@@ -1523,6 +1533,30 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_store(c, LF_OFF(res), d);
 		}
 		break;
+	case J_SHIFT_RCL: {
+		uint8_t *none;
+		x_rr(a, 0, 0x8b, RCX, s);
+		x_alu_ri(a, 0, 4, RCX, 0x1f);
+		none = x_jcc(a, CC_E);
+		if (live) {
+			emit_lf_kind(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
+							  : LF_SAR);
+			emit_lf_store(c, LF_OFF(a), d);
+			emit_lf_store(c, LF_OFF(b), RCX);
+		}
+		x_rr(a, 0, 0xd3, j->op, d);
+		if (live) {
+			emit_lf_cf_from_host(c);
+			emit_lf_store(c, LF_OFF(res), d);
+		}
+		x_patch(none, a->p);
+		/* Either way on: the host's flags and the lazy kind known on
+		 * one only. */
+		c->hf = 0;
+		c->lf_kind = -1;
+		c->lf_size = -1;
+		break;
+	}
 	case J_ROT_RI:
 		if (j->imm) {
 			x_shift_ri(a, j->op, d, (uint8_t)j->imm);

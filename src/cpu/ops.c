@@ -112,7 +112,7 @@ const struct op_info op_info[OP_NR] = {
 	 * immediate, and ROL and ROR by an immediate where their flags are
 	 * dead. */
 	OP(SHIFT_E1, op_shift_E1, A, A, MEM, R),
-	OP(SHIFT_ECL, op_shift_ECL, A, A, MEM, NOJIT),
+	OP(SHIFT_ECL, op_shift_ECL, A, A, MEM, R),
 	OP(SHIFT_EI, op_shift_EI, A, A, MEM, R),
 	OP(SHLD_I, op_shld_I, A, A, MEM, NOJIT),
 	OP(SHLD_CL, op_shld_CL, A, A, MEM, NOJIT),
