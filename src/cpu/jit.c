@@ -109,7 +109,7 @@ enum jkind {
 	J_NONE,
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
-	J_IMUL_RRI, J_LEA, J_MUL,
+	J_IMUL_RRI, J_LEA, J_MUL, J_CDQ, J_CLI,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
 	/* Any operand size (bytes and words mostly), register or memory
 	 * operand (`mem`): dst_mem says which side it is. */
@@ -483,9 +483,21 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		return false;
 
 	switch (in->form) {
-	case FORM_THUNK: /* MUL, IMUL, PUSH imm, LEAVE: no fast form */
+	case FORM_THUNK: /* MUL, IMUL, CDQ, CLI, PUSH imm, LEAVE: no fast form */
 		if (in->opsize != 4)
 			return false;
+		/* Both change the host's flags, and CLI may fault: as a
+		 * memory access, they see the flags before them stored. */
+		if (in->op == OP_CWD) {
+			j->kind = J_CDQ, j->src = R_AX, j->dst = R_DX;
+			j->mem = true;
+			return true;
+		}
+		if (in->op == OP_CLI) {
+			j->kind = J_CLI;
+			j->mem = true;
+			return true;
+		}
 		if (in->op == OP_PUSH_I || in->op == OP_LEAVE) {
 			if (!((mode >> 16) & (1u << S_SS)))
 				return false;
@@ -1532,6 +1544,24 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_cf_from_host(c);
 			emit_lf_store(c, LF_OFF(res), d);
 		}
+		break;
+	case J_CDQ:
+		x_rr(a, 0, 0x8b, d, s);
+		x_shift_ri(a, 7, d, 31); /* sar edx, 31 */
+		c->hf = 0;
+		break;
+	case J_CLI:
+		/* 32-bit code runs in protected mode outside v86: IF clears
+		 * when CPL <= IOPL; else the interpreter's #GP (or VIF). */
+		x_mem(a, 0, 0x8b, RCX, RDI, RFLAGS_OFF);
+		x_shift_ri(a, 5, RCX, FL_IOPL_SHIFT);
+		x_alu_ri(a, 0, 4, RCX, 3);
+		x_mem(a, 0, 0x0fb6, RDX, RDI, CPU_OFF(cpl));
+		x_rr(a, 0, 0x3b, RDX, RCX);                      /* cmp edx, ecx */
+		emit_bail(c, idx, CC_A);
+		x_mem(a, X_W, 0x81, 4, RDI, RFLAGS_OFF);          /* and [rflags], ~IF */
+		x_d(a, ~(uint32_t)FL_IF);
+		c->hf = 0;
 		break;
 	case J_SHIFT_RCL: {
 		uint8_t *none;

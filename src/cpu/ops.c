@@ -75,7 +75,7 @@ const struct op_info op_info[OP_NR] = {
 	OP(MOVSX, op_movsx, 0, 0, MEM, Y),
 	OP(MOVSXD, op_movsxd, 0, 0, MEM, NOJIT),
 	OP(CBW, op_cbw, 0, 0, NEVER, NOJIT),
-	OP(CWD, op_cwd, 0, 0, NEVER, NOJIT),
+	OP(CWD, op_cwd, 0, 0, NEVER, T),
 	OP(CMOV, op_cmov, A, 0, MEM, R | L | M),
 	OP(SETCC, op_setcc, A, 0, MEM, R),
 	OP(BSWAP, op_bswap, 0, 0, NEVER, NOJIT),
@@ -188,7 +188,7 @@ const struct op_info op_info[OP_NR] = {
 	OP(INT1, op_int1, A, A, ANY, NOJIT),
 	OP(BOUND, op_bound, A, A, ANY, NOJIT),
 
-	OP(CLI, op_cli, 0, 0, ANY, NOJIT),
+	OP(CLI, op_cli, 0, 0, ANY, T),
 	OP(STI, op_sti, 0, 0, ANY, NOJIT),
 	OP(HLT, op_hlt, 0, 0, ANY, NOJIT),
 	OP(GRP6, op_grp6, 0, 0, ANY, NOJIT),
