@@ -108,7 +108,7 @@ insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
 enum jkind {
 	J_NONE,
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
-	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
+	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RI16, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL, J_CDQ, J_CLI,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
 	/* Any operand size (bytes and words mostly), register or memory
@@ -392,6 +392,15 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->flags = F_READ;
 		break;
 	case OP_SHIFT_E1: case OP_SHIFT_EI:
+		if (in->opsize == 2 && in->op == OP_SHIFT_EI && regop >= 4) {
+			/* 16-bit SHL, SHR, SAR by an immediate (the XZ
+			 * decoder's probability updates). */
+			j->kind = J_SHIFT_RI16, j->dst = (int8_t)in->rm;
+			j->op = (uint8_t)(regop == 6 ? 4 : regop);
+			j->imm = (uint32_t)(in->imm & 0x1f);
+			j->flags = j->imm ? F_WRITE : F_NONE;
+			break;
+		}
 		if (in->opsize != 4)
 			return false;
 		if (regop >= 4) {
@@ -1561,6 +1570,27 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		emit_bail(c, idx, CC_A);
 		x_mem(a, X_W, 0x81, 4, RDI, RFLAGS_OFF);          /* and [rflags], ~IF */
 		x_d(a, ~(uint32_t)FL_IF);
+		c->hf = 0;
+		break;
+	case J_SHIFT_RI16:
+		/* The low word shifts, the rest of the register stays; the
+		 * lazy flags at size 2, of the zero-extended word. */
+		if (!j->imm)
+			break;
+		if (live) {
+			emit_lf_kind_size(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
+								 : LF_SAR, 2);
+			x_rr(a, 0, 0x0fb7, RDX, d);
+			emit_lf_store(c, LF_OFF(a), RDX);
+			emit_lf_store_imm(c, LF_OFF(b), j->imm);
+		}
+		x_rr(a, X_66, 0xc1, j->op, d);
+		x_b(a, (uint8_t)j->imm);
+		if (live) {
+			emit_lf_cf_from_host(c);
+			x_rr(a, 0, 0x0fb7, RDX, d);
+			emit_lf_store(c, LF_OFF(res), RDX);
+		}
 		c->hf = 0;
 		break;
 	case J_SHIFT_RCL: {

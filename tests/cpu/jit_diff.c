@@ -578,10 +578,12 @@ static void reg_insn(struct gen *g, unsigned kind)
 		bn(g, disp32(g), m == 1 ? 1 : m == 2 ? 4 : 0);
 		done(g);
 		break;
-	case 13: case 14: /* counts 0, 1, 2-31, multiples of 32 (none), above; CL */
+	case 13: case 14: /* counts 0, 1, 2-31, multiples of 32 (none), above; CL; words */
 		c = c == 0 ? 0 : c == 1 ? 1 : c < 6 ? 2 + below(g, 30) : c < 8 ? 32 * below(g, 8) : below(g, 256);
 		if (below(g, 3) == 0) /* by CL, whatever ECX holds */
 			rr(g, 0xd3, m, d, 0, 0);
+		else if (below(g, 4) == 0) /* a word, by an immediate */
+			rr(g, 0xc166, m, d, c, 1);
 		else if (c == 1 && below(g, 2))
 			rr(g, 0xd1, m, d, 0, 0);
 		else
