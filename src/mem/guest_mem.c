@@ -35,6 +35,12 @@ int guest_mem_create(struct guest_mem *gm, uint64_t size)
 		gm->host = NULL;
 		goto fail_fd;
 	}
+	/* Huge pages where the host gives them to shared memory
+	 * (transparent_hugepage/shmem_enabled "advise" or "always"; Debian's
+	 * default is "never", and then this does nothing): a guest touching
+	 * many pages otherwise spends its time in the host's TLB misses
+	 * (bench/cpu paging: 0.185 s with 4 KiB pages, 0.123 s with 2 MiB). */
+	madvise(gm->host, size, MADV_HUGEPAGE);
 	gm->size = size;
 	gm->low_end = size < GM_PCI_HOLE ? size : GM_PCI_HOLE;
 	return 0;
