@@ -110,6 +110,7 @@ enum jkind {
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
 	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RI16, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
 	J_IMUL_RRI, J_LEA, J_MUL, J_CDQ, J_CLI,
+	J_DSHIFT_I, J_DSHIFT_CL, /* where their flags are dead only */
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
 	/* Any operand size (bytes and words mostly), register or memory
 	 * operand (`mem`): dst_mem says which side it is. */
@@ -497,6 +498,20 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 			return false;
 		/* Both change the host's flags, and CLI may fault: as a
 		 * memory access, they see the flags before them stored. */
+		if ((in->op == OP_SHLD_I || in->op == OP_SHLD_CL ||
+		     in->op == OP_SHRD_I || in->op == OP_SHRD_CL) && in->mod == 3) {
+			/* The interpreter works their flags out at once,
+			 * which the host's would not match past a count of
+			 * 1: compiled only where nothing sees them
+			 * (jit_compile_block()), a count of 0 a no-op alike. */
+			bool cl = in->op == OP_SHLD_CL || in->op == OP_SHRD_CL;
+			j->kind = cl ? J_DSHIFT_CL : J_DSHIFT_I;
+			j->op = in->op == OP_SHLD_I || in->op == OP_SHLD_CL;
+			j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
+			j->imm = (uint32_t)(in->imm & 0x1f);
+			j->flags = F_WRITE;
+			return true;
+		}
 		if (in->op == OP_CWD) {
 			j->kind = J_CDQ, j->src = R_AX, j->dst = R_DX;
 			j->mem = true;
@@ -565,6 +580,8 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 		m |= 1u << R_SP;
 	if (j->kind == J_LEAVE)
 		m |= 1u << R_SP | 1u << R_BP;
+	if (j->kind == J_DSHIFT_CL)
+		m |= 1u << R_CX;
 	if (j->mem || j->kind == J_LEA) {
 		if (in->base != REG_NONE)
 			m |= 1u << in->base;
@@ -1554,6 +1571,16 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_store(c, LF_OFF(res), d);
 		}
 		break;
+	case J_DSHIFT_I:
+		x_rr(a, 0, j->op ? 0x0fa4 : 0x0fac, s, d);
+		x_b(a, (uint8_t)j->imm);
+		c->hf = 0;
+		break;
+	case J_DSHIFT_CL:
+		x_rr(a, 0, 0x8b, RCX, H(c, R_CX));
+		x_rr(a, 0, j->op ? 0x0fa5 : 0x0fad, s, d);
+		c->hf = 0;
+		break;
 	case J_CDQ:
 		x_rr(a, 0, 0x8b, d, s);
 		x_shift_ri(a, 7, d, 31); /* sar edx, 31 */
@@ -1977,6 +2004,9 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 	 * MUL and IMUL compile only where they need not set them. */
 	for (unsigned i = n; i-- > 0;) {
 		live[i] = live_after;
+		if (ok[i] && live_after &&
+		    (ops[i].kind == J_DSHIFT_I || ops[i].kind == J_DSHIFT_CL))
+			ok[i] = false;
 		if (ok[i] && ops[i].flags == F_DEAD && live_after)
 			ops[i].flags = F_KEEP;
 		if (!ok[i] || ops[i].mem || ops[i].flags == F_READ ||

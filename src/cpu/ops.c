@@ -114,10 +114,10 @@ const struct op_info op_info[OP_NR] = {
 	OP(SHIFT_E1, op_shift_E1, A, A, MEM, R),
 	OP(SHIFT_ECL, op_shift_ECL, A, A, MEM, R),
 	OP(SHIFT_EI, op_shift_EI, A, A, MEM, R),
-	OP(SHLD_I, op_shld_I, A, A, MEM, NOJIT),
-	OP(SHLD_CL, op_shld_CL, A, A, MEM, NOJIT),
-	OP(SHRD_I, op_shrd_I, A, A, MEM, NOJIT),
-	OP(SHRD_CL, op_shrd_CL, A, A, MEM, NOJIT),
+	OP(SHLD_I, op_shld_I, A, A, MEM, T),
+	OP(SHLD_CL, op_shld_CL, A, A, MEM, T),
+	OP(SHRD_I, op_shrd_I, A, A, MEM, T),
+	OP(SHRD_CL, op_shrd_CL, A, A, MEM, T),
 
 	/* MUL and IMUL write CF and OF; the byte forms all six. */
 	OP(MUL_E, op_mul_E, A, A, MEM, T),

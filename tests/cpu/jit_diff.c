@@ -584,6 +584,15 @@ static void reg_insn(struct gen *g, unsigned kind)
 			rr(g, 0xd3, m, d, 0, 0);
 		else if (below(g, 4) == 0) /* a word, by an immediate */
 			rr(g, 0xc166, m, d, c, 1);
+		else if (below(g, 3) == 0) {
+			/* SHLD, SHRD by an immediate or CL: compiled where a
+			 * flag writer follows, as here half the time */
+			static const uint32_t dsh[4] = {0xa40f, 0xa50f, 0xac0f, 0xad0f};
+			uint32_t o2 = dsh[below(g, 4)];
+			rr(g, o2, s, d, c, (o2 & 0x100) ? 0 : 1);
+			if (below(g, 2))
+				rr(g, 0x01, s, d, 0, 0);
+		}
 		else if (c == 1 && below(g, 2))
 			rr(g, 0xd1, m, d, 0, 0);
 		else
