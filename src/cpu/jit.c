@@ -118,7 +118,7 @@ enum jkind {
 	J_JCC, J_JMP, J_CALL, J_RET, /* the block's last instruction */
 	/* with a memory operand */
 	J_LOAD, J_STORE, J_STORE_I, J_ALU_RM, J_ALU_MR, J_ALU_MI, J_UNARY_M,
-	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M, J_PUSH_I, J_LEAVE,
+	J_IMUL_RM, J_PUSH, J_POP, J_CMOV_M, J_PUSH_I, J_LEAVE, J_PUSH_M,
 };
 
 /* How an instruction treats the arithmetic flags. */
@@ -522,6 +522,15 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 			j->mem = true;
 			return true;
 		}
+		if (in->op == OP_PUSH_E) {
+			/* PUSH of a dword in memory. */
+			if (in->mod == 3 || !jit_mem(in) ||
+			    !((mode >> 16) & (1u << S_SS)))
+				return false;
+			j->kind = J_PUSH_M;
+			j->mem = true;
+			return true;
+		}
 		if (in->op == OP_PUSH_I || in->op == OP_LEAVE) {
 			if (!((mode >> 16) & (1u << S_SS)))
 				return false;
@@ -576,7 +585,7 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
 	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL ||
-	    j->kind == J_RET || j->kind == J_PUSH_I)
+	    j->kind == J_RET || j->kind == J_PUSH_I || j->kind == J_PUSH_M)
 		m |= 1u << R_SP;
 	if (j->kind == J_LEAVE)
 		m |= 1u << R_SP | 1u << R_BP;
@@ -1365,6 +1374,8 @@ static void emit_put(struct jcomp *c, int g, bool hi, unsigned size, int tmp)
 /* Where CMOVcc from memory keeps its condition during the TLB lookup:
  * the red zone below RSP. */
 #define CMOV_SLOT (-24)
+/* Where PUSH from memory keeps the value during the stack's lookup. */
+#define PUSH_SLOT (-32)
 
 /* An ALU op or TEST at any size: dst (register or memory) op= src
  * (register, memory or immediate), worked in EDX (a) and ECX (b). */
@@ -1762,6 +1773,20 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), -4);
 		dirty(c, R_SP, true);
 		return true;
+	case J_PUSH_M:
+		/* The source read first (at the ESP before the push), kept
+		 * in the red zone while the stack slot is looked up; either
+		 * lookup's way out has committed nothing. */
+		emit_operand(c, idx, ACC_READ, 4);
+		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		x_mem(a, 0, 0x89, RDX, RSP, PUSH_SLOT);
+		x_mem(a, 0, 0x8d, RAX, H(c, R_SP), -4);
+		emit_tlb(c, idx, ACC_WRITE, 4);
+		x_mem(a, 0, 0x8b, RDX, RSP, PUSH_SLOT);
+		x_mem(a, 0, 0x89, RDX, RAX, 0);
+		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), -4);
+		dirty(c, R_SP, true);
+		return true;
 	case J_LEAVE:
 		/* ESP = EBP + 4 and EBP = [EBP], nothing before the load. */
 		x_rr(a, 0, 0x8b, RAX, H(c, R_BP));
@@ -1866,7 +1891,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		used |= regs_of(&ins[i], &ops[i]);
 		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
 			 ops[i].kind == J_CALL || ops[i].kind == J_RET ||
-			 ops[i].kind == J_PUSH_I || ops[i].kind == J_LEAVE;
+			 ops[i].kind == J_PUSH_I || ops[i].kind == J_LEAVE ||
+			 ops[i].kind == J_PUSH_M;
 	}
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;

@@ -84,7 +84,7 @@ const struct op_info op_info[OP_NR] = {
 	OP(PUSH_R, op_push_r, 0, 0, ANY, X),
 	OP(POP_R, op_pop_r, 0, 0, ANY, X),
 	OP(PUSH_I, op_push_I, 0, 0, ANY, T),
-	OP(PUSH_E, op_push_E, 0, 0, ANY, NOJIT),
+	OP(PUSH_E, op_push_E, 0, 0, ANY, T),
 	OP(POP_E, op_pop_E, 0, 0, ANY, NOJIT),
 	OP(PUSHA, op_pusha, 0, 0, ANY, NOJIT),
 	OP(POPA, op_popa, 0, 0, ANY, NOJIT),

@@ -315,7 +315,7 @@ static void mem_insn(struct gen *g, unsigned size, struct ea *e, bool write)
 	uint32_t v = value(g), cc = below(g, 16);
 
 	if (size == 4) {
-		switch (write ? w4[below(g, 8)] : below(g, 16)) {
+		switch (write ? w4[below(g, 8)] : below(g, 17)) {
 		case 0: put_insn(g, 0x8b, r, e, 0, 0); break;
 		case 1: put_insn(g, 0x89, any, e, 0, 0); break;
 		case 2: put_insn(g, 0xc7, 0, e, v, 4); break;
@@ -331,6 +331,10 @@ static void mem_insn(struct gen *g, unsigned size, struct ea *e, bool write)
 		case 12: put_insn(g, 0x6b, r, e, v, 1); break;
 		case 13: put_insn(g, 0xf7, 4 + (cc & 1), e, 0, 0); break; /* MUL, IMUL */
 		case 14: put_insn(g, cc & 1 ? 0xf7 : 0x87, cc & 1 ? 3 : r, e, 0, 0); break; /* NEG, XCHG */
+		case 15: /* PUSH it, POP it: ESP as it was */
+			put_insn(g, 0xff, 6, e, 0, 0);
+			op(g, 0x58 + r), done(g);
+			break;
 		default: /* CMOVcc, half the time right after TEST (compiled
 			  * on the host's flags) */
 			if (cc & 2)
