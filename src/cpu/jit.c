@@ -755,6 +755,16 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	c->hf = 0;
 }
 
+/* `dst` = the dword at the stack address in host register `from` (flat
+ * SS), or the interpreter redoes instruction `idx`. Clobbers RAX (unless
+ * it is `dst`), RCX, RDX and the host flags. */
+static void emit_stack_read(struct jcomp *c, unsigned idx, int from, int dst)
+{
+	x_rr(&c->a, 0, 0x8b, RAX, from);
+	emit_tlb(c, idx, ACC_READ, 4);
+	x_mem(&c->a, 0, 0x8b, dst, RAX, 0);
+}
+
 /* The memory operand of instruction `idx`, of `size` bytes for `kind`:
  * RAX becomes its host address, or the interpreter redoes the
  * instruction. In a segment that is not flat in the block's mode, the
@@ -1250,9 +1260,7 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 	uint8_t *to_slow[16];
 	unsigned k = 0;
 
-	x_rr(a, 0, 0x8b, RAX, sp);
-	emit_tlb(c, idx, ACC_READ, 4);
-	x_mem(a, 0, 0x8b, RAX, RAX, 0);                 /* mov eax, [rax] */
+	emit_stack_read(c, idx, sp, RAX);
 	x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
 	emit_bail(c, idx, CC_A);
 	x_mem(a, 0, 0x8d, sp, sp, 4);
@@ -1789,18 +1797,14 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		return true;
 	case J_LEAVE:
 		/* ESP = EBP + 4 and EBP = [EBP], nothing before the load. */
-		x_rr(a, 0, 0x8b, RAX, H(c, R_BP));
-		emit_tlb(c, idx, ACC_READ, 4);
-		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		emit_stack_read(c, idx, H(c, R_BP), RDX);
 		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_BP), 4);
 		x_rr(a, 0, 0x8b, H(c, R_BP), RDX);
 		dirty(c, R_SP, true);
 		dirty(c, R_BP, true);
 		return true;
 	case J_POP:
-		x_rr(a, 0, 0x8b, RAX, H(c, R_SP));
-		emit_tlb(c, idx, ACC_READ, 4);
-		x_mem(a, 0, 0x8b, RDX, RAX, 0);
+		emit_stack_read(c, idx, H(c, R_SP), RDX);
 		x_mem(a, 0, 0x8d, H(c, R_SP), H(c, R_SP), 4);
 		x_rr(a, 0, 0x8b, d, RDX); /* POP ESP: the popped value wins */
 		dirty(c, R_SP, true);

@@ -5,6 +5,48 @@
  * there now. */
 #include "insn_util.h"
 
+/* A loop calls the page at 0x5000 three times (the first decodes, the
+ * second links); before the third the page is mapped to a copy that
+ * returns 2 instead of 1: ESI sums what the calls returned (want 4). */
+static int call_into_remapped(struct testbus *tb, struct x86_state *s,
+			      const uint8_t *code, size_t len)
+{
+	static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
+	static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
+	tcpu_pm32_paged(tb, s, 256);
+	memcpy(tb->ram + 0x5000, f1, sizeof(f1));
+	memcpy(tb->ram + 0x6000, f2, sizeof(f2));
+	return tcpu_run(tb, s, code, len);
+}
+
+/* The return stack: a routine in page 3 calls the callee `f` in page 5,
+ * which in the third round maps page 3 to a copy whose code after the
+ * call sets another value: ESI sums EDI after each return (want
+ * 2 * 0x111 + 0x211). */
+static int return_into_remapped(struct testbus *tb, struct x86_state *s,
+				const uint8_t *f, size_t len)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+		0x31, 0xf6,                   /* xor esi, esi */
+		0xe8, 0xf4, 0x1f, 0x00, 0x00, /* L: call 0x3000 */
+		0x01, 0xfe,                   /* add esi, edi */
+		0x49,                         /* dec ecx */
+		0x75, 0xf6,                   /* jnz L */
+	};
+	static const uint8_t caller[] = {
+		0xe8, 0xfb, 0x1f, 0x00, 0x00, /* call 0x5000 */
+		0xbf, 0x11, 0x01, 0x00, 0x00, /* mov edi, 0x111 */
+		0xc3,                         /* ret */
+	};
+	tcpu_pm32_paged(tb, s, 256);
+	memcpy(tb->ram + 0x3000, caller, sizeof(caller));
+	memcpy(tb->ram + 0x4000, caller, sizeof(caller));
+	tb->ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */
+	memcpy(tb->ram + 0x5000, f, len);
+	return tcpu_run(tb, s, code, sizeof(code));
+}
+
 
 int main(void)
 {
@@ -17,9 +59,7 @@ int main(void)
 		return 1;
 
 	{
-		/* A call to another page, three times (the first decodes,
-		 * the second links); before the third the callee's page is
-		 * mapped to a copy that returns another value. */
+		/* The call alone in its block. */
 		static const uint8_t code[] = {
 			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
 			0x31, 0xf6,                   /* xor esi, esi */
@@ -33,33 +73,13 @@ int main(void)
 			0x49,                         /* skip: dec ecx */
 			0x75, 0xe0,                   /* jnz L */
 		};
-		static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
-		static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
-		tcpu_pm32_paged(&tb, &s, 256);
-		memcpy(tb.ram + 0x5000, f1, sizeof(f1));
-		memcpy(tb.ram + 0x6000, f2, sizeof(f2));
-		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		vec = call_into_remapped(&tb, &s, code, sizeof(code));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 4,
 		       "call to another page: runs the page mapped there now (vec %d, esi %u, want 4)",
 		       vec, (unsigned)s.gpr[R_SI]);
 	}
 	{
-		/* The return stack: a routine in page 3 calls f in page 5,
-		 * which in the third round maps page 3 to a copy whose code
-		 * after the call sets another value. */
-		static const uint8_t code[] = {
-			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
-			0x31, 0xf6,                   /* xor esi, esi */
-			0xe8, 0xf4, 0x1f, 0x00, 0x00, /* L: call 0x3000 */
-			0x01, 0xfe,                   /* add esi, edi */
-			0x49,                         /* dec ecx */
-			0x75, 0xf6,                   /* jnz L */
-		};
-		static const uint8_t caller[] = {
-			0xe8, 0xfb, 0x1f, 0x00, 0x00, /* call 0x5000 */
-			0xbf, 0x11, 0x01, 0x00, 0x00, /* mov edi, 0x111 */
-			0xc3,                         /* ret */
-		};
+		/* The callee's RET alone in its block, after a Jcc. */
 		static const uint8_t f[] = {
 			0x83, 0xf9, 0x01,             /* cmp ecx, 1 */
 			0x75, 0x11,                   /* jne r */
@@ -68,12 +88,7 @@ int main(void)
 			0x0f, 0x01, 0x3d, 0x00, 0x30, 0x00, 0x00, /* invlpg [0x3000] */
 			0xc3,                         /* r: ret */
 		};
-		tcpu_pm32_paged(&tb, &s, 256);
-		memcpy(tb.ram + 0x3000, caller, sizeof(caller));
-		memcpy(tb.ram + 0x4000, caller, sizeof(caller));
-		tb.ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */
-		memcpy(tb.ram + 0x5000, f, sizeof(f));
-		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		vec = return_into_remapped(&tb, &s, f, sizeof(f));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 2 * 0x111 + 0x211,
 		       "return into a page mapped elsewhere since the call (vec %d, esi %#x, want %#x)",
 		       vec, (unsigned)s.gpr[R_SI], 2 * 0x111 + 0x211);
@@ -107,10 +122,10 @@ int main(void)
 		       vec, (unsigned)s.gpr[R_CX]);
 	}
 	{
-		/* As the first, with the call in a compiled run (the code
-		 * generator's own way to a block in another page): the
-		 * second round follows the link from generated code, the
-		 * third must see the page mapped elsewhere. */
+		/* As the first, with the call after another instruction in
+		 * its compiled run: the second round follows the far link
+		 * from generated code, the third must see the page mapped
+		 * elsewhere. */
 		static const uint8_t code[] = {
 			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
 			0x31, 0xf6,                   /* xor esi, esi */
@@ -125,12 +140,7 @@ int main(void)
 			0x49,                         /* skip: dec ecx */
 			0x75, 0xde,                   /* jnz L */
 		};
-		static const uint8_t f1[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
-		static const uint8_t f2[] = {0xb8, 0x02, 0, 0, 0, 0xc3}; /* mov eax, 2; ret */
-		tcpu_pm32_paged(&tb, &s, 256);
-		memcpy(tb.ram + 0x5000, f1, sizeof(f1));
-		memcpy(tb.ram + 0x6000, f2, sizeof(f2));
-		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		vec = call_into_remapped(&tb, &s, code, sizeof(code));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 4,
 		       "compiled call to another page: runs the page mapped there now (vec %d, esi %u, want 4)",
 		       vec, (unsigned)s.gpr[R_SI]);
@@ -161,22 +171,8 @@ int main(void)
 		       vec, (unsigned)s.gpr[R_CX]);
 	}
 	{
-		/* As the second, with the callee's return in a compiled run
-		 * (the code generator's own return): the page it returns to
-		 * is mapped elsewhere in the third round. */
-		static const uint8_t code[] = {
-			0xb9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
-			0x31, 0xf6,                   /* xor esi, esi */
-			0xe8, 0xf4, 0x1f, 0x00, 0x00, /* L: call 0x3000 */
-			0x01, 0xfe,                   /* add esi, edi */
-			0x49,                         /* dec ecx */
-			0x75, 0xf6,                   /* jnz L */
-		};
-		static const uint8_t caller[] = {
-			0xe8, 0xfb, 0x1f, 0x00, 0x00, /* call 0x5000 */
-			0xbf, 0x11, 0x01, 0x00, 0x00, /* mov edi, 0x111 */
-			0xc3,                         /* ret */
-		};
+		/* As the second, with the callee's RET after another
+		 * instruction in its compiled run. */
 		static const uint8_t f[] = {
 			0x83, 0xf9, 0x01,             /* cmp ecx, 1 */
 			0x75, 0x11,                   /* jne r */
@@ -186,12 +182,7 @@ int main(void)
 			0x31, 0xc0,                   /* r: xor eax, eax */
 			0xc3,                         /* ret */
 		};
-		tcpu_pm32_paged(&tb, &s, 256);
-		memcpy(tb.ram + 0x3000, caller, sizeof(caller));
-		memcpy(tb.ram + 0x4000, caller, sizeof(caller));
-		tb.ram[0x4000 + 7] = 0x02; /* mov edi, 0x211 in the copy */
-		memcpy(tb.ram + 0x5000, f, sizeof(f));
-		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		vec = return_into_remapped(&tb, &s, f, sizeof(f));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 2 * 0x111 + 0x211,
 		       "compiled return into a page mapped elsewhere since the call (vec %d, esi %#x, want %#x)",
 		       vec, (unsigned)s.gpr[R_SI], 2 * 0x111 + 0x211);
