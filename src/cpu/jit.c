@@ -383,14 +383,16 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 			j->kind = J_NOT_R, j->dst = (int8_t)in->rm;
 		break;
 	case OP_SHIFT_ECL:
-		/* SHL, SHR, SAR by CL: a count of 0 leaves the flags, which
-		 * must therefore be in cpu->lf before it. */
+		/* SHL, SHR, SAR by CL: a count of 0 passes the flags
+		 * through, any other sets them, so the flags before it are
+		 * seen exactly when those after it are (F_NONE to the
+		 * liveness pass, which then keeps them stored). */
 		if (in->opsize != 4 || mem || regop < 4)
 			return false;
 		j->kind = J_SHIFT_RCL, j->dst = (int8_t)in->rm;
 		j->src = R_CX;
 		j->op = (uint8_t)(regop == 6 ? 4 : regop);
-		j->flags = F_READ;
+		j->flags = F_NONE;
 		break;
 	case OP_SHIFT_E1: case OP_SHIFT_EI:
 		if (in->opsize == 2 && in->op == OP_SHIFT_EI && regop >= 4) {
