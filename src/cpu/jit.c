@@ -108,9 +108,9 @@ insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
 enum jkind {
 	J_NONE,
 	J_MOV_RR, J_MOV_RI, J_MOVZX_R, J_ALU_RR, J_ALU_RI, J_TEST_RR,
-	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RI16, J_SHIFT_RCL, J_ROT_RI, J_IMUL_RR,
-	J_IMUL_RRI, J_LEA, J_MUL, J_CDQ, J_CLI,
-	J_DSHIFT_I, J_DSHIFT_CL, /* where their flags are dead only */
+	J_INCDEC_R, J_NOT_R, J_NEG_R, J_SHIFT_RI, J_SHIFT_RCL, J_ROT_RI,
+	J_IMUL_RR, J_IMUL_RRI, J_LEA, J_MUL, J_CDQ, J_CLI, J_DSHIFT_I,
+	J_DSHIFT_CL,
 	J_CMOV, J_SETCC, /* on the host's flags, else left to the interpreter */
 	/* Any operand size (bytes and words mostly), register or memory
 	 * operand (`mem`): dst_mem says which side it is. */
@@ -128,6 +128,8 @@ enum jflags {
 	F_READ,   /* reads CF (ADC, SBB, INC, DEC) */
 	F_DEAD,   /* MUL, IMUL: CF and OF written, the rest kept ... */
 	F_KEEP,   /* ... and where that can be seen: they read the rest */
+	F_UNSET,  /* written, but not as the interpreter would: compiled only
+		   * where nothing sees them (SHLD, SHRD) */
 };
 
 struct jop {
@@ -147,6 +149,13 @@ static int8_t reg8(unsigned r, bool *hi)
 	/* Outside long mode there is no REX: byte registers 4-7 are AH..BH. */
 	*hi = r >= 4;
 	return (int8_t)(r & 3);
+}
+
+/* Whether SS is flat in decoding mode `mode`: the stack's accesses then
+ * need the TLB alone (stack32_fast()). */
+static bool ss_flat(uint32_t mode)
+{
+	return (mode >> 16) & (1u << S_SS);
 }
 
 /* Whether the compiled code can address the memory operand of a generic
@@ -398,7 +407,8 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		if (in->opsize == 2 && in->op == OP_SHIFT_EI && regop >= 4) {
 			/* 16-bit SHL, SHR, SAR by an immediate (the XZ
 			 * decoder's probability updates). */
-			j->kind = J_SHIFT_RI16, j->dst = (int8_t)in->rm;
+			j->kind = J_SHIFT_RI, j->dst = (int8_t)in->rm;
+			j->size = 2;
 			j->op = (uint8_t)(regop == 6 ? 4 : regop);
 			j->imm = (uint32_t)(in->imm & 0x1f);
 			j->flags = j->imm ? F_WRITE : F_NONE;
@@ -448,7 +458,7 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->flags = F_READ;
 		break;
 	case OP_PUSH_R: case OP_POP_R:
-		if (!((mode >> 16) & (1u << S_SS)))
+		if (!ss_flat(mode))
 			return false;
 		j->kind = in->op == OP_PUSH_R ? J_PUSH : J_POP;
 		if (j->kind == J_PUSH)
@@ -458,12 +468,12 @@ static bool classify_fast(const struct insn *in, uint32_t mode, struct jop *j)
 		j->size = 4;
 		break;
 	case OP_CALL_REL:
-		if (!((mode >> 16) & (1u << S_SS)))
+		if (!ss_flat(mode))
 			return false;
 		j->kind = J_CALL;
 		break;
 	case OP_RET:
-		if (!((mode >> 16) & (1u << S_SS)))
+		if (!ss_flat(mode))
 			return false;
 		j->kind = J_RET;
 		break;
@@ -498,22 +508,21 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 	case FORM_THUNK: /* MUL, IMUL, CDQ, CLI, PUSH imm, LEAVE: no fast form */
 		if (in->opsize != 4)
 			return false;
-		/* Both change the host's flags, and CLI may fault: as a
-		 * memory access, they see the flags before them stored. */
 		if ((in->op == OP_SHLD_I || in->op == OP_SHLD_CL ||
 		     in->op == OP_SHRD_I || in->op == OP_SHRD_CL) && in->mod == 3) {
-			/* The interpreter works their flags out at once,
-			 * which the host's would not match past a count of
-			 * 1: compiled only where nothing sees them
-			 * (jit_compile_block()), a count of 0 a no-op alike. */
+			/* The host's flags would not match the interpreter's
+			 * past a count of 1 (F_UNSET); a count of 0 is a
+			 * no-op in both. */
 			bool cl = in->op == OP_SHLD_CL || in->op == OP_SHRD_CL;
 			j->kind = cl ? J_DSHIFT_CL : J_DSHIFT_I;
 			j->op = in->op == OP_SHLD_I || in->op == OP_SHLD_CL;
 			j->dst = (int8_t)in->rm, j->src = (int8_t)in->reg;
 			j->imm = (uint32_t)(in->imm & 0x1f);
-			j->flags = F_WRITE;
+			j->flags = F_UNSET;
 			return true;
 		}
+		/* CDQ and CLI change the host's flags, and CLI may fault:
+		 * as a memory access, they see the flags before them stored. */
 		if (in->op == OP_CWD) {
 			j->kind = J_CDQ, j->src = R_AX, j->dst = R_DX;
 			j->mem = true;
@@ -526,15 +535,14 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 		}
 		if (in->op == OP_PUSH_E) {
 			/* PUSH of a dword in memory. */
-			if (in->mod == 3 || !jit_mem(in) ||
-			    !((mode >> 16) & (1u << S_SS)))
+			if (in->mod == 3 || !jit_mem(in) || !ss_flat(mode))
 				return false;
 			j->kind = J_PUSH_M;
 			j->mem = true;
 			return true;
 		}
 		if (in->op == OP_PUSH_I || in->op == OP_LEAVE) {
-			if (!((mode >> 16) & (1u << S_SS)))
+			if (!ss_flat(mode))
 				return false;
 			j->kind = in->op == OP_PUSH_I ? J_PUSH_I : J_LEAVE;
 			j->mem = true;
@@ -576,6 +584,15 @@ static bool classify(const struct insn *in, uint32_t mode, struct jop *j)
 	return true;
 }
 
+/* The kinds that push or pop (through ESP and SS, which must be flat
+ * with SS.B set). */
+static bool uses_stack(int kind)
+{
+	return kind == J_PUSH || kind == J_POP || kind == J_CALL ||
+	       kind == J_RET || kind == J_PUSH_I || kind == J_PUSH_M ||
+	       kind == J_LEAVE;
+}
+
 /* The guest registers an instruction reads or writes, as a mask. */
 static unsigned regs_of(const struct insn *in, const struct jop *j)
 {
@@ -586,11 +603,10 @@ static unsigned regs_of(const struct insn *in, const struct jop *j)
 		m |= 1u << j->src;
 	if (j->kind == J_MUL)
 		m |= 1u << R_AX | 1u << R_DX;
-	if (j->kind == J_PUSH || j->kind == J_POP || j->kind == J_CALL ||
-	    j->kind == J_RET || j->kind == J_PUSH_I || j->kind == J_PUSH_M)
+	if (uses_stack(j->kind))
 		m |= 1u << R_SP;
 	if (j->kind == J_LEAVE)
-		m |= 1u << R_SP | 1u << R_BP;
+		m |= 1u << R_BP;
 	if (j->kind == J_DSHIFT_CL)
 		m |= 1u << R_CX;
 	if (j->mem || j->kind == J_LEA) {
@@ -979,6 +995,20 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 }
 
 
+/* Whether the chain may go on into the block in RDX (block_chain()): its
+ * length, into RCX, within chain_room, and no exit asked for; else a
+ * jump to one of the sites recorded in to_slow[]. */
+static void emit_chain_room(struct jcomp *c, uint8_t **to_slow, unsigned *k)
+{
+	struct x64 *a = &c->a;
+	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
+	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
+	to_slow[(*k)++] = x_jcc(a, 0xc); /* JL: chain_room < n */
+	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
+	x_b(a, 0);
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+}
+
 /* block_chain()'s way on into the block in RDX at the target in RAX,
  * with RCX its length, which the chain has room for. */
 static void emit_chain_to(struct jcomp *c)
@@ -1075,12 +1105,7 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 	x_patch(to_far, a->p);
 	emit_far_link(c, slot, check_limit, to_slow, &k);
 	x_patch(linked, a->p);
-	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
-	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
-	to_slow[k++] = x_jcc(a, 0xc); /* JL: chain_room < n */
-	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
-	x_b(a, 0);
-	to_slow[k++] = x_jcc(a, CC_NE);
+	emit_chain_room(c, to_slow, &k);
 	emit_chain_to(c);
 	for (unsigned i = 0; i < k; i++)
 		x_patch(to_slow[i], a->p);
@@ -1279,12 +1304,7 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 	x_rm(a, X_W, 0x3b, RAX, RDI, R11, 0, CPU_OFF(ras));
 	to_slow[k++] = x_jcc(a, CC_NE);
 	emit_far_link(c, LINK_NEXT, true, to_slow, &k);
-	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
-	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
-	to_slow[k++] = x_jcc(a, 0xc); /* JL: chain_room < n */
-	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
-	x_b(a, 0);
-	to_slow[k++] = x_jcc(a, CC_NE);
+	emit_chain_room(c, to_slow, &k);
 	x_mem(a, 0, 0xff, 1, RDI, CPU_OFF(ras_top));   /* dec ras_top */
 	x_rm(a, X_W, 0xc7, 0, RDI, R11, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	x_d(a, 0);                                      /* caller = NULL */
@@ -1575,23 +1595,34 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			emit_lf_store(c, LF_OFF(res), d);
 		}
 		break;
-	case J_SHIFT_RI:
+	case J_SHIFT_RI: {
+		/* A word shifts in the host register's low word, the rest
+		 * stays; its lazy flags are those of the zero-extended word. */
+		bool word = j->size == 2;
+		int v = word ? RDX : d; /* the operand as lf holds it */
 		if (!j->imm)
 			break; /* no flags; the register is zero-extended */
 		if (live) {
-			emit_lf_kind(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
-								  : LF_SAR);
-			emit_lf_store(c, LF_OFF(a), d);
+			emit_lf_kind_size(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
+								 : LF_SAR, j->size);
+			if (word)
+				x_rr(a, 0, 0x0fb7, RDX, d);
+			emit_lf_store(c, LF_OFF(a), v);
 			emit_lf_store_imm(c, LF_OFF(b), j->imm);
 		}
-		x_shift_ri(a, j->op, d, (uint8_t)j->imm);
-		/* OF is defined for a count of 1 only. */
-		c->hf = (uint8_t)(HF_ALL & ~(j->imm == 1 ? 0 : HF_OF));
+		x_rr(a, word ? X_66 : 0, 0xc1, j->op, d);
+		x_b(a, (uint8_t)j->imm);
+		/* OF is defined for a count of 1 only; the host's flags are
+		 * a word's after a word. */
+		c->hf = word ? 0 : (uint8_t)(HF_ALL & ~(j->imm == 1 ? 0 : HF_OF));
 		if (live) {
 			emit_lf_cf_from_host(c);
-			emit_lf_store(c, LF_OFF(res), d);
+			if (word)
+				x_rr(a, 0, 0x0fb7, RDX, d);
+			emit_lf_store(c, LF_OFF(res), v);
 		}
 		break;
+	}
 	case J_DSHIFT_I:
 		x_rr(a, 0, j->op ? 0x0fa4 : 0x0fac, s, d);
 		x_b(a, (uint8_t)j->imm);
@@ -1618,27 +1649,6 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		emit_bail(c, idx, CC_A);
 		x_mem(a, X_W, 0x81, 4, RDI, RFLAGS_OFF);          /* and [rflags], ~IF */
 		x_d(a, ~(uint32_t)FL_IF);
-		c->hf = 0;
-		break;
-	case J_SHIFT_RI16:
-		/* The low word shifts, the rest of the register stays; the
-		 * lazy flags at size 2, of the zero-extended word. */
-		if (!j->imm)
-			break;
-		if (live) {
-			emit_lf_kind_size(c, j->op == 4 ? LF_SHL : j->op == 5 ? LF_SHR
-								 : LF_SAR, 2);
-			x_rr(a, 0, 0x0fb7, RDX, d);
-			emit_lf_store(c, LF_OFF(a), RDX);
-			emit_lf_store_imm(c, LF_OFF(b), j->imm);
-		}
-		x_rr(a, X_66, 0xc1, j->op, d);
-		x_b(a, (uint8_t)j->imm);
-		if (live) {
-			emit_lf_cf_from_host(c);
-			x_rr(a, 0, 0x0fb7, RDX, d);
-			emit_lf_store(c, LF_OFF(res), RDX);
-		}
 		c->hf = 0;
 		break;
 	case J_SHIFT_RCL: {
@@ -1895,10 +1905,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 
 	for (i = first; i < end; i++) {
 		used |= regs_of(&ins[i], &ops[i]);
-		stack |= ops[i].kind == J_PUSH || ops[i].kind == J_POP ||
-			 ops[i].kind == J_CALL || ops[i].kind == J_RET ||
-			 ops[i].kind == J_PUSH_I || ops[i].kind == J_LEAVE ||
-			 ops[i].kind == J_PUSH_M;
+		stack |= uses_stack(ops[i].kind);
 	}
 	for (int g = 0; g < 8; g++) {
 		c->host[g] = XNONE;
@@ -2036,15 +2043,14 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 	 * MUL and IMUL compile only where they need not set them. */
 	for (unsigned i = n; i-- > 0;) {
 		live[i] = live_after;
-		if (ok[i] && live_after &&
-		    (ops[i].kind == J_DSHIFT_I || ops[i].kind == J_DSHIFT_CL))
+		if (ok[i] && ops[i].flags == F_UNSET && live_after)
 			ok[i] = false;
 		if (ok[i] && ops[i].flags == F_DEAD && live_after)
 			ops[i].flags = F_KEEP;
 		if (!ok[i] || ops[i].mem || ops[i].flags == F_READ ||
 		    ops[i].flags == F_KEEP)
 			live_after = true;
-		else if (ops[i].flags == F_WRITE)
+		else if (ops[i].flags == F_WRITE || ops[i].flags == F_UNSET)
 			live_after = false;
 	}
 	for (unsigned i = 0; i < n;) {

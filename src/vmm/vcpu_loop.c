@@ -128,13 +128,16 @@ static void kick_timer_delete(struct vm *vm)
  * can come back for another file, which a registration would miss: while
  * any of those is there, the sleep is a ppoll. */
 #define WAIT_FDS_MAX (3 + 2 * 2)
+#define WAIT_SET_OFF (-2)
 struct wait_set {
-	int ep;                   /* the epoll instance, -1 before the first */
+	int ep;                   /* the epoll instance, -1 before the first,
+				   * WAIT_SET_OFF once epoll failed */
 	unsigned n;
 	int fd[WAIT_FDS_MAX];     /* registered, in the order of wait_for_event() */
 };
 
-/* Makes `ws` register exactly fds[0..n); false if epoll is unavailable. */
+/* Makes `ws` register exactly fds[0..n); false if epoll is unavailable
+ * (then for good: each sleep would otherwise try it again). */
 static bool wait_set_match(struct wait_set *ws, const struct pollfd *fds, unsigned n)
 {
 	bool same = ws->ep >= 0 && ws->n == n;
@@ -142,22 +145,25 @@ static bool wait_set_match(struct wait_set *ws, const struct pollfd *fds, unsign
 		same = ws->fd[i] == fds[i].fd;
 	if (same)
 		return true;
+	if (ws->ep == WAIT_SET_OFF)
+		return false;
 	/* The set changed (a device model failed): a new instance rather
 	 * than removals, as a closed descriptor has left it already. */
 	if (ws->ep >= 0)
 		close(ws->ep);
 	ws->n = 0;
 	ws->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ws->ep < 0)
-		return false;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; ws->ep >= 0 && i < n; i++) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
 		if (epoll_ctl(ws->ep, EPOLL_CTL_ADD, fds[i].fd, &ev) < 0) {
 			close(ws->ep);
 			ws->ep = -1;
-			return false;
 		}
 		ws->fd[i] = fds[i].fd;
+	}
+	if (ws->ep < 0) {
+		ws->ep = WAIT_SET_OFF;
+		return false;
 	}
 	ws->n = n;
 	return true;
