@@ -44,6 +44,22 @@ struct block {
 	struct insn insns[];
 };
 
+/* Where a block's generated code can go straight on into the block a
+ * same-page link names (jit_link_direct()): per link slot, the offsets in
+ * the code buffer of the jump that skips the direct way while there is
+ * none, and of that way's jump into the target's code; 0 where the
+ * block's branch has no compiled way out for the slot. It follows the
+ * block's tail record, outside the lines that entering a block reads. */
+struct block_direct {
+	uint32_t site[2];
+	uint32_t jump[2];
+};
+
+static inline struct block_direct *block_direct(struct block *b)
+{
+	return (struct block_direct *)(void *)&b->insns[b->n + 1];
+}
+
 /* icount including the instructions of the running block completed before
  * the current one. */
 static inline uint64_t cpu_icount_now(const struct cpu *cpu)

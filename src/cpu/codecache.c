@@ -352,7 +352,8 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	block_drop_dead_flags(tmp, n);
 	branch_target_prepare(&tmp[n - 1]);
 	/* The chain's tail entry follows the last instruction. */
-	b = arena_alloc(cpu, sizeof(*b) + (n + 1) * sizeof(struct insn));
+	b = arena_alloc(cpu, sizeof(*b) + (n + 1) * sizeof(struct insn) +
+			       sizeof(struct block_direct));
 	b->paddr = paddr;
 	b->mode = mode;
 	b->n = (uint16_t)n;
@@ -365,6 +366,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;
 	b->insns[n].off = (uint16_t)(off - start_off);
+	memset(block_direct(b), 0, sizeof(struct block_direct));
 	/* A compare the generated code covers does its Jcc's work there. */
 	if (jit_compile_block(cpu, b) < n - 1 && n >= 2)
 		insn_fuse_jcc(&b->insns[n - 2], &b->insns[n - 1]);

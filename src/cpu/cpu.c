@@ -560,6 +560,7 @@ static void chain_through(struct cpu *cpu, const struct insn *in,
 	    !((nb->paddr ^ owner->paddr) & ~0xfffull)) {
 		owner->link[slot] = nb;
 		owner->link_rip[slot] = target;
+		jit_link_direct(cpu->jit, owner, slot, nb);
 	} else {
 		owner->far[slot] = nb;
 		owner->far_rip[slot] = target;

@@ -667,6 +667,8 @@ struct jcomp {
 #define BAILS_MAX (2 * BLOCK_MAX_INSNS + 1)
 	struct bail bail[BAILS_MAX + 1]; /* the last: new_bail()'s spare */
 	unsigned nbail;
+	/* The run's direct ways on, per link slot (emit_direct()). */
+	uint8_t *direct_site[2], *direct_jump[2];
 };
 
 /* A way out to record; past BAILS_MAX (never, by the bound above) the
@@ -1077,6 +1079,42 @@ static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 	x_mem(a, X_W, 0x89, R10, R9, (int32_t)offsetof(struct code_cache, cur_page));
 }
 
+/* The direct way on for link `slot`, with the target in RAX: a jump
+ * over it until jit_link_direct() points it in, then the block's own
+ * chain checks and block_chain()'s work with the target block and its
+ * length as constants written in at that time, and a jump into the
+ * target's code. It reads no block's header: same-page links hold with
+ * no check beyond the target (LINK_TAKEN), and this target is the
+ * branch's own (a direct branch); the target block and this one drop
+ * together when their page is written. */
+#define DIRECT_NB 2   /* the stub's offsets: the block's address, */
+#define DIRECT_N 11   /* its length */
+static void emit_direct(struct jcomp *c, unsigned slot)
+{
+	struct x64 *a = &c->a;
+	uint8_t *site = x_jmp(a), *out[2];
+	x_b(a, 0x48);                  /* mov rdx, imm64 */
+	x_b(a, 0xba);
+	x_q(a, 0);
+	x_b(a, 0xb9);                  /* mov ecx, imm32 */
+	x_d(a, 0);
+	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
+	out[0] = x_jcc(a, 0xc);        /* JL: chain_room < n */
+	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
+	x_b(a, 0);
+	out[1] = x_jcc(a, CC_NE);
+	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
+	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
+	x_d(a, c->block->n);
+	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
+	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
+	c->direct_jump[slot] = x_jmp(a); /* rel32 0 until linked: on below */
+	c->direct_site[slot] = site;
+	x_patch(site, a->p);
+	x_patch(out[0], a->p);
+	x_patch(out[1], a->p);
+}
+
 /* The block's way out to the block at cur_block_rip + `off` (link slot
  * `slot`): block_chain() inline when the link holds it, or its far link
  * (emit_far_link()), and the chain may go on, else `slow` for
@@ -1095,6 +1133,7 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 		x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
 		to_slow[k++] = x_jcc(a, CC_A);
 	}
+	emit_direct(c, slot);
 	x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
 	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(link_rip) + 8 * (int32_t)slot);
 	to_far = x_jcc(a, CC_NE);
@@ -1874,7 +1913,8 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 static insn_fn compile_run(struct jit *jit, const struct block *block,
 			   struct insn *ins, unsigned first,
 			   unsigned end, const struct jop *ops,
-			   const bool *live, unsigned *stop)
+			   const bool *live, unsigned *stop,
+			   struct block_direct *direct)
 {
 	struct jcomp *c = calloc(1, sizeof(*c));
 	uint8_t *start, *entry;
@@ -2000,6 +2040,12 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	jit->used = (size_t)(c->a.p - jit->rw);
 	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
 	*stop = i;
+	for (unsigned sl = 0; sl < 2; sl++) {
+		if (!c->direct_site[sl])
+			continue;
+		direct->site[sl] = (uint32_t)(c->direct_site[sl] - jit->rw);
+		direct->jump[sl] = (uint32_t)(c->direct_jump[sl] - jit->rw);
+	}
 	if (jit->perf_map)
 		fprintf(jit->perf_map, "%lx %lx v2e:%llx+%u\n",
 			(unsigned long)(uintptr_t)fn,
@@ -2061,7 +2107,7 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 		if (run_worth(ops, i, end)) {
 			unsigned stop;
 			fn = compile_run(jit, b, b->insns, i, end, ops, live,
-					 &stop);
+					 &stop, block_direct(b));
 			if (fn) {
 				b->insns[i].run = fn;
 				last_end = stop;
@@ -2075,6 +2121,26 @@ unsigned jit_compile_block(struct cpu *cpu, struct block *b)
 		i = end > i ? end : i + 1;
 	}
 	return last_end;
+}
+
+void jit_link_direct(struct jit *jit, struct block *owner, unsigned slot,
+		     const struct block *nb)
+{
+	const struct block_direct *d = block_direct(owner);
+	const uint8_t *entry = (const uint8_t *)(uintptr_t)nb->insns[0].run;
+	uint8_t *site, *stub;
+	uint64_t to = (uint64_t)(uintptr_t)nb;
+	uint32_t n = nb->n;
+
+	if (!jit || !d->site[slot] || entry < jit->rx ||
+	    entry >= jit->rx + jit->used)
+		return;
+	site = jit->rw + d->site[slot];
+	stub = site + 4;
+	memcpy(stub + DIRECT_NB, &to, 8);
+	memcpy(stub + DIRECT_N, &n, 4);
+	x_patch(jit->rw + d->jump[slot], jit->rw + (entry - jit->rx));
+	x_patch(site, stub);
 }
 
 #else /* not an x86-64 host: the interpreter runs everything */
@@ -2118,6 +2184,15 @@ insn_fn jit_interp_entry(const struct jit *jit, const struct insn *in)
 {
 	(void)jit;
 	return in->run;
+}
+
+void jit_link_direct(struct jit *jit, struct block *owner, unsigned slot,
+		     const struct block *nb)
+{
+	(void)jit;
+	(void)owner;
+	(void)slot;
+	(void)nb;
 }
 
 #endif

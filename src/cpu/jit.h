@@ -48,6 +48,12 @@ bool jit_perf_map(struct jit *jit, const char *path);
  * one past the last instruction compiled (0 for none). */
 unsigned jit_compile_block(struct cpu *cpu, struct block *b);
 
+/* `owner`'s link `slot` now names `nb`, a block of the same page: the
+ * branch's generated code, if it has a direct way on, goes straight into
+ * nb's, if nb's first instruction is compiled. */
+void jit_link_direct(struct jit *jit, struct block *owner, unsigned slot,
+		     const struct block *nb);
+
 /* The interpreter's own threaded entry of `in`, whose run may be a
  * compiled run's entry (a copy of a block cut short must not run past
  * its end). */

@@ -2,7 +2,11 @@
  * other pages (branch_unlinked()) and the return stack (branch_return())
  * keep a block found earlier; each must notice when the page it came from
  * is mapped elsewhere now, or the decoding mode changed, and run what is
- * there now. */
+ * there now. Links within a page become direct jumps in the generated
+ * code (jit_link_direct()): they must still stop at the budget and be
+ * gone once the page is written. */
+#include <unistd.h>
+
 #include "insn_util.h"
 
 /* A loop calls the page at 0x5000 three times (the first decodes, the
@@ -55,6 +59,8 @@ int main(void)
 	struct x86_state s;
 	int vec;
 
+	/* A chain that ignores its budget never comes back: fail, not hang. */
+	alarm(60);
 	if (testbus_init(&tb, 1 << 20) != 0)
 		return 1;
 
@@ -215,6 +221,60 @@ int main(void)
 		vec = tcpu_run(&tb, &s, code, sizeof(code));
 		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 0x32,
 		       "compiled return to an address the call did not push (vec %d, esi %#x, want 0x32)",
+		       vec, (unsigned)s.gpr[R_SI]);
+	}
+	{
+		/* Two blocks of one page jumping to each other for ever:
+		 * once linked, the generated code goes from one to the other
+		 * directly, and must still end the run at its budget, after
+		 * whole blocks. */
+		static const uint8_t code[] = {
+			0x40,                         /* L: inc eax */
+			0xeb, 0x01,                   /* jmp M */
+			0x90,                         /* nop */
+			0x43,                         /* M: inc ebx */
+			0xeb, 0xf9,                   /* jmp L */
+		};
+		enum cpu_exit ex;
+		uint64_t ic;
+		tcpu_pm32(&tb, &s, 0, 0);
+		memcpy(tb.ram + T_CODE, code, sizeof(code));
+		s.rip = T_CODE;
+		s.gpr[R_AX] = s.gpr[R_BX] = 0;
+		cpu_set_state(tb.cpu, &s);
+		tb.exited = 0;
+		ic = cpu_icount(tb.cpu);
+		ex = testbus_run(&tb, 100000);
+		cpu_get_state(tb.cpu, &s);
+		tap_ok(&t, ex == CPU_EXIT_BUDGET && cpu_icount(tb.cpu) - ic == 100000 &&
+			   (uint32_t)s.gpr[R_AX] == 25000 && (uint32_t)s.gpr[R_BX] == 25000 &&
+			   s.rip == T_CODE,
+		       "a loop of two linked blocks in one page ends at the budget (%llu insns, eax %u, ebx %u)",
+		       (unsigned long long)(cpu_icount(tb.cpu) - ic), (unsigned)s.gpr[R_AX],
+		       (unsigned)s.gpr[R_BX]);
+	}
+	{
+		/* A block jumps to the next one in its page, linked (and so
+		 * direct) from the second round; in the fourth, the loop
+		 * writes the target's immediate: the fifth must run the new
+		 * code (ESI: four times 1, then 0x10). */
+		static const uint8_t code[] = {
+			0xb9, 0x05, 0x00, 0x00, 0x00, /* mov ecx, 5 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0x31, 0xc0,                   /* L: xor eax, eax */
+			0xeb, 0x00,                   /* jmp B */
+			0x83, 0xc6, 0x01,             /* B: add esi, 1 */
+			0x83, 0xf9, 0x02,             /* cmp ecx, 2 */
+			0x75, 0x07,                   /* jne skip */
+			0xc6, 0x05, 0x0d, 0x10, 0x00, 0x00, /* mov byte [B + 2 = 0x100d], */
+			0x10,                         /*   0x10 */
+			0x49,                         /* skip: dec ecx */
+			0x75, 0xea,                   /* jnz L */
+		};
+		tcpu_pm32(&tb, &s, 0, 0);
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 0x14,
+		       "a direct link into a block of a page written since runs the new code (vec %d, esi %#x, want 0x14)",
 		       vec, (unsigned)s.gpr[R_SI]);
 	}
 	testbus_free(&tb);
