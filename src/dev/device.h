@@ -41,6 +41,12 @@ struct io_ops {
 	 * done; 0 leaves every element to read/write. */
 	uint32_t (*string)(void *opaque, uint64_t offset, unsigned size, bool in,
 			   uint64_t paddr, uint32_t count, bool down);
+	/* Optional: whether a byte read at `offset` would now change nothing
+	 * (no interrupt acknowledged, no data consumed, no dependence on the
+	 * clock), and if so the byte in *value. A device model publishes
+	 * such bytes, so that the vmm answers those reads without a round
+	 * trip (ioreq.h, "Published reads"). */
+	bool (*peek)(void *opaque, uint64_t offset, uint8_t *value);
 };
 
 /* An interrupt line: a device drives its level; whoever wired the board

@@ -38,6 +38,23 @@ void dm_fatal(struct dm *dm, const char *fmt, ...)
 
 static void post_event_raw(struct dm *dm, struct ioreq_event *e);
 
+/* Published reads (ioreq.h) withdrawn: an event the vmm may act on
+ * before this dm publishes again (an interrupt whose handler reads a
+ * status) must not meet the bytes from before what caused it. */
+static void unpublish(struct dm *dm)
+{
+	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS; id++) {
+		if (!dm->pub_any[id])
+			continue;
+		for (unsigned off = 0; off < IOREQ_PUB_PORTS; off++)
+			if (dm->pub[id][off]) {
+				dm->pub[id][off] = 0;
+				__atomic_store_n(&dm->chan.sh->pub[id][off], 0, __ATOMIC_RELEASE);
+			}
+		dm->pub_any[id] = false;
+	}
+}
+
 static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
 {
 	struct ioreq_event e = {type, 0, a, b};
@@ -46,6 +63,7 @@ static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
 
 static void post_event_raw(struct dm *dm, struct ioreq_event *e)
 {
+	unpublish(dm);
 	if (ioreq_dm_event(&dm->chan, e, !dm->in_request, DM_EVENT_TIMEOUT_NS) < 0) {
 		dm_fatal(dm, "the vmm stopped taking events");
 		_exit(1); /* no exit handlers in the sandbox */
@@ -452,16 +470,44 @@ static bool hostile_reply(struct dm *dm, unsigned v, const struct ioreq *q)
 	return true;
 }
 
+/* The bytes of its PIO windows a read would not change, for the vmm to
+ * answer itself (ioreq.h, "Published reads"): after anything that may
+ * change a device's registers, before the vmm can see it done. */
+static void publish(struct dm *dm)
+{
+	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS && id < DM_MAX_WINDOWS; id++) {
+		const struct region *w = id < dm->n_win ? dm->win[id].reg : NULL;
+		bool on = w && w->d.enabled && dm->win[id].space == CTL_SPACE_PIO &&
+			  w->d.ops && w->d.ops->peek, any = false;
+		if (!on && !dm->pub_any[id])
+			continue;
+		for (unsigned off = 0; off < IOREQ_PUB_PORTS; off++) {
+			uint16_t e = 0;
+			uint8_t v;
+			if (on && off < w->d.size && w->d.ops->peek(w->d.opaque, off, &v))
+				e = (uint16_t)(IOREQ_PUB_VALID | v);
+			if (e != dm->pub[id][off]) {
+				dm->pub[id][off] = e;
+				__atomic_store_n(&dm->chan.sh->pub[id][off], e, __ATOMIC_RELEASE);
+			}
+			any |= e != 0;
+		}
+		dm->pub_any[id] = any;
+	}
+}
+
 static unsigned serve_buffered(struct dm *dm)
 {
 	struct ioreq_buffered b;
 	unsigned n = 0;
 
+	/* Each write is published before the next take says it was served. */
 	while (ioreq_dm_take_buffered(&dm->chan, &b)) {
 		struct region_map *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
 		clock_to(dm, b.now_ns);
 		if (b.size == 1 || b.size == 2 || b.size == 4 || b.size == 8)
 			region_write(sp, b.addr, b.size, b.data);
+		publish(dm);
 		n++;
 	}
 	return n;
@@ -483,6 +529,7 @@ static unsigned serve_pending(struct dm *dm)
 		dm->in_request = true;
 		data = serve(dm, &q);
 		dm->chan.sh->dm_deadline_ns = vclock_next_deadline(&dm->clock);
+		publish(dm);
 		dm->in_request = false;
 		if (!hostile_reply(dm, v, &q))
 			ioreq_dm_reply(&dm->chan, v, data);
@@ -615,6 +662,7 @@ static bool control(struct dm *dm)
 		dm_fatal(dm, "unexpected control message %u", m->h.type);
 		go_on = false;
 	}
+	publish(dm); /* a state loaded, a reset */
 	free(m);
 	return go_on;
 }
@@ -648,6 +696,7 @@ static void serve_input(struct dm *dm, const struct pollfd *p, unsigned n)
 		dm_board_input(&dm->board, p, n);
 	else
 		dm_board_input_ready(&dm->board);
+	publish(dm);
 	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
 			 __ATOMIC_RELEASE);
 	ioreq_dm_kick(&dm->chan);

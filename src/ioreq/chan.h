@@ -98,7 +98,8 @@ bool ioreq_dm_take(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req);
 /* Answers it: data (reads) then RESP_READY, and the signal unless the
  * vmm is spinning. */
 void ioreq_dm_reply(struct ioreq_chan *c, unsigned vcpu, uint64_t data);
-/* The next buffered write, if any. */
+/* The next buffered write, if any; the one taken before it counts as
+ * served (the vmm may see it consumed). */
 bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b);
 /* Queues an event for the vmm, waiting while the ring is full (up to
  * timeout_ns; -ETIMEDOUT then). `kick` signals the vmm's events eventfd

@@ -27,6 +27,20 @@
  * request and at the end of each burst, so their effects stay ordered
  * and deterministic.
  *
+ * Published reads. For a byte read with no side effect (a status
+ * register that acknowledges nothing, a register only the guest writes)
+ * the dm keeps the value a read would return in `pub`, by window number
+ * (claim order, as IOREQ_EV_WINDOW numbers them) and port offset, and
+ * refreshes it after each buffered write it applies (before it publishes
+ * the ring's read index), each request it serves (before the reply) and
+ * each host event; before it queues any event it withdraws them all (an
+ * interrupt's handler must not read the bytes from before what raised
+ * it). The vmm may answer a byte read of a PIO window from
+ * there instead of a request, while the dm has consumed every buffered
+ * write and no dm timer is due: it reads the state as a request would
+ * have found it, or as it was a moment before an asynchronous change.
+ * A value the dm wrote is only ever returned to the guest.
+ *
  * Time. Each request carries the vmm's virtual clock; the dm moves its
  * own clock there before serving. The dm publishes its next timer
  * deadline; when the vmm's clock reaches it, the vmm sends a TIMER
@@ -40,7 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 2
+#define IOREQ_ABI_VERSION 3
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -179,6 +193,13 @@ struct ioreq_ev_ring {
 
 #define IOREQ_NEVER UINT64_MAX
 
+/* Published reads: windows 0..IOREQ_PUB_WINDOWS-1, their first
+ * IOREQ_PUB_PORTS ports; each entry the byte a read returns, with
+ * IOREQ_PUB_VALID set, or 0 (ask the dm). Written whole (16 bits). */
+#define IOREQ_PUB_WINDOWS 64
+#define IOREQ_PUB_PORTS 16
+#define IOREQ_PUB_VALID 0x100u
+
 /* The whole shared area, one per dm process. */
 struct ioreq_shared {
 	uint32_t abi_version;
@@ -200,6 +221,7 @@ struct ioreq_shared {
 	struct ioreq slot[IOREQ_MAX_VCPUS];
 	struct ioreq_buf_ring buf;
 	struct ioreq_ev_ring ev;
+	uint16_t pub[IOREQ_PUB_WINDOWS][IOREQ_PUB_PORTS]; /* dm -> vmm */
 };
 
 #define IOREQ_SHARED_SIZE 65536

@@ -1327,6 +1327,50 @@ static void test_fuzz(struct tap *t, bool icount, bool defer, uint64_t seed)
 	rig_free(r);
 }
 
+/* The byte a read of `port` would return, if reading it changes nothing
+ * (io_ops.peek, what a device model publishes); -1 otherwise. */
+static int peek(struct rig *r, unsigned port)
+{
+	const struct region_flat *f = region_find(&r->ports, port);
+	uint8_t v;
+
+	if (!f || !f->r->d.ops->peek ||
+	    !f->r->d.ops->peek(f->r->d.opaque, f->off + (port - f->start), &v))
+		return -1;
+	return v;
+}
+
+static void test_peek(struct tap *t)
+{
+	struct rig *r = std_rig(false, false);
+	bool same = true;
+	int st;
+
+	prd(r, 0x1000, 0, 0x10000, 0x200, true);
+	lba28(r, P0, 0, 1, 16, 0xc8);
+	tap_ok(t, (peek(r, P0 + 7) & ATA_BSY) && peek(r, P0 + 7) == peek(r, C0) &&
+		   peek(r, C0) == alt(r, C0),
+	       "published: status and alternate status while the command waits for the bus "
+	       "master (%d, %d)", peek(r, P0 + 7), peek(r, C0));
+	bm_go(r, 0, 0x1000, true);
+	settle(r);
+	tap_ok(t, r->irq[0].level && peek(r, P0 + 7) == -1 && peek(r, C0) == 0x50 &&
+		   peek(r, RIG_BM + 2) == BM_ST_INT && peek(r, RIG_BM) == inb(r, RIG_BM),
+	       "published: not the status with the interrupt pending; the alternate status and "
+	       "the bus master's registers are (%d, %d, %d)", peek(r, P0 + 7), peek(r, C0),
+	       peek(r, RIG_BM + 2));
+	tap_ok(t, r->irq[0].level, "published: peeking acknowledged nothing");
+	bm_stop(r, 0);
+	st = inb(r, P0 + 7);
+	tap_ok(t, !r->irq[0].level && peek(r, P0 + 7) == st && st == 0x50,
+	       "published: the status again once read (%d, read %#x)", peek(r, P0 + 7), st);
+	for (unsigned reg = 1; reg < 7; reg++)
+		same = same && peek(r, P0 + reg) == inb(r, P0 + reg);
+	tap_ok(t, same && peek(r, P0) == 0xff,
+	       "published: the task file as read; a byte of the data register reads ffh");
+	rig_free(r);
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -1337,6 +1381,7 @@ int main(void)
 	test_pio(&t);
 	test_errors(&t);
 	test_dma(&t);
+	test_peek(&t);
 	test_atapi(&t);
 	test_async(&t);
 	test_kind(&t);

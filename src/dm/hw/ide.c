@@ -690,9 +690,27 @@ static void ide_cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 		ide_reg_write(ch, (unsigned)off + i, (uint8_t)(v >> (8 * i)));
 }
 
+/* A byte read of the command block changes something only at the status
+ * register with an interrupt pending, or with the line not yet settled
+ * (the read acknowledges it); a byte of the data register reads 0xff. */
+static bool ide_cmd_peek(void *opaque, uint64_t off, uint8_t *v)
+{
+	struct ide_channel *ch = opaque;
+
+	if (!piix3_ide_decodes(ch->ctrl, ch->index) || off == ATA_REG_DATA) {
+		*v = 0xff;
+		return true;
+	}
+	if (off == ATA_REG_STATUS && !ide_empty(ch) && ide_sel(ch)->kind != IDE_ABSENT &&
+	    (ide_sel(ch)->intrq || ch->irq_level))
+		return false;
+	*v = ide_reg_read(ch, (unsigned)off);
+	return true;
+}
+
 const struct io_ops ide_cmd_ops = {
 	ide_cmd_read, ide_cmd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, .peek = ide_cmd_peek,
 };
 
 /* Alternate status: the status without acknowledging anything. */
@@ -732,7 +750,14 @@ static void ide_ctl_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 	ide_update_irq(ch);
 }
 
-const struct io_ops ide_ctl_ops = {ide_ctl_read, ide_ctl_write, IO_SIZE_1, IO_SIZE_1};
+static bool ide_ctl_peek(void *opaque, uint64_t off, uint8_t *v)
+{
+	*v = (uint8_t)ide_ctl_read(opaque, off, 1);
+	return true;
+}
+
+const struct io_ops ide_ctl_ops = {ide_ctl_read, ide_ctl_write, IO_SIZE_1, IO_SIZE_1,
+				   .peek = ide_ctl_peek};
 
 /* ---- ATA commands ---- */
 

@@ -374,5 +374,12 @@ static void bm_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 	}
 }
 
+/* Nothing in the bus master's registers changes when read. */
+static bool bm_peek(void *opaque, uint64_t off, uint8_t *v)
+{
+	*v = (uint8_t)bm_read(opaque, off, 1);
+	return true;
+}
+
 const struct io_ops ide_bm_ops = {bm_read, bm_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-				  IO_SIZE_1};
+				  IO_SIZE_1, .peek = bm_peek};
