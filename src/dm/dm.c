@@ -507,6 +507,10 @@ static unsigned serve_buffered(struct dm *dm)
 		clock_to(dm, b.now_ns);
 		if (b.size == 1 || b.size == 2 || b.size == 4 || b.size == 8)
 			region_write(sp, b.addr, b.size, b.data);
+		/* A write may arm a timer (a command started): the vmm reads
+		 * the deadline with the published bytes. */
+		__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
+				 __ATOMIC_RELEASE);
 		publish(dm);
 		n++;
 	}
