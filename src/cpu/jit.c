@@ -1030,6 +1030,9 @@ static void emit_chain_to(struct jcomp *c)
  * address is the target): RDX becomes the linked block, with the
  * physical page it runs from noted (cc->cur_page); anything else jumps
  * to one of the sites recorded in to_slow[]. Clobbers R8 to R10. */
+static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow,
+			  unsigned *k);
+
 static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 			  uint8_t **to_slow, unsigned *k)
 {
@@ -1039,6 +1042,35 @@ static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(far) + 8 * (int32_t)slot);
 	x_rr(a, X_W, 0x85, RDX, RDX);
 	to_slow[(*k)++] = x_jcc(a, CC_E);
+	emit_block_ok(c, limit_checked, to_slow, k);
+}
+
+/* codecache_lookup() for the target in RAX, in the same conditions as
+ * emit_far_link(): RDX becomes the jump cache's block for it, checked as
+ * a far link's. Clobbers R8 to R10. */
+static void emit_jc_lookup(struct jcomp *c, uint8_t **to_slow, unsigned *k)
+{
+	struct x64 *a = &c->a;
+	x_rr(a, X_W, 0x8b, R8, RAX);
+	x_shift_ri(a, 5, R8, JC_BITS);                          /* shr r8d, 14 */
+	x_rr(a, 0, 0x31, RAX, R8);                              /* xor r8d, eax */
+	x_alu_ri(a, 0, 4, R8, JC_SIZE - 1);
+	x_rm(a, X_W, 0x8d, R8, R8, R8, 1, 0);                   /* index * 3 */
+	x_rm(a, X_W, 0x3b, RAX, RDI, R8, 3, CPU_OFF(jc));       /* its lin */
+	to_slow[(*k)++] = x_jcc(a, CC_NE);
+	x_rm(a, X_W, 0x8b, RDX, RDI, R8, 3, CPU_OFF(jc) + OFF_JC_ENTRY_b);
+	x_rr(a, X_W, 0x85, RDX, RDX);
+	to_slow[(*k)++] = x_jcc(a, CC_E);
+	emit_block_ok(c, true, to_slow, k);
+}
+
+/* The checks of far_link() on the block in RDX for the target in RAX:
+ * valid, decoded for this mode, CS base 0 (and the limit unless
+ * checked), below CPL 3, and its page mapped where it was decoded. */
+static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow,
+			  unsigned *k)
+{
+	struct x64 *a = &c->a;
 	x_mem(a, 0, 0x80, 7, RDX, BLOCK_OFF(valid));           /* cmp byte valid, 0 */
 	x_b(a, 0);
 	to_slow[(*k)++] = x_jcc(a, CC_E);
@@ -1323,7 +1355,7 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 {
 	struct x64 *a = &c->a;
 	int sp = H(c, R_SP);
-	uint8_t *to_slow[16];
+	uint8_t *to_slow[32], *to_jc[2];
 	unsigned k = 0;
 
 	emit_stack_read(c, idx, sp, RAX);
@@ -1339,14 +1371,23 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 	x_shift_ri(a, 4, R11, 4);
 	x_rm(a, X_W, 0x8b, RCX, RDI, R11, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	x_rr(a, X_W, 0x85, RCX, RCX);
-	to_slow[k++] = x_jcc(a, CC_E);
+	to_jc[0] = x_jcc(a, CC_E);
 	x_rm(a, X_W, 0x3b, RAX, RDI, R11, 0, CPU_OFF(ras));
-	to_slow[k++] = x_jcc(a, CC_NE);
+	to_jc[1] = x_jcc(a, CC_NE);
 	emit_far_link(c, LINK_NEXT, true, to_slow, &k);
 	emit_chain_room(c, to_slow, &k);
 	x_mem(a, 0, 0xff, 1, RDI, CPU_OFF(ras_top));   /* dec ras_top */
 	x_rm(a, X_W, 0xc7, 0, RDI, R11, 0, CPU_OFF(ras) + OFF_RAS_ENTRY_caller);
 	x_d(a, 0);                                      /* caller = NULL */
+	emit_chain_to(c);
+	/* A return the stack does not know (a retpoline's, to the target
+	 * it pushed; a longjmp): branch_return() would take the entry and
+	 * ask the jump cache, which is done here. */
+	x_patch(to_jc[0], a->p);
+	x_patch(to_jc[1], a->p);
+	emit_jc_lookup(c, to_slow, &k);
+	emit_chain_room(c, to_slow, &k);
+	x_mem(a, 0, 0xff, 1, RDI, CPU_OFF(ras_top));   /* dec ras_top */
 	emit_chain_to(c);
 	for (unsigned i = 0; i < k; i++)
 		x_patch(to_slow[i], a->p);

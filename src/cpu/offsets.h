@@ -37,6 +37,9 @@
 /* struct ras_entry: the return address, then the caller's block. */
 #define OFF_RAS_ENTRY_caller 8
 #define RAS_ENTRY_SIZE 16
+/* struct jc_entry: the linear address, then the block; 2^JC_BITS of them. */
+#define OFF_JC_ENTRY_b 16
+#define JC_ENTRY_SIZE 24
 /* struct lazy_flags, from cpu->lf. */
 #define OFF_LF_kind 0    /* 32 bits */
 #define OFF_LF_size 4    /* 32 bits */
@@ -68,6 +71,10 @@ _Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == TLB_ENTRY_SIZE &&
 _Static_assert(sizeof(struct ras_entry) == RAS_ENTRY_SIZE &&
 	       offsetof(struct ras_entry, caller) == OFF_RAS_ENTRY_caller,
 	       "struct ras_entry layout");
+_Static_assert(JC_BITS == 14 && sizeof(struct jc_entry) == JC_ENTRY_SIZE &&
+	       offsetof(struct jc_entry, lin) == 0 &&
+	       offsetof(struct jc_entry, b) == OFF_JC_ENTRY_b,
+	       "the generated jump-cache lookup indexes 2^14 entries of 24 bytes");
 _Static_assert(offsetof(struct lazy_flags, kind) == OFF_LF_kind &&
 	       offsetof(struct lazy_flags, size) == OFF_LF_size &&
 	       offsetof(struct lazy_flags, res) == OFF_LF_res &&
@@ -95,6 +102,7 @@ _Static_assert(offsetof(struct cpu, s.gpr) ==
 #define OFF_CPU_code_limit offsetof(struct cpu, code_limit)
 #define OFF_CPU_ras offsetof(struct cpu, ras)
 #define OFF_CPU_ras_top offsetof(struct cpu, ras_top)            /* 32 bits */
+#define OFF_CPU_jc offsetof(struct cpu, jc)
 #define OFF_CPU_cpl offsetof(struct cpu, cpl)                    /* 8 bits */
 #define OFF_CPU_code_size offsetof(struct cpu, code_size)        /* 8 bits */
 #define OFF_CPU_flat_segs offsetof(struct cpu, flat_segs)        /* 8 bits */

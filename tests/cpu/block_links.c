@@ -277,6 +277,49 @@ int main(void)
 		       "a direct link into a block of a page written since runs the new code (vec %d, esi %#x, want 0x14)",
 		       vec, (unsigned)s.gpr[R_SI]);
 	}
+	{
+		/* A retpoline: the thunk's RET goes where EAX says, which the
+		 * return stack never knows; the generated code finds the
+		 * block in the jump cache, still checked against the TLB.
+		 * Two targets by turns in page 5, which the fifth round maps
+		 * to a copy whose first target returns 2 (want 0x34). */
+		static const uint8_t code[] = {
+			0xb9, 0x06, 0x00, 0x00, 0x00, /* mov ecx, 6 */
+			0x31, 0xf6,                   /* xor esi, esi */
+			0x83, 0xf9, 0x02,             /* L: cmp ecx, 2 */
+			0x75, 0x11,                   /* jne M */
+			0xc7, 0x05, 0x14, 0x10, 0x02, 0x00, /* mov dword [PTE 5], */
+			0x03, 0x60, 0x00, 0x00,       /*   0x6003 */
+			0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, /* invlpg [0x5000] */
+			0xb8, 0x00, 0x50, 0x00, 0x00, /* M: mov eax, 0x5000 */
+			0xf6, 0xc1, 0x01,             /* test cl, 1 */
+			0x74, 0x05,                   /* jz A */
+			0xb8, 0x10, 0x50, 0x00, 0x00, /* mov eax, 0x5010 */
+			0xe8, 0x07, 0x00, 0x00, 0x00, /* A: call thunk */
+			0x01, 0xc6,                   /* add esi, eax */
+			0x49,                         /* dec ecx */
+			0x75, 0xd1,                   /* jnz L */
+			0xeb, 0x10,                   /* jmp done */
+			0xe8, 0x07, 0x00, 0x00, 0x00, /* thunk: call T1 */
+			0xf3, 0x90,                   /* T2: pause */
+			0x0f, 0xae, 0xe8,             /* lfence */
+			0xeb, 0xf9,                   /* jmp T2 */
+			0x89, 0x04, 0x24,             /* T1: mov [esp], eax */
+			0xc3,                         /* ret */
+		};                                    /* done: */
+		static const uint8_t f[] = {0xb8, 0x01, 0, 0, 0, 0xc3}; /* mov eax, 1; ret */
+		static const uint8_t g[] = {0xb8, 0x10, 0, 0, 0, 0xc3}; /* mov eax, 0x10; ret */
+		tcpu_pm32_paged(&tb, &s, 256);
+		memcpy(tb.ram + 0x5000, f, sizeof(f));
+		memcpy(tb.ram + 0x5010, g, sizeof(g));
+		memcpy(tb.ram + 0x6000, f, sizeof(f));
+		tb.ram[0x6001] = 0x02;
+		memcpy(tb.ram + 0x6010, g, sizeof(g));
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_SI] == 0x34,
+		       "returns the return stack does not know go by the jump cache, mapping checked (vec %d, esi %#x, want 0x34)",
+		       vec, (unsigned)s.gpr[R_SI]);
+	}
 	testbus_free(&tb);
 	return tap_done(&t);
 }
