@@ -469,6 +469,49 @@ static void test_instant(struct tap *t)
 	       "instant loopback: the byte arrives in the receiver, not the backend");
 }
 
+/* io_ops.peek: the byte a read would give, or -1 where reading changes
+ * something (what a device model publishes for the vmm to answer). */
+static int peek(struct rig *g, unsigned reg)
+{
+	uint8_t v;
+	return uart_ops.peek(&g->u, reg, &v) ? v : -1;
+}
+
+static void test_peek(struct tap *t)
+{
+	struct rig g;
+	uint8_t b = 'k';
+	bool same = true;
+
+	rig_init(&g);
+	uart_set_instant_tx(&g.u, true);
+	set_line(&g, 1, 0x03);
+	out(&g, UART_FCR, UART_FCR_ENABLE);
+	out(&g, UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR);
+	out(&g, UART_SCR, 0x5a);
+	for (unsigned r = 1; r < 8; r++)
+		if (r != UART_IIR && r != UART_MSR)
+			same = same && peek(&g, r) == in(&g, r);
+	tap_ok(t, same && peek(&g, UART_LSR) == 0x60 && peek(&g, UART_RBR) == -1 &&
+		   peek(&g, UART_IIR) == -1,
+	       "published: IER, LCR, MCR, LSR and SCR as read; never RBR or IIR");
+	out(&g, UART_LCR, 0x83);
+	tap_ok(t, peek(&g, UART_RBR) == 1 && peek(&g, UART_IER) == 0,
+	       "published: the divisor latch with DLAB set");
+	out(&g, UART_LCR, 0x03);
+	out(&g, UART_IER, UART_IER_ERBFI);
+	uart_receive(&g.u, &b, 1);
+	tap_ok(t, peek(&g, UART_LSR) == -1 && (in(&g, UART_LSR) & UART_LSR_DR) &&
+		   peek(&g, UART_LSR) == -1,
+	       "published: not LSR while a received byte waits (its timer)");
+	(void)in(&g, UART_RBR);
+	out(&g, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);
+	out(&g, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP | UART_MCR_DTR);
+	tap_ok(t, peek(&g, UART_MSR) == -1 && in(&g, UART_MSR) != 0 &&
+		   peek(&g, UART_MSR) == in(&g, UART_MSR),
+	       "published: MSR only once its changes are read");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -480,5 +523,6 @@ int main(void)
 	test_priorities(&t);
 	test_hostile(&t);
 	test_instant(&t);
+	test_peek(&t);
 	return tap_done(&t);
 }

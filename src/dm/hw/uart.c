@@ -550,11 +550,58 @@ static void uart_io_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 	uart_notify_rx(u);
 }
 
+/* Reads that change nothing: the divisor, IER, LCR, MCR and the scratch
+ * register always; LSR with no error to clear and no received byte (whose
+ * timeout timer a read would re-arm); MSR with no change to clear. Never
+ * RBR or IIR. All only while the interrupt line is what uart_update()
+ * would make it. */
+static bool uart_io_peek(void *opaque, uint64_t offset, uint8_t *v)
+{
+	const struct uart *u = opaque;
+	bool level = uart_iir_id(u) != UART_IIR_NO_INT &&
+		     (u->mcr & (UART_MCR_OUT2 | UART_MCR_LOOP)) == UART_MCR_OUT2;
+
+	if (level != u->irq_level)
+		return false;
+	switch (offset) {
+	case UART_RBR:
+		if (!(u->lcr & UART_LCR_DLAB))
+			return false;
+		*v = (uint8_t)u->divisor;
+		return true;
+	case UART_IER:
+		*v = u->lcr & UART_LCR_DLAB ? (uint8_t)(u->divisor >> 8) : u->ier;
+		return true;
+	case UART_LCR:
+		*v = u->lcr;
+		return true;
+	case UART_MCR:
+		*v = u->mcr;
+		return true;
+	case UART_LSR:
+		if (u->lsr_err || u->rx_count)
+			return false;
+		*v = uart_lsr(u);
+		return true;
+	case UART_MSR:
+		if (u->msr_delta)
+			return false;
+		*v = u->msr_lines;
+		return true;
+	case UART_SCR:
+		*v = u->scr;
+		return true;
+	default: /* IIR */
+		return false;
+	}
+}
+
 const struct io_ops uart_ops = {
 	.read = uart_io_read,
 	.write = uart_io_write,
 	.valid_sizes = IO_SIZE_1,
 	.impl_sizes = IO_SIZE_1,
+	.peek = uart_io_peek,
 };
 
 void uart_init(struct uart *u, const struct irq_line *irq, struct vclock *clock,
