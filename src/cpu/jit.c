@@ -1025,14 +1025,14 @@ static void emit_chain_to(struct jcomp *c)
 	x_mem(a, 0, 0xff, 4, RSI, RUN_OFF);
 }
 
+static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow,
+			  unsigned *k);
+
 /* far_link() for the target in RAX through the block in RCX's far link
  * `slot`, when the code runs below CPL 3 with a CS base of 0 (the linear
  * address is the target): RDX becomes the linked block, with the
  * physical page it runs from noted (cc->cur_page); anything else jumps
  * to one of the sites recorded in to_slow[]. Clobbers R8 to R10. */
-static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow,
-			  unsigned *k);
-
 static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 			  uint8_t **to_slow, unsigned *k)
 {
