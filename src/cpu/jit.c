@@ -1152,12 +1152,16 @@ static void emit_direct(struct jcomp *c, unsigned slot)
  * (emit_far_link()), and the chain may go on, else `slow` for
  * instruction `idx` (branch_link() and the rest). `check_limit`: the
  * target is checked against the CS limit first. The guest registers are
- * stored already. */
+ * stored already. Whether the target shares the block's page is known
+ * here (a page's linear and physical offsets agree), and so which of the
+ * two kinds of link chain_through() makes for it: only that one's code
+ * is emitted. */
 static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 		       int32_t off, bool check_limit, insn_fn slow)
 {
 	struct x64 *a = &c->a;
-	uint8_t *to_slow[16], *to_far, *linked;
+	int64_t at = (int64_t)(c->block->paddr & 0xfff) + off;
+	uint8_t *to_slow[16];
 	unsigned k = 0;
 	x_mem(a, X_W, 0x8b, RAX, RDI, CPU_OFF(cur_block_rip));
 	x_alu_ri(a, 0, 0, RAX, (uint32_t)off); /* 32-bit: the IP wraps */
@@ -1165,17 +1169,18 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 		x_mem(a, X_W, 0x3b, RAX, RDI, CPU_OFF(code_limit));
 		to_slow[k++] = x_jcc(a, CC_A);
 	}
-	emit_direct(c, slot);
-	x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
-	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(link_rip) + 8 * (int32_t)slot);
-	to_far = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(link) + 8 * (int32_t)slot);
-	x_rr(a, X_W, 0x85, RDX, RDX);
-	to_slow[k++] = x_jcc(a, CC_E);
-	linked = x_jmp(a);
-	x_patch(to_far, a->p);
-	emit_far_link(c, slot, check_limit, to_slow, &k);
-	x_patch(linked, a->p);
+	if (at >= 0 && at < 4096) {
+		emit_direct(c, slot); /* clobbers RCX and RDX on its way */
+		x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
+		x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(link_rip) + 8 * (int32_t)slot);
+		to_slow[k++] = x_jcc(a, CC_NE);
+		x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(link) + 8 * (int32_t)slot);
+		x_rr(a, X_W, 0x85, RDX, RDX);
+		to_slow[k++] = x_jcc(a, CC_E);
+	} else {
+		x_mov_ri64(a, RCX, (uint64_t)(uintptr_t)c->block);
+		emit_far_link(c, slot, check_limit, to_slow, &k);
+	}
 	emit_chain_room(c, to_slow, &k);
 	emit_chain_to(c);
 	for (unsigned i = 0; i < k; i++)
