@@ -3,8 +3,9 @@
 ;   '0'..'5': write that number to test-sandbox (port 0x700): the device
 ;             model tries a forbidden operation (test_devices.h); if it
 ;             comes back, exit with the errno it read back
-;   'l':      100000 reads of the UART scratch register (COM1 + 7), then
-;             exit 0x21: a stream of round trips for the hostile-dm tests
+;   'l':      100000 reads of the UART's IIR (COM1 + 2), then exit 0x21:
+;             a stream of round trips for the hostile-dm tests (IIR is
+;             never published, ioreq.h: each read is a request)
 ;   's':      REP OUTSB of a line to COM1, then REP INSB of 100 bytes from
 ;             COM1's scratch register (set to 0x5a), each one request to
 ;             the device model; exit 0x21 if every byte came in, else 0x7f
@@ -34,7 +35,7 @@ start:
 loop_reads:
 	mov ecx, 100000
 .next:
-	mov dx, 0x3ff
+	mov dx, 0x3fa
 	in al, dx
 	dec ecx
 	jnz .next
