@@ -1000,10 +1000,11 @@ static bool cond_on_host(const struct jcomp *c, unsigned cc)
 /* Whether the chain may go on into the block in RDX (block_chain()): its
  * length, into RCX, within chain_room, and no exit asked for; else a
  * jump to one of the sites recorded in to_slow[]. */
-static void emit_chain_room(struct jcomp *c, uint8_t **to_slow, unsigned *k)
+/* block_chain()'s conditions for a block of RCX instructions: room in
+ * the chain, and no exit asked for. */
+static void emit_chain_checks(struct jcomp *c, uint8_t **to_slow, unsigned *k)
 {
 	struct x64 *a = &c->a;
-	x_mem(a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
 	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
 	to_slow[(*k)++] = x_jcc(a, 0xc); /* JL: chain_room < n */
 	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
@@ -1011,9 +1012,17 @@ static void emit_chain_room(struct jcomp *c, uint8_t **to_slow, unsigned *k)
 	to_slow[(*k)++] = x_jcc(a, CC_NE);
 }
 
+static void emit_chain_room(struct jcomp *c, uint8_t **to_slow, unsigned *k)
+{
+	x_mem(&c->a, 0, 0x0fb7, RCX, RDX, BLOCK_OFF(n));
+	emit_chain_checks(c, to_slow, k);
+}
+
 /* block_chain()'s way on into the block in RDX at the target in RAX,
  * with RCX its length, which the chain has room for. */
-static void emit_chain_to(struct jcomp *c)
+/* block_chain()'s bookkeeping on going into the block in RDX of RCX
+ * instructions at the target in RAX. */
+static void emit_chain_enter(struct jcomp *c)
 {
 	struct x64 *a = &c->a;
 	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
@@ -1021,6 +1030,12 @@ static void emit_chain_to(struct jcomp *c)
 	x_d(a, c->block->n);
 	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
 	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
+}
+
+static void emit_chain_to(struct jcomp *c)
+{
+	struct x64 *a = &c->a;
+	emit_chain_enter(c);
 	x_mem(a, X_W, 0x8d, RSI, RDX, BLOCK_OFF(insns));
 	x_mem(a, 0, 0xff, 4, RSI, RUN_OFF);
 }
@@ -1125,26 +1140,19 @@ static void emit_direct(struct jcomp *c, unsigned slot)
 {
 	struct x64 *a = &c->a;
 	uint8_t *site = x_jmp(a), *out[2];
+	unsigned k = 0;
 	x_b(a, 0x48);                  /* mov rdx, imm64 */
 	x_b(a, 0xba);
 	x_q(a, 0);
 	x_b(a, 0xb9);                  /* mov ecx, imm32 */
 	x_d(a, 0);
-	x_mem(a, X_W, 0x39, RCX, RDI, CPU_OFF(chain_room));
-	out[0] = x_jcc(a, 0xc);        /* JL: chain_room < n */
-	x_mem(a, 0, 0x83, 7, RDI, CPU_OFF(exit_request));
-	x_b(a, 0);
-	out[1] = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x29, RCX, RDI, CPU_OFF(chain_room));
-	x_mem(a, X_W, 0x81, 0, RDI, CPU_OFF(icount));
-	x_d(a, c->block->n);
-	x_mem(a, X_W, 0x89, RDX, RDI, CPU_OFF(cur_block));
-	x_mem(a, X_W, 0x89, RAX, RDI, CPU_OFF(cur_block_rip));
+	emit_chain_checks(c, out, &k);
+	emit_chain_enter(c);
 	c->direct_jump[slot] = x_jmp(a); /* rel32 0 until linked: on below */
 	c->direct_site[slot] = site;
 	x_patch(site, a->p);
-	x_patch(out[0], a->p);
-	x_patch(out[1], a->p);
+	for (unsigned i = 0; i < k; i++)
+		x_patch(out[i], a->p);
 }
 
 /* The block's way out to the block at cur_block_rip + `off` (link slot

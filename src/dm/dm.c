@@ -470,11 +470,14 @@ static bool hostile_reply(struct dm *dm, unsigned v, const struct ioreq *q)
 	return true;
 }
 
-/* The bytes of its PIO windows a read would not change, for the vmm to
- * answer itself (ioreq.h, "Published reads"): after anything that may
- * change a device's registers, before the vmm can see it done. */
+/* What the vmm reads without asking (ioreq.h): the next timer deadline,
+ * and the bytes of its PIO windows a read would not change ("Published
+ * reads"). After anything that may change a device's registers or arm a
+ * timer, before the vmm can see it done. */
 static void publish(struct dm *dm)
 {
+	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
+			 __ATOMIC_RELEASE);
 	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS && id < DM_MAX_WINDOWS; id++) {
 		const struct region *w = id < dm->n_win ? dm->win[id].reg : NULL;
 		bool on = w && w->d.enabled && dm->win[id].space == CTL_SPACE_PIO &&
@@ -501,18 +504,22 @@ static unsigned serve_buffered(struct dm *dm)
 	struct ioreq_buffered b;
 	unsigned n = 0;
 
-	/* Each write is published before the next take says it was served. */
 	while (ioreq_dm_take_buffered(&dm->chan, &b)) {
 		struct region_map *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
 		clock_to(dm, b.now_ns);
 		if (b.size == 1 || b.size == 2 || b.size == 4 || b.size == 8)
 			region_write(sp, b.addr, b.size, b.data);
-		/* A write may arm a timer (a command started): the vmm reads
-		 * the deadline with the published bytes. */
-		__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
-				 __ATOMIC_RELEASE);
+		/* Served once what the writes changed (a command started, a
+		 * timer armed) is published: at the batch's end, and every
+		 * quarter ring, so that a vmm waiting on a full one goes on. */
+		if (++n % (IOREQ_BUF_SLOTS / 4) == 0) {
+			publish(dm);
+			ioreq_dm_buffered_served(&dm->chan);
+		}
+	}
+	if (n % (IOREQ_BUF_SLOTS / 4)) {
 		publish(dm);
-		n++;
+		ioreq_dm_buffered_served(&dm->chan);
 	}
 	return n;
 }
@@ -532,7 +539,6 @@ static unsigned serve_pending(struct dm *dm)
 		n += serve_buffered(dm);
 		dm->in_request = true;
 		data = serve(dm, &q);
-		dm->chan.sh->dm_deadline_ns = vclock_next_deadline(&dm->clock);
 		publish(dm);
 		dm->in_request = false;
 		if (!hostile_reply(dm, v, &q))
@@ -701,8 +707,6 @@ static void serve_input(struct dm *dm, const struct pollfd *p, unsigned n)
 	else
 		dm_board_input_ready(&dm->board);
 	publish(dm);
-	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
-			 __ATOMIC_RELEASE);
 	ioreq_dm_kick(&dm->chan);
 }
 

@@ -379,19 +379,16 @@ void ioreq_dm_reply(struct ioreq_chan *c, unsigned vcpu, uint64_t data)
 bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b)
 {
 	uint32_t wr = __atomic_load_n(&c->sh->buf.write_idx, __ATOMIC_ACQUIRE);
-	/* The consumed index is published per batch, not per entry (one
-	 * cache-line transfer to the vmm instead of one each), and only for
-	 * writes served: the caller takes the next one once it has done the
-	 * last (published reads rely on it). */
-	if (wr == c->buf_read || wr - c->buf_read > IOREQ_BUF_SLOTS) {
-		__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
+	if (wr == c->buf_read || wr - c->buf_read > IOREQ_BUF_SLOTS)
 		return false;
-	}
-	if (c->buf_read % (IOREQ_BUF_SLOTS / 4) == 0)
-		__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
 	*b = c->sh->buf.slot[c->buf_read % IOREQ_BUF_SLOTS];
 	c->buf_read++;
 	return true;
+}
+
+void ioreq_dm_buffered_served(struct ioreq_chan *c)
+{
+	__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
 }
 
 int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,

@@ -98,9 +98,12 @@ bool ioreq_dm_take(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req);
 /* Answers it: data (reads) then RESP_READY, and the signal unless the
  * vmm is spinning. */
 void ioreq_dm_reply(struct ioreq_chan *c, unsigned vcpu, uint64_t data);
-/* The next buffered write, if any; the one taken before it counts as
- * served (the vmm may see it consumed). */
+/* The next buffered write, if any. */
 bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b);
+/* Tells the vmm that every write taken so far is served: once per batch,
+ * not per write (one cache-line transfer), and after what they changed
+ * is published (published reads rely on it). */
+void ioreq_dm_buffered_served(struct ioreq_chan *c);
 /* Queues an event for the vmm, waiting while the ring is full (up to
  * timeout_ns; -ETIMEDOUT then). `kick` signals the vmm's events eventfd
  * (for events that do not come with a reply). */

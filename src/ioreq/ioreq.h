@@ -31,12 +31,13 @@
  * register that acknowledges nothing, a register only the guest writes)
  * the dm keeps the value a read would return in `pub`, by window number
  * (claim order, as IOREQ_EV_WINDOW numbers them) and port offset, and
- * refreshes it after each buffered write it applies (before it publishes
- * the ring's read index), each request it serves (before the reply) and
- * each host event; before it queues any event it withdraws them all (an
- * interrupt's handler must not read the bytes from before what raised
- * it). The vmm may answer a byte read of a PIO window from
- * there instead of a request, while the dm has consumed every buffered
+ * refreshes it, with its timer deadline, after each batch of buffered
+ * writes it applies (before it publishes the ring's read index), each
+ * request it serves (before the reply) and each host event; before it
+ * queues any event it withdraws them all (an interrupt's handler must not
+ * read the bytes from before what raised it). The vmm may answer a byte
+ * read of a PIO window from there instead of a request, while the dm has
+ * consumed every buffered
  * write and no dm timer is due: it reads the state as a request would
  * have found it, or as it was a moment before an asynchronous change.
  * A value the dm wrote is only ever returned to the guest.

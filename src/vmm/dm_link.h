@@ -103,7 +103,6 @@ struct dm_link {
 		char name[CTL_NAME_LEN];
 	} pci[PCI_SLOTS * PCI_FNS];
 	uint64_t requests;
-	uint64_t published_reads; /* answered from the dm's published bytes */
 	/* in process */
 	struct dm_board board;
 };

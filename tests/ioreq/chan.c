@@ -49,10 +49,12 @@ static void child_serve(struct ioreq_chan *vc, enum mode mode)
 	for (;;) {
 		while (ioreq_dm_take_buffered(&c, &b))
 			last_write = b.data;
+		ioreq_dm_buffered_served(&c);
 		if (!ioreq_dm_take(&c, 0, &q))
 			continue;
 		while (ioreq_dm_take_buffered(&c, &b))
 			last_write = b.data;
+		ioreq_dm_buffered_served(&c);
 		switch (mode) {
 		case M_ECHO:
 			if (q.dir == IOREQ_DIR_READ)

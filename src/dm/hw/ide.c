@@ -696,15 +696,23 @@ static void ide_cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 static bool ide_cmd_peek(void *opaque, uint64_t off, uint8_t *v)
 {
 	struct ide_channel *ch = opaque;
+	const struct ide_unit *u = ide_sel(ch);
 
 	if (!piix3_ide_decodes(ch->ctrl, ch->index) || off == ATA_REG_DATA) {
 		*v = 0xff;
 		return true;
 	}
-	if (off == ATA_REG_STATUS && !ide_empty(ch) && ide_sel(ch)->kind != IDE_ABSENT &&
-	    (ide_sel(ch)->intrq || ch->irq_level))
+	if (off != ATA_REG_STATUS) {
+		*v = ide_reg_read(ch, (unsigned)off); /* no side effect but there */
+		return true;
+	}
+	if (ide_empty(ch) || u->kind == IDE_ABSENT) {
+		*v = 0;
+		return true;
+	}
+	if (u->intrq || ch->irq_level)
 		return false;
-	*v = ide_reg_read(ch, (unsigned)off);
+	*v = u->status;
 	return true;
 }
 

@@ -187,10 +187,16 @@ static uint8_t uart_iir_id(const struct uart *u)
 	return UART_IIR_NO_INT;
 }
 
+/* The INTR output: a pending interrupt, gated by OUT2 (off in loopback). */
+static bool uart_irq_wanted(const struct uart *u)
+{
+	return uart_iir_id(u) != UART_IIR_NO_INT &&
+	       (u->mcr & (UART_MCR_OUT2 | UART_MCR_LOOP)) == UART_MCR_OUT2;
+}
+
 static void uart_update(struct uart *u)
 {
-	bool level = uart_iir_id(u) != UART_IIR_NO_INT &&
-		     (u->mcr & (UART_MCR_OUT2 | UART_MCR_LOOP)) == UART_MCR_OUT2;
+	bool level = uart_irq_wanted(u);
 	uint64_t now = vclock_now(u->clock);
 
 	if (level != u->irq_level) {
@@ -558,10 +564,8 @@ static void uart_io_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 static bool uart_io_peek(void *opaque, uint64_t offset, uint8_t *v)
 {
 	const struct uart *u = opaque;
-	bool level = uart_iir_id(u) != UART_IIR_NO_INT &&
-		     (u->mcr & (UART_MCR_OUT2 | UART_MCR_LOOP)) == UART_MCR_OUT2;
 
-	if (level != u->irq_level)
+	if (uart_irq_wanted(u) != u->irq_level)
 		return false;
 	switch (offset) {
 	case UART_RBR:
