@@ -4,7 +4,9 @@
 The default guest (Debian's i686 kernel, the interactive busybox
 initramfs, console=ttyS0) boots under v2e and under qemu-system-i386 in
 turns, each on a terminal of its own (a pty, as a user runs it with
--nographic). For each run it reports the CPU time (user + system, from
+-nographic); v2e twice, as it starts (its idle guest's tick may come up
+to -tick-slack late) and with every tick on time (`v2e-exact`,
+-tick-slack 0). For each run it reports the CPU time (user + system, from
 /proc) of every process of the VM:
 
   boot   from the start to the shell prompt: the vmm, its device models,
@@ -13,8 +15,9 @@ turns, each on a terminal of its own (a pty, as a user runs it with
          share of one core that the VM's processes used (goal: < 1%)
   floor  over the same time, in each round: what a thread that only
          sleeps and wakes at the guest's timer rate (--hz, the default
-         guest's 250) costs this host (bench/idle/wake.c). No VMM can
-         idle below it; under a hypervisor it moves with the host.
+         guest's 250) costs this host (bench/idle/wake.c). No VMM that
+         wakes at that rate can idle below it; under a hypervisor it
+         moves with the host.
 
 CPU time is the scheduler's own count of every thread of the VM
 (/proc/PID/task/TID/schedstat, nanoseconds), not /proc's 10 ms ticks.
@@ -154,7 +157,10 @@ def main():
     kernel, initrd = env["V2E_KERNEL"].strip("'\""), env["V2E_INITRD"].strip("'\"")
     common = ["-m", "128", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
               "-nographic"]
-    systems = {"v2e": [a.v2e] + common, "qemu": [a.qemu] + common}
+    # v2e as it starts by default (an idle guest's tick may come up to
+    # -tick-slack late), with every tick on time, and QEMU.
+    systems = {"v2e": [a.v2e] + common, "v2e-exact": [a.v2e, "-tick-slack", "0"] + common,
+               "qemu": [a.qemu] + common}
     results = {s: [] for s in systems}
     floors = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -165,7 +171,7 @@ def main():
             for s, argv in systems.items():
                 t = one_run(argv, a.idle)
                 results[s].append(t)
-                print("run %d %-4s boot: vmm %.2f s, device models %.2f s; idle %.2f%% of a core"
+                print("run %d %-9s boot: vmm %.2f s, device models %.2f s; idle %.2f%% of a core"
                       % (r + 1, s, t["boot_vmm"], t["boot_dm"], t["idle_pct"]),
                       file=sys.stderr, flush=True)
             floor = float(subprocess.run([wake, str(a.hz), str(a.idle)], check=True,
@@ -173,13 +179,13 @@ def main():
             floors.append(floor)
             print("run %d floor: %.2f%% of a core (%g wake-ups a second)" % (r + 1, floor, a.hz),
                   file=sys.stderr, flush=True)
-    print("%-6s %12s %12s %10s %10s" % ("", "boot vmm (s)", "boot dm (s)", "dm/vmm", "idle %"))
+    print("%-9s %12s %12s %10s %10s" % ("", "boot vmm (s)", "boot dm (s)", "dm/vmm", "idle %"))
     for s in systems:
         vmm = statistics.median(t["boot_vmm"] for t in results[s])
         dm = statistics.median(t["boot_dm"] for t in results[s])
         idle = statistics.median(t["idle_pct"] for t in results[s])
-        print("%-6s %12.2f %12.2f %9.1f%% %10.2f" % (s, vmm, dm, 100 * dm / vmm, idle))
-    print("%-6s %12s %12s %10s %10.2f" % ("floor", "", "", "", statistics.median(floors)))
+        print("%-9s %12.2f %12.2f %9.1f%% %10.2f" % (s, vmm, dm, 100 * dm / vmm, idle))
+    print("%-9s %12s %12s %10s %10.2f" % ("floor", "", "", "", statistics.median(floors)))
 
 
 if __name__ == "__main__":

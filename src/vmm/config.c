@@ -183,6 +183,17 @@ static int opt_dm_timeout(struct vm_config *c, const char *arg, char *err, size_
 	return 0;
 }
 
+/* -tick-slack MS: how late an idle guest's periodic tick may come
+ * (vcpu_loop.c); 0 keeps every tick on time. */
+static int opt_tick_slack(struct vm_config *c, const char *arg, char *err, size_t n)
+{
+	uint64_t ms;
+	if (parse_num(arg, 1000, &ms) < 0)
+		return err_say(err, n, -EINVAL, "-tick-slack %s: milliseconds, 0..1000", arg);
+	c->tick_slack_ns = ms * 1000000;
+	return 0;
+}
+
 /* -jit on|off: the emulator's native code generator (on by default). */
 static int opt_jit(struct vm_config *c, const char *arg, char *err, size_t n)
 {
@@ -685,6 +696,7 @@ static const struct option_row options[] = {
 	{"dm-split", ARG, opt_dm_split, 0},
 	{"dm-timeout", ARG, opt_dm_timeout, 0},
 	{"jit", ARG, opt_jit, 0},
+	{"tick-slack", ARG, opt_tick_slack, 0},
 	{"d", ARG, opt_d, 0},
 	{"D", ARG, NULL, STR(log_file)},
 	{"gdb", ARG, opt_gdb, 0},
@@ -754,6 +766,7 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	c->smp = 1;
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
 	c->dm_timeout_ms = 10000;
+	c->tick_slack_ns = 20000000;
 	c->boot.fail_wait_ms = -1;
 	c->boot.splash_ms = -1;
 
@@ -942,6 +955,8 @@ const char *config_usage(void)
 	       "  -dm-split KIND[,KIND]  the devices of these kinds in a second v2e-dm\n"
 	       "                       (isa-serial, i8042, port92, ...: -device help)\n"
 	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
+	       "  -tick-slack MS       how late an idle guest's periodic timer tick may\n"
+	       "                       come (default 20; 0: every tick on time)\n"
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"
 	       "  -perfmap             name the generated code for perf in /tmp/perf-PID.map\n"

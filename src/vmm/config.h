@@ -78,6 +78,7 @@ struct vm_config {
 	bool icount;           /* deterministic clock */
 	unsigned icount_shift; /* virtual ns per instruction = 2^shift */
 	bool no_jit;           /* -jit off: the emulator interprets only */
+	uint64_t tick_slack_ns; /* -tick-slack: how late an idle guest's tick may be */
 	bool perf_map;         /* -perfmap: /tmp/perf-PID.map for perf */
 	/* Devices besides the board's own: the COM ports of -serial (and the
 	 * default COM1) first, then each -device in order. */

@@ -23,6 +23,10 @@
  * system call instead of three. A guest that keeps running gets the host
  * timer from its next burst on; its timers are at most this burst late. */
 #define RT_WAKE_BURST 20000
+/* Sleeps in a row, each ended by a timer and followed by a halt within
+ * the wake burst, before an idle guest's tick may come late: 64 ms of
+ * Linux's 250 Hz tick. */
+#define IDLE_SLEEPS_BEFORE_SLACK 16
 
 uint64_t vm_clock_source(const struct vm *vm)
 {
@@ -187,8 +191,9 @@ static int wait_fds(struct wait_set *ws, struct pollfd *fds, unsigned n,
 }
 
 /* Sleeps until `ns` pass (-1: no limit), terminal input arrives, or a
- * signal: what can wake a halted vCPU. */
-static void wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
+ * signal: what can wake a halted vCPU. True when something other than
+ * the time ended the sleep. */
+static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 {
 	struct pollfd fds[WAIT_FDS_MAX];
 	unsigned first_fd[2] = {0, 0}, display_at = ~0u;
@@ -227,7 +232,7 @@ static void wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 			lasting = false;
 	}
 	if (wait_fds(ws, fds, (unsigned)n, ns < 0 ? NULL : &ts, lasting) <= 0)
-		return;
+		return false;
 	if (vm->sigfd >= 0 && fds[0].revents)
 		vm->sig_ready = true;
 	if (display_at != ~0u && fds[display_at].revents)
@@ -235,6 +240,7 @@ static void wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 	for (unsigned d = 0; d < vm->n_dm; d++)
 		if (first_fd[d] != ~0u && (fds[first_fd[d]].revents & POLLIN))
 			dm_link_woken(&vm->dm[d]);
+	return true;
 }
 
 /* The vCPU is stopped for the debugger: wait for it (or a signal). */
@@ -325,6 +331,8 @@ int vm_run(struct vm *vm)
 		}
 		r = vcpu_run(&vm->vcpu, budget);
 		vm->wake_burst = false;
+		if (r != CPU_EXIT_HALT)
+			vm->idle_sleeps = 0; /* the guest is at work */
 		/* The log follows the guest burst by burst (tail -f, a crash
 		 * loses at most one burst's lines). */
 		if (unlikely(vm->qlog.f != NULL))
@@ -392,8 +400,17 @@ int vm_run(struct vm *vm)
 					vm->idle_ns += next - at;
 			} else {
 				uint64_t at = vm_clock_source(vm);
-				int64_t ns = next == VCLOCK_NEVER ? -1
-					     : next > at ? (int64_t)(next - at) : 0;
+				int64_t ns;
+				/* A guest that has only slept and taken its
+				 * tick for a while takes the tick late, and
+				 * the host wakes it several times less often
+				 * (-tick-slack). Its first ticks after any
+				 * work or input come on time, so a busy
+				 * guest's timing and accounting are exact. */
+				if (vm->idle_sleeps >= IDLE_SLEEPS_BEFORE_SLACK)
+					next = vclock_next_wake(&vm->clock, cfg->tick_slack_ns);
+				ns = next == VCLOCK_NEVER ? -1
+				     : next > at ? (int64_t)(next - at) : 0;
 				/* A watched screen is looked at while the guest
 				 * sleeps too (its last writes before HLT). */
 				if (display_host_watched(&vm->display)) {
@@ -404,7 +421,10 @@ int vm_run(struct vm *vm)
 						ns = (int64_t)(due - t);
 				}
 				kick_timer_disarm(vm);
-				wait_for_event(vm, &ws, ns);
+				if (wait_for_event(vm, &ws, ns))
+					vm->idle_sleeps = 0;
+				else if (vm->idle_sleeps < IDLE_SLEEPS_BEFORE_SLACK)
+					vm->idle_sleeps++;
 				vm->woke = true;
 			}
 		}

@@ -61,6 +61,7 @@ struct vm {
 	uint64_t kick_armed;    /* virtual deadline it is armed for, or NEVER */
 	bool woke;              /* the vCPU slept: the next burst is a short one */
 	bool wake_burst;        /* that burst runs: no host timer for it */
+	unsigned idle_sleeps;   /* sleeps the timer ended, with only halts between */
 	uint64_t idle_ns;       /* deterministic mode: halted time jumped over */
 	bool stop;
 	int exit_status;

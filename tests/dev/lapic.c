@@ -394,6 +394,45 @@ static void test_timer(struct tap *t)
 	       (unsigned long long)e.l.timer.deadline);
 }
 
+/* Linux's tick on the one-shot timer: each handler writes the count to
+ * the next 4 ms boundary a little after the last one fired. Those
+ * arms are marked as ticks once learnt; a deadline off the grid and the
+ * periodic mode's are not. */
+static void test_timer_tick(struct tap *t)
+{
+	struct env e;
+	bool marked[8];
+	uint64_t at = 1000000;
+
+	env_init(&e);
+	enable(&e);
+	wr(&e, LAPIC_TIMER_DCR, 0xb);
+	wr(&e, LAPIC_LVT_TIMER, 0xec);
+	for (unsigned k = 0; k < 8; k++) {
+		uint64_t tick = 4000000ull * (k + 1), late = 20000 + 3000 * (k % 3);
+		vclock_advance_to(&e.clk, at);
+		wr(&e, LAPIC_TIMER_ICR, (uint32_t)(tick - at));
+		marked[k] = e.l.timer.tick;
+		vclock_advance_to(&e.clk, tick);
+		lapic_intack(&e.l);
+		wr(&e, LAPIC_EOI, 0);
+		at = tick + late;
+	}
+	tap_ok(t, !marked[0] && marked[4] && marked[7],
+	       "one-shot counts to a 4 ms grid are marked as ticks once learnt");
+	vclock_advance_to(&e.clk, at);
+	wr(&e, LAPIC_TIMER_ICR, 1234567);
+	tap_ok(t, vtimer_armed(&e.l.timer) && !e.l.timer.tick, "a count off the grid is not");
+	wr(&e, LAPIC_TIMER_ICR, (uint32_t)(4000000ull * 10 - at));
+	tap_ok(t, e.l.timer.tick, "a later count back on it is, periods skipped");
+	wr(&e, LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | 0xec);
+	wr(&e, LAPIC_TIMER_ICR, (uint32_t)(4000000ull * 11 - at));
+	tap_ok(t, vtimer_armed(&e.l.timer) && !e.l.timer.tick,
+	       "periodic mode is never marked (each interrupt counts)");
+	lapic_reset(&e.l);
+	tap_ok(t, e.l.tick.period == 0, "a reset forgets the period");
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -403,5 +442,6 @@ int main(void)
 	test_lint(&t);
 	test_ipi(&t);
 	test_timer(&t);
+	test_timer_tick(&t);
 	return tap_done(&t);
 }

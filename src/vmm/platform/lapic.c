@@ -61,6 +61,7 @@ static int lapic_post_load(void *obj, char *err, size_t n)
 	(void)n;
 	l->div_shift = dcr_shift(l->timer_dcr);
 	vtimer_restore(l->clock, &l->timer);
+	memset(&l->tick, 0, sizeof(l->tick));
 	irq_set(&l->intr, l->intr_level);
 	update_intr(l);
 	return 0;
@@ -614,6 +615,11 @@ static void lapic_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 		l->timer_start = now(l);
 		l->timer_fired = false;
 		timer_arm(l);
+		/* A periodic kernel's tick on a one-shot timer may come
+		 * late to an idle guest; periodic mode counts every
+		 * interrupt, so its deadlines never are ticks here. */
+		if (!timer_periodic(l) && vtimer_armed(&l->timer))
+			l->timer.tick = tick_grid_follows(&l->tick, l->timer.deadline);
 		break;
 	case LAPIC_TIMER_DCR:
 		ccr = timer_ccr(l, now(l));
@@ -666,6 +672,7 @@ void lapic_reset(struct lapic *l)
 	l->timer_start = 0;
 	l->timer_fired = false;
 	vtimer_cancel(l->clock, &l->timer);
+	memset(&l->tick, 0, sizeof(l->tick));
 	update_intr(l);
 }
 

@@ -128,6 +128,7 @@ struct lapic {
 	uint64_t timer_last_fire; /* when it last raised its vector, */
 	bool timer_fired;         /* if it did since the count was loaded */
 	struct vtimer timer;
+	struct tick_grid tick; /* one-shot deadlines: marks the guest's tick */
 	struct vclock *clock;
 	struct irq_line intr, nmi;
 	void (*eoi)(void *opaque, uint8_t vector);
