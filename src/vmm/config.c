@@ -766,7 +766,7 @@ int config_parse(struct vm_config *c, int argc, char **argv, char *err,
 	c->smp = 1;
 	c->icount_shift = 3; /* 8 ns per instruction: a 125 MHz guest */
 	c->dm_timeout_ms = 10000;
-	c->tick_slack_ns = 20000000;
+	c->tick_slack_ns = 40000000;
 	c->boot.fail_wait_ms = -1;
 	c->boot.splash_ms = -1;
 
@@ -956,7 +956,7 @@ const char *config_usage(void)
 	       "                       (isa-serial, i8042, port92, ...: -device help)\n"
 	       "  -dm-timeout MS       longest wait for a device model's answer (10000)\n"
 	       "  -tick-slack MS       how late an idle guest's periodic timer tick may\n"
-	       "                       come (default 20; 0: every tick on time)\n"
+	       "                       come (default 40; 0: every tick on time)\n"
 	       "  -jit on|off          compile hot guest code to host code (default on;\n"
 	       "                       off: the interpreter runs everything)\n"
 	       "  -perfmap             name the generated code for perf in /tmp/perf-PID.map\n"

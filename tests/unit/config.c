@@ -206,10 +206,10 @@ int main(void)
 	       "-jit: on by default, off and on");
 	tap_ok(&t, parse(&c, err, "") == 0 && !c.perf_map &&
 		       parse(&c, err, "-perfmap") == 0 && c.perf_map, "-perfmap");
-	tap_ok(&t, parse(&c, err, "") == 0 && c.tick_slack_ns == 20000000 &&
+	tap_ok(&t, parse(&c, err, "") == 0 && c.tick_slack_ns == 40000000 &&
 		       parse(&c, err, "-tick-slack 0") == 0 && c.tick_slack_ns == 0 &&
-		       parse(&c, err, "-tick-slack 40") == 0 && c.tick_slack_ns == 40000000,
-	       "-tick-slack: 20 ms by default, 0 and 40");
+		       parse(&c, err, "-tick-slack 20") == 0 && c.tick_slack_ns == 20000000,
+	       "-tick-slack: 40 ms by default, 0 and 20");
 	tap_ok(&t, parse(&c, err, "-tick-slack 1001") < 0 && strstr(err, "0..1000") &&
 		       parse(&c, err, "-tick-slack -1") < 0 && parse(&c, err, "-tick-slack 5ms") < 0,
 	       "-tick-slack out of range or not a number: %s", err);
