@@ -393,6 +393,11 @@ int vm_run(struct vm *vm)
 						(s.rflags & FL_IF) != 0);
 				break;
 			}
+			/* An interrupt raised since the halt (events drained
+			 * at the burst's end: a disk's completion) wakes it
+			 * now, not at the next timer. */
+			if (vm->intr_level)
+				continue;
 			if (cfg->icount && next != VCLOCK_NEVER) {
 				/* Jump over idle time. */
 				uint64_t at = vm_clock_source(vm);
