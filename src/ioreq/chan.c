@@ -312,9 +312,15 @@ static int buffered_wait(struct ioreq_chan *c, const struct ioreq_wait *w,
 				    "buffered writes within %llu ms",
 				    (unsigned long long)(w->timeout_ns / 1000000));
 		signal_fd(c->buf_fd);
-		if (wait_some(c, -1, w, 50000) < 0)
+		/* The dm signals what it serves while we say we wait. */
+		__atomic_store_n(&c->sh->vmm_waiting, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&c->sh->buf.read_idx, __ATOMIC_SEQ_CST) == r &&
+		    wait_some(c, -1, w, 50000) < 0) {
+			__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
 			return fail(w, -EPIPE, "the device model went away with "
 				    "buffered writes pending");
+		}
+		__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -355,6 +361,20 @@ void ioreq_vmm_events_ack(struct ioreq_chan *c)
 	clear_fd(c->ev_fd);
 }
 
+bool ioreq_vmm_wait_begin(struct ioreq_chan *c)
+{
+	__atomic_store_n(&c->sh->vmm_waiting, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->sh->ev.write_idx, __ATOMIC_SEQ_CST) == c->ev_read)
+		return true;
+	__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+void ioreq_vmm_wait_end(struct ioreq_chan *c)
+{
+	__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
+}
+
 /* ---- dm end ---- */
 
 bool ioreq_dm_take(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req)
@@ -389,6 +409,7 @@ bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b)
 void ioreq_dm_buffered_served(struct ioreq_chan *c)
 {
 	__atomic_store_n(&c->sh->buf.read_idx, c->buf_read, __ATOMIC_RELEASE);
+	ioreq_dm_kick(c); /* a vmm may sleep until they are */
 }
 
 int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,
@@ -416,7 +437,7 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,
 	c->ev_write++;
 	__atomic_store_n(&c->sh->ev.write_idx, c->ev_write, __ATOMIC_RELEASE);
 	if (kick)
-		signal_fd(c->ev_fd);
+		ioreq_dm_kick(c);
 	return 0;
 }
 
@@ -442,5 +463,9 @@ void ioreq_dm_sleep_end(struct ioreq_chan *c)
 
 void ioreq_dm_kick(struct ioreq_chan *c)
 {
-	signal_fd(c->ev_fd);
+	/* What was stored before (an event, the deadline) is seen before the
+	 * flag is read: the vmm stores the flag, then reads those. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->sh->vmm_waiting, __ATOMIC_RELAXED))
+		signal_fd(c->ev_fd);
 }

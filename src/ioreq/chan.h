@@ -89,6 +89,11 @@ int ioreq_vmm_next_event(struct ioreq_chan *c, struct ioreq_event *e) must_check
  * readable until read, and every later sleep would end at once. Call it
  * before draining the ring, so an event queued meanwhile is not missed. */
 void ioreq_vmm_events_ack(struct ioreq_chan *c);
+/* Around a sleep that only an event may end early (a halted vCPU): the
+ * dm signals events only then. False: an event is already queued, drain
+ * it instead of sleeping. */
+bool ioreq_vmm_wait_begin(struct ioreq_chan *c) must_check;
+void ioreq_vmm_wait_end(struct ioreq_chan *c);
 
 /* ---- dm end ---- */
 
@@ -102,11 +107,12 @@ void ioreq_dm_reply(struct ioreq_chan *c, unsigned vcpu, uint64_t data);
 bool ioreq_dm_take_buffered(struct ioreq_chan *c, struct ioreq_buffered *b);
 /* Tells the vmm that every write taken so far is served: once per batch,
  * not per write (one cache-line transfer), and after what they changed
- * is published (published reads rely on it). */
+ * is published (published reads rely on it). Signals a vmm that sleeps
+ * until they are. */
 void ioreq_dm_buffered_served(struct ioreq_chan *c);
 /* Queues an event for the vmm, waiting while the ring is full (up to
  * timeout_ns; -ETIMEDOUT then). `kick` signals the vmm's events eventfd
- * (for events that do not come with a reply). */
+ * if the vmm sleeps (for events that do not come with a reply). */
 int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e,
 		   bool kick, uint64_t timeout_ns) must_check;
 
@@ -116,8 +122,8 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e,
 bool ioreq_dm_sleep_begin(struct ioreq_chan *c);
 void ioreq_dm_sleep_end(struct ioreq_chan *c);
 
-/* Signals the vmm's events eventfd: something it reads outside a reply
- * (the dm's timer deadline after host input) changed. */
+/* Signals the vmm's events eventfd if the vmm sleeps: something it reads
+ * outside a reply (the dm's timer deadline after host input) changed. */
 void ioreq_dm_kick(struct ioreq_chan *c);
 
 #endif

@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 3
+#define IOREQ_ABI_VERSION 4
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -218,7 +218,15 @@ struct ioreq_shared {
 	 * consistent), so one of them always sees the other. A dm that lies
 	 * here only slows itself down: the vmm's timeout still holds. */
 	uint32_t dm_sleeping;
-	uint8_t pad2[52];
+	/* vmm -> dm: 1 while the vmm sleeps until an event comes (a halted
+	 * vCPU) or its buffered writes are served. Only then do events and
+	 * served writes need the events eventfd: a running vmm drains the
+	 * ring at every burst's end and while it waits for an answer.
+	 * The same handshake as dm_sleeping, the other way round; a dm that
+	 * ignores it only delays its own events until the vmm's next
+	 * deadline. */
+	uint32_t vmm_waiting;
+	uint8_t pad2[48];
 	struct ioreq slot[IOREQ_MAX_VCPUS];
 	struct ioreq_buf_ring buf;
 	struct ioreq_ev_ring ev;

@@ -929,6 +929,27 @@ unsigned dm_link_wake_fds(struct dm_link *l, int *fds)
 	return 2;
 }
 
+bool dm_link_wait_begin(struct dm_link *l)
+{
+	if (l->failed || l->inprocess)
+		return true;
+	if (!ioreq_vmm_wait_begin(&l->chan))
+		return false;
+	/* A deadline the dm moved after the vmm last looked (host input)
+	 * came without an event: look again rather than sleep past it. */
+	if (__atomic_load_n(&l->chan.sh->dm_deadline_ns, __ATOMIC_SEQ_CST) != l->deadline_at) {
+		ioreq_vmm_wait_end(&l->chan);
+		return false;
+	}
+	return true;
+}
+
+void dm_link_wait_end(struct dm_link *l)
+{
+	if (!l->failed && !l->inprocess)
+		ioreq_vmm_wait_end(&l->chan);
+}
+
 void dm_link_woken(struct dm_link *l)
 {
 	if (l->failed)

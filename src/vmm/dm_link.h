@@ -133,6 +133,11 @@ void dm_link_reset(struct dm_link *l);
  * (at most 2). Out of process they stay open, the same, for as long as
  * the link has not failed (the vCPU loop keeps them registered). */
 unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
+/* Around that sleep: the dm signals its events only while the vmm waits
+ * for them. False: something arrived meanwhile (an event, a new
+ * deadline); poll the link instead of sleeping. */
+bool dm_link_wait_begin(struct dm_link *l);
+void dm_link_wait_end(struct dm_link *l);
 /* After a sleep that the first of dm_link_wake_fds() ended: takes the
  * signal, then applies the events (in process: reads the input). */
 void dm_link_woken(struct dm_link *l);

@@ -200,6 +200,7 @@ static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 	struct timespec ts;
 	nfds_t n = 0;
 	bool lasting = true;
+	int r;
 
 	/* ppoll's nanoseconds, not poll's milliseconds: a guest timer
 	 * (the LAPIC's 1 ms periodic, a one-shot a few microseconds out)
@@ -231,7 +232,17 @@ static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 		if (vm->dm[d].inprocess)
 			lasting = false;
 	}
-	if (wait_fds(ws, fds, (unsigned)n, ns < 0 ? NULL : &ts, lasting) <= 0)
+	for (unsigned d = 0; d < vm->n_dm; d++) {
+		if (!dm_link_wait_begin(&vm->dm[d])) {
+			while (d-- > 0)
+				dm_link_wait_end(&vm->dm[d]);
+			return true; /* the loop polls the links */
+		}
+	}
+	r = wait_fds(ws, fds, (unsigned)n, ns < 0 ? NULL : &ts, lasting);
+	for (unsigned d = 0; d < vm->n_dm; d++)
+		dm_link_wait_end(&vm->dm[d]);
+	if (r <= 0)
 		return false;
 	if (vm->sigfd >= 0 && fds[0].revents)
 		vm->sig_ready = true;

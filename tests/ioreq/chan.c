@@ -7,6 +7,7 @@
 #include "tests/tap.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,62 @@ static int do_call(struct rig *g, uint8_t dir, uint64_t addr, uint64_t data,
 	return r;
 }
 
+static bool readable(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Both ends in this process: when the dm signals the vmm's events
+ * eventfd (only while the vmm says it waits). */
+static void test_vmm_waiting(struct tap *t)
+{
+	struct ioreq_chan vc, dc;
+	int fds[IOREQ_CHAN_NFDS(1)];
+	struct ioreq_event e = {IOREQ_EV_LINE, 0, 5, 1}, got;
+	struct ioreq_buffered b = {0x1f2, 1, 0, 1, IOREQ_TYPE_PIO, {0}};
+	struct ioreq_wait w = {1000000000ull, 0, -1, NULL, NULL, err, sizeof(err)};
+	unsigned n;
+
+	if (ioreq_chan_create(&vc, 1) != 0) {
+		tap_ok(t, false, "a channel for the wait handshake");
+		return;
+	}
+	n = ioreq_chan_fds(&vc, fds);
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = dup(fds[i]);
+	if (ioreq_chan_attach(&dc, fds, n) != 0) {
+		tap_ok(t, false, "the dm end attaches in the same process");
+		return;
+	}
+	tap_ok(t, ioreq_dm_event(&dc, &e, true, 1000000000ull) == 0 && !readable(vc.ev_fd),
+	       "an event while the vmm runs is queued without a signal");
+	tap_ok(t, !ioreq_vmm_wait_begin(&vc) && !vc.sh->vmm_waiting,
+	       "the vmm does not sleep over a queued event");
+	tap_ok(t, ioreq_vmm_next_event(&vc, &got) == 1 && got.a == 5, "the event is drained");
+	tap_ok(t, ioreq_vmm_wait_begin(&vc), "with the ring empty the vmm may sleep");
+	tap_ok(t, ioreq_dm_event(&dc, &e, true, 1000000000ull) == 0 && readable(vc.ev_fd),
+	       "an event while the vmm sleeps signals it");
+	ioreq_vmm_wait_end(&vc);
+	ioreq_vmm_events_ack(&vc);
+	tap_ok(t, ioreq_vmm_next_event(&vc, &got) == 1 && !readable(vc.ev_fd) &&
+		       !vc.sh->vmm_waiting, "woken: the signal taken, the flag cleared");
+	tap_ok(t, ioreq_dm_event(&dc, &e, false, 1000000000ull) == 0 &&
+		       ioreq_vmm_next_event(&vc, &got) == 1 && !readable(vc.ev_fd),
+	       "an event that comes with an answer never signals");
+	tap_ok(t, ioreq_vmm_buffered(&vc, &b, &w) == 0 &&
+		       ioreq_dm_take_buffered(&dc, &b) && (ioreq_dm_buffered_served(&dc), 1) &&
+		       !readable(vc.ev_fd) && !ioreq_vmm_buffered_pending(&vc),
+	       "a write served while the vmm runs is not signalled");
+	vc.sh->vmm_waiting = 1; /* as buffered_wait() does around its sleep */
+	tap_ok(t, ioreq_vmm_buffered(&vc, &b, &w) == 0 &&
+		       ioreq_dm_take_buffered(&dc, &b) && (ioreq_dm_buffered_served(&dc), 1) &&
+		       readable(vc.ev_fd),
+	       "a write served while the vmm waits for it is signalled");
+	ioreq_chan_close(&dc);
+	ioreq_chan_close(&vc);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -226,6 +283,8 @@ int main(void)
 		       "an event index past the ring's size is refused");
 	}
 	rig_stop(&g);
+
+	test_vmm_waiting(&t);
 
 	{
 		struct ioreq_chan c;
