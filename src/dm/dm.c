@@ -18,6 +18,11 @@
  * guest's I/O comes in bursts, and a wake-up costs more than this. The
  * window itself follows the gaps between requests (spin_adapt()). */
 #define DM_SPIN_MAX_NS 50000u
+/* The least spin after a wake-up: a guest that programs a device writes
+ * several registers in a row (a disk command is ten), microseconds
+ * apart, and each one that finds this dm asleep costs the vmm a signal
+ * and this dm a wake-up. */
+#define DM_WAKE_SPIN_NS 20000u
 /* How long the dm waits for the vmm to drain a full event ring. */
 #define DM_EVENT_TIMEOUT_NS 10000000000ull
 
@@ -712,7 +717,7 @@ static void serve_input(struct dm *dm, const struct pollfd *p, unsigned n)
 
 int dm_serve(struct dm *dm)
 {
-	uint64_t idle_since = mono_ns(), spin_ns = DM_SPIN_MAX_NS;
+	uint64_t idle_since = mono_ns(), spin_ns = DM_SPIN_MAX_NS, wake_spin_ns = 0;
 	struct pollfd p[8 + IOREQ_MAX_VCPUS + 8];
 
 	while (!dm->stop) {
@@ -736,7 +741,7 @@ int dm_serve(struct dm *dm)
 		now = mono_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < spin_ns) {
+		if (now - idle_since < spin_ns || now - idle_since < wake_spin_ns) {
 			/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
 			__asm__ volatile("" ::: "memory");
 			continue;
@@ -756,11 +761,13 @@ int dm_serve(struct dm *dm)
 			idle_since = 0;
 			continue;
 		}
+		wake_spin_ns = 0;
 		r = poll(p, n, -1);
 		ioreq_dm_sleep_end(&dm->chan);
 		if (r < 0)
 			continue;
 		spin_ns = spin_adapt(spin_ns, mono_ns() - idle_since);
+		wake_spin_ns = DM_WAKE_SPIN_NS;
 		idle_since = 0;
 		if (p[0].revents && !control(dm))
 			break;
