@@ -640,6 +640,10 @@ struct bail {
 	uint8_t *site;   /* the rel32 of the jump to this way out */
 	unsigned idx;    /* the instruction the interpreter redoes */
 	uint8_t dirty_full, dirty_part;
+	/* A TLB miss: the way out first asks tlb_refill_fast() for the
+	 * entry and, given it, goes back to the lookup at `retry`. */
+	uint8_t *retry;
+	uint8_t kind, size;
 };
 
 struct jcomp {
@@ -684,13 +688,45 @@ static struct bail *new_bail(struct jcomp *c)
 
 /* A jump on host condition `cc` to a way out where the interpreter
  * redoes instruction `idx`, with the guest registers changed so far. */
-static void emit_bail(struct jcomp *c, unsigned idx, int cc)
+static struct bail *emit_bail(struct jcomp *c, unsigned idx, int cc)
 {
 	struct bail *b = new_bail(c);
 	b->site = x_jcc(&c->a, cc);
 	b->idx = idx;
 	b->dirty_full = c->dirty_full;
 	b->dirty_part = c->dirty_part;
+	b->retry = NULL;
+	return b;
+}
+
+/* The refill a TLB miss's way out tries first (struct bail's retry): the
+ * guest's registers in caller-saved host registers, the vCPU, the
+ * address and the red zone (PUSH_SLOT) survive the call; the stack is
+ * aligned for it whatever the run pushed. Host flags are dead here
+ * (emit_tlb()). */
+static void emit_refill_call(struct x64 *a, const struct bail *b)
+{
+	static const int8_t keep[] = {RAX, RDI, RSI, R8, R9, R10, R11};
+	x_mem(a, X_W, 0x8d, RSP, RSP, -128);          /* past the red zone */
+	for (unsigned i = 0; i < sizeof(keep); i++)
+		x_push(a, keep[i]);
+	x_rr(a, X_W, 0x8b, RCX, RSP);                 /* mov rcx, rsp */
+	x_alu_ri(a, X_W, 4, RSP, (uint32_t)-16);      /* and rsp, -16 */
+	x_push(a, RCX);
+	x_alu_ri(a, X_W, 5, RSP, 8);                  /* sub rsp, 8 */
+	x_rr(a, X_W, 0x8b, RSI, RAX);                 /* the address */
+	x_mov_ri(a, RDX, b->kind);
+	x_mov_ri(a, RCX, b->size);
+	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)tlb_refill_fast);
+	x_rr(a, 0, 0xff, 2, RAX);                     /* call rax */
+	x_alu_ri(a, X_W, 0, RSP, 8);                  /* add rsp, 8 */
+	x_pop(a, RSP);
+	x_rr(a, 0, 0x8b, RCX, RAX);                   /* the answer: a bool, */
+	for (unsigned i = sizeof(keep); i-- > 0;)
+		x_pop(a, keep[i]);
+	x_mem(a, X_W, 0x8d, RSP, RSP, 128);
+	x_rr(a, X_BYTE, 0x84, RCX, RCX);              /* so test cl, cl */
+	x_patch(x_jcc(a, CC_NE), b->retry);
 }
 
 static int H(const struct jcomp *c, int g)
@@ -757,20 +793,35 @@ static void emit_ea(struct jcomp *c, const struct insn *in, int dst)
 		x_rm(&c->a, 0, 0x8d, dst, base, index, in->scale, in->disp);
 }
 
+/* A read-modify-write's translation for emit_operand() and emit_tlb():
+ * the write one, but on a miss the refill also translates for the read,
+ * as the interpreter's full path does (the write probed, then the read):
+ * both engines leave the same TLB behind. */
+#define ACC_RMW TLB_REFILL_RMW
+
 /* The memory fast path (tlb_fast()) on the address in RAX: RAX becomes
  * the host address, or the interpreter redoes instruction `idx`.
  * Clobbers RCX, RDX and the host flags. */
 static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 {
 	struct x64 *a = &c->a;
+	uint8_t *lookup = a->p;
+	struct bail *b;
 	x_rr(a, 0, 0x8b, RCX, RAX);                   /* mov ecx, eax */
 	x_shift_ri(a, 5, RCX, 12 - 4);                /* shr ecx, 8 */
 	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0xff0 */
-	x_mem(a, X_W, 0x03, RCX, RDI, TLBD_OFF(kind)); /* add rcx, tlb_data */
+	x_mem(a, X_W, 0x03, RCX, RDI,                 /* add rcx, tlb_data */
+	      TLBD_OFF(kind == ACC_RMW ? ACC_WRITE : kind));
 	x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size - 1); /* lea rdx, last byte */
 	x_alu_ri(a, X_W, 4, RDX, ~0xfffu);            /* and rdx, ~0xfff */
 	x_mem(a, X_W, 0x3b, RDX, RCX, 0);             /* cmp rdx, [rcx] */
-	emit_bail(c, idx, CC_NE);
+	/* A miss that needs only the TLB's victims or a page walk is
+	 * filled from the generated code, and the run goes on compiled;
+	 * the interpreter gets the rest (faults, MMIO). */
+	b = emit_bail(c, idx, CC_NE);
+	b->retry = lookup;
+	b->kind = (uint8_t)kind;
+	b->size = (uint8_t)size;
 	x_mem(a, X_W, 0x03, RAX, RCX, 8);             /* add rax, addend */
 	c->hf = 0;
 }
@@ -803,7 +854,7 @@ static void emit_operand(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	if (!((c->block->mode >> 16) & (1u << in->seg))) {
 		int32_t sf = (int32_t)(offsetof(struct cpu, sf) +
 				       in->seg * sizeof(struct seg_fast));
-		int32_t end = sf + (int32_t)(kind == ACC_WRITE
+		int32_t end = sf + (int32_t)(kind == ACC_WRITE || kind == ACC_RMW
 					     ? offsetof(struct seg_fast, end_w)
 					     : offsetof(struct seg_fast, end_r));
 		x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size);  /* lea rdx, [rax + size] */
@@ -1514,7 +1565,7 @@ static void emit_salu(struct jcomp *c, unsigned idx, const struct jop *j,
 	if (j->mem) {
 		/* A read-modify-write goes through the write translation
 		 * alone, as the interpreter's (alu_rm()). */
-		emit_operand(c, idx, j->dst_mem && writes ? ACC_WRITE : ACC_READ,
+		emit_operand(c, idx, j->dst_mem && writes ? ACC_RMW : ACC_READ,
 			 size);
 	}
 	if (!live && !writes) {
@@ -1571,7 +1622,7 @@ static void emit_sincdec(struct jcomp *c, unsigned idx, const struct jop *j,
 	struct x64 *a = &c->a;
 	unsigned size = j->size;
 	if (j->mem) {
-		emit_operand(c, idx, ACC_WRITE, size);
+		emit_operand(c, idx, ACC_RMW, size);
 		emit_load_sized(c, RDX, size);
 	} else {
 		emit_get(c, j->dst, j->dst_hi, size, RDX);
@@ -1837,7 +1888,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 		break;
 	case J_ALU_MR:
 	case J_ALU_MI:
-		emit_operand(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_WRITE, 4);
+		emit_operand(c, idx, j->op == ALU_CMP ? ACC_READ : ACC_RMW, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		if (j->op == ALU_CMP && !live) {
 			c->hf = 0;
@@ -1850,7 +1901,7 @@ static bool compile_insn(struct jcomp *c, unsigned idx, const struct jop *j,
 			x_mem(a, 0, 0x89, RDX, RAX, 0);
 		return true;
 	case J_UNARY_M:
-		emit_operand(c, idx, ACC_WRITE, 4);
+		emit_operand(c, idx, ACC_RMW, 4);
 		x_mem(a, 0, 0x8b, RDX, RAX, 0);
 		if (j->op == 2)
 			x_rr(a, 0, 0xf7, 2, RDX);
@@ -2086,6 +2137,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	for (unsigned k = 0; k < c->nbail; k++) {
 		const struct bail *b = &c->bail[k];
 		x_patch(b->site, c->a.p);
+		if (b->retry)
+			emit_refill_call(&c->a, b);
 		emit_leave(c, b->dirty_full, b->dirty_part);
 		emit_goto_insn(c, b->idx);
 	}

@@ -421,11 +421,16 @@ bool tlb_refill(struct cpu *cpu, uint64_t lin, enum access_kind k, bool user)
 	return tlb_entry_for(cpu, lin, k, user)->tag == (lin & ~0xfffull);
 }
 
+#define NO_TRANSLATION UINT64_MAX
+
 /* Translates and, when the page is RAM the access may use directly, fills
  * the TLB entry of that access kind; the entry it replaces becomes a
- * victim. */
-static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
-			       enum access_kind k, bool user)
+ * victim. With `probe`, a translation that needs a page walk is not
+ * made (NO_TRANSLATION): nothing that could fault, and no A or D bit
+ * set where the interpreter's full path would set them in another
+ * order. */
+static inline __attribute__((always_inline)) uint64_t translate_fill_as(
+	struct cpu *cpu, uint64_t lin, enum access_kind k, bool user, bool probe)
 {
 	struct walk w;
 	struct tlb_entry *e;
@@ -442,6 +447,8 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 	if (cpu->s.cr0 & CR0_PG) {
 		if (victim_take(cpu, lin, k, user, &pa))
 			return pa;
+		if (probe)
+			return NO_TRANSLATION;
 		page_walk(cpu, lin, k, user, &w);
 	} else {
 		w.paddr = lin & 0xffffffffull;
@@ -480,6 +487,25 @@ static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
 		e->tag = lin & ~0xfffull;
 	}
 	return w.paddr | (lin & 0xfff);
+}
+
+static uint64_t translate_fill(struct cpu *cpu, uint64_t lin,
+			       enum access_kind k, bool user)
+{
+	return translate_fill_as(cpu, lin, k, user, false);
+}
+
+bool tlb_refill_fast(struct cpu *cpu, uint64_t lin, unsigned kind, unsigned size)
+{
+	bool user = cpu->cpl == 3, rmw = kind == TLB_REFILL_RMW;
+	enum access_kind k = rmw ? ACC_WRITE : (enum access_kind)kind;
+	uint8_t *host;
+	/* An offset plus base past 4 GiB must wrap: the interpreter's. */
+	if ((lin & 0xfff) + size > 0x1000 || lin > cpu->lin_mask ||
+	    translate_fill_as(cpu, lin, k, user, true) == NO_TRANSLATION ||
+	    (rmw && translate_fill_as(cpu, lin, ACC_READ, user, true) == NO_TRANSLATION))
+		return false;
+	return tlb_fast(cpu, lin, size, (int)k, &host);
 }
 
 uint64_t lin_translate(struct cpu *cpu, uint64_t lin, enum access_kind k,

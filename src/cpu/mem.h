@@ -63,6 +63,16 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin);
  * (struct tlb_victim), without a page walk. True if the TLB now holds it
  * for the fast path. */
 bool tlb_refill(struct cpu *cpu, uint64_t lin, enum access_kind k, bool user);
+/* The generated code's TLB miss (jit.c): true when the fast path will now
+ * hit for this access (a victim put back, or without paging the page
+ * itself, in the table tlb_data points at; `kind` an access_kind or
+ * TLB_REFILL_RMW), false when the interpreter must do it (a page walk,
+ * MMIO, code on the page of a write, a page-crossing access). Never
+ * faults. */
+bool tlb_refill_fast(struct cpu *cpu, uint64_t lin, unsigned kind, unsigned size);
+/* tlb_refill_fast()'s kind for a read-modify-write: the write's entry,
+ * then the read's, as the interpreter translates them. */
+#define TLB_REFILL_RMW 3
 /* Forces writes to a physical page back through the slow path (the page
  * now holds decoded code). */
 void tlb_drop_writes_to(struct cpu *cpu, uint64_t paddr_page);

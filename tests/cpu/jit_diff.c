@@ -45,6 +45,9 @@
 #define GOOD 0x43000u
 #define ALIAS 0x4d000u
 #define STACK_PAGE 0x4f000u
+/* C_PAGED maps the good pages again 1 MiB up: the same slots of a
+ * 256-entry TLB, so that accesses to both miss into its victims. */
+#define TLB_TWIN 0x100000u
 #define STACK_TOP 0x4f800u
 #define BUDGET 200000u
 #define PROGRAMS 250 /* per category: about 2.5 s under ASan in all */
@@ -402,6 +405,8 @@ static uint32_t target(struct gen *g, unsigned size, bool *unknown)
 	}
 	if (g->paging && k < g->bad)
 		return (k % 3 ? RO_PAGE : NP_PAGE) + below(g, 4096);
+	if (g->cat == C_PAGED && k >= 150)
+		t += TLB_TWIN;
 	return k & 3 ? t & ~(size - 1) : t;
 }
 
@@ -841,6 +846,9 @@ static void build(struct rig *rig, enum cat cat, uint64_t seed, struct prog *p)
 		}
 		lo[NP_PAGE >> 12] = NP_PAGE | 2;
 		lo[RO_PAGE >> 12] = RO_PAGE | 1;
+		if (cat == C_PAGED)
+			for (uint32_t a = GOOD; a < DATA + DATA_SIZE; a += 0x1000)
+				lo[(a + TLB_TWIN) >> 12] = a | 3;
 		if (g.alias) {
 			lo[ALIAS >> 12] = CODE_PAGE | 3;
 			lo[(ALIAS >> 12) + 1] = (CODE_PAGE + 0x1000) | 3;
