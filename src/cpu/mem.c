@@ -499,11 +499,19 @@ bool tlb_refill_fast(struct cpu *cpu, uint64_t lin, unsigned kind, unsigned size
 {
 	bool user = cpu->cpl == 3, rmw = kind == TLB_REFILL_RMW;
 	enum access_kind k = rmw ? ACC_WRITE : (enum access_kind)kind;
+	uint64_t pa;
 	uint8_t *host;
 	/* An offset plus base past 4 GiB must wrap: the interpreter's. */
-	if ((lin & 0xfff) + size > 0x1000 || lin > cpu->lin_mask ||
-	    translate_fill_as(cpu, lin, k, user, true) == NO_TRANSLATION ||
-	    (rmw && translate_fill_as(cpu, lin, ACC_READ, user, true) == NO_TRANSLATION))
+	if ((lin & 0xfff) + size > 0x1000 || lin > cpu->lin_mask)
+		return false;
+	pa = translate_fill_as(cpu, lin, k, user, true);
+	if (pa == NO_TRANSLATION)
+		return false;
+	/* The generated code reads through the write's entry: only where
+	 * the read's translation, taken as the interpreter takes it, goes
+	 * to the same place (a table changed without INVLPG may leave a
+	 * stale one). */
+	if (rmw && translate_fill_as(cpu, lin, ACC_READ, user, true) != pa)
 		return false;
 	return tlb_fast(cpu, lin, size, (int)k, &host);
 }

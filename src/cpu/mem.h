@@ -67,8 +67,8 @@ bool tlb_refill(struct cpu *cpu, uint64_t lin, enum access_kind k, bool user);
  * hit for this access (a victim put back, or without paging the page
  * itself, in the table tlb_data points at; `kind` an access_kind or
  * TLB_REFILL_RMW), false when the interpreter must do it (a page walk,
- * MMIO, code on the page of a write, a page-crossing access). Never
- * faults. */
+ * MMIO, code on the page of a write, a page-crossing access, a
+ * read-modify-write whose read would go elsewhere). Never faults. */
 bool tlb_refill_fast(struct cpu *cpu, uint64_t lin, unsigned kind, unsigned size);
 /* tlb_refill_fast()'s kind for a read-modify-write: the write's entry,
  * then the read's, as the interpreter translates them. */
