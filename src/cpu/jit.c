@@ -815,9 +815,9 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size - 1); /* lea rdx, last byte */
 	x_alu_ri(a, X_W, 4, RDX, ~0xfffu);            /* and rdx, ~0xfff */
 	x_mem(a, X_W, 0x3b, RDX, RCX, 0);             /* cmp rdx, [rcx] */
-	/* A miss that needs only the TLB's victims or a page walk is
-	 * filled from the generated code, and the run goes on compiled;
-	 * the interpreter gets the rest (faults, MMIO). */
+	/* A miss the TLB's victims answer is filled from the generated
+	 * code (tlb_refill_fast()), and the run goes on compiled; the
+	 * interpreter gets the rest (walks, faults, MMIO). */
 	b = emit_bail(c, idx, CC_NE);
 	b->retry = lookup;
 	b->kind = (uint8_t)kind;

@@ -284,6 +284,16 @@ int ioreq_vmm_call(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req,
 	return 0;
 }
 
+/* The vmm's half of the vmm_waiting handshake (ioreq.h): says it waits,
+ * then looks at the index the dm moves when it has something for it;
+ * true while that still holds `seen` (sleep: the dm will signal). The
+ * caller clears the flag with ioreq_vmm_wait_end() either way. */
+static bool vmm_waiting(struct ioreq_chan *c, const uint32_t *idx, uint32_t seen)
+{
+	__atomic_store_n(&c->sh->vmm_waiting, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(idx, __ATOMIC_SEQ_CST) == seen;
+}
+
 /* Waits, draining, until the dm has consumed buffered writes down to
  * `leave` outstanding ones. */
 static int buffered_wait(struct ioreq_chan *c, const struct ioreq_wait *w,
@@ -291,6 +301,7 @@ static int buffered_wait(struct ioreq_chan *c, const struct ioreq_wait *w,
 {
 	uint64_t start = mono_ns();
 	unsigned spins = 0;
+	bool gone;
 
 	for (;;) {
 		uint32_t r = __atomic_load_n(&c->sh->buf.read_idx, __ATOMIC_ACQUIRE);
@@ -313,14 +324,12 @@ static int buffered_wait(struct ioreq_chan *c, const struct ioreq_wait *w,
 				    (unsigned long long)(w->timeout_ns / 1000000));
 		signal_fd(c->buf_fd);
 		/* The dm signals what it serves while we say we wait. */
-		__atomic_store_n(&c->sh->vmm_waiting, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&c->sh->buf.read_idx, __ATOMIC_SEQ_CST) == r &&
-		    wait_some(c, -1, w, 50000) < 0) {
-			__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
+		gone = vmm_waiting(c, &c->sh->buf.read_idx, r) &&
+		       wait_some(c, -1, w, 50000) < 0;
+		ioreq_vmm_wait_end(c);
+		if (gone)
 			return fail(w, -EPIPE, "the device model went away with "
 				    "buffered writes pending");
-		}
-		__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -363,10 +372,9 @@ void ioreq_vmm_events_ack(struct ioreq_chan *c)
 
 bool ioreq_vmm_wait_begin(struct ioreq_chan *c)
 {
-	__atomic_store_n(&c->sh->vmm_waiting, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->sh->ev.write_idx, __ATOMIC_SEQ_CST) == c->ev_read)
+	if (vmm_waiting(c, &c->sh->ev.write_idx, c->ev_read))
 		return true;
-	__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
+	ioreq_vmm_wait_end(c);
 	return false;
 }
 

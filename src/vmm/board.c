@@ -18,7 +18,6 @@
 static void cpu_intr_set(void *opaque, unsigned pin, bool level)
 {
 	struct vm *vm = opaque;
-	vm->intr_level = level;
 	vcpu_set_intr(&vm->vcpu, level);
 }
 

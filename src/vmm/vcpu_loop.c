@@ -407,7 +407,7 @@ int vm_run(struct vm *vm)
 			/* An interrupt raised since the halt (events drained
 			 * at the burst's end: a disk's completion) wakes it
 			 * now, not at the next timer. */
-			if (vm->intr_level)
+			if (lapic_intr(&vm->lapic))
 				continue;
 			if (cfg->icount && next != VCLOCK_NEVER) {
 				/* Jump over idle time. */

@@ -75,7 +75,6 @@ struct vm {
 	 * LINT0 (and IOAPIC pin 0); the LAPIC drives the vCPU's INTR. */
 	struct irq_line isa_irq[16];
 	struct irq_line pic_intr, cpu_intr, cpu_nmi;
-	bool intr_level;        /* the vCPU's INTR as the LAPIC drives it */
 	struct pic pic;
 	struct ioapic ioapic;
 	struct lapic lapic;
