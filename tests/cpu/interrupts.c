@@ -52,6 +52,9 @@ int main(void)
 	static const uint8_t masked[] = {0xfa, 0x41, 0x41, 0x41, 0xeb, 0xfe};
 	/* sti; inc cx; inc cx; jmp $ */
 	static const uint8_t shadow[] = {0xfb, 0x41, 0x41, 0xeb, 0xfe};
+	/* sti; mov al, 1; out 0xf0, al (INTR up); inc cx; inc cx; jmp $ */
+	static const uint8_t shadow_late[] = {0xfb, 0xb0, 0x01, 0xe6, 0xf0,
+					      0x41, 0x41, 0xeb, 0xfe};
 	/* sti; hlt; inc si; jmp $ */
 	static const uint8_t halt[] = {0xfb, 0xf4, 0x46, 0xeb, 0xfe};
 
@@ -84,6 +87,33 @@ int main(void)
 	       (unsigned long long)reg(&tb, R_DX));
 	tap_ok(&t, reg(&tb, R_CX) == 2, "execution resumed after the handler (cx %llu)",
 	       (unsigned long long)reg(&tb, R_CX));
+
+	/* STI with nothing pending, INTR raised two instructions later by
+	 * a device: taken right after the OUT that raised it, not later. */
+	memcpy(tb.ram + 0x1000, shadow_late, sizeof(shadow_late));
+	real_mode_at(&tb, 0x1000, false);
+	cpu_get_state(tb.cpu, &s);
+	s.gpr[R_BX] = s.gpr[R_CX] = s.gpr[R_DX] = 0;
+	cpu_set_state(tb.cpu, &s);
+	cpu_set_intr(tb.cpu, false);
+	cpu_run(tb.cpu, 20);
+	tap_ok(&t, reg(&tb, R_BX) == 1 && reg(&tb, R_DX) == 0 &&
+		       reg(&tb, R_CX) == 2,
+	       "INTR raised after STI: taken after the instruction that raised it "
+	       "(bx %llu, cx at entry %llu, cx %llu)",
+	       (unsigned long long)reg(&tb, R_BX), (unsigned long long)reg(&tb, R_DX),
+	       (unsigned long long)reg(&tb, R_CX));
+	/* The shadow of an STI the budget ends on is still there. */
+	real_mode_at(&tb, 0x1000, false);
+	cpu_set_intr(tb.cpu, false);
+	cpu_run(tb.cpu, 1);
+	cpu_get_state(tb.cpu, &s);
+	tap_ok(&t, s.ev.interrupt_shadow == 2, "the STI shadow is kept across runs (%u)",
+	       (unsigned)s.ev.interrupt_shadow);
+	cpu_run(tb.cpu, 1);
+	cpu_get_state(tb.cpu, &s);
+	tap_ok(&t, s.ev.interrupt_shadow == 0, "and gone after the next instruction (%u)",
+	       (unsigned)s.ev.interrupt_shadow);
 
 	/* HLT stops the run; INTR wakes it after the HLT. */
 	memcpy(tb.ram + 0x1000, halt, sizeof(halt));

@@ -44,6 +44,8 @@ static void tb_pio_out(void *opaque, uint16_t port, unsigned size,
 		tb->exited = 1;
 		tb->exit_code = value;
 		cpu_request_exit(tb->cpu);
+	} else if (port == 0xf0) {
+		cpu_set_intr(tb->cpu, value & 1);
 	} else {
 		tb->unclaimed_io++;
 	}

@@ -1,7 +1,9 @@
 /* A bare machine for emulator tests: flat RAM from address 0, the top
  * 64 KiB below 4 GiB mirroring the last 64 KiB of RAM (where the reset
  * vector lands), port 0xe9 collecting bytes the guest prints, and port
- * 0xf4 ending the run with a status (as QEMU's isa-debug-exit). */
+ * 0xf4 ending the run with a status (as QEMU's isa-debug-exit); bit 0
+ * of a write to port 0xf0 is the CPU's INTR line, as a device raising it
+ * while an instruction runs. */
 #ifndef V2E_TESTS_CPU_TESTBUS_H
 #define V2E_TESTS_CPU_TESTBUS_H
 
