@@ -26,7 +26,6 @@ struct code_cache *codecache_create(void)
 	cc->page_hash = calloc(1u << PAGE_HASH_BITS, sizeof(*cc->page_hash));
 	cc->arena = aligned_alloc(BLOCK_ALIGN, ARENA_SIZE);
 	cc->arena_size = ARENA_SIZE;
-	cc->cur_page = ~0ull;
 	if (!cc->code_bitmap || !cc->hash || !cc->page_hash || !cc->arena) {
 		codecache_destroy(cc);
 		return NULL;
@@ -118,7 +117,7 @@ void codecache_invalidate_page(struct cpu *cpu, uint64_t ppage)
 	}
 	if (pg < cc->bitmap_pages)
 		cc->code_bitmap[pg >> 3] &= (uint8_t)~(1u << (pg & 7));
-	if (cc->cur_page == ppage)
+	if (cpu->cur_code_page == ppage)
 		cpu->end_block = true;
 }
 
@@ -377,7 +376,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	*head = b;
 	mark_code_page(cpu, ppage);
 found:
-	cc->cur_page = ppage;
+	cpu->cur_code_page = ppage;
 	jc->lin = lin;
 	jc->mode = jmode;
 	jc->b = b;

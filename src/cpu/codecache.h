@@ -92,7 +92,6 @@ struct code_cache {
 	struct block **page_hash;
 	uint8_t *arena;
 	size_t arena_used, arena_size;
-	uint64_t cur_page; /* physical page of the running block */
 };
 
 struct code_cache *codecache_create(void);
@@ -139,7 +138,7 @@ static inline struct block *codecache_lookup(struct cpu *cpu)
 	ppage = tlb_meta_for(cpu, lin, ACC_EXEC, cpu->cpl == 3)->paddr;
 	if (ppage != (b->paddr & ~0xfffull))
 		return NULL;
-	cpu->cc->cur_page = ppage;
+	cpu->cur_code_page = ppage;
 	return b;
 }
 

@@ -44,6 +44,7 @@ struct cpu *cpu_create(const struct cpu_bus *bus, const struct cpu_model *m,
 		cpu_model_default(&cpu->model);
 	cpu->ram_pages = ram_pages;
 	cpu->cc = codecache_create();
+	cpu->cur_code_page = ~0ull;
 	cpu->part_block = malloc(sizeof(struct block) +
 				 (BLOCK_MAX_INSNS + 1) * sizeof(struct insn));
 	if (!cpu->cc || !cpu->part_block) {
@@ -526,7 +527,7 @@ static struct block *far_link(struct cpu *cpu, const struct block *owner,
 	    tlb_meta_for(cpu, lin, ACC_EXEC, user)->paddr !=
 		    (nb->paddr & ~0xfffull))
 		return NULL;
-	cpu->cc->cur_page = nb->paddr & ~0xfffull;
+	cpu->cur_code_page = nb->paddr & ~0xfffull;
 	return nb;
 }
 

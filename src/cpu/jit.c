@@ -1097,7 +1097,7 @@ static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow
 /* far_link() for the target in RAX through the block in RCX's far link
  * `slot`, when the code runs below CPL 3 with a CS base of 0 (the linear
  * address is the target): RDX becomes the linked block, with the
- * physical page it runs from noted (cc->cur_page); anything else jumps
+ * physical page it runs from noted (cur_code_page); anything else jumps
  * to one of the sites recorded in to_slow[]. Clobbers R8 to R10. */
 static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 			  uint8_t **to_slow, unsigned *k)
@@ -1173,8 +1173,7 @@ static void emit_block_ok(struct jcomp *c, bool limit_checked, uint8_t **to_slow
 	x_alu_ri(a, X_W, 4, R10, ~0xfffu);
 	x_rm(a, X_W, 0x3b, R10, RDI, R9, 3, CPU_OFF(tlb_meta_exec));
 	to_slow[(*k)++] = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x8b, R9, RDI, CPU_OFF(cc));
-	x_mem(a, X_W, 0x89, R10, R9, (int32_t)offsetof(struct code_cache, cur_page));
+	x_mem(a, X_W, 0x89, R10, RDI, CPU_OFF(cur_code_page));
 }
 
 /* The direct way on for link `slot`, with the target in RAX: a jump

@@ -106,7 +106,7 @@ _Static_assert(offsetof(struct cpu, s.gpr) ==
 #define OFF_CPU_cpl offsetof(struct cpu, cpl)                    /* 8 bits */
 #define OFF_CPU_code_size offsetof(struct cpu, code_size)        /* 8 bits */
 #define OFF_CPU_flat_segs offsetof(struct cpu, flat_segs)        /* 8 bits */
-#define OFF_CPU_cc offsetof(struct cpu, cc)
+#define OFF_CPU_cur_code_page offsetof(struct cpu, cur_code_page)
 #define OFF_CPU_cs_base offsetof(struct cpu, s.seg[S_CS].base)
 /* The supervisor's execute TLB (far links followed below CPL 3): its
  * entries, and the physical page of each (struct tlb_meta, 24 bytes). */

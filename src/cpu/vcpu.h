@@ -162,6 +162,7 @@ struct cpu {
 	const struct tlb_entry *tlb_data[3];
 	uint64_t lin_mask;  /* 32-bit linear addresses outside long mode */
 	struct code_cache *cc;
+	uint64_t cur_code_page; /* physical page of the running block */
 	uint64_t ram_pages;
 	uint64_t ip_mask;   /* size_mask(code_size) */
 	uint64_t code_limit; /* the CS limit branches check; ~0 in long mode */
