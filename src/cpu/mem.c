@@ -106,6 +106,16 @@ void tlb_select(struct cpu *cpu)
 
 #define TLB_ENTRIES (2 * 3 * TLB_SIZE)
 
+/* Notes a filled entry for tlb_flush(). */
+static inline void tlb_note_fill(struct cpu *cpu, const struct tlb_entry *e)
+{
+	if (cpu->tlb_filled_n < TLB_FILLED_MAX)
+		cpu->tlb_filled[cpu->tlb_filled_n] =
+			(uint16_t)(e - &cpu->tlb[0][0][0]);
+	if (cpu->tlb_filled_n <= TLB_FILLED_MAX)
+		cpu->tlb_filled_n++;
+}
+
 void tlb_flush(struct cpu *cpu, bool include_global)
 {
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
@@ -115,9 +125,18 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 	for (int w = 0; w < 2; w++)
 		for (unsigned i = 0; i < PHYS_CACHE_SIZE; i++)
 			cpu->phys_cache[w][i].page = TLB_INVALID;
-	for (unsigned i = 0; i < TLB_ENTRIES; i++)
-		if (include_global || !m[i].global)
-			e[i].tag = TLB_INVALID;
+	/* A valid non-global entry was filled since the last flush that
+	 * dropped them: the list holds it unless it overflowed. */
+	if (include_global || cpu->tlb_filled_n > TLB_FILLED_MAX) {
+		for (unsigned i = 0; i < TLB_ENTRIES; i++)
+			if (include_global || !m[i].global)
+				e[i].tag = TLB_INVALID;
+	} else {
+		for (unsigned i = 0; i < cpu->tlb_filled_n; i++)
+			if (!m[cpu->tlb_filled[i]].global)
+				e[cpu->tlb_filled[i]].tag = TLB_INVALID;
+	}
+	cpu->tlb_filled_n = 0;
 	for (unsigned i = 0; i < 2 * 3; i++, v += TLB_VICTIMS, vt += TLB_VICTIMS)
 		for (unsigned j = 0; j < TLB_VICTIMS; j++)
 			if (include_global || !v[j].meta.global)
@@ -406,6 +425,7 @@ static bool victim_take(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	e->addend = v->addend;
 	*m = v->meta;
 	e->tag = page;
+	tlb_note_fill(cpu, e);
 	/* The entry it displaces goes to its own slot. */
 	cpu->tlb_victim_tag[user][k][i] = TLB_INVALID;
 	if (old_e.tag != TLB_INVALID)
@@ -485,6 +505,7 @@ static inline __attribute__((always_inline)) uint64_t translate_fill_as(
 		m->global = w.global;
 		m->large_mask = w.large_mask;
 		e->tag = lin & ~0xfffull;
+		tlb_note_fill(cpu, e);
 	}
 	return w.paddr | (lin & 0xfff);
 }

@@ -65,9 +65,9 @@ _Static_assert(offsetof(struct block, link) == OFF_BLOCK_link &&
 	       offsetof(struct block, paddr) / BLOCK_ALIGN ==
 		       OFF_BLOCK_insns / BLOCK_ALIGN,
 	       "struct block layout");
-_Static_assert(TLB_BITS == 8 && sizeof(struct tlb_entry) == TLB_ENTRY_SIZE &&
+_Static_assert(sizeof(struct tlb_entry) == TLB_ENTRY_SIZE &&
 	       offsetof(struct tlb_entry, addend) == OFF_TLB_ENTRY_addend,
-	       "the generated TLB lookup indexes 256 entries of 16 bytes");
+	       "the generated TLB lookup indexes entries of 16 bytes");
 _Static_assert(sizeof(struct ras_entry) == RAS_ENTRY_SIZE &&
 	       offsetof(struct ras_entry, caller) == OFF_RAS_ENTRY_caller,
 	       "struct ras_entry layout");

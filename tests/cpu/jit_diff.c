@@ -45,9 +45,10 @@
 #define GOOD 0x43000u
 #define ALIAS 0x4d000u
 #define STACK_PAGE 0x4f000u
-/* C_PAGED maps the good pages again 1 MiB up: the same slots of a
- * 256-entry TLB, so that accesses to both miss into its victims. */
-#define TLB_TWIN 0x100000u
+/* C_PAGED maps the good pages again 2 MiB up: the same slots of the
+ * 512-entry TLB (vcpu.h, TLB_SIZE), so that accesses to both miss into
+ * its victims. */
+#define TLB_TWIN 0x200000u
 #define STACK_TOP 0x4f800u
 #define BUDGET 200000u
 #define PROGRAMS 250 /* per category: about 2.5 s under ASan in all */
