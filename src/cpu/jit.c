@@ -809,7 +809,7 @@ static void emit_tlb(struct jcomp *c, unsigned idx, int kind, unsigned size)
 	struct bail *b;
 	x_rr(a, 0, 0x8b, RCX, RAX);                   /* mov ecx, eax */
 	x_shift_ri(a, 5, RCX, 12 - 4);                /* shr ecx, 8 */
-	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0x1ff0 */
+	x_alu_ri(a, 0, 4, RCX, (TLB_SIZE - 1) << 4);  /* and ecx, 0x3ff0 */
 	x_mem(a, X_W, 0x03, RCX, RDI,                 /* add rcx, tlb_data */
 	      TLBD_OFF(kind == ACC_RMW ? ACC_WRITE : kind));
 	x_mem(a, X_W, 0x8d, RDX, RAX, (int32_t)size - 1); /* lea rdx, last byte */

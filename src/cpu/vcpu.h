@@ -26,7 +26,7 @@
  * supervisor) and per access kind (read, write, execute), so that a copy's
  * source and destination never evict each other. A tag is the linear page
  * when that access may take the fast path; a hit is a compare and an add. */
-#define TLB_BITS 9
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~(uint64_t)0)
 #define PHYS_CACHE_SIZE 64
@@ -228,7 +228,7 @@ struct cpu {
 	struct tlb_victim tlb_victim[2][3][TLB_VICTIMS];
 	/* The TLB entries filled since the last flush of the non-global
 	 * ones (indices into tlb[0][0]), so that a CR3 write visits those
-	 * instead of all 3,072; past TLB_FILLED_MAX, it visits all. */
+	 * instead of all 6,144; past TLB_FILLED_MAX, it visits all. */
 #define TLB_FILLED_MAX 512
 	uint16_t tlb_filled[TLB_FILLED_MAX];
 	unsigned tlb_filled_n; /* TLB_FILLED_MAX + 1: more were filled */

@@ -19,7 +19,7 @@
  *
  * RAM is 512 KiB (its top 64 KiB also at 0xffff0000, read-only):
  * tcpu_pm32()'s tables and stubs below 0x13000, code in two pages at
- * 0x20000, the page directory and two page tables at 0x30000, sixteen
+ * 0x20000, the page directory and three page tables at 0x30000, sixteen
  * pages of random data at 0x40000 with the stack in the last, random
  * bytes in the ROM area, the hole from 0x80000 up. */
 #include <stdarg.h>
@@ -45,10 +45,11 @@
 #define GOOD 0x43000u
 #define ALIAS 0x4d000u
 #define STACK_PAGE 0x4f000u
-/* C_PAGED maps the good pages again 2 MiB up: the same slots of the
- * 512-entry TLB (vcpu.h, TLB_SIZE), so that accesses to both miss into
- * its victims. */
-#define TLB_TWIN 0x200000u
+/* C_PAGED maps the good pages again 4 MiB up (through PT_TWIN): the
+ * same slots of the 1,024-entry TLB (vcpu.h, TLB_SIZE), so that accesses
+ * to both miss into its victims. */
+#define TLB_TWIN 0x400000u
+#define PT_TWIN 0x33000u
 #define STACK_TOP 0x4f800u
 #define BUDGET 200000u
 #define PROGRAMS 250 /* per category: about 2.5 s under ASan in all */
@@ -822,6 +823,7 @@ static void build(struct rig *rig, enum cat cat, uint64_t seed, struct prog *p)
 	struct gen g = {.cat = cat, .ram = rig->image, .mult = 1};
 	uint32_t *pd = (uint32_t *)(rig->image + PD), *lo = (uint32_t *)(rig->image + PT_LOW);
 	uint32_t *top = (uint32_t *)(rig->image + PT_TOP);
+	uint32_t *twin = (uint32_t *)(rig->image + PT_TWIN);
 
 	rng_seed(&g.r, seed);
 	memcpy(rig->image, rig->base, RAM_SIZE);
@@ -847,9 +849,11 @@ static void build(struct rig *rig, enum cat cat, uint64_t seed, struct prog *p)
 		}
 		lo[NP_PAGE >> 12] = NP_PAGE | 2;
 		lo[RO_PAGE >> 12] = RO_PAGE | 1;
-		if (cat == C_PAGED)
+		if (cat == C_PAGED) {
+			pd[TLB_TWIN >> 22] = PT_TWIN | 3;
 			for (uint32_t a = GOOD; a < DATA + DATA_SIZE; a += 0x1000)
-				lo[(a + TLB_TWIN) >> 12] = a | 3;
+				twin[((a + TLB_TWIN) >> 12) & 1023] = a | 3;
+		}
 		if (g.alias) {
 			lo[ALIAS >> 12] = CODE_PAGE | 3;
 			lo[(ALIAS >> 12) + 1] = (CODE_PAGE + 0x1000) | 3;
