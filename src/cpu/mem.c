@@ -106,9 +106,17 @@ void tlb_select(struct cpu *cpu)
 
 #define TLB_ENTRIES (2 * 3 * TLB_SIZE)
 
-/* Notes a filled entry for tlb_flush(). */
-static inline void tlb_note_fill(struct cpu *cpu, const struct tlb_entry *e)
+/* Notes a filled entry for tlb_flush(), and where its large page lies
+ * for tlb_flush_page(). */
+static inline void tlb_note_fill(struct cpu *cpu, const struct tlb_entry *e,
+				 const struct tlb_meta *m)
 {
+	if (m->large_mask) {
+		unsigned r = (unsigned)(e->tag >> 22) & 1023;
+		cpu->tlb_large_regions[r / 64] |= 1ull << (r % 64);
+		if (m->large_mask > 0x3fffff)
+			cpu->tlb_large_huge = true;
+	}
 	if (cpu->tlb_filled_n < TLB_FILLED_MAX)
 		cpu->tlb_filled[cpu->tlb_filled_n] =
 			(uint16_t)(e - &cpu->tlb[0][0][0]);
@@ -137,6 +145,10 @@ void tlb_flush(struct cpu *cpu, bool include_global)
 				e[cpu->tlb_filled[i]].tag = TLB_INVALID;
 	}
 	cpu->tlb_filled_n = 0;
+	if (include_global) {
+		memset(cpu->tlb_large_regions, 0, sizeof(cpu->tlb_large_regions));
+		cpu->tlb_large_huge = false;
+	}
 	for (unsigned i = 0; i < 2 * 3; i++, v += TLB_VICTIMS, vt += TLB_VICTIMS)
 		for (unsigned j = 0; j < TLB_VICTIMS; j++)
 			if (include_global || !v[j].meta.global)
@@ -148,14 +160,27 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
 	uint64_t page = lin & ~0xfffull;
+	unsigned r = (unsigned)(lin >> 22) & 1023;
 	/* A large page may be cached under any of its 4 KiB parts: drop
-	 * every entry whose tag lies inside the large page too. */
-	for (unsigned i = 0; i < TLB_ENTRIES; i++) {
-		uint64_t tag = e[i].tag;
-		if (tag == TLB_INVALID)
-			continue;
-		if (tag == page || (tag & ~m[i].large_mask) == (page & ~m[i].large_mask))
-			e[i].tag = TLB_INVALID;
+	 * every entry whose tag lies inside the large page too, where one
+	 * may be; elsewhere only the page's own slots can hold it. */
+	if (!cpu->tlb_large_huge &&
+	    !(cpu->tlb_large_regions[r / 64] & (1ull << (r % 64)))) {
+		for (unsigned t = 0; t < 2 * 3; t++) {
+			struct tlb_entry *own =
+				&e[t * TLB_SIZE + ((page >> 12) & (TLB_SIZE - 1))];
+			if (own->tag == page)
+				own->tag = TLB_INVALID;
+		}
+	} else {
+		for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+			uint64_t tag = e[i].tag;
+			if (tag == TLB_INVALID)
+				continue;
+			if (tag == page ||
+			    (tag & ~m[i].large_mask) == (page & ~m[i].large_mask))
+				e[i].tag = TLB_INVALID;
+		}
 	}
 	for (int u = 0; u < 2; u++)
 		for (int k = 0; k < 3; k++)
@@ -425,7 +450,7 @@ static bool victim_take(struct cpu *cpu, uint64_t lin, enum access_kind k,
 	e->addend = v->addend;
 	*m = v->meta;
 	e->tag = page;
-	tlb_note_fill(cpu, e);
+	tlb_note_fill(cpu, e, m);
 	/* The entry it displaces goes to its own slot. */
 	cpu->tlb_victim_tag[user][k][i] = TLB_INVALID;
 	if (old_e.tag != TLB_INVALID)
@@ -505,7 +530,7 @@ static inline __attribute__((always_inline)) uint64_t translate_fill_as(
 		m->global = w.global;
 		m->large_mask = w.large_mask;
 		e->tag = lin & ~0xfffull;
-		tlb_note_fill(cpu, e);
+		tlb_note_fill(cpu, e, m);
 	}
 	return w.paddr | (lin & 0xfff);
 }

@@ -232,6 +232,13 @@ struct cpu {
 #define TLB_FILLED_MAX 512
 	uint16_t tlb_filled[TLB_FILLED_MAX];
 	unsigned tlb_filled_n; /* TLB_FILLED_MAX + 1: more were filled */
+	/* The 4 MiB regions (linear address bits 22-31) holding a large
+	 * page some TLB entry came from since the last flush of the global
+	 * ones, and whether one was larger than 4 MiB: INVLPG elsewhere
+	 * needs to look at its own slots only (a large page is cached
+	 * under each of its 4 KiB parts, at any index). */
+	uint64_t tlb_large_regions[1024 / 64];
+	bool tlb_large_huge;
 };
 
 

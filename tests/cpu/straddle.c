@@ -147,6 +147,32 @@ int main(void)
 		       vec, (unsigned)s.gpr[R_AX], (unsigned)s.gpr[R_BX],
 		       (unsigned)s.gpr[R_DX]);
 	}
+	{
+		/* A 4 MiB page (PSE) at linear 4 MiB, cached as two of its
+		 * 4 KiB parts in two TLB slots; INVLPG of one part must drop
+		 * the other too once the page is mapped elsewhere (physical
+		 * 4 MiB: nothing there). */
+		static const uint8_t code[] = {
+			0x8b, 0x05, 0x00, 0x50, 0x40, 0x00, /* mov eax, [0x405000] */
+			0x8b, 0x1d, 0x00, 0x70, 0x40, 0x00, /* mov ebx, [0x407000] */
+			0xc7, 0x05, 0x04, 0x00, 0x02, 0x00, /* mov dword [PDE 1], */
+			0x83, 0x00, 0x40, 0x00,       /*   4 MiB, PS */
+			0x0f, 0x01, 0x3d, 0x00, 0x70, 0x40, 0x00, /* invlpg [0x407000] */
+			0x8b, 0x15, 0x00, 0x50, 0x40, 0x00, /* mov edx, [0x405000] */
+		};
+		tcpu_pm32_paged(&tb, &s, 512);
+		t_put32(&tb, T_PDIR + 4, 0x83); /* physical 0, 4 MiB */
+		s.cr4 |= CR4_PSE;
+		t_put32(&tb, 0x5000, 0x55);
+		t_put32(&tb, 0x7000, 0x77);
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		tap_ok(&t, vec == -1 && (uint32_t)s.gpr[R_AX] == 0x55 &&
+			   (uint32_t)s.gpr[R_BX] == 0x77 &&
+			   (uint32_t)s.gpr[R_DX] == 0xffffffffu,
+		       "INVLPG of one part of a large page drops its other parts (vec %d, eax %#x ebx %#x edx %#x)",
+		       vec, (unsigned)s.gpr[R_AX], (unsigned)s.gpr[R_BX],
+		       (unsigned)s.gpr[R_DX]);
+	}
 	testbus_free(&tb);
 	return tap_done(&t);
 }
