@@ -34,9 +34,13 @@ struct block {
 	struct block *link[2];
 	uint64_t link_rip[2];
 	/* The same for a target in another page, whose mapping is checked
-	 * each time (branch_unlinked()). */
-	struct block *far[2];
-	uint64_t far_rip[2];
+	 * each time (branch_unlinked()): the block and the RIP side by side,
+	 * so that a return, through its caller's far[LINK_NEXT], reads the
+	 * caller's second cache line only. */
+	struct far_link {
+		struct block *b;
+		uint64_t rip;
+	} far[2];
 	uint64_t paddr;
 	uint32_t mode;
 	uint16_t n;

@@ -359,8 +359,7 @@ struct block *codecache_get(struct cpu *cpu, struct insn *single)
 	b->valid = true;
 	b->link[0] = b->link[1] = NULL;
 	b->link_rip[0] = b->link_rip[1] = 0;
-	b->far[0] = b->far[1] = NULL;
-	b->far_rip[0] = b->far_rip[1] = 0;
+	b->far[0] = b->far[1] = (struct far_link){NULL, 0};
 	memcpy(b->insns, tmp, n * sizeof(struct insn));
 	memset(&b->insns[n], 0, sizeof(struct insn));
 	b->insns[n].run = op_block_tail;

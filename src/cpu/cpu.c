@@ -516,11 +516,11 @@ void op_thunk_end(struct cpu *cpu, const struct insn *in)
 static struct block *far_link(struct cpu *cpu, const struct block *owner,
 			      unsigned slot, uint64_t target)
 {
-	struct block *nb = owner->far[slot];
+	struct block *nb = owner->far[slot].b;
 	uint64_t lin = (cpu->s.seg[S_CS].base + target) & cpu->lin_mask;
 	bool user = cpu->cpl == 3;
 
-	if (!nb || owner->far_rip[slot] != target || !nb->valid ||
+	if (!nb || owner->far[slot].rip != target || !nb->valid ||
 	    nb->mode != codecache_mode(cpu) || target > cpu->code_limit ||
 	    (tlb_entry_for(cpu, lin, ACC_EXEC, user)->tag != (lin & ~0xfffull) &&
 	     !tlb_refill(cpu, lin, ACC_EXEC, user)) ||
@@ -563,8 +563,7 @@ static void chain_through(struct cpu *cpu, const struct insn *in,
 		owner->link_rip[slot] = target;
 		jit_link_direct(cpu->jit, owner, slot, nb);
 	} else {
-		owner->far[slot] = nb;
-		owner->far_rip[slot] = target;
+		owner->far[slot] = (struct far_link){nb, target};
 	}
 	block_chain(cpu, in, nb, target);
 }

@@ -1103,9 +1103,10 @@ static void emit_far_link(struct jcomp *c, unsigned slot, bool limit_checked,
 			  uint8_t **to_slow, unsigned *k)
 {
 	struct x64 *a = &c->a;
-	x_mem(a, X_W, 0x3b, RAX, RCX, BLOCK_OFF(far_rip) + 8 * (int32_t)slot);
+	x_mem(a, X_W, 0x3b, RAX, RCX,
+	      BLOCK_OFF(far) + FAR_LINK_SIZE * (int32_t)slot + OFF_FAR_LINK_rip);
 	to_slow[(*k)++] = x_jcc(a, CC_NE);
-	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(far) + 8 * (int32_t)slot);
+	x_mem(a, X_W, 0x8b, RDX, RCX, BLOCK_OFF(far) + FAR_LINK_SIZE * (int32_t)slot);
 	x_rr(a, X_W, 0x85, RDX, RDX);
 	to_slow[(*k)++] = x_jcc(a, CC_E);
 	emit_block_ok(c, limit_checked, to_slow, k);

@@ -24,8 +24,9 @@
 /* struct block: its links and the records after it. */
 #define OFF_BLOCK_link 16
 #define OFF_BLOCK_link_rip 32
-#define OFF_BLOCK_far 48
-#define OFF_BLOCK_far_rip 64
+#define OFF_BLOCK_far 48  /* struct far_link: the block, then the RIP */
+#define OFF_FAR_LINK_rip 8
+#define FAR_LINK_SIZE 16
 #define OFF_BLOCK_paddr 80
 #define OFF_BLOCK_mode 88  /* 32 bits */
 #define OFF_BLOCK_n 92   /* 16 bits */
@@ -53,7 +54,10 @@ _Static_assert(offsetof(struct insn, run) == OFF_INSN_run &&
 _Static_assert(offsetof(struct block, link) == OFF_BLOCK_link &&
 	       offsetof(struct block, link_rip) == OFF_BLOCK_link_rip &&
 	       offsetof(struct block, far) == OFF_BLOCK_far &&
-	       offsetof(struct block, far_rip) == OFF_BLOCK_far_rip &&
+	       offsetof(struct far_link, rip) == OFF_FAR_LINK_rip &&
+	       sizeof(struct far_link) == FAR_LINK_SIZE &&
+	       (OFF_BLOCK_far + FAR_LINK_SIZE * LINK_NEXT) / BLOCK_ALIGN ==
+		       OFF_BLOCK_paddr / BLOCK_ALIGN &&
 	       offsetof(struct block, paddr) == OFF_BLOCK_paddr &&
 	       offsetof(struct block, mode) == OFF_BLOCK_mode &&
 	       sizeof(((struct block *)0)->mode) == 4 &&
