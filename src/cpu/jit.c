@@ -20,13 +20,19 @@
 #include "cpu/x64asm.h"
 
 #define JIT_SIZE (32u << 20)
+/* The buffer's first part holds what runs; the rest, the ways back to
+ * the interpreter (a TLB miss, a fault coming), which run rarely: kept
+ * apart, the code a chain runs through is dense in the host's caches
+ * and its TLB. */
+#define JIT_HOT_SIZE (20u << 20)
 /* More than one block's runs can take (64 memory instructions, each with
  * its code and its way out). */
 #define JIT_BLOCK_MAX (32u << 10)
 
 struct jit {
 	uint8_t *rw, *rx; /* the same pages: written here, run there */
-	size_t size, used;
+	size_t size, used; /* used: the hot part's, from 0 */
+	size_t cold_used;  /* from JIT_HOT_SIZE */
 	FILE *perf_map;   /* jit_perf_map(), or NULL */
 };
 
@@ -49,6 +55,7 @@ struct jit *jit_create(void)
 	if (mprotect(jit->rx, JIT_SIZE, PROT_READ | PROT_EXEC) != 0)
 		goto fail_rx;
 	jit->size = JIT_SIZE;
+	jit->cold_used = JIT_HOT_SIZE;
 	return jit;
 fail_rx:
 	munmap(jit->rx, JIT_SIZE);
@@ -82,13 +89,16 @@ bool jit_perf_map(struct jit *jit, const char *path)
 
 void jit_reset(struct jit *jit)
 {
-	if (jit)
+	if (jit) {
 		jit->used = 0;
+		jit->cold_used = JIT_HOT_SIZE;
+	}
 }
 
 bool jit_full(const struct jit *jit)
 {
-	return jit && jit->used + JIT_BLOCK_MAX > jit->size;
+	return jit && (jit->used + JIT_BLOCK_MAX > JIT_HOT_SIZE ||
+		       jit->cold_used + JIT_BLOCK_MAX > jit->size);
 }
 
 /* A compiled run's entry has the interpreter's entry of its first
@@ -2022,7 +2032,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 			   struct block_direct *direct)
 {
 	struct jcomp *c = calloc(1, sizeof(*c));
-	uint8_t *start, *entry;
+	struct x64 hot;
+	uint8_t *start, *entry, *cold;
 	insn_fn fn = NULL, orig = ins[first].run;
 	unsigned used = 0, n = 0, i;
 	bool ended = false, stack = false;
@@ -2032,7 +2043,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		return NULL;
 	start = jit->rw + jit->used;
 	c->a.p = start;
-	c->a.end = jit->rw + jit->size;
+	c->a.end = jit->rw + JIT_HOT_SIZE;
 	c->block = block;
 	c->ins = ins;
 	c->first = first;
@@ -2134,6 +2145,9 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		emit_leave(c, c->dirty_full, c->dirty_part);
 		emit_goto_insn(c, i);
 	}
+	hot = c->a;
+	cold = jit->rw + jit->cold_used;
+	c->a = (struct x64){cold, jit->rw + jit->size, false};
 	for (unsigned k = 0; k < c->nbail; k++) {
 		const struct bail *b = &c->bail[k];
 		x_patch(b->site, c->a.p);
@@ -2142,8 +2156,15 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		emit_leave(c, b->dirty_full, b->dirty_part);
 		emit_goto_insn(c, b->idx);
 	}
-	if (c->a.full)
+	if (c->a.full || hot.full)
 		goto out;
+	jit->cold_used = (size_t)(c->a.p - jit->rw);
+	if (jit->perf_map && c->a.p > cold)
+		fprintf(jit->perf_map, "%lx %lx v2e:%llx+%u.cold\n",
+			(unsigned long)(uintptr_t)(jit->rx + (cold - jit->rw)),
+			(unsigned long)(c->a.p - cold),
+			(unsigned long long)block->paddr, first);
+	c->a = hot;
 	jit->used = (size_t)(c->a.p - jit->rw);
 	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
 	*stop = i;
