@@ -658,6 +658,9 @@ struct bail {
 
 struct jcomp {
 	struct x64 a;
+	/* Where code that rarely runs goes (JIT_HOT_SIZE): swapped in as
+	 * `a` between cold_begin() and cold_end(). */
+	struct x64 cold;
 	const struct block *block;
 	const uint8_t *loop_head; /* after the prologue */
 	struct insn *ins;
@@ -684,6 +687,19 @@ struct jcomp {
 	/* The run's direct ways on, per link slot (emit_direct()). */
 	uint8_t *direct_site[2], *direct_jump[2];
 };
+
+/* Code emitted between the two goes to the cold part of the buffer. */
+static void cold_begin(struct jcomp *c, struct x64 *hot)
+{
+	*hot = c->a;
+	c->a = c->cold;
+}
+
+static void cold_end(struct jcomp *c, const struct x64 *hot)
+{
+	c->cold = c->a;
+	c->a = *hot;
+}
 
 /* A way out to record; past BAILS_MAX (never, by the bound above) the
  * run is not compiled. */
@@ -1228,7 +1244,7 @@ static void emit_direct(struct jcomp *c, unsigned slot)
 static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 		       int32_t off, bool check_limit, insn_fn slow)
 {
-	struct x64 *a = &c->a;
+	struct x64 *a = &c->a, hot;
 	int64_t at = (int64_t)(c->block->paddr & 0xfff) + off;
 	uint8_t *to_slow[16];
 	unsigned k = 0;
@@ -1252,11 +1268,13 @@ static void emit_chain(struct jcomp *c, unsigned idx, unsigned slot,
 	}
 	emit_chain_room(c, to_slow, &k);
 	emit_chain_to(c);
+	cold_begin(c, &hot);
 	for (unsigned i = 0; i < k; i++)
 		x_patch(to_slow[i], a->p);
 	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
 	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)slow);
 	x_rr(a, 0, 0xff, 4, RAX);
+	cold_end(c, &hot);
 }
 
 /* Gives the host's flags the guest's again, from the lazy flags the run
@@ -1427,7 +1445,7 @@ static void emit_call(struct jcomp *c, unsigned idx)
  * branch_return() itself with the target, as op_ret32_t would. */
 static void emit_ret(struct jcomp *c, unsigned idx)
 {
-	struct x64 *a = &c->a;
+	struct x64 *a = &c->a, hot;
 	int sp = H(c, R_SP);
 	uint8_t *to_slow[32], *to_jc[2];
 	unsigned k = 0;
@@ -1456,7 +1474,8 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 	emit_chain_to(c);
 	/* A return the stack does not know (a retpoline's, to the target
 	 * it pushed; a longjmp): branch_return() would take the entry and
-	 * ask the jump cache, which is done here. */
+	 * ask the jump cache, which is done here, apart. */
+	cold_begin(c, &hot);
 	x_patch(to_jc[0], a->p);
 	x_patch(to_jc[1], a->p);
 	emit_jc_lookup(c, to_slow, &k);
@@ -1469,6 +1488,7 @@ static void emit_ret(struct jcomp *c, unsigned idx)
 	x_mov_ri64(a, RSI, (uint64_t)(uintptr_t)&c->ins[idx]);
 	x_mov_ri64(a, RAX, (uint64_t)(uintptr_t)branch_return);
 	x_rr(a, 0, 0xff, 4, RAX);
+	cold_end(c, &hot);
 }
 
 /* A Jcc on the host's flags, when they hold what its condition needs:
@@ -2044,6 +2064,8 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 	start = jit->rw + jit->used;
 	c->a.p = start;
 	c->a.end = jit->rw + JIT_HOT_SIZE;
+	cold = jit->rw + jit->cold_used;
+	c->cold = (struct x64){cold, jit->rw + jit->size, false};
 	c->block = block;
 	c->ins = ins;
 	c->first = first;
@@ -2145,9 +2167,7 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		emit_leave(c, c->dirty_full, c->dirty_part);
 		emit_goto_insn(c, i);
 	}
-	hot = c->a;
-	cold = jit->rw + jit->cold_used;
-	c->a = (struct x64){cold, jit->rw + jit->size, false};
+	cold_begin(c, &hot);
 	for (unsigned k = 0; k < c->nbail; k++) {
 		const struct bail *b = &c->bail[k];
 		x_patch(b->site, c->a.p);
@@ -2156,15 +2176,15 @@ static insn_fn compile_run(struct jit *jit, const struct block *block,
 		emit_leave(c, b->dirty_full, b->dirty_part);
 		emit_goto_insn(c, b->idx);
 	}
-	if (c->a.full || hot.full)
+	cold_end(c, &hot);
+	if (c->a.full || c->cold.full)
 		goto out;
-	jit->cold_used = (size_t)(c->a.p - jit->rw);
-	if (jit->perf_map && c->a.p > cold)
+	jit->cold_used = (size_t)(c->cold.p - jit->rw);
+	if (jit->perf_map && c->cold.p > cold)
 		fprintf(jit->perf_map, "%lx %lx v2e:%llx+%u.cold\n",
 			(unsigned long)(uintptr_t)(jit->rx + (cold - jit->rw)),
-			(unsigned long)(c->a.p - cold),
+			(unsigned long)(c->cold.p - cold),
 			(unsigned long long)block->paddr, first);
-	c->a = hot;
 	jit->used = (size_t)(c->a.p - jit->rw);
 	fn = (insn_fn)(uintptr_t)(jit->rx + (entry - jit->rw));
 	*stop = i;
