@@ -20,10 +20,10 @@
 #include "cpu/x64asm.h"
 
 #define JIT_SIZE (32u << 20)
-/* The buffer's first part holds what runs; the rest, the ways back to
- * the interpreter (a TLB miss, a fault coming), which run rarely: kept
- * apart, the code a chain runs through is dense in the host's caches
- * and its TLB. */
+/* The buffer's first part holds what runs; the rest, what rarely runs
+ * (the ways back to the interpreter and to the C handlers of branches):
+ * kept apart, the code a chain runs through is dense in the host's
+ * caches and its TLB. */
 #define JIT_HOT_SIZE (20u << 20)
 /* More than one block's runs can take (64 memory instructions, each with
  * its code and its way out). */
