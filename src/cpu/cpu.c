@@ -701,21 +701,24 @@ static enum cpu_exit run_loop(struct cpu *cpu, uint64_t end)
 			accept_events(cpu);
 		if (unlikely(cpu->s.ev.halted))
 			return CPU_EXIT_HALT;
-		/* A shadow (STI, MOV SS) holds off only what is pending now
-		 * and the debug traps: with neither, the next instruction
-		 * runs in a block like any other, and an interrupt raised
-		 * while it runs is taken at the block's end, after it. Linux
-		 * enables interrupts some twenty times a disk request. */
-		if (unlikely(cpu->inhibit_irq) &&
-		    !(cpu->intr_line | cpu->s.ev.nmi_pending) &&
-		    !(cpu->s.rflags & (FL_TF | FL_RF)) && !(cpu->s.dr[7] & 0xff))
-			cpu->inhibit_irq = 0;
 		if (unlikely(cpu->inhibit_irq || (cpu->s.rflags & (FL_TF | FL_RF)) ||
 			     (cpu->s.dr[7] & 0xff))) {
-			if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU)))
-				log_block_entry(cpu, NULL, 1);
-			step_careful(cpu);
-			continue;
+			/* A shadow (STI, MOV SS) holds off only what is
+			 * pending now and the debug traps: with neither, the
+			 * next instruction runs in a block like any other, and
+			 * an interrupt raised while it runs is taken at the
+			 * block's end, after it. Linux enables interrupts some
+			 * twenty times a disk request. */
+			bool careful = (cpu->s.rflags & (FL_TF | FL_RF)) ||
+				       (cpu->s.dr[7] & 0xff) || cpu->intr_line ||
+				       cpu->s.ev.nmi_pending;
+			if (careful) {
+				if (unlikely(cpu->log_mask & (CPU_LOG_EXEC | CPU_LOG_CPU)))
+					log_block_entry(cpu, NULL, 1);
+				step_careful(cpu);
+				continue;
+			}
+			cpu->inhibit_irq = 0;
 		}
 		b = codecache_lookup(cpu);
 		if (!b)

@@ -106,13 +106,19 @@ void tlb_select(struct cpu *cpu)
 
 #define TLB_ENTRIES (2 * 3 * TLB_SIZE)
 
+/* The 4 MiB region of `lin` in tlb_large_regions: word and bit. */
+static inline unsigned large_region(uint64_t lin)
+{
+	return (unsigned)(lin >> 22) & 1023;
+}
+
 /* Notes a filled entry for tlb_flush(), and where its large page lies
  * for tlb_flush_page(). */
 static inline void tlb_note_fill(struct cpu *cpu, const struct tlb_entry *e,
 				 const struct tlb_meta *m)
 {
 	if (m->large_mask) {
-		unsigned r = (unsigned)(e->tag >> 22) & 1023;
+		unsigned r = large_region(e->tag);
 		cpu->tlb_large_regions[r / 64] |= 1ull << (r % 64);
 		if (m->large_mask > 0x3fffff)
 			cpu->tlb_large_huge = true;
@@ -160,18 +166,18 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 	struct tlb_entry *e = &cpu->tlb[0][0][0];
 	const struct tlb_meta *m = &cpu->tlb_meta[0][0][0];
 	uint64_t page = lin & ~0xfffull;
-	unsigned r = (unsigned)(lin >> 22) & 1023;
+	unsigned r = large_region(lin);
 	/* A large page may be cached under any of its 4 KiB parts: drop
 	 * every entry whose tag lies inside the large page too, where one
 	 * may be; elsewhere only the page's own slots can hold it. */
 	if (!cpu->tlb_large_huge &&
 	    !(cpu->tlb_large_regions[r / 64] & (1ull << (r % 64)))) {
-		for (unsigned t = 0; t < 2 * 3; t++) {
-			struct tlb_entry *own =
-				&e[t * TLB_SIZE + ((page >> 12) & (TLB_SIZE - 1))];
-			if (own->tag == page)
-				own->tag = TLB_INVALID;
-		}
+		for (int u = 0; u < 2; u++)
+			for (int k = 0; k < 3; k++) {
+				struct tlb_entry *own = tlb_entry_for(cpu, lin, k, u);
+				if (own->tag == page)
+					own->tag = TLB_INVALID;
+			}
 	} else {
 		for (unsigned i = 0; i < TLB_ENTRIES; i++) {
 			uint64_t tag = e[i].tag;
