@@ -159,6 +159,17 @@ unsigned ioreq_chan_fds(const struct ioreq_chan *c, int *fds)
 
 /* ---- vmm end ---- */
 
+/* Wakes a sleeping dm through `fd`, once per sleep: whichever descriptor
+ * wakes it, it looks at every slot and the ring before it sleeps again. */
+static void wake_dm(struct ioreq_chan *c, int fd)
+{
+	uint32_t sleep = __atomic_load_n(&c->sh->dm_sleeping, __ATOMIC_SEQ_CST);
+	if (sleep && sleep != c->signalled_sleep) {
+		c->signalled_sleep = sleep;
+		signal_fd(fd);
+	}
+}
+
 static int fail(const struct ioreq_wait *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(const struct ioreq_wait *w, int err, const char *fmt, ...)
@@ -230,8 +241,7 @@ int ioreq_vmm_call(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req,
 	req->state = IOREQ_STATE_NONE;
 	memcpy(s, req, offsetof(struct ioreq, state));
 	__atomic_store_n(&s->state, IOREQ_STATE_READY, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->sh->dm_sleeping, __ATOMIC_SEQ_CST))
-		signal_fd(c->req_fd[vcpu]);
+	wake_dm(c, c->req_fd[vcpu]);
 
 	start = now = mono_ns();
 	for (;;) {
@@ -342,8 +352,7 @@ int ioreq_vmm_buffered(struct ioreq_chan *c, const struct ioreq_buffered *b,
 	c->sh->buf.slot[c->buf_write % IOREQ_BUF_SLOTS] = *b;
 	c->buf_write++;
 	__atomic_store_n(&c->sh->buf.write_idx, c->buf_write, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->sh->dm_sleeping, __ATOMIC_SEQ_CST))
-		signal_fd(c->buf_fd);
+	wake_dm(c, c->buf_fd);
 	return 0;
 }
 
@@ -451,7 +460,9 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e, bool kick,
 
 bool ioreq_dm_sleep_begin(struct ioreq_chan *c)
 {
-	__atomic_store_n(&c->sh->dm_sleeping, 1, __ATOMIC_SEQ_CST);
+	if (++c->sleeps == 0)
+		c->sleeps = 1;
+	__atomic_store_n(&c->sh->dm_sleeping, c->sleeps, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&c->sh->buf.write_idx, __ATOMIC_SEQ_CST) != c->buf_read)
 		goto busy;
 	for (unsigned v = 0; v < c->n_vcpus; v++)

@@ -30,9 +30,11 @@ struct ioreq_chan {
 	uint32_t seq;
 	uint32_t ev_read;
 	uint32_t buf_write;
+	uint32_t signalled_sleep; /* the dm's sleep last signalled */
 	/* dm end */
 	uint32_t buf_read;
 	uint32_t ev_write;
+	uint32_t sleeps;          /* numbers the sleeps (dm_sleeping) */
 };
 
 /* vmm: a new shared area and event channels. 0 or -errno. */

@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 4
+#define IOREQ_ABI_VERSION 5
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -211,12 +211,15 @@ struct ioreq_shared {
 	uint8_t pad1[56];
 	/* dm -> vmm */
 	uint64_t dm_deadline_ns;   /* the dm's next timer, IOREQ_NEVER if none */
-	/* 1 while the dm sleeps in poll(): only then do the vmm's requests
-	 * and buffered writes need a signal. The dm sets it, then looks at
-	 * the slots and the ring once more before sleeping; the vmm
+	/* Non-zero while the dm sleeps in poll(): only then do the vmm's
+	 * requests and buffered writes need a signal. The dm sets it, then
+	 * looks at the slots and the ring once more before sleeping; the vmm
 	 * publishes its request, then reads this (both sequentially
-	 * consistent), so one of them always sees the other. A dm that lies
-	 * here only slows itself down: the vmm's timeout still holds. */
+	 * consistent), so one of them always sees the other. Each sleep has
+	 * its own number, so the vmm signals once per sleep, not once per
+	 * write it makes before the dm is up (eventfds keep the count). A
+	 * dm that lies here only slows itself down: the vmm's timeout still
+	 * holds. */
 	uint32_t dm_sleeping;
 	/* vmm -> dm: 1 while the vmm sleeps until an event comes (a halted
 	 * vCPU) or its buffered writes are served. Only then do events and

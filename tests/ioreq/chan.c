@@ -202,6 +202,55 @@ static void test_vmm_waiting(struct tap *t)
 	ioreq_chan_close(&vc);
 }
 
+/* How many signals an eventfd holds; takes them. */
+static uint64_t signals(int fd)
+{
+	uint64_t v = 0;
+	return read(fd, &v, sizeof(v)) == sizeof(v) ? v : 0;
+}
+
+/* Both ends in this process: the vmm signals a sleeping dm once per
+ * sleep, however many writes it makes before the dm is up. */
+static void test_dm_sleep_signals(struct tap *t)
+{
+	struct ioreq_chan vc, dc;
+	int fds[IOREQ_CHAN_NFDS(1)];
+	struct ioreq_buffered b = {0x1f2, 1, 0, 1, IOREQ_TYPE_PIO, {0}};
+	struct ioreq_wait w = {1000000000ull, 0, -1, NULL, NULL, err, sizeof(err)};
+	bool ok = true;
+	unsigned n;
+
+	if (ioreq_chan_create(&vc, 1) != 0) {
+		tap_ok(t, false, "a channel for the sleep handshake");
+		return;
+	}
+	n = ioreq_chan_fds(&vc, fds);
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = dup(fds[i]);
+	if (ioreq_chan_attach(&dc, fds, n) != 0) {
+		tap_ok(t, false, "the dm end attaches in the same process");
+		return;
+	}
+	tap_ok(t, ioreq_vmm_buffered(&vc, &b, &w) == 0 && signals(dc.buf_fd) == 0,
+	       "a write to an awake dm is not signalled");
+	while (ioreq_dm_take_buffered(&dc, &b))
+		;
+	ioreq_dm_buffered_served(&dc);
+	tap_ok(t, ioreq_dm_sleep_begin(&dc), "with nothing pending the dm may sleep");
+	for (unsigned i = 0; i < 5; i++)
+		ok &= ioreq_vmm_buffered(&vc, &b, &w) == 0;
+	tap_ok(t, ok && signals(dc.buf_fd) == 1, "five writes to a sleeping dm: one signal");
+	ioreq_dm_sleep_end(&dc);
+	while (ioreq_dm_take_buffered(&dc, &b))
+		;
+	ioreq_dm_buffered_served(&dc);
+	tap_ok(t, ioreq_dm_sleep_begin(&dc) && ioreq_vmm_buffered(&vc, &b, &w) == 0 &&
+		       signals(dc.buf_fd) == 1, "its next sleep is signalled again");
+	ioreq_dm_sleep_end(&dc);
+	ioreq_chan_close(&dc);
+	ioreq_chan_close(&vc);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -285,6 +334,7 @@ int main(void)
 	rig_stop(&g);
 
 	test_vmm_waiting(&t);
+	test_dm_sleep_signals(&t);
 
 	{
 		struct ioreq_chan c;
