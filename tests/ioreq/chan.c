@@ -152,28 +152,39 @@ static bool readable(int fd)
 	return poll(&p, 1, 0) == 1;
 }
 
+/* A channel with both ends in this process, the dm's through copies of
+ * the descriptors as a dm would receive them. */
+static bool both_ends(struct tap *t, struct ioreq_chan *vc, struct ioreq_chan *dc)
+{
+	int fds[IOREQ_CHAN_NFDS(1)];
+	unsigned n;
+
+	if (ioreq_chan_create(vc, 1) != 0) {
+		tap_ok(t, false, "a channel for both ends");
+		return false;
+	}
+	n = ioreq_chan_fds(vc, fds);
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = dup(fds[i]);
+	if (ioreq_chan_attach(dc, fds, n) != 0) {
+		tap_ok(t, false, "the dm end attaches in the same process");
+		ioreq_chan_close(vc);
+		return false;
+	}
+	return true;
+}
+
 /* Both ends in this process: when the dm signals the vmm's events
  * eventfd (only while the vmm says it waits). */
 static void test_vmm_waiting(struct tap *t)
 {
 	struct ioreq_chan vc, dc;
-	int fds[IOREQ_CHAN_NFDS(1)];
 	struct ioreq_event e = {IOREQ_EV_LINE, 0, 5, 1}, got;
 	struct ioreq_buffered b = {0x1f2, 1, 0, 1, IOREQ_TYPE_PIO, {0}};
 	struct ioreq_wait w = {1000000000ull, 0, -1, NULL, NULL, err, sizeof(err)};
-	unsigned n;
 
-	if (ioreq_chan_create(&vc, 1) != 0) {
-		tap_ok(t, false, "a channel for the wait handshake");
+	if (!both_ends(t, &vc, &dc))
 		return;
-	}
-	n = ioreq_chan_fds(&vc, fds);
-	for (unsigned i = 0; i < n; i++)
-		fds[i] = dup(fds[i]);
-	if (ioreq_chan_attach(&dc, fds, n) != 0) {
-		tap_ok(t, false, "the dm end attaches in the same process");
-		return;
-	}
 	tap_ok(t, ioreq_dm_event(&dc, &e, true, 1000000000ull) == 0 && !readable(vc.ev_fd),
 	       "an event while the vmm runs is queued without a signal");
 	tap_ok(t, !ioreq_vmm_wait_begin(&vc) && !vc.sh->vmm_waiting,
@@ -214,23 +225,12 @@ static uint64_t signals(int fd)
 static void test_dm_sleep_signals(struct tap *t)
 {
 	struct ioreq_chan vc, dc;
-	int fds[IOREQ_CHAN_NFDS(1)];
 	struct ioreq_buffered b = {0x1f2, 1, 0, 1, IOREQ_TYPE_PIO, {0}};
 	struct ioreq_wait w = {1000000000ull, 0, -1, NULL, NULL, err, sizeof(err)};
 	bool ok = true;
-	unsigned n;
 
-	if (ioreq_chan_create(&vc, 1) != 0) {
-		tap_ok(t, false, "a channel for the sleep handshake");
+	if (!both_ends(t, &vc, &dc))
 		return;
-	}
-	n = ioreq_chan_fds(&vc, fds);
-	for (unsigned i = 0; i < n; i++)
-		fds[i] = dup(fds[i]);
-	if (ioreq_chan_attach(&dc, fds, n) != 0) {
-		tap_ok(t, false, "the dm end attaches in the same process");
-		return;
-	}
 	tap_ok(t, ioreq_vmm_buffered(&vc, &b, &w) == 0 && signals(dc.buf_fd) == 0,
 	       "a write to an awake dm is not signalled");
 	while (ioreq_dm_take_buffered(&dc, &b))
