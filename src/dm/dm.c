@@ -725,28 +725,23 @@ int dm_serve(struct dm *dm)
 		uint64_t now;
 		int r;
 
+		/* While this loop is awake (serving a guest that polls a
+		 * busy device, or spinning for the next request), input its
+		 * devices can see without a system call (a disk's completion)
+		 * is served at once, not at the next sleep. Under -icount a
+		 * completion's time is the device's timer's, not the host's. */
+		if (!dm->icount && dm_board_ready(&dm->board))
+			serve_input(dm, NULL, 0);
 		if (serve_pending(dm)) {
 			if (idle_since)
 				spin_ns = spin_adapt(spin_ns, mono_ns() - idle_since);
 			idle_since = 0;
-			/* A guest polling a busy device keeps this loop here:
-			 * input its devices can see without a system call (a
-			 * disk's completion) is served between its requests.
-			 * Under -icount a completion's time is the device's
-			 * timer's, not the host's. */
-			if (!dm->icount && dm_board_ready(&dm->board))
-				serve_input(dm, NULL, 0);
 			continue;
 		}
 		now = mono_ns();
 		if (!idle_since)
 			idle_since = now;
 		if (now - idle_since < spin_ns || now - idle_since < wake_spin_ns) {
-			/* A completion that lands while we wait for the vmm
-			 * (a disk's, between its command and its interrupt)
-			 * is served now, not when the window runs out. */
-			if (!dm->icount && dm_board_ready(&dm->board))
-				serve_input(dm, NULL, 0);
 			/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
 			__asm__ volatile("" ::: "memory");
 			continue;
