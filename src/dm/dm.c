@@ -16,8 +16,12 @@
 
 /* The longest the loop spins for the next request before it sleeps: a
  * guest's I/O comes in bursts, and a wake-up costs more than this. The
- * window itself follows the gaps between requests (spin_adapt()). */
-#define DM_SPIN_MAX_NS 50000u
+ * window itself follows the gaps between requests (spin_adapt()). It
+ * spans a whole disk request as the emulator runs one (150-250 us from
+ * one command to the next, the completion in between): a shorter one
+ * slept twice a request, and each wake-up cost the vmm a signal and a
+ * wait on the way. */
+#define DM_SPIN_MAX_NS 200000u
 /* The least spin after a wake-up: a guest that programs a device writes
  * several registers in a row (a disk command is ten), microseconds
  * apart, and each one that finds this dm asleep costs the vmm a signal
