@@ -38,7 +38,7 @@ v2e_time() {
 q0=$(for i in $(seq $RUNS); do qemu_time $B/bench/cpu/null.mb; done | median)
 v0=$(for i in $(seq $RUNS); do v2e_time $B/bench/cpu/null.mb | cut -d' ' -f1; done | median)
 printf "%-8s %12s %10s %8s %10s %8s\n" kernel insns v2e_s MIPS qemu_s ratio
-for k in alu memcpy call farcall paging bignum rangedec percpu; do
+for k in alu memcpy memset call farcall paging bignum rangedec percpu; do
 	vt=""; qt=""; insns=0
 	for i in $(seq $RUNS); do
 		r=$(v2e_time $B/bench/cpu/$k.mb)

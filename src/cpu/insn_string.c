@@ -154,6 +154,32 @@ static uint8_t *str_span(struct cpu *cpu, const struct strctx *c, int sreg,
 	return host;
 }
 
+/* n elements of `size` bytes, each the low bytes of v. A kernel clears
+ * pages and buffers with REP STOSD of zero: when all the element's bytes
+ * are equal it is one memset; otherwise stores of the element's width
+ * (fixed-size memcpy is one store; a variable size would be a call per
+ * element). */
+static void fill(uint8_t *p, uint64_t v, unsigned size, uint64_t n)
+{
+	uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+
+	if (((v & 0xff) * 0x0101010101010101ull & mask) == (v & mask)) {
+		memset(p, (int)(v & 0xff), n * size);
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++, p += size) {
+		if (size == 2) {
+			uint16_t x = (uint16_t)v;
+			memcpy(p, &x, 2);
+		} else if (size == 4) {
+			uint32_t x = (uint32_t)v;
+			memcpy(p, &x, 4);
+		} else {
+			memcpy(p, &v, 8);
+		}
+	}
+}
+
 /* Copies or fills up to `max` elements directly; returns how many (0 when
  * the slow path must take the next element). */
 static uint64_t str_fast(struct cpu *cpu, const struct strctx *c,
@@ -174,14 +200,7 @@ static uint64_t str_fast(struct cpu *cpu, const struct strctx *c,
 	if (!dp || !n)
 		return 0;
 	if (k == K_STOS) {
-		uint64_t v = cpu->s.gpr[R_AX];
-		uint8_t *lo = down ? dp - (n - 1) * size : dp;
-		if (size == 1) {
-			memset(lo, (int)(v & 0xff), n);
-		} else {
-			for (uint64_t i = 0; i < n; i++)
-				memcpy(lo + i * size, &v, size);
-		}
+		fill(down ? dp - (n - 1) * size : dp, cpu->s.gpr[R_AX], size, n);
 	} else {
 		uint8_t *slo = down ? sp - (n - 1) * size : sp;
 		uint8_t *dlo = down ? dp - (n - 1) * size : dp;

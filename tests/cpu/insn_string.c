@@ -183,6 +183,43 @@ int main(void)
 		}
 	}
 	{
+		/* The word's two bytes are equal (one memset); EAX's upper
+		 * half is not part of the element. */
+		static const uint8_t code[] = {0xf3, 0x66, 0xab}; /* rep stosw */
+		tcpu_pm32(&tb, &s, 0, 0);
+		memset(tb.ram + 0x50000, 0, 0x4000);
+		s.gpr[R_AX] = 0x12344545;
+		s.gpr[R_DI] = 0x50ffe;
+		s.gpr[R_CX] = 2049;
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		{
+			bool ok = true;
+			for (unsigned i = 0; i < 4098; i++)
+				ok &= tb.ram[0x50ffe + i] == 0x45;
+			tap_ok(&t, vec == -1 && ok && tb.ram[0x50ffd] == 0 &&
+					   tb.ram[0x50ffe + 4098] == 0 && s.gpr[R_DI] == 0x50ffe + 4098,
+			       "rep stosw: equal bytes fill, across a page, EAX's high half unused");
+		}
+	}
+	{
+		static const uint8_t code[] = {0xfd, 0xf3, 0xab, 0xfc}; /* std; rep stosd; cld */
+		tcpu_pm32(&tb, &s, 0, 0);
+		memset(tb.ram + 0x50000, 0, 0x4000);
+		s.gpr[R_AX] = 0x01020304;
+		s.gpr[R_DI] = 0x51008;
+		s.gpr[R_CX] = 1030;
+		vec = tcpu_run(&tb, &s, code, sizeof(code));
+		{
+			bool ok = true;
+			for (unsigned i = 0; i < 1030; i++)
+				ok &= t_get32(&tb, 0x51008 - i * 4) == 0x01020304;
+			tap_ok(&t, vec == -1 && ok && t_get32(&tb, 0x51008 + 4) == 0 &&
+					   t_get32(&tb, 0x51008 - 1030 * 4) == 0 &&
+					   s.gpr[R_DI] == 0x51008 - 1030 * 4 && s.gpr[R_CX] == 0,
+			       "std; rep stosd: 1030 dwords of unequal bytes downwards across a page");
+		}
+	}
+	{
 		static const uint8_t code[] = {0xfd, 0xf3, 0xaa, 0xfc}; /* std; rep stosb; cld */
 		tcpu_real(&tb, &s);
 		memset(tb.ram + 0x4000, 0, 0x20);
