@@ -73,7 +73,7 @@ static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
 static void post_event_raw(struct dm *dm, struct ioreq_event *e)
 {
 	unpublish(dm);
-	if (ioreq_dm_event(&dm->chan, e, !dm->in_request, DM_EVENT_TIMEOUT_NS) < 0) {
+	if (ioreq_dm_event(&dm->chan, e, !dm->kick_later, DM_EVENT_TIMEOUT_NS) < 0) {
 		dm_fatal(dm, "the vmm stopped taking events");
 		_exit(1); /* no exit handlers in the sandbox */
 	}
@@ -512,6 +512,9 @@ static unsigned serve_buffered(struct dm *dm)
 {
 	struct ioreq_buffered b;
 	unsigned n = 0;
+	bool kick_later = dm->kick_later;
+
+	dm->kick_later = true; /* ioreq_dm_buffered_served() kicks */
 
 	while (ioreq_dm_take_buffered(&dm->chan, &b)) {
 		struct region_map *sp = b.type == IOREQ_TYPE_MMIO ? &dm->mmio : &dm->ports;
@@ -530,6 +533,7 @@ static unsigned serve_buffered(struct dm *dm)
 		publish(dm);
 		ioreq_dm_buffered_served(&dm->chan);
 	}
+	dm->kick_later = kick_later;
 	return n;
 }
 
@@ -546,10 +550,10 @@ static unsigned serve_pending(struct dm *dm)
 		/* Writes buffered before this request were published before
 		 * it: serve them first, in order. */
 		n += serve_buffered(dm);
-		dm->in_request = true;
+		dm->kick_later = true;
 		data = serve(dm, &q);
 		publish(dm);
-		dm->in_request = false;
+		dm->kick_later = false;
 		if (!hostile_reply(dm, v, &q))
 			ioreq_dm_reply(&dm->chan, v, data);
 		dm->served++;
@@ -711,11 +715,15 @@ static void serve_input(struct dm *dm, const struct pollfd *p, unsigned n)
 	uint64_t t = __atomic_load_n(&dm->chan.sh->vmm_now_ns, __ATOMIC_ACQUIRE);
 	if (t > vclock_now(&dm->clock))
 		clock_to(dm, t);
+	/* A disk's read completes with an event for each piece of RAM it
+	 * wrote, then its interrupt: one signal for all of them. */
+	dm->kick_later = true;
 	if (p)
 		dm_board_input(&dm->board, p, n);
 	else
 		dm_board_input_ready(&dm->board);
 	publish(dm);
+	dm->kick_later = false;
 	ioreq_dm_kick(&dm->chan);
 }
 

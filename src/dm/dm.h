@@ -51,7 +51,9 @@ struct dm {
 	unsigned n_staged;
 	bool icount;
 	uint64_t start_host_ns;
-	bool in_request;         /* events go out with the reply: no kick */
+	/* Serving a batch whose end signals the vmm (a reply, or a kick):
+	 * the events it posts go out without a signal each. */
+	bool kick_later;
 	bool serving;            /* setup is over: claims become ADD events */
 	bool stop;
 	int exit_code;
