@@ -667,14 +667,18 @@ static bool control(struct dm *dm)
 	case CTL_STATE:
 		go_on = stage_state(dm, &m->s, (size_t)n);
 		break;
+	/* What a load or a reset changed is published before the answer:
+	 * the vmm's next read may take a published byte. */
 	case CTL_LOAD: {
 		struct ctl_hdr r = {CTL_LOAD_RESULT, sizeof(r), load_states(dm), 0};
+		publish(dm);
 		go_on = ctl_send(dm->ctl, &r, NULL, 0) == 0;
 		break;
 	}
 	case CTL_RESET: {
 		struct ctl_hdr r = {CTL_RESET, sizeof(r), 0, 0};
 		dm_board_reset(&dm->board);
+		publish(dm);
 		go_on = ctl_send(dm->ctl, &r, NULL, 0) == 0;
 		break;
 	}
@@ -685,7 +689,6 @@ static bool control(struct dm *dm)
 		dm_fatal(dm, "unexpected control message %u", m->h.type);
 		go_on = false;
 	}
-	publish(dm); /* a state loaded, a reset */
 	free(m);
 	return go_on;
 }
