@@ -47,6 +47,16 @@ struct io_ops {
 	 * such bytes, so that the vmm answers those reads without a round
 	 * trip (ioreq.h, "Published reads"). */
 	bool (*peek)(void *opaque, uint64_t offset, uint8_t *value);
+	/* Optional: whether a byte write at `offset` of a b with
+	 * (b & *mask) == *value would change what a read returns (or does:
+	 * an interrupt acknowledged) at no other port of the device model,
+	 * now and after other such writes or the device's own changes
+	 * meanwhile (a completion), and leave this answer for every port as
+	 * it is. The vmm
+	 * answers published reads of other ports while such a write is
+	 * still on its way to the device model (ioreq.h, "Published
+	 * reads"). */
+	bool (*quiet)(void *opaque, uint64_t offset, uint8_t *mask, uint8_t *value);
 };
 
 /* An interrupt line: a device drives its level; whoever wired the board

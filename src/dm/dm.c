@@ -50,18 +50,40 @@ static void post_event_raw(struct dm *dm, struct ioreq_event *e);
 /* Published reads (ioreq.h) withdrawn: an event the vmm may act on
  * before this dm publishes again (an interrupt whose handler reads a
  * status) must not meet the bytes from before what caused it. */
+/* One entry of `pub` rewritten inside the sequence lock (ioreq.h): the
+ * first change of a publication makes pub_seq odd, pub_done() even. */
+static void pub_set(struct dm *dm, unsigned id, unsigned off, uint32_t e, bool *open)
+{
+	if (!*open) {
+		uint32_t seq = __atomic_load_n(&dm->chan.sh->pub_seq, __ATOMIC_RELAXED);
+		__atomic_store_n(&dm->chan.sh->pub_seq, seq + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		*open = true;
+	}
+	dm->pub[id][off] = e;
+	__atomic_store_n(&dm->chan.sh->pub[id][off], e, __ATOMIC_RELAXED);
+}
+
+static void pub_done(struct dm *dm, bool open)
+{
+	uint32_t seq = __atomic_load_n(&dm->chan.sh->pub_seq, __ATOMIC_RELAXED);
+	if (open)
+		__atomic_store_n(&dm->chan.sh->pub_seq, seq + 1, __ATOMIC_RELEASE);
+}
+
 static void unpublish(struct dm *dm)
 {
+	bool open = false;
+
 	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS; id++) {
 		if (!dm->pub_any[id])
 			continue;
 		for (unsigned off = 0; off < IOREQ_PUB_PORTS; off++)
-			if (dm->pub[id][off]) {
-				dm->pub[id][off] = 0;
-				__atomic_store_n(&dm->chan.sh->pub[id][off], 0, __ATOMIC_RELEASE);
-			}
+			if (dm->pub[id][off])
+				pub_set(dm, id, off, 0, &open);
 		dm->pub_any[id] = false;
 	}
+	pub_done(dm, open);
 }
 
 static void post_event(struct dm *dm, uint32_t type, uint64_t a, uint64_t b)
@@ -487,25 +509,31 @@ static void publish(struct dm *dm)
 {
 	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
 			 __ATOMIC_RELEASE);
+	bool open = false;
+
 	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS && id < DM_MAX_WINDOWS; id++) {
 		const struct region *w = id < dm->n_win ? dm->win[id].reg : NULL;
-		bool on = w && w->d.enabled && dm->win[id].space == CTL_SPACE_PIO &&
-			  w->d.ops && w->d.ops->peek, any = false;
+		const struct io_ops *ops = w ? w->d.ops : NULL;
+		bool on = w && w->d.enabled && dm->win[id].space == CTL_SPACE_PIO && ops &&
+			  (ops->peek || ops->quiet), any = false;
 		if (!on && !dm->pub_any[id])
 			continue;
 		for (unsigned off = 0; off < IOREQ_PUB_PORTS; off++) {
-			uint16_t e = 0;
-			uint8_t v;
-			if (on && off < w->d.size && w->d.ops->peek(w->d.opaque, off, &v))
-				e = (uint16_t)(IOREQ_PUB_VALID | v);
-			if (e != dm->pub[id][off]) {
-				dm->pub[id][off] = e;
-				__atomic_store_n(&dm->chan.sh->pub[id][off], e, __ATOMIC_RELEASE);
+			uint32_t e = 0;
+			uint8_t v, mask, value;
+			if (on && off < w->d.size) {
+				if (ops->peek && ops->peek(w->d.opaque, off, &v))
+					e = IOREQ_PUB_VALID | v;
+				if (ops->quiet && ops->quiet(w->d.opaque, off, &mask, &value))
+					e |= IOREQ_PUB_QRULE(mask, value & mask);
 			}
+			if (e != dm->pub[id][off])
+				pub_set(dm, id, off, e, &open);
 			any |= e != 0;
 		}
 		dm->pub_any[id] = any;
 	}
+	pub_done(dm, open);
 }
 
 static unsigned serve_buffered(struct dm *dm)

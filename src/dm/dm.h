@@ -39,7 +39,7 @@ struct dm {
 	unsigned n_win;          /* numbers below this were used */
 	/* What it last published (ioreq.h, "Published reads"), and which
 	 * windows have any of it. */
-	uint16_t pub[IOREQ_PUB_WINDOWS][IOREQ_PUB_PORTS];
+	uint32_t pub[IOREQ_PUB_WINDOWS][IOREQ_PUB_PORTS];
 	bool pub_any[IOREQ_PUB_WINDOWS];
 	struct dm_pci_fn {       /* config space by function on bus 0 */
 		const struct io_ops *ops;

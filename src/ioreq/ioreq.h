@@ -36,11 +36,18 @@
  * request it serves (before the reply) and each host event; before it
  * queues any event it withdraws them all (an interrupt's handler must not
  * read the bytes from before what raised it). The vmm may answer a byte
- * read of a PIO window from there instead of a request, while the dm has
- * consumed every buffered
- * write and no dm timer is due: it reads the state as a request would
- * have found it, or as it was a moment before an asynchronous change.
- * A value the dm wrote is only ever returned to the guest.
+ * read of a PIO window from there instead of a request, while no dm
+ * timer is due and every buffered write the dm has not consumed yet is
+ * quiet for it: it reads the state as a request would have found it, or
+ * as it was a moment before an asynchronous change. A buffered write is
+ * quiet when its port's entry says so for the byte written (a register
+ * whose writes change only what it reads back itself: a disk's sector
+ * number, a DMA table's address) and it is not the port being read; the
+ * dm publishes that rule per port with the byte, from the device's
+ * state, and a quiet write never changes any port's rule. The entries
+ * change under a sequence lock (`pub_seq`), so the vmm judges the writes
+ * it has queued and takes the byte from one publication. A value the dm
+ * wrote is only ever returned to the guest.
  *
  * Time. Each request carries the vmm's virtual clock; the dm moves its
  * own clock there before serving. The dm publishes its next timer
@@ -55,7 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 5
+#define IOREQ_ABI_VERSION 6
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -195,11 +202,21 @@ struct ioreq_ev_ring {
 #define IOREQ_NEVER UINT64_MAX
 
 /* Published reads: windows 0..IOREQ_PUB_WINDOWS-1, their first
- * IOREQ_PUB_PORTS ports; each entry the byte a read returns, with
- * IOREQ_PUB_VALID set, or 0 (ask the dm). Written whole (16 bits). */
+ * IOREQ_PUB_PORTS ports; each entry written whole (32 bits):
+ * - IOREQ_PUB_VALID and the low byte: what a byte read returns now
+ *   (without it: ask the dm);
+ * - IOREQ_PUB_QUIET and a mask and value (IOREQ_PUB_QMASK/QVALUE): a
+ *   buffered byte write here of b with (b & mask) == value changes what a
+ *   read returns (or does) at no other port of the dm, and changes no
+ *   port's rule. 0: no promise. */
 #define IOREQ_PUB_WINDOWS 64
 #define IOREQ_PUB_PORTS 16
 #define IOREQ_PUB_VALID 0x100u
+#define IOREQ_PUB_QUIET 0x200u
+#define IOREQ_PUB_QRULE(mask, value) \
+	(IOREQ_PUB_QUIET | (uint32_t)(mask) << 16 | (uint32_t)(value) << 24)
+#define IOREQ_PUB_QMASK(e) (((e) >> 16) & 0xffu)
+#define IOREQ_PUB_QVALUE(e) ((e) >> 24)
 
 /* The whole shared area, one per dm process. */
 struct ioreq_shared {
@@ -233,7 +250,10 @@ struct ioreq_shared {
 	struct ioreq slot[IOREQ_MAX_VCPUS];
 	struct ioreq_buf_ring buf;
 	struct ioreq_ev_ring ev;
-	uint16_t pub[IOREQ_PUB_WINDOWS][IOREQ_PUB_PORTS]; /* dm -> vmm */
+	/* dm -> vmm: odd while the dm rewrites `pub`, bumped again after */
+	uint32_t pub_seq;
+	uint8_t pad3[60];
+	uint32_t pub[IOREQ_PUB_WINDOWS][IOREQ_PUB_PORTS];
 };
 
 #define IOREQ_SHARED_SIZE 65536

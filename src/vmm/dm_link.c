@@ -198,20 +198,59 @@ static void deadline_fire(void *opaque)
 
 /* ---- forwarded windows ---- */
 
-/* A byte read the dm has published (ioreq.h, "Published reads"): only
- * once it has served every buffered write and while none of its timers
- * is due, so that the byte is what a request would find. */
+/* The most queued writes published() looks through before it asks. */
+#define DM_LINK_QUIET_SCAN 16
+
+/* A byte the dm published, read while buffered writes are still on their
+ * way: only if each is quiet by the rules of the same publication (a
+ * sequence lock against the dm rewriting them) and none is to this port. */
+static bool published_past_writes(struct dm_link *l, unsigned id, unsigned off, uint64_t *v)
+{
+	const struct ioreq_shared *sh = l->chan.sh;
+	uint32_t seq = __atomic_load_n(&sh->pub_seq, __ATOMIC_ACQUIRE);
+	uint32_t rd = __atomic_load_n(&sh->buf.read_idx, __ATOMIC_ACQUIRE), e;
+
+	if ((seq & 1) || l->chan.buf_write - rd > DM_LINK_QUIET_SCAN)
+		return false;
+	for (uint32_t i = rd; i != l->chan.buf_write; i++) {
+		const struct dm_queued *q = &l->queued[i % IOREQ_BUF_SLOTS];
+		if (q->id >= IOREQ_PUB_WINDOWS)
+			return false;
+		for (unsigned k = 0; k < q->size; k++) {
+			unsigned o = q->off + k;
+			uint8_t b = (uint8_t)(q->value >> (8 * k));
+			if (o >= IOREQ_PUB_PORTS || (q->id == id && o == off))
+				return false;
+			e = __atomic_load_n(&sh->pub[q->id][o], __ATOMIC_RELAXED);
+			if (!(e & IOREQ_PUB_QUIET) || (b & IOREQ_PUB_QMASK(e)) != IOREQ_PUB_QVALUE(e))
+				return false;
+		}
+	}
+	e = __atomic_load_n(&sh->pub[id][off], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&sh->pub_seq, __ATOMIC_RELAXED) != seq || !(e & IOREQ_PUB_VALID))
+		return false;
+	*v = e & 0xff;
+	return true;
+}
+
+/* A byte read the dm has published (ioreq.h, "Published reads"): while
+ * none of its timers is due, and the buffered writes it has not served
+ * yet are quiet for this port, so that the byte is what a request would
+ * find. */
 static bool published(struct dm_claim *c, uint64_t off, uint64_t *v)
 {
 	struct dm_link *l = c->link;
 	unsigned id = (unsigned)(c - l->claim);
 	const struct ioreq_shared *sh = l->chan.sh;
-	uint16_t e;
+	uint32_t e;
 
 	if (c->type != IOREQ_TYPE_PIO || id >= IOREQ_PUB_WINDOWS || off >= IOREQ_PUB_PORTS ||
-	    l->failed || ioreq_vmm_buffered_pending(&l->chan) ||
+	    l->failed ||
 	    vclock_now(l->host->clock) >= __atomic_load_n(&sh->dm_deadline_ns, __ATOMIC_ACQUIRE))
 		return false;
+	if (ioreq_vmm_buffered_pending(&l->chan))
+		return published_past_writes(l, id, (unsigned)off, v);
 	e = __atomic_load_n(&sh->pub[id][off], __ATOMIC_ACQUIRE);
 	if (!(e & IOREQ_PUB_VALID))
 		return false;
@@ -248,6 +287,12 @@ static void fwd_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 				       err, sizeof(err)};
 		struct ioreq_buffered b = {c->reg->d.base + off, v, vclock_now(l->host->clock),
 					   (uint8_t)size, c->type, {0}};
+		unsigned id = (unsigned)(c - l->claim);
+		bool pub = c->type == IOREQ_TYPE_PIO && id < IOREQ_PUB_WINDOWS &&
+			   off < IOREQ_PUB_PORTS && size <= 4;
+		l->queued[l->chan.buf_write % IOREQ_BUF_SLOTS] = (struct dm_queued){
+			pub ? (uint8_t)id : IOREQ_PUB_WINDOWS, (uint8_t)off, (uint8_t)size,
+			(uint32_t)v};
 		if (ioreq_vmm_buffered(&l->chan, &b, &w) < 0)
 			link_fail(l, err);
 		return;

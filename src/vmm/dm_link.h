@@ -93,6 +93,13 @@ struct dm_link {
 	struct ioreq_chan chan;
 	struct vtimer deadline; /* the dm's next timer, as a TIMER request */
 	uint64_t deadline_at;
+	/* Where each buffered write in the ring went, by ring slot: its
+	 * window's number (IOREQ_PUB_WINDOWS: none that publishes), port
+	 * offset, size and value, to judge it by the published rules. */
+	struct dm_queued {
+		uint8_t id, off, size;
+		uint32_t value;
+	} queued[IOREQ_BUF_SLOTS];
 	struct dm_claim claim[DM_LINK_MAX_CLAIMS];
 	unsigned n_claims;       /* numbers below this were used */
 	/* PCI functions on bus 0 this dm owns, by the first function of

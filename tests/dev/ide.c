@@ -1371,6 +1371,118 @@ static void test_peek(struct tap *t)
 	rig_free(r);
 }
 
+/* A port's quiet rule (io_ops.quiet): mask << 8 | value, or -1. */
+static int quiet_rule(struct rig *r, unsigned port)
+{
+	const struct region_flat *f = region_find(&r->ports, port);
+	uint8_t mask, value;
+
+	if (!f || !f->r->d.ops->quiet ||
+	    !f->r->d.ops->quiet(f->r->d.opaque, f->off + (port - f->start), &mask, &value))
+		return -1;
+	return mask << 8 | value;
+}
+
+static const unsigned quiet_ports[] = {
+	P0 + 1, P0 + 2, P0 + 3, P0 + 4, P0 + 5, P0 + 6, P0 + 7, C0,
+	RIG_BM, RIG_BM + 2, RIG_BM + 4, RIG_BM + 5, RIG_BM + 6, RIG_BM + 7,
+};
+#define N_QUIET_PORTS (sizeof(quiet_ports) / sizeof(quiet_ports[0]))
+
+/* States the rules are checked in: 0 idle, 1 a DMA read waiting for the
+ * bus master, 2 its transfer under way, 3 done with the interrupt
+ * pending, 4 HOB set, 5 the slave selected. */
+static struct rig *quiet_state(unsigned k)
+{
+	struct rig *r = std_rig(false, true);
+
+	if (k >= 1 && k <= 3) {
+		prd(r, 0x1000, 0, 0x10000, 0x200, true);
+		lba28(r, P0, 0, 1, 16, 0xc8);
+	}
+	if (k >= 2 && k <= 3)
+		bm_go(r, 0, 0x1000, true);
+	if (k == 3)
+		settle(r);
+	if (k == 4)
+		outb(r, C0, ATA_DC_HOB);
+	if (k == 5)
+		outb(r, P0 + 6, 0xf0);
+	return r;
+}
+
+/* What a vmm can see at every port: the published byte and the rule. */
+static void quiet_snapshot(struct rig *r, int *out)
+{
+	for (unsigned i = 0; i < N_QUIET_PORTS; i++) {
+		out[2 * i] = peek(r, quiet_ports[i]);
+		out[2 * i + 1] = quiet_rule(r, quiet_ports[i]);
+	}
+}
+
+static void test_quiet(struct tap *t)
+{
+	static const uint8_t tries[] = {0x00, 0xff, 0x5a, 0xa5};
+	struct rig *r = quiet_state(0);
+	unsigned writes = 0, broken = 0;
+	char where[128] = "";
+
+	tap_ok(t, quiet_rule(r, P0 + 2) == 0 && quiet_rule(r, P0 + 6) == 0x1000 &&
+		   quiet_rule(r, P0 + 7) == -1 && quiet_rule(r, P0) == -1 &&
+		   quiet_rule(r, C0) == 0x8400 && quiet_rule(r, RIG_BM) == 0x0100 &&
+		   quiet_rule(r, RIG_BM + 2) == 0 && quiet_rule(r, RIG_BM + 4) == 0,
+	       "quiet: the task file, the same unit, a stopped engine's start bit cleared; "
+	       "never the command or the data");
+	rig_free(r);
+	r = quiet_state(4);
+	tap_ok(t, quiet_rule(r, P0 + 2) == -1 && quiet_rule(r, P0 + 6) == -1 &&
+		   quiet_rule(r, C0) == 0x8480,
+	       "quiet: with HOB set no task file write (it clears HOB), control keeping HOB");
+	rig_free(r);
+	r = quiet_state(2);
+	tap_ok(t, quiet_rule(r, RIG_BM) == 0x0101 && quiet_rule(r, RIG_BM + 8) == 0x0100,
+	       "quiet: while the engine runs, keeping the start bit (%#x)",
+	       quiet_rule(r, RIG_BM));
+	rig_free(r);
+	r = quiet_state(5);
+	tap_ok(t, quiet_rule(r, P0 + 6) == 0x1010, "quiet: the device register keeping the slave");
+	rig_free(r);
+
+	/* The promise itself: every write a rule allows, one after another
+	 * in each state, leaves every other port's published byte, and every
+	 * rule, as they were. */
+	for (unsigned k = 0; k <= 5; k++) {
+		r = quiet_state(k);
+		for (unsigned j = 0; j < sizeof(tries); j++) {
+			for (unsigned i = 0; i < N_QUIET_PORTS; i++) {
+				int before[2 * N_QUIET_PORTS], after[2 * N_QUIET_PORTS];
+				int rule = quiet_rule(r, quiet_ports[i]);
+				uint8_t b;
+				if (rule < 0)
+					continue;
+				b = (uint8_t)((tries[j] & ~(rule >> 8)) | (rule & 0xff));
+				quiet_snapshot(r, before);
+				outb(r, quiet_ports[i], b);
+				quiet_snapshot(r, after);
+				writes++;
+				for (unsigned n = 0; n < 2 * N_QUIET_PORTS; n++) {
+					if (before[n] == after[n] || n == 2 * i)
+						continue;
+					if (!broken++)
+						snprintf(where, sizeof(where),
+							 "state %u, %#x <- %#x changed %#x's %s (%d -> %d)",
+							 k, quiet_ports[i], b, quiet_ports[n / 2],
+							 n % 2 ? "rule" : "byte", before[n], after[n]);
+				}
+			}
+		}
+		rig_free(r);
+	}
+	tap_ok(t, writes > 150 && broken == 0,
+	       "quiet: %u writes the rules allow changed no other port's byte or rule %s",
+	       writes, where);
+}
+
 int main(void)
 {
 	struct tap t = {0};
@@ -1382,6 +1494,7 @@ int main(void)
 	test_errors(&t);
 	test_dma(&t);
 	test_peek(&t);
+	test_quiet(&t);
 	test_atapi(&t);
 	test_async(&t);
 	test_kind(&t);

@@ -1,10 +1,14 @@
 /* Device state across the device-model boundary: a real sandboxed v2e-dm
  * (and the in-process board) saves its devices' versioned states through
- * SAVE, and takes them back through STATE + LOAD, all or none.
+ * SAVE, and takes them back through STATE + LOAD, all or none; and the
+ * vmm answers published reads past the buffered writes that are quiet
+ * for them, and no others.
  *
  *   ioreq-dm_state.t [PATH-TO-v2e-dm]   (default: the one beside tests/) */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +91,27 @@ static int find(const struct saved *s, const char *id)
 	return -1;
 }
 
+static void vm_open(struct fake_vm *vm, struct dm_link_host *host)
+{
+	memset(vm, 0, sizeof(*vm));
+	if (region_map_init(&vm->ports, "port", 0x10000) < 0 ||
+	    region_map_init(&vm->mem, "mmio", 0) < 0)
+		exit(1);
+	vclock_init(&vm->clock, 0);
+	if (guest_mem_create(&vm->gm, 16u << 20) < 0)
+		exit(1);
+	*host = (struct dm_link_host){&vm->ports, &vm->mem, &vm->clock, &vm->gm,
+				      {dma_rd, dma_wr, vm}, true, 0, vm,
+				      h_now, h_line, h_exit, h_reset, h_dirty, h_failed, NULL};
+}
+
+static void vm_close(struct fake_vm *vm)
+{
+	guest_mem_destroy(&vm->gm);
+	region_map_destroy(&vm->mem);
+	region_map_destroy(&vm->ports);
+}
+
 static void run(struct tap *t, const char *dm_path, bool inprocess)
 {
 	const char *how = inprocess ? "in process" : "v2e-dm";
@@ -101,18 +126,9 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 	char err[512];
 	int r, com, kbd;
 
-	memset(&vm, 0, sizeof(vm));
 	dev_props_init(&specs[0].props, dev_kind_find("isa-serial"));
 	dev_props_init(&specs[1].props, dev_kind_find("i8042"));
-	if (region_map_init(&vm.ports, "port", 0x10000) < 0 ||
-	    region_map_init(&vm.mem, "mmio", 0) < 0)
-		exit(1);
-	vclock_init(&vm.clock, 0);
-	if (guest_mem_create(&vm.gm, 16u << 20) < 0)
-		exit(1);
-	host = (struct dm_link_host){&vm.ports, &vm.mem, &vm.clock, &vm.gm,
-				     {dma_rd, dma_wr, &vm}, true, 0, &vm,
-				     h_now, h_line, h_exit, h_reset, h_dirty, h_failed, NULL};
+	vm_open(&vm, &host);
 	r = dm_link_start(&l, &o, &host, specs, 2, err, sizeof(err));
 	tap_ok(t, r == 0, "%s: a board with a UART and an i8042 starts (%s)", how,
 	       r ? err : "ok");
@@ -174,9 +190,94 @@ static void run(struct tap *t, const char *dm_path, bool inprocess)
 
 	saved_free(&s);
 	dm_link_stop(&l);
-	guest_mem_destroy(&vm.gm);
-	region_map_destroy(&vm.mem);
-	region_map_destroy(&vm.ports);
+	vm_close(&vm);
+}
+
+/* Published reads past buffered writes (ioreq.h): with the dm stopped,
+ * a read behind a quiet write must be answered without a request, and
+ * one behind a write that is not quiet, or to the written port itself,
+ * must wait for the dm and see the write. */
+#define QBASE 0x780 /* as the spec below says */
+
+struct resume {
+	pid_t pid;
+	pthread_t thread;
+};
+
+static void *resume_later(void *opaque)
+{
+	struct resume *r = opaque;
+	nanosleep(&(struct timespec){0, 200000000}, NULL);
+	kill(r->pid, SIGCONT);
+	return NULL;
+}
+
+/* Reads `port` while the dm is stopped; a thread resumes it 200 ms later,
+ * so a read that needs the dm waits for it. Returns the byte and how many
+ * requests the read made. */
+static unsigned read_stopped(struct fake_vm *vm, struct dm_link *l, unsigned port,
+			     uint64_t *requests)
+{
+	struct resume r = {l->child.pid, 0};
+	uint64_t before = l->requests;
+	unsigned v;
+
+	if (pthread_create(&r.thread, NULL, resume_later, &r) != 0)
+		exit(1);
+	v = (unsigned)region_read(&vm->ports, port, 1);
+	pthread_join(r.thread, NULL);
+	*requests = l->requests - before;
+	return v;
+}
+
+static void quiet_writes(struct tap *t, const char *dm_path)
+{
+	struct fake_vm vm;
+	struct dm_link_host host;
+	struct dm_link_options o = {"dm0", dm_path, false, 5000000000ull, 0};
+	struct dm_device_spec spec = {.id = "tq"};
+	struct dm_link l;
+	uint64_t reqs;
+	char err[512];
+	unsigned v;
+	int r;
+
+	dev_props_init(&spec.props, dev_kind_find("test-quiet"));
+	r = dev_props_parse(&spec.props, "iobase=0x780", err, sizeof(err));
+	vm_open(&vm, &host);
+	if (r == 0)
+		r = dm_link_start(&l, &o, &host, &spec, 1, err, sizeof(err));
+	tap_ok(t, r == 0, "quiet writes: a dm with test-quiet starts (%s)", r ? err : "ok");
+	if (r)
+		exit(1);
+	region_write(&vm.ports, QBASE + 1, 1, 0x11);
+	v = (unsigned)region_read(&vm.ports, QBASE + 2, 1);
+	tap_ok(t, v == 0x11, "quiet writes: a write through the ring is read back (%#x)", v);
+
+	kill(l.child.pid, SIGSTOP);
+	region_write(&vm.ports, QBASE + 0, 1, 0x77);
+	v = read_stopped(&vm, &l, QBASE + 2, &reqs);
+	tap_ok(t, v == 0x11 && reqs == 0 && !vm.failed,
+	       "quiet writes: behind a quiet write, the published byte without a request "
+	       "(%#x, %llu requests)", v, (unsigned long long)reqs);
+
+	kill(l.child.pid, SIGSTOP);
+	region_write(&vm.ports, QBASE + 1, 1, 0x22);
+	v = read_stopped(&vm, &l, QBASE + 2, &reqs);
+	tap_ok(t, v == 0x22 && reqs == 1 && !vm.failed,
+	       "quiet writes: behind one that is not, a request that sees it (%#x, %llu requests)",
+	       v, (unsigned long long)reqs);
+
+	kill(l.child.pid, SIGSTOP);
+	region_write(&vm.ports, QBASE + 0, 1, 0x33);
+	v = read_stopped(&vm, &l, QBASE + 0, &reqs);
+	tap_ok(t, v == 0x33 && reqs == 1 && !vm.failed,
+	       "quiet writes: the written port itself asks the dm (%#x, %llu requests)", v,
+	       (unsigned long long)reqs);
+	tap_ok(t, !vm.failed, "quiet writes: the link never failed (%s)",
+	       vm.failed ? vm.why : "ok");
+	dm_link_stop(&l);
+	vm_close(&vm);
 }
 
 int main(int argc, char **argv)
@@ -200,5 +301,6 @@ int main(int argc, char **argv)
 	}
 	run(&t, path, false);
 	run(&t, path, true);
+	quiet_writes(&t, path);
 	return tap_done(&t);
 }

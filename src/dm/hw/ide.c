@@ -716,9 +716,30 @@ static bool ide_cmd_peek(void *opaque, uint64_t off, uint8_t *v)
 	return true;
 }
 
+/* Which command-block writes change only what their own register reads
+ * back: the task file's (features, count, LBA) with HOB clear (any write
+ * clears it, and HOB picks what 1-5 read), and the device register while
+ * it keeps the same unit selected (the status and the interrupt line are
+ * the selected unit's). Not the data register or the command. */
+static bool ide_cmd_quiet(void *opaque, uint64_t off, uint8_t *mask, uint8_t *value)
+{
+	struct ide_channel *ch = opaque;
+
+	*mask = *value = 0;
+	if (!piix3_ide_decodes(ch->ctrl, ch->index))
+		return true; /* ignored */
+	if (off == ATA_REG_DATA || off == ATA_REG_STATUS || (ch->ctl & ATA_DC_HOB))
+		return false;
+	if (off == ATA_REG_DEVICE) {
+		*mask = ATA_DEV_DEV;
+		*value = ch->unit[0].device & ATA_DEV_DEV;
+	}
+	return true;
+}
+
 const struct io_ops ide_cmd_ops = {
 	ide_cmd_read, ide_cmd_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, .peek = ide_cmd_peek,
+	IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4, .peek = ide_cmd_peek, .quiet = ide_cmd_quiet,
 };
 
 /* Alternate status: the status without acknowledging anything. */
@@ -764,8 +785,22 @@ static bool ide_ctl_peek(void *opaque, uint64_t off, uint8_t *v)
 	return true;
 }
 
+/* Device control changes other reads through SRST (the status) and HOB
+ * (what 1-5 read); nIEN only moves the line. */
+static bool ide_ctl_quiet(void *opaque, uint64_t off, uint8_t *mask, uint8_t *value)
+{
+	struct ide_channel *ch = opaque;
+
+	*mask = *value = 0;
+	if (piix3_ide_decodes(ch->ctrl, ch->index)) {
+		*mask = ATA_DC_SRST | ATA_DC_HOB;
+		*value = ch->ctl & *mask;
+	}
+	return true;
+}
+
 const struct io_ops ide_ctl_ops = {ide_ctl_read, ide_ctl_write, IO_SIZE_1, IO_SIZE_1,
-				   .peek = ide_ctl_peek};
+				   .peek = ide_ctl_peek, .quiet = ide_ctl_quiet};
 
 /* ---- ATA commands ---- */
 

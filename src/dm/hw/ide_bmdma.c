@@ -381,5 +381,24 @@ static bool bm_peek(void *opaque, uint64_t off, uint8_t *v)
 	return true;
 }
 
+/* Only the command register's start bit reaches other registers: a
+ * start begins a transfer, a stop ends an active one (the status's
+ * active bit). So a write that clears it is quiet unless the engine is
+ * active, and one that keeps it set is quiet while it is; the status
+ * (write-one-to-clear) and the table's address change only themselves. */
+static bool bm_quiet(void *opaque, uint64_t off, uint8_t *mask, uint8_t *value)
+{
+	struct piix3_ide *s = opaque;
+	const struct ide_channel *ch = &s->ch[(off >> 3) & 1];
+
+	*mask = *value = 0;
+	if ((off & 7) == BM_CMD) {
+		*mask = BM_CMD_START;
+		if ((ch->bm_cmd & BM_CMD_START) && (ch->bm_status & BM_ST_ACTIVE))
+			*value = BM_CMD_START;
+	}
+	return true;
+}
+
 const struct io_ops ide_bm_ops = {bm_read, bm_write, IO_SIZE_1 | IO_SIZE_2 | IO_SIZE_4,
-				  IO_SIZE_1, .peek = bm_peek};
+				  IO_SIZE_1, .peek = bm_peek, .quiet = bm_quiet};

@@ -105,6 +105,40 @@ static const struct io_ops dma_ops = {
 	dma_reg_read, dma_reg_write, IO_SIZE_4, IO_SIZE_4,
 };
 
+/* test-quiet: base+0 holds a byte and its writes are quiet; base+1's
+ * writes set what base+2 reads, so they are not. */
+static uint64_t quiet_reg_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct test_device *t = opaque;
+	return off == 0 ? t->reg[0] & 0xff : off == 2 ? t->reg[1] & 0xff : 0;
+}
+
+static void quiet_reg_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	struct test_device *t = opaque;
+	if (off == 0)
+		t->reg[0] = (uint8_t)v;
+	else if (off == 1)
+		t->reg[1] = (uint8_t)v;
+}
+
+static bool quiet_reg_peek(void *opaque, uint64_t off, uint8_t *v)
+{
+	*v = (uint8_t)quiet_reg_read(opaque, off, 1);
+	return true;
+}
+
+static bool quiet_reg_quiet(void *opaque, uint64_t off, uint8_t *mask, uint8_t *value)
+{
+	*mask = *value = 0;
+	return off != 1;
+}
+
+static const struct io_ops quiet_ops = {
+	quiet_reg_read, quiet_reg_write, IO_SIZE_1, IO_SIZE_1,
+	.peek = quiet_reg_peek, .quiet = quiet_reg_quiet,
+};
+
 /* ---- the kinds (dev/kind.h) ---- */
 
 #include <stdio.h>
@@ -146,6 +180,15 @@ static int dma_create(void *dev, const struct dev_ctx *c, const struct dev_props
 	return test_create(dev, c, &dma_ops, p, err, n);
 }
 
+static int quiet_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
+			char *err, size_t n)
+{
+	struct test_device *t = dev;
+	t->ctx = c;
+	t->base = p->num[0];
+	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, DEV_CLAIM_BUFFERED, &quiet_ops, t);
+}
+
 static const struct vs_field test_fields[] = {
 	VS_ARRAY(struct test_device, reg, VS_U32, 2),
 	VS_U32(struct test_device, result),
@@ -181,6 +224,19 @@ DEV_KIND(test_dma) = {
 	.size = sizeof(struct test_device),
 	.check = test_check,
 	.create = dma_create,
+	.state = &test_state,
+};
+
+DEV_KIND(test_quiet) = {
+	.name = "test-quiet",
+	.help = "registers whose buffered writes are quiet, and one whose are not",
+	.where = DEV_IN_DM,
+	.category = DEV_CAT_TEST,
+	.user = true,
+	DEV_PROPS(test_props),
+	.size = sizeof(struct test_device),
+	.check = test_check,
+	.create = quiet_create,
 	.state = &test_state,
 };
 

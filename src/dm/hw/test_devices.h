@@ -16,6 +16,10 @@
  * writing 4 bytes to base+4 stores them there through the DMA contract;
  * base+4 reads 0 if the last store was accepted, else 0xffffffff.
  *
+ * test-quiet (8 ports, writes buffered): base+0 reads back the byte
+ * written there, and its writes are quiet (ioreq.h, "Published reads");
+ * a write to base+1 sets what base+2 reads, and is not quiet.
+ *
  * test-pci (addr=SLOT, default 5): a PCI function 1234:0005 in a slot of
  * bus 0, with one 16-port I/O BAR whose window follows what the guest
  * programs (claimed when it first decodes, then moved, enabled and
