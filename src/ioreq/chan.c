@@ -322,17 +322,24 @@ static int buffered_wait(struct ioreq_chan *c, const struct ioreq_wait *w,
 				    "the write index %u", r, c->buf_write);
 		if (out <= leave)
 			return 0;
-		drain(w);
-		if (++spins < 256) {
+		/* A dm that is up takes them within microseconds (it may be
+		 * starting the disk request the last one asked for): spin as
+		 * for an answer before sleeping. */
+		if (++spins % 64) {
 			cpu_relax();
 			continue;
 		}
+		drain(w);
 		now = mono_ns();
+		if (now - start < w->spin_ns)
+			continue;
 		if (now - start >= w->timeout_ns)
 			return fail(w, -ETIMEDOUT, "the device model did not take its "
 				    "buffered writes within %llu ms",
 				    (unsigned long long)(w->timeout_ns / 1000000));
-		signal_fd(c->buf_fd);
+		/* The writes signalled a sleeping dm already (once per sleep);
+		 * one that slept since needs it now. */
+		wake_dm(c, c->buf_fd);
 		/* The dm signals what it serves while we say we wait. */
 		gone = vmm_waiting(c, &c->sh->buf.read_idx, r) &&
 		       wait_some(c, -1, w, 50000) < 0;
