@@ -27,8 +27,8 @@
 #   bench/disk/run.sh [boot] [disk]   (default both; needs build/release/v2e)
 #
 # Environment: RUNS (3), MEM (guest RAM in MiB for both, 128), CACHE
-# (writeback; none is O_DIRECT on the host), DISK_MIB (256), SEQ1M (128),
-# SEQ4K (16), RAND (4096), BENCH_DIR (scratch and logs, /tmp/v2e-diskbench;
+# (writeback; none is O_DIRECT on the host), DISK_MIB (1024), SEQ1M (1024),
+# SEQ4K (64), RAND (16384), BENCH_DIR (scratch and logs, /tmp/v2e-diskbench;
 # the logs of every run stay there), V2E (build/release/v2e), QEMU
 # (qemu-system-i386), QEMU_ARGS (added to QEMU's command line).
 # Needs gcc with -m32 (gcc-multilib) and qemu-img. bench/ is not run by
@@ -39,10 +39,10 @@ here=$root/bench/disk
 RUNS=${RUNS:-3}
 MEM=${MEM:-128}
 CACHE=${CACHE:-writeback}
-DISK_MIB=${DISK_MIB:-256}
-SEQ1M=${SEQ1M:-128}
-SEQ4K=${SEQ4K:-16}
-RAND=${RAND:-4096}
+DISK_MIB=${DISK_MIB:-1024}
+SEQ1M=${SEQ1M:-1024}
+SEQ4K=${SEQ4K:-64}
+RAND=${RAND:-16384}
 dir=${BENCH_DIR:-/tmp/v2e-diskbench}
 v2e=${V2E:-$root/build/release/v2e}
 qemu=${QEMU:-qemu-system-i386}
