@@ -47,9 +47,6 @@ void dm_fatal(struct dm *dm, const char *fmt, ...)
 
 static void post_event_raw(struct dm *dm, struct ioreq_event *e);
 
-/* Published reads (ioreq.h) withdrawn: an event the vmm may act on
- * before this dm publishes again (an interrupt whose handler reads a
- * status) must not meet the bytes from before what caused it. */
 /* One entry of `pub` rewritten inside the sequence lock (ioreq.h): the
  * first change of a publication makes pub_seq odd, pub_done() even. */
 static void pub_set(struct dm *dm, unsigned id, unsigned off, uint32_t e, bool *open)
@@ -66,11 +63,15 @@ static void pub_set(struct dm *dm, unsigned id, unsigned off, uint32_t e, bool *
 
 static void pub_done(struct dm *dm, bool open)
 {
-	uint32_t seq = __atomic_load_n(&dm->chan.sh->pub_seq, __ATOMIC_RELAXED);
 	if (open)
-		__atomic_store_n(&dm->chan.sh->pub_seq, seq + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&dm->chan.sh->pub_seq,
+				 __atomic_load_n(&dm->chan.sh->pub_seq, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELEASE);
 }
 
+/* Published reads (ioreq.h) withdrawn: an event the vmm may act on
+ * before this dm publishes again (an interrupt whose handler reads a
+ * status) must not meet the bytes from before what caused it. */
 static void unpublish(struct dm *dm)
 {
 	bool open = false;
@@ -507,10 +508,10 @@ static bool hostile_reply(struct dm *dm, unsigned v, const struct ioreq *q)
  * timer, before the vmm can see it done. */
 static void publish(struct dm *dm)
 {
-	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
-			 __ATOMIC_RELEASE);
 	bool open = false;
 
+	__atomic_store_n(&dm->chan.sh->dm_deadline_ns, vclock_next_deadline(&dm->clock),
+			 __ATOMIC_RELEASE);
 	for (unsigned id = 0; id < IOREQ_PUB_WINDOWS && id < DM_MAX_WINDOWS; id++) {
 		const struct region *w = id < dm->n_win ? dm->win[id].reg : NULL;
 		const struct io_ops *ops = w ? w->d.ops : NULL;

@@ -1327,15 +1327,30 @@ static void test_fuzz(struct tap *t, bool icount, bool defer, uint64_t seed)
 	rig_free(r);
 }
 
+/* The ops of the window holding `port`, its opaque and the port's offset
+ * in it; NULL when no window does. */
+static const struct io_ops *port_ops(struct rig *r, unsigned port, void **opaque,
+				     uint64_t *off)
+{
+	const struct region_flat *f = region_find(&r->ports, port);
+
+	if (!f)
+		return NULL;
+	*opaque = f->r->d.opaque;
+	*off = f->off + (port - f->start);
+	return f->r->d.ops;
+}
+
 /* The byte a read of `port` would return, if reading it changes nothing
  * (io_ops.peek, what a device model publishes); -1 otherwise. */
 static int peek(struct rig *r, unsigned port)
 {
-	const struct region_flat *f = region_find(&r->ports, port);
+	void *o;
+	uint64_t off;
+	const struct io_ops *ops = port_ops(r, port, &o, &off);
 	uint8_t v;
 
-	if (!f || !f->r->d.ops->peek ||
-	    !f->r->d.ops->peek(f->r->d.opaque, f->off + (port - f->start), &v))
+	if (!ops || !ops->peek || !ops->peek(o, off, &v))
 		return -1;
 	return v;
 }
@@ -1374,11 +1389,12 @@ static void test_peek(struct tap *t)
 /* A port's quiet rule (io_ops.quiet): mask << 8 | value, or -1. */
 static int quiet_rule(struct rig *r, unsigned port)
 {
-	const struct region_flat *f = region_find(&r->ports, port);
+	void *o;
+	uint64_t off;
+	const struct io_ops *ops = port_ops(r, port, &o, &off);
 	uint8_t mask, value;
 
-	if (!f || !f->r->d.ops->quiet ||
-	    !f->r->d.ops->quiet(f->r->d.opaque, f->off + (port - f->start), &mask, &value))
+	if (!ops || !ops->quiet || !ops->quiet(o, off, &mask, &value))
 		return -1;
 	return mask << 8 | value;
 }

@@ -149,15 +149,16 @@ static const struct dev_prop test_props[] = {
 	{"iobase", DEV_PROP_NUM, false, 0, 0xfff8, 0, NULL, "first of its 8 ports (required)"},
 };
 
+/* Its 8 ports at iobase; writes buffered (no reply) when `flags` say so. */
 static int test_create(void *dev, const struct dev_ctx *c, const struct io_ops *ops,
-		       const struct dev_props *p, char *err, size_t n)
+		       unsigned flags, const struct dev_props *p)
 {
 	struct test_device *t = dev;
 	t->dma = c->dma;
 	t->irq = c->line(c, DEV_LINE_ISA0 + 5);
 	t->ctx = c;
 	t->base = p->num[0];
-	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, 0, ops, t);
+	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, flags, ops, t);
 }
 
 static int test_check(const struct dev_props *p, char *err, size_t n)
@@ -171,22 +172,19 @@ static int test_check(const struct dev_props *p, char *err, size_t n)
 static int sandbox_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
 			  char *err, size_t n)
 {
-	return test_create(dev, c, &sandbox_ops, p, err, n);
+	return test_create(dev, c, &sandbox_ops, 0, p);
 }
 
 static int dma_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
 		      char *err, size_t n)
 {
-	return test_create(dev, c, &dma_ops, p, err, n);
+	return test_create(dev, c, &dma_ops, 0, p);
 }
 
 static int quiet_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
 			char *err, size_t n)
 {
-	struct test_device *t = dev;
-	t->ctx = c;
-	t->base = p->num[0];
-	return c->claim(c, DEV_SPACE_PIO, p->num[0], 8, DEV_CLAIM_BUFFERED, &quiet_ops, t);
+	return test_create(dev, c, &quiet_ops, DEV_CLAIM_BUFFERED, p);
 }
 
 static const struct vs_field test_fields[] = {
