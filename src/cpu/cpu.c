@@ -634,10 +634,23 @@ static inline void run_block(struct cpu *cpu, struct block *b)
  * shadow, TF), and goes on only to a block right for the current mode and
  * mapping (a same-page link, a checked far link, or the jump cache);
  * anything that changes those ends its block some other way. */
+static bool watch_rang(const struct cpu *cpu)
+{
+	for (unsigned i = 0; i < cpu->n_watch; i++)
+		if (*cpu->watch[i])
+			return true;
+	return false;
+}
+
 static void run_linked(struct cpu *cpu, struct block *b, uint64_t end)
 {
 	for (;;) {
 		run_block(cpu, b);
+		/* After the block, not before: progress whatever the words. */
+		if (unlikely(cpu->n_watch) && watch_rang(cpu)) {
+			cpu->exit_request = 1;
+			return;
+		}
 		b = cpu->next_block;
 		if (!b)
 			return;
@@ -787,6 +800,14 @@ bool cpu_jit_perf_map(struct cpu *cpu, const char *path)
 void cpu_request_exit(struct cpu *cpu)
 {
 	__atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);
+}
+
+bool cpu_watch(struct cpu *cpu, const volatile uint32_t *word)
+{
+	if (cpu->n_watch >= CPU_MAX_WATCH)
+		return false;
+	cpu->watch[cpu->n_watch++] = word;
+	return true;
 }
 
 void cpu_set_intr(struct cpu *cpu, bool level)

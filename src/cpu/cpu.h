@@ -80,6 +80,15 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max_insns);
 /* Thread-safe: makes a running cpu_run() return soon. */
 void cpu_request_exit(struct cpu *cpu);
 
+/* Also return from cpu_run() (CPU_EXIT_REQUEST) soon after *word becomes
+ * non-zero: another process's doorbell in shared memory, looked at
+ * between blocks, at most a few thousand instructions apart. Each
+ * cpu_run() still runs at least one block, so a word that never clears
+ * slows the guest but cannot stop it. The caller clears the word. False
+ * when CPU_MAX_WATCH words are watched already. */
+#define CPU_MAX_WATCH 4
+bool cpu_watch(struct cpu *cpu, const volatile uint32_t *word);
+
 /* Interrupt inputs. */
 void cpu_set_intr(struct cpu *cpu, bool level);
 void cpu_raise_nmi(struct cpu *cpu);

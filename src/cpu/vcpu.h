@@ -133,6 +133,7 @@ struct cpu {
 	 * takes debug_step(); in the padding beside end_block. */
 	bool dbg_armed;
 	volatile int exit_request;
+	unsigned n_watch; /* words in watch[] (cpu_watch()) */
 	/* Steps counted so far; the block running now adds its completed
 	 * instructions only when it ends (cpu_icount_now() counts them). */
 	uint64_t icount;
@@ -239,6 +240,9 @@ struct cpu {
 	 * under each of its 4 KiB parts, at any index). */
 	uint64_t tlb_large_regions[1024 / 64];
 	bool tlb_large_huge;
+	/* Words another process sets when it wants the run loop
+	 * (cpu_watch()). */
+	const volatile uint32_t *watch[CPU_MAX_WATCH];
 };
 
 

@@ -45,6 +45,7 @@ static void chan_reset(struct ioreq_chan *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->shm_fd = c->ev_fd = c->buf_fd = -1;
+	c->rung_deadline = IOREQ_NEVER;
 	for (unsigned v = 0; v < IOREQ_MAX_VCPUS; v++)
 		c->req_fd[v] = c->resp_fd[v] = -1;
 }
@@ -399,6 +400,19 @@ void ioreq_vmm_wait_end(struct ioreq_chan *c)
 	__atomic_store_n(&c->sh->vmm_waiting, 0, __ATOMIC_SEQ_CST);
 }
 
+const volatile uint32_t *ioreq_vmm_doorbell(const struct ioreq_chan *c)
+{
+	return &c->sh->vmm_doorbell;
+}
+
+void ioreq_vmm_doorbell_ack(struct ioreq_chan *c)
+{
+	/* Cleared before the ring's index is read (both sequentially
+	 * consistent): an event the dm queues after that read rings again. */
+	if (__atomic_load_n(&c->sh->vmm_doorbell, __ATOMIC_RELAXED))
+		__atomic_store_n(&c->sh->vmm_doorbell, 0, __ATOMIC_SEQ_CST);
+}
+
 /* ---- dm end ---- */
 
 bool ioreq_dm_take(struct ioreq_chan *c, unsigned vcpu, struct ioreq *req)
@@ -491,7 +505,14 @@ void ioreq_dm_kick(struct ioreq_chan *c)
 {
 	/* What was stored before (an event, the deadline) is seen before the
 	 * flag is read: the vmm stores the flag, then reads those. */
+	uint64_t deadline = __atomic_load_n(&c->sh->dm_deadline_ns, __ATOMIC_RELAXED);
+	bool earlier = deadline < c->rung_deadline;
+
+	c->rung_deadline = deadline;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&c->sh->vmm_waiting, __ATOMIC_RELAXED))
 		signal_fd(c->ev_fd);
+	else if (earlier ||
+		 c->ev_write != __atomic_load_n(&c->sh->ev.read_idx, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&c->sh->vmm_doorbell, 1, __ATOMIC_SEQ_CST);
 }

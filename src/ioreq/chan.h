@@ -35,6 +35,7 @@ struct ioreq_chan {
 	uint32_t buf_read;
 	uint32_t ev_write;
 	uint32_t sleeps;          /* numbers the sleeps (dm_sleeping) */
+	uint64_t rung_deadline;   /* the deadline as of the last kick */
 };
 
 /* vmm: a new shared area and event channels. 0 or -errno. */
@@ -95,6 +96,10 @@ void ioreq_vmm_events_ack(struct ioreq_chan *c);
  * dm signals events only then. False: an event is already queued, drain
  * it instead of sleeping. */
 bool ioreq_vmm_wait_begin(struct ioreq_chan *c) must_check;
+/* The doorbell a running vCPU watches (ioreq.h, vmm_doorbell). */
+const volatile uint32_t *ioreq_vmm_doorbell(const struct ioreq_chan *c);
+/* Before draining the ring: a doorbell rung after it is for later events. */
+void ioreq_vmm_doorbell_ack(struct ioreq_chan *c);
 void ioreq_vmm_wait_end(struct ioreq_chan *c);
 
 /* ---- dm end ---- */
@@ -124,8 +129,11 @@ int ioreq_dm_event(struct ioreq_chan *c, const struct ioreq_event *e,
 bool ioreq_dm_sleep_begin(struct ioreq_chan *c);
 void ioreq_dm_sleep_end(struct ioreq_chan *c);
 
-/* Signals the vmm's events eventfd if the vmm sleeps: something it reads
- * outside a reply (the dm's timer deadline after host input) changed. */
+/* Tells the vmm that something it reads outside a reply changed: events
+ * queued, the dm's timer deadline after host input. A sleeping vmm gets
+ * the events eventfd; a running one the doorbell, when events wait for it
+ * or the deadline came earlier (buffered writes served alone need
+ * neither: the vmm looks at the burst's end). */
 void ioreq_dm_kick(struct ioreq_chan *c);
 
 #endif

@@ -17,8 +17,9 @@
  * to its windows) goes into
  * the event ring, in order, so a line lowered and raised within one
  * access still shows the vmm an edge. Events a request causes are in the
- * ring before its RESP_READY; the vmm drains the ring after every reply
- * and whenever the events eventfd fires. A full ring makes the dm wait
+ * ring before its RESP_READY; the vmm drains the ring after every reply,
+ * at every burst's end, whenever the events eventfd fires (it sleeps) and
+ * whenever `vmm_doorbell` is set (it runs). A full ring makes the dm wait
  * for the vmm, which drains it while it waits for a reply too.
  *
  * Buffered writes. Writes to ranges the dm claimed as bufferable go into
@@ -62,7 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IOREQ_ABI_VERSION 6
+#define IOREQ_ABI_VERSION 7
 #define IOREQ_MAX_VCPUS 8
 
 enum ioreq_state {
@@ -246,7 +247,14 @@ struct ioreq_shared {
 	 * ignores it only delays its own events until the vmm's next
 	 * deadline. */
 	uint32_t vmm_waiting;
-	uint8_t pad2[48];
+	/* dm -> vmm: set while the vmm runs and something it reads outside
+	 * a reply is new (an event queued, an earlier timer deadline). An
+	 * emulated vCPU looks at it between blocks and ends its burst, so an
+	 * interrupt reaches a busy guest within a few thousand instructions
+	 * rather than at the burst's end; the vmm clears it before draining
+	 * the ring. A dm that sets it for nothing costs the guest exits. */
+	uint32_t vmm_doorbell;
+	uint8_t pad2[44];
 	struct ioreq slot[IOREQ_MAX_VCPUS];
 	struct ioreq_buf_ring buf;
 	struct ioreq_ev_ring ev;

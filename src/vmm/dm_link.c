@@ -70,6 +70,8 @@ static void link_fail(struct dm_link *l, const char *what)
 			}
 		}
 		vtimer_cancel(l->host->clock, &l->deadline);
+		/* Nothing drains the ring from now on. */
+		ioreq_vmm_doorbell_ack(&l->chan);
 	}
 	snprintf(why, sizeof(why), "device model %s failed: %s%s%s", l->name, what,
 		 died, said);
@@ -137,6 +139,7 @@ static void drain(void *opaque)
 	struct ioreq_event e;
 	int r;
 
+	ioreq_vmm_doorbell_ack(&l->chan);
 	while (!l->failed && (r = ioreq_vmm_next_event(&l->chan, &e)) != 0) {
 		if (r < 0) {
 			link_fail(l, "its event ring index is impossible");
@@ -972,6 +975,11 @@ unsigned dm_link_wake_fds(struct dm_link *l, int *fds)
 	fds[0] = l->chan.ev_fd;
 	fds[1] = l->ctl;
 	return 2;
+}
+
+const volatile uint32_t *dm_link_doorbell(const struct dm_link *l)
+{
+	return l->failed || l->inprocess ? NULL : ioreq_vmm_doorbell(&l->chan);
 }
 
 bool dm_link_wait_begin(struct dm_link *l)

@@ -140,6 +140,9 @@ void dm_link_reset(struct dm_link *l);
  * (at most 2). Out of process they stay open, the same, for as long as
  * the link has not failed (the vCPU loop keeps them registered). */
 unsigned dm_link_wake_fds(struct dm_link *l, int *fds);
+/* The doorbell the dm rings while the vmm runs (ioreq.h, vmm_doorbell),
+ * or NULL (in process, failed). dm_link_poll() clears it. */
+const volatile uint32_t *dm_link_doorbell(const struct dm_link *l);
 /* Around that sleep: the dm signals its events only while the vmm waits
  * for them. False: something arrived meanwhile (an event, a new
  * deadline); poll the link instead of sleeping. */

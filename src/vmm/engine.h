@@ -25,6 +25,12 @@ struct vcpu_engine {
 	enum cpu_exit (*run)(void *e, uint64_t max_insns);
 	/* Async-signal-safe: makes a running run() return soon. */
 	void (*request_exit)(void *e);
+	/* run() also returns soon after *word (a device model's doorbell in
+	 * shared memory) becomes non-zero; false if it cannot look (then the
+	 * doorbell is heard at the burst's end). May be NULL. An engine that
+	 * cannot poll memory while the guest runs (hardware) will need the
+	 * device model to send a signal instead. */
+	bool (*watch)(void *e, const volatile uint32_t *word);
 	void (*set_intr)(void *e, bool level);
 	void (*raise_nmi)(void *e);
 	void (*set_a20)(void *e, bool enabled);

@@ -24,6 +24,7 @@ static void emu_destroy(void *e) { cpu_destroy(e); }
 static void emu_reset(void *e) { cpu_reset(e); }
 static enum cpu_exit emu_run(void *e, uint64_t n) { return cpu_run(e, n); }
 static void emu_request_exit(void *e) { cpu_request_exit(e); }
+static bool emu_watch(void *e, const volatile uint32_t *w) { return cpu_watch(e, w); }
 static void emu_set_intr(void *e, bool level) { cpu_set_intr(e, level); }
 static void emu_raise_nmi(void *e) { cpu_raise_nmi(e); }
 static void emu_set_a20(void *e, bool on) { cpu_set_a20(e, on); }
@@ -62,7 +63,8 @@ static struct cpu *emu_emulator(void *e) { return e; }
 
 #define EMU_OPS                                                               \
 	.destroy = emu_destroy, .reset = emu_reset, .run = emu_run,           \
-	.request_exit = emu_request_exit, .set_intr = emu_set_intr,           \
+	.request_exit = emu_request_exit, .watch = emu_watch,                 \
+	.set_intr = emu_set_intr,                                             \
 	.raise_nmi = emu_raise_nmi, .set_a20 = emu_set_a20,                   \
 	.get_state = emu_get_state, .set_state = emu_set_state,               \
 	.icount = emu_icount, .invalidate_code = emu_invalidate_code,         \

@@ -141,6 +141,21 @@ static void mem_ram_written(void *opaque, uint64_t addr, uint64_t len)
 	vcpu_invalidate_code(&vm->vcpu, addr, len);
 }
 
+/* A running vCPU hears a device model's events (a disk's completion)
+ * within a few thousand instructions rather than at its burst's end. Not
+ * under -icount: events land at the burst's end there, where the guest
+ * is at the same instruction every run. */
+static void watch_doorbells(struct vm *vm)
+{
+	if (vm->cfg->icount || !vm->vcpu.ops->watch)
+		return;
+	for (unsigned d = 0; d < vm->n_dm; d++) {
+		const volatile uint32_t *w = dm_link_doorbell(&vm->dm[d]);
+		if (w && !vm->vcpu.ops->watch(vm->vcpu.e, w))
+			log_warn("device model %u: events wait for the burst's end", d);
+	}
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	const struct vcpu_engine *engine = cfg->no_jit ? &vcpu_engine_interp
@@ -211,6 +226,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	r = vm_board_wire(vm);
 	if (r < 0)
 		goto fail_board;
+	watch_doorbells(vm);
 	vm_firmware_handover(vm);
 	r = gdb_open(vm);
 	if (r < 0)

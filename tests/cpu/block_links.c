@@ -58,6 +58,8 @@ int main(void)
 	struct testbus tb;
 	struct x86_state s;
 	int vec;
+	/* A doorbell the CPU watches from the test below on (cpu_watch()). */
+	uint32_t bell = 0;
 
 	/* A chain that ignores its budget never comes back: fail, not hang. */
 	alarm(60);
@@ -252,6 +254,51 @@ int main(void)
 		       "a loop of two linked blocks in one page ends at the budget (%llu insns, eax %u, ebx %u)",
 		       (unsigned long long)(cpu_icount(tb.cpu) - ic), (unsigned)s.gpr[R_AX],
 		       (unsigned)s.gpr[R_BX]);
+	}
+	tap_ok(&t, cpu_watch(tb.cpu, &bell), "a word to watch is taken");
+	for (int jit = 0; jit <= 1; jit++) {
+		/* The same loop with a watched word (cpu_watch(), a device
+		 * model's doorbell): left at 0 it changes nothing; once set,
+		 * the run returns within a chain's few thousand instructions,
+		 * having run at least one block each time, so a word that
+		 * stays set slows the guest but cannot stop it. */
+		static const uint8_t code[] = {
+			0x40, 0xeb, 0x01, 0x90, /* L: inc eax; jmp M; nop */
+			0x43, 0xeb, 0xf9,       /* M: inc ebx; jmp L */
+		};
+		enum cpu_exit ex[3];
+		uint64_t ic[4];
+		cpu_set_jit(tb.cpu, jit);
+		tcpu_pm32(&tb, &s, 0, 0);
+		memcpy(tb.ram + T_CODE, code, sizeof(code));
+		s.rip = T_CODE;
+		cpu_set_state(tb.cpu, &s);
+		bell = 0;
+		ic[0] = cpu_icount(tb.cpu);
+		ex[0] = cpu_run(tb.cpu, 100000);
+		ic[1] = cpu_icount(tb.cpu);
+		bell = 1;
+		ex[1] = cpu_run(tb.cpu, 100000);
+		ic[2] = cpu_icount(tb.cpu);
+		ex[2] = cpu_run(tb.cpu, 100000);
+		ic[3] = cpu_icount(tb.cpu);
+		bell = 0;
+		tap_ok(&t, ex[0] == CPU_EXIT_BUDGET && ic[1] - ic[0] == 100000,
+		       "%s: a watched word at 0 leaves the run to its budget (%llu insns)",
+		       jit ? "compiled" : "interpreted", (unsigned long long)(ic[1] - ic[0]));
+		tap_ok(&t, ex[1] == CPU_EXIT_REQUEST && ex[2] == CPU_EXIT_REQUEST &&
+			   ic[2] > ic[1] && ic[2] - ic[1] <= 5000 && ic[3] > ic[2] &&
+			   ic[3] - ic[2] <= 5000,
+		       "%s: a set word ends each run soon, after some progress (%llu, %llu insns)",
+		       jit ? "compiled" : "interpreted", (unsigned long long)(ic[2] - ic[1]),
+		       (unsigned long long)(ic[3] - ic[2]));
+	}
+	{
+		unsigned taken = 1; /* bell, above */
+		while (cpu_watch(tb.cpu, &bell))
+			taken++;
+		tap_ok(&t, taken == CPU_MAX_WATCH, "at most CPU_MAX_WATCH words are watched (%u)",
+		       taken);
 	}
 	{
 		/* A block jumps to the next one in its page, linked (and so

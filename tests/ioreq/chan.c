@@ -213,6 +213,55 @@ static void test_vmm_waiting(struct tap *t)
 	ioreq_chan_close(&vc);
 }
 
+/* The doorbell a running vmm's vCPU watches: rung for events queued
+ * outside an answer and for an earlier deadline, never for served writes
+ * alone, and never while the vmm sleeps (the eventfd is for that). */
+static void test_doorbell(struct tap *t)
+{
+	struct ioreq_chan vc, dc;
+	struct ioreq_event e = {IOREQ_EV_LINE, 0, 5, 1}, got;
+	struct ioreq_buffered b = {0x1f2, 1, 0, 1, IOREQ_TYPE_PIO, {0}};
+	struct ioreq_wait w = {1000000000ull, 0, -1, NULL, NULL, err, sizeof(err)};
+	const volatile uint32_t *bell;
+
+	if (!both_ends(t, &vc, &dc))
+		return;
+	bell = ioreq_vmm_doorbell(&vc);
+	tap_ok(t, ioreq_dm_event(&dc, &e, true, 1000000000ull) == 0 && *bell &&
+		       !readable(vc.ev_fd),
+	       "an event while the vmm runs rings the doorbell, no signal");
+	ioreq_vmm_doorbell_ack(&vc);
+	tap_ok(t, !*bell && ioreq_vmm_next_event(&vc, &got) == 1,
+	       "acknowledged before the ring is drained");
+	tap_ok(t, ioreq_dm_event(&dc, &e, false, 1000000000ull) == 0 && !*bell &&
+		       ioreq_vmm_next_event(&vc, &got) == 1,
+	       "an event that comes with an answer does not ring");
+	tap_ok(t, ioreq_vmm_buffered(&vc, &b, &w) == 0 &&
+		       ioreq_dm_take_buffered(&dc, &b) && (ioreq_dm_buffered_served(&dc), 1) &&
+		       !*bell,
+	       "a write served with no event does not ring");
+	tap_ok(t, ioreq_dm_event(&dc, &e, false, 1000000000ull) == 0 &&
+		       (ioreq_dm_kick(&dc), 1) && *bell,
+	       "a kick while an event waits rings");
+	ioreq_vmm_doorbell_ack(&vc);
+	(void)!ioreq_vmm_next_event(&vc, &got);
+	dc.sh->dm_deadline_ns = 5000;
+	ioreq_dm_kick(&dc);
+	tap_ok(t, *bell, "an earlier timer deadline rings");
+	ioreq_vmm_doorbell_ack(&vc);
+	ioreq_dm_kick(&dc);
+	dc.sh->dm_deadline_ns = 6000;
+	ioreq_dm_kick(&dc);
+	tap_ok(t, !*bell, "the same deadline, or a later one, does not");
+	tap_ok(t, ioreq_vmm_wait_begin(&vc) &&
+		       ioreq_dm_event(&dc, &e, true, 1000000000ull) == 0 && !*bell &&
+		       readable(vc.ev_fd),
+	       "while the vmm sleeps: the eventfd, not the doorbell");
+	ioreq_vmm_wait_end(&vc);
+	ioreq_chan_close(&dc);
+	ioreq_chan_close(&vc);
+}
+
 /* How many signals an eventfd holds; takes them. */
 static uint64_t signals(int fd)
 {
@@ -334,6 +383,7 @@ int main(void)
 	rig_stop(&g);
 
 	test_vmm_waiting(&t);
+	test_doorbell(&t);
 	test_dm_sleep_signals(&t);
 
 	{
