@@ -55,7 +55,9 @@ wait_for '^/root # '
 rc=$?
 check '[ $rc = 0 ]' "the shell prompt appears"
 p=$(prompts)
-printf '%s\n' 'sleep 100 & grep SigIgn /proc/$!/status; grep SigIgn /proc/self/status; kill $!' >&3
+# The background child is looked at once it runs sleep: before its exec
+# it is a copy of the shell, which ignores job-control signals.
+printf '%s\n' 'sleep 100 & until grep -q ^sleep /proc/$!/cmdline; do :; done; grep SigIgn /proc/$!/status; grep SigIgn /proc/self/status; kill $!' >&3
 wait_prompt $p 60
 ign=$(tr -d '\r' <"$out/log" | grep '^SigIgn:' | sort -u | tr '\t' ' ')
 check '[ "$ign" = "SigIgn: 0000000000000000" ]' "programs from the shell ignore no signal (got: $ign)"
@@ -67,6 +69,14 @@ printf '\003' >&3
 wait_prompt $p 30
 rc=$?
 check '[ $rc = 0 ]' "Ctrl-C on the console stops a foreground 'sleep 100' (a prompt within 30 s)"
+sleep 1
+# A line pasted at once, longer than the FIFO and the dm's buffer
+# together: the rest goes in as the guest reads, with no more input to
+# wake the dm.
+printf 'echo paste-$((100+23)) %s\n' "$(printf 'abcdefghij%.0s' $(seq 60))" >&3
+wait_for '^paste-123 \(abcdefghij\)\{60\}$' 30
+rc=$?
+check '[ $rc = 0 ]' "a 620-byte line pasted at once reaches the shell whole"
 sleep 1
 printf 'poweroff\n' >&3
 wait $pid

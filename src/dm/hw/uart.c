@@ -687,12 +687,37 @@ static int serial_host_open(struct dev_props *p, const struct dev_machine *m, in
 	return r;
 }
 
+/* Held input, as much as the FIFO takes now. */
+static void serial_give_held(struct isa_serial *s)
+{
+	size_t took;
+	if (s->rx_held_len == 0)
+		return;
+	took = uart_receive(&s->uart, s->rx_held, s->rx_held_len);
+	memmove(s->rx_held, s->rx_held + took, s->rx_held_len - took);
+	s->rx_held_len -= took;
+}
+
+static void serial_write(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct isa_serial *s = opaque;
+	console_write(&s->cons, buf, n);
+}
+
+/* The guest read a byte and the FIFO has room: the rest of a paste goes
+ * in now. Its descriptor is not readable again (the bytes were read
+ * already), so nothing else would move them. */
+static void serial_rx_ready(void *opaque)
+{
+	serial_give_held(opaque);
+}
+
 static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
 			 char *err, size_t n)
 {
 	struct isa_serial *s = dev;
 	struct dev_props at = *p;
-	struct chardev out = {console_write, &s->cons, NULL};
+	struct chardev out = {serial_write, s, serial_rx_ready};
 	const struct irq_line *irq;
 	int r;
 
@@ -715,7 +740,7 @@ static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_pr
 static void serial_reset(void *dev)
 {
 	struct isa_serial *s = dev;
-	struct chardev out = {console_write, &s->cons, NULL};
+	struct chardev out = {serial_write, s, serial_rx_ready};
 	struct irq_line irq = s->uart.irq;
 	uart_init(&s->uart, &irq, s->ctx->clock, &out);
 	uart_set_instant_tx(&s->uart, true);
@@ -724,7 +749,6 @@ static void serial_reset(void *dev)
 /* Terminal input to the UART, as much as it takes now. */
 static void serial_take(struct isa_serial *s)
 {
-	size_t took;
 	if (s->rx_held_len == 0)
 		s->rx_held_len = console_read(&s->cons, s->rx_held, sizeof(s->rx_held));
 	if (s->cons.quit) {
@@ -732,11 +756,7 @@ static void serial_take(struct isa_serial *s)
 		s->ctx->exit(s->ctx, 0, "QEMU: Terminated (Ctrl-A X)");
 		return;
 	}
-	if (s->rx_held_len == 0)
-		return;
-	took = uart_receive(&s->uart, s->rx_held, s->rx_held_len);
-	memmove(s->rx_held, s->rx_held + took, s->rx_held_len - took);
-	s->rx_held_len -= took;
+	serial_give_held(s);
 }
 
 static int serial_input_fd(void *dev)
