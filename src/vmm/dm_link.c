@@ -71,7 +71,8 @@ static void link_fail(struct dm_link *l, const char *what)
 		}
 		vtimer_cancel(l->host->clock, &l->deadline);
 		/* Nothing drains the ring from now on. */
-		ioreq_vmm_doorbell_ack(&l->chan);
+		if (l->chan.sh)
+			ioreq_vmm_doorbell_ack(&l->chan);
 	}
 	snprintf(why, sizeof(why), "device model %s failed: %s%s%s", l->name, what,
 		 died, said);
