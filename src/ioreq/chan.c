@@ -503,12 +503,12 @@ void ioreq_dm_sleep_end(struct ioreq_chan *c)
 
 void ioreq_dm_kick(struct ioreq_chan *c)
 {
-	/* What was stored before (an event, the deadline) is seen before the
-	 * flag is read: the vmm stores the flag, then reads those. */
 	uint64_t deadline = __atomic_load_n(&c->sh->dm_deadline_ns, __ATOMIC_RELAXED);
 	bool earlier = deadline < c->rung_deadline;
 
 	c->rung_deadline = deadline;
+	/* What was stored before (an event, the deadline) is seen before the
+	 * flag is read: the vmm stores the flag, then reads those. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&c->sh->vmm_waiting, __ATOMIC_RELAXED))
 		signal_fd(c->ev_fd);

@@ -687,9 +687,13 @@ static int serial_host_open(struct dev_props *p, const struct dev_machine *m, in
 	return r;
 }
 
-/* Held input, as much as the FIFO takes now. */
-static void serial_give_held(struct isa_serial *s)
+/* Held input, as much as the FIFO takes now; also the chardev's
+ * rx_ready: when the guest's read makes room, the rest of a paste goes in
+ * at once. Its descriptor is not readable again (the bytes were read
+ * already), so nothing else would move them. */
+static void serial_give_held(void *opaque)
 {
+	struct isa_serial *s = opaque;
 	size_t took;
 	if (s->rx_held_len == 0)
 		return;
@@ -704,20 +708,12 @@ static void serial_write(void *opaque, const uint8_t *buf, size_t n)
 	console_write(&s->cons, buf, n);
 }
 
-/* The guest read a byte and the FIFO has room: the rest of a paste goes
- * in now. Its descriptor is not readable again (the bytes were read
- * already), so nothing else would move them. */
-static void serial_rx_ready(void *opaque)
-{
-	serial_give_held(opaque);
-}
-
 static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_props *p,
 			 char *err, size_t n)
 {
 	struct isa_serial *s = dev;
 	struct dev_props at = *p;
-	struct chardev out = {serial_write, s, serial_rx_ready};
+	struct chardev out = {serial_write, s, serial_give_held};
 	const struct irq_line *irq;
 	int r;
 
@@ -740,7 +736,7 @@ static int serial_create(void *dev, const struct dev_ctx *c, const struct dev_pr
 static void serial_reset(void *dev)
 {
 	struct isa_serial *s = dev;
-	struct chardev out = {serial_write, s, serial_rx_ready};
+	struct chardev out = {serial_write, s, serial_give_held};
 	struct irq_line irq = s->uart.irq;
 	uart_init(&s->uart, &irq, s->ctx->clock, &out);
 	uart_set_instant_tx(&s->uart, true);
