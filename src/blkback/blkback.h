@@ -58,7 +58,7 @@ struct bb_front {
 	struct blkback *bb;
 	struct blkif_shared *sh;
 	uint8_t *bounce;
-	int req_efd;
+	int req_fd;		/* the request pipe's read end */
 	int rsp_wfd;
 	unsigned n_disks;
 	struct bb_drive *disk[BLKF_MAX_DISKS];
@@ -67,6 +67,7 @@ struct bb_front {
 	unsigned in_flight;
 	bool broken;		/* cut off: no more requests, no responses */
 	bool taking;		/* inside front_take(): not freed under it */
+	bool more;		/* requests left for bb_fronts_more() */
 	struct bb_req req[BLKIF_RING_SLOTS];
 };
 
@@ -96,6 +97,9 @@ void bb_drives_close(struct blkback *bb);
 must_check int bb_connect(struct blkback *bb, const struct blkctl_connect *m,
 			  const int *fds, unsigned n_fds, char *err,
 			  size_t errlen);
+/* The event loop's poller: takes more from fronts that had a ring's
+ * worth in one turn; how many fronts it served. */
+int bb_fronts_more(void *opaque);
 /* Stops taking requests from every front (shutdown). */
 void bb_fronts_stop(struct blkback *bb);
 void bb_fronts_free(struct blkback *bb);

@@ -198,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	r = blk_aio_new(bb.loop, BB_THREADS, &bb.aio);
 	if (r == 0)
+		r = event_loop_add_poller(bb.loop, bb_fronts_more, &bb);
+	if (r == 0)
 		r = event_loop_add_fd(bb.loop, bb.ctl, EPOLLIN, ctl_ready, &bb);
 	if (send_text(bb.ctl, BLKCTL_READY, r,
 		      r < 0 ? "v2e-blk cannot start its worker threads" : "") < 0 ||

@@ -25,9 +25,9 @@ static void front_free(struct bb_front *f)
 	for (unsigned i = 0; i < BLKCTL_MAX_FRONTS; i++)
 		if (bb->front[i] == f)
 			bb->front[i] = NULL;
-	if (f->req_efd >= 0) {
-		event_loop_del_fd(bb->loop, f->req_efd);
-		close(f->req_efd);
+	if (f->req_fd >= 0) {
+		event_loop_del_fd(bb->loop, f->req_fd);
+		close(f->req_fd);
 	}
 	/* The front sees its response pipe hang up: its requests fail. */
 	close(f->rsp_wfd);
@@ -50,11 +50,15 @@ static void front_disconnect(struct bb_front *f, const char *why)
 {
 	if (f->broken)
 		return;
-	log_warn("front %u: %s: disconnected", front_number(f), why);
+	/* A front that closed its request pipe has ended (its device
+	 * model exited or died, which the vmm reports): no warning. */
+	if (why)
+		log_warn("front %u: %s: disconnected", front_number(f), why);
 	f->broken = true;
-	event_loop_del_fd(f->bb->loop, f->req_efd);
-	close(f->req_efd);
-	f->req_efd = -1;
+	f->more = false;
+	event_loop_del_fd(f->bb->loop, f->req_fd);
+	close(f->req_fd);
+	f->req_fd = -1;
 	if (!f->in_flight && !f->taking)
 		front_free(f);
 }
@@ -354,9 +358,9 @@ static void front_take_some(struct bb_front *f)
 		if (f->req_cons - rsp_cons >= BLKIF_RING_SLOTS)
 			return;
 		if (!budget--) {
-			/* More later, after the other fronts had their turn. */
-			uint64_t one = 1;
-			(void)!write(f->req_efd, &one, sizeof(one));
+			/* More later, after the other fronts had their turn
+			 * (bb_fronts_more()). */
+			f->more = true;
 			return;
 		}
 		for (unsigned i = 0; i < BLKIF_RING_SLOTS; i++) {
@@ -395,12 +399,39 @@ static void front_take(struct bb_front *f)
 static void front_kicked(void *opaque, uint32_t events)
 {
 	struct bb_front *f = opaque;
-	uint64_t cnt;
+	bool ended = (events & (EPOLLHUP | EPOLLERR)) != 0;
+	char buf[64];
 
-	if (read(f->req_efd, &cnt, sizeof(cnt)) < 0) {
-		/* EAGAIN: a spurious wake-up */
+	/* Every kick is one byte; those already written are one wake-up. */
+	for (;;) {
+		ssize_t n = read(f->req_fd, buf, sizeof(buf));
+		if (n == (ssize_t)sizeof(buf) || (n < 0 && errno == EINTR))
+			continue;
+		if (n == 0)
+			ended = true;
+		break;
+	}
+	if (ended) {
+		front_disconnect(f, NULL); /* frees f unless requests run */
+		return;
 	}
 	front_take(f);
+}
+
+int bb_fronts_more(void *opaque)
+{
+	struct blkback *bb = opaque;
+	int took = 0;
+
+	for (unsigned i = 0; i < BLKCTL_MAX_FRONTS; i++) {
+		struct bb_front *f = bb->front[i];
+		if (f && f->more) {
+			f->more = false;
+			front_take(f);
+			took++;
+		}
+	}
+	return took;
 }
 
 int bb_connect(struct blkback *bb, const struct blkctl_connect *m,
@@ -446,17 +477,17 @@ int bb_connect(struct blkback *bb, const struct blkctl_connect *m,
 	f->bb = bb;
 	f->sh = sh;
 	f->bounce = (uint8_t *)sh + BLKIF_BOUNCE_OFFSET;
-	f->req_efd = fds[1];
+	f->req_fd = fds[1];
 	f->rsp_wfd = fds[2];
 	f->n_disks = m->n_disks;
 	for (unsigned i = 0; i < m->n_disks; i++)
 		f->disk[i] = &bb->drive[m->drive[i]];
 	for (unsigned i = 0; i < BLKIF_RING_SLOTS; i++)
 		f->req[i].f = f;
-	r = event_loop_add_fd(bb->loop, f->req_efd, EPOLLIN, front_kicked, f);
+	r = event_loop_add_fd(bb->loop, f->req_fd, EPOLLIN, front_kicked, f);
 	if (r < 0) {
 		munmap(sh, BLKIF_SHARED_SIZE);
-		r = err_say(err, errlen, r, "cannot watch the ring's eventfd");
+		r = err_say(err, errlen, r, "cannot watch the ring's request pipe");
 		goto fail;
 	}
 	close(fds[0]);

@@ -14,8 +14,8 @@
  *   blk -> vmm  DRIVE_RESULT (result 0 or -errno; text: an error naming
  *               the file, or a warning)
  *   vmm -> blk  START; blk -> vmm READY (result) once locked down
- *   vmm -> blk  CONNECT (fds: ring memfd, request eventfd, response
- *               pipe's write end); blk -> vmm CONNECT_RESULT
+ *   vmm -> blk  CONNECT (fds: ring memfd, request pipe's read end,
+ *               response pipe's write end); blk -> vmm CONNECT_RESULT
  *   vmm -> blk  SHUTDOWN; blk flushes, answers SHUTDOWN and exits.
  * The vmm answers BACKING only before START, and only for a referrer it
  * named itself (a drive's file or a backing file it opened), so a
@@ -28,7 +28,7 @@
 #include "blkif/front.h"
 #include "ioreq/ctl.h"
 
-#define BLKCTL_ABI_VERSION 1u
+#define BLKCTL_ABI_VERSION 2u
 #define BLKCTL_MAX_DRIVES 32u
 #define BLKCTL_MAX_FRONTS 16u
 #define BLKCTL_PATH_LEN 1024u

@@ -46,7 +46,7 @@ struct ring_front {
 	struct blk_front pub;
 	struct blkif_shared *sh;
 	uint8_t *bounce;
-	int req_efd;           /* kick: front -> back */
+	int req_fd;            /* kick: front -> back, a pipe's write end */
 	int rsp_fd;            /* kick: back -> front, a pipe's read end */
 	unsigned n_disks;
 	struct blkf_disk disk[BLKF_MAX_DISKS];
@@ -165,7 +165,7 @@ static int front_submit(struct blk_front *f, unsigned disk, enum blkf_op op,
 	}
 	{
 		struct blkif_req *r = &rf->sh->req[rf->req_prod % BLKIF_RING_SLOTS];
-		uint64_t one = 1;
+		char kick = 0;
 		r->id = (uint64_t)t->handle;
 		r->sector = sector;
 		r->nr_sectors = nr_sectors;
@@ -178,8 +178,12 @@ static int front_submit(struct blk_front *f, unsigned disk, enum blkf_op op,
 		rf->req_prod++;
 		__atomic_store_n(&rf->sh->req_prod, rf->req_prod,
 				 __ATOMIC_RELEASE);
-		/* EAGAIN: the counter is at its maximum, hence readable. */
-		if (write(rf->req_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		/* EAGAIN: the pipe is full, so the backend has a wake-up
+		 * coming. A pipe, not an eventfd: the kernel wakes a pipe's
+		 * reader as a hand-over from the writer (a synchronous
+		 * wake-up), so the backend tends to run on this CPU while the
+		 * device model waits, not to preempt the vCPU on its own. */
+		if (write(rf->req_fd, &kick, 1) < 0 && errno != EAGAIN)
 			front_dies(rf, "cannot signal the block backend");
 	}
 	t->state = TAG_IN_FLIGHT;
@@ -370,7 +374,7 @@ static void front_close(struct blk_front *f)
 			break;
 	}
 	munmap(rf->sh, BLKIF_SHARED_SIZE);
-	close(rf->req_efd);
+	close(rf->req_fd);
 	close(rf->rsp_fd);
 	free(rf);
 }
@@ -382,6 +386,12 @@ static bool front_ready(struct blk_front *f)
 	       __atomic_load_n(&rf->sh->rsp_prod, __ATOMIC_ACQUIRE) != rf->rsp_cons;
 }
 
+static bool front_waiting(struct blk_front *f)
+{
+	struct ring_front *rf = to_rf(f);
+	return !rf->dead && rf->rsp_cons != rf->req_prod;
+}
+
 static const struct blk_front_ops ring_front_ops = {
 	.submit = front_submit,
 	.poll = front_poll,
@@ -391,6 +401,7 @@ static const struct blk_front_ops ring_front_ops = {
 	.bounce = front_bounce,
 	.close = front_close,
 	.ready = front_ready,
+	.waiting = front_waiting,
 };
 
 int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
@@ -434,7 +445,7 @@ int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 	rf->pub.ops = &ring_front_ops;
 	rf->bounce = (uint8_t *)sh + BLKIF_BOUNCE_OFFSET;
 	close(fds[0]);
-	rf->req_efd = fds[1];
+	rf->req_fd = fds[1];
 	rf->rsp_fd = fds[2];
 	*out = &rf->pub;
 	return 0;

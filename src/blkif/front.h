@@ -108,6 +108,10 @@ struct blk_front_ops {
 	 * (no system call), for a caller that spins instead of sleeping on
 	 * fd(). */
 	bool (*ready)(struct blk_front *f);
+	/* Optional: whether requests are in flight whose completions have
+	 * not run yet, from the front's own memory: the caller will hear of
+	 * them on fd(), so it may sleep there rather than spin. */
+	bool (*waiting)(struct blk_front *f);
 };
 
 struct blk_front {
@@ -149,6 +153,11 @@ static inline bool blkf_ready(struct blk_front *f)
 	return f->ops->ready && f->ops->ready(f);
 }
 
+static inline bool blkf_waiting(struct blk_front *f)
+{
+	return f->ops->waiting && f->ops->waiting(f);
+}
+
 static inline uint8_t *blkf_bounce(struct blk_front *f)
 {
 	return f->ops->bounce(f);
@@ -160,10 +169,12 @@ static inline void blkf_close(struct blk_front *f)
 }
 
 /* The real front: attaches to the ring whose descriptors the vmm handed
- * a device (blk_host_connect(): the ring's memfd, the request eventfd,
- * the response pipe's read end, in that order). Takes the descriptors,
- * also on failure. Call it before sandbox_lockdown() (it maps the ring
- * and checks its seals). */
+ * a device (blk_host_connect(): the ring's memfd, the request pipe's
+ * write end, the response pipe's read end, in that order). Takes the
+ * descriptors, also on failure. Call it before sandbox_lockdown() (it
+ * maps the ring and checks its seals). The process must ignore SIGPIPE:
+ * a kick to a backend that died is then an error the front turns into
+ * -EIO. */
 int blkf_attach(const int *fds, unsigned n_fds, struct blk_front **out,
 		char *err, size_t errlen);
 

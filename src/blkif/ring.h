@@ -39,13 +39,16 @@
  * a response id naming a request it has in flight; anything else and it
  * treats the backend as gone.
  *
- * Event channels. Request kick (front -> back): an eventfd the front
- * writes after publishing requests. Response kick (back -> front): a pipe,
- * not an eventfd, whose only write end the backend holds, so that a
- * backend that dies shows the front a hang-up (an eventfd has no end to
- * hang up) and a front that is gone shows the backend EPIPE. Both are
- * non-blocking; a kick that finds the pipe full is not needed (it is
- * readable already).
+ * Event channels: a pipe each way, one byte a kick. Request kick (front
+ * -> back): the front writes after publishing requests. Response kick
+ * (back -> front): the backend writes after publishing responses. Pipes,
+ * not eventfds: each end has one holder, so either side's death is the
+ * other's hang-up (an eventfd has no end to hang up), and the kernel
+ * wakes a pipe's reader as a hand-over from its writer, which puts the
+ * backend on the CPU of the device model that waits for it rather than
+ * on the vCPU's. A front whose request pipe hangs up has ended: the
+ * backend takes nothing more from it. Both are non-blocking; a kick that
+ * finds the pipe full is not needed (it is readable already).
  *
  * All fields are fixed width, host order (both ends run on one host); no
  * bitfields; sizes and offsets are asserted. */

@@ -7,6 +7,7 @@
  *
  * --hostile (test builds only) misbehaves after N requests (dm.c). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ int main(int argc, char **argv)
 	int ctl = -1, r;
 
 	log_set_prog("v2e-dm");
+	/* A peer that is gone (the block backend, a console's reader) is an
+	 * error on the write that finds it, which the device handles, not
+	 * the end of this process and of the guest's other devices. */
+	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ctl-fd") && i + 1 < argc)
 			ctl = atoi(argv[++i]);

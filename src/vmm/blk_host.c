@@ -574,7 +574,7 @@ int blk_host_connect(struct blk_host *h, const unsigned *drives, unsigned n,
 		     int *fds, unsigned *n_fds, char *err, size_t errlen)
 {
 	struct blkctl_connect m = {{BLKCTL_CONNECT, sizeof(m), 0, 0}, n, {0}, 0};
-	int ring = -1, efd = -1, pipefd[2] = {-1, -1}, stray, r;
+	int ring = -1, kick[2] = {-1, -1}, rsp[2] = {-1, -1}, stray, r;
 	struct ctl_text t;
 	unsigned got;
 	ssize_t len;
@@ -598,20 +598,21 @@ int blk_host_connect(struct blk_host *h, const unsigned *drives, unsigned n,
 	if (ring < 0)
 		return err_say(err, errlen, ring, "cannot make a disk ring: %s",
 			       strerror(-ring));
-	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (efd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (pipe2(kick, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(rsp, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = err_say(err, errlen, -errno, "cannot make a disk ring's "
 			    "event channels: %s", strerror(errno));
 		goto fail;
 	}
 	{
-		int send_fds[3] = {ring, efd, pipefd[1]};
+		int send_fds[3] = {ring, kick[0], rsp[1]};
 		r = ctl_send(h->ctl, &m, send_fds, 3);
 	}
-	/* Only the backend may hold the write end: its death is the
-	 * front's hang-up. */
-	close(pipefd[1]);
-	pipefd[1] = -1;
+	/* Each pipe's other end belongs to the backend alone: a death on
+	 * either side is the other's hang-up. */
+	close(kick[0]);
+	close(rsp[1]);
+	kick[0] = rsp[1] = -1;
 	len = r < 0 ? r : recv_reply(h, &t, sizeof(t), &stray, 1, &got);
 	if (len > 0 && got)
 		close(stray);
@@ -624,18 +625,18 @@ int blk_host_connect(struct blk_host *h, const unsigned *drives, unsigned n,
 		goto fail;
 	}
 	fds[0] = ring;
-	fds[1] = efd;
-	fds[2] = pipefd[0];
+	fds[1] = kick[1];
+	fds[2] = rsp[0];
 	*n_fds = 3;
 	return 0;
 fail:
 	close(ring);
-	if (efd >= 0)
-		close(efd);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	for (unsigned i = 0; i < 2; i++) {
+		if (kick[i] >= 0)
+			close(kick[i]);
+		if (rsp[i] >= 0)
+			close(rsp[i]);
+	}
 	return r;
 }
 

@@ -46,11 +46,11 @@ must_check int blk_host_info(struct blk_host *h, unsigned drive,
 
 /* A ring for one front serving drives[0..n) (its disk i is drives[i]),
  * connected to the backend. On success fds[0..3) are the ring's memfd,
- * the request eventfd and the response pipe's read end, in the order
- * blkf_attach() takes them; *n_fds is their capacity on entry (>= 3) and
- * 3 on return. The caller owns them: hand them to a device model, then
- * close them, so that only the device model holds the pipe's read end
- * (the backend then sees a dead front as EPIPE). Main thread only: it
+ * the request pipe's write end and the response pipe's read end, in the
+ * order blkf_attach() takes them; *n_fds is their capacity on entry
+ * (>= 3) and 3 on return. The caller owns them: hand them to a device
+ * model, then close them, so that only the device model holds the pipes'
+ * ends (the backend then sees a dead front as a hang-up). Main thread only: it
  * talks to the backend over the control socket and waits for the answer. */
 must_check int blk_host_connect(struct blk_host *h, const unsigned *drives,
 				unsigned n, int *fds, unsigned *n_fds,

@@ -16,7 +16,7 @@ static struct guest_mem gm;
 
 struct hfront {
 	struct blkif_shared *sh;
-	int efd, rfd;
+	int kick_fd, rfd;
 	uint32_t prod, cons;
 };
 
@@ -33,7 +33,7 @@ static int hf_open(struct blk_host *h, const unsigned *drives, unsigned n,
 	hf->sh = mmap(NULL, BLKIF_SHARED_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, fds[0], 0);
 	close(fds[0]);
-	hf->efd = fds[1];
+	hf->kick_fd = fds[1];
 	hf->rfd = fds[2];
 	hf->prod = hf->cons = 0;
 	return hf->sh == MAP_FAILED ? -1 : 0;
@@ -42,14 +42,14 @@ static int hf_open(struct blk_host *h, const unsigned *drives, unsigned n,
 static void hf_close(struct hfront *hf)
 {
 	munmap(hf->sh, BLKIF_SHARED_SIZE);
-	close(hf->efd);
+	close(hf->kick_fd);
 	close(hf->rfd);
 }
 
 static void hf_kick(struct hfront *hf)
 {
-	uint64_t one = 1;
-	(void)!write(hf->efd, &one, sizeof(one));
+	char one = 1;
+	(void)!write(hf->kick_fd, &one, 1);
 }
 
 static void hf_put(struct hfront *hf, const struct blkif_req *r)
@@ -319,6 +319,21 @@ int main(void)
 		hf_close(&hf);
 	}
 	tap_ok(&t, still_serves(&other), "a front gone with requests queued harms no one");
+	/* A front's end is its request pipe's hang-up: the backend frees its
+	 * place, so fronts that come and go (device models restarted) never
+	 * use up the BLKCTL_MAX_FRONTS places. */
+	{
+		unsigned opened = 0;
+		for (unsigned i = 0; i < 2 * BLKCTL_MAX_FRONTS; i++) {
+			if (hf_open(h, both, 2, &hf) < 0)
+				break;
+			opened++;
+			hf_close(&hf);
+		}
+		tap_ok(&t, opened == 2 * BLKCTL_MAX_FRONTS,
+		       "fronts that hang up give their places back (%u of %u opened)",
+		       opened, 2 * BLKCTL_MAX_FRONTS);
+	}
 	hf_close(&other);
 	blk_host_stop(h);
 	tap_ok(&t, tb_sh("qemu-img check -q h.qcow2") == 0,
