@@ -206,6 +206,11 @@ struct dev_kind {
 	 * the completion it waits for. input() then runs as if the
 	 * descriptor were readable. */
 	bool (*ready)(void *dev);
+	/* Optional: whether it waits for input another process will send
+	 * (a disk request in flight), by a look at memory only. While one
+	 * does, the device model sleeps on the descriptors instead of
+	 * spinning, and leaves its CPU to that process. */
+	bool (*waiting)(void *dev);
 	/* Writes out output held back (when the device model goes idle). */
 	void (*flush)(void *dev);
 	/* Finishes work in flight in another process (a disk request), so

@@ -349,6 +349,16 @@ bool dm_board_ready(const struct dm_board *b)
 	return false;
 }
 
+bool dm_board_waiting(const struct dm_board *b)
+{
+	for (unsigned i = 0; i < b->n_dev; i++) {
+		const struct dm_device *d = b->dev[i];
+		if (d->kind->waiting && d->kind->waiting(d->dev))
+			return true;
+	}
+	return false;
+}
+
 unsigned dm_board_input_ready(struct dm_board *b)
 {
 	unsigned served = 0;

@@ -110,5 +110,8 @@ unsigned dm_board_input(struct dm_board *b, const struct pollfd *p, unsigned n);
  * readable: for a device model that spins instead of sleeping. */
 bool dm_board_ready(const struct dm_board *b);
 unsigned dm_board_input_ready(struct dm_board *b);
+/* Whether a device waits for another process's answer (its kind's
+ * waiting()): the device model then sleeps rather than spins. */
+bool dm_board_waiting(const struct dm_board *b);
 
 #endif

@@ -785,7 +785,11 @@ int dm_serve(struct dm *dm)
 		now = mono_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < spin_ns || now - idle_since < wake_spin_ns) {
+		/* A device waiting for the block backend sleeps: the
+		 * backend then runs on this CPU, not beside the vCPU, and its
+		 * answer wakes this loop through the front's pipe. */
+		if ((now - idle_since < spin_ns || now - idle_since < wake_spin_ns) &&
+		    !dm_board_waiting(&dm->board)) {
 			/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
 			__asm__ volatile("" ::: "memory");
 			continue;

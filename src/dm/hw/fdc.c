@@ -1448,6 +1448,12 @@ static bool fdc_ready(void *dev)
 	return f->front && blkf_ready(f->front);
 }
 
+static bool fdc_waiting(void *dev)
+{
+	struct fdc *f = dev;
+	return f->front && blkf_waiting(f->front);
+}
+
 DEV_KIND(isa_fdc) = {
 	.name = "isa-fdc",
 	.help = "82077AA floppy disk controller (0x3f0, IRQ 6, DMA 2) with drives A: and B:",
@@ -1462,5 +1468,6 @@ DEV_KIND(isa_fdc) = {
 	.input_fd = fdc_input_fd,
 	.input = fdc_input,
 	.ready = fdc_ready,
+	.waiting = fdc_waiting,
 	.state = &fdc_state,
 };

@@ -363,6 +363,12 @@ static bool piix3_ide_ready(void *dev)
 	return s->front && blkf_ready(s->front);
 }
 
+static bool piix3_ide_waiting(void *dev)
+{
+	struct piix3_ide *s = dev;
+	return s->front && blkf_waiting(s->front);
+}
+
 static void piix3_ide_quiesce(void *dev)
 {
 	piix3_ide_drain(dev);
@@ -526,6 +532,7 @@ DEV_KIND(piix3_ide) = {
 	.input_fd = piix3_ide_input_fd,
 	.input = piix3_ide_input,
 	.ready = piix3_ide_ready,
+	.waiting = piix3_ide_waiting,
 	.quiesce = piix3_ide_quiesce,
 	.state = &piix3_ide_state,
 };
