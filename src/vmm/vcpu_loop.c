@@ -28,6 +28,16 @@
  * Linux's 250 Hz tick. */
 #define IDLE_SLEEPS_BEFORE_SLACK 16
 
+/* Halt polling (KVM's halt_poll_ns idea): a vCPU that halts while a
+ * device model is about to answer (a disk request in flight, 30-60 us
+ * on this path) looks at the dms' doorbells for a while before it
+ * sleeps, so the answer costs no wake-up of the vmm. The window follows
+ * the halts: one ended by a dm within HALT_POLL_MAX_NS widens it (from
+ * HALT_POLL_START_NS, doubling), one that lasted longer halves it, so an
+ * idle guest waiting for its tick soon polls not at all. */
+#define HALT_POLL_START_NS 10000u
+#define HALT_POLL_MAX_NS 200000u
+
 uint64_t vm_clock_source(const struct vm *vm)
 {
 	if (vm->cfg->icount)
@@ -254,6 +264,53 @@ static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 	return true;
 }
 
+static bool doorbell_rung(const struct vm *vm)
+{
+	for (unsigned d = 0; d < vm->n_dm; d++) {
+		const volatile uint32_t *w = dm_link_doorbell(&vm->dm[d]);
+		if (w && __atomic_load_n(w, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
+/* Looks at the doorbells for up to the window (and not past `ns`, the
+ * next timer, -1 for none): true when one rang (the loop drains it). */
+static bool halt_poll(struct vm *vm, int64_t ns)
+{
+	uint64_t start, limit = vm->halt_poll_ns;
+
+	if (!limit || vm->gdb)
+		return false;
+	if (ns >= 0 && (uint64_t)ns < limit)
+		limit = (uint64_t)ns;
+	start = mono_ns();
+	for (unsigned spins = 0;; spins++) {
+		if (doorbell_rung(vm))
+			return true;
+		/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
+		__asm__ volatile("" ::: "memory");
+		if (spins % 64 == 63 && mono_ns() - start >= limit)
+			return false;
+	}
+}
+
+/* The window after a halt that lasted `halt_ns` and was ended by a dm
+ * (`by_dm`) or something else. */
+static void halt_poll_adapt(struct vm *vm, uint64_t halt_ns, bool by_dm)
+{
+	uint64_t w = vm->halt_poll_ns;
+
+	if (halt_ns <= w)
+		return; /* the poll caught it */
+	if (by_dm && halt_ns < HALT_POLL_MAX_NS) {
+		w = w < HALT_POLL_START_NS ? HALT_POLL_START_NS : w * 2;
+		vm->halt_poll_ns = w < HALT_POLL_MAX_NS ? w : HALT_POLL_MAX_NS;
+	} else if (w) {
+		vm->halt_poll_ns = w / 2 < HALT_POLL_START_NS ? 0 : w / 2;
+	}
+}
+
 /* The vCPU is stopped for the debugger: wait for it (or a signal). */
 static void gdb_wait(struct vm *vm)
 {
@@ -436,11 +493,21 @@ int vm_run(struct vm *vm)
 					    (ns < 0 || (int64_t)(due - t) < ns))
 						ns = (int64_t)(due - t);
 				}
-				kick_timer_disarm(vm);
-				if (wait_for_event(vm, &ws, ns))
+				uint64_t halted = mono_ns(), polled;
+				bool woken = !cfg->icount && halt_poll(vm, ns);
+				polled = mono_ns() - halted;
+				if (!woken) {
+					if (ns >= 0)
+						ns = ns > (int64_t)polled ? ns - (int64_t)polled : 0;
+					kick_timer_disarm(vm);
+					woken = wait_for_event(vm, &ws, ns);
+				}
+				if (woken)
 					vm->idle_sleeps = 0;
 				else if (vm->idle_sleeps < IDLE_SLEEPS_BEFORE_SLACK)
 					vm->idle_sleeps++;
+				if (!cfg->icount)
+					halt_poll_adapt(vm, mono_ns() - halted, woken);
 				vm->woke = true;
 			}
 		}

@@ -62,6 +62,7 @@ struct vm {
 	bool woke;              /* the vCPU slept: the next burst is a short one */
 	bool wake_burst;        /* that burst runs: no host timer for it */
 	unsigned idle_sleeps;   /* sleeps the timer ended, with only halts between */
+	uint64_t halt_poll_ns;  /* how long a halted vCPU looks for a dm's event */
 	uint64_t idle_ns;       /* deterministic mode: halted time jumped over */
 	bool stop;
 	int exit_status;
