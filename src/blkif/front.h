@@ -38,7 +38,8 @@
 #include <stdint.h>
 
 #define BLKF_SECTOR 512u
-#define BLKF_MAX_SEGS 64u      /* segments in one request */
+#define BLKF_MAX_SEGS 128u     /* segments in one request: a PIIX PRD table's
+                                * most as Linux fills it (LIBATA_MAX_PRD) */
 #define BLKF_MAX_DISKS 8u      /* disks one front serves */
 #define BLKF_BOUNCE_BYTES (256u << 10)
 #define BLKF_MAX_SECTORS 65536u /* in one read or write: an ATA LBA48 command's most */

@@ -61,7 +61,7 @@
 #include "blkif/front.h"
 
 #define BLKIF_MAGIC 0x46496b62u /* "bkIF" */
-#define BLKIF_ABI_VERSION 1u
+#define BLKIF_ABI_VERSION 2u
 #define BLKIF_RING_SLOTS 64u /* a power of two */
 
 /* One disk as the front sees it: written by the vmm at creation. */
@@ -131,7 +131,7 @@ _Static_assert(offsetof(struct blkif_shared, req) == 640, "ring layout");
 
 /* The bounce area follows, page aligned (O_DIRECT transfers into it need
  * no copy), BLKF_BOUNCE_BYTES long. */
-#define BLKIF_BOUNCE_OFFSET 0x20000u
+#define BLKIF_BOUNCE_OFFSET 0x40000u
 #define BLKIF_SHARED_SIZE (BLKIF_BOUNCE_OFFSET + BLKF_BOUNCE_BYTES)
 _Static_assert(sizeof(struct blkif_shared) <= BLKIF_BOUNCE_OFFSET,
 	       "the rings end before the bounce area");

@@ -533,6 +533,26 @@ static void test_dma(struct tap *t)
 	bm_stop(r, 0);
 	(void)inb(r, P0 + 7);
 
+	/* Linux's fullest table (128 scattered entries, LIBATA_MAX_PRD) is
+	 * one request; one entry more makes a second round. */
+	for (unsigned extra = 0; extra < 2; extra++) {
+		unsigned n = 128 + extra, before = r->front.submits;
+		bool data = true;
+		for (unsigned i = 0; i < n; i++)
+			prd(r, 0x2000, i, 0x80000 + 0x400 * i, 0x200, i == n - 1);
+		lba28(r, P0, 0, (uint8_t)n, 100, 0xc8);
+		bm_go(r, 0, 0x2000, true);
+		settle(r);
+		for (unsigned i = 0; i < n; i++)
+			data = data && disk_matches(r->ram + 0x80000 + 0x400 * i, 0, 100 + i, 512);
+		tap_ok(t, data && r->front.submits - before == 1 + extra &&
+			   alt(r, C0) == 0x50,
+		       "%u scattered PRD entries: %u request(s), the data in place",
+		       n, r->front.submits - before);
+		bm_stop(r, 0);
+		(void)inb(r, P0 + 7);
+	}
+
 	/* WRITE DMA EXT, started before the command. */
 	for (unsigned i = 0; i < 1536; i++)
 		r->ram[0x50000 + i] = (uint8_t)(i * 11);
