@@ -264,30 +264,29 @@ static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 	return true;
 }
 
-static bool doorbell_rung(const struct vm *vm)
-{
-	for (unsigned d = 0; d < vm->n_dm; d++) {
-		const volatile uint32_t *w = dm_link_doorbell(&vm->dm[d]);
-		if (w && __atomic_load_n(w, __ATOMIC_ACQUIRE))
-			return true;
-	}
-	return false;
-}
-
 /* Looks at the doorbells for up to the window (and not past `ns`, the
- * next timer, -1 for none): true when one rang (the loop drains it). */
+ * next timer, -1 for none): true when one rang (the loop drains it). A
+ * dm in this process, or one that failed, has no doorbell to look at. */
 static bool halt_poll(struct vm *vm, int64_t ns)
 {
+	const volatile uint32_t *bell[ARRAY_SIZE(vm->dm)];
 	uint64_t start, limit = vm->halt_poll_ns;
+	unsigned n = 0;
 
 	if (!limit || vm->gdb)
+		return false;
+	for (unsigned d = 0; d < vm->n_dm; d++)
+		if ((bell[n] = dm_link_doorbell(&vm->dm[d])) != NULL)
+			n++;
+	if (!n)
 		return false;
 	if (ns >= 0 && (uint64_t)ns < limit)
 		limit = (uint64_t)ns;
 	start = mono_ns();
 	for (unsigned spins = 0;; spins++) {
-		if (doorbell_rung(vm))
-			return true;
+		for (unsigned i = 0; i < n; i++)
+			if (__atomic_load_n(bell[i], __ATOMIC_ACQUIRE))
+				return true;
 		/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
 		__asm__ volatile("" ::: "memory");
 		if (spins % 64 == 63 && mono_ns() - start >= limit)
