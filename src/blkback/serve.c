@@ -400,17 +400,18 @@ static void front_kicked(void *opaque, uint32_t events)
 {
 	struct bb_front *f = opaque;
 	bool ended = (events & (EPOLLHUP | EPOLLERR)) != 0;
-	char buf[64];
+	char buf[512];
+	ssize_t n;
 
-	/* Every kick is one byte; those already written are one wake-up. */
-	for (;;) {
-		ssize_t n = read(f->req_fd, buf, sizeof(buf));
-		if (n == (ssize_t)sizeof(buf) || (n < 0 && errno == EINTR))
-			continue;
-		if (n == 0)
-			ended = true;
-		break;
-	}
+	/* Every kick is one byte; those already written are one wake-up.
+	 * One read a turn: a front that keeps its pipe full (hostile) gets
+	 * its turn again from the loop, after the others, rather than
+	 * holding the backend in this loop. */
+	do
+		n = read(f->req_fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		ended = true;
 	if (ended) {
 		front_disconnect(f, NULL); /* frees f unless requests run */
 		return;

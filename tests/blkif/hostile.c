@@ -7,6 +7,8 @@
  * front off; the backend stays up for the others, and the qcow2 image
  * passes `qemu-img check` afterwards. */
 #include <inttypes.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "../tap.h"
 #include "helpers.h"
@@ -266,6 +268,43 @@ static void garbage(struct hfront *hf)
 	tap_ok(&t, still_serves(hf), "and the backend still serves");
 }
 
+/* A front that keeps its request pipe full, from another process, for
+ * 4 s: the backend reads it a bounded amount a turn and still answers
+ * another front at once. */
+static void kick_storm(struct hfront *hf, struct hfront *other)
+{
+	struct timespec t0, t1;
+	double secs;
+	pid_t pid = fork();
+	int served, st;
+
+	if (pid == 0) {
+		static char junk[65536];
+		struct timespec end;
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += 4;
+		for (;;) {
+			struct timespec now;
+			(void)!write(hf->kick_fd, junk, sizeof(junk));
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > end.tv_sec ||
+			    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+				_exit(0);
+		}
+	}
+	usleep(200000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	served = still_serves(other);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	tap_ok(&t, pid > 0 && served && secs < 2.0,
+	       "a front that floods its kick pipe does not hold up another (%.3f s)",
+	       secs);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	tap_ok(&t, still_serves(hf), "and the flooding front is served after");
+}
+
 int main(void)
 {
 	struct blk_drive_spec d[2] = {
@@ -291,6 +330,7 @@ int main(void)
 	malformed(&hf);
 	flood(&hf);
 	garbage(&hf);
+	kick_storm(&hf, &other);
 
 	/* Ring corruption: the front is cut off, the other stays served. */
 	hf.sh->req_prod = hf.prod + 1000;
