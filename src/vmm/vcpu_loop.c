@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/gdbstub.h"
+#include "vmm/halt_poll.h"
 #include "lib/clock.h"
 
 /* Instructions per burst in real-time mode, between clock reads. */
@@ -27,16 +28,6 @@
  * the wake burst, before an idle guest's tick may come late: 64 ms of
  * Linux's 250 Hz tick. */
 #define IDLE_SLEEPS_BEFORE_SLACK 16
-
-/* Halt polling (KVM's halt_poll_ns idea): a vCPU that halts while a
- * device model is about to answer (a disk request in flight, 30-60 us
- * on this path) looks at the dms' doorbells for a while before it
- * sleeps, so the answer costs no wake-up of the vmm. The window follows
- * the halts: one ended by a dm within HALT_POLL_MAX_NS widens it (from
- * HALT_POLL_START_NS, doubling), one that lasted longer halves it, so an
- * idle guest waiting for its tick soon polls not at all. */
-#define HALT_POLL_START_NS 10000u
-#define HALT_POLL_MAX_NS 200000u
 
 uint64_t vm_clock_source(const struct vm *vm)
 {
@@ -294,22 +285,6 @@ static bool halt_poll(struct vm *vm, int64_t ns)
 	}
 }
 
-/* The window after a halt that lasted `halt_ns` and was ended by a dm
- * (`by_dm`) or something else. */
-static void halt_poll_adapt(struct vm *vm, uint64_t halt_ns, bool by_dm)
-{
-	uint64_t w = vm->halt_poll_ns;
-
-	if (halt_ns <= w)
-		return; /* the poll caught it */
-	if (by_dm && halt_ns < HALT_POLL_MAX_NS) {
-		w = w < HALT_POLL_START_NS ? HALT_POLL_START_NS : w * 2;
-		vm->halt_poll_ns = w < HALT_POLL_MAX_NS ? w : HALT_POLL_MAX_NS;
-	} else if (w) {
-		vm->halt_poll_ns = w / 2 < HALT_POLL_START_NS ? 0 : w / 2;
-	}
-}
-
 /* The vCPU is stopped for the debugger: wait for it (or a signal). */
 static void gdb_wait(struct vm *vm)
 {
@@ -506,7 +481,8 @@ int vm_run(struct vm *vm)
 				else if (vm->idle_sleeps < IDLE_SLEEPS_BEFORE_SLACK)
 					vm->idle_sleeps++;
 				if (!cfg->icount)
-					halt_poll_adapt(vm, mono_ns() - halted, woken);
+					vm->halt_poll_ns = halt_poll_window(
+						vm->halt_poll_ns, mono_ns() - halted, woken);
 				vm->woke = true;
 			}
 		}
