@@ -251,6 +251,8 @@ int dm_board_add(struct dm_board *b, const struct dm_device_spec *s, char *err,
 	r = k->create(d->dev, &d->ctx, &s->props, err, errlen);
 	if (r < 0 && !*err)
 		err_say(err, errlen, r, "%s: %s", d->id, strerror(-r));
+	if (r == 0 && ((k->ready && k->input) || k->waiting))
+		b->shm_dev[b->n_shm_dev++] = d;
 	return r;
 }
 
@@ -272,7 +274,7 @@ void dm_board_destroy(struct dm_board *b)
 		free(d->dev);
 		free(d);
 	}
-	b->n_dev = 0;
+	b->n_dev = b->n_shm_dev = 0;
 }
 
 int dm_board_save(const struct dm_board *b, unsigned i, const char **id,
@@ -341,8 +343,8 @@ unsigned dm_board_poll_fds(struct dm_board *b, struct pollfd *p, unsigned max)
 
 bool dm_board_ready(const struct dm_board *b)
 {
-	for (unsigned i = 0; i < b->n_dev; i++) {
-		const struct dm_device *d = b->dev[i];
+	for (unsigned i = 0; i < b->n_shm_dev; i++) {
+		const struct dm_device *d = b->shm_dev[i];
 		if (d->kind->ready && d->kind->input && d->kind->ready(d->dev))
 			return true;
 	}
@@ -351,8 +353,8 @@ bool dm_board_ready(const struct dm_board *b)
 
 bool dm_board_waiting(const struct dm_board *b)
 {
-	for (unsigned i = 0; i < b->n_dev; i++) {
-		const struct dm_device *d = b->dev[i];
+	for (unsigned i = 0; i < b->n_shm_dev; i++) {
+		const struct dm_device *d = b->shm_dev[i];
 		if (d->kind->waiting && d->kind->waiting(d->dev))
 			return true;
 	}
@@ -362,8 +364,8 @@ bool dm_board_waiting(const struct dm_board *b)
 unsigned dm_board_input_ready(struct dm_board *b)
 {
 	unsigned served = 0;
-	for (unsigned i = 0; i < b->n_dev; i++) {
-		struct dm_device *d = b->dev[i];
+	for (unsigned i = 0; i < b->n_shm_dev; i++) {
+		struct dm_device *d = b->shm_dev[i];
 		if (d->kind->ready && d->kind->input && d->kind->ready(d->dev))
 			served += d->kind->input(d->dev, true);
 	}

@@ -69,6 +69,10 @@ struct dm_board {
 	bool icount;             /* the clock is deterministic (dev_ctx) */
 	struct dm_device *dev[DM_MAX_DEVICES];
 	unsigned n_dev;
+	/* Those whose kind looks at memory another process writes (ready,
+	 * waiting): the serving loop asks them at every turn of its spin. */
+	struct dm_device *shm_dev[DM_MAX_DEVICES];
+	unsigned n_shm_dev;
 	/* Wired-OR of the sources driving each line (bit per source). */
 	uint32_t line_sources[IOREQ_LINE_COUNT];
 	unsigned n_sources;

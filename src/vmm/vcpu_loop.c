@@ -255,13 +255,14 @@ static bool wait_for_event(struct vm *vm, struct wait_set *ws, int64_t ns)
 	return true;
 }
 
-/* Looks at the doorbells for up to the window (and not past `ns`, the
- * next timer, -1 for none): true when one rang (the loop drains it). A
- * dm in this process, or one that failed, has no doorbell to look at. */
-static bool halt_poll(struct vm *vm, int64_t ns)
+/* Looks at the doorbells from `start` (mono_ns()) for up to the window,
+ * and not past *ns, the next timer (-1 for none): true when one rang (the
+ * loop drains it); else *ns is what is left of the wait. A dm in this
+ * process, or one that failed, has no doorbell to look at. */
+static bool halt_poll(struct vm *vm, uint64_t start, int64_t *ns)
 {
 	const volatile uint32_t *bell[ARRAY_SIZE(vm->dm)];
-	uint64_t start, limit = vm->halt_poll_ns;
+	uint64_t limit = vm->halt_poll_ns, spent = 0;
 	unsigned n = 0;
 
 	if (!limit || vm->gdb)
@@ -271,18 +272,20 @@ static bool halt_poll(struct vm *vm, int64_t ns)
 			n++;
 	if (!n)
 		return false;
-	if (ns >= 0 && (uint64_t)ns < limit)
-		limit = (uint64_t)ns;
-	start = mono_ns();
+	if (*ns >= 0 && (uint64_t)*ns < limit)
+		limit = (uint64_t)*ns;
 	for (unsigned spins = 0;; spins++) {
 		for (unsigned i = 0; i < n; i++)
 			if (__atomic_load_n(bell[i], __ATOMIC_ACQUIRE))
 				return true;
 		/* No PAUSE: see cpu_relax() in ioreq/chan.c. */
 		__asm__ volatile("" ::: "memory");
-		if (spins % 64 == 63 && mono_ns() - start >= limit)
-			return false;
+		if (spins % 64 == 63 && (spent = mono_ns() - start) >= limit)
+			break;
 	}
+	if (*ns >= 0)
+		*ns = *ns > (int64_t)spent ? *ns - (int64_t)spent : 0;
+	return false;
 }
 
 /* The vCPU is stopped for the debugger: wait for it (or a signal). */
@@ -467,12 +470,10 @@ int vm_run(struct vm *vm)
 					    (ns < 0 || (int64_t)(due - t) < ns))
 						ns = (int64_t)(due - t);
 				}
-				uint64_t halted = mono_ns(), polled;
-				bool woken = !cfg->icount && halt_poll(vm, ns);
-				polled = mono_ns() - halted;
+				uint64_t halted = mono_ns();
+				bool poll = !cfg->icount,
+				     woken = poll && halt_poll(vm, halted, &ns);
 				if (!woken) {
-					if (ns >= 0)
-						ns = ns > (int64_t)polled ? ns - (int64_t)polled : 0;
 					kick_timer_disarm(vm);
 					woken = wait_for_event(vm, &ws, ns);
 				}
@@ -480,7 +481,7 @@ int vm_run(struct vm *vm)
 					vm->idle_sleeps = 0;
 				else if (vm->idle_sleeps < IDLE_SLEEPS_BEFORE_SLACK)
 					vm->idle_sleeps++;
-				if (!cfg->icount)
+				if (poll)
 					vm->halt_poll_ns = halt_poll_window(
 						vm->halt_poll_ns, mono_ns() - halted, woken);
 				vm->woke = true;
